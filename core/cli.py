@@ -1,0 +1,191 @@
+"""The headless CLI: ``python -m core ...``. It calls the same core functions as the GUI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from core.jobs import Cancelled
+
+
+class _Bar:
+    """A progress callback that draws one line on stderr."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet or not sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, fraction: float, message: str | None = None) -> None:
+        now = time.monotonic()
+        if self.quiet or (now - self.last < 0.1 and fraction < 1.0):
+            return
+        self.last = now
+        filled = int(fraction * 30)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} {message or ''}"[:120])
+        if fraction >= 1.0:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _print(obj, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(obj, indent=2, ensure_ascii=False))
+    else:
+        for row in obj if isinstance(obj, list) else [obj]:
+            print("  ".join(f"{k}={v}" for k, v in row.items()) if isinstance(row, dict) else row)
+
+
+def cmd_models_list(args) -> int:
+    from core.models.registry import PRESETS, preset_status
+
+    rows = []
+    for p in PRESETS.values():
+        st = preset_status(p)
+        rows.append({
+            "name": p.name, "title": p.title, "task": p.task, "dim": p.dim,
+            "status": st.summary, "available": st.available, "location": st.location,
+        })
+    if args.json:
+        _print(rows, True)
+    else:
+        for r in rows:
+            print(f"{r['name']:<24} {r['status']:<18} {r['task']:<11} {r['title']}")
+    return 0
+
+
+def cmd_models_status(args) -> int:
+    from core.models.registry import preset_status
+
+    st = preset_status(args.name)
+    _print({"name": st.preset.name, "available": st.available, "source": st.source,
+            "location": st.location, "how_to_get": st.preset.how_to_get}, args.json)
+    return 0 if st.available else 1
+
+
+def cmd_models_download(args) -> int:
+    from core.models.download import download
+
+    print(download(args.name, progress=_Bar()))
+    return 0
+
+
+def cmd_models_import(args) -> int:
+    from core.models.registry import import_weights
+
+    print(f"imported: {import_weights(args.name, args.path)}")
+    return 0
+
+
+def cmd_device(args) -> int:
+    from core.device import available_devices, resolve_device
+
+    chosen = resolve_device(args.prefer)
+    rows = [{"kind": d.kind, "device": d.torch_device, "name": d.name, "chosen": d == chosen}
+            for d in available_devices()]
+    _print(rows, args.json)
+    return 0
+
+
+def cmd_cache_stats(args) -> int:
+    from core.cache import EmbeddingCache
+
+    with EmbeddingCache() as cache:
+        _print(cache.stats(), args.json)
+    return 0
+
+
+def cmd_cache_clear(args) -> int:
+    from core.cache import EmbeddingCache
+
+    with EmbeddingCache() as cache:
+        cache.clear(args.preset or None)
+    return 0
+
+
+def cmd_embed(args) -> int:
+    from core.cache import EmbeddingCache
+    from core.embed import embed_image_files
+    from core.images import list_images
+    from core.models.manager import ModelManager
+
+    files = list_images(args.paths)
+    if not files:
+        print(f"error: no images found in {', '.join(args.paths)}", file=sys.stderr)
+        return 2
+    encoder = ModelManager(args.device).get(args.preset)
+    with EmbeddingCache() as cache:
+        res = embed_image_files(files, encoder, cache, progress=_Bar(), batch_size=args.batch_size)
+    report = {"preset": res.preset, "weights": res.weights, "device": encoder.device,
+              "embedded": len(res.paths), "computed": res.computed, "reused": res.reused,
+              "errors": [{"file": f, "error": e} for f, e in res.errors]}
+    if args.out:
+        import numpy as np
+
+        np.save(args.out, res.vectors)
+        report["vectors"] = args.out
+    _print(report, args.json)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Simscope, headless.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    models = sub.add_parser("models", help="model presets and their weights").add_subparsers(
+        dest="action", required=True)
+    p = models.add_parser("list", help="every preset and whether its weights are here")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models_list)
+    p = models.add_parser("status", help="one preset; exit 1 when its weights are missing")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models_status)
+    p = models.add_parser("download", help="fetch a preset's weights (needs internet)")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_models_download)
+    p = models.add_parser("import", help="use a weights file (or model folder) you have")
+    p.add_argument("name")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_models_import)
+
+    p = sub.add_parser("device", help="compute devices torch can use here")
+    p.add_argument("--prefer", default="auto", choices=["auto", "cuda", "mps", "cpu"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_device)
+
+    cache = sub.add_parser("cache", help="the embedding cache").add_subparsers(dest="action", required=True)
+    p = cache.add_parser("stats")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_cache_stats)
+    p = cache.add_parser("clear")
+    p.add_argument("--preset", action="append")
+    p.set_defaults(func=cmd_cache_clear)
+
+    p = sub.add_parser("embed", help="embed the images in files/folders into the cache")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--preset", default="effnet-lite0")
+    p.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"])
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--out", help="also save the vectors as .npy")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_embed)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from core.models.registry import ModelUnavailable
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ModelUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except (KeyError, ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    except Cancelled:
+        print("cancelled", file=sys.stderr)
+        return 130

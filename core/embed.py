@@ -1,0 +1,108 @@
+"""Embed image files through the shared cache: the pipeline every workspace uses.
+
+Decoding and preprocessing run on a small thread pool one batch ahead of the
+model, so they overlap the forward pass. Each finished batch is written to
+the cache in its own transaction before progress is reported; a cancel
+between batches therefore leaves the cache holding exactly the finished
+batches, and a re-run picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.cache import EmbeddingCache
+from core.images import ImageError, open_image
+from core.jobs import CancelCheck, ProgressFn, check_cancel, never_cancelled, null_progress
+
+
+@dataclass
+class EmbedResult:
+    preset: str
+    weights: str
+    paths: list[str] = field(default_factory=list)  # embedded files, input order
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    computed: int = 0  # embedded now
+    reused: int = 0  # taken from the cache
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+
+    def summary(self) -> str:
+        text = f"{len(self.paths)} embedded ({self.computed} computed, {self.reused} from cache)"
+        if self.errors:
+            text += f", {len(self.errors)} skipped"
+        return text
+
+
+def _prepare(encoder, path: str):
+    try:
+        return encoder.preprocess(open_image(path, draft=(512, 512)))
+    except ImageError as exc:
+        return exc
+
+
+def embed_image_files(
+    paths: list[str | os.PathLike[str]],
+    encoder,
+    cache: EmbeddingCache,
+    progress: ProgressFn = null_progress,
+    cancelled: CancelCheck = never_cancelled,
+    batch_size: int = 32,
+    workers: int = 2,
+) -> EmbedResult:
+    import torch
+
+    result = EmbedResult(preset=encoder.name, weights=encoder.weights)
+    progress(0.0, f"Checking {len(paths)} files")
+    keys: list[str | None] = []
+    for i, p in enumerate(paths):
+        try:
+            keys.append(cache.file_key(p))
+        except OSError as exc:
+            keys.append(None)
+            result.errors.append((str(p), f"cannot read the file ({exc.strerror or exc})"))
+        if i % 64 == 0:
+            check_cancel(cancelled)
+            progress(0.1 * i / max(len(paths), 1))
+    ok = [i for i, k in enumerate(keys) if k is not None]
+    vectors, found = cache.get_many(encoder.cache_name, [keys[i] for i in ok])
+    have = {ok[j]: vectors[j] for j in np.flatnonzero(found)}
+    result.reused = len(have)
+    todo = [ok[j] for j in np.flatnonzero(~found)]
+    progress(0.1, f"{len(have)} in cache, {len(todo)} to embed")
+
+    batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simscope-decode") as pool:
+
+        def submit(batch: list[int]) -> list[Future]:
+            return [pool.submit(_prepare, encoder, os.fspath(paths[i])) for i in batch]
+
+        pending = submit(batches[0]) if batches else []
+        for b, batch in enumerate(batches):
+            check_cancel(cancelled)
+            prepared = [f.result() for f in pending]
+            pending = submit(batches[b + 1]) if b + 1 < len(batches) else []
+            good = [(i, t) for i, t in zip(batch, prepared, strict=True) if not isinstance(t, ImageError)]
+            for i, t in zip(batch, prepared, strict=True):
+                if isinstance(t, ImageError):
+                    result.errors.append((str(paths[i]), t.reason))
+            if good:
+                out = encoder.encode(torch.stack([t for _, t in good]))
+                cache.put_many(encoder.cache_name, [keys[i] for i, _ in good], out)
+                for (i, _), v in zip(good, out, strict=True):
+                    have[i] = v
+                result.computed += len(good)
+            progress(0.1 + 0.9 * (b + 1) / len(batches), f"Embedded {result.computed} of {len(todo)}")
+        for f in pending:
+            f.cancel()
+
+    order = sorted(have)
+    result.paths = [str(Path(paths[i])) for i in order]
+    dim = encoder.dim or (len(next(iter(have.values()))) if have else 0)
+    result.vectors = np.stack([have[i] for i in order]).astype(np.float32) if order else np.zeros((0, dim), np.float32)
+    progress(1.0, result.summary())
+    return result

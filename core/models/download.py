@@ -1,0 +1,54 @@
+"""Fetch a preset's weights into the library's own cache, with progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.jobs import CancelCheck, Cancelled, ProgressFn, null_progress, never_cancelled
+from core.models.registry import ModelUnavailable, get_preset, preset_status
+
+
+def download(
+    name: str, progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled
+) -> Path:
+    """Download a preset's weights from the Hugging Face hub (where open_clip,
+    timm and sentence-transformers look for them) and return the local path."""
+    preset = get_preset(name)
+    status = preset_status(preset)
+    if status.available:
+        progress(1.0, f"{preset.title}: already available ({status.summary})")
+        return Path(status.location)
+    if not preset.hf_repo:
+        raise ModelUnavailable(preset, "it cannot be downloaded by the app")
+
+    from huggingface_hub import snapshot_download
+    from tqdm.auto import tqdm as base_tqdm
+
+    class _Progress(base_tqdm):  # huggingface_hub reports bytes through a tqdm class
+        def __init__(self, *args, **kwargs):
+            kwargs["disable"] = False
+            super().__init__(*args, **kwargs)
+
+        def update(self, n=1):
+            if cancelled():
+                raise Cancelled()
+            out = super().update(n)
+            if self.total:
+                progress(self.n / self.total, f"Downloading {preset.title}: {self.n / 1e6:.0f} MB")
+            return out
+
+    # Sentence-transformers models are folders: take the whole snapshot.
+    patterns = list(preset.hf_files[:1]) + ["*.json", "*.txt"] if preset.hf_files and preset.family != "sentence_transformers" else None
+    try:
+        folder = snapshot_download(preset.hf_repo, allow_patterns=patterns, tqdm_class=_Progress)
+        for extra in preset.extra_repos:
+            snapshot_download(extra, allow_patterns=["*.json", "*.model", "*.txt"], tqdm_class=_Progress)
+    except Cancelled:
+        raise
+    except Exception as exc:
+        raise ModelUnavailable(preset, f"the download failed ({type(exc).__name__}: {exc})") from exc
+    status = preset_status(preset)
+    if not status.available:
+        raise ModelUnavailable(preset, f"the download finished but no weights were found in {folder}")
+    progress(1.0, f"{preset.title}: downloaded")
+    return Path(status.location)

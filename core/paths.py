@@ -1,0 +1,62 @@
+"""Where the user's data lives.
+
+The platform's user data dir (platformdirs) unless ``SIMSCOPE_DATA_DIR`` says
+otherwise; tests and scripts set that variable so they never touch real data.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_NAME = "Simscope"
+APP_AUTHOR = "Simscope"
+ENV_DATA_DIR = "SIMSCOPE_DATA_DIR"
+
+
+def data_dir() -> Path:
+    """The folder for stores, caches, settings and imported models (created)."""
+    override = os.environ.get(ENV_DATA_DIR)
+    if override:
+        path = Path(override).expanduser()
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_dir() -> Path:
+    override = os.environ.get(ENV_DATA_DIR)
+    if override:
+        path = Path(override).expanduser() / "logs"
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_db_path() -> Path:
+    return data_dir() / "embeddings.sqlite"
+
+
+def models_dir() -> Path:
+    path = data_dir() / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def resources_dir() -> Path:
+    """``resources/`` from a source checkout or from a PyInstaller bundle."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        return Path(frozen) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def resource(*parts: str) -> Path:
+    return resources_dir().joinpath(*parts)
