@@ -1,0 +1,129 @@
+"""Start Simscope: ``simscope`` or ``python -m app``.
+
+Nothing here imports torch: the window paints first, and the first job
+(device detection) imports torch on a worker thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import time
+
+_T_IMPORT = time.time()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="simscope", description="Simscope desktop app")
+    parser.add_argument("--demo", action="store_true",
+                        help="start on the bundled demo data (kept apart from your own data)")
+    parser.add_argument("--data-dir", help="use this folder for data and settings")
+    parser.add_argument("--startup-report", action="store_true",
+                        help="print start-up timings as JSON at first paint and quit (bench/startup.py)")
+    return parser.parse_args(argv)
+
+
+def create_window(demo: bool = False):
+    """The app's parts, wired together; returns (window, job queue)."""
+    from app.jobs import JobQueue
+    from app.main_window import MainWindow
+    from app.pages.base import PageContext
+    from app.settings import Key, Settings
+    from core.cache import EmbeddingCache
+    from core.jobs import JobRunner
+    from core.models.manager import ModelManager
+
+    settings = Settings()
+    queue = JobQueue(JobRunner(io_workers=settings.get(Key.IO_WORKERS)))
+    context = PageContext(
+        jobs=queue,
+        settings=settings,
+        models=ModelManager(settings.get(Key.DEVICE)),
+        cache=EmbeddingCache(),
+    )
+    window = MainWindow(queue, settings, context)
+    return window, queue
+
+
+def queue_demo(window) -> None:
+    """Index the bundled demo photos, so the first start shows the job queue at work."""
+    from app.settings import Key
+    from core.embed import embed_image_files
+    from core.images import list_images
+    from core.paths import resource
+
+    context = window.context
+    preset = window.settings.get(Key.IMAGE_PRESET)
+    photos = list_images([resource("demo", "photos")])
+
+    def index_demo(progress, cancelled):
+        encoder = context.models.get(preset)
+        return embed_image_files(photos, encoder, context.cache, progress, cancelled)
+
+    window.jobs.submit(
+        index_demo, f"Index {len(photos)} demo photos ({preset})",
+        on_done=lambda res: window.statusBar().showMessage(f"Demo photos: {res.summary()}", 10000),
+    )
+    window.jobs_dock.show()
+
+
+def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    args = parse_args(argv)
+    if args.data_dir:
+        os.environ["SIMSCOPE_DATA_DIR"] = args.data_dir
+    elif args.demo and not os.environ.get("SIMSCOPE_DATA_DIR"):
+        import platformdirs
+
+        os.environ["SIMSCOPE_DATA_DIR"] = os.path.join(
+            platformdirs.user_data_dir("Simscope", "Simscope"), "demo")
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from core.paths import resource
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Simscope")
+    app.setOrganizationName("Simscope")
+    qss = resource("style.qss")
+    if qss.exists():
+        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+
+    window, queue = create_window()
+
+    class FirstPaint(QObject):
+        done = False
+
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+            if event.type() == QEvent.Type.Paint and not self.done:
+                self.done = True
+                painted = time.time()
+                if args.startup_report:
+                    print(json.dumps({
+                        "first_paint_epoch": painted,
+                        "module_import_epoch": _T_IMPORT,
+                        "torch_imported_before_paint": "torch" in sys.modules,
+                    }), flush=True)
+                    QTimer.singleShot(0, app.quit)
+                else:
+                    QTimer.singleShot(0, window.start)
+                    if args.demo:
+                        QTimer.singleShot(0, lambda: queue_demo(window))
+            return False
+
+    watcher = FirstPaint()
+    window.installEventFilter(watcher)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        queue.shutdown()
+        window.context.cache.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

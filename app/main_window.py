@@ -1,0 +1,210 @@
+"""The main window: the five workspaces, the Jobs view, the status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QStackedWidget,
+)
+
+from app.jobs import JobQueue
+from app.jobs_view import JobsView
+from app.pages import PAGE_CLASSES
+from app.pages.base import PageContext, WorkspacePage
+from app.settings import Key, Settings
+from core import __version__
+from core.jobs import Job, JobState, Lane
+from core.paths import resource
+
+
+def detect_device(preference: str):
+    """A job: which devices torch sees here and which one the preference picks."""
+    from core.device import available_devices, resolve_device
+
+    return resolve_device(preference), available_devices()
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, jobs: JobQueue, settings: Settings, context: PageContext) -> None:
+        super().__init__()
+        self.jobs = jobs
+        self.settings = settings
+        self.context = context
+        self.device = None  # core.device.DeviceInfo once detected
+        self.available_devices: list = []
+        self.setWindowTitle(f"Simscope {__version__}")
+        self.setWindowIcon(QIcon(str(resource("icons", "simscope.svg"))))
+        self.resize(1180, 760)
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setIconSize(QSize(22, 22))
+        self.nav.setFixedWidth(180)
+        self.stack = QStackedWidget()
+        self.pages: list[WorkspacePage] = []
+        for cls in PAGE_CLASSES:
+            page = cls(context)
+            self.pages.append(page)
+            self.stack.addWidget(page)
+            item = QListWidgetItem(QIcon(str(resource("icons", f"{cls.icon}.svg"))), cls.title)
+            item.setSizeHint(QSize(160, 40))
+            self.nav.addItem(item)
+        self.nav.currentRowChanged.connect(self._show_page)
+        splitter = QSplitter()
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setCollapsible(1, False)
+        self.setCentralWidget(splitter)
+
+        self.jobs_view = JobsView(jobs)
+        self.jobs_dock = QDockWidget("Jobs", self)
+        self.jobs_dock.setObjectName("jobsDock")
+        self.jobs_dock.setWidget(self.jobs_view)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_dock)
+        self.jobs_dock.hide()
+
+        self._build_status_bar()
+        self._build_menus()
+        jobs.job_added.connect(self._on_job_event)
+        jobs.job_changed.connect(self._on_job_event)
+        jobs.job_finished.connect(self._on_job_finished)
+        settings.changed.connect(self._on_setting_changed)
+
+        geometry = settings.get(Key.WINDOW_GEOMETRY)
+        if geometry:
+            self.restoreGeometry(geometry)
+        self.nav.setCurrentRow(min(max(settings.get(Key.LAST_PAGE), 0), len(self.pages) - 1))
+
+    # -- building ---------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.job_label = QLabel("")
+        self.job_label.setObjectName("jobLabel")
+        self.job_progress = QProgressBar()
+        self.job_progress.setRange(0, 100)
+        self.job_progress.setFixedWidth(180)
+        self.job_progress.setTextVisible(True)
+        self.job_progress.hide()
+        self.device_label = QLabel("Device: detecting…")
+        self.device_label.setObjectName("deviceLabel")
+        self.device_label.setToolTip("Change it in Tools → Settings")
+        bar.addPermanentWidget(self.job_label)
+        bar.addPermanentWidget(self.job_progress)
+        bar.addPermanentWidget(self.device_label)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        self.jobs_action = self.jobs_dock.toggleViewAction()
+        self.jobs_action.setText("&Jobs")
+        self.jobs_action.setShortcut(QKeySequence("Ctrl+J"))
+        view_menu.addAction(self.jobs_action)
+        for i, page in enumerate(self.pages):
+            action = QAction(page.title, self, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _=False, i=i: self.nav.setCurrentRow(i))
+            view_menu.addAction(action)
+
+        tools = self.menuBar().addMenu("&Tools")
+        models_action = QAction("&Models…", self)
+        models_action.triggered.connect(self.open_models)
+        tools.addAction(models_action)
+        settings_action = QAction("&Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
+        settings_action.triggered.connect(self.open_settings)
+        tools.addAction(settings_action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About Simscope", self)
+        about.triggered.connect(lambda: QMessageBox.about(
+            self, "About Simscope",
+            f"<b>Simscope {__version__}</b><br>Multimodal similarity workbench.<br>"
+            "Models run on your own GPU (CUDA / Apple MPS) or CPU."))
+        help_menu.addAction(about)
+
+    # -- behaviour --------------------------------------------------------------
+    def start(self) -> None:
+        """Work that follows the first paint: device detection imports torch off the UI thread."""
+        self.refresh_device()
+
+    def refresh_device(self) -> Job:
+        self.device_label.setText("Device: detecting…")
+        preference = self.settings.get(Key.DEVICE)
+        return self.jobs.submit(
+            lambda progress, cancelled: detect_device(preference),
+            "Detect compute device", Lane.IO,
+            on_done=self._device_detected,
+            on_error=lambda job: self.device_label.setText(f"Device: error ({job.error})"),
+        )
+
+    def _device_detected(self, result) -> None:
+        self.device, self.available_devices = result
+        self.device_label.setText(f"Device: {self.device.label}")
+        models = self.context.models
+        preference = self.settings.get(Key.DEVICE)
+        # The model manager belongs to the model worker: change it there.
+        self.jobs.submit(lambda p, c: models.set_device_preference(preference),
+                         "Switch compute device", Lane.MODEL)
+
+    def _on_setting_changed(self, key: str) -> None:
+        if key == Key.DEVICE.value:
+            self.refresh_device()
+
+    def _show_page(self, row: int) -> None:
+        if row >= 0:
+            self.stack.setCurrentIndex(row)
+            self.settings.set(Key.LAST_PAGE, row)
+
+    def current_page(self) -> WorkspacePage:
+        return self.pages[self.stack.currentIndex()]
+
+    def _on_job_event(self, job: Job) -> None:
+        running = [j for j in self.jobs.jobs() if j.state is JobState.RUNNING]
+        shown = running[0] if running else None
+        if shown is None:
+            return
+        self.job_label.setText(shown.name + (f" — {shown.message}" if shown.message else ""))
+        self.job_progress.setValue(int(shown.progress * 100))
+        self.job_progress.show()
+
+    def _on_job_finished(self, job: Job) -> None:
+        if job.state is JobState.FAILED:
+            self.statusBar().showMessage(f"{job.name} failed: {job.error}  (details in View → Jobs)", 15000)
+        elif job.state is JobState.CANCELLED:
+            self.statusBar().showMessage(f"{job.name}: cancelled", 5000)
+        if not any(j.state is JobState.RUNNING for j in self.jobs.jobs()):
+            self.job_progress.hide()
+            self.job_label.setText("")
+        else:
+            self._on_job_event(job)
+
+    def open_settings(self):
+        from app.dialogs.settings_dialog import SettingsDialog
+
+        kinds = [d.kind for d in self.available_devices] if self.available_devices else None
+        dialog = SettingsDialog(self.settings, kinds, self)
+        dialog.open()
+        return dialog
+
+    def open_models(self):
+        from app.dialogs.models_dialog import ModelsDialog
+
+        dialog = ModelsDialog(self.jobs, self)
+        dialog.open()
+        return dialog
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.settings.set(Key.WINDOW_GEOMETRY, bytes(self.saveGeometry().data()))
+        super().closeEvent(event)

@@ -1,0 +1,64 @@
+"""What every workspace page shares: a title, a context, and an empty state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+
+@dataclass
+class PageContext:
+    """What a page needs from the app: the job queue, settings, models, the cache."""
+
+    jobs: object  # app.jobs.JobQueue
+    settings: object  # app.settings.Settings
+    models: object  # core.models.manager.ModelManager (model worker only)
+    cache: object  # core.cache.EmbeddingCache
+
+
+class WorkspacePage(QWidget):
+    title = "Workspace"
+    icon = ""  # a resources/icons/*.svg name
+    summary = ""
+    planned: list[str] = []
+
+    def __init__(self, context: PageContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.setObjectName(f"page-{type(self).__name__}")
+
+    def empty_state(self) -> QWidget:
+        """A panel that says what this workspace will hold."""
+        box = QFrame(self)
+        box.setObjectName("emptyState")
+        layout = QVBoxLayout(box)
+        layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        heading = QLabel(self.title, box)
+        heading.setObjectName("emptyTitle")
+        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text = QLabel(self.summary, box)
+        text.setWordWrap(True)
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setObjectName("emptyText")
+        text.setMaximumWidth(620)
+        layout.addWidget(heading)
+        layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
+        if self.planned:
+            items = "".join(f"<li>{p}</li>" for p in self.planned)
+            plan = QLabel(f"<p><b>Coming to this workspace:</b></p><ul>{items}</ul>", box)
+            plan.setObjectName("emptyPlan")
+            plan.setWordWrap(True)
+            plan.setMaximumWidth(620)
+            layout.addWidget(plan, 0, Qt.AlignmentFlag.AlignHCenter)
+        return box
+
+
+class PlaceholderPage(WorkspacePage):
+    """A workspace whose tools have not landed yet: its empty state says what will be there."""
+
+    def __init__(self, context: PageContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.empty_state())

@@ -1,0 +1,102 @@
+"""Typed, versioned settings on QSettings.
+
+Stored as an INI file in the data dir, so ``SIMSCOPE_DATA_DIR`` (set by tests
+and scripts) keeps them away from the user's real settings. Old files are
+migrated, never broken.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from core.models.registry import (
+    DEFAULT_IMAGE_PRESET,
+    DEFAULT_MULTILINGUAL_TEXT_PRESET,
+    DEFAULT_TEXT_PRESET,
+)
+from core.paths import data_dir
+
+SETTINGS_VERSION = 2
+
+
+class Key(str, Enum):
+    DEVICE = "compute/device"  # auto | cuda | mps | cpu
+    IMAGE_PRESET = "models/image_preset"
+    TEXT_PRESET = "models/text_preset"
+    MULTILINGUAL_TEXT_PRESET = "models/multilingual_text_preset"
+    ALLOW_DOWNLOADS = "models/allow_downloads"
+    IO_WORKERS = "jobs/io_workers"
+    WINDOW_GEOMETRY = "window/geometry"
+    LAST_PAGE = "window/last_page"
+
+
+DEFAULTS: dict[Key, Any] = {
+    Key.DEVICE: "auto",
+    Key.IMAGE_PRESET: DEFAULT_IMAGE_PRESET,
+    Key.TEXT_PRESET: DEFAULT_TEXT_PRESET,
+    Key.MULTILINGUAL_TEXT_PRESET: DEFAULT_MULTILINGUAL_TEXT_PRESET,
+    Key.ALLOW_DOWNLOADS: True,
+    Key.IO_WORKERS: 2,
+    Key.WINDOW_GEOMETRY: b"",
+    Key.LAST_PAGE: 0,
+}
+
+# Version 1 kept the device under a flat key.
+_RENAMED_IN_2 = {"device": Key.DEVICE.value}
+
+
+def _coerce(value: Any, default: Any) -> Any:
+    if value is None:
+        return default
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    if isinstance(default, int):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return default
+    if isinstance(default, bytes):
+        return bytes(value) if not isinstance(value, str) else value.encode("latin-1")
+    return str(value)
+
+
+class Settings(QObject):
+    changed = Signal(str)  # the key that changed
+
+    def __init__(self, qsettings: QSettings | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        if qsettings is None:
+            qsettings = QSettings(str(data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+        self._q = qsettings
+        self.migrate()
+
+    @property
+    def path(self) -> str:
+        return self._q.fileName()
+
+    def get(self, key: Key) -> Any:
+        return _coerce(self._q.value(key.value), DEFAULTS[key])
+
+    def set(self, key: Key, value: Any) -> None:
+        value = _coerce(value, DEFAULTS[key])
+        if self.get(key) == value:
+            return
+        self._q.setValue(key.value, value)
+        self._q.sync()
+        self.changed.emit(key.value)
+
+    def migrate(self) -> None:
+        version = _coerce(self._q.value("settings_version"), 0)
+        if version < 2:
+            for old, new in _RENAMED_IN_2.items():
+                if self._q.contains(old):
+                    self._q.setValue(new, self._q.value(old))
+                    self._q.remove(old)
+        if version != SETTINGS_VERSION:
+            self._q.setValue("settings_version", SETTINGS_VERSION)
+            self._q.sync()

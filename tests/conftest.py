@@ -1,0 +1,84 @@
+"""Shared fixtures. Every test gets its own data dir (so its own settings file,
+cache and models); no test may leave a worker thread running."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+DEMO_PHOTOS = ROOT / "resources" / "demo" / "photos"
+SCREENSHOTS = Path(os.environ.get("SIMSCOPE_SCREENSHOT_DIR", ROOT / "out" / "screenshots"))
+
+
+def shared_data(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not available: {path}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "simscope-data"
+    monkeypatch.setenv("SIMSCOPE_DATA_DIR", str(path))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def no_dangling_threads():
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    deadline = time.monotonic() + 5
+    while True:
+        left = [t for t in threading.enumerate()
+                if t.ident not in before and t.name.startswith("simscope") and t.is_alive()]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not left, f"threads left running after the test: {[t.name for t in left]}"
+
+
+@pytest.fixture
+def runner():
+    from core.jobs import JobRunner
+
+    r = JobRunner(io_workers=2, min_interval=0.0)
+    yield r
+    r.shutdown(cancel=True)
+
+
+@pytest.fixture
+def window(qtbot):
+    from app.main import create_window
+
+    win, queue = create_window()
+    qtbot.addWidget(win)
+    yield win
+    queue.shutdown()
+    win.context.cache.close()
+
+
+def save_screenshot(widget, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    assert widget.grab().save(str(path)), f"could not save {path}"
+    return path
+
+
+def assert_not_blank(path: Path, min_colors: int = 20) -> None:
+    from PIL import Image
+
+    im = Image.open(path).convert("RGB")
+    colors = im.getcolors(maxcolors=1 << 20)
+    assert colors is not None and len(colors) >= min_colors, f"{path} looks blank ({len(colors or [])} colours)"
+    extrema = im.convert("L").getextrema()
+    assert extrema[1] - extrema[0] > 100, f"{path} has no contrast: {extrema}"

@@ -1,0 +1,53 @@
+"""core/ never imports Qt, pyqtgraph or app/; heavy libraries stay out of start-up."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+FORBIDDEN = ("PySide6", "pyqtgraph", "superqt", "shiboken6", "app")
+
+
+def _imports(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module
+
+
+def test_core_never_imports_qt_or_app():
+    offending = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in sorted((ROOT / "core").rglob("*.py"))
+        for line, name in _imports(path)
+        if name.split(".")[0] in FORBIDDEN
+    ]
+    assert not offending, "\n".join(offending)
+
+
+def test_import_linter_contract_holds():
+    exe = Path(sys.executable).parent / "lint-imports"
+    lint = subprocess.run([str(exe), "--config", str(ROOT / "pyproject.toml")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert "KEPT" in lint.stdout
+
+
+def test_core_and_app_modules_do_not_import_torch_at_import_time():
+    code = (
+        "import sys, core.cli, core.jobs, core.cache, core.embed, core.models.loaders, "
+        "core.models.manager, app.main, app.main_window, app.jobs_view, app.settings;"
+        "heavy = [m for m in ('torch', 'open_clip', 'timm', 'sentence_transformers') if m in sys.modules];"
+        "qt_in_core = 'PySide6' in sys.modules;"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

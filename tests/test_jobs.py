@@ -1,0 +1,128 @@
+"""The core job runner: progress, cancel, failures, lanes, shutdown."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from core.jobs import Cancelled, JobRunner, JobState, Lane, check_cancel, sub_progress
+
+
+def test_job_reports_progress_and_result(runner):
+    seen = []
+    runner.add_listener(lambda job, event: seen.append((event, round(job.progress, 2))))
+
+    def work(progress, cancelled):
+        for i in range(5):
+            progress((i + 1) / 5, f"step {i + 1}")
+        return "done"
+
+    job = runner.submit(work, "five steps")
+    assert job.wait(5)
+    assert job.state is JobState.FINISHED and job.result == "done"
+    events = [e for e, _ in seen]
+    assert events[0] == "queued" and events[1] == "started" and events[-1] == "finished"
+    fractions = [p for e, p in seen if e == "progress"]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert job.message == "step 5"
+
+
+def test_cancel_stops_a_running_job_at_its_next_step(runner):
+    started = threading.Event()
+    steps = []
+
+    def work(progress, cancelled):
+        for i in range(1000):
+            check_cancel(cancelled)
+            steps.append(i)
+            started.set()
+            time.sleep(0.01)
+        return "finished anyway"
+
+    job = runner.submit(work, "long")
+    assert started.wait(5)
+    runner.cancel(job.id)
+    assert job.wait(5)
+    assert job.state is JobState.CANCELLED
+    assert job.result is None
+    assert len(steps) < 1000
+
+
+def test_a_queued_job_that_is_cancelled_never_runs(runner):
+    gate = threading.Event()
+    ran = []
+    first = runner.submit(lambda p, c: gate.wait(5), "blocker")
+    second = runner.submit(lambda p, c: ran.append(1), "never")
+    runner.cancel(second.id)
+    gate.set()
+    assert first.wait(5) and second.wait(5)
+    assert second.state is JobState.CANCELLED and ran == []
+
+
+def test_failure_keeps_the_error_and_traceback_and_the_runner_goes_on(runner):
+    def broken(progress, cancelled):
+        raise ValueError("bad input: row 3")
+
+    bad = runner.submit(broken, "broken")
+    good = runner.submit(lambda p, c: 42, "fine")
+    assert bad.wait(5) and good.wait(5)
+    assert bad.state is JobState.FAILED
+    assert bad.error == "ValueError: bad input: row 3"
+    assert "raise ValueError" in bad.traceback
+    assert good.state is JobState.FINISHED and good.result == 42
+
+
+def test_model_jobs_run_one_at_a_time_and_io_jobs_in_parallel(runner):
+    active = {"model": 0, "io": 0}
+    peak = {"model": 0, "io": 0}
+    lock = threading.Lock()
+
+    def work(lane):
+        def fn(progress, cancelled):
+            with lock:
+                active[lane] += 1
+                peak[lane] = max(peak[lane], active[lane])
+            time.sleep(0.1)
+            with lock:
+                active[lane] -= 1
+        return fn
+
+    jobs = [runner.submit(work("model"), f"m{i}", Lane.MODEL) for i in range(3)]
+    jobs += [runner.submit(work("io"), f"io{i}", Lane.IO) for i in range(4)]
+    for job in jobs:
+        assert job.wait(10)
+    assert peak["model"] == 1
+    assert peak["io"] == 2
+    model_threads = set()
+    runner.submit(lambda p, c: model_threads.add(threading.current_thread().name), "t").wait(5)
+    assert model_threads == {"simscope-model-worker"}
+
+
+def test_shutdown_cancels_pending_work_and_joins_threads():
+    r = JobRunner(io_workers=2)
+    gate = threading.Event()
+    running = r.submit(lambda p, c: [check_cancel(c) or time.sleep(0.01) for _ in range(10_000)], "busy")
+    pending = [r.submit(lambda p, c: gate.wait(), f"p{i}", Lane.IO) for i in range(5)]
+    time.sleep(0.05)
+    gate.set()
+    r.shutdown(cancel=True, timeout=10)
+    assert not r.alive
+    assert running.state is JobState.CANCELLED
+    assert all(j.state.done for j in pending)
+    with pytest.raises(RuntimeError):
+        r.submit(lambda p, c: None, "late")
+
+
+def test_sub_progress_maps_each_step_onto_its_share():
+    got = []
+    report = sub_progress(lambda f, m=None: got.append(round(f, 3)), 0.2, 0.6)
+    for f in (0.0, 0.5, 1.0, 2.0):
+        report(f)
+    assert got == [0.2, 0.4, 0.6, 0.6]
+
+
+def test_cancelled_is_an_exception_a_job_can_raise_itself(runner):
+    job = runner.submit(lambda p, c: (_ for _ in ()).throw(Cancelled()), "self-cancel")
+    assert job.wait(5) and job.state is JobState.CANCELLED
