@@ -28,6 +28,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def create_window(demo: bool = False):
     """The app's parts, wired together; returns (window, job queue)."""
+    from PySide6.QtWidgets import QApplication
+
     from app.jobs import JobQueue
     from app.main_window import MainWindow
     from app.pages.base import PageContext
@@ -36,6 +38,7 @@ def create_window(demo: bool = False):
     from core.jobs import JobRunner
     from core.models.manager import ModelManager
 
+    apply_style(QApplication.instance())
     settings = Settings()
     queue = JobQueue(JobRunner(io_workers=settings.get(Key.IO_WORKERS)))
     context = PageContext(
@@ -46,6 +49,14 @@ def create_window(demo: bool = False):
     )
     window = MainWindow(queue, settings, context)
     return window, queue
+
+
+def apply_style(app) -> None:
+    from core.paths import resource
+
+    qss = resource("style.qss")
+    if qss.exists():
+        app.setStyleSheet(qss.read_text(encoding="utf-8"))
 
 
 def queue_demo(window) -> None:
@@ -84,14 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from core.paths import resource
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Simscope")
     app.setOrganizationName("Simscope")
-    qss = resource("style.qss")
-    if qss.exists():
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))
 
     window, queue = create_window()
 

@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.jobs_dock.setObjectName("jobsDock")
         self.jobs_dock.setWidget(self.jobs_view)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_dock)
+        self.resizeDocks([self.jobs_dock], [220], Qt.Orientation.Vertical)
         self.jobs_dock.hide()
 
         self._build_status_bar()

@@ -37,15 +37,18 @@ CREATE TABLE IF NOT EXISTS files (
     seen_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS files_hash ON files(content_hash);
+-- A rowid table on purpose: WITHOUT ROWID stores whole rows in the B-tree and
+-- bloats ~10x with kilobyte-sized vector blobs.
 CREATE TABLE IF NOT EXISTS vectors (
+    id INTEGER PRIMARY KEY,
     preset TEXT NOT NULL,
     key TEXT NOT NULL,
     dim INTEGER NOT NULL,
     dtype TEXT NOT NULL,
     data BLOB NOT NULL,
     created_at REAL NOT NULL,
-    PRIMARY KEY (preset, key)
-) WITHOUT ROWID;
+    UNIQUE (preset, key)
+);
 """
 
 
@@ -93,6 +96,7 @@ class EmbeddingCache:
             con = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
+            con.execute("PRAGMA journal_size_limit=67108864")  # WAL shrinks back to 64 MB
             self._local.con = con
             with self._all_lock:
                 self._all.append(con)
@@ -147,7 +151,9 @@ class EmbeddingCache:
         rows = ((preset, k, dim, dtype, arr[i].tobytes(), now) for i, k in enumerate(keys))
         con = self._con()
         with con:
-            con.executemany("INSERT OR REPLACE INTO vectors VALUES (?,?,?,?,?,?)", rows)
+            con.executemany(
+                "INSERT OR REPLACE INTO vectors (preset, key, dim, dtype, data, created_at) "
+                "VALUES (?,?,?,?,?,?)", rows)
 
     def get_many(self, preset: str, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Vectors for keys as ``(matrix float32 (N, D), found bool (N,))``.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 
 @dataclass
@@ -34,7 +34,7 @@ class WorkspacePage(QWidget):
         box = QFrame(self)
         box.setObjectName("emptyState")
         layout = QVBoxLayout(box)
-        layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addStretch(1)
         heading = QLabel(self.title, box)
         heading.setObjectName("emptyTitle")
         heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -42,7 +42,9 @@ class WorkspacePage(QWidget):
         text.setWordWrap(True)
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         text.setObjectName("emptyText")
-        text.setMaximumWidth(620)
+        text.setFixedWidth(560)
+        text.ensurePolished()  # the style sheet's font decides the height
+        text.setMinimumHeight(text.heightForWidth(560) + 4)  # never clipped when space runs short
         layout.addWidget(heading)
         layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
         if self.planned:
@@ -50,9 +52,16 @@ class WorkspacePage(QWidget):
             plan = QLabel(f"<p><b>Coming to this workspace:</b></p><ul>{items}</ul>", box)
             plan.setObjectName("emptyPlan")
             plan.setWordWrap(True)
-            plan.setMaximumWidth(620)
+            plan.setFixedWidth(560)
+            plan.ensurePolished()
+            plan.setMinimumHeight(plan.heightForWidth(560) + 4)
             layout.addWidget(plan, 0, Qt.AlignmentFlag.AlignHCenter)
-        return box
+        layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(box)
+        return scroll
 
 
 class PlaceholderPage(WorkspacePage):

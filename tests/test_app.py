@@ -1,0 +1,168 @@
+"""The main window, the job queue's Qt face, the Jobs view, settings and models dialogs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6.QtCore import QPoint, Qt, QTimer
+
+from app.jobs_view import COL_CANCEL, COL_DETAILS
+from app.settings import Key, Settings
+from core.jobs import JobState, Lane, check_cancel
+from tests.conftest import assert_not_blank, save_screenshot
+
+
+def test_window_has_five_workspaces_and_paints(window, qtbot):
+    window.show()
+    qtbot.waitExposed(window)
+    titles = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert titles == ["Albums", "Logos", "Lost & Found", "Fusion", "Trends"]
+    for i, page in enumerate(window.pages):
+        window.nav.setCurrentRow(i)
+        assert window.stack.currentWidget() is page
+        assert page.summary and page.planned  # the empty state says what will be there
+        assert_not_blank(save_screenshot(window, f"window-{page.icon}"))
+
+
+def test_device_is_detected_off_the_ui_thread_and_shown(window, qtbot):
+    window.show()
+    window.start()
+    qtbot.waitUntil(lambda: window.device is not None, timeout=60_000)
+    assert window.device_label.text() == f"Device: {window.device.label}"
+    assert window.device.kind in ("cuda", "mps", "cpu")
+
+
+def test_long_job_does_not_block_the_event_loop_and_reports_progress(window, qtbot):
+    window.show()
+    ticks = []
+    timer = QTimer(interval=20)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    progress_seen = []
+
+    def long_job(progress, cancelled):
+        for i in range(40):
+            check_cancel(cancelled)
+            time.sleep(0.025)
+            progress((i + 1) / 40, f"step {i + 1}")
+        return "ok"
+
+    results = []
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=10_000):
+        window.jobs.submit(long_job, "a long job", on_done=results.append,
+                           on_progress=lambda f, m: progress_seen.append(f))
+        qtbot.waitUntil(lambda: window.job_progress.isVisible(), timeout=5000)
+    timer.stop()
+    assert results == ["ok"]
+    assert len(ticks) >= 20  # ~1 s of work, a 20 ms timer kept ticking
+    assert max(b - a for a, b in zip(ticks, ticks[1:], strict=False)) < 0.25
+    assert progress_seen and progress_seen[-1] == 1.0
+    assert not window.job_progress.isVisible()
+
+
+def test_cancel_from_the_jobs_view_button(window, qtbot):
+    window.show()
+    window.jobs_dock.show()
+    started = threading.Event()
+
+    def endless(progress, cancelled):
+        started.set()
+        while True:
+            check_cancel(cancelled)
+            progress(0.5, "working")
+            time.sleep(0.01)
+
+    job = window.jobs.submit(endless, "endless", Lane.IO)
+    assert started.wait(5)
+    table = window.jobs_view.table
+    qtbot.waitUntil(lambda: window.jobs_view.model.rowCount() >= 1)
+    row = next(r for r in range(window.jobs_view.model.rowCount())
+               if window.jobs_view.model.job(r) is job)
+    rect = table.visualRect(window.jobs_view.model.index(row, COL_CANCEL))
+    assert_not_blank(save_screenshot(window, "jobs-running"), min_colors=20)
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: job.state is JobState.CANCELLED, timeout=5000)
+    assert window.jobs_view.model.data(window.jobs_view.model.index(row, 1)) == "cancelled"
+
+
+def test_a_failed_job_shows_its_error_and_the_app_lives_on(window, qtbot):
+    errors = []
+
+    def broken(progress, cancelled):
+        raise FileNotFoundError("photo.jpg is gone")
+
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=5000):
+        window.jobs.submit(broken, "broken job", on_error=errors.append)
+    model = window.jobs_view.model
+    row = model.rowCount() - 1
+    assert model.data(model.index(row, COL_DETAILS)) == "FileNotFoundError: photo.jpg is gone"
+    assert "photo.jpg is gone" in window.statusBar().currentMessage()
+    assert errors and errors[0].state is JobState.FAILED
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=5000):
+        window.jobs.submit(lambda p, c: 1, "next job")
+
+
+def test_settings_persist_and_old_files_migrate(data_dir, qtbot):
+    from PySide6.QtCore import QSettings
+
+    from app.dialogs.settings_dialog import SettingsDialog
+
+    settings = Settings()
+    assert str(data_dir) in settings.path  # never the user's real settings
+    dialog = SettingsDialog(settings, available=["cpu"])
+    qtbot.addWidget(dialog)
+    dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
+    dialog.io_workers.setValue(4)
+    dialog.allow_downloads.setChecked(False)
+    dialog.accept()
+    again = Settings()
+    assert again.get(Key.DEVICE) == "cpu"
+    assert again.get(Key.IO_WORKERS) == 4
+    assert again.get(Key.ALLOW_DOWNLOADS) is False
+    assert "not found here" in dialog.device.itemText(dialog.device.findData("cuda"))
+
+    old = QSettings(str(data_dir / "v1.ini"), QSettings.Format.IniFormat)
+    old.setValue("device", "mps")
+    old.setValue("models/allow_downloads", "true")
+    old.sync()
+    migrated = Settings(QSettings(str(data_dir / "v1.ini"), QSettings.Format.IniFormat))
+    assert migrated.get(Key.DEVICE) == "mps"
+    assert migrated.get(Key.ALLOW_DOWNLOADS) is True
+
+
+def test_models_dialog_lists_presets_and_refuses_a_wrong_file(window, qtbot, tmp_path):
+    dialog = window.open_models()
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() >= 9
+    statuses = {dialog.table.item(r, 0).text(): dialog.table.item(r, 2).text()
+                for r in range(dialog.table.rowCount())}
+    assert statuses["EfficientNet-Lite0 (ImageNet, offline)"] == "bundled (offline)"
+    assert statuses["CLIP ViT-B/32 (LAION-2B)"] == "missing"
+    row = next(r for r in range(dialog.table.rowCount())
+               if dialog.table.item(r, 0).text() == "CLIP ViT-B/32 (LAION-2B)")
+    dialog.table.selectRow(row)
+    assert "How to get it" in dialog.details.toPlainText()
+    assert dialog.download_button.isEnabled()
+    dialog.resize(900, 520)
+    assert_not_blank(save_screenshot(dialog, "models-dialog"))
+    bogus = tmp_path / "not-weights.bin"
+    bogus.write_bytes(b"garbage")
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=60_000):
+        dialog.import_selected(str(bogus))
+    assert dialog.last_error and "not-weights.bin" in dialog.last_error
+    assert dialog.table.item(row, 2).text() == "missing"
+
+
+def test_jobs_view_rows_show_progress_state_and_elapsed(window, qtbot):
+    gate = threading.Event()
+    job = window.jobs.submit(lambda p, c: (p(0.3, "a third"), gate.wait(5)), "visible job", Lane.IO)
+    qtbot.waitUntil(lambda: job.progress >= 0.3 and window.jobs_view.model.rowCount() == 1, timeout=5000)
+    window.show()
+    window.jobs_dock.show()
+    qtbot.wait(100)
+    model = window.jobs_view.model
+    assert model.data(model.index(0, 2)) == 30
+    assert model.data(model.index(0, 1)) == "running"
+    gate.set()
+    qtbot.waitUntil(lambda: job.state is JobState.FINISHED, timeout=5000)

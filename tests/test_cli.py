@@ -1,0 +1,44 @@
+"""The headless CLI calls the same core functions as the GUI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import DEMO_PHOTOS, ROOT
+
+
+def run_cli(*args, env_dir):
+    import os
+
+    env = dict(os.environ, SIMSCOPE_DATA_DIR=str(env_dir), HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_models_list_and_status(data_dir):
+    out = run_cli("models", "list", "--json", env_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    rows = {r["name"]: r for r in json.loads(out.stdout)}
+    assert rows["effnet-lite0"]["available"] and not rows["clip-vit-b32"]["available"]
+    missing = run_cli("models", "status", "coca-vit-b32", "--json", env_dir=data_dir)
+    assert missing.returncode == 1
+    assert "laion/mscoco_finetuned_CoCa-ViT-B-32" in json.loads(missing.stdout)["how_to_get"]
+
+
+def test_embed_then_reuse_then_errors(data_dir, tmp_path):
+    first = run_cli("embed", str(DEMO_PHOTOS), "--json", env_dir=data_dir)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["computed"] == 12 and report["preset"] == "effnet-lite0"
+    assert "efficientnet-lite0" in report["weights"]
+    again = json.loads(run_cli("embed", str(DEMO_PHOTOS), "--json", env_dir=data_dir).stdout)
+    assert again["computed"] == 0 and again["reused"] == 12
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = run_cli("embed", str(empty), env_dir=data_dir)
+    assert none.returncode == 2 and "no images found" in none.stderr
+    unavailable = run_cli("embed", str(DEMO_PHOTOS), "--preset", "clip-vit-b32", env_dir=data_dir)
+    assert unavailable.returncode == 3 and "How to get it" in unavailable.stderr
