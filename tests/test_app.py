@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 
 from app.jobs_view import COL_CANCEL, COL_DETAILS
 from app.settings import Key, Settings
@@ -166,3 +166,20 @@ def test_jobs_view_rows_show_progress_state_and_elapsed(window, qtbot):
     assert model.data(model.index(0, 1)) == "running"
     gate.set()
     qtbot.waitUntil(lambda: job.state is JobState.FINISHED, timeout=5000)
+
+
+def test_demo_start_indexes_the_bundled_photos_through_the_queue(window, qtbot):
+    from app.main import queue_demo
+
+    window.show()
+    window.start()
+    finished = []
+    window.jobs.job_finished.connect(finished.append)
+    queue_demo(window)
+    qtbot.waitUntil(lambda: any(j.name.startswith("Index 12 demo photos") for j in finished), timeout=120_000)
+    job = next(j for j in finished if j.name.startswith("Index 12 demo photos"))
+    assert job.state is JobState.FINISHED, job.error
+    assert job.result.computed == 12 and "efficientnet-lite0" in job.result.weights
+    qtbot.waitUntil(lambda: window.device is not None, timeout=60_000)
+    assert "Demo photos: 12 embedded" in window.statusBar().currentMessage()
+    assert_not_blank(save_screenshot(window, "demo-start"))

@@ -51,3 +51,10 @@ def test_core_and_app_modules_do_not_import_torch_at_import_time():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_ruff_is_clean_including_the_ban_on_module_level_heavy_imports():
+    exe = Path(sys.executable).parent / "ruff"
+    out = subprocess.run([str(exe), "check", "app", "core", "tests", "bench"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -10,8 +10,8 @@ from core.models.loaders import TINY_LABEL, load
 from core.models.registry import (
     PRESETS,
     ModelUnavailable,
-    imported_files,
     import_weights,
+    imported_files,
     preset_status,
 )
 from tests.conftest import DEMO_PHOTOS

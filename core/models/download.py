@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.jobs import CancelCheck, Cancelled, ProgressFn, null_progress, never_cancelled
+from core.jobs import CancelCheck, Cancelled, ProgressFn, never_cancelled, null_progress
 from core.models.registry import ModelUnavailable, get_preset, preset_status
 
 
