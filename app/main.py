@@ -44,7 +44,8 @@ def create_window(demo: bool = False):
     context = PageContext(
         jobs=queue,
         settings=settings,
-        models=ModelManager(settings.get(Key.DEVICE)),
+        models=ModelManager(settings.get(Key.DEVICE),
+                            allow_download=settings.get(Key.ALLOW_DOWNLOADS)),
         cache=EmbeddingCache(),
     )
     window = MainWindow(queue, settings, context)
@@ -71,7 +72,7 @@ def queue_demo(window) -> None:
     photos = list_images([resource("demo", "photos")])
 
     def index_demo(progress, cancelled):
-        encoder = context.models.get(preset)
+        encoder = context.models.get(preset, progress, cancelled)
         return embed_image_files(photos, encoder, context.cache, progress, cancelled)
 
     window.jobs.submit(
@@ -79,6 +80,38 @@ def queue_demo(window) -> None:
         on_done=lambda res: window.statusBar().showMessage(f"Demo photos: {res.summary()}", 10000),
     )
     window.jobs_dock.show()
+
+
+def install_error_handling() -> None:
+    """Log to the user log dir; an uncaught error in the UI thread is logged and shown, not fatal."""
+    import logging
+    import traceback
+
+    from core.paths import log_dir
+
+    log_file = log_dir() / "simscope.log"
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[logging.FileHandler(log_file, encoding="utf-8"), logging.StreamHandler()],
+    )
+    log = logging.getLogger("simscope")
+
+    def excepthook(exc_type, exc, tb):
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("uncaught error\n%s", text)
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        if QApplication.instance() is not None:
+            box = QMessageBox(QMessageBox.Icon.Critical, "Simscope: unexpected error",
+                              f"{exc_type.__name__}: {exc}\n\nDetails are in {log_file}.")
+            box.setDetailedText(text)
+            box.open()
+
+    sys.excepthook = excepthook
+    from core import __version__
+    from core.paths import data_dir
+
+    log.info("Simscope %s starting; data in %s", __version__, data_dir())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
+
+    install_error_handling()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Simscope")

@@ -162,6 +162,8 @@ class MainWindow(QMainWindow):
     def _on_setting_changed(self, key: str) -> None:
         if key == Key.DEVICE.value:
             self.refresh_device()
+        elif key == Key.ALLOW_DOWNLOADS.value:
+            self.context.models.allow_download = self.settings.get(Key.ALLOW_DOWNLOADS)
 
     def _show_page(self, row: int) -> None:
         if row >= 0:

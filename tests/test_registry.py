@@ -117,3 +117,21 @@ def test_import_from_file_accepts_fitting_weights_and_refuses_others(tmp_path):
     assert status.available and status.source == "imported" and status.location == str(dest)
     enc = load("swin-t")
     assert enc.dim == 768 and "swin.pth" in enc.weights
+
+
+def test_resolution_tries_a_download_and_explains_when_offline(monkeypatch):
+    from core.models.download import ensure_weights
+    from core.models.manager import ModelManager
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelUnavailable) as err:
+        ensure_weights("swin-t", allow_download=True)
+    assert "download failed" in str(err.value) and "Import from file" in str(err.value)
+    with pytest.raises(ModelUnavailable) as err:
+        ensure_weights("swin-t", allow_download=False)
+    assert "downloads are turned off" in str(err.value)
+    assert ensure_weights("effnet-lite0").name.endswith(".pth")
+    manager = ModelManager("cpu", allow_download=False)
+    assert manager.get("minilm-l6") is manager.get("minilm-l6")  # loaded once, then kept
+    with pytest.raises(ModelUnavailable):
+        manager.get("clip-vit-b32")

@@ -52,3 +52,20 @@ def download(
         raise ModelUnavailable(preset, f"the download finished but no weights were found in {folder}")
     progress(1.0, f"{preset.title}: downloaded")
     return Path(status.location)
+
+
+def ensure_weights(
+    name: str,
+    allow_download: bool = True,
+    progress: ProgressFn = null_progress,
+    cancelled: CancelCheck = never_cancelled,
+) -> Path:
+    """The resolution order in one call: imported file → package → cache → download
+    (when allowed and online) → :class:`ModelUnavailable` saying how to get them."""
+    preset = get_preset(name)
+    status = preset_status(preset)
+    if status.available:
+        return Path(status.location)
+    if not allow_download:
+        raise ModelUnavailable(preset, status.location + " (downloads are turned off in Settings)")
+    return download(name, progress, cancelled)

@@ -7,7 +7,9 @@ from core.models.loaders import Encoder, load
 
 
 class ModelManager:
-    def __init__(self, device_preference: str = "auto", tiny: bool = False) -> None:
+    def __init__(self, device_preference: str = "auto", tiny: bool = False,
+                 allow_download: bool = False) -> None:
+        self.allow_download = allow_download
         self._preference = device_preference
         self._device: DeviceInfo | None = None
         self._loaded: dict[str, Encoder] = {}
@@ -25,8 +27,14 @@ class ModelManager:
             self._device = None
             self.unload()
 
-    def get(self, preset: str) -> Encoder:
+    def get(self, preset: str, progress=None, cancelled=None) -> Encoder:
+        """A loaded model; missing weights are downloaded first when that is allowed."""
         if preset not in self._loaded:
+            if not self.tiny:
+                from core.models.download import ensure_weights
+
+                kwargs = {k: v for k, v in (("progress", progress), ("cancelled", cancelled)) if v}
+                ensure_weights(preset, self.allow_download, **kwargs)
             self._loaded[preset] = load(preset, self.device.torch_device, tiny=self.tiny)
         return self._loaded[preset]
 
