@@ -79,7 +79,16 @@ def queue_demo(window) -> None:
         index_demo, f"Index {len(photos)} demo photos ({preset})",
         on_done=lambda res: window.statusBar().showMessage(f"Demo photos: {res.summary()}", 10000),
     )
+    lostfound = next(p for p in window.pages if p.icon == "lostfound")
+    if lostfound.store.count() == 0:
+        lostfound.import_posts(str(_demo_csv()))
     window.jobs_dock.show()
+
+
+def _demo_csv():
+    from core.lostfound.demo import demo_csv
+
+    return demo_csv()
 
 
 def install_error_handling() -> None:

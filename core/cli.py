@@ -171,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="also save the vectors as .npy")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_embed)
+
+    from core.lostfound.cli import register as register_lostfound
+
+    register_lostfound(sub)
     return parser
 
 
@@ -183,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     except ModelUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    except (KeyError, ValueError, FileNotFoundError, RuntimeError) as exc:
+    except (KeyError, ValueError, OSError, RuntimeError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     except Cancelled:

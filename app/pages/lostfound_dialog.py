@@ -1,0 +1,129 @@
+"""The add / edit form for a Lost & Found post."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from app.widgets import PhotoDrop
+from core.images import ImageError, open_image
+from core.lostfound.categories import TOP_LEVELS
+from core.lostfound.store import STATUSES, Post
+
+
+class PostDialog(QDialog):
+    def __init__(self, post: Post | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Edit post" if post and post.id else "New post")
+        self.original = post
+        self.photo_changed = False
+        self.kind = QComboBox()
+        self.kind.addItem("Lost (분실)", "lost")
+        self.kind.addItem("Found (습득)", "found")
+        self.description = QPlainTextEdit()
+        self.description.setPlaceholderText("What is it? Colour, brand, marks… (Korean or English)")
+        self.description.setFixedHeight(80)
+        self.category = QComboBox()
+        self.category.setEditable(True)
+        self.category.addItem("")
+        for top, info in TOP_LEVELS.items():
+            self.category.addItem(top)
+            for sub in info["sub"]:
+                self.category.addItem(f"{top} > {sub}")
+        self.storage = QLineEdit()
+        self.status = QComboBox()
+        self.status.setEditable(True)
+        self.status.addItems(STATUSES)
+        self.place = QLineEdit()
+        self.date = QDateEdit(QDate.currentDate())
+        self.date.setCalendarPopup(True)
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.photo = PhotoDrop()
+        self.photo.changed.connect(lambda _: setattr(self, "photo_changed", True))
+        choose = QPushButton("Choose photo…")
+        choose.clicked.connect(self._choose)
+        remove = QPushButton("Remove photo")
+        remove.clicked.connect(lambda: self.photo.set_path(None))
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #c0392b")
+        self.error.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Kind:", self.kind)
+        form.addRow("Description:", self.description)
+        form.addRow("Category:", self.category)
+        form.addRow("Status:", self.status)
+        form.addRow("Place:", self.place)
+        form.addRow("Date:", self.date)
+        form.addRow("Kept at:", self.storage)
+        photo_buttons = QHBoxLayout()
+        photo_buttons.addWidget(choose)
+        photo_buttons.addWidget(remove)
+        right = QVBoxLayout()
+        right.addWidget(self.photo, 1)
+        right.addLayout(photo_buttons)
+        body = QHBoxLayout()
+        body.addLayout(form, 2)
+        body.addLayout(right, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+        if post is not None:
+            self.kind.setCurrentIndex(self.kind.findData(post.kind))
+            self.description.setPlainText(post.description)
+            self.category.setCurrentText(post.category)
+            self.status.setCurrentText(post.status)
+            self.place.setText(post.place)
+            self.storage.setText(post.storage_location)
+            if post.date:
+                self.date.setDate(QDate.fromString(post.date, "yyyy-MM-dd"))
+            self.photo.set_path(post.image)
+        self.photo_changed = False
+
+    def _choose(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Photo", "", "Images (*.jpg *.jpeg *.png *.webp *.heic *.tif *.tiff *.bmp)")
+        if path:
+            self.photo.set_path(path)
+
+    def values(self) -> dict:
+        return {
+            "kind": self.kind.currentData(),
+            "description": self.description.toPlainText().strip(),
+            "category": self.category.currentText().strip(),
+            "status": self.status.currentText().strip(),
+            "place": self.place.text().strip(),
+            "date": self.date.date().toString("yyyy-MM-dd"),
+            "storage_location": self.storage.text().strip(),
+        }
+
+    def accept(self) -> None:
+        """Check the form before closing: the user never loses what they typed."""
+        values = self.values()
+        if self.photo.path and self.photo_changed:
+            try:
+                open_image(self.photo.path)
+            except ImageError as exc:
+                self.error.setText(f"That photo cannot be used: {exc.reason}. Choose another or remove it.")
+                return
+        if not values["description"] and not self.photo.path:
+            self.error.setText("Write a description or add a photo: a post needs something to match on.")
+            return
+        super().accept()

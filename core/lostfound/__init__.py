@@ -1,0 +1,1 @@
+"""Lost & Found: posts with an optional photo and Korean/English text, and their matches."""

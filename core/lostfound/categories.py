@@ -1,0 +1,58 @@
+"""The two-level category list for posts ("지갑 > 남성용 지갑").
+
+Top levels have a Korean name (stored) and English aliases (accepted on
+import). An unknown top level is kept as written, flagged, and never gates a
+match: only two known, different top levels cap a score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEPARATOR = ">"
+
+TOP_LEVELS: dict[str, dict] = {
+    "지갑": {"en": ["wallet", "purse"], "sub": ["남성용 지갑", "여성용 지갑", "장지갑", "카드지갑"]},
+    "휴대폰": {"en": ["phone", "mobile phone", "smartphone", "cell phone"], "sub": ["스마트폰", "휴대폰 케이스"]},
+    "전자기기": {"en": ["electronics", "earphones", "airpods"], "sub": ["무선 이어폰", "노트북", "태블릿", "충전기"]},
+    "가방": {"en": ["bag", "backpack", "handbag"], "sub": ["백팩", "핸드백", "쇼핑백"]},
+    "의류": {"en": ["clothing", "clothes", "outerwear"], "sub": ["외투", "원피스", "티셔츠", "셔츠", "바지", "치마", "반바지"]},
+    "모자": {"en": ["hat", "cap"], "sub": ["야구모자", "비니"]},
+    "신발": {"en": ["shoes", "shoe", "sneakers"], "sub": ["운동화", "구두", "샌들"]},
+    "우산": {"en": ["umbrella"], "sub": ["장우산", "접이식 우산"]},
+    "문구": {"en": ["stationery", "notebook"], "sub": ["수첩", "필기구"]},
+    "반려동물": {"en": ["pet", "dog", "cat"], "sub": ["강아지", "고양이"]},
+    "귀금속": {"en": ["jewelry", "accessory"], "sub": ["반지", "목걸이", "시계"]},
+    "카드/서류": {"en": ["card", "documents", "id"], "sub": ["신분증", "카드", "서류"]},
+    "기타": {"en": ["other", "misc"], "sub": []},
+}
+
+_ALIASES = {k.lower(): k for k in TOP_LEVELS}
+_ALIASES.update({alias: k for k, v in TOP_LEVELS.items() for alias in v["en"]})
+
+
+@dataclass(frozen=True)
+class Category:
+    top: str
+    sub: str
+    known: bool
+
+    def __str__(self) -> str:
+        return f"{self.top} {SEPARATOR} {self.sub}" if self.sub else self.top
+
+
+def parse_category(text: str | None) -> Category:
+    """'지갑 > 남성용 지갑', 'wallet>men', '지갑' or '' → a Category."""
+    text = (text or "").strip()
+    if not text:
+        return Category("", "", True)
+    top, _, sub = (part.strip() for part in text.partition(SEPARATOR))
+    canonical = _ALIASES.get(top.lower())
+    return Category(canonical or top, sub, canonical is not None)
+
+
+def same_top_level(a: Category, b: Category) -> bool | None:
+    """True/False when both top levels are known; None when either is missing or unknown."""
+    if not (a.top and b.top and a.known and b.known):
+        return None
+    return a.top == b.top

@@ -1,0 +1,121 @@
+"""``python -m core lostfound ...``"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def _service(args):
+    from core.cache import EmbeddingCache
+    from core.lostfound.service import LostFound, make_embedder
+    from core.lostfound.store import PostStore
+    from core.models.manager import ModelManager
+
+    models = ModelManager(getattr(args, "device", "auto"))
+    store = PostStore()
+    return LostFound(store, make_embedder(models, EmbeddingCache(), getattr(args, "clip", None)))
+
+
+def cmd_import(args) -> int:
+    from core.lostfound.store import PostStore
+
+    store = PostStore()
+    report = store.import_file(args.file)
+    for msg in report.messages():
+        print(msg, file=sys.stderr)
+    out = {"summary": report.summary(), "added": report.added,
+           "duplicates": len(report.duplicates), "errors": len(report.errors), "warnings": len(report.warnings)}
+    print(json.dumps(out, ensure_ascii=False) if args.json else report.summary())
+    return 0
+
+
+def cmd_list(args) -> int:
+    from core.lostfound.store import PostStore
+
+    posts = PostStore().list(kind=args.kind)
+    if args.json:
+        print(json.dumps([p.to_dict() for p in posts], ensure_ascii=False, indent=2))
+    else:
+        for p in posts:
+            photo = "photo" if p.image else "-"
+            print(f"#{p.id:<5} {p.kind:<5} {photo:<5} {p.category:<16} {p.description}")
+    return 0
+
+
+def _settings(args):
+    from core.lostfound.match import MatchSettings
+
+    return MatchSettings(text_weight=args.text_weight, image_gate=args.image_gate,
+                         category_cap=args.category_cap, similar_threshold=args.threshold)
+
+
+def cmd_match(args) -> int:
+    service = _service(args)
+    service.store.get(args.post_id)  # a clear KeyError for an unknown id
+    matches = service.match(args.post_id, _settings(args), args.k)
+    if args.json:
+        print(json.dumps({"post_id": args.post_id, "models": service.vectors.models,
+                          "matches": [m.to_dict() for m in matches]}, ensure_ascii=False, indent=2))
+    else:
+        for m in matches:
+            post = service.store.get(m.post_id)
+            mark = "similar" if m.similar else ""
+            print(f"#{m.post_id:<5} {m.score:.3f} {mark:<8} {post.description}")
+    return 0
+
+
+def cmd_match_all(args) -> int:
+    from dataclasses import asdict
+
+    rows = _service(args).match_all(_settings(args), args.k)
+    print(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from core.lostfound.store import PostStore
+
+    print(f"{PostStore().export(args.file)} posts written to {args.file}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from core.lostfound.demo import load_demo
+    from core.lostfound.store import PostStore
+
+    report = load_demo(PostStore())
+    print(report.summary())
+    return 0
+
+
+def register(sub) -> None:
+    lf = sub.add_parser("lostfound", help="lost & found posts and their matches").add_subparsers(
+        dest="action", required=True)
+    p = lf.add_parser("import", help="import posts from CSV or JSON")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_import)
+    p = lf.add_parser("list", help="the stored posts")
+    p.add_argument("--kind", choices=["lost", "found"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+    for name, func, help_ in (("match", cmd_match, "ranked matches for one post"),
+                              ("match-all", cmd_match_all, "matches above the line for every open post")):
+        p = lf.add_parser(name, help=help_)
+        if name == "match":
+            p.add_argument("post_id", type=int)
+        p.add_argument("-k", type=int, default=10 if name == "match" else 3)
+        p.add_argument("--text-weight", type=float, default=0.5)
+        p.add_argument("--image-gate", type=float, default=0.2)
+        p.add_argument("--category-cap", type=float, default=0.1)
+        p.add_argument("--threshold", type=float, default=0.8)
+        p.add_argument("--clip", help="a CLIP preset (e.g. clip-xlmr-b32) instead of the offline models")
+        p.add_argument("--device", default="auto")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(func=func)
+    p = lf.add_parser("export", help="write all posts to CSV or JSON (by extension)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_export)
+    p = lf.add_parser("demo", help="add the bundled demo posts")
+    p.set_defaults(func=cmd_demo)

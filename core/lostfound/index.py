@@ -1,0 +1,183 @@
+"""Embeddings of every post, built once through the shared cache.
+
+Per post: a text vector (its description), an image vector (its photo) and a
+"photo as text" vector for cross-modal matching. With a CLIP preset all three
+live in CLIP's joint space. Offline, text comes from the multilingual sentence
+encoder (Korean and English in one space), photos from EfficientNet-Lite0,
+and a photo's cross-modal vector is its top ImageNet labels embedded by the
+same sentence encoder (weighted by their probabilities).
+
+Matching then only reads these matrices: moving a slider never re-encodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.cache import EmbeddingCache, text_key
+from core.images import ImageError, open_image
+from core.jobs import CancelCheck, ProgressFn, check_cancel, never_cancelled, null_progress
+from core.lostfound.categories import parse_category
+from core.lostfound.store import Post
+
+LABELS_TOP_K = 3
+
+
+@dataclass
+class PostVectors:
+    ids: np.ndarray  # (N,) post ids
+    is_lost: np.ndarray  # (N,) bool
+    text: np.ndarray  # (N, Dt), zero rows where there is no description
+    has_text: np.ndarray
+    image: np.ndarray  # (N, Di), zero rows where there is no photo
+    has_image: np.ndarray
+    cross: np.ndarray  # (N, Dt): the photo in text space
+    top_category: list[str]
+    category_known: np.ndarray
+    category_code: np.ndarray  # (N,) int: equal codes = same top-level category
+    is_open: np.ndarray
+    models: dict = field(default_factory=dict)  # which presets and weights made these
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (post id, problem)
+
+    def row(self, post_id: int) -> int:
+        hits = np.flatnonzero(self.ids == post_id)
+        if not len(hits):
+            raise KeyError(f"post {post_id} is not in the index")
+        return int(hits[0])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class PostEmbedder:
+    """Turns posts into vectors with the given encoders, reading and filling the cache."""
+
+    def __init__(self, text_encoder, image_encoder, cache: EmbeddingCache) -> None:
+        self.text_encoder = text_encoder
+        self.image_encoder = image_encoder
+        self.cache = cache
+        self.clip = hasattr(image_encoder, "embed_texts") and image_encoder is text_encoder
+
+    def describe(self) -> dict:
+        return {"text": self.text_encoder.describe(), "image": self.image_encoder.describe(),
+                "cross": "CLIP joint space" if self.clip else
+                f"ImageNet top-{LABELS_TOP_K} labels of the photo, embedded as text"}
+
+    def texts(self, texts: list[str]) -> np.ndarray:
+        name = self.text_encoder.cache_name
+        keys = [text_key(t) for t in texts]
+        vecs, found = self.cache.get_many(name, keys)
+        todo = np.flatnonzero(~found)
+        if len(todo):
+            new = self.text_encoder.embed_texts([texts[i] for i in todo])
+            self.cache.put_many(name, [keys[i] for i in todo], new)
+            if vecs.shape[1] == 0:
+                vecs = np.zeros((len(texts), new.shape[1]), np.float32)
+            vecs[todo] = new
+        return vecs
+
+    def photos(self, paths: list[str], cancelled: CancelCheck = never_cancelled,
+               progress: ProgressFn = null_progress) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
+        """(image vectors, cross vectors, [(index, error)]) for photo files."""
+        import torch
+
+        enc = self.image_encoder
+        cross_name = enc.cache_name + "|labels>" + self.text_encoder.cache_name
+        keys, errors = [], []
+        for i, p in enumerate(paths):
+            try:
+                keys.append(self.cache.file_key(p))
+            except OSError as exc:
+                keys.append(None)
+                errors.append((i, f"photo missing or unreadable ({exc.strerror or exc})"))
+        ok = [i for i, k in enumerate(keys) if k]
+        img, found_i = self.cache.get_many(enc.cache_name, [keys[i] for i in ok])
+        crs, found_c = self.cache.get_many(cross_name, [keys[i] for i in ok])
+        dim_i, dim_t = enc.dim, self.text_encoder.dim
+        image = np.zeros((len(paths), dim_i), np.float32)
+        cross = np.zeros((len(paths), dim_t), np.float32)
+        for j, i in enumerate(ok):
+            if found_i[j]:
+                image[i] = img[j]
+            if found_c[j]:
+                cross[i] = crs[j]
+        todo = [i for j, i in enumerate(ok) if not (found_i[j] and found_c[j])]
+        for b in range(0, len(todo), 16):
+            check_cancel(cancelled)
+            batch, tensors = [], []
+            for i in todo[b:b + 16]:
+                try:
+                    tensors.append(enc.preprocess(open_image(paths[i], draft=(512, 512))))
+                    batch.append(i)
+                except ImageError as exc:
+                    errors.append((i, exc.reason))
+            if not batch:
+                continue
+            x = torch.stack(tensors)
+            vecs = enc.encode(x)
+            if self.clip:
+                cvecs = vecs
+            else:
+                cvecs = self._labels_as_text(x)
+            image[batch], cross[batch] = vecs, cvecs
+            self.cache.put_many(enc.cache_name, [keys[i] for i in batch], vecs)
+            self.cache.put_many(cross_name, [keys[i] for i in batch], cvecs)
+            progress(min(1.0, (b + 16) / len(todo)))
+        return image, cross, errors
+
+    def _labels_as_text(self, batch) -> np.ndarray:
+        tops = self.image_encoder.classify(batch, top_k=LABELS_TOP_K)
+        out = []
+        for labels in tops:
+            names = [name for name, _ in labels]
+            weights = np.array([p for _, p in labels], np.float32)
+            vecs = self.texts(names)
+            v = (weights[:, None] / weights.sum() * vecs).sum(0)
+            out.append(v / max(np.linalg.norm(v), 1e-12))
+        return np.stack(out).astype(np.float32)
+
+
+def build_vectors(posts: list[Post], embedder: PostEmbedder, progress: ProgressFn = null_progress,
+                  cancelled: CancelCheck = never_cancelled) -> PostVectors:
+    n = len(posts)
+    progress(0.0, f"Embedding {n} posts")
+    texts = [p.description for p in posts]
+    has_text = np.array([bool(t.strip()) for t in texts], bool)
+    dim_t = embedder.text_encoder.dim
+    text = np.zeros((n, dim_t), np.float32)
+    if has_text.any():
+        idx = np.flatnonzero(has_text)
+        text[idx] = embedder.texts([texts[i] for i in idx])
+    check_cancel(cancelled)
+    progress(0.2, "Embedding photos")
+    photo_rows = [i for i, p in enumerate(posts) if p.image]
+    image = np.zeros((n, embedder.image_encoder.dim), np.float32)
+    cross = np.zeros((n, dim_t), np.float32)
+    has_image = np.zeros(n, bool)
+    errors = []
+    if photo_rows:
+        from core.jobs import sub_progress
+
+        img, crs, errs = embedder.photos([posts[i].image for i in photo_rows], cancelled,
+                                         sub_progress(progress, 0.2, 1.0))
+        bad = {i for i, _ in errs}
+        for j, i in enumerate(photo_rows):
+            if j not in bad:
+                image[i], cross[i], has_image[i] = img[j], crs[j], True
+        errors = [(posts[photo_rows[j]].id, msg) for j, msg in errs]
+    cats = [parse_category(p.category) for p in posts]
+    progress(1.0, f"{n} posts ready")
+    return PostVectors(
+        ids=np.array([p.id for p in posts], np.int64),
+        is_lost=np.array([p.kind == "lost" for p in posts], bool),
+        text=text, has_text=has_text, image=image, has_image=has_image, cross=cross,
+        top_category=[c.top for c in cats],
+        category_code=np.unique([c.top for c in cats], return_inverse=True)[1].astype(np.int64)
+        if cats else np.zeros(0, np.int64),
+        category_known=np.array([c.known and bool(c.top) for c in cats], bool),
+        is_open=np.array([p.is_open for p in posts], bool),
+        models=embedder.describe(),
+        errors=errors,
+    )

@@ -1,0 +1,331 @@
+"""The post store (SQLite): add, edit, delete with undo, import and export.
+
+Photos are copied into the data dir (``lostfound/photos/<content hash>.<ext>``)
+so a post keeps its photo when the original file moves. Import reports every
+problem by line and imports the rest; a duplicate is detected by a
+fingerprint of its fields and photo content, and never stored twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core.cache import hash_file
+from core.images import ImageError, open_image
+from core.lostfound.categories import parse_category
+
+KINDS = ("lost", "found")
+FIELDS = ("kind", "image", "description", "category", "storage_location", "status", "place", "date")
+STATUSES = ("보관중", "분실", "반환됨", "returned")
+CLOSED_STATUSES = {"반환됨", "returned", "closed"}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('lost', 'found')),
+    image TEXT,
+    image_hash TEXT,
+    description TEXT NOT NULL DEFAULT '',
+    category TEXT NOT NULL DEFAULT '',
+    storage_location TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT '',
+    place TEXT NOT NULL DEFAULT '',
+    date TEXT NOT NULL DEFAULT '',
+    fingerprint TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    deleted_at REAL
+);
+CREATE INDEX IF NOT EXISTS posts_fingerprint ON posts(fingerprint);
+"""
+
+
+class PostError(ValueError):
+    """A post that cannot be stored as given, with a message for the user."""
+
+
+@dataclass
+class Post:
+    kind: str
+    description: str = ""
+    category: str = ""
+    storage_location: str = ""
+    status: str = ""
+    place: str = ""
+    date: str = ""
+    image: str | None = None  # path of the stored copy
+    image_hash: str | None = None
+    id: int | None = None
+
+    @property
+    def has_photo(self) -> bool:
+        return bool(self.image)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_STATUSES
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ImportReport:
+    added: list[int] = field(default_factory=list)
+    duplicates: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # rows not imported
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # imported, with a caveat
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} imported"]
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} duplicates skipped")
+        if self.errors:
+            parts.append(f"{len(self.errors)} rows with errors")
+        if self.warnings:
+            parts.append(f"{len(self.warnings)} warnings")
+        return ", ".join(parts)
+
+    def messages(self) -> list[str]:
+        rows = [(n, "error", m) for n, m in self.errors] + [(n, "duplicate", m) for n, m in self.duplicates]
+        rows += [(n, "warning", m) for n, m in self.warnings]
+        return [f"line {n}: {kind}: {m}" for n, kind, m in sorted(rows)]
+
+
+def _fingerprint(post: Post) -> str:
+    parts = [post.kind, " ".join(post.description.split()).lower(), post.category.strip(),
+             post.place.strip(), post.date.strip(), post.image_hash or ""]
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+class PostStore:
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        if path is None:
+            from core.paths import data_dir
+
+            path = data_dir() / "lostfound.sqlite"
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.photo_dir = self.path.parent / "lostfound" / "photos"
+        self.photo_dir.mkdir(parents=True, exist_ok=True)
+        self._con = sqlite3.connect(self.path, check_same_thread=False)
+        self._con.row_factory = sqlite3.Row
+        self._con.execute("PRAGMA journal_mode=WAL")
+        with self._con:
+            self._con.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- posts ---------------------------------------------------------------------
+    def store_photo(self, source: str | os.PathLike[str]) -> tuple[str, str]:
+        """Check that a photo opens, copy it into the store; (stored path, content hash)."""
+        source = Path(source)
+        open_image(source)  # raises ImageError with a clear reason
+        digest = hash_file(source)
+        dest = self.photo_dir / f"{digest}{source.suffix.lower()}"
+        if not dest.exists():
+            shutil.copy2(source, dest)
+        return str(dest), digest
+
+    def validate(self, post: Post) -> None:
+        if post.kind not in KINDS:
+            raise PostError(f"kind must be 'lost' or 'found', not {post.kind!r}")
+        if not post.description.strip() and not post.image:
+            raise PostError("a post needs a description or a photo: there is nothing to match on")
+
+    def add(self, post: Post, photo: str | os.PathLike[str] | None = None) -> Post:
+        if photo:
+            post.image, post.image_hash = self.store_photo(photo)
+        self.validate(post)
+        fp = _fingerprint(post)
+        with self._con:
+            cur = self._con.execute(
+                "INSERT INTO posts (kind, image, image_hash, description, category, storage_location,"
+                " status, place, date, fingerprint, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (post.kind, post.image, post.image_hash, post.description.strip(), post.category.strip(),
+                 post.storage_location, post.status, post.place, post.date, fp, time.time()),
+            )
+        post.id = cur.lastrowid
+        return post
+
+    def update(self, post_id: int, photo: str | os.PathLike[str] | None = None, **fields) -> Post:
+        post = self.get(post_id)
+        for key, value in fields.items():
+            if key not in FIELDS or key == "image":
+                raise PostError(f"unknown field {key!r}")
+            setattr(post, key, value if value is not None else "")
+        if photo:
+            post.image, post.image_hash = self.store_photo(photo)
+        elif fields.get("image", "keep") is None:
+            post.image = post.image_hash = None
+        self.validate(post)
+        with self._con:
+            self._con.execute(
+                "UPDATE posts SET kind=?, image=?, image_hash=?, description=?, category=?,"
+                " storage_location=?, status=?, place=?, date=?, fingerprint=? WHERE id=?",
+                (post.kind, post.image, post.image_hash, post.description.strip(), post.category.strip(),
+                 post.storage_location, post.status, post.place, post.date, _fingerprint(post), post_id),
+            )
+        return post
+
+    def remove_photo(self, post_id: int) -> Post:
+        post = self.get(post_id)
+        post.image = post.image_hash = None
+        self.validate(post)
+        with self._con:
+            self._con.execute("UPDATE posts SET image=NULL, image_hash=NULL, fingerprint=? WHERE id=?",
+                              (_fingerprint(post), post_id))
+        return post
+
+    def delete(self, post_id: int) -> None:
+        """Soft delete: :meth:`undelete` brings the post back (undo)."""
+        self.get(post_id)
+        with self._con:
+            self._con.execute("UPDATE posts SET deleted_at=? WHERE id=?", (time.time(), post_id))
+
+    def undelete(self, post_id: int) -> None:
+        with self._con:
+            self._con.execute("UPDATE posts SET deleted_at=NULL WHERE id=?", (post_id,))
+
+    def get(self, post_id: int) -> Post:
+        row = self._con.execute("SELECT * FROM posts WHERE id=?", (post_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no post with id {post_id}")
+        return self._post(row)
+
+    def list(self, kind: str | None = None, include_deleted: bool = False) -> list[Post]:
+        sql = "SELECT * FROM posts WHERE 1=1"
+        args: list = []
+        if kind:
+            sql += " AND kind=?"
+            args.append(kind)
+        if not include_deleted:
+            sql += " AND deleted_at IS NULL"
+        return [self._post(r) for r in self._con.execute(sql + " ORDER BY id", args)]
+
+    def count(self) -> int:
+        return self._con.execute("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL").fetchone()[0]
+
+    def find_duplicate(self, post: Post) -> int | None:
+        row = self._con.execute("SELECT id FROM posts WHERE fingerprint=? AND deleted_at IS NULL",
+                                (_fingerprint(post),)).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def _post(row: sqlite3.Row) -> Post:
+        return Post(id=row["id"], kind=row["kind"], image=row["image"], image_hash=row["image_hash"],
+                    description=row["description"], category=row["category"],
+                    storage_location=row["storage_location"], status=row["status"], place=row["place"],
+                    date=row["date"])
+
+    # -- import / export -----------------------------------------------------------
+    def import_file(self, path: str | os.PathLike[str]) -> ImportReport:
+        """Import posts from CSV or JSON (keys as in :data:`FIELDS`); photo paths are
+        relative to the file's folder. Raises PostError when the file itself is unusable."""
+        path = Path(path)
+        if not path.exists():
+            raise PostError(f"{path} does not exist")
+        rows = _read_rows(path)
+        report = ImportReport()
+        for line, row in rows:
+            self._import_row(line, row, path.parent, report)
+        return report
+
+    def _import_row(self, line: int, row: dict, base: Path, report: ImportReport) -> None:
+        def text(key: str) -> str:
+            value = row.get(key)
+            return "" if value is None else str(value).strip()
+
+        if "__extra__" in row:
+            report.errors.append((line, f"malformed row: {len(row['__extra__'])} more cell(s) than the header"))
+            return
+        post = Post(kind=text("kind").lower(), description=text("description"), category=text("category"),
+                    storage_location=text("storage_location"), status=text("status"),
+                    place=text("place"), date=text("date"))
+        if post.kind not in KINDS:
+            report.errors.append((line, f"kind must be 'lost' or 'found', not {text('kind')!r}"))
+            return
+        image = text("image")
+        if image:
+            src = Path(image) if Path(image).is_absolute() else base / image
+            try:
+                post.image, post.image_hash = self.store_photo(src)
+            except ImageError as exc:
+                report.warnings.append((line, f"photo {image}: {exc.reason}; imported without a photo"))
+            except OSError as exc:
+                report.warnings.append((line, f"photo {image}: {exc}; imported without a photo"))
+        if not post.description and not post.image:
+            report.errors.append((line, "no description and no usable photo: nothing to match on"))
+            return
+        if not post.description:
+            report.warnings.append((line, "empty description: matched on its photo only"))
+        category = parse_category(post.category)
+        if post.category and not category.known:
+            report.warnings.append((line, f"unknown category {category.top!r}: kept, but it gates nothing"))
+        elif category.known and category.top:
+            post.category = str(category)
+        duplicate = self.find_duplicate(post)
+        if duplicate is not None:
+            report.duplicates.append((line, f"same as post #{duplicate}; not imported again"))
+            return
+        try:
+            report.added.append(self.add(post).id)
+        except PostError as exc:
+            report.errors.append((line, str(exc)))
+
+    def export(self, path: str | os.PathLike[str]) -> int:
+        path = Path(path)
+        posts = [p.to_dict() for p in self.list()]
+        for p in posts:
+            p.pop("image_hash")
+        if path.suffix.lower() == ".json":
+            path.write_text(json.dumps(posts, ensure_ascii=False, indent=2), encoding="utf-8")
+        else:
+            with open(path, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=["id", *FIELDS])
+                writer.writeheader()
+                for p in posts:
+                    writer.writerow({k: p.get(k) or "" for k in ["id", *FIELDS]})
+        return len(posts)
+
+
+def _read_rows(path: Path) -> list[tuple[int, dict]]:
+    """(line number, row) pairs from a CSV or JSON file of posts."""
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise PostError(f"{path.name} is not valid JSON: {exc}") from exc
+        if isinstance(data, dict) and isinstance(data.get("posts"), list):
+            data = data["posts"]
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise PostError(f"{path.name}: expected a list of posts (objects with {', '.join(FIELDS)})")
+        return [(i + 1, r) for i, r in enumerate(data)]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            missing = [c for c in ("kind", "description") if c not in header]
+            if missing:
+                raise PostError(
+                    f"{path.name}: missing column(s) {', '.join(missing)}; expected the columns "
+                    f"{','.join(FIELDS)}")
+            rows = []
+            for row in reader:
+                clean = {(k or "").strip(): v for k, v in row.items()}
+                if None in row:  # more cells than the header has
+                    clean["__extra__"] = row[None]
+                rows.append((reader.line_num, clean))
+            return rows
+    except UnicodeDecodeError as exc:
+        raise PostError(f"{path.name} is not UTF-8 text: {exc}") from exc
+    except csv.Error as exc:
+        raise PostError(f"{path.name}: malformed CSV ({exc})") from exc
