@@ -101,7 +101,7 @@ def test_slider_reranks_without_encoding_anything(service, monkeypatch):
     for w in (0.0, 0.3, 0.7, 1.0):
         ms = rank(service.vectors, lost_hat, MatchSettings(text_weight=w), service.calibration, k=None)
         scores[w] = {m.post_id: m.score for m in ms}
-        assert len(ms) == sum(1 for p in service.store.list() if p.kind == "found")
+        assert len(ms) == sum(1 for p in service.store.list() if p.kind == "found" and p.is_open)
     assert scores[0.0] != scores[1.0]
     hat_found = next(p.id for p in service.store.list() if p.description.startswith("모자 습득"))
     assert all(max(s, key=s.get) == hat_found for s in scores.values())
@@ -132,3 +132,21 @@ def test_a_broken_stored_photo_is_reported_and_the_post_matched_on_text(service)
     assert any(pid == post.id for pid, _ in v.errors)
     assert not v.has_image[v.row(post.id)]
     assert service.match(post.id)[0].post_id == other.id
+
+
+def test_posts_sharing_a_photo_encode_it_once(service):
+    from core.paths import resource
+
+    photo = resource("demo", "lostfound", "phone_1.jpg")
+    for i in range(5):
+        service.store.add(Post(kind="lost", description=f"스마트폰 분실 {i}"), photo=photo)
+    enc = service.embedder.image_encoder
+    calls = []
+    real = enc.encode
+    enc.encode = lambda x: calls.append(len(x)) or real(x)
+    try:
+        v = service.refresh()
+    finally:
+        enc.encode = real
+    assert calls == [1]
+    assert v.has_image.all() and np.allclose(v.image[0], v.image[4])

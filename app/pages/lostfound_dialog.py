@@ -52,7 +52,7 @@ class PostDialog(QDialog):
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
         self.photo = PhotoDrop()
-        self.photo.changed.connect(lambda _: setattr(self, "photo_changed", True))
+        self.photo.changed.connect(self._photo_changed)
         choose = QPushButton("Choose photo…")
         choose.clicked.connect(self._choose)
         remove = QPushButton("Remove photo")
@@ -98,6 +98,14 @@ class PostDialog(QDialog):
             self.photo.set_path(post.image)
         self.photo_changed = False
 
+    def _photo_changed(self, _path) -> None:
+        self.photo_changed = True
+        self.error.setText("")
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.adjustSize()
+
     def _choose(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Photo", "", "Images (*.jpg *.jpeg *.png *.webp *.heic *.tif *.tiff *.bmp)")
         if path:
@@ -121,9 +129,9 @@ class PostDialog(QDialog):
             try:
                 open_image(self.photo.path)
             except ImageError as exc:
-                self.error.setText(f"That photo cannot be used: {exc.reason}. Choose another or remove it.")
+                self._show_error(f"That photo cannot be used: {exc.reason}. Choose another or remove it.")
                 return
         if not values["description"] and not self.photo.path:
-            self.error.setText("Write a description or add a photo: a post needs something to match on.")
+            self._show_error("Write a description or add a photo: a post needs something to match on.")
             return
         super().accept()

@@ -109,7 +109,7 @@ def register(sub) -> None:
         p.add_argument("--text-weight", type=float, default=0.5)
         p.add_argument("--image-gate", type=float, default=0.2)
         p.add_argument("--category-cap", type=float, default=0.1)
-        p.add_argument("--threshold", type=float, default=0.8)
+        p.add_argument("--threshold", type=float, default=0.95)
         p.add_argument("--clip", help="a CLIP preset (e.g. clip-xlmr-b32) instead of the offline models")
         p.add_argument("--device", default="auto")
         p.add_argument("--json", action="store_true")

@@ -103,7 +103,12 @@ class PostEmbedder:
                 image[i] = img[j]
             if found_c[j]:
                 cross[i] = crs[j]
-        todo = [i for j, i in enumerate(ok) if not (found_i[j] and found_c[j])]
+        # One encode per distinct photo content: posts often share a photo file.
+        first: dict[str, int] = {}
+        for j, i in enumerate(ok):
+            if not (found_i[j] and found_c[j]):
+                first.setdefault(keys[i], i)
+        todo = list(first.values())
         for b in range(0, len(todo), 16):
             check_cancel(cancelled)
             batch, tensors = [], []
@@ -117,14 +122,20 @@ class PostEmbedder:
                 continue
             x = torch.stack(tensors)
             vecs = enc.encode(x)
-            if self.clip:
-                cvecs = vecs
-            else:
-                cvecs = self._labels_as_text(x)
+            cvecs = vecs if self.clip else self._labels_as_text(x)
             image[batch], cross[batch] = vecs, cvecs
             self.cache.put_many(enc.cache_name, [keys[i] for i in batch], vecs)
             self.cache.put_many(cross_name, [keys[i] for i in batch], cvecs)
             progress(min(1.0, (b + 16) / len(todo)))
+        # Rows that share a key with an encoded (or failed) row take its result.
+        failed = {keys[i]: msg for i, msg in errors if keys[i]}
+        for j, i in enumerate(ok):
+            src = first.get(keys[i])
+            if src is not None and src != i:
+                if keys[i] in failed:
+                    errors.append((i, failed[keys[i]]))
+                else:
+                    image[i], cross[i] = image[src], cross[src]
         return image, cross, errors
 
     def _labels_as_text(self, batch) -> np.ndarray:

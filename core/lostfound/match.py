@@ -13,9 +13,14 @@ far above photo↔text of true matches), so each channel is calibrated first:
 store (shrunk towards a prior while the store is small). A calibrated 0.9
 means "more alike than about 90% of unrelated pairs" on every channel.
 
-The score is the weighted mean of the channels both posts have, weights
-renormalised over what is available: the slider's text weight ``w`` goes to
-``text``, ``1 − w`` to ``image`` (or ``cross`` when only one post has a photo).
+The score combines the channels both posts have, weights renormalised over
+what is available: the slider's text weight ``w`` goes to ``text``, ``1 − w``
+to ``image`` (or ``cross`` when only one post has a photo). The channels'
+z-scores are combined with Stouffer's weighted sum, ``Φ(Σ wᵢzᵢ / √Σ wᵢ²)``,
+so strong evidence on one channel is not squashed before it is added (a
+weighted mean of per-channel Φ values ranked worse than text alone in
+``bench/lostfound_eval.py``). The score is again "more alike than this share
+of unrelated pairs"; the default "similar" line is 0.95.
 Gates: calibrated ``image`` below ``image_gate`` → 0; different known top-level
 categories → capped at ``category_cap``.
 """
@@ -41,7 +46,7 @@ class MatchSettings:
     text_weight: float = 0.5  # the slider: text side w, image side 1 - w
     image_gate: float = 0.2  # calibrated photo↔photo below this → score 0
     category_cap: float = 0.1  # different top-level categories → score at most this
-    similar_threshold: float = 0.8  # the "similar" line on the calibrated scale
+    similar_threshold: float = 0.95  # the "similar" line: beats ~95% of unrelated pairs
     use_image_gate: bool = True
     use_category_gate: bool = True
 
@@ -50,10 +55,17 @@ class MatchSettings:
 class Calibration:
     stats: dict[str, tuple[float, float, int]] = field(default_factory=dict)  # channel → (μ, σ, n)
 
-    def apply(self, channel: str, raw: np.ndarray) -> np.ndarray:
+    def z(self, channel: str, raw: np.ndarray) -> np.ndarray:
         mu, sigma, _ = self.stats.get(channel, (*PRIORS[channel], 0))
-        z = (np.asarray(raw, np.float64) - mu) / max(sigma, 1e-3)
-        return 0.5 * (1.0 + _erf(z / math.sqrt(2.0)))
+        return (np.asarray(raw, np.float64) - mu) / max(sigma, 1e-3)
+
+    def apply(self, channel: str, raw: np.ndarray) -> np.ndarray:
+        return _phi(self.z(channel, raw))
+
+
+def _phi(z: np.ndarray) -> np.ndarray:
+    """The standard normal CDF."""
+    return 0.5 * (1.0 + _erf(np.asarray(z, np.float64) / math.sqrt(2.0)))
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -119,9 +131,9 @@ class Match:
 
 def rank(v: PostVectors, post_id: int, settings: MatchSettings, calibration: Calibration,
          k: int | None = 10, candidates: np.ndarray | None = None) -> list[Match]:
-    """Posts of the other kind, best first, each with its score breakdown."""
+    """Open posts of the other kind (or ``candidates`` rows), best first, with breakdowns."""
     q = v.row(post_id)
-    c = np.flatnonzero(v.is_lost != v.is_lost[q]) if candidates is None else candidates
+    c = np.flatnonzero((v.is_lost != v.is_lost[q]) & v.is_open) if candidates is None else candidates
     scores, parts = score_rows(v, q, c, settings, calibration)
     order = np.argsort(-scores, kind="stable")
     if k is not None:
@@ -141,25 +153,22 @@ def score_rows(v: PostVectors, q: int, c: np.ndarray, settings: MatchSettings,
     raw = pair_channels(v, q, c)
     w = min(max(settings.text_weight, 0.0), 1.0)
     weights = {"text": w, "image": 1.0 - w, "cross": 1.0 - w}
-    num = np.zeros(len(c))
-    den = np.zeros(len(c))
     parts: dict = {}
-    present_any = np.zeros(len(c), bool)
-    cal = {}
+    z = {ch: np.where(np.isnan(raw[ch]), np.nan, calibration.z(ch, np.nan_to_num(raw[ch])))
+         for ch in CHANNELS}
+    cal = {ch: np.where(np.isnan(z[ch]), np.nan, _phi(np.nan_to_num(z[ch]))) for ch in CHANNELS}
+    present = {ch: ~np.isnan(raw[ch]) for ch in CHANNELS}
+    present_any = np.any([present[ch] for ch in CHANNELS], axis=0)
+    den = sum(np.where(present[ch], weights[ch], 0.0) for ch in CHANNELS)
+    # A slider at an end can leave no weight on the channels a pair has: weigh them equally.
+    eff_w = {ch: np.where(present[ch], np.where(den > 0, weights[ch], 1.0), 0.0) for ch in CHANNELS}
+    total = sum(eff_w[ch] for ch in CHANNELS)
+    # Stouffer's weighted z: evidence adds up on one scale instead of being squashed per channel.
+    z_sum = sum(eff_w[ch] * np.nan_to_num(z[ch]) for ch in CHANNELS)
+    z_norm = np.sqrt(sum(eff_w[ch] ** 2 for ch in CHANNELS))
+    score = np.where(present_any, _phi(z_sum / np.maximum(z_norm, 1e-12)), 0.0)
     for ch in CHANNELS:
-        cal[ch] = np.where(np.isnan(raw[ch]), np.nan, calibration.apply(ch, np.nan_to_num(raw[ch])))
-        present = ~np.isnan(raw[ch])
-        present_any |= present
-        num += np.where(present, weights[ch] * np.nan_to_num(cal[ch]), 0.0)
-        den += np.where(present, weights[ch], 0.0)
-    # A slider at an end can leave no weight on the channels a pair has: average them equally.
-    eq_num = sum(np.nan_to_num(cal[ch]) for ch in CHANNELS)
-    eq_den = sum((~np.isnan(raw[ch])).astype(float) for ch in CHANNELS)
-    score = np.where(den > 0, num / np.maximum(den, 1e-12), eq_num / np.maximum(eq_den, 1))
-    score = np.where(present_any, score, 0.0)
-    for ch in CHANNELS:
-        eff = np.where(np.isnan(raw[ch]), np.nan,
-                       np.where(den > 0, weights[ch] / np.maximum(den, 1e-12), 1 / np.maximum(eq_den, 1)))
+        eff = np.where(present[ch], eff_w[ch] / np.maximum(total, 1e-12), np.nan)
         parts[ch] = {"raw": raw[ch], "calibrated": cal[ch], "weight": eff}
     image_gate = np.zeros(len(c), bool)
     if settings.use_image_gate:

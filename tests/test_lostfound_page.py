@@ -1,0 +1,82 @@
+"""The Lost & Found page: demo posts, live slider, threshold line, delete/undo, import report."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import DEMO_PHOTOS, assert_not_blank, save_screenshot
+
+
+@pytest.fixture
+def page(window, qtbot):
+    page = next(p for p in window.pages if p.icon == "lostfound")
+    window.nav.setCurrentRow(window.pages.index(page))
+    window.resize(1300, 800)
+    window.show()
+    return page
+
+
+def _wait_ready(page, qtbot, n):
+    qtbot.waitUntil(lambda: page.service is not None and page.service.vectors is not None
+                    and len(page.service.vectors) == n, timeout=120_000)
+
+
+def test_demo_posts_matches_slider_and_screenshot(page, qtbot):
+    from core.lostfound.demo import demo_csv
+
+    page.import_posts(str(demo_csv()))
+    qtbot.waitUntil(lambda: page.store.count() == 18, timeout=30_000)
+    _wait_ready(page, qtbot, 18)
+    lost_wallet = next(p for p in page.posts_model.posts if p.image and "반지갑" in p.description)
+    assert page.select_post(lost_wallet.id)
+    qtbot.waitUntil(lambda: page.matches.rowCount() > 1, timeout=5000)
+    first = page.matches.item(0, 3).text()
+    assert "wallet" in first
+    line_rows = [r for r in range(page.matches.rowCount()) if "similar ≥" in (page.matches.item(r, 0).text() or "")]
+    assert len(line_rows) == 1  # the threshold line is drawn once
+    before = [m.score for m in page.current_matches]
+    page.slider.setValue(90)
+    after = [m.score for m in page.current_matches]
+    assert before != after  # live, no embedding recomputed (no job submitted)
+    assert "0.90 : 0.10" in page.slider_label.text()
+    assert_not_blank(save_screenshot(page.window(), "lostfound-matches"))
+
+
+def test_delete_and_undo(page, qtbot):
+    from core.lostfound.store import Post
+
+    page.store.add(Post(kind="lost", description="파란색 우산"))
+    page.store.add(Post(kind="found", description="Found a blue umbrella"))
+    page.reload_posts()
+    _wait_ready(page, qtbot, 2)
+    page.select_post(1)
+    page.delete_selected()
+    assert page.store.count() == 1 and "Undo" in page.note.text()
+    page.undo_delete()
+    assert page.store.count() == 2 and page.selected_post().id == 1
+
+
+def test_import_report_and_bad_photo_in_the_form(page, qtbot, tmp_path):
+    csv_path = tmp_path / "bad.csv"
+    csv_path.write_text("kind,image,description,category,storage_location,status,place,date\n"
+                        "lost,,검은 모자,모자,,분실,,\nmisplaced,,x,,,,,\n", encoding="utf-8")
+    page.import_posts(str(csv_path))
+    qtbot.waitUntil(lambda: page.last_report is not None, timeout=10_000)
+    assert "1 imported" in page.note.text() and "line 3: error" in page.note.text()
+
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    dialog = page.edit_post(None)
+    dialog.description.setPlainText("흰색 운동화")
+    dialog.photo.set_path(str(broken))
+    dialog.accept()
+    assert dialog.isVisible() and "cannot be used" in dialog.error.text()  # nothing typed is lost
+    good = tmp_path / "shoes.jpg"
+    shutil.copy(DEMO_PHOTOS / "shoes_07d88b75.jpg", good)
+    dialog.photo.set_path(str(good))
+    assert_not_blank(save_screenshot(dialog, "lostfound-form"), min_colors=10)
+    dialog.accept()
+    qtbot.waitUntil(lambda: page.store.count() == 2, timeout=5000)
+    assert page.store.list()[-1].has_photo
