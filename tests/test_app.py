@@ -179,7 +179,9 @@ def test_demo_start_indexes_the_bundled_photos_through_the_queue(window, qtbot):
     qtbot.waitUntil(lambda: any(j.name.startswith("Index 12 demo photos") for j in finished), timeout=120_000)
     job = next(j for j in finished if j.name.startswith("Index 12 demo photos"))
     assert job.state is JobState.FINISHED, job.error
-    assert job.result.computed == 12 and "efficientnet-lite0" in job.result.weights
+    # the demo's Lost & Found posts share some photos: the shared cache may already hold them
+    assert job.result.computed + job.result.reused == 12 and not job.result.errors
+    assert "efficientnet-lite0" in job.result.weights
     qtbot.waitUntil(lambda: window.device is not None, timeout=60_000)
-    assert "Demo photos: 12 embedded" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: "Demo photos: 12 embedded" in window.statusBar().currentMessage(), timeout=5000)
     assert_not_blank(save_screenshot(window, "demo-start"))

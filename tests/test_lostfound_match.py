@@ -150,3 +150,23 @@ def test_posts_sharing_a_photo_encode_it_once(service):
         enc.encode = real
     assert calls == [1]
     assert v.has_image.all() and np.allclose(v.image[0], v.image[4])
+
+
+def test_clip_path_puts_texts_and_photos_in_one_space(tmp_path):
+    """The CLIP preset code path, on a tiny configuration of the real open_clip class."""
+    from core.paths import resource
+
+    store = PostStore(tmp_path / "lf.sqlite")
+    cache = EmbeddingCache(tmp_path / "emb.sqlite")
+    service = LostFound(store, make_embedder(ModelManager("cpu", tiny=True), cache, "clip-xlmr-b32"))
+    a = store.add(Post(kind="lost", description="흰색 에어팟"), photo=resource("demo", "lostfound", "airpods_1.jpg"))
+    store.add(Post(kind="found", description="white AirPods case"))
+    store.add(Post(kind="found", description="earbuds"), photo=resource("demo", "lostfound", "airpods_2.jpg"))
+    v = service.refresh()
+    assert v.models["cross"] == "CLIP joint space"
+    assert "tiny test configuration" in v.models["text"]["weights"]  # never passed off as a result
+    np.testing.assert_allclose(v.cross[0], v.image[0])
+    matches = service.match(a.id, k=None)
+    assert len(matches) == 2 and all(np.isfinite(m.score) for m in matches)
+    store.close()
+    cache.close()

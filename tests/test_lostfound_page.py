@@ -80,3 +80,21 @@ def test_import_report_and_bad_photo_in_the_form(page, qtbot, tmp_path):
     dialog.accept()
     qtbot.waitUntil(lambda: page.store.count() == 2, timeout=5000)
     assert page.store.list()[-1].has_photo
+
+
+def test_find_all_writes_a_report_and_a_missing_clip_says_how_to_get_it(page, qtbot, tmp_path):
+    from core.lostfound.demo import demo_csv
+
+    page.import_posts(str(demo_csv()))
+    _wait_ready(page, qtbot, 18)
+    out = tmp_path / "matches.csv"
+    page.find_all(str(out))
+    qtbot.waitUntil(lambda: out.exists(), timeout=30_000)
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("post_id,kind,description,match_id") and "wallet" in text
+    assert isinstance(page.last_report, list) and page.last_report
+
+    page.model_choice.setCurrentIndex(page.model_choice.findData("clip-xlmr-b32"))
+    qtbot.waitUntil(lambda: page.last_error is not None, timeout=30_000)
+    assert "Multilingual CLIP" in page.last_error and "How to get it" in page.last_error
+    assert "failed" in page.note.text()

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QSlider,
     QSplitter,
     QTableView,
@@ -121,6 +120,7 @@ class LostFoundPage(WorkspacePage):
         self.last_report = None
         self.last_error: str | None = None
         self._build()
+        self._shown = False  # models load on first show, not at start-up
         self.reload_posts()
 
     # -- layout -----------------------------------------------------------------
@@ -147,6 +147,13 @@ class LostFoundPage(WorkspacePage):
         bar.addSeparator()
         for a in (self.import_action, self.export_action, self.find_all_action):
             bar.addAction(a)
+        self.model_choice = QComboBox()
+        self.model_choice.addItem("Offline: USE multilingual + EfficientNet-Lite0", None)
+        self.model_choice.addItem("Multilingual CLIP (clip-xlmr-b32)", "clip-xlmr-b32")
+        self.model_choice.addItem("English CLIP (clip-vit-b32)", "clip-vit-b32")
+        self.model_choice.setToolTip("CLIP puts texts and photos in one space; get its weights in Tools → Models")
+        self.model_choice.currentIndexChanged.connect(self._model_changed)
+        bar.addWidget(self.model_choice)
         self.model_label = QLabel("Models: not loaded yet")
         self.model_label.setStyleSheet("color: #5a6a7a; padding-left: 12px")
         bar.addWidget(self.model_label)
@@ -282,7 +289,8 @@ class LostFoundPage(WorkspacePage):
         self.posts_model.set_posts(self.store.list())
         if selected is not None:
             self.select_post(selected.id)
-        self.refresh_vectors()
+        if self._shown:
+            self.refresh_vectors()
 
     def select_post(self, post_id: int) -> bool:
         for row, post in enumerate(self.posts_model.posts):
@@ -297,17 +305,23 @@ class LostFoundPage(WorkspacePage):
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
         return rows[0].data(Qt.ItemDataRole.UserRole) if rows else None
 
+    def _model_changed(self) -> None:
+        self.service = None  # the next refresh builds the chosen embedder
+        self.refresh_vectors()
+
     def refresh_vectors(self):
         """Embed new posts on the model worker (cached ones cost a look-up)."""
         ctx = self.context
         store = self.store
+        clip = self.model_choice.currentData()
+        service = self.service
 
         def build(progress, cancelled):
             from core.lostfound.service import LostFound, make_embedder
 
-            service = self.service
+            nonlocal service
             if service is None:
-                service = LostFound(PostStore(store.path), make_embedder(ctx.models, ctx.cache, None,
+                service = LostFound(PostStore(store.path), make_embedder(ctx.models, ctx.cache, clip,
                                                                          progress, cancelled))
             service.refresh(progress, cancelled)
             return service
@@ -512,4 +526,7 @@ class LostFoundPage(WorkspacePage):
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
+        if not self._shown:
+            self._shown = True
+            self.refresh_vectors()
         QTimer.singleShot(0, self.update_matches)

@@ -129,7 +129,7 @@ class PostEmbedder:
             progress(min(1.0, (b + 16) / len(todo)))
         # Rows that share a key with an encoded (or failed) row take its result.
         failed = {keys[i]: msg for i, msg in errors if keys[i]}
-        for j, i in enumerate(ok):
+        for i in ok:
             src = first.get(keys[i])
             if src is not None and src != i:
                 if keys[i] in failed:
