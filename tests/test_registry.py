@@ -28,6 +28,7 @@ def test_every_required_preset_is_registered_with_its_real_ids():
         "coca-vit-b32": ("coca_ViT-B-32", "mscoco_finetuned_laion2b_s13b_b90k"),
         "swin-t": ("swin_tiny_patch4_window7_224", "timm/swin_tiny_patch4_window7_224.ms_in1k"),
         "effnet-lite0": ("tf_efficientnet_lite0", "efficientnet-lite0-57934424.pth"),
+        "clip-ko-large": ("Bingsu/clip-vit-large-patch14-ko", "Bingsu/clip-vit-large-patch14-ko"),
     }
     for name, (model_id, weights) in want.items():
         assert (PRESETS[name].model_id, PRESETS[name].weights) == (model_id, weights)
@@ -43,7 +44,7 @@ def test_offline_defaults_are_available_out_of_the_box():
 
 
 @pytest.mark.parametrize("name", ["clip-vit-b32", "clip-xlmr-b32", "coca-vit-b32", "swin-t", "effnet-b0",
-                                  "st-multilingual-minilm"])
+                                  "st-multilingual-minilm", "clip-ko-large"])
 def test_missing_weights_give_a_message_that_names_the_preset_and_how_to_get_them(name):
     with pytest.raises(ModelUnavailable) as err:
         load(name)
@@ -53,7 +54,7 @@ def test_missing_weights_give_a_message_that_names_the_preset_and_how_to_get_the
     assert "Import from file" in text and f"python -m core models download {name}" in text
 
 
-@pytest.mark.parametrize("name", ["clip-vit-b32", "clip-xlmr-b32"])
+@pytest.mark.parametrize("name", ["clip-vit-b32", "clip-xlmr-b32", "clip-ko-large"])
 def test_tiny_clip_embeds_images_and_texts_into_one_space(name):
     enc = load(name, tiny=True)
     assert enc.weights == TINY_LABEL and enc.cache_name.endswith(":tiny")
@@ -135,3 +136,20 @@ def test_resolution_tries_a_download_and_explains_when_offline(monkeypatch):
     assert manager.get("minilm-l6") is manager.get("minilm-l6")  # loaded once, then kept
     with pytest.raises(ModelUnavailable):
         manager.get("clip-vit-b32")
+
+
+def test_a_transformers_clip_folder_imports_and_loads_through_the_real_code(tmp_path):
+    from core.models.loaders import _tiny_hf_clip
+
+    model, processor, tokenizer = _tiny_hf_clip()
+    folder = tmp_path / "clip-ko"
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    with pytest.raises(ValueError):
+        import_weights("clip-ko-large", folder / "config.json")  # a file, not the folder
+    import_weights("clip-ko-large", folder)
+    enc = load("clip-ko-large")
+    assert "clip-ko" in enc.weights and enc.dim == 32
+    assert enc.embed_texts(["파란색 우산"]).shape == (1, 32)
+    assert enc.embed_images(_images(1)).shape == (1, 32)

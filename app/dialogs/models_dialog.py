@@ -127,7 +127,7 @@ class ModelsDialog(QDialog):
         if preset is None:
             return None
         if not path:
-            if preset.family == "sentence_transformers":
+            if preset.family in ("sentence_transformers", "hf_clip"):
                 path = QFileDialog.getExistingDirectory(self, f"Model folder for {preset.title}")
             else:
                 path, _ = QFileDialog.getOpenFileName(

@@ -11,7 +11,7 @@ from core.lostfound.match import Calibration, Match, MatchSettings, fit_calibrat
 from core.lostfound.store import PostStore
 
 OFFLINE_MODELS = ("use-multilingual", "effnet-lite0")  # text, image
-CLIP_PRESETS = ("clip-xlmr-b32", "clip-vit-b32")
+CLIP_PRESETS = ("clip-xlmr-b32", "clip-ko-large", "clip-vit-b32")
 
 
 def make_embedder(models, cache: EmbeddingCache, clip_preset: str | None = None,

