@@ -175,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     from core.lostfound.cli import register as register_lostfound
 
     register_lostfound(sub)
+    from core.fusion.cli import register as register_fusion
+
+    register_fusion(sub)
     return parser
 
 
