@@ -83,7 +83,10 @@ class TextSimilarityFusion(nn.Module):
         b = self.sensor_weight if sensor_weight is None else torch.tensor(sensor_weight)
         # per-class weighted fusion: (B, C, E)
         fused = a * w_v.unsqueeze(-1) * v.unsqueeze(1) + b * w_s.unsqueeze(-1) * s.unsqueeze(1)
-        logits = self.classifier(fused.flatten(1))  # (B, C)
+        # The similarities also vote directly, so training pulls each modality towards its
+        # true class embedding and the similarity plots read as evidence (without this
+        # term the class embeddings only gate features and can drift anywhere).
+        logits = self.classifier(fused.flatten(1)) + (a * sim_v + b * sim_s) / t  # (B, C)
         return {"logits": logits, "sim_vision": sim_v, "sim_sensor": sim_s, "w_vision": w_v,
                 "w_sensor": w_s, "features": F.normalize(fused.mean(1), dim=-1)}
 

@@ -1,0 +1,81 @@
+"""The Fusion page: load the demo set, train with live plots, re-run inference, inspect, sweep."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.jobs import JobState
+from tests.conftest import assert_not_blank, save_screenshot, shared_data
+
+
+@pytest.fixture
+def page(window, qtbot):
+    shared_data("sensors", "gas", "Gas_Sensors_Measurements.csv")
+    page = next(p for p in window.pages if p.icon == "fusion")
+    assert not page.built  # nothing heavy before the page is shown
+    window.nav.setCurrentRow(window.pages.index(page))
+    window.resize(1300, 860)
+    window.show()
+    assert page.built
+    page.load_demo(limit=200)
+    qtbot.waitUntil(lambda: page.data is not None, timeout=120_000)
+    return page
+
+
+def test_train_live_plots_sliders_inspector(page, qtbot):
+    assert "SYNTHETIC" in page.data_label.text()  # the demo says its images are synthetic
+    page.epochs.setValue(6)
+    page.embedding_dim.setValue(32)
+    page.lr.setValue(0.003)
+    page.start_training()
+    assert not page.train_button.isEnabled() and page.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: page.result is not None, timeout=120_000)
+    assert len(page.history) == 6
+    x, y = page.curves["val_acc"].getData()
+    assert len(x) == 6
+    assert len(page.sim_curves[("v", 0)].getData()[0]) == 6
+    assert len(page.curves["vision_weight"].getData()[0]) == 6
+    before = page.current_eval["confusion"]
+    assert page.confusion.rowCount() == 4
+    page.v_slider.setValue(0)
+    page.s_slider.setValue(0)
+    assert page.current_eval["confusion"] != before  # live re-run, no retraining
+    page.reset_sliders()
+    assert page.current_eval["confusion"] == before
+    page.tabs.setCurrentIndex(0)
+    assert_not_blank(save_screenshot(page.window(), "fusion-training"))
+    page.tabs.setCurrentIndex(2)
+    page.sample.setValue(3)
+    assert "predicted" in page.sample_info.text()
+    assert len(page.bar_plots["probs"].listDataItems()) + len(page.bar_plots["probs"].items()) > 0
+    assert_not_blank(save_screenshot(page.window(), "fusion-inspector"))
+    page.tabs.setCurrentIndex(1)
+    assert_not_blank(save_screenshot(page.window(), "fusion-evaluation"))
+
+
+def test_cancel_and_sweep(page, qtbot, tmp_path):
+    page.epochs.setValue(200)
+    page.embedding_dim.setValue(32)
+    job = page.start_training()
+    qtbot.waitUntil(lambda: len(page.history) >= 1, timeout=60_000)
+    page.cancel()
+    qtbot.waitUntil(lambda: job.state is JobState.CANCELLED, timeout=30_000)
+    qtbot.waitUntil(lambda: page.train_button.isEnabled(), timeout=5000)
+    page.epochs.setValue(2)
+    page.start_sweep({"temperature": (0.1, 0.5), "embedding_dim": (16,), "lr": (1e-3,)})
+    qtbot.waitUntil(lambda: page.sweep_table.rowCount() == 2 and page.train_button.isEnabled(), timeout=120_000)
+    out = tmp_path / "sweep.csv"
+    page.export_sweep(str(out))
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("temperature") and len(lines) == 3
+    assert_not_blank(save_screenshot(page.window(), "fusion-sweep"))
+
+
+def test_a_wrong_csv_gives_row_numbers(page, qtbot, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("MQ2,image,label\n1,x.png,Normal\nfoo,x.png,Boom\n", encoding="utf-8")
+    page.last_error = None
+    page.load_dataset(str(bad))
+    qtbot.waitUntil(lambda: page.last_error is not None, timeout=30_000)
+    assert "row 3" in page.last_error and "Boom" in page.last_error
+    assert page.data is not None  # the loaded set is kept
