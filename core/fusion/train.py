@@ -140,7 +140,7 @@ def train(cfg: TrainConfig, data: FusionData, vision: np.ndarray, split=None,
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.item() * len(idx)
+            total += float(loss.detach()) * len(idx)
             correct += int((out["logits"].argmax(1) == y).sum())
             n += len(idx)
             progress((epoch + (step + 1) / steps) / cfg.num_epochs, f"epoch {epoch + 1}/{cfg.num_epochs}")
