@@ -146,3 +146,22 @@ def test_training_learns_and_is_reproducible(gas_small, modality, fusion_type, l
         off = evaluate(a.model, feats[va], sensors[va], data.labels[va], 4, vision_weight=0.0, sensor_weight=0.0)
         assert base["accuracy"] == pytest.approx(a.val["accuracy"])
         assert off["accuracy"] != base["accuracy"] or off["confusion"] != base["confusion"]
+
+
+def test_fine_tuning_trains_the_backbone_too(gas_small):
+    from core.models.loaders import load
+
+    data, feats = gas_small
+    small = data.subset(np.arange(0, len(data), 6))  # 40 samples: a CPU-sized check
+    enc = load("effnet-lite0")
+    before = {k: v.clone() for k, v in enc.model.state_dict().items()}
+    res = train(TrainConfig(embedding_dim=16, num_epochs=1, batch_size=16, fine_tune=True), small,
+                feats[np.arange(0, len(data), 6)], backbone=enc)
+    changed = [k for k, v in enc.model.state_dict().items() if v.dtype.is_floating_point and
+               not torch.equal(v, before[k])]
+    assert changed  # backbone weights moved
+    assert res.vision is not None and "fine-tuned" in res.feature_source
+    tr, va, te = res.split
+    assert not np.allclose(res.vision[va], feats[np.arange(0, len(data), 6)][va])
+    with pytest.raises(ValueError):
+        train(TrainConfig(num_epochs=1, fine_tune=True), small, feats[:40])

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -105,10 +106,14 @@ class FusionPage(WorkspacePage):
         self.epochs = QSpinBox(minimum=1, maximum=500, value=30)
         self.batch_size = QSpinBox(minimum=2, maximum=4096, value=32)
         self.lr = QDoubleSpinBox(minimum=1e-5, maximum=1.0, value=1e-3, singleStep=1e-4, decimals=5)
+        self.fine_tune = QCheckBox("fine-tune backbone")
+        self.fine_tune.setToolTip("Train EfficientNet-Lite0 too (images decoded every epoch: slow on a CPU). "
+                                  "Off: frozen features from the cache.")
         for i, (label, w) in enumerate([("Modality", self.modality), ("Fusion", self.fusion_type),
                                         ("Loss", self.loss), ("Embedding dim", self.embedding_dim),
                                         ("Temperature", self.temperature), ("Epochs", self.epochs),
-                                        ("Batch size", self.batch_size), ("Learning rate", self.lr)]):
+                                        ("Batch size", self.batch_size), ("Learning rate", self.lr),
+                                        ("Backbone", self.fine_tune)]):
             form.addWidget(QLabel(label), 0, i)
             form.addWidget(w, 1, i)
         self.train_button = QPushButton("Train")
@@ -118,9 +123,9 @@ class FusionPage(WorkspacePage):
         self.cancel_button.setEnabled(False)
         self.sweep_button = QPushButton("Run sweep (27 settings)")
         self.sweep_button.clicked.connect(lambda: self.start_sweep())
-        form.addWidget(self.train_button, 1, 8)
-        form.addWidget(self.cancel_button, 1, 9)
-        form.addWidget(self.sweep_button, 1, 10)
+        form.addWidget(self.train_button, 1, 9)
+        form.addWidget(self.cancel_button, 1, 10)
+        form.addWidget(self.sweep_button, 1, 11)
         layout.addLayout(form)
 
         self.tabs = QTabWidget()
@@ -312,6 +317,7 @@ class FusionPage(WorkspacePage):
                            loss=self.loss.currentText(), embedding_dim=self.embedding_dim.value(),
                            temperature=self.temperature.value(), num_epochs=self.epochs.value(),
                            batch_size=self.batch_size.value(), lr=self.lr.value(),
+                           fine_tune=self.fine_tune.isChecked(),
                            device=self.context.models.device.torch_device)
 
     def start_training(self):
@@ -324,10 +330,17 @@ class FusionPage(WorkspacePage):
         for curve in list(self.curves.values()) + list(self.sim_curves.values()):
             curve.setData([], [])
 
+        models = self.context.models
+
         def work(progress, cancelled):
+            import copy
+
             from core.fusion.train import train
 
-            return train(cfg, data, feats, progress=progress, cancelled=cancelled, on_epoch=relay.epoch.emit)
+            # fine-tune a private copy: the shared encoder must keep serving the cache
+            backbone = copy.deepcopy(models.get("effnet-lite0")) if cfg.fine_tune else None
+            return train(cfg, data, feats, progress=progress, cancelled=cancelled, on_epoch=relay.epoch.emit,
+                         backbone=backbone)
 
         self.train_job = self.context.jobs.submit(work, f"Fusion: train {cfg.modality}/{cfg.fusion_type}",
                                                   Lane.MODEL, on_done=self._trained,
@@ -367,7 +380,8 @@ class FusionPage(WorkspacePage):
         self._set_busy(False)
         tr, va, te = result.split
         self.val_sensors = ((self.data.sensors[va] - result.sensor_mean) / result.sensor_std).astype(np.float32)
-        self.val_vision = self.features[va]
+        vision = result.vision if result.vision is not None else self.features
+        self.val_vision = vision[va]
         self.val_labels = self.data.labels[va]
         self.val_index = va
         self.sample.setMaximum(len(va) - 1)
@@ -383,8 +397,8 @@ class FusionPage(WorkspacePage):
             s.blockSignals(True)
         self.t_slider.setValue(int(round(self.temperature.value() * 100)))
         if model is not None and hasattr(model, "vision_weight"):
-            self.v_slider.setValue(int(round(float(model.vision_weight) * 100)))
-            self.s_slider.setValue(int(round(float(model.sensor_weight) * 100)))
+            self.v_slider.setValue(int(round(float(model.vision_weight.detach()) * 100)))
+            self.s_slider.setValue(int(round(float(model.sensor_weight.detach()) * 100)))
         for s in (self.t_slider, self.v_slider, self.s_slider):
             s.blockSignals(False)
         self.rerun_inference()

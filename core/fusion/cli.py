@@ -24,6 +24,7 @@ def _add_train_flags(p) -> None:
     p.add_argument("--classes", default="Normal,Caution,Warning,Critical")
     p.add_argument("--device", default="auto")
     p.add_argument("--image-preset", default="effnet-lite0")
+    p.add_argument("--fine_tune", action="store_true", help="train the image backbone too (slow on a CPU)")
 
 
 def load_for_training(args, progress=None):
@@ -39,7 +40,7 @@ def load_for_training(args, progress=None):
     encoder = manager.get(args.image_preset)
     with EmbeddingCache() as cache:
         feats = image_features(data, encoder, cache, progress or (lambda *a: None))
-    return data, feats, manager.device.torch_device, f"{encoder.name}: {encoder.weights}"
+    return data, feats, manager.device.torch_device, f"{encoder.name}: {encoder.weights}", encoder
 
 
 def _config(args, device):
@@ -47,14 +48,15 @@ def _config(args, device):
 
     return TrainConfig(modality=args.modality, fusion_type=args.fusion_type, embedding_dim=args.embedding_dim,
                        temperature=args.temperature, num_epochs=args.num_epochs, batch_size=args.batch_size,
-                       lr=args.lr, loss=args.loss, beta=args.beta, seed=args.seed, device=device)
+                       lr=args.lr, loss=args.loss, beta=args.beta, seed=args.seed, device=device,
+                       fine_tune=getattr(args, "fine_tune", False))
 
 
 def cmd_train(args) -> int:
     from core.fusion.train import train
 
-    data, feats, device, source = load_for_training(args)
-    res = train(_config(args, device), data, feats, feature_source=source,
+    data, feats, device, source, encoder = load_for_training(args)
+    res = train(_config(args, device), data, feats, feature_source=source, backbone=encoder,
                 on_epoch=lambda r: print(f"epoch {r.epoch:3d}  loss {r.train_loss:.4f}  "
                                          f"val acc {r.val_acc:.3f}  val F1 {r.val_macro_f1:.3f}", file=sys.stderr))
     summary = res.summary()
@@ -74,7 +76,7 @@ def cmd_train(args) -> int:
 def cmd_sweep(args) -> int:
     from core.fusion.train import sweep
 
-    data, feats, device, _ = load_for_training(args)
+    data, feats, device, _, _ = load_for_training(args)
     rows = sweep(_config(args, device), data, feats,
                  on_row=lambda r: print(f"T={r.temperature} E={r.embedding_dim} lr={r.lr}: "
                                         f"val F1 {r.val_macro_f1:.3f}", file=sys.stderr))

@@ -24,6 +24,8 @@ class TrainConfig(FusionConfig):
     beta: float = 0.9999  # class-balanced loss
     seed: int = 0
     device: str = "cpu"
+    fine_tune: bool = False  # train the image backbone too (slow: images decoded every epoch)
+    backbone_lr_scale: float = 0.1
 
 
 @dataclass
@@ -53,6 +55,7 @@ class TrainResult:
     sensor_std: np.ndarray
     class_names: tuple[str, ...]
     feature_source: str = ""
+    vision: np.ndarray | None = None  # features the final model sees (differ from the cache after fine-tuning)
 
     def summary(self) -> dict:
         return {"config": asdict(self.config), "feature_source": self.feature_source,
@@ -102,10 +105,29 @@ def evaluate(model, vision, sensors, labels, num_classes, **overrides) -> dict:
     return result
 
 
+def _backbone_features(encoder, paths: list[str], train_mode: bool, batch_size: int = 32) -> torch.Tensor:
+    from core.images import open_image
+
+    encoder.model.train(train_mode)
+    out = []
+    for i in range(0, len(paths), batch_size):
+        x = torch.stack([encoder.preprocess(open_image(p)) for p in paths[i:i + batch_size]]).to(encoder.device)
+        out.append(encoder.forward(x))
+    return torch.cat(out)
+
+
 def train(cfg: TrainConfig, data: FusionData, vision: np.ndarray, split=None,
           progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled,
-          on_epoch=None, feature_source: str = "") -> TrainResult:
-    """Train on the train split, pick the epoch with the best val macro-F1, report test."""
+          on_epoch=None, feature_source: str = "", backbone=None) -> TrainResult:
+    """Train on the train split, pick the epoch with the best val macro-F1, report test.
+
+    ``vision`` holds frozen (cached) features. With ``cfg.fine_tune`` and a
+    ``backbone`` (an image encoder from the registry), the backbone is trained
+    too: train batches run through it with gradients, and val/test features are
+    recomputed with it after every epoch.
+    """
+    if cfg.fine_tune and backbone is None:
+        raise ValueError("fine-tuning needs the image backbone (an encoder from the model registry)")
     _set_seed(cfg.seed)
     cfg.sensor_dim = data.sensors.shape[1]
     cfg.num_classes = len(data.class_names)
@@ -120,7 +142,11 @@ def train(cfg: TrainConfig, data: FusionData, vision: np.ndarray, split=None,
         feat_dim = model(torch.as_tensor(vision[:2]), torch.as_tensor(sensors[:2]))["features"].shape[1]
     counts = np.bincount(labels[tr], minlength=cfg.num_classes)
     loss_fn = make_loss(cfg.loss, counts, cfg.num_classes, feat_dim, cfg.beta).to(cfg.device)
-    opt = torch.optim.Adam(list(model.parameters()) + list(loss_fn.parameters()), lr=cfg.lr)
+    groups = [{"params": list(model.parameters()) + list(loss_fn.parameters()), "lr": cfg.lr}]
+    if cfg.fine_tune:
+        groups.append({"params": list(backbone.model.parameters()), "lr": cfg.lr * cfg.backbone_lr_scale})
+    opt = torch.optim.Adam(groups)
+    vision = vision.copy()
     gen = torch.Generator().manual_seed(cfg.seed)
     history: list[EpochReport] = []
     best_state, best_f1 = None, -1.0
@@ -134,7 +160,11 @@ def train(cfg: TrainConfig, data: FusionData, vision: np.ndarray, split=None,
         for step in range(steps):
             check_cancel(cancelled)
             idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-            out = model(v_tr[idx].to(cfg.device), s_tr[idx].to(cfg.device))
+            if cfg.fine_tune:
+                v_batch = _backbone_features(backbone, [data.images[tr[int(i)]] for i in idx], True)
+            else:
+                v_batch = v_tr[idx].to(cfg.device)
+            out = model(v_batch, s_tr[idx].to(cfg.device))
             y = y_tr[idx].to(cfg.device)
             loss = loss_fn(out["logits"], y, out.get("features"))
             opt.zero_grad()
@@ -144,6 +174,10 @@ def train(cfg: TrainConfig, data: FusionData, vision: np.ndarray, split=None,
             correct += int((out["logits"].argmax(1) == y).sum())
             n += len(idx)
             progress((epoch + (step + 1) / steps) / cfg.num_epochs, f"epoch {epoch + 1}/{cfg.num_epochs}")
+        if cfg.fine_tune:  # the backbone moved: val/test see its current features
+            with torch.no_grad():
+                rows = np.concatenate([va, te])
+                vision[rows] = _backbone_features(backbone, [data.images[i] for i in rows], False).cpu().numpy()
         val = evaluate(model, vision[va], sensors[va], labels[va], cfg.num_classes)
         with torch.no_grad():
             out = val["outputs"]
@@ -154,20 +188,27 @@ def train(cfg: TrainConfig, data: FusionData, vision: np.ndarray, split=None,
             val_acc=val["accuracy"], val_macro_f1=val["macro_f1"],
             sim_vision=_true_class_sims(out.get("sim_vision"), labels[va], cfg.num_classes),
             sim_sensor=_true_class_sims(out.get("sim_sensor"), labels[va], cfg.num_classes),
-            vision_weight=float(model.vision_weight) if hasattr(model, "vision_weight") else None,
-            sensor_weight=float(model.sensor_weight) if hasattr(model, "sensor_weight") else None,
+            vision_weight=float(model.vision_weight.detach()) if hasattr(model, "vision_weight") else None,
+            sensor_weight=float(model.sensor_weight.detach()) if hasattr(model, "sensor_weight") else None,
             seconds=time.perf_counter() - t0)
         history.append(report)
         if val["macro_f1"] > best_f1:
             best_f1 = val["macro_f1"]
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_vision = vision.copy()
+            if cfg.fine_tune:
+                best_backbone = {k: v.detach().clone() for k, v in backbone.model.state_dict().items()}
         if on_epoch is not None:
             on_epoch(report)
     model.load_state_dict(best_state)
+    vision = best_vision
+    if cfg.fine_tune:
+        backbone.model.load_state_dict(best_backbone)
+        backbone.model.eval()
     val = evaluate(model, vision[va], sensors[va], labels[va], cfg.num_classes)
     test = evaluate(model, vision[te], sensors[te], labels[te], cfg.num_classes)
     return TrainResult(cfg, model, history, val, test, (tr, va, te), mean, std, data.class_names,
-                       feature_source)
+                       feature_source + (" (fine-tuned)" if cfg.fine_tune else ""), vision)
 
 
 def _true_class_sims(sims, labels, num_classes) -> list[float] | None:
