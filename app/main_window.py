@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.job_label = QLabel("")
         self.job_label.setObjectName("jobLabel")
+        self.job_label.setFixedWidth(380)  # changing text never re-lays out the window
         self.job_progress = QProgressBar()
         self.job_progress.setRange(0, 100)
         self.job_progress.setFixedWidth(180)
@@ -99,6 +100,9 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("Device: detecting…")
         self.device_label.setObjectName("deviceLabel")
         self.device_label.setToolTip("Change it in Tools → Settings")
+        # Reserve the progress bar's height: showing it must not resize the pages (a relayout
+        # re-renders every plot on the Fusion page).
+        bar.setFixedHeight(max(bar.sizeHint().height(), self.job_progress.sizeHint().height() + 8))
         bar.addPermanentWidget(self.job_label)
         bar.addPermanentWidget(self.job_progress)
         bar.addPermanentWidget(self.device_label)
@@ -178,7 +182,10 @@ class MainWindow(QMainWindow):
         shown = running[0] if running else None
         if shown is None:
             return
-        self.job_label.setText(shown.name + (f" — {shown.message}" if shown.message else ""))
+        text = shown.name + (f" — {shown.message}" if shown.message else "")
+        metrics = self.job_label.fontMetrics()
+        self.job_label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, self.job_label.width()))
+        self.job_label.setToolTip(text)
         self.job_progress.setValue(int(shown.progress * 100))
         self.job_progress.show()
 

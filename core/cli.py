@@ -178,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     from core.fusion.cli import register as register_fusion
 
     register_fusion(sub)
+    from core.albums.cli import register as register_albums
+
+    register_albums(sub)
     return parser
 
 

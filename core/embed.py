@@ -30,6 +30,7 @@ class EmbedResult:
     computed: int = 0  # embedded now
     reused: int = 0  # taken from the cache
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    tags: np.ndarray | None = None  # (N, 10) top-5 ImageNet [index, prob] pairs, with_tags only
 
     def summary(self) -> str:
         text = f"{len(self.paths)} embedded ({self.computed} computed, {self.reused} from cache)"
@@ -53,7 +54,10 @@ def embed_image_files(
     cancelled: CancelCheck = never_cancelled,
     batch_size: int = 32,
     workers: int = 2,
+    with_tags: bool = False,
 ) -> EmbedResult:
+    """``with_tags`` (ImageNet encoders): also keep each photo's top-5 labels, from
+    the same forward pass, in the cache as ``<preset>:top5`` and in ``result.tags``."""
     import torch
 
     result = EmbedResult(preset=encoder.name, weights=encoder.weights)
@@ -70,6 +74,13 @@ def embed_image_files(
             progress(0.1 * i / max(len(paths), 1))
     ok = [i for i, k in enumerate(keys) if k is not None]
     vectors, found = cache.get_many(encoder.cache_name, [keys[i] for i in ok])
+    tag_name = encoder.cache_name + ":top5"
+    tags: dict[int, np.ndarray] = {}
+    if with_tags:
+        top, found_top = cache.get_many(tag_name, [keys[i] for i in ok])
+        for j in np.flatnonzero(found_top):
+            tags[ok[j]] = top[j]
+        found = found & found_top
     have = {ok[j]: vectors[j] for j in np.flatnonzero(found)}
     result.reused = len(have)
     todo = [ok[j] for j in np.flatnonzero(~found)]
@@ -91,7 +102,14 @@ def embed_image_files(
                 if isinstance(t, ImageError):
                     result.errors.append((str(paths[i]), t.reason))
             if good:
-                out = encoder.encode(torch.stack([t for _, t in good]))
+                x = torch.stack([t for _, t in good])
+                if with_tags:
+                    out, top = encoder.encode_with_top(x)
+                    cache.put_many(tag_name, [keys[i] for i, _ in good], top, dtype="float32")
+                    for (i, _), row in zip(good, top, strict=True):
+                        tags[i] = row
+                else:
+                    out = encoder.encode(x)
                 cache.put_many(encoder.cache_name, [keys[i] for i, _ in good], out)
                 for (i, _), v in zip(good, out, strict=True):
                     have[i] = v
@@ -102,6 +120,8 @@ def embed_image_files(
 
     order = sorted(have)
     result.paths = [str(Path(paths[i])) for i in order]
+    if with_tags:
+        result.tags = np.stack([tags[i] for i in order]) if order else np.zeros((0, 10), np.float32)
     dim = encoder.dim or (len(next(iter(have.values()))) if have else 0)
     result.vectors = np.stack([have[i] for i in order]).astype(np.float32) if order else np.zeros((0, dim), np.float32)
     progress(1.0, result.summary())

@@ -55,7 +55,7 @@ class TrainResult:
     sensor_std: np.ndarray
     class_names: tuple[str, ...]
     feature_source: str = ""
-    vision: np.ndarray | None = None  # features the final model sees (differ from the cache after fine-tuning)
+    vision: np.ndarray | None = None  # after fine-tuning: the features the final model sees
 
     def summary(self) -> dict:
         return {"config": asdict(self.config), "feature_source": self.feature_source,
@@ -208,7 +208,8 @@ def train(cfg: TrainConfig, data: FusionData, vision: np.ndarray, split=None,
     val = evaluate(model, vision[va], sensors[va], labels[va], cfg.num_classes)
     test = evaluate(model, vision[te], sensors[te], labels[te], cfg.num_classes)
     return TrainResult(cfg, model, history, val, test, (tr, va, te), mean, std, data.class_names,
-                       feature_source + (" (fine-tuned)" if cfg.fine_tune else ""), vision)
+                       feature_source + (" (fine-tuned)" if cfg.fine_tune else ""),
+                       vision if cfg.fine_tune else None)  # unchanged frozen features are not sent back
 
 
 def _true_class_sims(sims, labels, num_classes) -> list[float] | None:
@@ -253,3 +254,21 @@ def sweep(base: TrainConfig, data: FusionData, vision: np.ndarray, grid: dict | 
             on_row(row)
         progress((i + 1) / len(combos), f"{i + 1} of {len(combos)} settings")
     return sorted(rows, key=lambda r: -r.val_macro_f1)
+
+
+def train_in_child(cfg: TrainConfig, data: FusionData, vision: np.ndarray, backbone_preset: str | None = None,
+                   feature_source: str = "", emit=None) -> TrainResult:
+    """``train`` for :func:`core.process.run_in_process`: epochs and progress go out through ``emit``."""
+    backbone = None
+    if cfg.fine_tune:
+        from core.models.loaders import load
+
+        backbone = load(backbone_preset or "effnet-lite0", cfg.device)
+    return train(cfg, data, vision, progress=lambda f, m=None: emit("progress", (f, m)),
+                 on_epoch=lambda r: emit("epoch", r), feature_source=feature_source, backbone=backbone)
+
+
+def sweep_in_child(base: TrainConfig, data: FusionData, vision: np.ndarray, grid: dict | None = None,
+                   emit=None) -> list[SweepRow]:
+    return sweep(base, data, vision, grid, progress=lambda f, m=None: emit("progress", (f, m)),
+                 on_row=lambda r: emit("row", r))

@@ -189,6 +189,28 @@ class ImageNetClassifier(ImageEncoder):
 
     logits: Callable | None = None
 
+    def encode_with_top(self, batch, top_k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+        """Features and the top-k ImageNet (index, probability) pairs from one forward pass:
+        ((B, D) normalised features, (B, 2k) as [i1, p1, i2, p2, …])."""
+        import torch
+
+        m = self.model
+        with torch.inference_mode():
+            body = m.forward_features(batch.to(self.device))
+            feats = m.forward_head(body, pre_logits=True)
+            probs = m.get_classifier()(feats).softmax(-1)
+        top = probs.topk(top_k, dim=-1)
+        pairs = torch.stack([top.indices.float(), top.values], dim=-1).flatten(1)
+        return _l2(feats.float().cpu().numpy()), pairs.float().cpu().numpy()
+
+    @staticmethod
+    def label_names(pairs: np.ndarray) -> list[list[tuple[str, float]]]:
+        from timm.data import ImageNetInfo
+
+        info = ImageNetInfo()
+        return [[(info.index_to_description(int(row[j])), float(row[j + 1])) for j in range(0, len(row), 2)]
+                for row in pairs]
+
     def classify(self, batch, top_k: int = 5) -> list[list[tuple[str, float]]]:
         import torch
         from timm.data import ImageNetInfo

@@ -1,0 +1,70 @@
+"""Albums clustering quality against the folder labels of events4 (number of events not given).
+
+Run: python bench/albums_eval.py [--all]
+Prints ARI, NMI and the unsorted share for the 200 `*_test` photos (and, with
+--all, all 3,031), and which model preset and weights made the vectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.albums.cluster import ClusterSettings, cluster  # noqa: E402
+from core.cache import EmbeddingCache  # noqa: E402
+from core.embed import embed_image_files  # noqa: E402
+from core.images import list_images  # noqa: E402
+from core.models.loaders import load  # noqa: E402
+
+DB = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "photos" / "events4" / "Database"
+
+
+def evaluate(name: str, folders: list[Path], encoder, settings: ClusterSettings) -> None:
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    paths = list_images(folders)
+    with EmbeddingCache() as cache:
+        t = time.perf_counter()
+        res = embed_image_files(paths, encoder, cache)
+        embed_s = time.perf_counter() - t
+    truth = np.array([Path(p).parent.name.split("_")[0] for p in res.paths])
+    t = time.perf_counter()
+    labels, _ = cluster(res.vectors, settings)
+    cluster_s = time.perf_counter() - t
+    sorted_ = labels >= 0
+    ari_all = adjusted_rand_score(truth, labels)  # unsorted counted as one more group
+    ari_sorted = adjusted_rand_score(truth[sorted_], labels[sorted_])
+    nmi = normalized_mutual_info_score(truth, labels)
+    print(f"{name:<18} photos {len(res.paths):5d}  events found {labels.max() + 1:2d}  "
+          f"ARI {ari_all:.3f} (sorted only {ari_sorted:.3f})  NMI {nmi:.3f}  unsorted {1 - sorted_.mean():.1%}  "
+          f"[embed {embed_s:.0f} s, cluster {cluster_s:.2f} s]")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--all", action="store_true", help="also all 3,031 photos")
+    parser.add_argument("--min-size", type=int, default=8)
+    parser.add_argument("--dims", type=int, default=16)
+    parser.add_argument("--assign", type=float, default=0.3)
+    args = parser.parse_args()
+    if not DB.exists():
+        print(f"events4 not found at {DB}")
+        return 1
+    encoder = load("effnet-lite0")
+    print(f"model: {encoder.name} — {encoder.weights}")
+    settings = ClusterSettings(min_size=args.min_size, dims=args.dims, assign_threshold=args.assign)
+    print(f"settings: {settings}")
+    evaluate("200 test photos", sorted(DB.glob("*_test")), encoder, settings)
+    if args.all:
+        evaluate("all 3,031 photos", [DB], encoder, settings)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

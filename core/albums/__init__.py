@@ -1,0 +1,1 @@
+"""Albums: photo folders grouped into events."""
