@@ -1,0 +1,68 @@
+"""Albums core (work in progress): clustering without k, prototypes, EXIF, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from core.albums.cluster import ClusterSettings, cluster, prototypes
+from core.albums.exif import read_exif
+from tests.conftest import DEMO_PHOTOS, shared_data
+from tests.test_cli import run_cli
+
+
+def _blobs(seed=0, n=40, k=4, dim=64):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1, (k, dim))
+    x = np.concatenate([c + rng.normal(0, 0.25, (n, dim)) for c in centres])
+    return x, np.repeat(np.arange(k), n)
+
+
+def test_events_are_found_without_being_told_how_many():
+    from sklearn.metrics import adjusted_rand_score
+
+    x, truth = _blobs()
+    labels, conf = cluster(x, ClusterSettings(min_size=8))
+    assert labels.max() + 1 == 4
+    assert adjusted_rand_score(truth, labels) > 0.95
+    assert (labels == -1).mean() <= 0.1
+    assert conf.shape == labels.shape
+
+
+def test_capture_time_gaps_split_look_alike_photos():
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 1, (1, 32)) + rng.normal(0, 0.05, (60, 32))  # one look
+    hours = np.concatenate([np.full(30, 0.0), np.full(30, 24 * 30.0)]) + rng.normal(0, 1, 60)  # a month apart
+    no_time, _ = cluster(x, ClusterSettings(min_size=8))
+    with_time, _ = cluster(x, ClusterSettings(min_size=8, time_weight=1.0), times=hours)
+    assert len(set(no_time[no_time >= 0])) <= 1
+    assert len(set(with_time[with_time >= 0])) == 2
+
+
+def test_prototypes_are_nearest_the_centre():
+    x, truth = _blobs(k=2)
+    x[0] = x[truth == 0].mean(0)  # the centre itself
+    assert prototypes(x, truth, 0, count=3)[0] == 0
+
+
+def test_exif_dates_and_gps_from_real_camera_files():
+    folder = shared_data("photos", "exif-samples", "jpg", "gps")
+    infos = [read_exif(str(p)) for p in sorted(folder.glob("*.jpg"))]
+    assert any(i["taken_at"] is not None for i in infos)
+    assert any(i["gps"] is not None and -90 <= i["gps"][0] <= 90 for i in infos)
+    assert read_exif(str(DEMO_PHOTOS / "hat_2a12baab.jpg")) == {"taken_at": None, "gps": None}
+
+
+def test_cli_cluster_writes_the_documented_json(data_dir, tmp_path):
+    out = tmp_path / "albums.json"
+    res = run_cli("albums", "cluster", str(DEMO_PHOTOS), "--json", str(out), "--min-size", "3", env_dir=data_dir)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert set(data) >= {"events", "unsorted", "model"}
+    photos = [p for e in data["events"] for p in e["photos"]] + data["unsorted"]
+    assert len(photos) == 12 and len(set(photos)) == 12
+    for e in data["events"]:
+        assert {"name", "caption", "prototypes", "photos"} <= set(e)
+        assert set(e["prototypes"]) <= set(e["photos"])
+    assert "efficientnet-lite0" in data["model"]["image"]["weights"]
