@@ -58,9 +58,9 @@ def load_dataset(path: str | Path, class_names=DEFAULT_CLASSES, sensor_columns: 
         header = [h.strip() for h in reader.fieldnames or []]
         rows = [(reader.line_num, {(k or "").strip(): v for k, v in r.items()}) for r in reader]
     missing = [c for c in (image_column, label_column) if c not in header]
-    if sensor_columns is None:
+    if sensor_columns is None:  # columns whose values are mostly numbers; bad cells reported below
         sensor_columns = [h for h in header if h not in (image_column, label_column)
-                          and rows and _is_number(rows[0][1].get(h))]
+                          and rows and sum(_is_number(r.get(h)) for _, r in rows) >= len(rows) / 2]
     missing += [c for c in sensor_columns if c not in header]
     if missing:
         raise DatasetError(path, [f"missing column(s): {', '.join(missing)} (found: {', '.join(header)})"])
