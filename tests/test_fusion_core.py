@@ -65,7 +65,7 @@ def test_text_similarity_fusion_shapes_and_overrides():
     assert (sharper >= out["w_vision"].max(-1).values - 1e-6).all()
     no_vision = model(v, s, vision_weight=0.0)["logits"]
     assert not torch.allclose(no_vision, out["logits"])
-    assert float(model.vision_weight) == 0.5 and float(model.sensor_weight) == 0.5
+    assert model.vision_weight.item() == 0.5 and model.sensor_weight.item() == 0.5
     assert LateFusion(cfg)(v, s)["logits"].shape == (5, 4)
 
 
