@@ -156,6 +156,8 @@ class FusionPage(WorkspacePage):
         w.showGrid(x=True, y=True, alpha=0.2)
         for axis in ("left", "bottom"):
             w.getAxis(axis).enableAutoSIPrefix(False)
+        # A fixed axis width: wider tick labels must not resize (and re-lay out) the plot.
+        w.getAxis("left").setWidth(52)
         return w
 
     def _training_tab(self, pg) -> QWidget:
