@@ -312,6 +312,13 @@ class FusionPage(WorkspacePage):
 
     def _dataset_ready(self, path, data, features, encoder) -> None:
         self.data, self.features = data, features
+        legend = self.sim_plot.getPlotItem().legend
+        if legend is not None:  # name the curves after this dataset's classes
+            legend.clear()
+            legend.setColumnCount(2)
+            for c, name in enumerate(data.class_names[:len(CLASS_COLORS)]):
+                legend.addItem(self.sim_curves[("v", c)], f"vision {name}")
+                legend.addItem(self.sim_curves[("s", c)], f"sensor {name}")
         counts = np.bincount(data.labels, minlength=len(data.class_names))
         note = getattr(self, "demo_note", "") if "gas_demo" in path else ""
         self.data_label.setText(
