@@ -49,9 +49,9 @@ def evaluate(name: str, folders: list[Path], encoder, settings: ClusterSettings)
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--all", action="store_true", help="also all 3,031 photos")
-    parser.add_argument("--min-size", type=int, default=8)
+    parser.add_argument("--min-size", type=int, default=None, help="default: 2% of the photos, at least 8")
     parser.add_argument("--dims", type=int, default=16)
-    parser.add_argument("--assign", type=float, default=0.3)
+    parser.add_argument("--assign", type=float, default=0.25)
     args = parser.parse_args()
     if not DB.exists():
         print(f"events4 not found at {DB}")

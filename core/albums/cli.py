@@ -38,7 +38,7 @@ def register(sub) -> None:
     p = albums.add_parser("cluster", help="group the photos in folders into events")
     p.add_argument("dirs", nargs="+")
     p.add_argument("--json", help="write the result here (default: print it)")
-    p.add_argument("--min-size", type=int, default=8)
+    p.add_argument("--min-size", type=int, default=None, help="smallest event (default: 2%% of the photos, at least 8)")
     p.add_argument("--time-weight", type=float, default=0.0, help="how much capture-time gaps count (0 = not)")
     p.add_argument("--dims", type=int, default=16)
     p.add_argument("--preset", default="effnet-lite0")
