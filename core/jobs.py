@@ -215,6 +215,9 @@ class JobRunner:
     def _finish(self, job: Job, state: JobState) -> None:
         job.state = state
         job.finished_at = time.monotonic()
+        # Drop the function: its closure may hold GUI objects, and a reference cycle through
+        # a finished job could otherwise be garbage-collected on a worker thread.
+        job.fn = None
         job._done.set()
         self._emit(job, state.value)
 

@@ -65,6 +65,9 @@ def window(qtbot):
     yield win
     queue.shutdown()
     win.context.cache.close()
+    import gc
+
+    gc.collect()  # collect Qt objects here, on the GUI thread, never on a worker
 
 
 def save_screenshot(widget, name: str) -> Path:

@@ -126,3 +126,24 @@ def test_sub_progress_maps_each_step_onto_its_share():
 def test_cancelled_is_an_exception_a_job_can_raise_itself(runner):
     job = runner.submit(lambda p, c: (_ for _ in ()).throw(Cancelled()), "self-cancel")
     assert job.wait(5) and job.state is JobState.CANCELLED
+
+
+def test_a_finished_job_lets_go_of_its_function(runner):
+    import weakref
+
+    class Holder:
+        pass
+
+    holder = Holder()
+    ref = weakref.ref(holder)
+
+    def work(progress, cancelled, h=holder):
+        return 1
+
+    job = runner.submit(work, "holds a reference")
+    del work, holder
+    assert job.wait(5) and job.fn is None
+    import gc
+
+    gc.collect()
+    assert ref() is None  # nothing from the closure outlives the job
