@@ -91,6 +91,16 @@ def _demo_csv():
     return demo_csv()
 
 
+def install_gui_thread_gc(window) -> None:
+    """Collect garbage on the GUI thread only (after the first paint: it imports pyqtgraph).
+
+    A reference cycle holding Qt objects that Python collects on a worker thread can crash
+    Qt; pyqtgraph's GarbageCollector disables automatic GC and collects on a GUI timer."""
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    window.garbage_collector = GarbageCollector(interval=1.0)
+
+
 def install_error_handling() -> None:
     """Log to the user log dir; an uncaught error in the UI thread is logged and shown, not fatal."""
     import logging
@@ -161,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                     QTimer.singleShot(0, app.quit)
                 else:
                     QTimer.singleShot(0, window.start)
+                    QTimer.singleShot(0, lambda: install_gui_thread_gc(window))
                     if args.demo:
                         QTimer.singleShot(0, lambda: queue_demo(window))
             return False

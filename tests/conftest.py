@@ -58,16 +58,21 @@ def runner():
 
 @pytest.fixture
 def window(qtbot):
+    import gc
+
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
     from app.main import create_window
 
     win, queue = create_window()
     qtbot.addWidget(win)
+    collector = GarbageCollector(interval=0.5)  # GC on the GUI thread only, as in the app
     yield win
+    collector.timer.stop()
     queue.shutdown()
     win.context.cache.close()
-    import gc
-
-    gc.collect()  # collect Qt objects here, on the GUI thread, never on a worker
+    gc.collect()  # here, on the GUI thread, never on a worker
+    gc.enable()
 
 
 def save_screenshot(widget, name: str) -> Path:
