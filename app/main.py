@@ -81,14 +81,11 @@ def queue_demo(window) -> None:
     )
     lostfound = next(p for p in window.pages if p.icon == "lostfound")
     if lostfound.store.count() == 0:
-        lostfound.import_posts(str(_demo_csv()))
+        from core.lostfound.demo import demo_csv
+
+        lostfound.import_posts(str(demo_csv()))
     window.jobs_dock.show()
 
-
-def _demo_csv():
-    from core.lostfound.demo import demo_csv
-
-    return demo_csv()
 
 
 def install_gui_thread_gc(window) -> None:

@@ -178,7 +178,7 @@ class MainWindow(QMainWindow):
         return self.pages[self.stack.currentIndex()]
 
     def _on_job_event(self, job: Job) -> None:
-        running = [j for j in self.jobs.jobs() if j.state is JobState.RUNNING]
+        running = self.jobs.running()
         shown = running[0] if running else None
         if shown is None:
             return
@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{job.name} failed: {job.error}  (details in View → Jobs)", 15000)
         elif job.state is JobState.CANCELLED:
             self.statusBar().showMessage(f"{job.name}: cancelled", 5000)
-        if not any(j.state is JobState.RUNNING for j in self.jobs.jobs()):
+        if not self.jobs.running():
             self.job_progress.hide()
             self.job_label.setText("")
         else:

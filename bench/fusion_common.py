@@ -7,7 +7,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-GAS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "sensors" / "gas" / "Gas_Sensors_Measurements.csv"
+from core.fusion.gas_demo import default_gas_csv  # noqa: E402
+
+GAS = default_gas_csv()
 
 
 def demo_dir() -> Path:

@@ -13,8 +13,6 @@ from core.lostfound.store import Post, PostStore
 from core.models.manager import ModelManager
 from tests.conftest import shared_data
 
-DEMO_ROOT = None
-
 
 @pytest.fixture(scope="module")
 def models():
@@ -126,7 +124,7 @@ def test_a_broken_stored_photo_is_reported_and_the_post_matched_on_text(service)
     post = service.store.add(Post(kind="lost", description="흰색 운동화"),
                              photo=shared_data("lostfound", "clothing", "test", "shoes").glob("*.jpg").__next__())
     other = service.store.add(Post(kind="found", description="Found white sneakers"))
-    with open(post.image if False else service.store.get(post.id).image, "wb") as fh:
+    with open(service.store.get(post.id).image, "wb") as fh:
         fh.write(b"corrupted on disk")
     v = service.refresh()
     assert any(pid == post.id for pid, _ in v.errors)

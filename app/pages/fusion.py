@@ -274,10 +274,10 @@ class FusionPage(WorkspacePage):
 
     # -- data -------------------------------------------------------------------
     def load_demo(self, limit: int | None = None):
-        from core.fusion.gas_demo import DEMO_NOTE, build_gas_demo
+        from core.fusion.gas_demo import DEMO_NOTE, build_gas_demo, default_gas_csv
         from core.paths import data_dir
 
-        gas = Path(__file__).resolve().parents[2].parent / "shared/data/sensors/gas/Gas_Sensors_Measurements.csv"
+        gas = default_gas_csv()
         if not gas.exists():
             self._error(f"The gas readings are not here ({gas}); load your own dataset instead.")
             return None

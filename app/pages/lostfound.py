@@ -149,9 +149,11 @@ class LostFoundPage(WorkspacePage):
             bar.addAction(a)
         self.model_choice = QComboBox()
         self.model_choice.addItem("Offline: USE multilingual + EfficientNet-Lite0", None)
-        self.model_choice.addItem("Multilingual CLIP (clip-xlmr-b32)", "clip-xlmr-b32")
-        self.model_choice.addItem("Korean CLIP ViT-L/14 (clip-ko-large)", "clip-ko-large")
-        self.model_choice.addItem("English CLIP (clip-vit-b32)", "clip-vit-b32")
+        from core.lostfound.service import CLIP_PRESETS
+        from core.models.registry import get_preset
+
+        for name in CLIP_PRESETS:
+            self.model_choice.addItem(f"{get_preset(name).title} ({name})", name)
         self.model_choice.setToolTip("CLIP puts texts and photos in one space; get its weights in Tools → Models")
         self.model_choice.currentIndexChanged.connect(self._model_changed)
         bar.addWidget(self.model_choice)

@@ -112,8 +112,9 @@ def register(sub) -> None:
     p.add_argument("--out", default="fusion_sweep.csv")
     p.set_defaults(func=cmd_sweep)
     p = fusion.add_parser("make-demo", help="build the demo set: gas readings + synthetic images")
-    default_src = Path(__file__).resolve().parents[2].parent / "shared/data/sensors/gas/Gas_Sensors_Measurements.csv"
-    p.add_argument("--source", default=str(default_src))
+    from core.fusion.gas_demo import default_gas_csv
+
+    p.add_argument("--source", default=str(default_gas_csv()))
     p.add_argument("--out", required=True)
     p.add_argument("--limit", type=int, help="a balanced subset of this many rows")
     p.add_argument("--seed", type=int, default=0)

@@ -21,6 +21,13 @@ import numpy as np
 from core.fusion import DEFAULT_CLASSES
 from core.jobs import CancelCheck, ProgressFn, check_cancel, never_cancelled, null_progress
 
+
+def default_gas_csv() -> Path:
+    """Where the shared gas readings sit beside a source checkout (``../shared/data``)."""
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sensors" / "gas" / \
+        "Gas_Sensors_Measurements.csv"
+
+
 GAS_TO_LEVEL = {"NoGas": "Normal", "Perfume": "Caution", "Mixture": "Warning", "Smoke": "Critical"}
 SENSORS = ["MQ2", "MQ3", "MQ5", "MQ6", "MQ7", "MQ8", "MQ135"]
 DEMO_NOTE = ("Demo data: real gas-sensor readings (MultimodalGasData, CC BY 4.0) with gases mapped to "

@@ -164,8 +164,6 @@ class PostStore:
             setattr(post, key, value if value is not None else "")
         if photo:
             post.image, post.image_hash = self.store_photo(photo)
-        elif fields.get("image", "keep") is None:
-            post.image = post.image_hash = None
         self.validate(post)
         with self._con:
             self._con.execute(
