@@ -79,3 +79,10 @@ def test_a_wrong_csv_gives_row_numbers(page, qtbot, tmp_path):
     qtbot.waitUntil(lambda: page.last_error is not None, timeout=30_000)
     assert "row 3" in page.last_error and "Boom" in page.last_error
     assert page.data is not None  # the loaded set is kept
+
+
+def test_default_settings_are_the_write_ups(window, qtbot):
+    page = next(p for p in window.pages if p.icon == "fusion")
+    page.build()
+    cfg = page.config()
+    assert (cfg.lr, cfg.temperature, cfg.embedding_dim, cfg.num_epochs, cfg.batch_size) == (0.001, 0.1, 512, 30, 32)

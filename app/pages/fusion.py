@@ -102,10 +102,12 @@ class FusionPage(WorkspacePage):
         self.fusion_type = self._combo(["text_similarity", "late"])
         self.loss = self._combo(["ce", "cb", "paco"])
         self.embedding_dim = QSpinBox(minimum=8, maximum=2048, value=512, singleStep=64)
-        self.temperature = QDoubleSpinBox(minimum=0.01, maximum=5.0, value=0.1, singleStep=0.05, decimals=2)
+        self.temperature = QDoubleSpinBox(decimals=2, minimum=0.01, maximum=5.0, singleStep=0.05)
+        self.temperature.setValue(0.1)
         self.epochs = QSpinBox(minimum=1, maximum=500, value=30)
         self.batch_size = QSpinBox(minimum=2, maximum=4096, value=32)
-        self.lr = QDoubleSpinBox(minimum=1e-5, maximum=1.0, value=1e-3, singleStep=1e-4, decimals=5)
+        self.lr = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1.0, singleStep=1e-4)
+        self.lr.setValue(1e-3)  # after decimals: with the default 2 decimals 0.001 became the minimum
         self.fine_tune = QCheckBox("fine-tune backbone")
         self.fine_tune.setToolTip("Train EfficientNet-Lite0 too (images decoded every epoch: slow on a CPU). "
                                   "Off: frozen features from the cache.")

@@ -156,10 +156,11 @@ class LostFoundPage(WorkspacePage):
             self.model_choice.addItem(f"{get_preset(name).title} ({name})", name)
         self.model_choice.setToolTip("CLIP puts texts and photos in one space; get its weights in Tools → Models")
         self.model_choice.currentIndexChanged.connect(self._model_changed)
+        self.model_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_choice.setMinimumContentsLength(28)
         bar.addWidget(self.model_choice)
-        self.model_label = QLabel("Models: not loaded yet")
-        self.model_label.setStyleSheet("color: #5a6a7a; padding-left: 12px")
-        bar.addWidget(self.model_label)
+        self.model_label = QLabel("Models: load when the page is first shown")
+        self.model_label.setStyleSheet("color: #5a6a7a")
 
         # posts (left)
         self.kind_filter = QComboBox()
@@ -246,6 +247,7 @@ class LostFoundPage(WorkspacePage):
         rv.setContentsMargins(0, 0, 0, 0)
         rv.addWidget(self.match_title)
         rv.addLayout(controls)
+        rv.addWidget(self.model_label)
         rv.addWidget(self.matches, 1)
 
         split = QSplitter()
@@ -292,6 +294,9 @@ class LostFoundPage(WorkspacePage):
         self.posts_model.set_posts(self.store.list())
         if selected is not None:
             self.select_post(selected.id)
+        if not self.posts_model.posts:
+            self.note.setText("No posts yet: use Add post, or Import a CSV/JSON file "
+                              "(columns kind,image,description,category,storage_location,status,place,date).")
         if self._shown:
             self.refresh_vectors()
 
