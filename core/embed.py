@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.cache import EmbeddingCache
+from core.cache import EmbeddingCache, text_key
 from core.images import ImageError, open_image
 from core.jobs import CancelCheck, ProgressFn, check_cancel, never_cancelled, null_progress
 
@@ -126,3 +126,17 @@ def embed_image_files(
     result.vectors = np.stack([have[i] for i in order]).astype(np.float32) if order else np.zeros((0, dim), np.float32)
     progress(1.0, result.summary())
     return result
+
+
+def embed_texts(texts: list[str], encoder, cache: EmbeddingCache) -> np.ndarray:
+    """(N, D) text vectors through the cache: only texts it has not seen are encoded."""
+    keys = [text_key(t) for t in texts]
+    vecs, found = cache.get_many(encoder.cache_name, keys)
+    todo = np.flatnonzero(~found)
+    if len(todo):
+        new = encoder.embed_texts([texts[i] for i in todo])
+        cache.put_many(encoder.cache_name, [keys[i] for i in todo], new)
+        if vecs.shape[1] == 0:
+            vecs = np.zeros((len(texts), new.shape[1]), np.float32)
+        vecs[todo] = new
+    return vecs

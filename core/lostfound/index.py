@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.cache import EmbeddingCache, text_key
+from core.cache import EmbeddingCache
+from core.embed import embed_texts
 from core.images import ImageError, open_image
 from core.jobs import CancelCheck, ProgressFn, check_cancel, never_cancelled, null_progress
 from core.lostfound.categories import parse_category
@@ -66,17 +67,7 @@ class PostEmbedder:
                 f"ImageNet top-{LABELS_TOP_K} labels of the photo, embedded as text"}
 
     def texts(self, texts: list[str]) -> np.ndarray:
-        name = self.text_encoder.cache_name
-        keys = [text_key(t) for t in texts]
-        vecs, found = self.cache.get_many(name, keys)
-        todo = np.flatnonzero(~found)
-        if len(todo):
-            new = self.text_encoder.embed_texts([texts[i] for i in todo])
-            self.cache.put_many(name, [keys[i] for i in todo], new)
-            if vecs.shape[1] == 0:
-                vecs = np.zeros((len(texts), new.shape[1]), np.float32)
-            vecs[todo] = new
-        return vecs
+        return embed_texts(texts, self.text_encoder, self.cache)
 
     def photos(self, paths: list[str], cancelled: CancelCheck = never_cancelled,
                progress: ProgressFn = null_progress) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
