@@ -61,31 +61,18 @@ def apply_style(app) -> None:
 
 
 def queue_demo(window) -> None:
-    """Index the bundled demo photos, so the first start shows the job queue at work."""
-    from app.settings import Key
-    from core.embed import embed_image_files
-    from core.images import list_images
+    """Fill the workspaces with the bundled demo data, so the first start shows them at work."""
     from core.paths import resource
 
-    context = window.context
-    preset = window.settings.get(Key.IMAGE_PRESET)
-    photos = list_images([resource("demo", "photos")])
-
-    def index_demo(progress, cancelled):
-        encoder = context.models.get(preset, progress, cancelled)
-        return embed_image_files(photos, encoder, context.cache, progress, cancelled)
-
-    window.jobs.submit(
-        index_demo, f"Index {len(photos)} demo photos ({preset})",
-        on_done=lambda res: window.statusBar().showMessage(f"Demo photos: {res.summary()}", 10000),
-    )
+    albums = next(p for p in window.pages if p.icon == "albums")
+    if not albums.store.folders():
+        albums.add_paths([str(resource("demo", "photos"))])
     lostfound = next(p for p in window.pages if p.icon == "lostfound")
     if lostfound.store.count() == 0:
         from core.lostfound.demo import demo_csv
 
         lostfound.import_posts(str(demo_csv()))
     window.jobs_dock.show()
-
 
 
 def install_gui_thread_gc(window) -> None:

@@ -217,4 +217,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.settings.set(Key.WINDOW_GEOMETRY, bytes(self.saveGeometry().data()))
+        for page in self.pages:
+            page.shutdown()
         super().closeEvent(event)

@@ -168,7 +168,7 @@ def test_jobs_view_rows_show_progress_state_and_elapsed(window, qtbot):
     qtbot.waitUntil(lambda: job.state is JobState.FINISHED, timeout=5000)
 
 
-def test_demo_start_indexes_the_bundled_photos_through_the_queue(window, qtbot):
+def test_demo_start_groups_the_bundled_photos_through_the_queue(window, qtbot):
     from app.main import queue_demo
 
     window.show()
@@ -176,12 +176,15 @@ def test_demo_start_indexes_the_bundled_photos_through_the_queue(window, qtbot):
     finished = []
     window.jobs.job_finished.connect(finished.append)
     queue_demo(window)
-    qtbot.waitUntil(lambda: any(j.name.startswith("Index 12 demo photos") for j in finished), timeout=120_000)
-    job = next(j for j in finished if j.name.startswith("Index 12 demo photos"))
+    qtbot.waitUntil(lambda: any(j.name.startswith("Albums: add photos") for j in finished), timeout=120_000)
+    job = next(j for j in finished if j.name.startswith("Albums: add photos"))
     assert job.state is JobState.FINISHED, job.error
+    report, group, models = job.result
     # the demo's Lost & Found posts share some photos: the shared cache may already hold them
-    assert job.result.computed + job.result.reused == 12 and not job.result.errors
-    assert "efficientnet-lite0" in job.result.weights
+    assert report.found == 12 and report.computed + report.reused == 12 and not report.errors
+    assert "efficientnet-lite0" in models["image"]["weights"]
+    assert group.events >= 1
+    albums = next(p for p in window.pages if p.icon == "albums")
+    assert albums.events.count() == group.events + 1  # + Unsorted
     qtbot.waitUntil(lambda: window.device is not None, timeout=60_000)
-    qtbot.waitUntil(lambda: "Demo photos: 12 embedded" in window.statusBar().currentMessage(), timeout=5000)
     assert_not_blank(save_screenshot(window, "demo-start"))

@@ -29,6 +29,9 @@ class WorkspacePage(QWidget):
         self.context = context
         self.setObjectName(f"page-{type(self).__name__}")
 
+    def shutdown(self) -> None:
+        """The window is closing: stop any threads the page owns."""
+
     def empty_state(self) -> QWidget:
         """A panel that says what this workspace will hold."""
         box = QFrame(self)

@@ -8,28 +8,45 @@ import sys
 
 def cmd_cluster(args) -> int:
     from core.albums.cluster import ClusterSettings
-    from core.albums.pipeline import group_events, index_photos
+    from core.albums.pipeline import Album, make_models
+    from core.albums.store import AlbumStore
     from core.cache import EmbeddingCache
     from core.cli import _Bar
     from core.models.manager import ModelManager
 
-    encoder = ModelManager(args.device).get(args.preset)
-    with EmbeddingCache() as cache:
-        index = index_photos(args.dirs, encoder, cache, progress=_Bar())
-    settings = ClusterSettings(min_size=args.min_size, time_weight=args.time_weight, dims=args.dims)
-    events, unsorted = group_events(index, settings)
-    for path, msg in index.errors:
+    models = make_models(ModelManager(args.device), args.preset, captions=not args.no_captions)
+    for note in models.notes:
+        print(note.splitlines()[0], file=sys.stderr)
+    settings = ClusterSettings(min_size=args.min_size, time_weight=args.time_weight, dims=args.dims,
+                               image_weight=args.image_weight)
+    with EmbeddingCache() as cache, AlbumStore(args.store or ":memory:") as store:
+        album = Album(store, cache, models)
+        report = album.add(args.dirs, progress=_Bar())
+        album.regroup(settings)
+        out = album.to_json()
+    out["settings"] = settings.__dict__
+    for path, msg in report.errors:
         print(f"skipped {path}: {msg}", file=sys.stderr)
-    out = {"events": [e.to_dict() for e in events], "unsorted": unsorted, "model": index.model,
-           "settings": settings.__dict__, "skipped": [{"file": p, "error": m} for p, m in index.errors]}
     text = json.dumps(out, ensure_ascii=False, indent=2)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             fh.write(text)
-        print(f"{len(events)} events, {len(unsorted)} unsorted → {args.json}")
+        print(f"{len(out['events'])} events, {len(out['unsorted'])} unsorted → {args.json}")
     else:
         print(text)
     return 0
+
+
+def cmd_export(args) -> int:
+    from core.albums.pipeline import export_album
+    from core.albums.store import AlbumStore, default_path
+
+    with AlbumStore(args.store or default_path()) as store:
+        report = export_album(store, args.out, args.mode)
+    for path, msg in report["problems"]:
+        print(f"not exported {path}: {msg}", file=sys.stderr)
+    print(f"{report['exported']} photos → {report['folder']}")
+    return 0 if not report["problems"] else 1
 
 
 def register(sub) -> None:
@@ -40,7 +57,16 @@ def register(sub) -> None:
     p.add_argument("--json", help="write the result here (default: print it)")
     p.add_argument("--min-size", type=int, default=None, help="smallest event (default: 2%% of the photos, at least 8)")
     p.add_argument("--time-weight", type=float, default=0.0, help="how much capture-time gaps count (0 = not)")
+    p.add_argument("--image-weight", type=float, default=1.0,
+                   help="image vs caption/note vectors (1 = image only)")
     p.add_argument("--dims", type=int, default=16)
-    p.add_argument("--preset", default="effnet-lite0")
+    p.add_argument("--preset", default="effnet-lite0", help="image model (effnet-lite0 offline, clip-vit-b32, …)")
+    p.add_argument("--no-captions", action="store_true", help="do not caption with CoCa even when it is there")
+    p.add_argument("--store", help="keep the album in this SQLite file (default: a throw-away one)")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_cluster)
+    p = albums.add_parser("export", help="one folder per event, plus events.json and photos.csv")
+    p.add_argument("out")
+    p.add_argument("--mode", choices=("copy", "link"), default="copy")
+    p.add_argument("--store", help="the album's SQLite file (default: the app's)")
+    p.set_defaults(func=cmd_export)

@@ -1,18 +1,31 @@
-"""Folders in, events out: scan → embed (cached) → EXIF → cluster → name → prototypes."""
+"""Albums as one object the GUI and the CLI share: store + models + index + grouping.
+
+Per photo: an image embedding (cached), EXIF time and GPS, a caption (CoCa when
+its weights are there; cached in the store) or, offline, the top ImageNet
+labels as *tags* (never shown as a caption), and a sentence embedding of the
+user's note or else the caption (cached). Re-running on an unchanged folder
+recomputes nothing.
+"""
 
 from __future__ import annotations
 
+import csv
+import json
 import os
-from collections import Counter
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from core.albums.cluster import ClusterSettings, cluster, prototypes
+from core.albums.cluster import ClusterSettings
+from core.albums.events import GroupInput, GroupReport, PrototypeSettings, regroup
 from core.albums.exif import read_exif
+from core.albums.store import AlbumStore
 from core.cache import EmbeddingCache
-from core.embed import embed_image_files
-from core.images import list_images
+from core.embed import embed_image_files, embed_texts
+from core.images import ImageError, list_images, open_image
 from core.jobs import (
     CancelCheck,
     ProgressFn,
@@ -21,82 +34,283 @@ from core.jobs import (
     null_progress,
     sub_progress,
 )
+from core.models.registry import ModelUnavailable
+
+IMAGE_PRESETS = ("effnet-lite0", "clip-vit-b32", "clip-xlmr-b32")  # offline default first
+TEXT_PRESET = "use-multilingual"  # notes may be Korean or English; captions are English
+CAPTION_PRESET = "coca-vit-b32"
 
 
 @dataclass
-class PhotoIndex:
-    paths: list[str]
-    vectors: np.ndarray  # (N, D)
-    times: np.ndarray  # (N,) hours since the epoch, NaN when unknown
-    gps: list[tuple[float, float] | None]
-    tags: list[list[tuple[str, float]]]  # top ImageNet labels (offline), shown as tags
-    model: dict
-    errors: list[tuple[str, str]] = field(default_factory=list)
+class AlbumModels:
+    image: object
+    captioner: object | None = None
+    notes: list[str] = field(default_factory=list)  # what is missing and why, for the UI
+    text_loader: Callable[[], object] | None = None  # the sentence model, loaded when first needed
+    _text: object | None = None
+
+    @property
+    def text(self):
+        if self._text is None and self.text_loader is not None:
+            loader, self.text_loader = self.text_loader, None
+            try:
+                self._text = loader()
+            except ModelUnavailable as exc:
+                self.notes.append(f"Notes and captions are not used for grouping: {exc}")
+        return self._text
+
+    @property
+    def clip(self):
+        return self.image if hasattr(self.image, "tokenizer") else None
+
+    def describe(self) -> dict:
+        return {
+            "image": self.image.describe(),
+            "text": self._text.describe() if self._text else TEXT_PRESET + " (loaded when a note or caption needs it)",
+            "captions": (self.captioner.describe() if self.captioner
+                         else "none: top ImageNet labels shown as tags" if hasattr(self.image, "encode_with_top")
+                         else "none"),
+            "names": "CLIP zero-shot over the vocabulary" if self.clip else "most frequent tags + date",
+            "notes": self.notes,
+        }
+
+
+def make_models(models, image_preset: str = IMAGE_PRESETS[0], captions: bool = True,
+                progress: ProgressFn | None = None, cancelled: CancelCheck | None = None) -> AlbumModels:
+    """Load the album's models; a missing caption or text model is noted, not fatal."""
+    out = AlbumModels(models.get(image_preset, progress, cancelled),
+                      text_loader=lambda: models.get(TEXT_PRESET, progress, cancelled))
+    if captions:
+        try:
+            out.captioner = models.get(CAPTION_PRESET, progress, cancelled)
+        except ModelUnavailable as exc:
+            out.notes.append(f"No captions: {exc}")
+    return out
 
 
 @dataclass
-class Event:
-    name: str
-    caption: str
-    tags: list[str]
-    prototypes: list[str]
-    photos: list[str]
-    start: str | None = None
-    end: str | None = None
+class IndexReport:
+    found: int = 0
+    new: int = 0
+    computed: int = 0
+    reused: int = 0
+    captioned: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message) per file
 
-    def to_dict(self) -> dict:
-        return {"name": self.name, "caption": self.caption, "tags": self.tags, "prototypes": self.prototypes,
-                "photos": self.photos, "start": self.start, "end": self.end}
-
-
-def index_photos(folders: list[str | os.PathLike[str]], encoder, cache: EmbeddingCache,
-                 progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled) -> PhotoIndex:
-    files = list_images(folders)
-    if not files:
-        raise FileNotFoundError(f"no photos found in {', '.join(map(str, folders))}")
-    with_tags = hasattr(encoder, "encode_with_top")
-    res = embed_image_files(files, encoder, cache, sub_progress(progress, 0.0, 0.9), cancelled, batch_size=16,
-                            with_tags=with_tags)
-    times, gps = [], []
-    for i, p in enumerate(res.paths):
-        if i % 100 == 0:
-            check_cancel(cancelled)
-            progress(0.9 + 0.1 * i / max(len(res.paths), 1), "Reading capture times")
-        info = read_exif(p)
-        times.append(info["taken_at"].timestamp() / 3600 if info["taken_at"] else np.nan)
-        gps.append(info["gps"])
-    tags = encoder.label_names(res.tags) if with_tags and res.tags is not None else [[] for _ in res.paths]
-    progress(1.0, f"{len(res.paths)} photos indexed")
-    return PhotoIndex(res.paths, res.vectors, np.array(times, np.float64), gps, tags,
-                      {"image": encoder.describe(), "captions": "none offline: ImageNet labels shown as tags"},
-                      res.errors)
+    def summary(self) -> str:
+        text = (f"{self.found} photos ({self.new} new): {self.computed} embedded, {self.reused} from cache"
+                + (f", {self.captioned} captioned" if self.captioned else ""))
+        if self.errors:
+            text += f"; {len(self.errors)} could not be read"
+        return text
 
 
 def _short(label: str) -> str:
     return label.split(",")[0].strip()
 
 
-def group_events(index: PhotoIndex, settings: ClusterSettings | None = None) -> tuple[list[Event], list[str]]:
-    settings = settings or ClusterSettings()
-    labels, _ = cluster(index.vectors, settings, times=index.times)
-    events = []
-    for e in range(labels.max() + 1 if len(labels) else 0):
-        members = np.flatnonzero(labels == e)
-        counts = Counter(_short(t[0][0]) for t in (index.tags[i] for i in members) if t)
-        top_tags = [t for t, _ in counts.most_common(3)]
-        times = index.times[members]
-        known = times[~np.isnan(times)]
-        start = end = None
-        if len(known):
-            from datetime import datetime
+class Album:
+    """The photos of one album store, their vectors, and its events."""
 
-            start = datetime.fromtimestamp(known.min() * 3600).strftime("%Y-%m-%d")
-            end = datetime.fromtimestamp(known.max() * 3600).strftime("%Y-%m-%d")
-        name = " · ".join(top_tags[:2]).title() if top_tags else f"Event {e + 1}"
-        if start:
-            name += f" ({start})"
-        events.append(Event(name=name, caption="", tags=top_tags,
-                            prototypes=[index.paths[i] for i in prototypes(index.vectors, labels, e)],
-                            photos=[index.paths[i] for i in members], start=start, end=end))
-    unsorted = [index.paths[i] for i in np.flatnonzero(labels == -1)]
-    return events, unsorted
+    def __init__(self, store: AlbumStore, cache: EmbeddingCache, models: AlbumModels) -> None:
+        self.store = store
+        self.cache = cache
+        self.models = models
+        self.data: GroupInput | None = None
+        self._namer_cache: tuple[tuple[str, ...], np.ndarray] | None = None
+
+    # -- indexing -------------------------------------------------------------------
+    def add(self, paths: list[str | os.PathLike[str]], progress: ProgressFn = null_progress,
+            cancelled: CancelCheck = never_cancelled) -> IndexReport:
+        """Add folders (scanned recursively) or single photos, then index everything."""
+        for p in paths:
+            if not Path(p).exists():
+                raise FileNotFoundError(f"{p} does not exist")
+            self.store.add_folder(p)
+        return self.index(progress, cancelled)
+
+    def index(self, progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled) -> IndexReport:
+        report = IndexReport()
+        sources = self.store.folders()
+        progress(0.0, "Scanning folders")
+        files = [str(p) for p in list_images(sources)]
+        stored = {p.path for p in self.store.photos("all")}
+        gone = [p for p in stored if not os.path.exists(p)]
+        report.found = len(files)
+        if not files and not stored:
+            raise FileNotFoundError(f"no photos found in {', '.join(sources) or 'the album'} "
+                                    f"(JPEG, PNG, WebP, TIFF, HEIC)")
+        report.new = self.store.add_photos(files)
+        image = self.models.image
+        with_tags = hasattr(image, "encode_with_top")
+        res = embed_image_files(files, image, self.cache, sub_progress(progress, 0.0, 0.75), cancelled,
+                                batch_size=16, with_tags=with_tags)
+        report.computed, report.reused = res.computed, res.reused
+        report.errors = list(res.errors) + [(p, "the file does not exist (moved or deleted?)") for p in gone]
+        tags = ([[_short(t) for t, _ in row[:3]] for row in image.label_names(res.tags)]
+                if with_tags and res.tags is not None else [[] for _ in res.paths])
+        captions = self._captions(res.paths, sub_progress(progress, 0.75, 0.9), cancelled, report)
+        hours = []
+        info_rows = []
+        for i, p in enumerate(res.paths):
+            if i % 100 == 0:
+                check_cancel(cancelled)
+                progress(0.9 + 0.08 * i / max(len(res.paths), 1), "Reading capture times")
+            taken = read_exif(p)["taken_at"]
+            hours.append(taken.timestamp() / 3600 if taken else np.nan)
+            info_rows.append((p, taken.timestamp() if taken else None, tags[i], captions[i], None))
+        info_rows += [(p, None, [], "", msg) for p, msg in report.errors]
+        self.store.set_photo_info(info_rows)
+        self.data = GroupInput(res.paths, res.vectors, np.array(hours, np.float64), tags, captions)
+        self.refresh_text()
+        progress(1.0, report.summary())
+        return report
+
+    def _captions(self, paths: list[str], progress: ProgressFn, cancelled: CancelCheck,
+                  report: IndexReport) -> list[str]:
+        known = {p.path: p.caption for p in self.store.photos("all")}
+        captions = [known.get(p, "") for p in paths]
+        cap = self.models.captioner
+        if cap is None:
+            return captions
+        import torch
+
+        todo = [i for i, c in enumerate(captions) if not c]
+        for b in range(0, len(todo), 8):
+            check_cancel(cancelled)
+            batch, ok = [], []
+            for i in todo[b : b + 8]:
+                try:
+                    batch.append(cap.preprocess(open_image(paths[i], draft=(512, 512))))
+                    ok.append(i)
+                except ImageError:
+                    continue
+            if batch:
+                for i, text in zip(ok, cap.caption_batch(torch.stack(batch)), strict=True):
+                    captions[i] = text
+                    report.captioned += 1
+                self.store.set_captions([(paths[i], captions[i]) for i in ok])  # kept if cancelled later
+            progress((b + 8) / max(len(todo), 1), f"Captioned {min(b + 8, len(todo))} of {len(todo)}")
+        return captions
+
+    def refresh_text(self) -> None:
+        """Sentence vectors of each photo's note, or else its caption (NaN rows: neither)."""
+        if self.data is None:
+            return
+        notes = {p.path: p.note for p in self.store.photos("all")}
+        texts = [notes.get(p) or c for p, c in zip(self.data.paths, self.data.captions, strict=True)]
+        have = [i for i, t in enumerate(texts) if t.strip()]
+        if not have or self.models.text is None:
+            self.data.text = None
+            return
+        vecs = embed_texts([texts[i] for i in have], self.models.text, self.cache)
+        out = np.full((len(texts), vecs.shape[1]), np.nan, np.float32)
+        out[have] = vecs
+        self.data.text = out
+
+    # -- grouping -------------------------------------------------------------------
+    def regroup(self, settings: ClusterSettings | None = None,
+                proto: PrototypeSettings | None = None) -> GroupReport:
+        if self.data is None:
+            self.index()
+        return regroup(self.store, self.data, settings, proto, self.namer())
+
+    def namer(self) -> Callable[[np.ndarray], str] | None:
+        """CLIP zero-shot over the store's vocabulary (None without a CLIP image model)."""
+        clip = self.models.clip
+        if clip is None:
+            return None
+        vocab = tuple(self.store.vocabulary())
+        if not vocab:
+            return None
+        if self._namer_cache is None or self._namer_cache[0] != vocab:
+            prompts = [f"a photo of {w.lower()}" for w in vocab]
+            self._namer_cache = (vocab, clip.embed_texts(prompts))
+        words, text = self._namer_cache
+
+        def name(centre: np.ndarray) -> str:
+            return words[int(np.argmax(text @ centre))]
+
+        return name
+
+    # -- output ---------------------------------------------------------------------
+    def to_json(self) -> dict:
+        return events_json(self.store, self.models.describe())
+
+
+def events_json(store: AlbumStore, model: dict | None = None) -> dict:
+    """``{"events": [{"name", "caption", "tags", "prototypes", "photos"}], "unsorted", "unsure", "skipped"}``."""
+    by_id = {p.id: p for p in store.photos("all")}
+    events = []
+    for e in store.events():
+        photos = store.photos(e.id)
+        reps = e.prototypes or e.representatives
+        events.append({"id": e.id, "name": e.name, "caption": e.caption, "tags": e.tags, "note": e.note,
+                       "by_example": e.by_example,
+                       "prototypes": [by_id[i].path for i in reps if i in by_id],
+                       "photos": [p.path for p in photos]})
+    return {"events": events,
+            "unsorted": [p.path for p in store.photos(None)],
+            "unsure": [p.path for p in store.photos("unsure")],
+            "skipped": [{"file": p.path, "error": p.error} for p in store.photos("errors")],
+            "model": model or {}}
+
+
+def _folder_name(name: str, used: set[str]) -> str:
+    safe = "".join(c if c.isalnum() or c in " -_.()·" else "_" for c in name).strip(" .") or "Event"
+    out, n = safe, 2
+    while out.lower() in used:
+        out, n = f"{safe} ({n})", n + 1
+    used.add(out.lower())
+    return out
+
+
+def export_album(store: AlbumStore, out_dir: str | os.PathLike[str], mode: str = "copy",
+                 progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled) -> dict:
+    """One folder per event (and Unsorted), photos copied or linked; ``events.json`` and
+    ``photos.csv`` beside them. Existing files are never overwritten. Returns a report."""
+    if mode not in ("copy", "link"):
+        raise ValueError("mode is copy or link")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = events_json(store)
+    groups = [(e["name"], e["photos"]) for e in data["events"]] + [("Unsorted", data["unsorted"] + data["unsure"])]
+    used: set[str] = {p.name.lower() for p in out.iterdir()}
+    total = sum(len(g[1]) for g in groups) or 1
+    done, rows, problems, linked_as_copy = 0, [], [], 0
+    for name, photos in groups:
+        if not photos:
+            continue
+        folder = out / _folder_name(name, used)
+        folder.mkdir()
+        names: set[str] = set()
+        for src in photos:
+            check_cancel(cancelled)
+            stem, suffix = Path(src).stem, Path(src).suffix
+            dest_name, n = Path(src).name, 2
+            while dest_name.lower() in names:
+                dest_name, n = f"{stem} ({n}){suffix}", n + 1
+            names.add(dest_name.lower())
+            dest = folder / dest_name
+            try:
+                if mode == "link":
+                    try:
+                        os.symlink(os.path.abspath(src), dest)
+                    except OSError:  # no symlinks here (Windows without the right): copy instead
+                        shutil.copy2(src, dest)
+                        linked_as_copy += 1
+                else:
+                    shutil.copy2(src, dest)
+                rows.append({"event": name, "file": src, "exported_as": str(dest)})
+            except OSError as exc:
+                problems.append((src, exc.strerror or str(exc)))
+            done += 1
+            progress(done / total, f"Exported {done} of {total}")
+    with open(out / "events.json", "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2)
+    with open(out / "photos.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["event", "file", "exported_as"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return {"exported": len(rows), "problems": problems, "copied_instead_of_linked": linked_as_copy,
+            "folder": str(out)}

@@ -1,0 +1,74 @@
+"""Thumbnails for views with thousands of photos: made off the UI thread, cached on disk and in memory.
+
+A view asks :meth:`ThumbnailLoader.pixmap`; the first time it gets ``None``
+(the view paints a placeholder) and a pooled thread makes or reads the disk
+thumbnail; ``ready(path)`` then tells the view to repaint that item.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+
+from core.images import ImageError
+from core.thumbs import thumbnail_file
+
+
+class ThumbnailLoader(QObject):
+    ready = Signal(str)  # a path whose thumbnail (or failure tile) is now available
+    _loaded = Signal(str, QImage, str)  # from pool threads, delivered queued
+
+    def __init__(self, size: int = 160, memory_items: int = 3000, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.size = size
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)  # leave the other cores to the model
+        self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
+        self._pending: set[str] = set()
+        self.errors: dict[str, str] = {}
+        self._memory_items = memory_items
+        self._loaded.connect(self._on_loaded)
+
+    def pixmap(self, path: str) -> QPixmap | None:
+        pix = self._pixmaps.get(path)
+        if pix is not None:
+            self._pixmaps.move_to_end(path)
+            return pix
+        if path not in self._pending:
+            self._pending.add(path)
+            self.pool.start(lambda p=path: self._work(p))
+        return None
+
+    def _work(self, path: str) -> None:
+        try:
+            image = QImage(str(thumbnail_file(path, self.size)))
+            self._loaded.emit(path, image, "" if not image.isNull() else "the thumbnail could not be read")
+        except ImageError as exc:
+            self._loaded.emit(path, QImage(), exc.reason)
+
+    def _on_loaded(self, path: str, image: QImage, error: str) -> None:
+        self._pending.discard(path)
+        if error:
+            self.errors[path] = error
+            pix = self.failure_tile()
+        else:
+            pix = QPixmap.fromImage(image)
+        self._pixmaps[path] = pix
+        while len(self._pixmaps) > self._memory_items:
+            self._pixmaps.popitem(last=False)
+        self.ready.emit(path)
+
+    def failure_tile(self) -> QPixmap:
+        pix = QPixmap(self.size, self.size)
+        pix.fill(QColor("#e3e6ea"))
+        p = QPainter(pix)
+        p.setPen(QColor("#b0413e"))
+        p.drawText(pix.rect(), 0x84, "cannot\nread")  # AlignCenter
+        p.end()
+        return pix
+
+    def stop(self) -> None:
+        self.pool.clear()
+        self.pool.waitForDone(5000)

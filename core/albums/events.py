@@ -1,0 +1,225 @@
+"""Re-grouping photos into events while keeping what the user decided.
+
+Order of precedence for each photo:
+
+1. pinned by the user (moved, split off, merged, chosen as a prototype): stays;
+2. near an event defined by example (cosine on the embeddings, or Euclidean in
+   the clustering space, which includes capture time): joins the nearest; in a
+   band just below the threshold, or when two example events are nearly tied,
+   it is *unsure* and waits for the user;
+3. the clusterer (HDBSCAN, ``core.albums.cluster``) decides the rest.
+
+New clusters take over the existing event they share most photos with, so a
+renamed event keeps its name and id through any number of re-runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from core.albums.cluster import ClusterSettings, cluster, features
+from core.albums.store import AlbumStore
+
+UNSURE_BAND = 0.05  # closeness within this below the threshold → unsure
+TIE_MARGIN = 0.02  # two example events this close → unsure
+_STOP = set("a an the of on in at to and with for by is are near from its their his her some two three "
+            "people person man woman group photo picture image".split())
+
+
+@dataclass
+class GroupInput:
+    """What regrouping needs, row-aligned: from ``core.albums.pipeline.index_photos``."""
+
+    paths: list[str]
+    vectors: np.ndarray  # (N, D) L2-normalised image embeddings
+    times: np.ndarray  # (N,) hours, NaN when unknown
+    tags: list[list[str]] = field(default_factory=list)  # short ImageNet labels (offline)
+    captions: list[str] = field(default_factory=list)  # CoCa captions ('' when none)
+    text: np.ndarray | None = None  # (N, E) sentence vectors of note/caption, NaN rows when none
+
+
+@dataclass
+class PrototypeSettings:
+    metric: str = "cosine"  # or "euclidean"
+    threshold: float = 0.55  # closeness (cosine similarity, or 1 - distance/2) to count as near
+
+
+@dataclass
+class GroupReport:
+    events: int = 0
+    unsorted: int = 0
+    unsure: int = 0
+    pinned: int = 0
+    by_example: int = 0
+    clustered: int = 0
+
+
+def closeness(a: np.ndarray, b: np.ndarray, metric: str) -> np.ndarray:
+    """(len(a), len(b)) closeness in 0..1-ish: cosine similarity, or 1 - Euclidean distance / 2."""
+    if metric == "cosine":
+        an = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+        bn = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+        return an @ bn.T
+    if metric == "euclidean":
+        d = np.sqrt(np.maximum(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1), 0.0))
+        return 1.0 - d / 2.0
+    raise ValueError(f"unknown metric {metric!r} (cosine or euclidean)")
+
+
+def frequent_words(captions: list[str], k: int = 3) -> list[str]:
+    words = Counter(w for c in captions for w in set(re.findall(r"[a-z]+", c.lower())) if w not in _STOP
+                    and len(w) > 2)
+    return [w for w, _ in words.most_common(k)]
+
+
+def _date_range(hours: np.ndarray) -> tuple[str | None, str | None]:
+    known = hours[~np.isnan(hours)]
+    if not len(known):
+        return None, None
+    fmt = "%Y-%m-%d"
+    return (datetime.fromtimestamp(known.min() * 3600).strftime(fmt),
+            datetime.fromtimestamp(known.max() * 3600).strftime(fmt))
+
+
+def describe_event(data: GroupInput, members: np.ndarray, namer=None) -> dict:
+    """Name, caption, tags and representatives (3–5 photos nearest the centre) of one event."""
+    v = data.vectors[members]
+    centre = v.mean(0)
+    centre /= max(np.linalg.norm(centre), 1e-12)
+    order = members[np.argsort(-(v @ centre))]
+    reps = order[: min(5, max(3, len(order) // 10))].tolist()
+    caps = [data.captions[i] for i in members if data.captions and data.captions[i]]
+    words = frequent_words(caps)
+    tag_counts = Counter(data.tags[i][0] for i in members if data.tags and data.tags[i])
+    tags = words or [t for t, _ in tag_counts.most_common(3)]
+    label = namer(centre) if namer else None
+    if label:
+        name = label + (f" · {words[0]}" if words else "")
+    elif tags:
+        name = " · ".join(tags[:2]).title()
+    else:
+        name = "Event"
+    start, _ = _date_range(data.times[members])
+    if start:
+        name += f" ({start})"
+    caption = next((data.captions[i] for i in order if data.captions and data.captions[i]), "")
+    return {"name": name, "caption": caption, "tags": tags, "rep_rows": reps}
+
+
+def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | None = None,
+            proto: PrototypeSettings | None = None, namer=None) -> GroupReport:
+    """Re-cluster the stored photos that the user has not placed, and write the result."""
+    settings = settings or ClusterSettings()
+    proto = proto or PrototypeSettings()
+    report = GroupReport()
+    row = {p: i for i, p in enumerate(data.paths)}
+    photos = [p for p in store.photos("all") if p.path in row]
+    if not photos:
+        return report
+    rows = np.array([row[p.path] for p in photos])
+    pinned = np.array([p.pinned for p in photos])
+    events = {e.id: e for e in store.events()}
+    text = data.text[rows] if data.text is not None else None
+    z = features(data.vectors[rows], settings, _impute(text, data.vectors[rows]), data.times[rows])
+
+    assign: dict[int, int | None] = {}
+    unsure: set[int] = set()
+    free = ~pinned
+    # 2. events defined by example
+    examples = [e for e in events.values() if e.prototypes]
+    if examples:
+        id_pos = {p.id: k for k, p in enumerate(photos)}
+        space = data.vectors[rows] if proto.metric == "cosine" else z
+        scores = np.full((len(photos), len(examples)), -np.inf)
+        for j, e in enumerate(examples):
+            pos = [id_pos[i] for i in e.prototypes if i in id_pos]
+            if pos:
+                scores[:, j] = closeness(space, space[pos], proto.metric).max(1)
+        order = np.argsort(-scores, axis=1)
+        best = scores[np.arange(len(photos)), order[:, 0]]
+        second = scores[np.arange(len(photos)), order[:, 1]] if len(examples) > 1 else np.full(len(photos), -np.inf)
+        for k in np.flatnonzero(free):
+            pid = photos[k].id
+            if best[k] >= proto.threshold and best[k] - second[k] >= TIE_MARGIN:
+                assign[pid] = examples[order[k, 0]].id
+                report.by_example += 1
+            elif best[k] >= proto.threshold - UNSURE_BAND:
+                assign[pid] = None
+                unsure.add(pid)
+        free &= np.array([p.id not in assign for p in photos])
+    # 3. the clusterer, on everything (density needs all photos), decides the free ones
+    labels, _ = cluster(data.vectors[rows], settings, text=_impute(text, data.vectors[rows]), times=data.times[rows])
+    k_new = labels.max() + 1 if len(labels) else 0
+    prev = np.array([p.event_id if p.event_id is not None else -1 for p in photos])
+    overlaps = []
+    for c in range(k_new):
+        members = np.flatnonzero((labels == c) & free)
+        for e, n in Counter(prev[members]).items():
+            if e >= 0 and e in events and not events[e].prototypes:
+                overlaps.append((n, c, int(e)))
+    target: dict[int, int] = {}
+    taken: set[int] = set()
+    for _n, c, e in sorted(overlaps, reverse=True):
+        if c not in target and e not in taken:
+            target[c] = e
+            taken.add(e)
+    new_events: dict[int, dict] = {}
+    for c in range(k_new):
+        if c not in target:
+            target[c] = -(len(new_events) + 1)
+            new_events[target[c]] = {}
+    for k in np.flatnonzero(free):
+        assign[photos[k].id] = target[labels[k]] if labels[k] >= 0 else None
+        report.clustered += labels[k] >= 0
+    # final membership, for names and representatives
+    final = {p.id: (p.event_id if p.pinned else assign.get(p.id)) for p in photos}
+    members_of: dict[int, list[int]] = {}
+    for k, p in enumerate(photos):
+        if final[p.id] is not None:
+            members_of.setdefault(final[p.id], []).append(rows[k])
+    updates: dict[int, dict] = {}
+    for eid, members in members_of.items():
+        d = describe_event(data, np.array(members), namer)
+        fields = {"caption": d["caption"], "tags": d["tags"], "rep_rows": d["rep_rows"]}
+        if eid < 0 or not events[eid].name_pinned:
+            fields["name"] = d["name"]
+        if eid < 0:
+            new_events[eid] = fields
+        updates[eid] = fields
+    # stored photos outside this index (unreadable, or not indexed yet) keep their event
+    outside = {p.event_id for p in store.photos("all") if p.path not in row and p.event_id is not None}
+    drop = [e.id for e in events.values()
+            if e.id not in members_of and not e.name_pinned and not e.prototypes and e.id not in outside]
+    ids = store.apply_grouping(assign, unsure, new_events, {}, drop)
+    path_ids = store.photo_ids([data.paths[r] for m in members_of.values() for r in m])
+    for fields in updates.values():
+        fields["representatives"] = [path_ids[data.paths[r]] for r in fields.pop("rep_rows")]
+    store.apply_grouping({}, set(), {}, {ids.get(e, e): f for e, f in updates.items()}, [])
+    report.events = len(store.events())
+    report.unsure = len(unsure)
+    report.pinned = int(pinned.sum())
+    report.unsorted = sum(1 for v in final.values() if v is None) - len(unsure)
+    return report
+
+
+def _impute(text: np.ndarray | None, image: np.ndarray) -> np.ndarray | None:
+    """Photos without a note or caption borrow the text vector of their nearest image neighbours
+    that have one (a zero vector would pull all of them together)."""
+    if text is None:
+        return None
+    have = ~np.isnan(text).any(1)
+    if not have.any():
+        return None
+    if have.all():
+        return text
+    out = text.copy()
+    sims = image[~have] @ image[have].T
+    k = min(5, int(have.sum()))
+    nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    out[~have] = text[have][nearest].mean(1)
+    return out

@@ -1,0 +1,318 @@
+"""The album store (SQLite): photos, events, the user's edits.
+
+Every edit is written at once. What the user decided is marked so that a
+re-clustering never undoes it:
+
+* a photo the user moved (or split off) is *pinned* to its event;
+* an event the user renamed keeps its name (``name_pinned``);
+* an event defined by example keeps its prototype photos.
+
+Photos that could not be read stay in the store with their error, so adding a
+folder again never loses them and the user can see why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.paths import data_dir
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    name_pinned INTEGER NOT NULL DEFAULT 0,
+    caption TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',
+    note TEXT NOT NULL DEFAULT '',
+    representatives TEXT NOT NULL DEFAULT '[]',
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS photos (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    unsure INTEGER NOT NULL DEFAULT 0,
+    note TEXT NOT NULL DEFAULT '',
+    caption TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',
+    taken_at REAL,
+    error TEXT,
+    added_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS photos_event ON photos(event_id);
+CREATE TABLE IF NOT EXISTS prototypes (
+    event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    PRIMARY KEY (event_id, photo_id)
+);
+CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, added_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# The seed's useful WIDER classes plus common events: the default naming vocabulary.
+DEFAULT_VOCABULARY = [
+    "Parade", "Cheering", "Group", "Concert", "Couple", "Family Group", "Festival", "Picnic", "Sports Fan",
+    "Students Schoolkids", "Baseball", "Basketball", "Soccer", "Tennis", "Ice Skating", "Swimming",
+    "Greeting", "Celebration Or Party", "Birthday", "Graduation", "Wedding", "Beach", "Christmas", "Halloween",
+]
+
+
+@dataclass
+class Photo:
+    id: int
+    path: str
+    event_id: int | None = None
+    pinned: bool = False
+    unsure: bool = False
+    note: str = ""
+    caption: str = ""
+    tags: list[str] = field(default_factory=list)
+    taken_at: float | None = None  # seconds since the epoch
+    error: str | None = None
+
+
+@dataclass
+class EventRow:
+    id: int
+    name: str
+    name_pinned: bool = False
+    caption: str = ""
+    tags: list[str] = field(default_factory=list)
+    note: str = ""
+    representatives: list[int] = field(default_factory=list)  # photo ids nearest the centre
+    prototypes: list[int] = field(default_factory=list)  # photo ids the user chose (defined by example)
+    photo_count: int = 0
+
+    @property
+    def by_example(self) -> bool:
+        return bool(self.prototypes)
+
+
+def default_path() -> Path:
+    return data_dir() / "albums.sqlite"
+
+
+class AlbumStore:
+    """One SQLite file; open one store per thread (connections are not shared)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path else default_path()
+        if str(path) != ":memory:":  # a throw-away store (the CLI)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = sqlite3.connect(str(self.path), timeout=30)
+        self.con.execute("PRAGMA journal_mode=WAL")
+        self.con.execute("PRAGMA foreign_keys=ON")
+        self.con.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> AlbumStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- folders and photos ---------------------------------------------------
+    def add_folder(self, path: str | os.PathLike[str]) -> None:
+        with self.con:
+            self.con.execute("INSERT OR IGNORE INTO folders VALUES (?, ?)", (str(Path(path).resolve()), time.time()))
+
+    def folders(self) -> list[str]:
+        return [r[0] for r in self.con.execute("SELECT path FROM folders ORDER BY path")]
+
+    def add_photos(self, paths: list[str]) -> int:
+        """Store new photos (known ones are left as they are); returns how many were new."""
+        now = time.time()
+        with self.con:
+            before = self.con.total_changes
+            self.con.executemany("INSERT OR IGNORE INTO photos (path, added_at) VALUES (?, ?)",
+                                 [(str(p), now) for p in paths])
+            return self.con.total_changes - before
+
+    def set_photo_info(self, rows: list[tuple[str, float | None, list[str], str, str | None]]) -> None:
+        """(path, taken_at, tags, caption, error) per photo, from indexing."""
+        with self.con:
+            self.con.executemany(
+                "UPDATE photos SET taken_at=?, tags=?, caption=?, error=? WHERE path=?",
+                [(t, json.dumps(tags, ensure_ascii=False), cap, err, str(p)) for p, t, tags, cap, err in rows])
+
+    def set_captions(self, rows: list[tuple[str, str]]) -> None:
+        with self.con:
+            self.con.executemany("UPDATE photos SET caption=? WHERE path=?", [(c, str(p)) for p, c in rows])
+
+    def photos(self, event_id: int | None | str = "all") -> list[Photo]:
+        """All photos, or one event's (``None``: unsorted, ``"unsure"``: the unsure ones)."""
+        sql = "SELECT id, path, event_id, pinned, unsure, note, caption, tags, taken_at, error FROM photos"
+        args: tuple = ()
+        if event_id is None:
+            sql += " WHERE event_id IS NULL AND unsure = 0 AND error IS NULL"
+        elif event_id == "unsure":
+            sql += " WHERE event_id IS NULL AND unsure = 1"
+        elif event_id == "errors":
+            sql += " WHERE error IS NOT NULL"
+        elif event_id != "all":
+            sql += " WHERE event_id = ?"
+            args = (event_id,)
+        sql += " ORDER BY COALESCE(taken_at, 0), path"
+        return [Photo(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6], json.loads(r[7]), r[8], r[9])
+                for r in self.con.execute(sql, args)]
+
+    def photo(self, photo_id: int) -> Photo:
+        rows = [p for p in self.photos("all") if p.id == photo_id]
+        if not rows:
+            raise KeyError(f"no photo #{photo_id}")
+        return rows[0]
+
+    def photo_ids(self, paths: list[str]) -> dict[str, int]:
+        out = {}
+        for start in range(0, len(paths), 500):
+            chunk = paths[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(self.con.execute(f"SELECT path, id FROM photos WHERE path IN ({marks})", chunk).fetchall())
+        return out
+
+    def remove_photos(self, photo_ids: list[int]) -> None:
+        """Forget photos (the files are never touched)."""
+        with self.con:
+            self.con.executemany("DELETE FROM photos WHERE id=?", [(i,) for i in photo_ids])
+
+    # -- events -----------------------------------------------------------------
+    def events(self) -> list[EventRow]:
+        counts = dict(self.con.execute("SELECT event_id, COUNT(*) FROM photos WHERE event_id IS NOT NULL "
+                                       "GROUP BY event_id"))
+        protos: dict[int, list[int]] = {}
+        for e, p in self.con.execute("SELECT event_id, photo_id FROM prototypes ORDER BY rowid"):
+            protos.setdefault(e, []).append(p)
+        rows = self.con.execute("SELECT id, name, name_pinned, caption, tags, note, representatives FROM events")
+        out = [EventRow(r[0], r[1], bool(r[2]), r[3], json.loads(r[4]), r[5], json.loads(r[6]),
+                        protos.get(r[0], []), counts.get(r[0], 0)) for r in rows]
+        return sorted(out, key=lambda e: (-e.photo_count, e.id))
+
+    def event(self, event_id: int) -> EventRow:
+        for e in self.events():
+            if e.id == event_id:
+                return e
+        raise KeyError(f"no event #{event_id}")
+
+    def create_event(self, name: str = "", name_pinned: bool = False) -> int:
+        with self.con:
+            cur = self.con.execute("INSERT INTO events (name, name_pinned, created_at) VALUES (?, ?, ?)",
+                                   (name, int(name_pinned), time.time()))
+        return int(cur.lastrowid)
+
+    def rename_event(self, event_id: int, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise ValueError("an event needs a name")
+        with self.con:
+            self.con.execute("UPDATE events SET name=?, name_pinned=1 WHERE id=?", (name, event_id))
+
+    def set_event_note(self, event_id: int, note: str) -> None:
+        with self.con:
+            self.con.execute("UPDATE events SET note=? WHERE id=?", (note, event_id))
+
+    def set_photo_note(self, photo_id: int, note: str) -> None:
+        with self.con:
+            self.con.execute("UPDATE photos SET note=? WHERE id=?", (note, photo_id))
+
+    def move_photos(self, photo_ids: list[int], event_id: int | None) -> None:
+        """The user's move: the photos are pinned there (``None``: to Unsorted, also pinned)."""
+        with self.con:
+            self.con.executemany("UPDATE photos SET event_id=?, pinned=1, unsure=0 WHERE id=?",
+                                 [(event_id, i) for i in photo_ids])
+
+    def unpin(self, photo_ids: list[int]) -> None:
+        with self.con:
+            self.con.executemany("UPDATE photos SET pinned=0 WHERE id=?", [(i,) for i in photo_ids])
+
+    def merge_events(self, event_ids: list[int], name: str | None = None) -> int:
+        """Merge into the first event; the others are removed. Moved photos are pinned."""
+        if len(event_ids) < 2:
+            raise ValueError("select two or more events to merge")
+        target, rest = event_ids[0], event_ids[1:]
+        with self.con:
+            for e in rest:
+                self.con.execute("UPDATE photos SET event_id=?, pinned=1 WHERE event_id=?", (target, e))
+                self.con.execute("UPDATE prototypes SET event_id=? WHERE event_id=?", (target, e))
+                self.con.execute("DELETE FROM events WHERE id=?", (e,))
+            self.con.execute("UPDATE photos SET pinned=1 WHERE event_id=?", (target,))
+            if name:
+                self.con.execute("UPDATE events SET name=?, name_pinned=1 WHERE id=?", (name, target))
+        return target
+
+    def split_event(self, photo_ids: list[int], name: str = "") -> int:
+        """Take photos out of their event into a new one (pinned there)."""
+        if not photo_ids:
+            raise ValueError("select the photos to split off")
+        new = self.create_event(name or "New event", name_pinned=bool(name))
+        self.move_photos(photo_ids, new)
+        return new
+
+    def delete_event(self, event_id: int) -> None:
+        """The event goes; its photos become unsorted (and free for re-clustering)."""
+        with self.con:
+            self.con.execute("UPDATE photos SET event_id=NULL, pinned=0 WHERE event_id=?", (event_id,))
+            self.con.execute("DELETE FROM events WHERE id=?", (event_id,))
+
+    def set_prototypes(self, event_id: int, photo_ids: list[int]) -> None:
+        """Define an event by example: these photos are its prototypes (and pinned to it)."""
+        with self.con:
+            self.con.execute("DELETE FROM prototypes WHERE event_id=?", (event_id,))
+            self.con.executemany("INSERT OR IGNORE INTO prototypes VALUES (?, ?)",
+                                 [(event_id, p) for p in photo_ids])
+        self.move_photos(photo_ids, event_id)
+
+    # -- the clusterer's writes ----------------------------------------------------
+    def apply_grouping(self, assignments: dict[int, int | None], unsure: set[int],
+                       new_events: dict[int, dict], updates: dict[int, dict], drop: list[int]) -> dict[int, int]:
+        """Write one re-clustering in one transaction (see ``core.albums.events.regroup``).
+
+        ``assignments``: photo id → event id (negative ids name ``new_events``) or None;
+        returns the new events' real ids by their negative ids.
+        """
+        ids: dict[int, int] = {}
+        now = time.time()
+        with self.con:
+            for tmp, fields in new_events.items():
+                cur = self.con.execute(
+                    "INSERT INTO events (name, caption, tags, representatives, created_at) VALUES (?, ?, ?, '[]', ?)",
+                    (fields.get("name", ""), fields.get("caption", ""),
+                     json.dumps(fields.get("tags", []), ensure_ascii=False), now))
+                ids[tmp] = int(cur.lastrowid)
+            self.con.executemany(
+                "UPDATE photos SET event_id=?, unsure=? WHERE id=? AND pinned=0",
+                [(ids.get(e, e) if e is not None else None, int(pid in unsure), pid)
+                 for pid, e in assignments.items()])
+            for eid, fields in updates.items():
+                eid = ids.get(eid, eid)
+                if "name" in fields:
+                    self.con.execute("UPDATE events SET name=? WHERE id=? AND name_pinned=0", (fields["name"], eid))
+                for key in ("caption", "tags", "representatives"):
+                    if key in fields:
+                        value = fields[key] if key == "caption" else json.dumps(fields[key], ensure_ascii=False)
+                        self.con.execute(f"UPDATE events SET {key}=? WHERE id=?", (value, eid))
+            self.con.executemany("DELETE FROM events WHERE id=?", [(e,) for e in drop])
+        return ids
+
+    # -- settings kept with the album --------------------------------------------
+    def get_meta(self, key: str, default=None):
+        row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_meta(self, key: str, value) -> None:
+        with self.con:
+            self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value, ensure_ascii=False)))
+
+    def vocabulary(self) -> list[str]:
+        return self.get_meta("vocabulary", DEFAULT_VOCABULARY)
+
+    def set_vocabulary(self, words: list[str]) -> None:
+        self.set_meta("vocabulary", [w.strip() for w in words if w.strip()])

@@ -1,0 +1,156 @@
+"""The Albums page: add a folder through the queue, edits saved at once, drag to move, examples, export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDropEvent
+
+from app.pages.albums import MIME, UNSORTED
+from core.albums.store import AlbumStore
+from core.jobs import JobState
+from tests.conftest import DEMO_PHOTOS, assert_not_blank, save_screenshot
+
+
+@pytest.fixture
+def folder(tmp_path):
+    out = tmp_path / "photos" / "여행 🏖"
+    shutil.copytree(DEMO_PHOTOS, out)
+    (out / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    return out
+
+
+@pytest.fixture
+def page(window, qtbot):
+    page = next(p for p in window.pages if p.icon == "albums")
+    window.nav.setCurrentRow(window.pages.index(page))
+    window.resize(1300, 820)
+    window.show()
+    return page
+
+
+def _run(page, qtbot, job, timeout=120_000):
+    qtbot.waitUntil(lambda: job.state.done, timeout=timeout)
+    qtbot.wait(50)  # the done callback runs on the UI thread
+    assert job.state is JobState.FINISHED, job.error
+    return job.result
+
+
+def _event_rows(page):
+    return [page.events.item(i).data(Qt.ItemDataRole.UserRole) for i in range(page.events.count())]
+
+
+def test_add_folder_groups_events_and_reports_the_bad_file(page, qtbot, folder):
+    page.min_size.setValue(3)
+    qtbot.wait(500)  # the debounced regroup has nothing to do yet (no folders)
+    report, group, models = _run(page, qtbot, page.add_paths([str(folder)]))
+    assert report.found == 13 and len(report.errors) == 1 and "broken.jpg" in report.errors[0][0]
+    assert group.events >= 2
+    assert "broken.jpg" in page.note.text()
+    keys = _event_rows(page)
+    assert keys[-2:] == [UNSORTED, "errors"]  # the unreadable file is kept and shown
+    assert "Tags" in page.caption.text() and "“" not in page.caption.text()  # offline: tags, never a caption
+    # thumbnails arrive off the UI thread, into the grid and the representatives strip
+    qtbot.waitUntil(lambda: all(page.loader.pixmap(p.path) is not None for p in page.grid_model.photos),
+                    timeout=20_000)
+    assert page.reps.count() >= 4  # label + 3 representatives + stretch
+    qtbot.wait(200)
+    assert_not_blank(save_screenshot(page.window(), "albums-page"))
+
+
+def test_edits_survive_restart_and_reclustering(page, qtbot, folder):
+    page.min_size.setValue(3)
+    _run(page, qtbot, page.add_paths([str(folder)]))
+    events = page.store.events()
+    first, second = events[0], events[1]
+    # rename through the header field
+    page.events.setCurrentRow(_event_rows(page).index(first.id))
+    page.name_edit.setText("Winter market")
+    page.name_edit.editingFinished.emit()
+    # move a photo by dropping it on another event in the list
+    moved = page.store.photos(first.id)[0]
+    mime = QMimeData()
+    mime.setData(MIME, json.dumps([moved.id]).encode())
+    target_row = _event_rows(page).index(second.id)
+    pos = page.events.visualItemRect(page.events.item(target_row)).center()
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    page.events.dropEvent(drop)
+    assert page.store.photo(moved.id).event_id == second.id and page.store.photo(moved.id).pinned
+    # a note on a photo is saved at once
+    page.events.setCurrentRow(_event_rows(page).index(second.id))
+    page.grid.setCurrentIndex(page.grid_model.index(0))
+    page.photo_note.setText("설날 가족 사진")
+    page.photo_note.editingFinished.emit()
+    noted = page.grid_model.photos[0]
+    # re-cluster with other settings: the user's choices stay
+    page.time_slider.setValue(40)
+    page.min_size.setValue(4)
+    result = _run(page, qtbot, page.regroup())
+    assert result[0] is None  # tuning does not re-index
+    with AlbumStore(page.store.path) as store:  # as after a restart
+        assert store.photo(moved.id).event_id == second.id
+        assert store.event(first.id).name == "Winter market"
+        assert store.photo(noted.id).note == "설날 가족 사진"
+
+
+def test_merge_split_dissolve_and_examples(page, qtbot, folder):
+    page.min_size.setValue(3)
+    _run(page, qtbot, page.add_paths([str(folder)]))
+    events = page.store.events()
+    total = sum(e.photo_count for e in events)
+    for row, key in enumerate(_event_rows(page)):
+        page.events.item(row).setSelected(key in (events[0].id, events[1].id))
+    page.merge_selected()
+    merged = page.store.event(events[0].id)
+    assert merged.photo_count == events[0].photo_count + events[1].photo_count
+    # split two photos off into a new event
+    page.events.setCurrentRow(_event_rows(page).index(merged.id))
+    sel = page.grid.selectionModel()
+    for r in (0, 1):
+        sel.select(page.grid_model.index(r), sel.SelectionFlag.Select)
+    page.split_selected()
+    new = page.store.event(page.current_key())
+    assert new.photo_count == 2 and page.current_key() != merged.id
+    # define the new event by example: re-clustering keeps its examples and may pull near photos in
+    page.grid.selectionModel().select(page.grid_model.index(0), sel.SelectionFlag.Select)
+    page.use_as_examples()
+    _run(page, qtbot, page._pending_regroup)
+    ev = page.store.event(new.id)
+    assert ev.by_example and len(ev.prototypes) == 1
+    assert sum(e.photo_count for e in page.store.events()) + len(page.store.photos(None)) \
+        + len(page.store.photos("unsure")) == total
+    page.events.setCurrentRow(_event_rows(page).index(new.id))
+    page.dissolve_current()
+    assert new.id not in [e.id for e in page.store.events()]
+
+
+def test_export_copies_one_folder_per_event_with_json_and_csv(page, qtbot, folder, tmp_path):
+    page.min_size.setValue(3)
+    _run(page, qtbot, page.add_paths([str(folder)]))
+    out = tmp_path / "export"
+    report = _run(page, qtbot, page.export(str(out), "copy"))
+    assert report["exported"] == 12 and not report["problems"]
+    data = json.loads((out / "events.json").read_text(encoding="utf-8"))
+    assert len(data["events"]) == len(page.store.events())
+    assert (out / "photos.csv").read_text(encoding="utf-8").count("\n") == 13
+    folders = [p for p in out.iterdir() if p.is_dir()]
+    assert sum(len(list(f.iterdir())) for f in folders) == 12
+
+
+def test_drop_folder_on_the_page_adds_it(page, qtbot, folder):
+    mime = QMimeData()
+    from PySide6.QtCore import QUrl
+
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    finished = []
+    page.context.jobs.job_finished.connect(finished.append)
+    drop = QDropEvent(QPointF(QPoint(10, 10)), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    page.dropEvent(drop)
+    qtbot.waitUntil(lambda: any(j.name.startswith("Albums: add") for j in finished), timeout=120_000)
+    assert page.store.folders() == [str(folder.resolve())]
+    assert len(page.store.photos("all")) == 13
