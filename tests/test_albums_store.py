@@ -1,0 +1,237 @@
+"""Album store and re-grouping: the user's edits survive, examples and "unsure", names, captions,
+export, and the bad-input matrix through the real offline model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.albums.cluster import ClusterSettings
+from core.albums.events import GroupInput, PrototypeSettings, closeness, regroup
+from core.albums.pipeline import Album, AlbumModels, export_album, make_models
+from core.albums.store import AlbumStore
+from core.cache import EmbeddingCache
+from core.models.manager import ModelManager
+from tests.conftest import DEMO_PHOTOS, shared_data
+
+
+def _data(seed=0, n=30, k=3, dim=32):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1, (k, dim))
+    x = np.concatenate([c + rng.normal(0, 0.2, (n, dim)) for c in centres])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    paths = [f"/photos/{i:03d}.jpg" for i in range(len(x))]
+    tags = [[f"tag{i // n}"] for i in range(len(x))]
+    return GroupInput(paths, x.astype(np.float32), np.full(len(x), np.nan), tags, [""] * len(x)), \
+        np.repeat(np.arange(k), n)
+
+
+@pytest.fixture
+def store(data_dir):
+    s = AlbumStore()
+    yield s
+    s.close()
+
+
+def _labels(store, data):
+    ev = {p.path: p.event_id for p in store.photos("all")}
+    return np.array([ev[p] if ev[p] is not None else -1 for p in data.paths])
+
+
+def test_regroup_finds_events_and_keeps_renames_moves_and_ids(store):
+    from sklearn.metrics import adjusted_rand_score
+
+    data, truth = _data()
+    store.add_photos(data.paths)
+    report = regroup(store, data, ClusterSettings(min_size=8))
+    assert report.events == 3 and adjusted_rand_score(truth, _labels(store, data)) > 0.95
+    events = store.events()
+    assert all(3 <= len(e.representatives) <= 5 for e in events)
+    assert events[0].name.startswith("Tag")  # offline: named from tags
+    a, b = events[0], events[1]
+    store.rename_event(a.id, "Birthday")
+    moved = store.photos(a.id)[0]
+    store.move_photos([moved.id], b.id)
+    for settings in (ClusterSettings(min_size=10), ClusterSettings(min_size=8, dims=8)):
+        regroup(store, data, settings)
+        assert store.event(a.id).name == "Birthday"  # same event id, same name
+        assert store.photo(moved.id).event_id == b.id  # pinned where the user put it
+    store.close()
+    reopened = AlbumStore(store.path)
+    assert reopened.event(a.id).name == "Birthday" and reopened.photo(moved.id).pinned
+    reopened.close()
+
+
+def test_merge_split_delete_keep_every_photo(store):
+    data, _ = _data()
+    store.add_photos(data.paths)
+    regroup(store, data, ClusterSettings(min_size=8))
+    a, b, c = (e.id for e in store.events())
+    store.merge_events([a, b], name="Trip")
+    assert store.event(a.id if hasattr(a, "id") else a).photo_count == 60
+    photos = [p.id for p in store.photos(c)[:5]]
+    new = store.split_event(photos, "Dinner")
+    assert store.event(new).photo_count == 5 and store.event(new).name_pinned
+    regroup(store, data, ClusterSettings(min_size=8))
+    assert store.event(new).photo_count == 5  # split-off photos are pinned
+    store.delete_event(new)
+    assert len(store.photos("all")) == 90
+    with pytest.raises(ValueError, match="two or more"):
+        store.merge_events([a])
+
+
+def test_events_by_example_and_the_unsure_state(store):
+    data, truth = _data(n=20)
+    store.add_photos(data.paths)
+    ids = store.photo_ids(data.paths)
+    example_event = store.create_event("Beach", name_pinned=True)
+    store.set_prototypes(example_event, [ids[data.paths[0]], ids[data.paths[1]]])
+    report = regroup(store, data, ClusterSettings(min_size=8), PrototypeSettings("cosine", 0.6))
+    members = {p.path for p in store.photos(example_event)}
+    assert members == {p for p, t in zip(data.paths, truth, strict=True) if t == 0}
+    assert report.by_example == 18
+    # a photo halfway between two example events is unsure
+    other = store.create_event("Park", name_pinned=True)
+    store.set_prototypes(other, [ids[data.paths[25]]])
+    mid = (data.vectors[0] + data.vectors[25]) / 2
+    data.vectors[50] = mid / np.linalg.norm(mid)
+    regroup(store, data, ClusterSettings(min_size=8), PrototypeSettings("cosine", 0.6))
+    assert data.paths[50] in {p.path for p in store.photos("unsure")}
+    # Euclidean in the clustering space is selectable and ranks like cosine on unit vectors
+    a, b = data.vectors[:5], data.vectors[5:9]
+    assert np.array_equal(np.argsort(closeness(a, b, "cosine"), 1), np.argsort(closeness(a, b, "euclidean"), 1))
+    with pytest.raises(ValueError):
+        closeness(a, b, "manhattan")
+
+
+def test_notes_count_in_grouping_when_the_slider_says_so(store):
+    """Two look-alike sets that the user's notes tell apart (notes embedded by a real sentence model)."""
+    from core.models.loaders import load
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 1, (1, 32)) + rng.normal(0, 0.02, (40, 32))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    paths = [f"/p/{i}.jpg" for i in range(40)]
+    data = GroupInput(paths, x.astype(np.float32), np.full(40, np.nan), [[]] * 40, [""] * 40)
+    store.add_photos(paths)
+    ids = store.photo_ids(paths)
+    for i, p in enumerate(paths):
+        store.set_photo_note(ids[p], "우리 가족 생일 파티 케이크" if i < 20 else "mountain hiking trip in the snow")
+    with EmbeddingCache() as cache:
+        album = Album(store, cache, AlbumModels(image=None, text_loader=lambda: load("use-multilingual")))
+        album.data = data
+        album.refresh_text()
+        album.regroup(ClusterSettings(min_size=8, image_weight=1.0))
+        assert len(store.events()) <= 1
+        album.regroup(ClusterSettings(min_size=8, image_weight=0.3))
+    labels = _labels(store, data)
+    assert len(set(labels[:20])) == 1 and len(set(labels[20:])) == 1 and labels[0] != labels[20]
+
+
+def test_clip_names_events_from_the_vocabulary_and_coca_captions_are_stored(data_dir, tmp_path):
+    folder = tmp_path / "p"
+    shutil.copytree(DEMO_PHOTOS, folder)
+    manager = ModelManager("cpu", tiny=True)
+    models = AlbumModels(manager.get("clip-vit-b32"), captioner=manager.get("coca-vit-b32"))
+    with EmbeddingCache() as cache, AlbumStore() as store:
+        store.set_vocabulary(["Wedding", "Beach"])
+        album = Album(store, cache, models)
+        report = album.add([folder])
+        assert report.captioned == 12
+        from core.albums.events import describe_event
+
+        desc = describe_event(album.data, np.arange(12), album.namer())  # random tiny weights: any grouping
+        assert desc["name"].split(" ")[0] in ("Wedding", "Beach")
+        assert desc["caption"] in album.data.captions and desc["caption"]  # a caption, from CoCa
+        assert all(p.caption == p.caption.strip() for p in store.photos("all"))
+        assert album.models.describe()["names"].startswith("CLIP")
+        again = Album(store, cache, models).index()
+        assert again.computed == 0 and again.captioned == 0  # nothing recomputed
+
+
+@pytest.fixture
+def odd_folder(tmp_path):
+    """Every kind of bad or unusual file the issue lists, beside good photos."""
+    d = tmp_path / "odd"
+    d.mkdir()
+    good = Image.open(DEMO_PHOTOS / "hat_2a12baab.jpg")
+    good.save(d / "가족사진 🎂.jpg")  # Korean + emoji name
+    good.convert("CMYK").save(d / "cmyk.jpg")
+    Image.fromarray((np.arange(64 * 64).reshape(64, 64) * 16).astype(np.uint16)).save(d / "sixteen.png")
+    pal = good.convert("RGBA").resize((64, 64)).convert("P")
+    pal.info["transparency"] = 0
+    pal.save(d / "palette_alpha.png", transparency=0)
+    frames = [good.resize((64, 64)), good.resize((64, 64)).rotate(90)]
+    frames[0].save(d / "animated.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    (d / "zero.jpg").write_bytes(b"")
+    (d / "text.png").write_text("not an image")
+    data = (DEMO_PHOTOS / "hat_2a12baab.jpg").read_bytes()
+    (d / "truncated.jpg").write_bytes(data[: len(data) // 3])
+    shutil.copy(shared_data("photos", "exif-samples", "jpg") / "corrupted.jpg", d / "corrupt_exif.jpg")  # pixels fine
+    Image.new("1", (12_000, 12_000)).save(d / "bomb.png")  # 144 MP in a few KB
+    os.symlink(tmp_path / "nowhere.jpg", d / "unreadable.jpg")
+    for heic in shared_data("photos", "exif-samples", "heic").glob("*.HEIC"):
+        shutil.copy(heic, d / heic.name)
+    return d
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_bad_input_matrix_each_file_gets_a_message_and_nothing_is_lost(data_dir, odd_folder, tmp_path):
+    good = tmp_path / "good"
+    shutil.copytree(DEMO_PHOTOS, good)
+    with EmbeddingCache() as cache, AlbumStore() as store:
+        album = Album(store, cache, make_models(ModelManager("cpu"), captions=False))
+        album.add([good])
+        album.regroup(ClusterSettings(min_size=3))
+        before = {(e.id, e.name, e.photo_count) for e in store.events()}
+        report = album.add([odd_folder])
+        errors = {os.path.basename(p): m for p, m in report.errors}
+        assert set(errors) == {"zero.jpg", "text.png", "truncated.jpg", "bomb.png",
+                               "unreadable.jpg"}, errors
+        assert "empty" in errors["zero.jpg"] and "not an image" in errors["text.png"]
+        assert "too large" in errors["bomb.png"] and "cannot read" in errors["unreadable.jpg"]
+        read = {os.path.basename(p) for p in album.data.paths}
+        assert {"가족사진 🎂.jpg", "cmyk.jpg", "corrupt_exif.jpg", "sixteen.png", "palette_alpha.png", "animated.gif"} <= read
+        assert any(n.lower().endswith(".heic") for n in read) or not list(odd_folder.glob("*.HEIC"))
+        assert {(e.id, e.name, e.photo_count) for e in store.events()} == before  # nothing stored is lost
+        assert {os.path.basename(p.path) for p in store.photos("errors")} == set(errors)
+
+
+def test_empty_folder_and_missing_folder_say_so(data_dir, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with EmbeddingCache() as cache, AlbumStore() as store:
+        album = Album(store, cache, AlbumModels(image=None))
+        with pytest.raises(FileNotFoundError, match="no photos found"):
+            album.add([tmp_path / "empty"])
+        with pytest.raises(FileNotFoundError, match="does not exist"):
+            album.add([tmp_path / "nope"])
+
+
+def test_export_links_and_copies_without_overwriting(store, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    data, _ = _data(n=10)
+    for i, p in enumerate(list(data.paths)):
+        f = src / ("same.jpg" if i % 2 else f"{i}.jpg") if i < 4 else src / f"{i}.jpg"
+        if f.exists():
+            f = src / "sub" / f.name
+            f.parent.mkdir(exist_ok=True)
+        f.write_bytes(b"x")
+        data.paths[i] = str(f)
+    store.add_photos(data.paths)
+    regroup(store, data, ClusterSettings(min_size=5))
+    out = tmp_path / "out"
+    rep = export_album(store, out, "link")
+    assert rep["exported"] == 30 and not rep["problems"]
+    files = [f for f in out.rglob("*.jpg")]
+    assert len(files) == 30 and all(f.is_symlink() for f in files)
+    rep2 = export_album(store, out, "copy")  # into the same folder: new folders, nothing overwritten
+    assert rep2["exported"] == 30
+    assert len(list(out.rglob("*.jpg"))) == 60
+    data_json = json.loads((out / "events.json").read_text(encoding="utf-8"))
+    assert {"events", "unsorted", "unsure", "skipped"} <= set(data_json)
