@@ -21,6 +21,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--demo", action="store_true",
                         help="start on the bundled demo data (kept apart from your own data)")
     parser.add_argument("--data-dir", help="use this folder for data and settings")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the window offscreen, run one small job per workspace, exit 0 if all pass")
     parser.add_argument("--startup-report", action="store_true",
                         help="print start-up timings as JSON at first paint and quit (bench/startup.py)")
     return parser.parse_args(argv)
@@ -85,8 +87,26 @@ def install_gui_thread_gc(window) -> None:
     window.garbage_collector = GarbageCollector(interval=1.0)
 
 
+def write_crash_report(text: str) -> str:
+    """A readable report in the user log dir; returns its path."""
+    import platform
+
+    from core import __version__
+    from core.paths import log_dir
+
+    path = log_dir() / time.strftime("crash-%Y%m%d-%H%M%S.txt")
+    frozen = "bundle" if getattr(sys, "frozen", False) else "source"
+    path.write_text(f"Simscope {__version__} ({frozen}) on {platform.platform()}, Python {platform.python_version()}\n"
+                    f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n\n{text}", encoding="utf-8")
+    return str(path)
+
+
 def install_error_handling() -> None:
-    """Log to the user log dir; an uncaught error in the UI thread is logged and shown, not fatal."""
+    """Log to the user log dir; an uncaught error is logged, written to a crash report and shown.
+
+    An uncaught error on the UI thread does not end the app; a hard crash (segfault)
+    leaves its Python stack in ``faults.log`` through faulthandler."""
+    import faulthandler
     import logging
     import traceback
 
@@ -98,29 +118,40 @@ def install_error_handling() -> None:
         handlers=[logging.FileHandler(log_file, encoding="utf-8"), logging.StreamHandler()],
     )
     log = logging.getLogger("simscope")
+    faults = open(log_dir() / "faults.log", "a", encoding="utf-8")  # noqa: SIM115 - open for the app's life
+    faulthandler.enable(faults)
 
     def excepthook(exc_type, exc, tb):
         text = "".join(traceback.format_exception(exc_type, exc, tb))
-        log.error("uncaught error\n%s", text)
+        report = write_crash_report(text)
+        log.error("uncaught error (report: %s)\n%s", report, text)
         from PySide6.QtWidgets import QApplication, QMessageBox
 
         if QApplication.instance() is not None:
             box = QMessageBox(QMessageBox.Icon.Critical, "Simscope: unexpected error",
-                              f"{exc_type.__name__}: {exc}\n\nDetails are in {log_file}.")
+                              f"{exc_type.__name__}: {exc}\n\nA report was written to {report}\n"
+                              f"(the log is {log_file}).")
             box.setDetailedText(text)
             box.open()
+        else:
+            print(f"Simscope stopped on an unexpected error; report: {report}", file=sys.stderr)
 
     sys.excepthook = excepthook
     from core import __version__
     from core.paths import data_dir
 
-    log.info("Simscope %s starting; data in %s", __version__, data_dir())
+    log.info("Simscope %s starting; data in %s; logs in %s", __version__, data_dir(), log_dir())
 
 
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
     args = parse_args(argv)
-    if args.data_dir:
+    if args.self_test:  # never the user's data, never a real screen
+        import tempfile
+
+        os.environ["SIMSCOPE_DATA_DIR"] = args.data_dir or tempfile.mkdtemp(prefix="simscope-selftest-")
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif args.data_dir:
         os.environ["SIMSCOPE_DATA_DIR"] = args.data_dir
     elif args.demo and not os.environ.get("SIMSCOPE_DATA_DIR"):
         import platformdirs
@@ -159,6 +190,18 @@ def main(argv: list[str] | None = None) -> int:
                     if args.demo:
                         QTimer.singleShot(0, lambda: queue_demo(window))
             return False
+
+    if args.self_test:
+        from app.selftest import run_self_test
+
+        window.show()
+        try:
+            return run_self_test(window, queue, app)
+        finally:
+            for page in window.pages:
+                page.shutdown()
+            queue.shutdown()
+            window.context.cache.close()
 
     watcher = FirstPaint()
     window.installEventFilter(watcher)

@@ -141,8 +141,12 @@ class MainWindow(QMainWindow):
 
     # -- behaviour --------------------------------------------------------------
     def start(self) -> None:
-        """Work that follows the first paint: device detection imports torch off the UI thread."""
+        """Work that follows the first paint: device detection imports torch off the UI thread,
+        then the other heavy libraries are imported while the window is idle (``core.warmup``)."""
+        from core.warmup import warm_up
+
         self.refresh_device()
+        self.jobs.submit(warm_up, "Load libraries", Lane.IO)
 
     def refresh_device(self) -> Job:
         self.device_label.setText("Device: detecting…")

@@ -216,7 +216,7 @@ def test_export_links_and_copies_without_overwriting(store, tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     data, _ = _data(n=10)
-    for i, p in enumerate(list(data.paths)):
+    for i, _p in enumerate(list(data.paths)):
         f = src / ("same.jpg" if i % 2 else f"{i}.jpg") if i < 4 else src / f"{i}.jpg"
         if f.exists():
             f = src / "sub" / f.name

@@ -198,7 +198,7 @@ class AlbumsPage(WorkspacePage):
         self.min_size = QSpinBox()
         self.min_size.setRange(0, 500)
         self.min_size.setSpecialValueText("auto")
-        self.min_size.setToolTip("Smallest event; auto = 2% of the photos, at least 8")
+        self.min_size.setToolTip("Smallest event; auto = 2% of the photos, at least 8 (a fifth of a small album)")
         self.time_slider = self._slider(0, "How much gaps in capture time separate events (EXIF dates)")
         self.image_slider = self._slider(100, "Image vs caption/note: 100 = images only")
         self.metric = QComboBox()

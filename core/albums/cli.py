@@ -55,7 +55,7 @@ def register(sub) -> None:
     p = albums.add_parser("cluster", help="group the photos in folders into events")
     p.add_argument("dirs", nargs="+")
     p.add_argument("--json", help="write the result here (default: print it)")
-    p.add_argument("--min-size", type=int, default=None, help="smallest event (default: 2%% of the photos, at least 8)")
+    p.add_argument("--min-size", type=int, default=None, help="smallest event (default: 2%% of the photos, at least 8; a fifth of a small album)")
     p.add_argument("--time-weight", type=float, default=0.0, help="how much capture-time gaps count (0 = not)")
     p.add_argument("--image-weight", type=float, default=1.0,
                    help="image vs caption/note vectors (1 = image only)")

@@ -1,0 +1,96 @@
+"""Small end-to-end checks that a build (source or frozen bundle) really works.
+
+Each check is a plain job function ``fn(progress, cancelled)``; the GUI's
+``--self-test`` runs them through the job queue, ``python -m core selftest``
+runs them directly. They use the bundled demo data and the offline models,
+and exercise what a broken bundle loses first: compiled torchvision operators,
+package data and metadata, a spawned child process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.jobs import CancelCheck, ProgressFn
+
+
+def check_torch_ops(progress: ProgressFn, cancelled: CancelCheck) -> str:
+    """torchvision's compiled operators (a naive bundle dies with 'torchvision::nms does not exist')."""
+    import torch
+    import torchvision
+
+    boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30]], dtype=torch.float32)
+    keep = torchvision.ops.nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5)
+    if keep.tolist() != [0, 2]:
+        raise RuntimeError(f"torchvision.ops.nms gave {keep.tolist()}")
+    return f"torch {torch.__version__}, torchvision {torchvision.__version__}: nms ok"
+
+
+def check_albums(progress: ProgressFn, cancelled: CancelCheck) -> str:
+    """Index the demo photos with the offline image model and group them (timm, HDBSCAN, SQLite)."""
+    from core.albums.cluster import ClusterSettings
+    from core.albums.pipeline import Album, make_models
+    from core.albums.store import AlbumStore
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+    from core.paths import resource
+
+    models = make_models(ModelManager("cpu"), captions=False)
+    with EmbeddingCache() as cache, AlbumStore(":memory:") as store:
+        album = Album(store, cache, models)
+        report = album.add([resource("demo", "photos")], progress, cancelled)
+        group = album.regroup(ClusterSettings(min_size=3))
+    if report.errors or report.found == 0:
+        raise RuntimeError(f"demo photos: {report.summary()} {report.errors}")
+    return f"{report.summary()}; {group.events} events"
+
+
+def check_lostfound(progress: ProgressFn, cancelled: CancelCheck) -> str:
+    """Multilingual sentence model (Korean included) + matching on the demo posts."""
+    from core.cache import EmbeddingCache
+    from core.lostfound.demo import demo_csv
+    from core.lostfound.service import LostFound, make_embedder
+    from core.lostfound.store import PostStore
+    from core.models.manager import ModelManager
+    from core.paths import data_dir
+
+    store = PostStore(data_dir() / "selftest-lostfound.sqlite")
+    if store.count() == 0:
+        store.import_file(str(demo_csv()))
+    with EmbeddingCache() as cache:
+        service = LostFound(store, make_embedder(ModelManager("cpu"), cache))
+        service.refresh(progress, cancelled)
+        first = store.list()[0]
+        matches = service.match(first.id)
+    if not matches:
+        raise RuntimeError("no matches for a demo post")
+    return f"{store.count()} posts; best match for #{first.id}: #{matches[0].post_id} ({matches[0].score:.2f})"
+
+
+def check_fusion(progress: ProgressFn, cancelled: CancelCheck) -> str:
+    """One epoch of the fusion model in a spawned child process (freeze_support in a bundle)."""
+    import numpy as np
+
+    from core.fusion.data import FusionData
+    from core.fusion.train import TrainConfig, train_in_child
+    from core.process import run_in_process
+
+    rng = np.random.default_rng(0)
+    n = 80
+    labels = np.arange(n) % 4
+    data = FusionData((rng.normal(0, 1, (n, 7)) + labels[:, None]).astype(np.float32),
+                      [f"sample{i}.png" for i in range(n)], labels.astype(np.int64),
+                      ("Normal", "Caution", "Warning", "Critical"), [f"s{i}" for i in range(7)])
+    vision = (rng.normal(0, 1, (n, 1280)) + labels[:, None]).astype(np.float32)  # EfficientNet-Lite0 width
+    cfg = TrainConfig(num_epochs=1, batch_size=16, embedding_dim=32, hidden=32)
+    result = run_in_process(train_in_child, (cfg, data, vision, None, "self-test"), progress=progress,
+                            cancelled=cancelled)
+    return f"1 epoch in a child process: val accuracy {result.val['accuracy']:.2f}"
+
+
+CHECKS: dict[str, Callable[[ProgressFn, CancelCheck], str]] = {
+    "torch operators": check_torch_ops,
+    "Albums": check_albums,
+    "Lost & Found": check_lostfound,
+    "Fusion": check_fusion,
+}
