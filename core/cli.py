@@ -181,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     from core.albums.cli import register as register_albums
 
     register_albums(sub)
+    from core.logos.cli import register as register_logos
+
+    register_logos(sub)
     return parser
 
 

@@ -39,9 +39,13 @@ class EmbedResult:
         return text
 
 
-def _prepare(encoder, path: str):
+def _open_photo(path: str):
+    return open_image(path, draft=(512, 512))
+
+
+def _prepare(encoder, path: str, loader):
     try:
-        return encoder.preprocess(open_image(path, draft=(512, 512)))
+        return encoder.preprocess(loader(path))
     except ImageError as exc:
         return exc
 
@@ -55,9 +59,17 @@ def embed_image_files(
     batch_size: int = 32,
     workers: int = 2,
     with_tags: bool = False,
+    loader=None,
+    namespace: str = "",
 ) -> EmbedResult:
     """``with_tags`` (ImageNet encoders): also keep each photo's top-5 labels, from
-    the same forward pass, in the cache as ``<preset>:top5`` and in ``result.tags``."""
+    the same forward pass, in the cache as ``<preset>:top5`` and in ``result.tags``.
+
+    ``loader(path) -> PIL image`` replaces the photo reader (Logos: SVG, padded on
+    white); its vectors are cached under ``<preset><namespace>`` so they never mix
+    with photos' vectors of the same file."""
+    loader = loader or _open_photo
+    cache_name = encoder.cache_name + namespace
     import torch
 
     result = EmbedResult(preset=encoder.name, weights=encoder.weights)
@@ -73,8 +85,8 @@ def embed_image_files(
             check_cancel(cancelled)
             progress(0.1 * i / max(len(paths), 1))
     ok = [i for i, k in enumerate(keys) if k is not None]
-    vectors, found = cache.get_many(encoder.cache_name, [keys[i] for i in ok])
-    tag_name = encoder.cache_name + ":top5"
+    vectors, found = cache.get_many(cache_name, [keys[i] for i in ok])
+    tag_name = cache_name + ":top5"
     tags: dict[int, np.ndarray] = {}
     if with_tags:
         top, found_top = cache.get_many(tag_name, [keys[i] for i in ok])
@@ -90,7 +102,7 @@ def embed_image_files(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simscope-decode") as pool:
 
         def submit(batch: list[int]) -> list[Future]:
-            return [pool.submit(_prepare, encoder, os.fspath(paths[i])) for i in batch]
+            return [pool.submit(_prepare, encoder, os.fspath(paths[i]), loader) for i in batch]
 
         pending = submit(batches[0]) if batches else []
         for b, batch in enumerate(batches):
@@ -110,7 +122,7 @@ def embed_image_files(
                         tags[i] = row
                 else:
                     out = encoder.encode(x)
-                cache.put_many(encoder.cache_name, [keys[i] for i, _ in good], out)
+                cache.put_many(cache_name, [keys[i] for i, _ in good], out)
                 for (i, _), v in zip(good, out, strict=True):
                     have[i] = v
                 result.computed += len(good)

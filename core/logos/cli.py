@@ -1,0 +1,153 @@
+"""``python -m core logos ...``"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def _manager(args):
+    from core.models.manager import ModelManager
+
+    return ModelManager(args.device, tiny=getattr(args, "tiny", False))
+
+
+def cmd_index(args) -> int:
+    from core.cache import EmbeddingCache
+    from core.cli import _Bar
+    from core.logos.index import build_index
+    from core.logos.service import load_encoder
+
+    encoder = load_encoder(_manager(args), args.model)
+    with EmbeddingCache() as cache:
+        index, errors = build_index(args.dir, encoder, cache, progress=_Bar())
+    index.save(args.out)
+    for path, msg in errors:
+        print(f"skipped {path}: {msg}", file=sys.stderr)
+    print(f"{len(index)} logos indexed with {encoder.describe()['preset']} → {args.out}")
+    return 0
+
+
+def cmd_query(args) -> int:
+    from core.logos.index import LogoIndex, embed_query
+    from core.logos.service import load_encoder
+
+    index = LogoIndex.load(args.index)
+    model = index.meta.get("model", {})
+    choice = model.get("checkpoint") or model.get("preset") or "effnet-lite0"
+    vector = index.vector_of(str(Path(args.image))) if not args.reencode else None
+    if vector is None:
+        vector = embed_query(args.image, load_encoder(_manager(args), choice))
+    hits = index.search(vector, args.k, args.threshold, exclude=None if args.keep_self else str(Path(args.image)))
+    if args.json:
+        print(json.dumps([{"file": h.file, "score": round(h.score, 6)} for h in hits], ensure_ascii=False, indent=1))
+    else:
+        for h in hits:
+            print(f"{h.rank:3d}  {h.score:.3f}  {h.file}")
+    return 0
+
+
+def cmd_dedup(args) -> int:
+    from core.cache import EmbeddingCache
+    from core.logos.dedup import duplicate_groups, phashes
+    from core.logos.images import list_logos
+
+    files = [str(f) for f in list_logos(args.dir)]
+    with EmbeddingCache() as cache:
+        bits, ok, errors = phashes(files, cache)
+    groups = duplicate_groups(bits, ok, args.threshold)
+    for path, msg in errors:
+        print(f"skipped {path}: {msg}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([{"keep": g.keep, "files": g.files, "distances": g.distances} for g in groups],
+                         ensure_ascii=False, indent=1))
+    else:
+        for g in groups:
+            print(f"keep {g.keep}")
+            for f, d in zip(g.files, g.distances, strict=True):
+                if f != g.keep:
+                    print(f"   {d:2d} bits  {f}")
+        print(f"{len(groups)} groups of near-duplicates among {len(ok)} logos (threshold {args.threshold} bits)")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from dataclasses import asdict
+
+    from core.cache import EmbeddingCache
+    from core.cli import _Bar
+    from core.logos.dedup import duplicate_groups, phashes
+    from core.logos.images import list_logos
+    from core.logos.simclr import TrainSettings, train_simclr
+
+    manager = _manager(args)
+    files = [str(f) for f in list_logos(args.dir)]
+    with EmbeddingCache() as cache:
+        bits, ok, _ = phashes(files, cache)
+    groups = [[ok.index(f) for f in g.files] for g in duplicate_groups(bits, ok)]
+    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, image_size=args.image_size,
+                             temperature=args.temperature, threshold=args.threshold,
+                             negative_weight=args.negative_weight, lr=args.lr, backbone=args.backbone,
+                             device=manager.device.torch_device)
+    import copy
+
+    backbone = copy.deepcopy(manager.get(args.backbone).model).to(settings.device)
+    out = Path(args.out)
+    run_dir = out.parent if out.suffix == ".pt" else out
+    state = train_simclr(ok, settings, backbone, run_dir, groups, resume=args.resume, progress=_Bar(),
+                         on_epoch=lambda e: print(f"epoch {e.epoch}: train {e.train_loss:.4f} val {e.val_loss:.4f}",
+                                                          file=sys.stderr))
+    ck = run_dir / "checkpoint.pt"
+    if out.suffix == ".pt" and out != ck:
+        ck.replace(out)
+        ck = out
+    print(json.dumps({"checkpoint": str(ck), "settings": asdict(settings),
+                      "history": [asdict(h) for h in state.history]}, indent=1))
+    return 0
+
+
+def register(sub) -> None:
+    logos = sub.add_parser("logos", help="logo index, look-up, duplicates, SimCLR training").add_subparsers(
+        dest="action", required=True)
+    p = logos.add_parser("index", help="embed every logo in a folder and save the index")
+    p.add_argument("dir")
+    p.add_argument("--out", required=True, help="index folder (combined_featuremap.npy + file names)")
+    p.add_argument("--model", default="effnet-lite0", help="a preset (effnet-lite0, swin-t) or a trained checkpoint.pt")
+    p.set_defaults(func=cmd_index)
+    p = logos.add_parser("query", help="top-k look-alikes of a logo")
+    p.add_argument("image")
+    p.add_argument("--index", required=True)
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--threshold", type=float, default=-1.0, help="only hits with at least this cosine score")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--keep-self", action="store_true", help="list the query itself when it is in the index")
+    p.add_argument("--reencode", action="store_true", help="embed the query even when it is in the index")
+    p.set_defaults(func=cmd_query)
+    p = logos.add_parser("dedup", help="near-duplicate groups by perceptual hash")
+    p.add_argument("dir")
+    p.add_argument("--threshold", type=int, default=4, help="hash bits that may differ (0-64)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_dedup)
+    p = logos.add_parser("train", help="train SimCLR on a folder of logos")
+    p.add_argument("dir")
+    p.add_argument("--out", required=True, help="checkpoint file (.pt) or run folder")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--image-size", type=int, default=224)
+    p.add_argument("--temperature", type=float, default=0.5)
+    p.add_argument("--threshold", type=float, default=0.9, help="re-weight negatives above this cosine")
+    p.add_argument("--negative-weight", type=float, default=0.7)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--backbone", default="swin-t", help="swin-t (needs its weights) or effnet-lite0 (offline)")
+    p.add_argument("--resume", help="a checkpoint.pt to continue from")
+    p.add_argument("--tiny", action="store_true", help=argparse_hidden())
+    p.set_defaults(func=cmd_train)
+    for action in ("index", "query", "train"):
+        logos.choices[action].add_argument("--device", default="auto")
+
+
+def argparse_hidden():
+    import argparse
+
+    return argparse.SUPPRESS

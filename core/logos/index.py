@@ -1,0 +1,111 @@
+"""The logo index: a feature matrix + file list (the write-up's ``combined_featuremap*.npy``),
+saved beside an ``index.json`` and reopened without a model; top-k cosine search."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.cache import EmbeddingCache
+from core.embed import embed_image_files
+from core.jobs import CancelCheck, ProgressFn, never_cancelled, null_progress
+from core.logos.images import list_logos, load_logo
+
+MATRIX = "combined_featuremap.npy"
+NAMES = "combined_featuremap_filenames.npy"
+META = "index.json"
+NAMESPACE = ":logo"  # logos are padded squares on white: never mixed with photo vectors
+
+
+@dataclass
+class Hit:
+    file: str
+    score: float
+    rank: int
+
+
+@dataclass
+class LogoIndex:
+    files: list[str]
+    vectors: np.ndarray  # (N, D) L2-normalised
+    meta: dict
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def save(self, out_dir: str | os.PathLike[str]) -> Path:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        np.save(out / MATRIX, self.vectors.astype(np.float32))
+        np.save(out / NAMES, np.array(self.files))
+        (out / META).write_text(json.dumps(self.meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        return out
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> LogoIndex:
+        folder = Path(folder)
+        for name in (MATRIX, NAMES):
+            if not (folder / name).exists():
+                raise FileNotFoundError(f"{folder} is not a logo index (no {name}); build one with "
+                                        f"'python -m core logos index DIR --out {folder}'")
+        vectors = np.load(folder / MATRIX, allow_pickle=False)
+        files = [str(f) for f in np.load(folder / NAMES, allow_pickle=False)]
+        if len(files) != len(vectors):
+            raise ValueError(f"{folder}: {len(vectors)} vectors but {len(files)} file names")
+        meta = json.loads((folder / META).read_text(encoding="utf-8")) if (folder / META).exists() else {}
+        return cls(files, vectors.astype(np.float32), meta)
+
+    def search(self, query: np.ndarray, k: int = 10, threshold: float = -1.0,
+               exclude: str | None = None) -> list[Hit]:
+        """Top-k by cosine similarity, best first, scores ≥ threshold."""
+        q = np.asarray(query, np.float32).ravel()
+        q = q / max(float(np.linalg.norm(q)), 1e-12)
+        scores = self.vectors @ q
+        if exclude is not None and exclude in self.files:
+            scores[self.files.index(exclude)] = -np.inf
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k else np.array([], int)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [Hit(self.files[i], float(scores[i]), r + 1) for r, i in enumerate(top) if scores[i] >= threshold]
+
+    def vector_of(self, path: str) -> np.ndarray | None:
+        try:
+            return self.vectors[self.files.index(str(path))]
+        except ValueError:
+            return None
+
+
+def build_index(folder: str | os.PathLike[str], encoder, cache: EmbeddingCache,
+                progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled) -> tuple[LogoIndex, list]:
+    """Embed every logo under ``folder`` (cached); returns the index and the (file, message) skipped."""
+    files = list_logos(folder)
+    if not files:
+        raise FileNotFoundError(f"no logos found in {folder} (PNG, JPEG, WebP, SVG, …)")
+    size = getattr(encoder, "logo_size", 256)
+    res = embed_image_files(files, encoder, cache, progress, cancelled, batch_size=16,
+                            loader=lambda p: load_logo(p, size), namespace=NAMESPACE)
+    meta = {"folder": str(Path(folder).resolve()), "model": encoder.describe(), "created": time.time(),
+            "count": len(res.paths), "skipped": [{"file": p, "error": m} for p, m in res.errors]}
+    return LogoIndex(res.paths, res.vectors, meta), res.errors
+
+
+def embed_query(path: str | os.PathLike[str], encoder) -> np.ndarray:
+    """One logo's vector (raises ``ImageError`` for a file that is not a logo)."""
+    import torch
+
+    size = getattr(encoder, "logo_size", 256)
+    return encoder.encode(torch.stack([encoder.preprocess(load_logo(path, size))]))[0]
+
+
+def checkpoint_id(path: str | os.PathLike[str]) -> str:
+    h = hashlib.blake2b(digest_size=8)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,196 @@
+"""Logos core: SVG rasterising, the loss against an independent NT-Xent, re-weighting, batches
+without duplicates, the index (save/reopen/search), perceptual-hash groups, training with
+pause/resume, the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F  # noqa: N812
+from PIL import Image
+
+from core.images import ImageError
+from core.logos.dedup import duplicate_groups, phashes
+from core.logos.images import list_logos, load_logo
+from core.logos.index import LogoIndex, build_index
+from core.logos.simclr import (
+    TrainSettings,
+    batches_without_duplicates,
+    lr_at,
+    nt_xent_loss_with_reweighting,
+    train_simclr,
+)
+from tests.conftest import shared_data
+from tests.test_cli import run_cli
+
+BRANDS = ["docker", "docker-icon", "github", "github-icon", "python", "google", "google-icon", "slack",
+          "slack-icon", "apple", "android", "android-icon", "firefox", "chrome", "gitlab", "gitlab-icon",
+          "npm", "nodejs", "nodejs-icon", "twitter", "facebook", "dropbox"]
+
+
+@pytest.fixture
+def logo_dir(tmp_path):
+    src = shared_data("logos", "brands", "logos")
+    out = tmp_path / "logos"
+    out.mkdir()
+    for name in BRANDS:
+        if (src / f"{name}.svg").exists():
+            shutil.copy(src / f"{name}.svg", out / f"{name}.svg")
+    load_logo(out / "docker.svg", 128).save(out / "docker_copy.png")  # a raster duplicate of an SVG
+    (out / "broken.svg").write_text("<svg this is not")
+    return out
+
+
+def reference_nt_xent(z_i, z_j, temperature):
+    """An independent NT-Xent (the SimCLR paper's formula written out term by term)."""
+    z = F.normalize(torch.cat([z_i, z_j]), dim=1)
+    n = z.shape[0]
+    b = n // 2
+    total = 0.0
+    for i in range(n):
+        j = (i + b) % n
+        num = math.exp(float(z[i] @ z[j]) / temperature)
+        den = sum(math.exp(float(z[i] @ z[k]) / temperature) for k in range(n) if k != i)
+        total += -math.log(num / den)
+    return total / n
+
+
+def test_loss_matches_an_independent_nt_xent_with_reweighting_off():
+    torch.manual_seed(0)
+    z_i, z_j = torch.randn(8, 16), torch.randn(8, 16)
+    for t in (0.1, 0.5, 1.0):
+        ours = float(nt_xent_loss_with_reweighting(z_i, z_j, t, similarity_threshold=1.1))
+        assert abs(ours - reference_nt_xent(z_i, z_j, t)) < 1e-5
+    from pytorch_metric_learning.losses import NTXentLoss  # and against pytorch-metric-learning's
+
+    labels = torch.arange(8).repeat(2)
+    pml = float(NTXentLoss(temperature=0.5)(torch.cat([z_i, z_j]), labels))
+    assert abs(float(nt_xent_loss_with_reweighting(z_i, z_j, 0.5, 1.1)) - pml) < 1e-5
+
+
+def test_reweighting_lowers_only_close_negatives_on_the_cosine_scale():
+    z_i = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.05]])
+    z_j = torch.tensor([[1.0, 0.01], [0.0, 1.0], [1.0, 0.02]])  # rows 0 and 2 are near-identical: false negatives
+    plain = nt_xent_loss_with_reweighting(z_i, z_j, 0.5, similarity_threshold=1.1)
+    weighted = nt_xent_loss_with_reweighting(z_i, z_j, 0.5, similarity_threshold=0.9)
+    assert weighted < plain  # their competition is damped
+    # the write-up compared cos / T with the threshold: at T = 0.5 a cosine of 0.5 counted as "> 0.9"
+    far = torch.tensor([[1.0, 0.0], [0.5, math.sqrt(0.75)]])
+    same = nt_xent_loss_with_reweighting(far, far.clone(), 0.5, similarity_threshold=0.9)
+    assert abs(float(same) - float(nt_xent_loss_with_reweighting(far, far.clone(), 0.5, 1.1))) < 1e-6
+
+
+def test_batches_never_pair_duplicates_and_cover_everything():
+    groups = [[0, 1, 2], [5, 6]]
+    batches = batches_without_duplicates(20, groups, 4, random.Random(0))
+    seen = [i for b in batches for i in b]
+    assert sorted(seen) == list(range(20))
+    for b in batches:
+        assert len(set(b) & {0, 1, 2}) <= 1 and len(set(b) & {5, 6}) <= 1
+
+
+def test_cosine_schedule_with_warmup():
+    lrs = [lr_at(s, 100, 10, 1.0) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert lrs[10] == pytest.approx(1.0) and lrs[-1] < 0.01
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:], strict=False))
+
+
+def test_svg_and_raster_logos_load_as_white_squares(logo_dir):
+    svg = load_logo(logo_dir / "docker.svg", 128)
+    assert svg.size == (128, 128) and svg.mode == "RGB"
+    assert svg.getpixel((0, 0)) == (255, 255, 255)  # transparent background → white
+    assert len({tuple(p) for p in np.asarray(svg).reshape(-1, 3)}) > 3  # something was drawn
+    with pytest.raises(ImageError, match="SVG"):
+        load_logo(logo_dir / "broken.svg")
+    with pytest.raises(ImageError, match="does not exist"):
+        load_logo(logo_dir / "nope.svg")
+
+
+def test_index_saves_reopens_and_finds_the_duplicate_first(logo_dir, data_dir, tmp_path):
+    from core.cache import EmbeddingCache
+    from core.models.loaders import load
+
+    enc = load("effnet-lite0")
+    with EmbeddingCache() as cache:
+        index, errors = build_index(logo_dir, enc, cache)
+    assert [e[0].endswith("broken.svg") for e in errors] == [True]
+    assert len(index) == len(list_logos(logo_dir)) - 1
+    index.save(tmp_path / "idx")
+    again = LogoIndex.load(tmp_path / "idx")
+    assert again.files == index.files and np.allclose(again.vectors, index.vectors)
+    assert np.load(tmp_path / "idx" / "combined_featuremap.npy").shape == index.vectors.shape
+    q = str(logo_dir / "docker.svg")
+    hits = again.search(again.vector_of(q), k=5, exclude=q)
+    assert hits[0].file.endswith("docker_copy.png") and hits[0].score > hits[1].score + 0.05
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5] and hits[0].score >= hits[-1].score
+    assert all(h.score >= 0.8 for h in again.search(again.vector_of(q), k=10, threshold=0.8))
+    with pytest.raises(FileNotFoundError, match="not a logo index"):
+        LogoIndex.load(tmp_path)
+
+
+def test_perceptual_hash_groups_find_the_copy_not_the_brand_variants(logo_dir, data_dir):
+    from core.cache import EmbeddingCache
+
+    files = [str(f) for f in list_logos(logo_dir)]
+    with EmbeddingCache() as cache:
+        bits, ok, errors = phashes(files, cache)
+        again, _, _ = phashes(files, cache)  # cached
+    assert np.array_equal(bits, again) and len(errors) == 1
+    groups = duplicate_groups(bits, ok, threshold=4)
+    flat = {f.rsplit("/", 1)[-1] for g in groups for f in g.files}
+    assert {"docker.svg", "docker_copy.png"} <= flat
+    g = next(g for g in groups if any(f.endswith("docker_copy.png") for f in g.files))
+    assert g.keep.endswith("docker.svg")  # the SVG is the reference
+    assert not duplicate_groups(bits, ok, threshold=0) or all(len(x.files) >= 2 for x in duplicate_groups(bits, ok, 0))
+
+
+def test_training_pauses_resumes_and_logs(logo_dir, tmp_path):
+    from core.models.manager import ModelManager
+
+    files = [str(f) for f in list_logos(logo_dir) if not f.name.startswith("broken")]
+    backbone = ModelManager("cpu", tiny=True).get("swin-t").model
+    settings = TrainSettings(epochs=3, batch_size=8, image_size=64, backbone="swin-t", lr=1e-3)
+    calls = []
+    state = train_simclr(files, settings, backbone, tmp_path / "run", duplicate_groups=[[0, 1]],
+                         pause=lambda: True, on_epoch=calls.append)
+    assert len(state.history) == 1 and not state.finished  # paused after one epoch
+    resumed = train_simclr(files, settings, ModelManager("cpu", tiny=True).get("swin-t").model, tmp_path / "run",
+                           resume=tmp_path / "run" / "checkpoint.pt")
+    assert resumed.finished and [h.epoch for h in resumed.history] == [1, 2, 3]
+    assert all(np.isfinite(h.train_loss) and np.isfinite(h.val_loss) for h in resumed.history)
+    assert (tmp_path / "run" / "losses.csv").read_text().count("\n") == 4
+    assert json.loads((tmp_path / "run" / "params.json").read_text())["threshold"] == 0.9
+
+
+def test_cli_index_query_dedup_train(logo_dir, data_dir, tmp_path):
+    idx = tmp_path / "idx"
+    res = run_cli("logos", "index", str(logo_dir), "--out", str(idx), env_dir=data_dir)
+    assert res.returncode == 0, res.stderr
+    assert "broken.svg" in res.stderr
+    res = run_cli("logos", "query", str(logo_dir / "docker.svg"), "--index", str(idx), "-k", "3", "--json",
+                  env_dir=data_dir)
+    assert res.returncode == 0, res.stderr
+    hits = json.loads(res.stdout)
+    assert len(hits) == 3 and set(hits[0]) == {"file", "score"} and hits[0]["file"].endswith("docker_copy.png")
+    assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
+    # a query that is not in the index is embedded
+    other = tmp_path / "q.png"
+    Image.open(logo_dir / "docker_copy.png").save(other)
+    res = run_cli("logos", "query", str(other), "--index", str(idx), "-k", "1", "--json", env_dir=data_dir)
+    assert json.loads(res.stdout)[0]["file"].endswith(("docker_copy.png", "docker.svg"))
+    res = run_cli("logos", "dedup", str(logo_dir), "--json", env_dir=data_dir)
+    assert res.returncode == 0 and any(g["keep"].endswith("docker.svg") for g in json.loads(res.stdout))
+    ck = tmp_path / "model.pt"
+    res = run_cli("logos", "train", str(logo_dir), "--epochs", "1", "--batch-size", "8", "--image-size", "64",
+                  "--out", str(ck), "--tiny", "--device", "cpu", env_dir=data_dir)
+    assert res.returncode == 0, res.stderr
+    assert ck.exists() and json.loads(res.stdout)["history"][0]["epoch"] == 1
+    res = run_cli("logos", "query", str(logo_dir / "x.png"), "--index", str(tmp_path / "nope"), env_dir=data_dir)
+    assert res.returncode == 2 and "not a logo index" in res.stderr
