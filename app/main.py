@@ -69,6 +69,9 @@ def queue_demo(window) -> None:
     albums = next(p for p in window.pages if p.icon == "albums")
     if not albums.store.folders():
         albums.add_paths([str(resource("demo", "photos"))])
+    logos = next(p for p in window.pages if p.icon == "logos")
+    if logos.index is None:
+        logos.index_folder(str(resource("demo", "logos")))
     lostfound = next(p for p in window.pages if p.icon == "lostfound")
     if lostfound.store.count() == 0:
         from core.lostfound.demo import demo_csv

@@ -20,9 +20,11 @@ class ThumbnailLoader(QObject):
     ready = Signal(str)  # a path whose thumbnail (or failure tile) is now available
     _loaded = Signal(str, QImage, str)  # from pool threads, delivered queued
 
-    def __init__(self, size: int = 160, memory_items: int = 3000, parent: QObject | None = None) -> None:
+    def __init__(self, size: int = 160, memory_items: int = 3000, parent: QObject | None = None,
+                 loader=None, kind: str = "photo") -> None:
         super().__init__(parent)
         self.size = size
+        self._loader, self._kind = loader, kind
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)  # leave the other cores to the model
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
@@ -43,7 +45,7 @@ class ThumbnailLoader(QObject):
 
     def _work(self, path: str) -> None:
         try:
-            image = QImage(str(thumbnail_file(path, self.size)))
+            image = QImage(str(thumbnail_file(path, self.size, loader=self._loader, kind=self._kind)))
             self._loaded.emit(path, image, "" if not image.isNull() else "the thumbnail could not be read")
         except ImageError as exc:
             self._loaded.emit(path, QImage(), exc.reason)

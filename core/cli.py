@@ -184,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     from core.logos.cli import register as register_logos
 
     register_logos(sub)
+    from core.trends.cli import register as register_trends
+
+    register_trends(sub)
     return parser
 
 

@@ -45,6 +45,26 @@ def check_albums(progress: ProgressFn, cancelled: CancelCheck) -> str:
     return f"{report.summary()}; {group.events} events"
 
 
+def check_logos(progress: ProgressFn, cancelled: CancelCheck) -> str:
+    """Index the demo logos (SVG through resvg), look one up, hash them for duplicates."""
+    from core.cache import EmbeddingCache
+    from core.logos.dedup import duplicate_groups, phashes
+    from core.logos.index import build_index
+    from core.models.manager import ModelManager
+    from core.paths import resource
+
+    with EmbeddingCache() as cache:
+        index, errors = build_index(resource("demo", "logos"), ModelManager("cpu").get("effnet-lite0"), cache,
+                                    progress, cancelled)
+        bits, ok, _ = phashes(index.files, cache)
+    if errors or len(index) < 2:
+        raise RuntimeError(f"demo logos: {len(index)} indexed, {errors}")
+    q = next(f for f in index.files if f.endswith("sun.svg"))
+    best = index.search(index.vector_of(q), k=1, exclude=q)[0]
+    groups = duplicate_groups(bits, ok)
+    return f"{len(index)} logos; nearest to sun.svg: {best.file.rsplit('/', 1)[-1]}; {len(groups)} duplicate groups"
+
+
 def check_lostfound(progress: ProgressFn, cancelled: CancelCheck) -> str:
     """Multilingual sentence model (Korean included) + matching on the demo posts."""
     from core.cache import EmbeddingCache
@@ -91,6 +111,7 @@ def check_fusion(progress: ProgressFn, cancelled: CancelCheck) -> str:
 CHECKS: dict[str, Callable[[ProgressFn, CancelCheck], str]] = {
     "torch operators": check_torch_ops,
     "Albums": check_albums,
+    "Logos": check_logos,
     "Lost & Found": check_lostfound,
     "Fusion": check_fusion,
 }

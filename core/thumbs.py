@@ -16,8 +16,12 @@ def thumbs_dir() -> Path:
     return path
 
 
-def thumbnail_file(path: str | os.PathLike[str], size: int = 160, folder: Path | None = None) -> Path:
+def thumbnail_file(path: str | os.PathLike[str], size: int = 160, folder: Path | None = None,
+                   loader=None, kind: str = "photo") -> Path:
     """The cached thumbnail of ``path`` (made now if needed); raises ``ImageError``.
+
+    ``loader(path, size) -> PIL image`` replaces the photo reader (Logos: SVG on white),
+    with ``kind`` keeping its thumbnails apart.
 
     An edited photo has a new size/mtime, hence a new key; stale thumbnails are
     simply never read again.
@@ -28,12 +32,12 @@ def thumbnail_file(path: str | os.PathLike[str], size: int = 160, folder: Path |
         st = os.stat(path)
     except OSError as exc:
         raise ImageError(path, f"cannot read the file ({exc.strerror or exc})") from None
-    key = hashlib.blake2b(f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{size}".encode(),
+    key = hashlib.blake2b(f"{kind}|{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{size}".encode(),
                           digest_size=16).hexdigest()
     out = (folder or thumbs_dir()) / key[:2] / f"{key}.jpg"
     if out.exists():
         return out
-    im = open_image(path, draft=(size * 2, size * 2))
+    im = loader(path, size) if loader else open_image(path, draft=(size * 2, size * 2))
     im.thumbnail((size, size))
     out.parent.mkdir(exist_ok=True)
     tmp = out.with_suffix(f".{os.getpid()}.tmp")

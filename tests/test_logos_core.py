@@ -155,7 +155,9 @@ def test_training_pauses_resumes_and_logs(logo_dir, tmp_path):
     from core.models.manager import ModelManager
 
     files = [str(f) for f in list_logos(logo_dir) if not f.name.startswith("broken")]
-    backbone = ModelManager("cpu", tiny=True).get("swin-t").model
+    from core.logos.simclr import features_backbone
+
+    backbone = features_backbone(ModelManager("cpu", tiny=True).get("swin-t").model)
     settings = TrainSettings(epochs=3, batch_size=8, image_size=64, backbone="swin-t", lr=1e-3)
     calls = []
     state = train_simclr(files, settings, backbone, tmp_path / "run", duplicate_groups=[[0, 1]],

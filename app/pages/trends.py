@@ -1,12 +1,301 @@
-"""The Trends workspace."""
+"""The Trends workspace: load daily posts, see them over time, train the forecaster with live
+loss curves, compare predicted vs actual shares per category and the baselines.
 
-from app.pages.base import PlaceholderPage
+Everything heavy runs off the UI thread: embedding on the model worker, training in a child
+process (``core.process``); pyqtgraph loads when the page is first shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.pages.base import PageContext, WorkspacePage
+from core.jobs import Lane
+from core.paths import data_dir
+
+COLOURS = ["#c0392b", "#2471a3", "#229954", "#d4ac0d", "#7d3c98", "#e67e22", "#5d6d7e", "#a04000"]
+ARROWS = {1: "▲ hot", 0: "► steady", -1: "▼ cold"}
 
 
-class TrendsPage(PlaceholderPage):
+class _Relay(QObject):
+    epoch = Signal(object)
+
+
+class TrendsPage(WorkspacePage):
     title = "Trends"
     icon = "trends"
-    summary = (
-        "Forecast the popularity trend of post categories from daily posts"
-    )
-    planned = ['images, texts and counts over a 60-day window.:Posts per day and category over time', 'Training with live loss curves', 'Predicted vs actual proportion per category', 'A comparison with simple baselines']
+    summary = "Forecast which categories of daily posts will be popular two months from now."
+
+    def __init__(self, context: PageContext, parent=None) -> None:
+        super().__init__(context, parent)
+        self.prep = None  # core.trends.service.Prepared
+        self.result = None  # {"model": TrendResult, "numeric": TrendResult}
+        self.rows: list[dict] = []
+        self.history = []
+        self.train_job = None
+        self.last_error: str | None = None
+        self.relay = _Relay()
+        self.relay.epoch.connect(self._epoch)
+        self._built = False
+
+    def _build(self) -> None:
+        import pyqtgraph as pg
+
+        pg.setConfigOptions(antialias=True, background="w", foreground="#24323f")
+        self.open_button = QPushButton("Open posts CSV…")
+        self.open_button.clicked.connect(lambda: self.load(None))
+        self.demo_button = QPushButton("Make synthetic demo")
+        self.demo_button.setToolTip("A seeded SYNTHETIC dataset whose trends follow a stated rule (730 days)")
+        self.demo_button.clicked.connect(self.load_demo)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 500)
+        self.epochs.setValue(20)
+        self.hidden = QSpinBox()
+        self.hidden.setRange(16, 1024)
+        self.hidden.setValue(128)
+        self.hidden.setToolTip("Fused width (the write-up used 1024)")
+        self.train_button = QPushButton("Train")
+        self.train_button.clicked.connect(lambda: self.start_training())
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        top = QHBoxLayout()
+        for w in (self.open_button, self.demo_button, QLabel("epochs"), self.epochs, QLabel("width"), self.hidden,
+                  self.train_button, self.cancel_button):
+            top.addWidget(w)
+        top.addStretch(1)
+        self.info = QLabel("Open a CSV of posts (date,category,image,text,comments,likes,collects) "
+                           "or make the synthetic demo.")
+        self.info.setWordWrap(True)
+
+        def plot(title, left):
+            w = pg.PlotWidget(title=title)
+            w.addLegend(offset=(5, 5))
+            w.setLabel("left", left)
+            w.getAxis("left").setWidth(52)
+            w.getAxis("bottom").setHeight(28)
+            return w
+
+        self.posts_plot = plot("Posts per day (7-day mean)", "posts")
+        self.loss_plot = plot("Training loss", "loss")
+        self.loss_plot.setLabel("bottom", "epoch")
+        self.curves = {k: self.loss_plot.plot(pen=pg.mkPen(c, width=2), name=k)
+                       for k, c in (("train", "#2471a3"), ("validation", "#e67e22"), ("test", "#7f8c8d"))}
+        self.pred_plot = plot("Share two months later: actual vs predicted", "share")
+        self.category = QComboBox()
+        self.category.currentIndexChanged.connect(self.update_prediction_plot)
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["model (test split)", "accuracy", "macro-F1", "MAE", "Spearman"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.latest = QTableWidget(0, 3)
+        self.latest.setHorizontalHeaderLabels(["category", "trend", "predicted share"])
+        self.latest.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.latest.verticalHeader().hide()
+        self.latest_title = QLabel("Forecast for the month two months after the last day")
+        pred_box = QWidget()
+        pv = QVBoxLayout(pred_box)
+        pv.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Category"))
+        row.addWidget(self.category, 1)
+        pv.addLayout(row)
+        pv.addWidget(self.pred_plot, 1)
+        tables = QWidget()
+        tv = QVBoxLayout(tables)
+        tv.setContentsMargins(0, 0, 0, 0)
+        tv.addWidget(self.table, 3)
+        tv.addWidget(self.latest_title)
+        tv.addWidget(self.latest, 2)
+        grid = QGridLayout()
+        grid.addWidget(self.posts_plot, 0, 0)
+        grid.addWidget(self.loss_plot, 0, 1)
+        grid.addWidget(pred_box, 1, 0)
+        grid.addWidget(tables, 1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.info)
+        layout.addLayout(grid, 1)
+        self._set_busy(False)
+        self._built = True
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._built:
+            self._build()
+
+    # -- data -----------------------------------------------------------------------
+    def load_demo(self):
+        out = data_dir() / "trends" / "synthetic"
+
+        def work(progress, cancelled):
+            from core.trends.synthetic import make_dataset
+
+            return str(make_dataset(out))
+
+        return self.context.jobs.submit(work, "Trends: make synthetic demo", Lane.IO, on_done=self.load,
+                                        on_error=self._failed)
+
+    def load(self, path: str | None):
+        if not self._built:
+            self._build()
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Posts CSV", "", "CSV (*.csv)")
+        if not path:
+            return None
+        ctx = self.context
+
+        def work(progress, cancelled):
+            from core.trends.service import prepare
+
+            return prepare(path, ctx.models, ctx.cache, progress=progress, cancelled=cancelled)
+
+        self.info.setText(f"Loading {path}…")
+        return ctx.jobs.submit(work, f"Trends: load {Path(path).name}", Lane.MODEL, on_done=self._loaded,
+                               on_error=self._failed)
+
+    def _loaded(self, prep) -> None:
+        self.prep, self.result = prep, None
+        p = prep.posts
+        synthetic = "SYNTHETIC data (core/trends/synthetic.py). " if p.synthetic else ""
+        self.info.setText(f"{synthetic}{len(p)} posts, {len(p.categories)} categories, {p.n_days} days from "
+                          f"{p.start}; {len(prep.labels.proportion)} samples: {len(prep.split.train)} train "
+                          f"(earlier), {len(prep.split.test)} test (later, no shared day)."
+                          + (f" {len(prep.errors)} images could not be read." if prep.errors else ""))
+        self.info.setStyleSheet("color: #8e44ad; font-weight: 600" if p.synthetic else "")
+        import pyqtgraph as pg
+
+        self.posts_plot.clear()
+        daily = np.zeros((len(p.categories), p.n_days))
+        np.add.at(daily, (p.category, p.days), 1)
+        kernel = np.ones(7) / 7
+        for c, name in enumerate(p.categories):
+            self.posts_plot.plot(np.convolve(daily[c], kernel, mode="same"),
+                                 pen=pg.mkPen(COLOURS[c % len(COLOURS)], width=2), name=name)
+        self.category.blockSignals(True)
+        self.category.clear()
+        self.category.addItems(p.categories)
+        self.category.blockSignals(False)
+        self.update_prediction_plot()
+        self._set_busy(False)
+
+    # -- training -----------------------------------------------------------------------
+    def start_training(self):
+        if self.prep is None:
+            self.info.setText("Load a dataset first.")
+            return None
+        from core.trends.model import TrendConfig  # torch is loaded by now (start-up warm-up)
+
+        cfg = TrendConfig(epochs=self.epochs.value(), hidden=self.hidden.value(),
+                          device=self.context.models.device.torch_device)
+        prep, relay = self.prep, self.relay
+        self.history = []
+        for c in self.curves.values():
+            c.setData([], [])
+
+        def work(progress, cancelled):
+            from core.process import run_in_process
+            from core.trends.service import train_in_child
+
+            return run_in_process(train_in_child, (prep.tokens, prep.labels, prep.split, cfg), progress=progress,
+                                  cancelled=cancelled, on_message=lambda kind, e: relay.epoch.emit(e))
+
+        self.train_job = self.context.jobs.submit(work, "Trends: train forecaster", Lane.MODEL, on_done=self._trained,
+                                                  on_error=self._failed, on_cancelled=lambda j: self._set_busy(False))
+        self._set_busy(True)
+        return self.train_job
+
+    def cancel(self) -> None:
+        if self.train_job is not None:
+            self.context.jobs.cancel(self.train_job.id)
+
+    def _epoch(self, e) -> None:
+        self.history.append(e)
+        x = [h.epoch for h in self.history]
+        self.curves["train"].setData(x, [h.train_loss for h in self.history])
+        self.curves["validation"].setData(x, [h.val_loss for h in self.history])
+        self.curves["test"].setData(x, [h.test_loss for h in self.history])
+
+    def _trained(self, result) -> None:
+        from core.trends.service import report
+
+        self.result = result
+        self.rows = report(self.prep, result["model"], result["numeric"])
+        self.table.setRowCount(len(self.rows))
+        for r, row in enumerate(self.rows):
+            for c, key in enumerate(("model", "accuracy", "macro_f1", "mae", "spearman")):
+                v = row[key]
+                item = QTableWidgetItem(v if isinstance(v, str) else ("–" if v != v else f"{v:.3f}"))
+                if c:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
+        self._fill_latest()
+        self.update_prediction_plot()
+        self._set_busy(False)
+
+    def _fill_latest(self) -> None:
+        from core.trends.model import predict
+
+        lab = self.prep.labels
+        last = lab.end_day.max()
+        idx = np.flatnonzero(lab.end_day == last)
+        cls, prop = predict(self.result["model"], self.prep.tokens, lab, idx)
+        month = self.prep.posts.day_date(lab.target_days[idx[0]][0]).strftime("%Y-%m")
+        self.latest_title.setText(f"Forecast for {month} (windows ending {self.prep.posts.day_date(last)}); "
+                                  "the latest windows whose month is known")
+        self.latest.setRowCount(len(idx))
+        for r, (i, c, p) in enumerate(zip(idx, cls, prop, strict=True)):
+            self.latest.setItem(r, 0, QTableWidgetItem(self.prep.posts.categories[lab.category[i]]))
+            self.latest.setItem(r, 1, QTableWidgetItem(ARROWS[int(c)]))
+            self.latest.setItem(r, 2, QTableWidgetItem(f"{p:.3f} (actual {lab.proportion[i]:.3f})"))
+
+    def update_prediction_plot(self) -> None:
+        if self.prep is None:
+            return
+        import pyqtgraph as pg
+
+        self.pred_plot.clear()
+        c = self.category.currentIndex()
+        lab = self.prep.labels
+        idx = np.flatnonzero(lab.category == c)
+        self.pred_plot.plot(lab.end_day[idx], lab.proportion[idx], pen=pg.mkPen("#2c3e50", width=2), name="actual")
+        if self.result is not None:
+            test = self.prep.split.test
+            mine = np.flatnonzero(lab.category[test] == c)
+            for key, colour, name in (("model", "#c0392b", "model"), ("numeric", "#16a085", "numeric-only")):
+                r = self.result.get(key)
+                if r is not None:
+                    self.pred_plot.plot(lab.end_day[test][mine], r.test_pred["proportion"][mine],
+                                        pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine), name=name)
+            start = lab.end_day[test].min()
+            self.pred_plot.addItem(pg.InfiniteLine(start, pen=pg.mkPen("#95a5a6", style=Qt.PenStyle.DotLine),
+                                                   label="test period", labelOpts={"position": 0.9}))
+        self.pred_plot.setLabel("bottom", "last day of the 60-day window (days since start)")
+
+    def _set_busy(self, busy: bool) -> None:
+        self.train_button.setEnabled(not busy and self.prep is not None)
+        self.cancel_button.setEnabled(busy)
+        self.open_button.setEnabled(not busy)
+        self.demo_button.setEnabled(not busy)
+
+    def _failed(self, job) -> None:
+        self.last_error = job.error
+        if self._built:
+            self._set_busy(False)
+            self.info.setText(f"{job.name} failed: {job.error}")

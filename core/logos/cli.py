@@ -79,7 +79,8 @@ def cmd_train(args) -> int:
     from core.cli import _Bar
     from core.logos.dedup import duplicate_groups, phashes
     from core.logos.images import list_logos
-    from core.logos.simclr import TrainSettings, train_simclr
+    from core.logos.service import TrainSettings
+    from core.logos.simclr import train_simclr
 
     manager = _manager(args)
     files = [str(f) for f in list_logos(args.dir)]
@@ -90,9 +91,9 @@ def cmd_train(args) -> int:
                              temperature=args.temperature, threshold=args.threshold,
                              negative_weight=args.negative_weight, lr=args.lr, backbone=args.backbone,
                              device=manager.device.torch_device)
-    import copy
+    from core.logos.simclr import features_backbone
 
-    backbone = copy.deepcopy(manager.get(args.backbone).model).to(settings.device)
+    backbone = features_backbone(manager.get(args.backbone).model).to(settings.device)
     out = Path(args.out)
     run_dir = out.parent if out.suffix == ".pt" else out
     state = train_simclr(ok, settings, backbone, run_dir, groups, resume=args.resume, progress=_Bar(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,26 @@ from core.paths import data_dir
 
 DEFAULT_PRESET = "effnet-lite0"  # offline ImageNet features; Swin-T when its weights are imported
 BACKBONES = ("swin-t", "effnet-lite0")
+
+
+@dataclass
+class TrainSettings:
+    epochs: int = 10
+    batch_size: int = 32
+    image_size: int = 224
+    temperature: float = 0.5
+    threshold: float = 0.9  # re-weighting: negatives above this cosine similarity …
+    negative_weight: float = 0.7  # … get this weight
+    lr: float = 3e-4
+    weight_decay: float = 1e-4
+    warmup_epochs: int = 1
+    val_fraction: float = 0.1
+    projection_dim: int = 128
+    hidden_dim: int = 512
+    backbone: str = "swin-t"  # a registry preset (timm); effnet-lite0 has offline weights
+    seed: int = 0
+    device: str = "cpu"
+
 
 
 def runs_dir() -> Path:
@@ -39,19 +60,34 @@ def load_encoder(models, choice: str, progress=None, cancelled=None):
     """A registry preset name, or the path of a SimCLR ``checkpoint.pt``."""
     if not choice.endswith(".pt"):
         return models.get(choice, progress, cancelled)
-    import copy
-
     import torch
 
-    from core.logos.simclr import eval_transform, load_trained_backbone
+    from core.logos.simclr import eval_transform, features_backbone, load_trained_backbone
 
     if not os.path.exists(choice):
         raise FileNotFoundError(f"no trained model at {choice}")
     ck = torch.load(choice, map_location="cpu", weights_only=True)
     settings = ck["settings"]
     base = models.get(settings["backbone"], progress, cancelled)
-    model = load_trained_backbone(choice, copy.deepcopy(base.model).cpu()).to(base.device)
+    model = load_trained_backbone(choice, features_backbone(base.model).cpu()).to(base.device)
     size = settings["image_size"]
     return SimCLREncoder(preset=base.preset, weights=str(choice), device=base.device, model=model,
                          transform=eval_transform(size), forward=model.features, dim=model.feature_dim,
                          run_id=checkpoint_id(choice), logo_size=size)
+
+
+def list_runs(root: str | Path) -> list[dict]:
+    """Training runs under ``root``, newest first: params, losses and checkpoint of each."""
+    runs = []
+    for d in sorted(Path(root).glob("*/"), reverse=True):
+        params = d / "params.json"
+        if not params.exists():
+            continue
+        history = []
+        if (d / "losses.csv").exists():
+            for line in (d / "losses.csv").read_text(encoding="utf-8").splitlines()[1:]:
+                e, tr, va, lr, sec = line.split(",")
+                history.append({"epoch": int(e), "train_loss": float(tr), "val_loss": float(va)})
+        runs.append({"dir": str(d), "params": json.loads(params.read_text(encoding="utf-8")), "history": history,
+                     "checkpoint": str(d / "checkpoint.pt") if (d / "checkpoint.pt").exists() else None})
+    return runs

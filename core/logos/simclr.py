@@ -29,6 +29,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from core.jobs import CancelCheck, Cancelled, ProgressFn, never_cancelled, null_progress
+from core.logos.service import TrainSettings
 
 
 def nt_xent_loss_with_reweighting(z_i: torch.Tensor, z_j: torch.Tensor, temperature: float = 0.5,
@@ -49,6 +50,16 @@ def nt_xent_loss_with_reweighting(z_i: torch.Tensor, z_j: torch.Tensor, temperat
         weights[(cos > similarity_threshold) & ~positive & ~eye] = negative_weight
     logits = (cos / temperature * weights).masked_fill(eye, float("-inf"))
     return F.cross_entropy(logits, labels)
+
+
+def features_backbone(model: nn.Module) -> nn.Module:
+    """A copy of a timm model that returns pooled features (its classifier removed)."""
+    import copy
+
+    model = copy.deepcopy(model)
+    if hasattr(model, "reset_classifier"):
+        model.reset_classifier(0)
+    return model
 
 
 class ProjectionHead(nn.Module):
@@ -134,25 +145,6 @@ def batches_without_duplicates(n: int, groups: list[list[int]], batch_size: int,
             open_batches.remove(b)
     batches += [b for b, _ in open_batches if len(b) >= 2]  # NT-Xent needs two or more
     return batches
-
-
-@dataclass
-class TrainSettings:
-    epochs: int = 10
-    batch_size: int = 32
-    image_size: int = 224
-    temperature: float = 0.5
-    threshold: float = 0.9  # re-weighting: negatives above this cosine similarity …
-    negative_weight: float = 0.7  # … get this weight
-    lr: float = 3e-4
-    weight_decay: float = 1e-4
-    warmup_epochs: int = 1
-    val_fraction: float = 0.1
-    projection_dim: int = 128
-    hidden_dim: int = 512
-    backbone: str = "swin-t"  # a registry preset (timm); effnet-lite0 has offline weights
-    seed: int = 0
-    device: str = "cpu"
 
 
 @dataclass
@@ -283,3 +275,20 @@ def load_trained_backbone(checkpoint: str | Path, backbone: nn.Module) -> SimCLR
     model = SimCLRModel(backbone, s["projection_dim"], s["hidden_dim"])
     model.load_state_dict(ck["model"])
     return model.eval()
+
+
+def train_in_child(files: list[str], settings: TrainSettings, run_dir: str, groups: list[list[int]],
+                   resume: str | None = None, tiny: bool = False, emit=None) -> dict:
+    """``train_simclr`` for :func:`core.process.run_in_process` (training in a thread would starve
+    the UI of the GIL). Pause: the GUI creates ``run_dir/pause.request``; the child stops after
+    the epoch it is in, with a checkpoint to resume from."""
+    from core.models.loaders import load
+
+    backbone = features_backbone(load(settings.backbone, settings.device, tiny=tiny).model)
+    flag = Path(run_dir) / "pause.request"  # the caller clears a stale one before starting
+    state = train_simclr(files, settings, backbone, run_dir, groups, resume=resume,
+                         progress=lambda f, m=None: emit("progress", (f, m)), pause=flag.exists,
+                         on_epoch=lambda e: emit("epoch", asdict(e)))
+    flag.unlink(missing_ok=True)
+    return {"finished": state.finished, "history": [asdict(h) for h in state.history],
+            "checkpoint": str(Path(run_dir) / "checkpoint.pt")}

@@ -1,0 +1,109 @@
+"""The Logos page: index through the queue, look-alikes at once, compare, duplicates with a keep
+choice, training with live curves + pause/resume, the embedding map."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+
+from core.jobs import JobState
+from core.logos.images import load_logo
+from tests.conftest import assert_not_blank, save_screenshot, shared_data
+from tests.test_logos_core import BRANDS
+
+
+@pytest.fixture
+def logo_dir(tmp_path):
+    src = shared_data("logos", "brands", "logos")
+    out = tmp_path / "logos"
+    out.mkdir()
+    for name in BRANDS:
+        if (src / f"{name}.svg").exists():
+            shutil.copy(src / f"{name}.svg", out / f"{name}.svg")
+    load_logo(out / "github.svg", 200).save(out / "github_copy.png")
+    return out
+
+
+@pytest.fixture
+def page(window, qtbot):
+    page = next(p for p in window.pages if p.icon == "logos")
+    window.nav.setCurrentRow(window.pages.index(page))
+    window.resize(1300, 820)
+    window.show()
+    return page
+
+
+def _run(qtbot, job, timeout=180_000):
+    qtbot.waitUntil(lambda: job.state.done, timeout=timeout)
+    qtbot.wait(50)
+    assert job.state is JobState.FINISHED, job.error
+    return job.result
+
+
+def test_index_query_compare_and_map(page, qtbot, logo_dir, tmp_path):
+    _run(qtbot, page.index_folder(str(logo_dir)))
+    assert page.index is not None and len(page.index) == len(BRANDS) + 1
+    page.set_query(str(logo_dir / "github.svg"))  # in the index: answered at once, no job
+    assert page.results.count() == min(12, len(page.index) - 1)
+    assert page.hits[0].file.endswith("github_copy.png")
+    page.threshold.setValue(0.99)
+    assert page.results.count() == 0
+    page.threshold.setValue(0.0)
+    page.results.setCurrentRow(0)
+    assert "github_copy.png" in page.compare_text.text() and not page.compare_right.pixmap().isNull()
+    qtbot.waitUntil(lambda: all(not page.results.item(i).icon().isNull() for i in range(page.results.count())),
+                    timeout=20_000)
+    assert_not_blank(save_screenshot(page.window(), "logos-lookalikes"))
+    # a query from outside the index is embedded on the model worker
+    outside = tmp_path / "q.png"
+    load_logo(logo_dir / "docker.svg", 180).save(outside)
+    _run(qtbot, page.set_query(str(outside)))
+    assert page.hits and page.hits[0].file.endswith("docker.svg")
+    # the map: every logo a point, the query marked
+    page.tabs.setCurrentWidget(page.map_tab)
+    assert len(page.scatter.data) == len(page.index) and len(page.query_marker.data) == 1
+    qtbot.wait(100)
+    assert_not_blank(save_screenshot(page.window(), "logos-map"))
+    # reopened from disk at the next start
+    page._open_saved_index()
+    assert len(page.index) == len(BRANDS) + 1
+
+
+def test_duplicates_groups_and_keep_choice_is_saved(page, qtbot, logo_dir):
+    _run(qtbot, page.index_folder(str(logo_dir)))
+    page.tabs.setCurrentIndex(1)
+    _run(qtbot, page.find_duplicates())
+    assert any(any(f.endswith("github_copy.png") for f in g.files) for g in page.groups)
+    top = page.dup_tree.topLevelItem(0)
+    kept = [top.child(i) for i in range(top.childCount()) if top.child(i).checkState(2) == Qt.CheckState.Checked]
+    assert len(kept) == 1 and kept[0].data(0, Qt.ItemDataRole.UserRole + 1).endswith(".svg")
+    other = next(top.child(i) for i in range(top.childCount()) if top.child(i) is not kept[0])
+    other.setCheckState(2, Qt.CheckState.Checked)
+    assert kept[0].checkState(2) == Qt.CheckState.Unchecked
+    saved = json.loads((page.index_dir / "duplicates.json").read_text(encoding="utf-8"))
+    assert saved["groups"][0]["keep"] == other.data(0, Qt.ItemDataRole.UserRole + 1)
+    assert_not_blank(save_screenshot(page.window(), "logos-duplicates"))
+
+
+def test_training_live_curve_pause_and_resume(page, qtbot, logo_dir):
+    _run(qtbot, page.index_folder(str(logo_dir)))
+    page.tabs.setCurrentWidget(page.train_tab)
+    page.backbone.setCurrentIndex(page.backbone.findData("effnet-lite0"))
+    page.epochs.setValue(2)
+    page.batch.setValue(8)
+    page.image_size.setValue(64)
+    job = page.start_training()
+    qtbot.waitUntil(lambda: job.state is JobState.RUNNING, timeout=30_000)
+    page.pause_training()
+    result = _run(qtbot, job)
+    assert not result["finished"] and len(result["history"]) == 1  # paused after epoch 1
+    assert len(page.train_curve.getData()[0]) == 1
+    page.runs.setCurrentRow(0)
+    result = _run(qtbot, page.start_training(resume=True))
+    assert result["finished"] and [h["epoch"] for h in result["history"]] == [1, 2]
+    assert page.model_choice.findData(result["checkpoint"]) >= 0  # the trained model can serve the index
+    qtbot.wait(100)
+    assert_not_blank(save_screenshot(page.window(), "logos-train"))

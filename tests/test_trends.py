@@ -1,0 +1,154 @@
+"""Trends: the loader's row errors, the label builder, a split that cannot leak, the model (tiny),
+the baselines report, the CLI, and the page."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from core.trends.data import (
+    DatasetError,
+    build_labels,
+    days_used,
+    load_posts,
+    tertile_cuts,
+    time_split,
+    trend_classes,
+)
+from core.trends.synthetic import make_dataset
+from tests.test_cli import run_cli
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return make_dataset(tmp_path_factory.mktemp("trends") / "demo", days=480, categories=3, seed=1)
+
+
+def test_loader_reports_bad_rows_by_number(tmp_path):
+    p = tmp_path / "posts.csv"
+    p.write_text("date,category,image,text,comments,likes,collects\n"
+                 "2025-01-01,dress,,nice,1,2,3\n"
+                 "2025-13-01,dress,,bad date,1,2,3\n"
+                 "2025-01-02,,,no category,1,2,3\n"
+                 "2025-01-03,hat,,x,one,2,3\n"
+                 "2025-01-04,hat,missing.png,x,1,2,3\n"
+                 "2025-01-05,hat,,x,-1,2,3\n", encoding="utf-8")
+    with pytest.raises(DatasetError) as err:
+        load_posts(p)
+    text = str(err.value)
+    for n in (3, 4, 5, 6, 7):
+        assert f"row {n}" in text
+    posts = load_posts(p, strict=False)
+    assert len(posts) == 1 and len(posts.skipped) == 5
+    (tmp_path / "wrong.csv").write_text("when,what\n1,2\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="missing column"):
+        load_posts(tmp_path / "wrong.csv")
+
+
+def test_labels_are_the_share_of_the_month_two_months_later(demo):
+    posts = load_posts(demo)
+    assert posts.synthetic and len(posts.categories) == 3
+    labels = build_labels(posts)
+    i = 0
+    end = posts.day_date(labels.end_day[i])
+    first = posts.day_date(labels.target_days[i][0])
+    assert first.day == 1 and (first.year * 12 + first.month) - (end.year * 12 + end.month) == 2
+    lo, hi = labels.target_days[i]
+    in_month = (posts.days >= lo) & (posts.days <= hi)
+    share = (in_month & (posts.category == labels.category[i])).sum() / in_month.sum()
+    assert labels.proportion[i] == pytest.approx(share)
+    # shares of one end day over all categories sum to one
+    same = labels.end_day == labels.end_day[0]
+    assert labels.proportion[same].sum() == pytest.approx(1.0)
+    cuts = tertile_cuts(labels.proportion)
+    counts = np.bincount(trend_classes(labels.proportion, cuts) + 1)
+    assert counts.min() > 0.25 * len(labels.proportion)
+
+
+def test_time_split_never_puts_the_same_day_in_train_and_test(demo):
+    labels = build_labels(load_posts(demo))
+    split = time_split(labels)
+    assert len(split.train) and len(split.test)
+    assert labels.end_day[split.train].max() < labels.end_day[split.test].min()
+    assert not days_used(labels, split.train) & days_used(labels, split.test)  # windows and target months
+
+
+def test_model_trains_and_reports_against_baselines(demo, data_dir):
+    from dataclasses import replace
+
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+    from core.trends.model import TrendConfig, TrendModel, predict, train_trends
+    from core.trends.service import format_report, prepare, report
+
+    with EmbeddingCache() as cache:
+        prep = prepare(demo, ModelManager("cpu"), cache)
+    assert prep.tokens.image.shape[:3] == prep.tokens.mask.shape and prep.tokens.mask.any()
+    cfg = TrendConfig(hidden=16, heads=2, epochs=2)
+    res = train_trends(prep.tokens, prep.labels, prep.split, cfg)
+    num = train_trends(prep.tokens, prep.labels, prep.split, replace(cfg, use_content=False))
+    assert len(res.history) == 2 and all(np.isfinite(h.train_loss) for h in res.history)
+    rows = report(prep, res, num)
+    assert [r["model"] for r in rows] == ["majority class (train)", "last-window share", "numeric-only model",
+                                          "image+text+numeric model"]
+    assert all(0 <= r["accuracy"] <= 1 and r["mae"] >= 0 for r in rows)
+    assert "macro-F1" in format_report(rows)
+    cls, prop = predict(res, prep.tokens, prep.labels, prep.split.test[:5])
+    assert set(cls) <= {-1, 0, 1} and prop.shape == (5,)
+    # a day without posts does not break the attention (no NaN)
+    import torch
+
+    m = TrendModel(8, 8, cfg)
+    out = m(torch.zeros(1, 60, 4, 8), torch.zeros(1, 60, 4, 8), torch.zeros(1, 60, 4, dtype=torch.bool),
+            torch.zeros(1, 60, 3))
+    assert torch.isfinite(out[0]).all() and torch.isfinite(out[1]).all()
+
+
+def test_cli_build_labels_train_predict(demo, data_dir, tmp_path):
+    out = tmp_path / "labels.csv"
+    res = run_cli("trends", "build-labels", str(demo), "--out", str(out), env_dir=data_dir)
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.DictReader(open(out, encoding="utf-8")))
+    assert {r["split"] for r in rows} == {"train", "test", "gap"} and "SYNTHETIC" in res.stderr
+    model = tmp_path / "m.pt"
+    res = run_cli("trends", "train", str(demo), "--out", str(model), "--epochs", "1", "--hidden", "16",
+                  "--device", "cpu", env_dir=data_dir)
+    assert res.returncode == 0, res.stderr
+    assert "last-window share" in res.stdout and "SYNTHETIC" in res.stdout and model.exists()
+    res = run_cli("trends", "predict", str(demo), "--model", str(model), "--json", "--device", "cpu",
+                  env_dir=data_dir)
+    assert res.returncode == 0, res.stderr
+    preds = json.loads(res.stdout)
+    assert len(preds) == 3 and all(p["trend"] in (-1, 0, 1) for p in preds)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,category\n", encoding="utf-8")
+    res = run_cli("trends", "build-labels", str(bad), env_dir=data_dir)
+    assert res.returncode == 2 and "missing column" in res.stderr
+
+
+def test_page_loads_trains_and_shows_the_comparison(window, qtbot, demo):
+    from core.jobs import JobState
+    from tests.conftest import assert_not_blank, save_screenshot
+
+    page = next(p for p in window.pages if p.icon == "trends")
+    window.nav.setCurrentRow(window.pages.index(page))
+    window.resize(1300, 820)
+    window.show()
+    job = page.load(str(demo))
+    qtbot.waitUntil(lambda: job.state.done, timeout=120_000)
+    assert job.state is JobState.FINISHED, job.error
+    qtbot.waitUntil(lambda: page.prep is not None, timeout=5000)
+    assert "SYNTHETIC" in page.info.text() and page.category.count() == 3
+    page.epochs.setValue(2)
+    page.hidden.setValue(16)
+    job = page.start_training()
+    qtbot.waitUntil(lambda: job.state.done, timeout=300_000)
+    assert job.state is JobState.FINISHED, job.error
+    qtbot.waitUntil(lambda: page.table.rowCount() == 4, timeout=5000)
+    assert len(page.history) == 2 and page.latest.rowCount() == 3
+    assert page.table.item(3, 0).text() == "image+text+numeric model"
+    qtbot.wait(100)
+    assert_not_blank(save_screenshot(window, "trends-page"))
