@@ -188,3 +188,28 @@ def test_demo_start_groups_the_bundled_photos_through_the_queue(window, qtbot):
     assert albums.events.count() == group.events + 1  # + Unsorted
     qtbot.waitUntil(lambda: window.device is not None, timeout=60_000)
     assert_not_blank(save_screenshot(window, "demo-start"))
+
+
+def test_crash_report_is_readable_and_in_the_log_dir(data_dir):
+    from app.main import write_crash_report
+    from core import __version__
+    from core.paths import log_dir
+
+    try:
+        raise ValueError("boom in a test")
+    except ValueError:
+        import traceback
+
+        path = write_crash_report(traceback.format_exc())
+    text = open(path, encoding="utf-8").read()
+    assert path.startswith(str(log_dir())) and f"Simscope {__version__}" in text
+    assert "ValueError: boom in a test" in text and "(source)" in text
+
+
+def test_self_test_runs_every_built_workspace_through_the_queue(window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from app.selftest import run_self_test
+
+    code = run_self_test(window, window.jobs, QApplication.instance(), timeout_s=300)
+    assert code == 0
