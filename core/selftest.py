@@ -108,10 +108,29 @@ def check_fusion(progress: ProgressFn, cancelled: CancelCheck) -> str:
     return f"1 epoch in a child process: val accuracy {result.val['accuracy']:.2f}"
 
 
+def check_trends(progress: ProgressFn, cancelled: CancelCheck) -> str:
+    """A small SYNTHETIC posts set: labels, leak-free split, embeddings, one epoch of a narrow model."""
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+    from core.paths import data_dir
+    from core.trends.model import TrendConfig, train_trends
+    from core.trends.service import prepare
+    from core.trends.synthetic import make_dataset
+
+    csv_path = make_dataset(data_dir() / "selftest-trends", days=480, categories=3, seed=0)
+    with EmbeddingCache() as cache:
+        prep = prepare(csv_path, ModelManager("cpu"), cache, progress=progress, cancelled=cancelled)
+    result = train_trends(prep.tokens, prep.labels, prep.split, TrendConfig(hidden=16, heads=2, epochs=1),
+                          cancelled=cancelled)
+    return (f"{len(prep.posts)} synthetic posts, {len(prep.split.train)}/{len(prep.split.test)} train/test "
+            f"samples, 1 epoch: loss {result.history[0].train_loss:.2f}")
+
+
 CHECKS: dict[str, Callable[[ProgressFn, CancelCheck], str]] = {
     "torch operators": check_torch_ops,
     "Albums": check_albums,
     "Logos": check_logos,
     "Lost & Found": check_lostfound,
     "Fusion": check_fusion,
+    "Trends": check_trends,
 }

@@ -35,5 +35,5 @@ def test_bundle_builds_and_passes_its_self_test(tmp_path):
     out = subprocess.run([str(bundle / "simscope"), "--self-test"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0 and "self-test passed" in out.stdout, out.stdout[-3000:] + out.stderr[-3000:]
-    for check in ("torch operators", "Albums", "Logos", "Lost & Found", "Fusion"):
+    for check in ("torch operators", "Albums", "Logos", "Lost & Found", "Fusion", "Trends"):
         assert f"ok    {check}" in out.stdout

@@ -356,8 +356,9 @@ class AlbumsPage(WorkspacePage):
             if reps:
                 item.setData(Qt.ItemDataRole.UserRole + 1, reps[0])
             self.events.addItem(item)
+        counts = self.store.group_counts()
         for key, label in ((UNSORTED, "Unsorted"), (UNSURE, "Unsure"), (ERRORS, "Could not read")):
-            n = len(self.store.photos(None if key == UNSORTED else key))
+            n = counts[key]
             if n or key == UNSORTED:
                 item = QListWidgetItem(f"{label}\n{_photos(n)}")
                 item.setData(Qt.ItemDataRole.UserRole, key)
@@ -382,7 +383,7 @@ class AlbumsPage(WorkspacePage):
                 by_id.setdefault(pid, []).append(item)
         if not by_id:
             return
-        paths = {p.id: p.path for p in self.store.photos("all") if p.id in by_id}
+        paths = self.store.paths_of(list(by_id))
         for pid, items in by_id.items():
             pix = self.loader.pixmap(paths.get(pid, "")) if pid in paths else None
             for item in items:

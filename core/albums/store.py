@@ -165,6 +165,13 @@ class AlbumStore:
         return [Photo(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6], json.loads(r[7]), r[8], r[9])
                 for r in self.con.execute(sql, args)]
 
+    def group_counts(self) -> dict[str, int]:
+        """How many photos are unsorted, unsure, unreadable (one query, for the event list)."""
+        row = self.con.execute(
+            "SELECT SUM(event_id IS NULL AND unsure = 0 AND error IS NULL), SUM(event_id IS NULL AND unsure = 1), "
+            "SUM(error IS NOT NULL) FROM photos").fetchone()
+        return {"unsorted": row[0] or 0, "unsure": row[1] or 0, "errors": row[2] or 0}
+
     def photo(self, photo_id: int) -> Photo:
         rows = [p for p in self.photos("all") if p.id == photo_id]
         if not rows:
@@ -177,6 +184,14 @@ class AlbumStore:
             chunk = paths[start : start + 500]
             marks = ",".join("?" * len(chunk))
             out.update(self.con.execute(f"SELECT path, id FROM photos WHERE path IN ({marks})", chunk).fetchall())
+        return out
+
+    def paths_of(self, photo_ids: list[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for start in range(0, len(photo_ids), 500):
+            chunk = photo_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(self.con.execute(f"SELECT id, path FROM photos WHERE id IN ({marks})", chunk).fetchall())
         return out
 
     def remove_photos(self, photo_ids: list[int]) -> None:
