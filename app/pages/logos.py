@@ -234,8 +234,8 @@ class LogosPage(WorkspacePage):
         self.dup_tree.setIconSize(QSize(48, 48))
         self.dup_tree.setColumnWidth(0, 520)
         self.dup_tree.itemChanged.connect(self._keep_changed)
-        self.dup_label = QLabel("Duplicates are the same picture (perceptual hash); look-alikes are the "
-                                "similar ones (embeddings). Tick the one to keep in each group.")
+        self.dup_label = QLabel("Duplicates are the same picture (perceptual hash, or an embedding cosine ≥ 0.985); "
+                                "look-alikes are the similar ones (top-k). Tick the one to keep in each group.")
         self.dup_label.setWordWrap(True)
         w = QWidget()
         v = QVBoxLayout(w)
@@ -511,7 +511,10 @@ class LogosPage(WorkspacePage):
         from core.logos.dedup import duplicate_groups
 
         bits, ok, errors = self._bits
-        self.groups = duplicate_groups(bits, ok, self.dup_threshold.value())
+        rows = {f: i for i, f in enumerate(self.index.files)}
+        vectors = self.index.vectors[[rows[f] for f in ok]] if all(f in rows for f in ok) else None
+        # the same picture: hash distance within the threshold, or an almost identical embedding
+        self.groups = duplicate_groups(bits, ok, self.dup_threshold.value(), vectors=vectors)
         self.dup_tree.blockSignals(True)
         self.dup_tree.clear()
         self._dup_items: dict[str, list] = {}

@@ -53,7 +53,7 @@ def cmd_train(args) -> int:
 
     manager = ModelManager(args.device)
     with EmbeddingCache() as cache:
-        prep = prepare(args.csv, manager, cache, progress=_Bar())
+        prep = prepare(args.csv, manager, cache, args.image_model, args.text_model, progress=_Bar())
     cfg = TrendConfig(hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       device=manager.device.torch_device)
     res = train_in_child(prep.tokens, prep.labels, prep.split, cfg,
@@ -89,8 +89,10 @@ def cmd_predict(args) -> int:
     model.load_state_dict(ck["state"])
     result = TrendResult(cfg, model.eval(), [], tuple(ck["cuts"]), np.array(ck["numeric_mean"], np.float32),
                          np.array(ck["numeric_std"], np.float32), ck["prop_scale"])
+    models = ck.get("models", {})
     with EmbeddingCache() as cache:
-        prep = prepare(args.csv, ModelManager(args.device), cache)
+        prep = prepare(args.csv, ModelManager(args.device), cache, models.get("image", {}).get("preset", "effnet-lite0"),
+                       models.get("text", {}).get("preset", "use-multilingual"))
     labels = build_labels(prep.posts)
     last = labels.end_day.max()
     idx = np.flatnonzero(labels.end_day == last)
@@ -124,6 +126,8 @@ def register(sub) -> None:
     p.add_argument("--hidden", type=int, default=128, help="fused width (the write-up used 1024)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--image-model", default="effnet-lite0", help="image preset (clip-vit-b32 when imported)")
+    p.add_argument("--text-model", default="use-multilingual", help="text preset (clip-vit-b32 when imported)")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_train)
     p = trends.add_parser("predict", help="trend and share two months after the data's last day")
