@@ -34,14 +34,19 @@ BRANDS = ["docker", "docker-icon", "github", "github-icon", "python", "google", 
           "npm", "nodejs", "nodejs-icon", "twitter", "facebook", "dropbox"]
 
 
-@pytest.fixture
-def logo_dir(tmp_path):
+def copy_brand_logos(out):
+    """A few real brand logos (SVG) from the shared data, into ``out``."""
     src = shared_data("logos", "brands", "logos")
-    out = tmp_path / "logos"
     out.mkdir()
     for name in BRANDS:
         if (src / f"{name}.svg").exists():
             shutil.copy(src / f"{name}.svg", out / f"{name}.svg")
+    return out
+
+
+@pytest.fixture
+def logo_dir(tmp_path):
+    out = copy_brand_logos(tmp_path / "logos")
     load_logo(out / "docker.svg", 128).save(out / "docker_copy.png")  # a raster duplicate of an SVG
     (out / "broken.svg").write_text("<svg this is not")
     return out

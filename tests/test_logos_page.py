@@ -4,25 +4,19 @@ choice, training with live curves + pause/resume, the embedding map."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from PySide6.QtCore import Qt
 
 from core.jobs import JobState
 from core.logos.images import load_logo
-from tests.conftest import assert_not_blank, save_screenshot, shared_data
-from tests.test_logos_core import BRANDS
+from tests.conftest import assert_not_blank, save_screenshot
+from tests.test_logos_core import BRANDS, copy_brand_logos
 
 
 @pytest.fixture
 def logo_dir(tmp_path):
-    src = shared_data("logos", "brands", "logos")
-    out = tmp_path / "logos"
-    out.mkdir()
-    for name in BRANDS:
-        if (src / f"{name}.svg").exists():
-            shutil.copy(src / f"{name}.svg", out / f"{name}.svg")
+    out = copy_brand_logos(tmp_path / "logos")
     load_logo(out / "github.svg", 200).save(out / "github_copy.png")
     return out
 
