@@ -91,6 +91,9 @@ def main() -> int:
           f"{len(page.store.events())} events; then 4 s of thumbnails")
     print(f"heartbeats {len(beats)}; longest UI stall {1000 * gaps[-1]:.0f} ms, "
           f"p99 {1000 * gaps[int(0.99 * len(gaps))]:.0f} ms (target < 100 ms)")
+    shot = Path(__file__).resolve().parent.parent / "out" / "screenshots" / "albums-bench.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(shot))
     for gap, where in sorted(marks, reverse=True)[:5]:
         print(f"  stall {1000 * gap:.0f} ms {where}")
     queue.shutdown()

@@ -368,7 +368,9 @@ class AlbumsPage(WorkspacePage):
         self._update_icons()
         row = next((i for i in range(self.events.count())
                     if self.events.item(i).data(Qt.ItemDataRole.UserRole) == current), 0)
+        self.events.blockSignals(True)  # one show_group below, not a second one from the signal
         self.events.setCurrentRow(row)
+        self.events.blockSignals(False)
         self.show_group()
         if not events and not self.store.folders():
             self.note.setText("No photos yet: drop folders or photos here, or use Add folder. "
