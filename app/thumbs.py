@@ -56,11 +56,23 @@ class ThumbnailLoader(QObject):
             self.errors[path] = error
             pix = self.failure_tile()
         else:
-            pix = QPixmap.fromImage(image)
+            pix = self._square(QPixmap.fromImage(image))
         self._pixmaps[path] = pix
         while len(self._pixmaps) > self._memory_items:
             self._pixmaps.popitem(last=False)
         self.ready.emit(path)
+
+    def _square(self, pix: QPixmap) -> QPixmap:
+        """Centred on a transparent size×size square: every item of a grid gets the same
+        decoration size, so names under the photos line up and are never drawn over."""
+        if pix.width() == pix.height() == self.size:
+            return pix
+        out = QPixmap(self.size, self.size)
+        out.fill(QColor(0, 0, 0, 0))
+        p = QPainter(out)
+        p.drawPixmap((self.size - pix.width()) // 2, (self.size - pix.height()) // 2, pix)
+        p.end()
+        return out
 
     def failure_tile(self) -> QPixmap:
         pix = QPixmap(self.size, self.size)
