@@ -201,3 +201,14 @@ def test_cli_index_query_dedup_train(logo_dir, data_dir, tmp_path):
     assert ck.exists() and json.loads(res.stdout)["history"][0]["epoch"] == 1
     res = run_cli("logos", "query", str(logo_dir / "x.png"), "--index", str(tmp_path / "nope"), env_dir=data_dir)
     assert res.returncode == 2 and "not a logo index" in res.stderr
+
+
+def test_contrast_inversion_is_an_augmentation_that_can_be_turned_off():
+    from torchvision.transforms import v2
+
+    from core.logos.simclr import augmentations
+
+    def invert_p(t):
+        return [x.p for x in t.transforms if isinstance(x, v2.RandomInvert)]
+
+    assert invert_p(augmentations(64)) == [0.2] and invert_p(augmentations(64, invert=False)) == [0.0]

@@ -30,6 +30,7 @@ class TrainSettings:
     projection_dim: int = 128
     hidden_dim: int = 512
     backbone: str = "swin-t"  # a registry preset (timm); effnet-lite0 has offline weights
+    invert: bool = True  # contrast inversion among the augmentations
     seed: int = 0
     device: str = "cpu"
 

@@ -88,7 +88,7 @@ class SimCLRModel(nn.Module):
         return self.projection_head(self.backbone(x))
 
 
-def augmentations(size: int):
+def augmentations(size: int, invert: bool = True):
     """Two random views of a logo: crops, colour jitter, grayscale, small rotations, blur,
     mirror, and contrast inversion."""
     from torchvision.transforms import v2
@@ -99,7 +99,7 @@ def augmentations(size: int):
         v2.RandomApply([v2.RandomRotation(15, fill=255)], p=0.5),
         v2.RandomApply([v2.ColorJitter(0.4, 0.4, 0.4, 0.1)], p=0.8),
         v2.RandomGrayscale(p=0.2),
-        v2.RandomInvert(p=0.2),
+        v2.RandomInvert(p=0.2 if invert else 0.0),
         v2.RandomApply([v2.GaussianBlur(5, sigma=(0.1, 2.0))], p=0.3),
         v2.ToImage(),
         v2.ToDtype(torch.float32, scale=True),
@@ -209,7 +209,7 @@ def train_simclr(files: list[str], settings: TrainSettings, backbone: nn.Module,
         raise ValueError("training needs at least 2 logos")
     groups = [[train_idx.index(i) for i in g if i in set(train_idx)] for g in (duplicate_groups or [])]
     groups = [g for g in groups if len(g) > 1]
-    aug = augmentations(settings.image_size)
+    aug = augmentations(settings.image_size, settings.invert)
     steps_per_epoch = max(1, math.ceil(len(train_idx) / settings.batch_size))
     total = steps_per_epoch * settings.epochs
     warmup = steps_per_epoch * settings.warmup_epochs
