@@ -84,6 +84,8 @@ def cmd_train(args) -> int:
 
     manager = _manager(args)
     files = [str(f) for f in list_logos(args.dir)]
+    if len(files) < 2:
+        raise FileNotFoundError(f"training needs at least 2 logos; {args.dir} has {len(files)}")
     with EmbeddingCache() as cache:
         bits, ok, _ = phashes(files, cache)
     groups = [[ok.index(f) for f in g.files] for g in duplicate_groups(bits, ok)]
