@@ -7,6 +7,7 @@ SIMSCOPE_SKIP_BUNDLE=1 to leave it out of a quick local run.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.timeout(1800)
 @pytest.mark.skipif(bool(os.environ.get("SIMSCOPE_SKIP_BUNDLE")), reason="SIMSCOPE_SKIP_BUNDLE is set")
 def test_bundle_builds_and_passes_its_self_test(tmp_path):
+    try:
+        _build_and_self_test(tmp_path)
+    finally:  # ~5 GB: never leave it in pytest's kept temp folders
+        shutil.rmtree(tmp_path / "dist", ignore_errors=True)
+        shutil.rmtree(tmp_path / "work", ignore_errors=True)
+
+
+def _build_and_self_test(tmp_path):
     pyinstaller = Path(sys.executable).with_name("pyinstaller")
     build = subprocess.run([str(pyinstaller), "--noconfirm", "--distpath", str(tmp_path / "dist"),
                             "--workpath", str(tmp_path / "work"), "build.spec"],
