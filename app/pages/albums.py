@@ -162,6 +162,7 @@ class AlbumsPage(WorkspacePage):
         self.last_report = None
         self.last_error: str | None = None
         self._pending_regroup = None
+        self._reps_waiting = False
         self._shown = False
         self._current: object = None
         self.setAcceptDrops(True)
@@ -445,12 +446,15 @@ class AlbumsPage(WorkspacePage):
         else:
             label.setFixedSize(size, size)
             label.setStyleSheet("background: #eef1f4")
-            self.loader.ready.connect(self._refresh_reps_soon)
+            if not self._reps_waiting:  # one refresh for the whole strip, not one per missing photo
+                self._reps_waiting = True
+                self.loader.ready.connect(self._refresh_reps_soon)
         label.setToolTip(photo.path)
         return label
 
     def _refresh_reps_soon(self, *_):
         self.loader.ready.disconnect(self._refresh_reps_soon)
+        self._reps_waiting = False
         QTimer.singleShot(50, self._refresh_reps)
 
     def _refresh_reps(self) -> None:

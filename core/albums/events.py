@@ -125,7 +125,8 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
     pinned = np.array([p.pinned for p in photos])
     events = {e.id: e for e in store.events()}
     text = data.text[rows] if data.text is not None else None
-    z = features(data.vectors[rows], settings, _impute(text, data.vectors[rows]), data.times[rows])
+    image = data.vectors[rows]
+    text = _impute(text, image)  # once: the clusterer and the Euclidean examples share it
 
     assign: dict[int, int | None] = {}
     unsure: set[int] = set()
@@ -134,7 +135,7 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
     examples = [e for e in events.values() if e.prototypes]
     if examples:
         id_pos = {p.id: k for k, p in enumerate(photos)}
-        space = data.vectors[rows] if proto.metric == "cosine" else z
+        space = image if proto.metric == "cosine" else features(image, settings, text, data.times[rows])
         scores = np.full((len(photos), len(examples)), -np.inf)
         for j, e in enumerate(examples):
             pos = [id_pos[i] for i in e.prototypes if i in id_pos]
@@ -153,7 +154,7 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
                 unsure.add(pid)
         free &= np.array([p.id not in assign for p in photos])
     # 3. the clusterer, on everything (density needs all photos), decides the free ones
-    labels, _ = cluster(data.vectors[rows], settings, text=_impute(text, data.vectors[rows]), times=data.times[rows])
+    labels, _ = cluster(image, settings, text=text, times=data.times[rows])
     k_new = labels.max() + 1 if len(labels) else 0
     prev = np.array([p.event_id if p.event_id is not None else -1 for p in photos])
     overlaps = []

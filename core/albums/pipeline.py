@@ -79,7 +79,7 @@ def make_models(models, image_preset: str = IMAGE_PRESETS[0], captions: bool = T
                 progress: ProgressFn | None = None, cancelled: CancelCheck | None = None) -> AlbumModels:
     """Load the album's models; a missing caption or text model is noted, not fatal."""
     out = AlbumModels(models.get(image_preset, progress, cancelled),
-                      text_loader=lambda: models.get(TEXT_PRESET, progress, cancelled))
+                      text_loader=lambda: models.get(TEXT_PRESET))  # later jobs: not this job's callbacks
     if captions:
         try:
             out.captioner = models.get(CAPTION_PRESET, progress, cancelled)

@@ -173,10 +173,11 @@ class AlbumStore:
         return {"unsorted": row[0] or 0, "unsure": row[1] or 0, "errors": row[2] or 0}
 
     def photo(self, photo_id: int) -> Photo:
-        rows = [p for p in self.photos("all") if p.id == photo_id]
-        if not rows:
+        r = self.con.execute("SELECT id, path, event_id, pinned, unsure, note, caption, tags, taken_at, error "
+                             "FROM photos WHERE id = ?", (photo_id,)).fetchone()
+        if r is None:
             raise KeyError(f"no photo #{photo_id}")
-        return rows[0]
+        return Photo(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6], json.loads(r[7]), r[8], r[9])
 
     def photo_ids(self, paths: list[str]) -> dict[str, int]:
         out = {}
