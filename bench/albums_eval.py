@@ -51,14 +51,14 @@ def main() -> int:
     parser.add_argument("--all", action="store_true", help="also all 3,031 photos")
     parser.add_argument("--min-size", type=int, default=None, help="default: 2% of the photos, at least 8")
     parser.add_argument("--dims", type=int, default=16)
-    parser.add_argument("--assign", type=float, default=0.25)
+    parser.add_argument("--share", type=float, default=0.5, help="vote share a noise photo needs to join an event")
     args = parser.parse_args()
     if not DB.exists():
         print(f"events4 not found at {DB}")
         return 1
     encoder = load("effnet-lite0")
     print(f"model: {encoder.name} — {encoder.weights}")
-    settings = ClusterSettings(min_size=args.min_size, dims=args.dims, assign_threshold=args.assign)
+    settings = ClusterSettings(min_size=args.min_size, dims=args.dims, assign_share=args.share)
     print(f"settings: {settings}")
     evaluate("200 test photos", sorted(DB.glob("*_test")), encoder, settings)
     if args.all:

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from core.albums.cluster import ClusterSettings, cluster, prototypes
+from core.albums.cluster import ClusterSettings, cluster, fit_rows, place, prototypes
 from core.albums.exif import read_exif
 from tests.conftest import DEMO_PHOTOS, shared_data
 from tests.test_cli import run_cli
@@ -28,6 +28,47 @@ def test_events_are_found_without_being_told_how_many():
     assert adjusted_rand_score(truth, labels) > 0.95
     assert (labels == -1).mean() <= 0.1
     assert conf.shape == labels.shape
+
+
+def test_noise_photos_join_their_neighbours_event_but_outliers_stay_unsorted():
+    z = np.array([[0.0, 0], [0.1, 0], [0, 0.1], [0.1, 0.1],  # event 0
+                  [5, 5], [5.1, 5], [5, 5.1], [5.1, 5.1],  # event 1
+                  [0.05, 0.05], [5.05, 5.06],  # noise inside each event
+                  [0.3, 0.3],  # beside event 0 but further out than any of its members
+                  [2.5, 2.5]])  # between both
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1, -1, -1, -1, -1])
+    placed, share = place(z, labels, k=3, share=0.5)
+    assert placed[:8].tolist() == labels[:8].tolist()  # HDBSCAN's members are never moved
+    assert placed[8] == 0 and placed[9] == 1
+    assert share[8] == 1.0
+    assert placed[10] == -1 and placed[11] == -1 and share[10] == 0
+
+
+def test_a_vote_without_a_majority_leaves_the_photo_unsorted():
+    corners = np.array([[0.0, 0], [0, 2], [2, 0], [2, 2]])
+    middle = np.array([[1.0, 1]])
+    far = middle - 3 * (corners - middle)  # each event also has a member far out, so the middle is inside all four
+    z = np.concatenate([corners, far, middle])
+    labels = np.array([0, 1, 2, 3, 0, 1, 2, 3, -1])  # the middle's 4 nearest: one of each event, a 1-in-4 vote
+    assert place(z, labels, k=4, share=0.5)[0][8] == -1
+    assert place(z, labels, k=4, share=0.25)[0][8] >= 0
+
+
+def test_big_albums_are_fitted_on_a_sample_and_every_photo_is_placed():
+    from sklearn.metrics import adjusted_rand_score
+
+    x, truth = _blobs(n=300, k=4)  # 1,200 photos
+    small = ClusterSettings(fit_limit=400)
+    rows = fit_rows(len(x), small)
+    assert len(rows) == 400 and len(set(rows.tolist())) == 400
+    assert np.array_equal(rows, fit_rows(len(x), small))  # seeded: the same sample each time
+    labels, _ = cluster(x, small)
+    full, _ = cluster(x, ClusterSettings())
+    assert labels.max() + 1 == 4
+    outside = np.setdiff1d(np.arange(len(x)), rows)
+    assert (labels[outside] >= 0).mean() > 0.95  # the photos HDBSCAN never saw got events too
+    assert adjusted_rand_score(truth, labels) > 0.95
+    assert adjusted_rand_score(full, labels) > 0.95
 
 
 def test_capture_time_gaps_split_look_alike_photos():

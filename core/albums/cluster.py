@@ -2,10 +2,15 @@
 
 Steps: PCA to a few dimensions (HDBSCAN on raw 1,280/512-d vectors is slow
 and noisy), L2-normalise, optionally mix in caption/note vectors and the
-capture time; HDBSCAN finds events without being told how many; photos it
-leaves as noise join the event they most probably belong to when HDBSCAN's
-membership probability for it is at least ``assign_threshold``; the rest
-stay "unsorted".
+capture time; HDBSCAN finds events without being told how many. A photo it
+leaves as noise joins the event most of its nearest clustered neighbours are
+in, unless it lies further from that event's centre than any of the event's
+own members: those stay "unsorted" (a screenshot among holiday photos).
+
+Big albums: HDBSCAN (and the PCA) are fitted on a seeded sample of at most
+``fit_limit`` photos and every other photo is placed by that same
+nearest-neighbour rule, so grouping time stops growing with the album
+(10,000 photos: see bench/albums_index.py cluster).
 """
 
 from __future__ import annotations
@@ -23,25 +28,34 @@ class ClusterSettings:
     image_weight: float = 1.0  # image vs caption/note vectors (1 = image only)
     time_weight: float = 0.0  # 0 = ignore capture time
     time_scale_hours: float = 24.0  # a gap of this many hours counts as one unit of distance
-    assign_threshold: float = 0.25  # noise photos join an event at this membership or above
+    assign_share: float = 0.5  # a noise photo joins an event when this share of its nearest clustered photos is in it
+    fit_limit: int = 5000  # HDBSCAN and PCA see at most this many photos (a seeded sample); the rest are placed
     seed: int = 0
 
 
-def _reduce(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
+def fit_rows(n: int, settings: ClusterSettings) -> np.ndarray:
+    """The photos HDBSCAN and the PCA are fitted on: all of them, or a seeded sample of ``fit_limit``."""
+    if n <= settings.fit_limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(settings.seed).choice(n, settings.fit_limit, replace=False))
+
+
+def _reduce(x: np.ndarray, dims: int, seed: int, rows: np.ndarray) -> np.ndarray:
     from sklearn.decomposition import PCA
 
     x = np.asarray(x, np.float32)
-    dims = max(1, min(dims, x.shape[0] - 1, x.shape[1]))
-    z = PCA(dims, random_state=seed).fit_transform(x)
+    dims = max(1, min(dims, len(rows) - 1, x.shape[1]))
+    z = PCA(dims, random_state=seed).fit(x[rows]).transform(x)
     return z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
 
 
 def features(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | None = None,
              times: np.ndarray | None = None) -> np.ndarray:
     """The vectors HDBSCAN sees: reduced image (and text) vectors, plus scaled time."""
-    parts = [_reduce(image, settings.dims, settings.seed) * settings.image_weight]
+    rows = fit_rows(len(image), settings)
+    parts = [_reduce(image, settings.dims, settings.seed, rows) * settings.image_weight]
     if text is not None and settings.image_weight < 1.0:
-        parts.append(_reduce(text, settings.dims, settings.seed) * (1.0 - settings.image_weight))
+        parts.append(_reduce(text, settings.dims, settings.seed, rows) * (1.0 - settings.image_weight))
     if times is not None and settings.time_weight > 0:
         t = np.asarray(times, np.float64)  # hours; NaN where unknown
         known = ~np.isnan(t)
@@ -60,6 +74,48 @@ def resolved_sizes(settings: ClusterSettings, n: int) -> tuple[int, int]:
     return min_size, min_samples
 
 
+def _fit_sizes(settings: ClusterSettings, n: int, n_fit: int) -> tuple[int, int]:
+    """``resolved_sizes`` for a sample of n_fit of the n photos: a set size shrinks with the sample."""
+    if n_fit == n:
+        return resolved_sizes(settings, n)
+    scale = n_fit / n
+    min_size = max(2, round(settings.min_size * scale)) if settings.min_size else None
+    min_samples = max(2, round(settings.min_samples * scale)) if settings.min_samples else None
+    return resolved_sizes(ClusterSettings(min_size=min_size, min_samples=min_samples), n_fit)
+
+
+def place(z: np.ndarray, labels: np.ndarray, k: int, share: float, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Give each unlabelled photo (-1) the event most of its k nearest labelled photos are in,
+    when at least ``share`` of them agree and it is no further from that event's centre than the
+    event's furthest member. Returns (labels, share of the vote; 0 where it stays unlabelled)."""
+    labels = labels.copy()
+    votes_share = np.zeros(len(labels))
+    todo = np.flatnonzero(labels < 0)
+    ref = np.flatnonzero(labels >= 0)
+    if not len(todo) or not len(ref):
+        return labels, votes_share
+    n_events = int(labels.max()) + 1
+    zf = np.asarray(z, np.float32)
+    centres = np.stack([zf[labels == c].mean(0) for c in range(n_events)])
+    radius = np.array([np.linalg.norm(zf[labels == c] - centres[c], axis=1).max() for c in range(n_events)])
+    k = max(1, min(k, len(ref)))
+    ref_z, ref_sq, ref_lab = zf[ref], (zf[ref] ** 2).sum(1), labels[ref]
+    for s in range(0, len(todo), block):
+        rows = todo[s:s + block]
+        d2 = (zf[rows] ** 2).sum(1)[:, None] + ref_sq[None] - 2 * zf[rows] @ ref_z.T
+        nearest = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(ref) else np.broadcast_to(
+            np.arange(len(ref)), (len(rows), len(ref)))
+        counts = np.zeros((len(rows), n_events), np.int64)
+        np.add.at(counts, (np.repeat(np.arange(len(rows)), k), ref_lab[nearest].ravel()), 1)
+        best = counts.argmax(1)
+        agree = counts[np.arange(len(rows)), best] / k
+        near = np.linalg.norm(zf[rows] - centres[best], axis=1) <= radius[best]
+        ok = (agree >= share) & near
+        labels[rows[ok]] = best[ok]
+        votes_share[rows[ok]] = agree[ok]
+    return labels, votes_share
+
+
 def cluster(image: np.ndarray, settings: ClusterSettings | None = None, text: np.ndarray | None = None,
             times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(labels, confidence): labels -1 = unsorted; events numbered 0..k-1 by size."""
@@ -67,25 +123,23 @@ def cluster(image: np.ndarray, settings: ClusterSettings | None = None, text: np
 
     settings = settings or ClusterSettings()
     n = len(image)
-    min_size, min_samples = resolved_sizes(settings, n)
+    min_size, _ = resolved_sizes(settings, n)
     if n < max(min_size, 2):
         return np.full(n, -1), np.zeros(n)
+    rows = fit_rows(n, settings)
+    fit_size, fit_samples = _fit_sizes(settings, n, len(rows))
     z = features(image, settings, text, times)
-    model = hdbscan.HDBSCAN(min_cluster_size=min_size, min_samples=min_samples, prediction_data=True).fit(z)
-    labels = model.labels_.copy()
-    conf = model.probabilities_.copy()
+    model = hdbscan.HDBSCAN(min_cluster_size=fit_size, min_samples=fit_samples).fit(z[rows])
+    labels = np.full(n, -1)
+    labels[rows] = model.labels_
+    conf = np.zeros(n)
+    conf[rows] = model.probabilities_
     k = labels.max() + 1
-    if k > 0 and (labels == -1).any():
-        member = hdbscan.all_points_membership_vectors(model)
-        member = member.reshape(n, -1) if member.ndim == 1 else member
-        noise = np.flatnonzero(labels == -1)
-        best = member[noise].argmax(1)
-        score = member[noise, best] / np.maximum(member[noise].sum(1), 1e-12)
-        ok = score >= settings.assign_threshold
-        labels[noise[ok]] = best[ok]
-        conf[noise[ok]] = score[ok]
-    # number events by size, largest first, for stable output
     if k > 0:
+        labels, share = place(z, labels, fit_samples, settings.assign_share)
+        placed = (share > 0)
+        conf[placed] = share[placed]
+        # number events by size, largest first, for stable output
         order = np.argsort(-np.bincount(labels[labels >= 0], minlength=k), kind="stable")
         remap = np.empty(k, int)
         remap[order] = np.arange(k)

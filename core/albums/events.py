@@ -118,7 +118,8 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
     proto = proto or PrototypeSettings()
     report = GroupReport()
     row = {p: i for i, p in enumerate(data.paths)}
-    photos = [p for p in store.photos("all") if p.path in row]
+    stored = store.photos("all")
+    photos = [p for p in stored if p.path in row]
     if not photos:
         return report
     rows = np.array([row[p.path] for p in photos])
@@ -193,7 +194,7 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
             new_events[eid] = fields
         updates[eid] = fields
     # stored photos outside this index (unreadable, or not indexed yet) keep their event
-    outside = {p.event_id for p in store.photos("all") if p.path not in row and p.event_id is not None}
+    outside = {p.event_id for p in stored if p.path not in row and p.event_id is not None}
     drop = [e.id for e in events.values()
             if e.id not in members_of and not e.name_pinned and not e.prototypes and e.id not in outside]
     ids = store.apply_grouping(assign, unsure, new_events, {}, drop)
