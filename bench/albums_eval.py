@@ -22,10 +22,20 @@ from core.embed import embed_image_files  # noqa: E402
 from core.images import list_images  # noqa: E402
 from core.models.loaders import load  # noqa: E402
 
-DB = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "photos" / "events4" / "Database"
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+DB = DATA / "photos" / "events4" / "Database"
+OBJECTS = DATA / "lostfound"
 
 
-def evaluate(name: str, folders: list[Path], encoder, settings: ClusterSettings) -> None:
+def strays(encoder, count: int) -> np.ndarray:
+    """Photos from another collection (lost-and-found objects) to mix into the events."""
+    files = sorted(OBJECTS.rglob("*.jpg"))
+    step = max(1, len(files) // count) if count else 1
+    with EmbeddingCache() as cache:
+        return embed_image_files(files[::step][:count], encoder, cache).vectors
+
+
+def evaluate(name: str, folders: list[Path], encoder, settings: ClusterSettings, stray: int = 0) -> None:
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     paths = list_images(folders)
@@ -44,6 +54,11 @@ def evaluate(name: str, folders: list[Path], encoder, settings: ClusterSettings)
     print(f"{name:<18} photos {len(res.paths):5d}  events found {labels.max() + 1:2d}  "
           f"ARI {ari_all:.3f} (sorted only {ari_sorted:.3f})  NMI {nmi:.3f}  unsorted {1 - sorted_.mean():.1%}  "
           f"[embed {embed_s:.0f} s, cluster {cluster_s:.2f} s]")
+    if stray:
+        mixed, _ = cluster(np.concatenate([res.vectors, strays(encoder, stray)]), settings)
+        mixed_ari = adjusted_rand_score(truth, mixed[:len(truth)])
+        print(f"{'':<18} + {stray} object photos mixed in: {(mixed[len(truth):] < 0).mean():.0%} of them stay "
+              f"unsorted; events photos ARI {mixed_ari:.3f}, unsorted {(mixed[:len(truth)] < 0).mean():.1%}")
 
 
 def main() -> int:
@@ -51,6 +66,10 @@ def main() -> int:
     parser.add_argument("--all", action="store_true", help="also all 3,031 photos")
     parser.add_argument("--min-size", type=int, default=None, help="default: 2% of the photos, at least 8")
     parser.add_argument("--dims", type=int, default=16)
+    parser.add_argument("--strays", action="store_true",
+                        help="also mix in photos of objects (5 / 40): how many stay unsorted, as they should")
+    parser.add_argument("--reach", type=float, default=1.0,
+                        help="how far out (times the event's radius) a noise photo may join; large = no limit")
     parser.add_argument("--share", type=float, default=0.5, help="vote share a noise photo needs to join an event")
     args = parser.parse_args()
     if not DB.exists():
@@ -58,11 +77,11 @@ def main() -> int:
         return 1
     encoder = load("effnet-lite0")
     print(f"model: {encoder.name} — {encoder.weights}")
-    settings = ClusterSettings(min_size=args.min_size, dims=args.dims, assign_share=args.share)
+    settings = ClusterSettings(min_size=args.min_size, dims=args.dims, assign_share=args.share, reach=args.reach)
     print(f"settings: {settings}")
-    evaluate("200 test photos", sorted(DB.glob("*_test")), encoder, settings)
+    evaluate("200 test photos", sorted(DB.glob("*_test")), encoder, settings, stray=5 if args.strays else 0)
     if args.all:
-        evaluate("all 3,031 photos", [DB], encoder, settings)
+        evaluate("all 3,031 photos", [DB], encoder, settings, stray=40 if args.strays else 0)
     return 0
 
 

@@ -29,6 +29,7 @@ class ClusterSettings:
     time_weight: float = 0.0  # 0 = ignore capture time
     time_scale_hours: float = 24.0  # a gap of this many hours counts as one unit of distance
     assign_share: float = 0.5  # a noise photo joins an event when this share of its nearest clustered photos is in it
+    reach: float = 1.0  # ... and lies within this many times the event's radius (its furthest member) of its centre
     fit_limit: int = 5000  # HDBSCAN and PCA see at most this many photos (a seeded sample); the rest are placed
     seed: int = 0
 
@@ -84,7 +85,8 @@ def _fit_sizes(settings: ClusterSettings, n: int, n_fit: int) -> tuple[int, int]
     return resolved_sizes(ClusterSettings(min_size=min_size, min_samples=min_samples), n_fit)
 
 
-def place(z: np.ndarray, labels: np.ndarray, k: int, share: float, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def place(z: np.ndarray, labels: np.ndarray, k: int, share: float, reach: float = 1.0,
+          block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """Give each unlabelled photo (-1) the event most of its k nearest labelled photos are in,
     when at least ``share`` of them agree and it is no further from that event's centre than the
     event's furthest member. Returns (labels, share of the vote; 0 where it stays unlabelled)."""
@@ -109,7 +111,7 @@ def place(z: np.ndarray, labels: np.ndarray, k: int, share: float, block: int = 
         np.add.at(counts, (np.repeat(np.arange(len(rows)), k), ref_lab[nearest].ravel()), 1)
         best = counts.argmax(1)
         agree = counts[np.arange(len(rows)), best] / k
-        near = np.linalg.norm(zf[rows] - centres[best], axis=1) <= radius[best]
+        near = np.linalg.norm(zf[rows] - centres[best], axis=1) <= reach * radius[best]
         ok = (agree >= share) & near
         labels[rows[ok]] = best[ok]
         votes_share[rows[ok]] = agree[ok]
@@ -136,7 +138,7 @@ def cluster(image: np.ndarray, settings: ClusterSettings | None = None, text: np
     conf[rows] = model.probabilities_
     k = labels.max() + 1
     if k > 0:
-        labels, share = place(z, labels, fit_samples, settings.assign_share)
+        labels, share = place(z, labels, fit_samples, settings.assign_share, settings.reach)
         placed = (share > 0)
         conf[placed] = share[placed]
         # number events by size, largest first, for stable output
