@@ -6,14 +6,15 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QProgressBar,
-    QSplitter,
     QStackedWidget,
+    QWidget,
 )
 
 from app.jobs import JobQueue
@@ -59,12 +60,13 @@ class MainWindow(QMainWindow):
             item.setSizeHint(QSize(160, 40))
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self._show_page)
-        splitter = QSplitter()
-        splitter.addWidget(self.nav)
-        splitter.addWidget(self.stack)
-        splitter.setStretchFactor(1, 1)
-        splitter.setCollapsible(1, False)
-        self.setCentralWidget(splitter)
+        central = QWidget()  # the sidebar has a fixed width: a layout, not a splitter, so no empty gutter
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
 
         self.jobs_view = JobsView(jobs)
         self.jobs_dock = QDockWidget("Jobs", self)

@@ -97,6 +97,22 @@ def test_edits_survive_restart_and_reclustering(page, qtbot, folder):
         assert store.photo(noted.id).note == "설날 가족 사진"
 
 
+def test_loose_setting_places_stray_photos_that_strict_leaves_unsorted(page, qtbot, folder):
+    page.min_size.setValue(3)
+    _run(page, qtbot, page.add_paths([str(folder)]))
+    strict = page.store.group_counts()["unsorted"]
+    assert strict > 0  # 12 varied clothing photos: some lie outside every event
+    page.loose_slider.setValue(100)
+    assert page.cluster_settings().reach == 3.0
+    _run(page, qtbot, page.regroup())
+    loose = page.store.group_counts()["unsorted"]
+    assert loose < strict
+    assert sum(e.photo_count for e in page.store.events()) + loose == 12  # nobody lost
+    page.loose_slider.setValue(0)
+    _run(page, qtbot, page.regroup())
+    assert page.store.group_counts()["unsorted"] == strict  # and back
+
+
 def test_merge_split_dissolve_and_examples(page, qtbot, folder):
     page.min_size.setValue(3)
     _run(page, qtbot, page.add_paths([str(folder)]))

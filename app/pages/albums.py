@@ -202,6 +202,9 @@ class AlbumsPage(WorkspacePage):
         self.min_size.setToolTip("Smallest event; auto = 2% of the photos, at least 8 (a fifth of a small album)")
         self.time_slider = self._slider(0, "How much gaps in capture time separate events (EXIF dates)")
         self.image_slider = self._slider(100, "Image vs caption/note: 100 = images only")
+        self.loose_slider = self._slider(0, "Photos the clusterer left out join the event most of their neighbours "
+                                            "are in when they lie within its extent (left: no further out than its "
+                                            "members; right: up to 3× as far). Left keeps stray photos in Unsorted.")
         self.metric = QComboBox()
         self.metric.addItem("cosine", "cosine")
         self.metric.addItem("Euclidean", "euclidean")
@@ -216,16 +219,19 @@ class AlbumsPage(WorkspacePage):
         self._debounce.timeout.connect(self.regroup)
         for w in (self.min_size, self.closeness):
             w.valueChanged.connect(self._debounce.start)
-        for w in (self.time_slider, self.image_slider):
+        for w in (self.time_slider, self.image_slider, self.loose_slider):
             w.valueChanged.connect(self._debounce.start)
         self.metric.currentIndexChanged.connect(self._debounce.start)
         tune = QHBoxLayout()
         for label, w in (("Min event size", self.min_size), ("Time gaps", self.time_slider),
-                         ("Image ↔ caption/note", self.image_slider), ("Examples:", self.metric),
-                         ("near ≥", self.closeness)):
+                         ("Image ↔ caption/note", self.image_slider), ("Unsorted: strict ↔ loose", self.loose_slider)):
             tune.addWidget(QLabel(label))
             tune.addWidget(w)
         tune.addStretch(1)
+        bar.addSeparator()  # events by example: beside the album-wide settings, so the tuning row stays narrow
+        for label, w in (("Examples: ", self.metric), (" near ≥ ", self.closeness)):
+            bar.addWidget(QLabel(label))
+            bar.addWidget(w)
 
         # events (left)
         self.events = EventList()
@@ -334,7 +340,8 @@ class AlbumsPage(WorkspacePage):
     # -- settings -----------------------------------------------------------------
     def cluster_settings(self) -> ClusterSettings:
         return ClusterSettings(min_size=self.min_size.value() or None, time_weight=self.time_slider.value() / 50,
-                               image_weight=self.image_slider.value() / 100)
+                               image_weight=self.image_slider.value() / 100,
+                               reach=1.0 + self.loose_slider.value() / 50)
 
     def proto_settings(self) -> PrototypeSettings:
         return PrototypeSettings(metric=self.metric.currentData(), threshold=self.closeness.value())

@@ -18,7 +18,7 @@ def cmd_cluster(args) -> int:
     for note in models.notes:
         print(note.splitlines()[0], file=sys.stderr)
     settings = ClusterSettings(min_size=args.min_size, time_weight=args.time_weight, dims=args.dims,
-                               image_weight=args.image_weight)
+                               image_weight=args.image_weight, reach=args.reach)
     with EmbeddingCache() as cache, AlbumStore(args.store or ":memory:") as store:
         album = Album(store, cache, models)
         report = album.add(args.dirs, progress=_Bar())
@@ -59,6 +59,9 @@ def register(sub) -> None:
     p.add_argument("--time-weight", type=float, default=0.0, help="how much capture-time gaps count (0 = not)")
     p.add_argument("--image-weight", type=float, default=1.0,
                    help="image vs caption/note vectors (1 = image only)")
+    p.add_argument("--reach", type=float, default=1.0,
+                   help="a photo HDBSCAN leaves out joins an event when it lies within this many times the "
+                        "event's extent (1 = no further out than its members; higher = fewer unsorted)")
     p.add_argument("--dims", type=int, default=16)
     p.add_argument("--preset", default="effnet-lite0", help="image model (effnet-lite0 offline, clip-vit-b32, …)")
     p.add_argument("--no-captions", action="store_true", help="do not caption with CoCa even when it is there")
