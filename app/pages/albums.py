@@ -10,8 +10,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -30,6 +39,7 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QSplitter,
+    QStyle,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -234,6 +244,7 @@ class AlbumsPage(WorkspacePage):
             bar.addWidget(w)
 
         # events (left)
+        self._tiles: dict = {}
         self.events = EventList()
         self.events.currentItemChanged.connect(lambda *_: self.show_group())
         self.events.photos_dropped.connect(self._photos_dropped)
@@ -357,7 +368,7 @@ class AlbumsPage(WorkspacePage):
         events = self.store.events()
         for e in events:
             tag = " · by example" if e.by_example else ""
-            item = QListWidgetItem(f"{e.name}\n{_photos(e.photo_count)}{tag}")
+            item = QListWidgetItem(self._tile(None), f"{e.name}\n{_photos(e.photo_count)}{tag}")
             item.setData(Qt.ItemDataRole.UserRole, e.id)
             item.setToolTip(e.caption or ", ".join(e.tags))
             reps = e.prototypes or e.representatives
@@ -368,7 +379,7 @@ class AlbumsPage(WorkspacePage):
         for key, label in ((UNSORTED, "Unsorted"), (UNSURE, "Unsure"), (ERRORS, "Could not read")):
             n = counts[key]
             if n or key == UNSORTED:
-                item = QListWidgetItem(f"{label}\n{_photos(n)}")
+                item = QListWidgetItem(self._tile(key), f"{label}\n{_photos(n)}")
                 item.setData(Qt.ItemDataRole.UserRole, key)
                 item.setForeground(QColor("#5a6a7a" if key != ERRORS else "#b0413e"))
                 self.events.addItem(item)
@@ -384,6 +395,29 @@ class AlbumsPage(WorkspacePage):
             self.note.setText("No photos yet: drop folders or photos here, or use Add folder. "
                               "JPEG, PNG, WebP, TIFF and HEIC are read; sub-folders too.")
 
+    _GLYPHS = {UNSORTED: QStyle.StandardPixmap.SP_DirIcon, UNSURE: QStyle.StandardPixmap.SP_MessageBoxQuestion,
+               ERRORS: QStyle.StandardPixmap.SP_MessageBoxWarning}
+
+    def _tile(self, key) -> QIcon:
+        """A plain tile of the list's icon size (an event whose thumbnail is on its way), or one with
+        a glyph for Unsorted / Unsure / Could not read, so every name starts at the same place."""
+        if key not in self._tiles:
+            size = self.events.iconSize()
+            pix = QPixmap(size)
+            pix.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(pix)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#e6ebf0"))
+            painter.drawRoundedRect(0, 0, size.width(), size.height(), 6, 6)
+            if key in self._GLYPHS:
+                glyph = min(size.width(), size.height()) // 2
+                rect = QRect((size.width() - glyph) // 2, (size.height() - glyph) // 2, glyph, glyph)
+                self.style().standardIcon(self._GLYPHS[key]).paint(painter, rect)
+            painter.end()
+            self._tiles[key] = QIcon(pix)
+        return self._tiles[key]
+
     def _update_icons(self, *_):
         by_id = {}
         for i in range(self.events.count()):
@@ -397,7 +431,7 @@ class AlbumsPage(WorkspacePage):
         for pid, items in by_id.items():
             pix = self.loader.pixmap(paths.get(pid, "")) if pid in paths else None
             for item in items:
-                item.setIcon(QIcon(pix) if pix else QIcon())
+                item.setIcon(QIcon(pix) if pix else self._tile(None))
 
     def current_key(self):
         item = self.events.currentItem()
