@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
 
-from app.pages.albums import MIME, UNSORTED
+from app.pages.albums import MIME, UNSORTED, AlbumsPage
 from core.albums.store import AlbumStore
 from core.jobs import JobState
 from tests.conftest import DEMO_PHOTOS, assert_not_blank, save_screenshot
@@ -91,6 +91,10 @@ def test_edits_survive_restart_and_reclustering(page, qtbot, folder):
     page.min_size.setValue(4)
     result = _run(page, qtbot, page.regroup())
     assert result[0] is None  # tuning does not re-index
+    again = AlbumsPage(page.context)  # as after a restart: the tuning comes back with the album
+    assert (again.time_slider.value(), again.min_size.value()) == (40, 4)
+    assert again.cluster_settings() == page.cluster_settings()
+    again.deleteLater()
     with AlbumStore(page.store.path) as store:  # as after a restart
         assert store.photo(moved.id).event_id == second.id
         assert store.event(first.id).name == "Winter market"

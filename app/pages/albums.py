@@ -177,6 +177,7 @@ class AlbumsPage(WorkspacePage):
         self._current: object = None
         self.setAcceptDrops(True)
         self._build()
+        self._restore_tuning()
         self.reload()
 
     # -- layout -----------------------------------------------------------------
@@ -353,6 +354,28 @@ class AlbumsPage(WorkspacePage):
         return ClusterSettings(min_size=self.min_size.value() or None, time_weight=self.time_slider.value() / 50,
                                image_weight=self.image_slider.value() / 100,
                                reach=1.0 + self.loose_slider.value() / 50)
+
+    def _tuning_widgets(self) -> dict:
+        return {"min_size": self.min_size, "time": self.time_slider, "image": self.image_slider,
+                "loose": self.loose_slider, "closeness": self.closeness}
+
+    def _restore_tuning(self) -> None:
+        """The album's last tuning (kept in its store), without re-grouping on the way."""
+        saved = self.store.get_meta("tuning", {}) or {}
+        for key, w in self._tuning_widgets().items():
+            if key in saved:
+                w.blockSignals(True)
+                w.setValue(saved[key])
+                w.blockSignals(False)
+        index = self.metric.findData(saved.get("metric"))
+        if index >= 0:
+            self.metric.blockSignals(True)
+            self.metric.setCurrentIndex(index)
+            self.metric.blockSignals(False)
+
+    def _save_tuning(self) -> None:
+        values = {key: w.value() for key, w in self._tuning_widgets().items()}
+        self.store.set_meta("tuning", {**values, "metric": self.metric.currentData()})
 
     def proto_settings(self) -> PrototypeSettings:
         return PrototypeSettings(metric=self.metric.currentData(), threshold=self.closeness.value())
@@ -663,6 +686,7 @@ class AlbumsPage(WorkspacePage):
         return self._album_job("Albums: check photos", work, self._indexed)
 
     def regroup(self):
+        self._save_tuning()
         if not self.store.folders():
             return None
         if self._pending_regroup is not None and not self._pending_regroup.state.done:
