@@ -31,6 +31,7 @@ class EmbedResult:
     reused: int = 0  # taken from the cache
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     tags: np.ndarray | None = None  # (N, 10) top-5 ImageNet [index, prob] pairs, with_tags only
+    keys: list[str] = field(default_factory=list)  # the files' content keys (the cache's), as paths
 
     def summary(self) -> str:
         text = f"{len(self.paths)} embedded ({self.computed} computed, {self.reused} from cache)"
@@ -132,6 +133,7 @@ def embed_image_files(
 
     order = sorted(have)
     result.paths = [str(Path(paths[i])) for i in order]
+    result.keys = [keys[i] for i in order]
     if with_tags:
         result.tags = np.stack([tags[i] for i in order]) if order else np.zeros((0, 10), np.float32)
     dim = encoder.dim or (len(next(iter(have.values()))) if have else 0)

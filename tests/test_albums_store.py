@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 
 import numpy as np
 import pytest
@@ -152,6 +153,33 @@ def test_clip_names_events_from_the_vocabulary_and_coca_captions_are_stored(data
         assert album.models.describe()["names"].startswith("CLIP")
         again = Album(store, cache, models).index()
         assert again.computed == 0 and again.captioned == 0  # nothing recomputed
+        # a photo edited in place: its old caption is stale, so it alone is captioned again
+        photos = sorted(folder.glob("*.jpg"))
+        with Image.open(photos[0]) as im:
+            im.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(photos[1])
+        before = store.captions()
+        edited = Album(store, cache, models).index()
+        assert edited.computed == 1 and edited.captioned == 1
+        after = store.captions()
+        assert after[str(photos[1])][1] != before[str(photos[1])][1]  # made from the new content
+        assert all(after[p] == before[p] for p in before if p != str(photos[1]))
+
+
+def test_an_album_from_before_caption_keys_opens_and_keeps_its_captions(tmp_path):
+    path = tmp_path / "old.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript("""CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, event_id INTEGER,
+        pinned INTEGER NOT NULL DEFAULT 0, unsure INTEGER NOT NULL DEFAULT 0, note TEXT NOT NULL DEFAULT '',
+        caption TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL DEFAULT '[]', taken_at REAL, error TEXT,
+        added_at REAL NOT NULL);
+        INSERT INTO photos (path, caption, added_at) VALUES ('/a.jpg', 'a dog on a beach', 0);""")
+    con.commit()
+    con.close()
+    with AlbumStore(path) as store:
+        assert store.captions() == {"/a.jpg": ("a dog on a beach", "")}
+        store.set_captions([("/a.jpg", "a dog on a beach", "file:abc")])
+    with AlbumStore(path) as store:
+        assert store.captions()["/a.jpg"] == ("a dog on a beach", "file:abc")
 
 
 @pytest.fixture

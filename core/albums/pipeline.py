@@ -149,7 +149,7 @@ class Album:
         report.errors = list(res.errors) + [(p, "the file does not exist (moved or deleted?)") for p in gone]
         tags = ([[_short(t) for t, _ in row[:3]] for row in image.label_names(res.tags)]
                 if with_tags and res.tags is not None else [[] for _ in res.paths])
-        captions = self._captions(res.paths, sub_progress(progress, 0.75, 0.9), cancelled, report)
+        captions = self._captions(res.paths, res.keys, sub_progress(progress, 0.75, 0.9), cancelled, report)
         hours = []
         info_rows = []
         for i, p in enumerate(res.paths):
@@ -166,10 +166,19 @@ class Album:
         progress(1.0, report.summary())
         return report
 
-    def _captions(self, paths: list[str], progress: ProgressFn, cancelled: CancelCheck,
+    def _captions(self, paths: list[str], keys: list[str], progress: ProgressFn, cancelled: CancelCheck,
                   report: IndexReport) -> list[str]:
-        known = {p.path: p.caption for p in self.store.photos("all")}
-        captions = [known.get(p, "") for p in paths]
+        """Stored captions where the file is unchanged (an edited photo's caption is stale: dropped,
+        and made again when a captioner is there); new ones for the rest."""
+        known = self.store.captions()
+        captions, adopt = [], []
+        for p, k in zip(paths, keys, strict=True):
+            text, made_from = known.get(p, ("", ""))
+            if text and not made_from:  # stored before captions kept their file's key
+                adopt.append((p, text, k))
+            captions.append(text if made_from in (k, "") else "")
+        if adopt:
+            self.store.set_captions(adopt)
         cap = self.models.captioner
         if cap is None:
             return captions
@@ -189,7 +198,7 @@ class Album:
                 for i, text in zip(ok, cap.caption_batch(torch.stack(batch)), strict=True):
                     captions[i] = text
                     report.captioned += 1
-                self.store.set_captions([(paths[i], captions[i]) for i in ok])  # kept if cancelled later
+                self.store.set_captions([(paths[i], captions[i], keys[i]) for i in ok])  # kept if cancelled later
             progress((b + 8) / max(len(todo), 1), f"Captioned {min(b + 8, len(todo))} of {len(todo)}")
         return captions
 

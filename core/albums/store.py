@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS photos (
     unsure INTEGER NOT NULL DEFAULT 0,
     note TEXT NOT NULL DEFAULT '',
     caption TEXT NOT NULL DEFAULT '',
+    caption_key TEXT NOT NULL DEFAULT '',
     tags TEXT NOT NULL DEFAULT '[]',
     taken_at REAL,
     error TEXT,
@@ -110,6 +111,10 @@ class AlbumStore:
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute("PRAGMA foreign_keys=ON")
         self.con.executescript(_SCHEMA)
+        columns = {r[1] for r in self.con.execute("PRAGMA table_info(photos)")}
+        if "caption_key" not in columns:  # albums made before captions knew their file's content
+            with self.con:
+                self.con.execute("ALTER TABLE photos ADD COLUMN caption_key TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         self.con.close()
@@ -144,9 +149,15 @@ class AlbumStore:
                 "UPDATE photos SET taken_at=?, tags=?, caption=?, error=? WHERE path=?",
                 [(t, json.dumps(tags, ensure_ascii=False), cap, err, str(p)) for p, t, tags, cap, err in rows])
 
-    def set_captions(self, rows: list[tuple[str, str]]) -> None:
+    def set_captions(self, rows: list[tuple[str, str, str]]) -> None:
+        """(path, caption, content key of the file it describes) per photo."""
         with self.con:
-            self.con.executemany("UPDATE photos SET caption=? WHERE path=?", [(c, str(p)) for p, c in rows])
+            self.con.executemany("UPDATE photos SET caption=?, caption_key=? WHERE path=?",
+                                 [(c, k, str(p)) for p, c, k in rows])
+
+    def captions(self) -> dict[str, tuple[str, str]]:
+        """path → (caption, content key of the file it was made from; '' if not known)."""
+        return {r[0]: (r[1], r[2]) for r in self.con.execute("SELECT path, caption, caption_key FROM photos")}
 
     def photos(self, event_id: int | None | str = "all") -> list[Photo]:
         """All photos, or one event's (``None``: unsorted, ``"unsure"``: the unsure ones)."""
