@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -174,3 +175,29 @@ def test_drop_folder_on_the_page_adds_it(page, qtbot, folder):
     qtbot.waitUntil(lambda: any(j.name.startswith("Albums: add") for j in finished), timeout=120_000)
     assert page.store.folders() == [str(folder.resolve())]
     assert len(page.store.photos("all")) == 13
+
+
+def test_remove_photos_with_delete_and_a_folder_from_the_folders_dialog(page, qtbot, folder):
+    page.min_size.setValue(3)
+    _run(page, qtbot, page.add_paths([str(folder)]))
+    first = page.store.events()[0]
+    page.events.setCurrentRow(_event_rows(page).index(first.id))
+    page.grid.setFocus()
+    page.grid.selectionModel().select(page.grid_model.index(0), page.grid.selectionModel().SelectionFlag.Select)
+    doomed = page.grid_model.photos[0]
+    assert page.remove_action in page.grid.actions()
+    page.remove_action.trigger()  # Delete, on the grid
+    assert doomed.id not in {p.id for p in page.store.photos("all")}
+    assert "files are untouched" in page.note.text() and doomed.path in page.store.excluded()
+    assert os.path.exists(doomed.path)  # the file is never touched
+    # the folders dialog lists the folder; Remove takes every photo of it out of the album
+    from app.pages.albums import FoldersDialog
+
+    dialog = FoldersDialog(page.store.folders(), page)
+    dialog.remove_requested.connect(page.remove_folder)
+    assert dialog.list.count() == 1 and dialog.list.item(0).text() == str(folder.resolve())
+    save_screenshot(dialog, "albums-folders")
+    dialog.remove_button.click()
+    assert page.store.folders() == [] and page.store.photos("all") == [] and page.store.events() == []
+    assert "Stopped watching" in page.note.text()
+    dialog.deleteLater()

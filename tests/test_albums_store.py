@@ -263,3 +263,39 @@ def test_export_links_and_copies_without_overwriting(store, tmp_path):
     assert len(list(out.rglob("*.jpg"))) == 60
     data_json = json.loads((out / "events.json").read_text(encoding="utf-8"))
     assert {"events", "unsorted", "unsure", "skipped"} <= set(data_json)
+
+
+def test_removed_photos_stay_out_until_their_folder_is_added_again(data_dir, tmp_path):
+    trip, more = tmp_path / "trip", tmp_path / "trip" / "more"
+    shutil.copytree(DEMO_PHOTOS, more)
+    for f in sorted(more.glob("*.jpg"))[:4]:
+        shutil.move(f, trip / f.name)  # 4 photos in trip/, 8 in trip/more/
+    other = tmp_path / "other"
+    shutil.copytree(more, other)
+    with EmbeddingCache() as cache, AlbumStore() as store:
+        album = Album(store, cache, make_models(ModelManager("cpu"), captions=False))
+        album.add([trip, more, other])  # trip/more is added on its own too (nested)
+        album.regroup(ClusterSettings(min_size=3))
+        assert len(store.photos("all")) == 20
+        named = store.events()[0]
+        store.rename_event(named.id, "Kept name")
+        under_other = {p.id for p in store.photos("all") if p.path.startswith(str(other))}
+        rep = next(i for e in store.events() for i in e.representatives if i in under_other)
+        gone = [rep] + sorted(under_other - {rep})[:1]
+        assert store.remove_photos(gone) == 2
+        assert not set(gone) & {p.id for p in store.photos("all")}
+        assert rep not in {i for e in store.events() for i in e.representatives}  # no dangling representative
+        assert album.index().found == 18  # a scan does not bring them back
+        assert len(store.photos("all")) == 18
+        store.add_folder(other)  # adding the folder again does
+        assert album.index().found == 20 and len(store.photos("all")) == 20
+        # the parent folder goes, but trip/more is still watched: only trip/'s own 4 photos leave
+        assert store.remove_folder(str(trip.resolve())) == 4
+        assert str(trip.resolve()) not in store.folders() and len(store.photos("all")) == 16
+        left = {p.path for p in store.photos("all")}
+        assert all(p.startswith((str(more.resolve()), str(other.resolve()))) for p in left)
+        # events: those left empty go, the renamed one stays
+        for p in store.photos("all"):
+            store.move_photos([p.id], None)
+        store.remove_photos([p.id for p in store.photos("all")])
+        assert [e.name for e in store.events()] == ["Kept name"]

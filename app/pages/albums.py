@@ -20,10 +20,11 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
@@ -158,6 +159,47 @@ class EventList(QListWidget):
         event.acceptProposedAction()
 
 
+class FoldersDialog(QDialog):
+    """The album's folders (and single photos added on their own), with Remove."""
+
+    remove_requested = Signal(str)
+
+    def __init__(self, folders: list[str], parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Album folders")
+        self.list = QListWidget()
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        info = QLabel("Photos are read from these folders and their sub-folders. Removing one takes its "
+                      "photos out of the album (with their notes and places in events); the files stay on disk.")
+        info.setWordWrap(True)
+        self.remove_button = QPushButton("Remove folder")
+        self.remove_button.clicked.connect(self._remove)
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(info)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        self.resize(560, 320)
+        self.set_folders(folders)
+
+    def set_folders(self, folders: list[str]) -> None:
+        self.list.clear()
+        self.list.addItems(folders)
+        if folders:
+            self.list.setCurrentRow(0)
+        self.remove_button.setEnabled(bool(folders))
+
+    def _remove(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.remove_requested.emit(item.text())
+
+
 class AlbumsPage(WorkspacePage):
     title = "Albums"
     icon = "albums"
@@ -193,7 +235,10 @@ class AlbumsPage(WorkspacePage):
         self.vocab_action = QAction("Event names…", self)
         self.vocab_action.setToolTip("The vocabulary CLIP names events from")
         self.vocab_action.triggered.connect(self.edit_vocabulary)
-        for a in (self.add_action, self.regroup_action, self.export_action, self.vocab_action):
+        self.folders_action = QAction("Folders…", self)
+        self.folders_action.setToolTip("The folders this album watches; remove one to take its photos out")
+        self.folders_action.triggered.connect(self.manage_folders)
+        for a in (self.add_action, self.folders_action, self.regroup_action, self.export_action, self.vocab_action):
             bar.addAction(a)
         self.model_choice = QComboBox()
         from core.albums.pipeline import IMAGE_PRESETS
@@ -301,6 +346,12 @@ class AlbumsPage(WorkspacePage):
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.grid.customContextMenuRequested.connect(self._photo_menu)
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._photo_selected())
+        self.remove_action = QAction("Remove from album", self.grid)
+        self.remove_action.setShortcut(QKeySequence.StandardKey.Delete)
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_action.setToolTip("Take the selected photos out of the album; the files stay on disk")
+        self.remove_action.triggered.connect(lambda: self.remove_photos([p.id for p in self.selected_photos()]))
+        self.grid.addAction(self.remove_action)
         self.photo_note = QLineEdit()
         self.photo_note.setPlaceholderText("A note on the selected photo (used for grouping in place of its caption)")
         self.photo_note.editingFinished.connect(self._save_photo_note)
@@ -561,6 +612,27 @@ class AlbumsPage(WorkspacePage):
     def _photos_dropped(self, ids: list[int], key) -> None:
         self.move_photos(ids, None if key == UNSORTED else key)
 
+    def remove_photos(self, ids: list[int]) -> int:
+        """Out of the album, files untouched; scanning their folder again does not bring them back."""
+        if not ids:
+            return 0
+        n = self.store.remove_photos(ids)
+        self.reload()
+        self.note.setText(f"Removed {_photos(n)} from the album (the files are untouched). "
+                          "Adding their folder again brings them back.")
+        return n
+
+    def remove_folder(self, folder: str) -> int:
+        n = self.store.remove_folder(folder)
+        self.reload()
+        self.note.setText(f"Stopped watching {folder}: {_photos(n)} left the album (the files are untouched).")
+        return n
+
+    def manage_folders(self) -> None:
+        dialog = FoldersDialog(self.store.folders(), self)
+        dialog.remove_requested.connect(lambda f: (self.remove_folder(f), dialog.set_folders(self.store.folders())))
+        dialog.exec()
+
     def move_photos(self, ids: list[int], event_id: int | None) -> None:
         self.store.move_photos(ids, event_id)
         self.note.setText(f"Moved {len(ids)} photo(s); re-clustering leaves them there.")
@@ -627,6 +699,8 @@ class AlbumsPage(WorkspacePage):
         menu.addAction("Split off into a new event", self.split_selected)
         menu.addAction("Let re-clustering place them again", lambda: (self.store.unpin([p.id for p in sel]),
                                                                       self.reload()))
+        menu.addSeparator()
+        menu.addAction(self.remove_action)
         menu.popup(self.grid.viewport().mapToGlobal(pos))
 
     def edit_vocabulary(self) -> None:

@@ -133,7 +133,8 @@ class Album:
         report = IndexReport()
         sources = self.store.folders()
         progress(0.0, "Scanning folders")
-        files = [str(p) for p in list_images(sources)]
+        excluded = self.store.excluded()  # removed from the album by the user: not brought back by a scan
+        files = [f for f in (str(p) for p in list_images(sources)) if f not in excluded]
         stored = {p.path for p in self.store.photos("all")}
         gone = [p for p in stored if not os.path.exists(p)]
         report.found = len(files)

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS prototypes (
 );
 CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, added_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS excluded (path TEXT PRIMARY KEY);
 """
 
 # The seed's useful WIDER classes plus common events: the default naming vocabulary.
@@ -96,6 +97,10 @@ class EventRow:
         return bool(self.prototypes)
 
 
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 def default_path() -> Path:
     return data_dir() / "albums.sqlite"
 
@@ -127,8 +132,11 @@ class AlbumStore:
 
     # -- folders and photos ---------------------------------------------------
     def add_folder(self, path: str | os.PathLike[str]) -> None:
+        """Watch a folder (or one photo); adding it again brings back photos removed from it."""
+        folder = str(Path(path).resolve())
         with self.con:
-            self.con.execute("INSERT OR IGNORE INTO folders VALUES (?, ?)", (str(Path(path).resolve()), time.time()))
+            self.con.execute("INSERT OR IGNORE INTO folders VALUES (?, ?)", (folder, time.time()))
+            self._unexclude(folder)
 
     def folders(self) -> list[str]:
         return [r[0] for r in self.con.execute("SELECT path FROM folders ORDER BY path")]
@@ -206,10 +214,47 @@ class AlbumStore:
             out.update(self.con.execute(f"SELECT id, path FROM photos WHERE id IN ({marks})", chunk).fetchall())
         return out
 
-    def remove_photos(self, photo_ids: list[int]) -> None:
-        """Forget photos (the files are never touched)."""
+    def remove_photos(self, photo_ids: list[int], exclude: bool = True) -> int:
+        """Take photos out of the album (the files are never touched). ``exclude``: remember their
+        paths, so scanning their folder again does not bring them back (adding the folder again
+        does). Events left empty go, unless the user named them or gave them examples."""
+        paths = list(self.paths_of(photo_ids).values())
         with self.con:
+            if exclude:
+                self.con.executemany("INSERT OR IGNORE INTO excluded VALUES (?)", [(p,) for p in paths])
             self.con.executemany("DELETE FROM photos WHERE id=?", [(i,) for i in photo_ids])
+            self._drop_empty_events()
+        return len(paths)
+
+    def remove_folder(self, folder: str) -> int:
+        """Stop watching a folder (or a single photo that was added): its photos leave the album,
+        except those another added folder still covers. Returns how many photos left."""
+        with self.con:
+            self.con.execute("DELETE FROM folders WHERE path=?", (folder,))
+            rest = self.folders()
+            gone = [(i,) for i, p in self.con.execute("SELECT id, path FROM photos")
+                    if _under(p, folder) and not any(_under(p, f) for f in rest)]
+            self.con.executemany("DELETE FROM photos WHERE id=?", gone)
+            self._unexclude(folder)
+            self._drop_empty_events()
+        return len(gone)
+
+    def _unexclude(self, folder: str) -> None:
+        self.con.executemany("DELETE FROM excluded WHERE path=?",
+                             [(p,) for p in self.excluded() if _under(p, folder)])
+
+    def excluded(self) -> set[str]:
+        return {r[0] for r in self.con.execute("SELECT path FROM excluded")}
+
+    def _drop_empty_events(self) -> None:
+        """Also: representatives that are no longer in the album are dropped from their event."""
+        present = {r[0] for r in self.con.execute("SELECT id FROM photos")}
+        for eid, reps in self.con.execute("SELECT id, representatives FROM events").fetchall():
+            kept = [i for i in json.loads(reps) if i in present]
+            if len(kept) != len(json.loads(reps)):
+                self.con.execute("UPDATE events SET representatives=? WHERE id=?", (json.dumps(kept), eid))
+        self.con.execute("DELETE FROM events WHERE name_pinned = 0 AND id NOT IN (SELECT event_id FROM prototypes) "
+                         "AND id NOT IN (SELECT event_id FROM photos WHERE event_id IS NOT NULL)")
 
     # -- events -----------------------------------------------------------------
     def events(self) -> list[EventRow]:
