@@ -22,7 +22,10 @@ def test_window_has_five_workspaces_and_paints(window, qtbot):
         window.nav.setCurrentRow(i)
         assert window.stack.currentWidget() is page
         assert page.summary  # the empty state (or the workspace itself) says what is there
+        qtbot.wait(30)  # laid out, as a user sees it
         assert_not_blank(save_screenshot(window, f"window-{page.icon}"))
+    albums = window.pages[0]  # an empty album shows what to do, not an empty grid
+    assert albums.body.currentWidget() is albums.empty
 
 
 def test_device_is_detected_off_the_ui_thread_and_shown(window, qtbot):

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QSplitter,
+    QStackedWidget,
     QStyle,
     QToolBar,
     QVBoxLayout,
@@ -247,6 +248,8 @@ class AlbumsPage(WorkspacePage):
         for name in IMAGE_PRESETS:
             self.model_choice.addItem(get_preset(name).title, name)
         self.model_choice.setToolTip("The image model; CLIP also names events. Get weights in Tools → Models")
+        self.model_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_choice.setMinimumContentsLength(28)  # the toolbar fits a 1,180 px window
         self.model_choice.currentIndexChanged.connect(self._model_changed)
         bar.addSeparator()
         bar.addWidget(self.model_choice)
@@ -381,15 +384,39 @@ class AlbumsPage(WorkspacePage):
         split.addWidget(right)
         split.setStretchFactor(1, 1)
         split.setSizes([280, 900])
+        self.split = split
+        self.empty = self._empty_album()
+        self.body = QStackedWidget()
+        self.body.addWidget(split)
+        self.body.addWidget(self.empty)
         layout = QVBoxLayout(self)
         layout.addWidget(bar)
         layout.addLayout(tune)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.body, 1)
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note.setStyleSheet("color: #5a6a7a")
         layout.addWidget(self.note)
+
+    def _empty_album(self) -> QWidget:
+        """What an empty album shows: what the page does and the one thing to do first."""
+        box = self.empty_state()  # a scroll area around the panel
+        layout = box.widget().layout()
+        hint = QLabel("Folders or single photos, dropped anywhere on this page: JPEG, PNG, WebP, TIFF and HEIC, "
+                      "sub-folders included. Nothing is ever changed on disk.")
+        hint.setObjectName("emptyText")
+        hint.setWordWrap(True)
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setFixedWidth(560)
+        hint.setMinimumHeight(hint.heightForWidth(560) + 4)
+        button = QPushButton("Add folder…")
+        button.setObjectName("emptyAction")
+        button.clicked.connect(self.add_action.trigger)
+        at = layout.count() - 1  # above the closing stretch
+        layout.insertWidget(at, hint, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.insertWidget(at + 1, button, 0, Qt.AlignmentFlag.AlignHCenter)
+        return box
 
     @staticmethod
     def _slider(value: int, tip: str) -> QSlider:
@@ -465,9 +492,10 @@ class AlbumsPage(WorkspacePage):
         self.events.setCurrentRow(row)
         self.events.blockSignals(False)
         self.show_group()
-        if not events and not self.store.folders():
-            self.note.setText("No photos yet: drop folders or photos here, or use Add folder. "
-                              "JPEG, PNG, WebP, TIFF and HEIC are read; sub-folders too.")
+        empty = not events and not self.store.folders()
+        self.body.setCurrentWidget(self.empty if empty else self.split)
+        if empty:
+            self.note.setText("")  # the empty panel says what to do
 
     _GLYPHS = {UNSORTED: QStyle.StandardPixmap.SP_DirIcon, UNSURE: QStyle.StandardPixmap.SP_MessageBoxQuestion,
                ERRORS: QStyle.StandardPixmap.SP_MessageBoxWarning}
