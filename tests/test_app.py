@@ -24,6 +24,9 @@ def test_window_has_five_workspaces_and_paints(window, qtbot):
         assert page.summary  # the empty state (or the workspace itself) says what is there
         qtbot.wait(30)  # laid out, as a user sees it
         assert_not_blank(save_screenshot(window, f"window-{page.icon}"))
+    # every workspace fits a 1,280 px laptop screen: the window never has to grow past 1,180 px
+    assert window.minimumSizeHint().width() <= 1180, window.minimumSizeHint()
+    assert window.width() <= 1180
     albums = window.pages[0]  # an empty album shows what to do, not an empty grid
     assert albums.body.currentWidget() is albums.empty
 

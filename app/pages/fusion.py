@@ -125,10 +125,13 @@ class FusionPage(WorkspacePage):
         self.cancel_button.setEnabled(False)
         self.sweep_button = QPushButton("Run sweep (27 settings)")
         self.sweep_button.clicked.connect(lambda: self.start_sweep())
-        form.addWidget(self.train_button, 1, 9)
-        form.addWidget(self.cancel_button, 1, 10)
-        form.addWidget(self.sweep_button, 1, 11)
+        form.setColumnStretch(9, 1)
+        actions = QHBoxLayout()  # a row of their own: the page (and the window) fits 1,180 px
+        for button in (self.train_button, self.cancel_button, self.sweep_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
         layout.addLayout(form)
+        layout.addLayout(actions)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self._training_tab(pg), "Training")
