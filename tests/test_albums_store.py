@@ -289,8 +289,16 @@ def test_removed_photos_stay_out_until_their_folder_is_added_again(data_dir, tmp
         assert len(store.photos("all")) == 18
         store.add_folder(other)  # adding the folder again does
         assert album.index().found == 20 and len(store.photos("all")) == 20
-        # the parent folder goes, but trip/more is still watched: only trip/'s own 4 photos leave
+        # the parent folder goes, but trip/more is still watched: only trip/'s own 4 photos leave,
+        # and a photo removed from trip/more stays removed
+        inner = next(p for p in store.photos("all") if p.path.startswith(str(more.resolve())))
+        store.remove_photos([inner.id])
         assert store.remove_folder(str(trip.resolve())) == 4
+        assert inner.path in store.excluded()
+        album.index()
+        assert inner.path not in {p.path for p in store.photos("all")}
+        store.add_folder(more)
+        album.index()
         assert str(trip.resolve()) not in store.folders() and len(store.photos("all")) == 16
         left = {p.path for p in store.photos("all")}
         assert all(p.startswith((str(more.resolve()), str(other.resolve()))) for p in left)

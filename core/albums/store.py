@@ -235,13 +235,14 @@ class AlbumStore:
             gone = [(i,) for i, p in self.con.execute("SELECT id, path FROM photos")
                     if _under(p, folder) and not any(_under(p, f) for f in rest)]
             self.con.executemany("DELETE FROM photos WHERE id=?", gone)
-            self._unexclude(folder)
+            self._unexclude(folder, still_watched=rest)  # removals inside a folder still watched stay
             self._drop_empty_events()
         return len(gone)
 
-    def _unexclude(self, folder: str) -> None:
+    def _unexclude(self, folder: str, still_watched: list[str] = ()) -> None:
         self.con.executemany("DELETE FROM excluded WHERE path=?",
-                             [(p,) for p in self.excluded() if _under(p, folder)])
+                             [(p,) for p in self.excluded()
+                              if _under(p, folder) and not any(_under(p, f) for f in still_watched)])
 
     def excluded(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT path FROM excluded")}
