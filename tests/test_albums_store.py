@@ -307,3 +307,25 @@ def test_removed_photos_stay_out_until_their_folder_is_added_again(data_dir, tmp
             store.move_photos([p.id], None)
         store.remove_photos([p.id for p in store.photos("all")])
         assert [e.name for e in store.events()] == ["Kept name"]
+
+
+def test_a_folder_removed_while_it_is_being_indexed_does_not_come_back(data_dir, tmp_path):
+    keep, drop = tmp_path / "keep", tmp_path / "drop"
+    shutil.copytree(DEMO_PHOTOS, keep)
+    shutil.copytree(DEMO_PHOTOS, drop)
+    with EmbeddingCache() as cache, AlbumStore() as store:
+        album = Album(store, cache, make_models(ModelManager("cpu"), captions=False))
+        store.add_folder(keep)
+        store.add_folder(drop)
+        removed = []
+
+        def progress(fraction, message=""):  # the user removes a folder half-way through
+            if fraction > 0.5 and not removed:
+                removed.append(store.remove_folder(str(drop.resolve())))
+
+        album.index(progress)
+        assert removed
+        paths = {p.path for p in store.photos("all")}
+        assert len(paths) == 12 and all(p.startswith(str(keep.resolve())) for p in paths)
+        assert sorted(album.data.paths) == sorted(paths)  # the grouping sees the same photos
+        assert store.prune() == 0  # nothing else is outside a watched folder

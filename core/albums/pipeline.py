@@ -162,6 +162,13 @@ class Album:
             info_rows.append((p, taken.timestamp() if taken else None, tags[i], captions[i], None))
         info_rows += [(p, None, [], "", msg) for p, msg in report.errors]
         self.store.set_photo_info(info_rows)
+        self.store.prune()
+        kept = self.store.paths()
+        if not kept.issuperset(res.paths):  # the user removed a folder or photos while this ran
+            rows = [i for i, p in enumerate(res.paths) if p in kept]
+            res.paths = [res.paths[i] for i in rows]
+            res.vectors, tags, captions = res.vectors[rows], [tags[i] for i in rows], [captions[i] for i in rows]
+            hours = [hours[i] for i in rows]
         self.data = GroupInput(res.paths, res.vectors, np.array(hours, np.float64), tags, captions)
         self.refresh_text()
         progress(1.0, report.summary())

@@ -239,6 +239,21 @@ class AlbumStore:
             self._drop_empty_events()
         return len(gone)
 
+    def paths(self) -> set[str]:
+        return {r[0] for r in self.con.execute("SELECT path FROM photos")}
+
+    def prune(self) -> int:
+        """Photos that no watched folder covers any more, or that were removed, leave the album
+        (a folder removed while it was being indexed). Returns how many."""
+        folders, excluded = self.folders(), self.excluded()
+        with self.con:
+            gone = [(i,) for i, p in self.con.execute("SELECT id, path FROM photos")
+                    if p in excluded or not any(_under(p, f) for f in folders)]
+            if gone:
+                self.con.executemany("DELETE FROM photos WHERE id=?", gone)
+                self._drop_empty_events()
+        return len(gone)
+
     def _unexclude(self, folder: str, still_watched: list[str] = ()) -> None:
         self.con.executemany("DELETE FROM excluded WHERE path=?",
                              [(p,) for p in self.excluded()
