@@ -75,6 +75,25 @@ def window(qtbot):
     gc.enable()
 
 
+def show_page(window, icon: str, size: tuple[int, int] = (1300, 820)):
+    """Switch the window to a workspace (by its icon name) and show it at a given size."""
+    page = next(p for p in window.pages if p.icon == icon)
+    window.nav.setCurrentRow(window.pages.index(page))
+    window.resize(*size)
+    window.show()
+    return page
+
+
+def finish_job(qtbot, job, timeout: int = 180_000):
+    """Wait for a queued job; it must have finished (not failed or been cancelled). Its result."""
+    from core.jobs import JobState
+
+    qtbot.waitUntil(lambda: job.state.done, timeout=timeout)
+    qtbot.wait(50)  # the done callback runs on the UI thread
+    assert job.state is JobState.FINISHED, job.error
+    return job.result
+
+
 def save_screenshot(widget, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -12,8 +12,7 @@ from PySide6.QtGui import QDropEvent
 
 from app.pages.albums import MIME, UNSORTED, AlbumsPage
 from core.albums.store import AlbumStore
-from core.jobs import JobState
-from tests.conftest import DEMO_PHOTOS, assert_not_blank, save_screenshot
+from tests.conftest import DEMO_PHOTOS, assert_not_blank, finish_job, save_screenshot, show_page
 
 
 @pytest.fixture
@@ -26,18 +25,7 @@ def folder(tmp_path):
 
 @pytest.fixture
 def page(window, qtbot):
-    page = next(p for p in window.pages if p.icon == "albums")
-    window.nav.setCurrentRow(window.pages.index(page))
-    window.resize(1300, 820)
-    window.show()
-    return page
-
-
-def _run(page, qtbot, job, timeout=120_000):
-    qtbot.waitUntil(lambda: job.state.done, timeout=timeout)
-    qtbot.wait(50)  # the done callback runs on the UI thread
-    assert job.state is JobState.FINISHED, job.error
-    return job.result
+    return show_page(window, "albums")
 
 
 def _event_rows(page):
@@ -47,7 +35,7 @@ def _event_rows(page):
 def test_add_folder_groups_events_and_reports_the_bad_file(page, qtbot, folder):
     page.min_size.setValue(3)
     qtbot.wait(500)  # the debounced regroup has nothing to do yet (no folders)
-    report, group, models = _run(page, qtbot, page.add_paths([str(folder)]))
+    report, group, models = finish_job(qtbot, page.add_paths([str(folder)]))
     assert report.found == 13 and len(report.errors) == 1 and "broken.jpg" in report.errors[0][0]
     assert group.events >= 2
     assert "broken.jpg" in page.note.text()
@@ -64,7 +52,7 @@ def test_add_folder_groups_events_and_reports_the_bad_file(page, qtbot, folder):
 
 def test_edits_survive_restart_and_reclustering(page, qtbot, folder):
     page.min_size.setValue(3)
-    _run(page, qtbot, page.add_paths([str(folder)]))
+    finish_job(qtbot, page.add_paths([str(folder)]))
     events = page.store.events()
     first, second = events[0], events[1]
     # rename through the header field
@@ -90,7 +78,7 @@ def test_edits_survive_restart_and_reclustering(page, qtbot, folder):
     # re-cluster with other settings: the user's choices stay
     page.time_slider.setValue(40)
     page.min_size.setValue(4)
-    result = _run(page, qtbot, page.regroup())
+    result = finish_job(qtbot, page.regroup())
     assert result[0] is None  # tuning does not re-index
     again = AlbumsPage(page.context)  # as after a restart: the tuning comes back with the album
     assert (again.time_slider.value(), again.min_size.value()) == (40, 4)
@@ -104,23 +92,23 @@ def test_edits_survive_restart_and_reclustering(page, qtbot, folder):
 
 def test_loose_setting_places_stray_photos_that_strict_leaves_unsorted(page, qtbot, folder):
     page.min_size.setValue(3)
-    _run(page, qtbot, page.add_paths([str(folder)]))
+    finish_job(qtbot, page.add_paths([str(folder)]))
     strict = page.store.group_counts()["unsorted"]
     assert strict > 0  # 12 varied clothing photos: some lie outside every event
     page.loose_slider.setValue(100)
     assert page.cluster_settings().reach == 3.0
-    _run(page, qtbot, page.regroup())
+    finish_job(qtbot, page.regroup())
     loose = page.store.group_counts()["unsorted"]
     assert loose < strict
     assert sum(e.photo_count for e in page.store.events()) + loose == 12  # nobody lost
     page.loose_slider.setValue(0)
-    _run(page, qtbot, page.regroup())
+    finish_job(qtbot, page.regroup())
     assert page.store.group_counts()["unsorted"] == strict  # and back
 
 
 def test_merge_split_dissolve_and_examples(page, qtbot, folder):
     page.min_size.setValue(3)
-    _run(page, qtbot, page.add_paths([str(folder)]))
+    finish_job(qtbot, page.add_paths([str(folder)]))
     events = page.store.events()
     total = sum(e.photo_count for e in events) + len(page.store.photos(None)) + len(page.store.photos("unsure"))
     for row, key in enumerate(_event_rows(page)):
@@ -139,7 +127,7 @@ def test_merge_split_dissolve_and_examples(page, qtbot, folder):
     # define the new event by example: re-clustering keeps its examples and may pull near photos in
     page.grid.selectionModel().select(page.grid_model.index(0), sel.SelectionFlag.Select)
     page.use_as_examples()
-    _run(page, qtbot, page._pending_regroup)
+    finish_job(qtbot, page._pending_regroup)
     ev = page.store.event(new.id)
     assert ev.by_example and len(ev.prototypes) == 1
     assert sum(e.photo_count for e in page.store.events()) + len(page.store.photos(None)) \
@@ -151,9 +139,9 @@ def test_merge_split_dissolve_and_examples(page, qtbot, folder):
 
 def test_export_copies_one_folder_per_event_with_json_and_csv(page, qtbot, folder, tmp_path):
     page.min_size.setValue(3)
-    _run(page, qtbot, page.add_paths([str(folder)]))
+    finish_job(qtbot, page.add_paths([str(folder)]))
     out = tmp_path / "export"
-    report = _run(page, qtbot, page.export(str(out), "copy"))
+    report = finish_job(qtbot, page.export(str(out), "copy"))
     assert report["exported"] == 12 and not report["problems"]
     data = json.loads((out / "events.json").read_text(encoding="utf-8"))
     assert len(data["events"]) == len(page.store.events())
@@ -179,7 +167,7 @@ def test_drop_folder_on_the_page_adds_it(page, qtbot, folder):
 
 def test_remove_photos_with_delete_and_a_folder_from_the_folders_dialog(page, qtbot, folder):
     page.min_size.setValue(3)
-    _run(page, qtbot, page.add_paths([str(folder)]))
+    finish_job(qtbot, page.add_paths([str(folder)]))
     first = page.store.events()[0]
     page.events.setCurrentRow(_event_rows(page).index(first.id))
     page.grid.setFocus()

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from core.jobs import JobState
 from core.logos.images import load_logo
-from tests.conftest import assert_not_blank, save_screenshot
+from tests.conftest import assert_not_blank, finish_job, save_screenshot, show_page
 from tests.test_logos_core import BRANDS, copy_brand_logos
 
 
@@ -23,22 +23,11 @@ def logo_dir(tmp_path):
 
 @pytest.fixture
 def page(window, qtbot):
-    page = next(p for p in window.pages if p.icon == "logos")
-    window.nav.setCurrentRow(window.pages.index(page))
-    window.resize(1300, 820)
-    window.show()
-    return page
-
-
-def _run(qtbot, job, timeout=180_000):
-    qtbot.waitUntil(lambda: job.state.done, timeout=timeout)
-    qtbot.wait(50)
-    assert job.state is JobState.FINISHED, job.error
-    return job.result
+    return show_page(window, "logos")
 
 
 def test_index_query_compare_and_map(page, qtbot, logo_dir, tmp_path):
-    _run(qtbot, page.index_folder(str(logo_dir)))
+    finish_job(qtbot, page.index_folder(str(logo_dir)))
     assert page.index is not None and len(page.index) == len(BRANDS) + 1
     page.set_query(str(logo_dir / "github.svg"))  # in the index: answered at once, no job
     assert page.results.count() == min(12, len(page.index) - 1)
@@ -54,7 +43,7 @@ def test_index_query_compare_and_map(page, qtbot, logo_dir, tmp_path):
     # a query from outside the index is embedded on the model worker
     outside = tmp_path / "q.png"
     load_logo(logo_dir / "docker.svg", 180).save(outside)
-    _run(qtbot, page.set_query(str(outside)))
+    finish_job(qtbot, page.set_query(str(outside)))
     assert page.hits and page.hits[0].file.endswith("docker.svg")
     # the map: every logo a point, the query marked
     page.tabs.setCurrentWidget(page.map_tab)
@@ -67,9 +56,9 @@ def test_index_query_compare_and_map(page, qtbot, logo_dir, tmp_path):
 
 
 def test_duplicates_groups_and_keep_choice_is_saved(page, qtbot, logo_dir):
-    _run(qtbot, page.index_folder(str(logo_dir)))
+    finish_job(qtbot, page.index_folder(str(logo_dir)))
     page.tabs.setCurrentIndex(1)
-    _run(qtbot, page.find_duplicates())
+    finish_job(qtbot, page.find_duplicates())
     assert any(any(f.endswith("github_copy.png") for f in g.files) for g in page.groups)
     top = page.dup_tree.topLevelItem(0)
     kept = [top.child(i) for i in range(top.childCount()) if top.child(i).checkState(2) == Qt.CheckState.Checked]
@@ -83,7 +72,7 @@ def test_duplicates_groups_and_keep_choice_is_saved(page, qtbot, logo_dir):
 
 
 def test_training_live_curve_pause_and_resume(page, qtbot, logo_dir):
-    _run(qtbot, page.index_folder(str(logo_dir)))
+    finish_job(qtbot, page.index_folder(str(logo_dir)))
     page.tabs.setCurrentWidget(page.train_tab)
     page.backbone.setCurrentIndex(page.backbone.findData("effnet-lite0"))
     page.epochs.setValue(2)
@@ -92,11 +81,11 @@ def test_training_live_curve_pause_and_resume(page, qtbot, logo_dir):
     job = page.start_training()
     qtbot.waitUntil(lambda: job.state is JobState.RUNNING, timeout=30_000)
     page.pause_training()
-    result = _run(qtbot, job)
+    result = finish_job(qtbot, job)
     assert not result["finished"] and len(result["history"]) == 1  # paused after epoch 1
     assert len(page.train_curve.getData()[0]) == 1
     page.runs.setCurrentRow(0)
-    result = _run(qtbot, page.start_training(resume=True))
+    result = finish_job(qtbot, page.start_training(resume=True))
     assert result["finished"] and [h["epoch"] for h in result["history"]] == [1, 2]
     assert page.model_choice.findData(result["checkpoint"]) >= 0  # the trained model can serve the index
     qtbot.wait(100)

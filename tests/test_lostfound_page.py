@@ -6,16 +6,12 @@ import shutil
 
 import pytest
 
-from tests.conftest import DEMO_PHOTOS, assert_not_blank, save_screenshot
+from tests.conftest import DEMO_PHOTOS, assert_not_blank, save_screenshot, show_page
 
 
 @pytest.fixture
 def page(window, qtbot):
-    page = next(p for p in window.pages if p.icon == "lostfound")
-    window.nav.setCurrentRow(window.pages.index(page))
-    window.resize(1300, 800)
-    window.show()
-    return page
+    return show_page(window, "lostfound", (1300, 800))
 
 
 def _wait_ready(page, qtbot, n):

@@ -130,23 +130,15 @@ def test_cli_build_labels_train_predict(demo, data_dir, tmp_path):
 
 
 def test_page_loads_trains_and_shows_the_comparison(window, qtbot, demo):
-    from core.jobs import JobState
-    from tests.conftest import assert_not_blank, save_screenshot
+    from tests.conftest import assert_not_blank, finish_job, save_screenshot, show_page
 
-    page = next(p for p in window.pages if p.icon == "trends")
-    window.nav.setCurrentRow(window.pages.index(page))
-    window.resize(1300, 820)
-    window.show()
-    job = page.load(str(demo))
-    qtbot.waitUntil(lambda: job.state.done, timeout=120_000)
-    assert job.state is JobState.FINISHED, job.error
+    page = show_page(window, "trends")
+    finish_job(qtbot, page.load(str(demo)), timeout=120_000)
     qtbot.waitUntil(lambda: page.prep is not None, timeout=5000)
     assert "SYNTHETIC" in page.info.text() and page.category.count() == 3
     page.epochs.setValue(2)
     page.hidden.setValue(16)
-    job = page.start_training()
-    qtbot.waitUntil(lambda: job.state.done, timeout=300_000)
-    assert job.state is JobState.FINISHED, job.error
+    finish_job(qtbot, page.start_training(), timeout=300_000)
     qtbot.waitUntil(lambda: page.table.rowCount() == 4, timeout=5000)
     assert len(page.history) == 2 and page.latest.rowCount() == 3
     assert page.table.item(3, 0).text() == "image+text+numeric model"
