@@ -54,6 +54,14 @@ def test_a_vote_without_a_majority_leaves_the_photo_unsorted():
     assert place(z, labels, k=4, share=0.25)[0][8] >= 0
 
 
+def test_nonsense_settings_are_refused_with_a_clear_message():
+    import pytest
+
+    for bad, words in (({"reach": -1}, "reach"), ({"assign_share": 0}, "assign_share"), ({"fit_limit": 1}, "fit_limit")):
+        with pytest.raises(ValueError, match=words):
+            ClusterSettings(**bad)
+
+
 def test_big_albums_are_fitted_on_a_sample_and_every_photo_is_placed():
     from sklearn.metrics import adjusted_rand_score
 

@@ -14,11 +14,11 @@ def cmd_cluster(args) -> int:
     from core.cli import _Bar
     from core.models.manager import ModelManager
 
+    settings = ClusterSettings(min_size=args.min_size, time_weight=args.time_weight, dims=args.dims,
+                               image_weight=args.image_weight, reach=args.reach)  # bad values: before any model
     models = make_models(ModelManager(args.device), args.preset, captions=not args.no_captions)
     for note in models.notes:
         print(note.splitlines()[0], file=sys.stderr)
-    settings = ClusterSettings(min_size=args.min_size, time_weight=args.time_weight, dims=args.dims,
-                               image_weight=args.image_weight, reach=args.reach)
     with EmbeddingCache() as cache, AlbumStore(args.store or ":memory:") as store:
         album = Album(store, cache, models)
         report = album.add(args.dirs, progress=_Bar())

@@ -33,6 +33,14 @@ class ClusterSettings:
     fit_limit: int = 5000  # HDBSCAN and PCA see at most this many photos (a seeded sample); the rest are placed
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if self.reach < 0:
+            raise ValueError(f"reach must be 0 or more (times an event's extent), not {self.reach}")
+        if not 0 < self.assign_share <= 1:
+            raise ValueError(f"assign_share must be in (0, 1], not {self.assign_share}")
+        if self.fit_limit < 2:
+            raise ValueError(f"fit_limit must be at least 2 photos, not {self.fit_limit}")
+
 
 def fit_rows(n: int, settings: ClusterSettings) -> np.ndarray:
     """The photos HDBSCAN and the PCA are fitted on: all of them, or a seeded sample of ``fit_limit``."""
