@@ -55,7 +55,10 @@ def create_window(demo: bool = False):
 
 
 def apply_style(app) -> None:
+    from app.fonts import install_fonts
     from core.paths import resource
+
+    install_fonts(app)
 
     qss = resource("style.qss")
     if qss.exists():
@@ -68,16 +71,18 @@ def queue_demo(window) -> None:
 
     albums = next(p for p in window.pages if p.icon == "albums")
     if not albums.store.folders():
-        albums.add_paths([str(resource("demo", "photos"))])
+        albums.add_paths([str(resource("demo", "album"))])
     logos = next(p for p in window.pages if p.icon == "logos")
+    query = str(resource("demo", "logos", "sun-copy.png"))  # a raster copy of sun.svg: look-alikes at once
     if logos.index is None:
-        logos.index_folder(str(resource("demo", "logos")))
+        logos.index_folder(str(resource("demo", "logos")), query=query)
+    elif logos.query_path is None:
+        logos.set_query(query)
     lostfound = next(p for p in window.pages if p.icon == "lostfound")
     if lostfound.store.count() == 0:
         from core.lostfound.demo import demo_csv
 
         lostfound.import_posts(str(demo_csv()))
-    window.jobs_dock.show()
 
 
 def install_gui_thread_gc(window) -> None:
@@ -146,6 +151,22 @@ def install_error_handling() -> None:
     log.info("Simscope %s starting; data in %s; logs in %s", __version__, data_dir(), log_dir())
 
 
+def platform_unavailable() -> bool:
+    """True (after saying why, on stderr and in the log) when Qt cannot open a window here.
+
+    Checked before the QApplication exists: Qt itself would abort the process."""
+    import logging
+
+    from app.platform_check import check
+
+    verdict = check()
+    if verdict.ok:
+        return False
+    logging.getLogger("simscope").error("cannot start: %s", verdict.message)
+    print(f"\nSimscope cannot open its window.\n{verdict.message}\n", file=sys.stderr)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
     args = parse_args(argv)
@@ -162,10 +183,12 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["SIMSCOPE_DATA_DIR"] = os.path.join(
             platformdirs.user_data_dir("Simscope", "Simscope"), "demo")
 
+    install_error_handling()
+    if platform_unavailable():
+        return 3
+
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
-
-    install_error_handling()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Simscope")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from core.images import ImageError, is_image_path, open_image
 
@@ -63,3 +63,86 @@ class PhotoDrop(QLabel):
         if Path(path).exists():
             self.set_path(path)
             event.acceptProposedAction()
+
+
+def eta_text(progress: float, elapsed: float) -> str:
+    """'12 s left' / '3 min left' from the share done and the seconds spent ('' too early to say)."""
+    if progress <= 0.02 or elapsed < 1.0:
+        return ""
+    left = elapsed * (1 - progress) / progress
+    if left < 60:
+        return f"{left:.0f} s left"
+    if left < 3600:
+        return f"{left / 60:.0f} min left"
+    return f"{left / 3600:.1f} h left"
+
+
+class JobStrip(QWidget):
+    """A page's own running job: name, progress bar, what it is doing, time left, and Cancel.
+
+    Follows every queued job whose name starts with ``prefix`` (e.g. "Fusion:"), the most
+    recently started first; hidden when none of them is running."""
+
+    def __init__(self, queue, prefix: str, parent=None) -> None:
+        super().__init__(parent)
+        self.queue, self.prefix = queue, prefix
+        self.setObjectName("jobStrip")
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedWidth(220)
+        self.detail = QLabel()
+        self.detail.setStyleSheet("color: #5a6a7a")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self._cancel)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 2, 0, 2)
+        row.addWidget(self.label)
+        row.addWidget(self.bar)
+        row.addWidget(self.detail, 1)
+        row.addWidget(self.cancel_button)
+        self.job = None
+        queue.job_added.connect(self._changed)
+        queue.job_changed.connect(self._changed)
+        queue.job_finished.connect(self._finished)
+        self.hide()
+
+    def _mine(self, job) -> bool:
+        return job.name.startswith(self.prefix)
+
+    def _changed(self, job) -> None:
+        if not self._mine(job) or job.state.done:
+            return
+        self.job = job
+        self._show(job)
+
+    def _finished(self, job) -> None:
+        if self.job is not None and job.id == self.job.id:
+            waiting = [j for j in self.queue.jobs() if self._mine(j) and not j.state.done]
+            self.job = waiting[-1] if waiting else None
+            if self.job is None:
+                self.hide()
+            else:
+                self._show(self.job)
+
+    def _show(self, job) -> None:
+        import time
+
+        self.label.setText(job.name[len(self.prefix):].strip() or job.name)
+        self.bar.setValue(int(job.progress * 1000))
+        started = job.started_at
+        elapsed = time.monotonic() - started if started else 0.0
+        parts = [job.message] if job.message else []
+        if started is None:
+            parts.append("waiting for the worker")
+        else:
+            parts += [f"{job.progress:.0%}", eta_text(job.progress, elapsed)]
+        self.detail.setText(" · ".join(p for p in parts if p))
+        self.cancel_button.setEnabled(not job.cancel_requested)
+        self.show()
+
+    def _cancel(self) -> None:
+        if self.job is not None:
+            self.queue.cancel(self.job.id)
+            self.cancel_button.setEnabled(False)

@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS vectors (
 
 
 def hash_file(path: str | os.PathLike[str]) -> str:
+    from core.fileio import check_regular_file
+
+    check_regular_file(path)  # by stat, before open(): a FIFO would block, /dev/zero never end
     h = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as fh:
         while block := fh.read(_HASH_BLOCK):
@@ -112,8 +115,14 @@ class EmbeddingCache:
         keys: list[str] = []
         updates: list[tuple] = []
         now = time.time()
+        from core.fileio import check_regular_file, utf8_name_problem
+
         for p in paths:
             p = os.path.abspath(os.fspath(p))
+            bad_name = utf8_name_problem(p)
+            if bad_name:
+                raise OSError(0, bad_name, p.encode("utf-8", "replace").decode("utf-8"))
+            check_regular_file(p)
             st = os.stat(p)
             row = con.execute(
                 "SELECT content_hash FROM files WHERE path=? AND size=? AND mtime_ns=?",

@@ -107,10 +107,12 @@ def cmd_cache_clear(args) -> int:
 def cmd_embed(args) -> int:
     from core.cache import EmbeddingCache
     from core.embed import embed_image_files
-    from core.images import list_images
+    from core.images import scan_images
     from core.models.manager import ModelManager
 
-    files = list_images(args.paths)
+    files, skipped = scan_images(args.paths)
+    for path, why in skipped:
+        print(f"skipped {path}: {why}", file=sys.stderr)
     if not files:
         print(f"error: no images found in {', '.join(args.paths)}", file=sys.stderr)
         return 2
@@ -119,7 +121,7 @@ def cmd_embed(args) -> int:
         res = embed_image_files(files, encoder, cache, progress=_Bar(), batch_size=args.batch_size)
     report = {"preset": res.preset, "weights": res.weights, "device": encoder.device,
               "embedded": len(res.paths), "computed": res.computed, "reused": res.reused,
-              "errors": [{"file": f, "error": e} for f, e in res.errors]}
+              "errors": [{"file": f, "error": e} for f, e in skipped + res.errors]}
     if args.out:
         import numpy as np
 
@@ -190,6 +192,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_OS_HINTS = {
+    "ENOENT": "check the path: was it moved or deleted?",
+    "EISDIR": "a folder is there where a file was expected: choose another name or folder",
+    "ENOTDIR": "part of the path is a file, not a folder",
+    "EACCES": "check the permissions of the file and its folder",
+    "EPERM": "check the permissions of the file and its folder",
+    "ENOSPC": "free some disk space and run it again",
+    "EEXIST": "it exists already: choose another name",
+    "EROFS": "the disk is read-only: choose another folder",
+    "ELOOP": "a symbolic link points at itself (a loop)",
+    "ENAMETOOLONG": "use a shorter name",
+}
+
+
+def describe_error(exc: BaseException) -> str:
+    """What failed, on which file, and what to do: never a bare errno or key."""
+    import errno as errno_names
+
+    if isinstance(exc, OSError):
+        what = exc.strerror or str(exc) or type(exc).__name__
+        where = f": {exc.filename}" if exc.filename else ""
+        if exc.filename2:
+            where += f" → {exc.filename2}"
+        hint = _OS_HINTS.get(errno_names.errorcode.get(exc.errno or 0, ""), "")
+        if not exc.strerror and exc.args and isinstance(exc.args[0], str):
+            return exc.args[0]
+        return f"{what}{where}" + (f" ({hint})" if hint else "")
+    if isinstance(exc, UnicodeError):
+        enc = getattr(exc, "encoding", "the expected encoding")
+        return (f"the text is not valid {enc} ({getattr(exc, 'reason', exc)}): save the file as UTF-8 "
+                f"(or UTF-8 with BOM) and try again")
+    if isinstance(exc, KeyError):
+        key = exc.args[0] if exc.args else "?"
+        return f"{key!r} is missing or unknown (a required column, setting or name)"
+    text = str(exc)
+    if text == "embedded null byte":
+        return "a file name or path holds a NUL byte (\\0), which no file system allows: check the input"
+    return text if text else type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     from core.models.registry import ModelUnavailable
 
@@ -200,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     except (KeyError, ValueError, OSError, RuntimeError) as exc:
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        print(f"error: {describe_error(exc)}", file=sys.stderr)
         return 2
     except Cancelled:
         print("cancelled", file=sys.stderr)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.fileio import special_file_reason, utf8_name_problem
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif"}
 MAX_PIXELS = 120_000_000  # ~ a 120 MP panorama; beyond it is a decompression bomb
 _heif_registered = False
@@ -44,6 +46,9 @@ def open_image(path: str | os.PathLike[str], draft: tuple[int, int] | None = Non
     that are only going to be resized). Raises :class:`ImageError`.
     """
     _register_heif()
+    reason = special_file_reason(path)  # by stat: a FIFO or /dev/zero would hang the decoder
+    if reason is not None:
+        raise ImageError(path, reason)
     try:
         if os.path.getsize(path) == 0:
             raise ImageError(path, "the file is empty (0 bytes)")
@@ -90,15 +95,47 @@ def _to_rgb(im: Image.Image) -> Image.Image:
 
 def list_images(paths: list[str | os.PathLike[str]]) -> list[Path]:
     """Image files under the given files and folders (recursive, sorted, no duplicates)."""
+    return scan_images(paths)[0]
+
+
+def scan_images(paths: list[str | os.PathLike[str]], suffixes: set[str] | None = None,
+                ) -> tuple[list[Path], list[tuple[str, str]]]:
+    """(image files, [(path, why it was skipped)]) under the given files and folders.
+
+    Recursive, sorted, no duplicates. Nothing is opened: a FIFO, a device, a socket, a folder
+    named ``x.jpg``, a dangling link, a link loop, an unreadable folder or a name that is not
+    valid UTF-8 is skipped with its reason, and the scan goes on."""
+    suffixes = suffixes or IMAGE_SUFFIXES
     found: dict[str, Path] = {}
+    skipped: list[tuple[str, str]] = []
+
+    def consider(fp: Path) -> None:
+        if fp.suffix.lower() not in suffixes:
+            return
+        why = utf8_name_problem(fp) or special_file_reason(fp)
+        if why is not None:
+            skipped.append((os.fsencode(fp).decode("utf-8", "replace"), why))
+            return
+        try:
+            found.setdefault(str(fp.resolve(strict=True)), fp)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+            skipped.append((str(fp), f"cannot resolve the path ({exc})"))
+
     for p in map(Path, paths):
         if p.is_dir():
-            for root, dirs, files in os.walk(p):
+            def onerror(exc: OSError) -> None:
+                skipped.append((str(exc.filename), f"cannot read the folder ({exc.strerror or exc})"))
+
+            for root, dirs, files in os.walk(p, onerror=onerror):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for f in sorted(files):
-                    fp = Path(root) / f
-                    if is_image_path(fp):
-                        found.setdefault(str(fp.resolve()), fp)
-        elif p.exists() and is_image_path(p):
-            found.setdefault(str(p.resolve()), p)
-    return list(found.values())
+                    consider(Path(root) / f)
+                # a folder named like an image (x.jpg) is not a photo: say so
+                for d in dirs:
+                    if Path(d).suffix.lower() in suffixes:
+                        skipped.append((str(Path(root) / d), "a folder, not a file"))
+        elif os.path.lexists(p):
+            consider(p)
+        else:
+            skipped.append((str(p), "does not exist"))
+    return list(found.values()), skipped

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from core.albums.cluster import ClusterSettings, cluster, fit_rows, place, prototypes
 from core.albums.exif import read_exif
@@ -87,6 +88,53 @@ def test_capture_time_gaps_split_look_alike_photos():
     with_time, _ = cluster(x, ClusterSettings(min_size=8, time_weight=1.0), times=hours)
     assert len(set(no_time[no_time >= 0])) <= 1
     assert len(set(with_time[with_time >= 0])) == 2
+
+
+def test_time_segments_cut_at_gaps_and_jumps_never_invent_a_time():
+    from core.albums.cluster import time_segments
+
+    hours = np.array([0.0, 0.5, 1.0, np.nan, 30.0, 30.2, 30.4])
+    gps = np.array([[43.46, 11.88], [43.47, 11.88], [40.45, -3.72], [np.nan, np.nan],
+                    [np.nan, np.nan], [60.15, 24.9], [60.15, 24.91]])
+    seg = time_segments(hours, None, gap_hours=6)
+    assert seg.tolist() == [0, 0, 0, -1, 1, 1, 1]  # the unknown time stays out of every segment
+    seg = time_segments(hours, gps, gap_hours=6, jump_km=50)
+    assert seg.tolist() == [0, 0, 1, -1, 2, 2, 2]  # Arezzo → Madrid in half an hour: a new segment
+    assert time_segments(np.full(3, np.nan), None, 6).tolist() == [-1, -1, -1]
+
+
+def test_time_first_segments_become_events_and_untimed_photos_go_by_content():
+    rng = np.random.default_rng(3)
+    look = rng.normal(0, 1, (3, 32))
+    timed = look[0] + rng.normal(0, 0.05, (20, 32))  # one look, two days a week apart
+    untimed = np.concatenate([look[1] + rng.normal(0, 0.05, (12, 32)),  # two other looks, no capture time
+                              look[2] + rng.normal(0, 0.05, (12, 32))])
+    x = np.concatenate([timed, untimed])
+    hours = np.concatenate([np.full(10, 0.0) + rng.uniform(0, 2, 10), np.full(10, 24 * 7.0) + rng.uniform(0, 2, 10),
+                            np.full(24, np.nan)])
+    labels, _ = cluster(x, ClusterSettings(), times=hours)
+    assert len(set(labels[:10])) == 1 and len(set(labels[10:20])) == 1 and labels[0] != labels[10]
+    assert labels[0] >= 0 and labels[10] >= 0
+    assert len(set(labels[20:32])) == 1 and len(set(labels[32:])) == 1 and labels[20] != labels[32]
+    assert labels[20] >= 0 and labels[32] >= 0 and not {labels[20], labels[32]} & {labels[0], labels[10]}
+    off, _ = cluster(x, ClusterSettings(time_first=False), times=hours)
+    assert off[0] == off[10]  # without the time stage the two days are one look, one event
+    with pytest.raises(ValueError, match="time_gap_hours"):
+        ClusterSettings(time_gap_hours=0)
+
+
+def test_event_dates_read_like_a_person_writes_them():
+    from datetime import datetime
+
+    from core.albums.events import date_label
+
+    def h(*args):
+        return datetime(*args).timestamp() / 3600
+
+    assert date_label(np.array([h(2025, 8, 3, 10), h(2025, 8, 5, 18)])) == "3–5 Aug 2025"
+    assert date_label(np.array([h(2008, 10, 22, 9), np.nan])) == "22 Oct 2008"
+    assert date_label(np.array([h(2025, 7, 30), h(2025, 8, 2)])) == "30 Jul – 2 Aug 2025"
+    assert date_label(np.array([np.nan])) is None
 
 
 def test_prototypes_are_nearest_the_centre():

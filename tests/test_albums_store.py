@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -263,6 +264,32 @@ def test_export_links_and_copies_without_overwriting(store, tmp_path):
     assert len(list(out.rglob("*.jpg"))) == 60
     data_json = json.loads((out / "events.json").read_text(encoding="utf-8"))
     assert {"events", "unsorted", "unsure", "skipped"} <= set(data_json)
+    # the second export's manifests are numbered: the first ones are still there, unchanged
+    assert rep2["manifests"] == [str(out / "events (2).json"), str(out / "photos (2).csv")]
+    first_csv = (out / "photos.csv").read_text(encoding="utf-8")
+    assert first_csv.count("\n") == 31 and "/out/Tag" in first_csv
+
+
+def test_export_of_an_event_named_like_a_manifest_and_formula_names(store, tmp_path):
+    data, _ = _data(n=10)
+    for i in range(len(data.paths)):
+        data.paths[i] = str(tmp_path / "src" / f"{i}.jpg")
+        Path(data.paths[i]).parent.mkdir(exist_ok=True)
+        Path(data.paths[i]).write_bytes(b"x")
+    store.add_photos(data.paths)
+    regroup(store, data, ClusterSettings(min_size=5))
+    first, second = store.events()[:2]
+    store.rename_event(first.id, "events.json")
+    store.rename_event(second.id, "=cmd|' /C calc'!A0")
+    out = tmp_path / "out"
+    (out / "photos.csv").parent.mkdir()
+    (out / "photos.csv").write_text("mine\n", encoding="utf-8")  # the user's own file: kept
+    rep = export_album(store, out, "copy")
+    assert rep["exported"] == 30 and (out / "photos.csv").read_text(encoding="utf-8") == "mine\n"
+    assert (out / "events.json").is_file() and (out / "events.json (2)").is_dir()
+    rows = (out / "photos (2).csv").read_text(encoding="utf-8").splitlines()
+    assert any(r.startswith("'=cmd|") for r in rows) and not any(r.startswith("=") for r in rows)
+    assert not list(out.glob(".*.tmp"))
 
 
 def test_removed_photos_stay_out_until_their_folder_is_added_again(data_dir, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 
@@ -182,16 +183,21 @@ def test_demo_start_groups_the_bundled_photos_through_the_queue(window, qtbot):
     finished = []
     window.jobs.job_finished.connect(finished.append)
     queue_demo(window)
-    qtbot.waitUntil(lambda: any(j.name.startswith("Albums: add photos") for j in finished), timeout=120_000)
-    job = next(j for j in finished if j.name.startswith("Albums: add photos"))
+    qtbot.waitUntil(lambda: any(j.name.startswith("Albums: add") for j in finished), timeout=120_000)
+    job = next(j for j in finished if j.name.startswith("Albums: add"))
     assert job.state is JobState.FINISHED, job.error
     report, group, models = job.result
-    # the demo's Lost & Found posts share some photos: the shared cache may already hold them
-    assert report.found == 12 and report.computed + report.reused == 12 and not report.errors
+    assert report.found == 15 and report.computed + report.reused == 15 and not report.errors
     assert "efficientnet-lite0" in models["image"]["weights"]
-    assert group.events >= 1
     albums = next(p for p in window.pages if p.icon == "albums")
+    events = {e.name: [Path(p.path).name for p in albums.store.photos(e.id)] for e in albums.store.events()}
+    # cut by capture time and GPS: the walk through Arezzo, two pairs of shots minutes apart
+    assert group.events == 3 and group.unsorted == 2, events
+    walk = next(n for n, ph in events.items() if len(ph) == 9)
+    assert all(p.startswith("arezzo-") for p in events[walk]) and "Arezzo" in walk and "2008" in walk
+    assert sorted(len(ph) for ph in events.values()) == [2, 2, 9]
     assert albums.events.count() == group.events + 1  # + Unsorted
+    assert albums.demo_banner.isVisibleTo(albums)
     qtbot.waitUntil(lambda: window.device is not None, timeout=60_000)
     assert_not_blank(save_screenshot(window, "demo-start"))
 

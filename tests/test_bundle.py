@@ -1,7 +1,7 @@
 """The desktop bundle: build.spec builds from this checkout, and the executable's --self-test passes.
 
-Slow (a few minutes: PyInstaller analyses torch & co.); .ci/run runs it. Set
-SIMSCOPE_SKIP_BUNDLE=1 to leave it out of a quick local run.
+Slow (about 12 minutes on 2 cores: PyInstaller analyses torch & co.). .ci/run runs it as its second step;
+./scripts/test.sh leaves it out unless SIMSCOPE_BUNDLE=1 (SIMSCOPE_SKIP_BUNDLE=1 skips it always).
 """
 
 from __future__ import annotations

@@ -42,3 +42,32 @@ def test_embed_then_reuse_then_errors(data_dir, tmp_path):
     assert none.returncode == 2 and "no images found" in none.stderr
     unavailable = run_cli("embed", str(DEMO_PHOTOS), "--preset", "clip-vit-b32", env_dir=data_dir)
     assert unavailable.returncode == 3 and "How to get it" in unavailable.stderr
+
+
+def test_errors_say_what_failed_on_which_file_never_a_bare_errno():
+    """Each exception type the CLI reports: the message names the file and what to do."""
+    from core.cli import describe_error
+
+    def caught(fn):
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - the point is to describe any of them
+            return describe_error(exc)
+        raise AssertionError("no error")
+
+    missing = caught(lambda: open("/nonexistent/posts.csv", encoding="utf-8"))
+    assert "/nonexistent/posts.csv" in missing and "No such file" in missing
+    folder = caught(lambda: open(ROOT, encoding="utf-8"))
+    assert str(ROOT) in folder and "folder" in folder
+    assert "UTF-8" in caught(lambda: b"\xff\xfe".decode("utf-8"))
+    assert "logits" in caught(lambda: {}["logits"]) and "missing" in caught(lambda: {}["logits"])
+    assert "NUL" in caught(lambda: open("a\0b"))
+    for text in (missing, folder):
+        assert not text.strip().isdigit()
+
+
+def test_cli_error_for_a_folder_given_as_a_file(data_dir, tmp_path):
+    out = run_cli("lostfound", "import", str(tmp_path), env_dir=data_dir)
+    assert out.returncode == 2
+    line = out.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: ") and str(tmp_path) in line and "Traceback" not in out.stderr

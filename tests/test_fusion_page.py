@@ -5,20 +5,22 @@ from __future__ import annotations
 import pytest
 
 from core.jobs import JobState
-from tests.conftest import assert_not_blank, save_screenshot, shared_data
+from tests.conftest import assert_not_blank, save_screenshot
 
 
 @pytest.fixture
 def page(window, qtbot):
-    shared_data("sensors", "gas", "Gas_Sensors_Measurements.csv")
     page = next(p for p in window.pages if p.icon == "fusion")
     assert not page.built  # nothing heavy before the page is shown
     window.nav.setCurrentRow(window.pages.index(page))
     window.resize(1300, 860)
     window.show()
     assert page.built
-    page.load_demo(limit=200)
+    page.load_demo(limit=200)  # the gas readings ship in resources/: works from a clone and the bundle
+    qtbot.waitUntil(lambda: page.job_strip.isVisibleTo(page), timeout=60_000)  # progress on the page itself
+    assert "Cancel" == page.job_strip.cancel_button.text()
     qtbot.waitUntil(lambda: page.data is not None, timeout=120_000)
+    qtbot.waitUntil(lambda: not page.job_strip.isVisibleTo(page), timeout=10_000)
     return page
 
 

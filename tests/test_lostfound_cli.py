@@ -21,7 +21,7 @@ def test_import_list_match_headless(data_dir, tmp_path):
         "lost,,broken,row,with,too,many,cells,x,y",
     ]) + "\n", encoding="utf-8")
     out = run_cli("lostfound", "import", str(csv_path), "--json", env_dir=data_dir)
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr  # one row was not imported: said, and the exit status says so
     assert json.loads(out.stdout)["added"] == [1, 2, 3]
     assert "line 5: error: malformed row" in out.stderr
     again = run_cli("lostfound", "import", str(csv_path), "--json", env_dir=data_dir)
@@ -40,3 +40,43 @@ def test_import_list_match_headless(data_dir, tmp_path):
     assert "efficientnet-lite0" in data["models"]["image"]["weights"]
     missing = run_cli("lostfound", "match", "99", env_dir=data_dir)
     assert missing.returncode == 2 and "no post with id 99" in missing.stderr
+
+
+def test_posts_with_unresolved_photos_are_not_duplicates_and_messages_keep_their_order(data_dir, tmp_path):
+    """Issue 20 #2: two found posts alike but for their (missing) photos, place or storage are two
+    posts; the extra column is named; per line the warning comes before what it led to."""
+    csv_path = tmp_path / "posts.csv"
+    csv_path.write_text(HEADER.strip() + ",colour\n" + "\n".join([
+        "found,missing/a.jpg,Black cap,모자,경비실,보관중,도서관,2026-11-02,black",
+        "found,missing/b.jpg,Black cap,모자,경비실,보관중,도서관,2026-11-02,black",
+        "found,missing/b.jpg,Black cap,모자,경비실,보관중,공학관,2026-11-02,black",
+        "found,missing/b.jpg,Black cap,모자,학생회관,보관중,공학관,2026-11-02,black",
+        "found,missing/b.jpg,Black cap,모자,학생회관,보관중,공학관,2026-11-02,black",
+    ]) + "\n", encoding="utf-8")
+    out = run_cli("lostfound", "import", str(csv_path), "--json", env_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["added"] == [1, 2, 3, 4] and report["duplicates"] == 1
+    lines = out.stderr.strip().splitlines()
+    assert lines[0].startswith("line 1: warning: column(s) colour are not used")
+    last = [ln for ln in lines if ln.startswith("line 6:")]
+    assert "warning: photo missing/b.jpg" in last[0] and "duplicate: same kind" in last[1] and "#4" in last[1]
+
+
+def test_korean_spreadsheet_encodings_and_broken_rows(data_dir, tmp_path):
+    text = HEADER + "lost,,검은색 지갑을 잃어버렸어요,지갑,,분실,도서관,2026-11-01\n"
+    cp949 = tmp_path / "cp949.csv"
+    cp949.write_bytes(text.encode("cp949"))
+    out = run_cli("lostfound", "import", str(cp949), "--json", env_dir=data_dir)
+    assert out.returncode == 0 and json.loads(out.stdout)["added"] == [1], out.stderr
+    assert "read as CP949" in out.stderr
+    posts = json.loads(run_cli("lostfound", "list", "--json", env_dir=data_dir).stdout)
+    assert posts[0]["description"] == "검은색 지갑을 잃어버렸어요"
+    broken = tmp_path / "broken.csv"
+    broken.write_text(HEADER + "found,,Blue umbrella,우산,,보관중,공학관,2026-11-02\n"
+                      + 'found,,"Red bag with,가방,,보관중,공학관,2026-11-02\n'
+                      + "found,,Green hat,모자,,보관중,공학관,2026-11-02\n"
+                      + "found,,nul\x00byte,모자,,보관중,공학관,2026-11-02\n", encoding="utf-8")
+    out = run_cli("lostfound", "import", str(broken), "--json", env_dir=data_dir)
+    assert out.returncode == 1 and json.loads(out.stdout)["added"] == [2]
+    assert "line 3: error: a quote opened in this row is never closed" in out.stderr

@@ -118,6 +118,11 @@ def test_import_from_file_accepts_fitting_weights_and_refuses_others(tmp_path):
     assert status.available and status.source == "imported" and status.location == str(dest)
     enc = load("swin-t")
     assert enc.dim == 768 and "swin.pth" in enc.weights
+    # importing the file that is already imported (it lies in the data dir) keeps it
+    again = import_weights("swin-t", dest)
+    assert again == dest and dest.is_file() and dest.stat().st_size == good.stat().st_size
+    assert imported_files()["swin-t"] == str(dest) and preset_status("swin-t").source == "imported"
+    assert not [p.name for p in dest.parent.parent.iterdir() if p.name.startswith(".")]  # no staging left
 
 
 def test_resolution_tries_a_download_and_explains_when_offline(monkeypatch):

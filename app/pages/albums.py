@@ -54,8 +54,13 @@ from core.albums.events import PrototypeSettings
 from core.albums.store import AlbumStore, Photo
 from core.images import is_image_path
 from core.jobs import Lane
+from core.paths import resource
 
 MIME = "application/x-simscope-photo-ids"
+DEMO_NOTE = ("<b>Demo album</b>: 15 real photos (CC BY-SA 4.0): a walk in Arezzo with capture times and GPS, "
+             "two pairs of shots taken minutes apart and two single photos. Time and place cut them into three "
+             "events; the singles stay in <i>Unsorted</i>. It shows the time-and-place grouping, not a whole "
+             "collection: add your own folder for that.")
 THUMB = 150
 UNSORTED, UNSURE, ERRORS = "unsorted", "unsure", "errors"
 
@@ -74,7 +79,24 @@ class PhotoGridModel(QAbstractListModel):
         self._rows: dict[str, int] = {}
         self._placeholder = QPixmap(THUMB, THUMB)
         self._placeholder.fill(QColor("#eef1f4"))
+        self._marks = {kind: QIcon(str(resource("icons", f"{kind}.svg"))) for kind in ("pin", "unsure")}
+        self._marked: dict[tuple[int, str], QPixmap] = {}  # (pixmap cache key, mark) → thumbnail + mark
         loader.ready.connect(self._thumb_ready)
+
+    def _with_mark(self, pix: QPixmap, kind: str) -> QPixmap:
+        """The thumbnail with a small icon in its top-right corner (placed by you / unsure)."""
+        key = (pix.cacheKey(), kind)
+        out = self._marked.get(key)
+        if out is None:
+            if len(self._marked) > 2000:
+                self._marked.clear()
+            out = QPixmap(pix)
+            painter = QPainter(out)
+            side = max(16, out.width() // 6)
+            self._marks[kind].paint(painter, QRect(out.width() - side - 4, 4, side, side))
+            painter.end()
+            self._marked[key] = out
+        return out
 
     def set_photos(self, photos: list[Photo]) -> None:
         self.beginResetModel()
@@ -88,10 +110,11 @@ class PhotoGridModel(QAbstractListModel):
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         p = self.photos[index.row()]
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.loader.pixmap(p.path) or self._placeholder
+            pix = self.loader.pixmap(p.path) or self._placeholder
+            kind = "pin" if p.pinned else "unsure" if p.unsure else None
+            return self._with_mark(pix, kind) if kind else pix
         if role == Qt.ItemDataRole.DisplayRole:
-            mark = "📌 " if p.pinned else "? " if p.unsure else ""
-            return mark + Path(p.path).name
+            return Path(p.path).name
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [p.path]
             if p.error:
@@ -392,6 +415,15 @@ class AlbumsPage(WorkspacePage):
         layout = QVBoxLayout(self)
         layout.addWidget(bar)
         layout.addLayout(tune)
+        self.demo_banner = QLabel(DEMO_NOTE)
+        self.demo_banner.setObjectName("demoBanner")
+        self.demo_banner.setWordWrap(True)
+        self.demo_banner.hide()
+        layout.addWidget(self.demo_banner)
+        from app.widgets import JobStrip
+
+        self.job_strip = JobStrip(self.context.jobs, "Albums:")
+        layout.addWidget(self.job_strip)
         layout.addWidget(self.body, 1)
         self.note = QLabel("")
         self.note.setWordWrap(True)
@@ -492,7 +524,10 @@ class AlbumsPage(WorkspacePage):
         self.events.setCurrentRow(row)
         self.events.blockSignals(False)
         self.show_group()
-        empty = not events and not self.store.folders()
+        folders = self.store.folders()
+        empty = not events and not folders
+        demo = str(resource("demo", "album").resolve())
+        self.demo_banner.setVisible(any(str(Path(f).resolve()) == demo for f in folders))
         self.body.setCurrentWidget(self.empty if empty else self.split)
         if empty:
             self.note.setText("")  # the empty panel says what to do

@@ -96,6 +96,10 @@ class FusionPage(WorkspacePage):
         data_row.addWidget(self.demo_button)
         data_row.addWidget(self.data_label, 1)
         layout.addLayout(data_row)
+        from app.widgets import JobStrip
+
+        self.job_strip = JobStrip(self.context.jobs, "Fusion:")  # building the demo, features: progress here
+        layout.addWidget(self.job_strip)
 
         form = QGridLayout()
         self.modality = self._combo(["fusion", "sensor", "vision"])

@@ -377,7 +377,8 @@ class LogosPage(WorkspacePage):
         self._map_xy = None
         self.update_hits()
 
-    def index_folder(self, folder: str | None):
+    def index_folder(self, folder: str | None, query: str | None = None):
+        """Index a folder as a job; ``query``: a logo to look up once the index is ready."""
         if folder is None:
             folder = QFileDialog.getExistingDirectory(self, "Index a folder of logos")
         if not folder:
@@ -400,6 +401,8 @@ class LogosPage(WorkspacePage):
             if errors:
                 text += f" Skipped {len(errors)}: " + "; ".join(f"{Path(p).name}: {m}" for p, m in errors[:4])
             self.note.setText(text)
+            if query:
+                self.set_query(query)
 
         return ctx.jobs.submit(work, f"Logos: index {Path(folder).name}", Lane.MODEL, on_done=done,
                                on_error=self._failed)

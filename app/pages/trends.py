@@ -31,7 +31,7 @@ from core.jobs import Lane
 from core.paths import data_dir
 
 COLOURS = ["#c0392b", "#2471a3", "#229954", "#d4ac0d", "#7d3c98", "#e67e22", "#5d6d7e", "#a04000"]
-ARROWS = {1: "▲ hot", 0: "► steady", -1: "▼ cold"}
+ARROWS = {1: "▲ hot", 0: "▶ steady", -1: "▼ cold"}
 
 
 class _Relay(QObject):

@@ -15,7 +15,8 @@ def cmd_cluster(args) -> int:
     from core.models.manager import ModelManager
 
     settings = ClusterSettings(min_size=args.min_size, time_weight=args.time_weight, dims=args.dims,
-                               image_weight=args.image_weight, reach=args.reach)  # bad values: before any model
+                               image_weight=args.image_weight, reach=args.reach, time_first=not args.no_time_first,
+                               time_gap_hours=args.time_gap, jump_km=args.jump_km)  # bad values: before any model
     models = make_models(ModelManager(args.device), args.preset, captions=not args.no_captions)
     for note in models.notes:
         print(note.splitlines()[0], file=sys.stderr)
@@ -25,12 +26,14 @@ def cmd_cluster(args) -> int:
         album.regroup(settings)
         out = album.to_json()
     out["settings"] = settings.__dict__
-    for path, msg in report.errors:
+    out["not_read"] = [{"file": p, "why": m} for p, m in report.skipped]
+    for path, msg in report.skipped + report.errors:
         print(f"skipped {path}: {msg}", file=sys.stderr)
     text = json.dumps(out, ensure_ascii=False, indent=2)
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        from core.fileio import atomic_write_text
+
+        atomic_write_text(args.json, text)
         print(f"{len(out['events'])} events, {len(out['unsorted'])} unsorted → {args.json}")
     else:
         print(text)
@@ -56,7 +59,14 @@ def register(sub) -> None:
     p.add_argument("dirs", nargs="+")
     p.add_argument("--json", help="write the result here (default: print it)")
     p.add_argument("--min-size", type=int, default=None, help="smallest event (default: 2%% of the photos, at least 8; a fifth of a small album)")
-    p.add_argument("--time-weight", type=float, default=0.0, help="how much capture-time gaps count (0 = not)")
+    p.add_argument("--time-weight", type=float, default=0.0,
+                   help="content stage: how much capture-time gaps count (0 = not)")
+    p.add_argument("--time-gap", type=float, default=6.0,
+                   help="hours between two photos that start a new event (time and place first; default 6)")
+    p.add_argument("--jump-km", type=float, default=50.0,
+                   help="a move of more than this between two photos with GPS starts a new event (default 50)")
+    p.add_argument("--no-time-first", action="store_true",
+                   help="group by content alone, ignoring capture-time segments")
     p.add_argument("--image-weight", type=float, default=1.0,
                    help="image vs caption/note vectors (1 = image only)")
     p.add_argument("--reach", type=float, default=1.0,

@@ -7,6 +7,14 @@ leaves as noise joins the event most of its nearest clustered neighbours are
 in, unless it lies further from that event's centre than any of the event's
 own members: those stay "unsorted" (a screenshot among holiday photos).
 
+Time and place first: photos with a capture time are first cut into *segments*
+at gaps longer than ``time_gap_hours`` (and, where both photos have GPS, at
+jumps of more than ``jump_km``), the way a person remembers "that afternoon in
+Arezzo". A segment of at least two photos is an event; content then splits a
+large segment whose photos clearly form separate groups (HDBSCAN inside it).
+Photos alone in their segment and photos without a time are grouped by content
+alone; no photo is ever given a made-up time.
+
 Big albums: HDBSCAN (and the PCA) are fitted on a seeded sample of at most
 ``fit_limit`` photos and every other photo is placed by that same
 nearest-neighbour rule, so grouping time stops growing with the album
@@ -15,7 +23,7 @@ nearest-neighbour rule, so grouping time stops growing with the album
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -26,8 +34,11 @@ class ClusterSettings:
     min_samples: int | None = None  # HDBSCAN's density smoothing; None: a quarter of min_size, at least 3
     dims: int = 16  # PCA dimensions
     image_weight: float = 1.0  # image vs caption/note vectors (1 = image only)
-    time_weight: float = 0.0  # 0 = ignore capture time
-    time_scale_hours: float = 24.0  # a gap of this many hours counts as one unit of distance
+    time_weight: float = 0.0  # content stage: 0 = ignore capture time
+    time_scale_hours: float = 24.0  # content stage: a gap of this many hours counts as one unit of distance
+    time_first: bool = True  # cut photos with a capture time into segments before content decides
+    time_gap_hours: float = 6.0  # a longer gap between consecutive photos starts a new segment
+    jump_km: float = 50.0  # ... and so does a move of more than this between two photos with GPS
     assign_share: float = 0.5  # a noise photo joins an event when this share of its nearest clustered photos is in it
     reach: float = 1.0  # ... and lies within this many times the event's radius (its furthest member) of its centre
     fit_limit: int = 5000  # HDBSCAN and PCA see at most this many photos (a seeded sample); the rest are placed
@@ -40,6 +51,41 @@ class ClusterSettings:
             raise ValueError(f"assign_share must be in (0, 1], not {self.assign_share}")
         if self.fit_limit < 2:
             raise ValueError(f"fit_limit must be at least 2 photos, not {self.fit_limit}")
+        if not self.time_gap_hours > 0:
+            raise ValueError(f"time_gap_hours must be more than 0, not {self.time_gap_hours}")
+        if not self.jump_km > 0:
+            raise ValueError(f"jump_km must be more than 0, not {self.jump_km}")
+
+
+def haversine_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km between rows of (lat, lon) degrees."""
+    la1, lo1, la2, lo2 = map(np.radians, (a[:, 0], a[:, 1], b[:, 0], b[:, 1]))
+    h = np.sin((la2 - la1) / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
+    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+def time_segments(times: np.ndarray, gps: np.ndarray | None, gap_hours: float,
+                  jump_km: float = 50.0) -> np.ndarray:
+    """Segment number per photo (-1 where the time is unknown): consecutive photos in time order
+    share a segment unless the gap between them is over ``gap_hours`` or, both having GPS, they
+    are more than ``jump_km`` apart. Segments are numbered in time order."""
+    t = np.asarray(times, np.float64)
+    seg = np.full(len(t), -1)
+    known = np.flatnonzero(~np.isnan(t))
+    if not len(known):
+        return seg
+    order = known[np.argsort(t[known], kind="stable")]
+    cut = np.diff(t[order]) > gap_hours
+    if gps is not None and len(order) > 1:
+        g = np.asarray(gps, np.float64)[order]
+        both = ~np.isnan(g).any(1)
+        both = both[:-1] & both[1:]
+        far = np.zeros(len(order) - 1, bool)
+        if both.any():
+            far[both] = haversine_km(g[:-1][both], g[1:][both]) > jump_km
+        cut |= far
+    seg[order] = np.concatenate([[0], np.cumsum(cut)])
+    return seg
 
 
 def fit_rows(n: int, settings: ClusterSettings) -> np.ndarray:
@@ -127,11 +173,58 @@ def place(z: np.ndarray, labels: np.ndarray, k: int, share: float, reach: float 
 
 
 def cluster(image: np.ndarray, settings: ClusterSettings | None = None, text: np.ndarray | None = None,
-            times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(labels, confidence): labels -1 = unsorted; events numbered 0..k-1 by size."""
+            times: np.ndarray | None = None, gps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, confidence): labels -1 = unsorted; events numbered 0..k-1 by size.
+
+    With ``time_first`` and capture times: time (and place) segments of two or more photos
+    are events (split further where content clearly splits them); the rest go to content."""
+    settings = settings or ClusterSettings()
+    n = len(image)
+    if settings.time_first and times is not None and n and (~np.isnan(np.asarray(times, float))).sum() >= 2:
+        return _time_first(image, settings, text, np.asarray(times, np.float64), gps)
+    return _content(image, settings, text, times)
+
+
+def _time_first(image, settings, text, times, gps) -> tuple[np.ndarray, np.ndarray]:
+    seg = time_segments(times, gps, settings.time_gap_hours, settings.jump_km)
+    sizes = np.bincount(seg[seg >= 0]) if (seg >= 0).any() else np.zeros(0, int)
+    labels = np.full(len(image), -1)
+    conf = np.zeros(len(image))
+    next_label = 0
+    min_size, _ = resolved_sizes(settings, len(image))
+    for s in np.flatnonzero(sizes >= 2):
+        rows = np.flatnonzero(seg == s)
+        parts = np.zeros(len(rows), int)
+        if len(rows) >= 2 * max(min_size, 4):  # content may split a long segment
+            sub, _ = _content(image[rows], replace(settings, min_size=None),
+                              None if text is None else text[rows], None)
+            if sub.max() >= 1:  # two or more content groups: keep them apart, the rest join the nearest
+                sub, _ = place(features(image[rows], settings), sub, 3, 0.0, reach=np.inf)
+                parts = np.where(sub >= 0, sub, 0)
+        for part in np.unique(parts):
+            labels[rows[parts == part]] = next_label
+            next_label += 1
+        conf[rows] = 1.0
+    rest = np.flatnonzero(labels < 0)
+    if len(rest) >= 2:
+        sub, sub_conf = _content(image[rest], settings, None if text is None else text[rest], None)
+        ok = sub >= 0
+        labels[rest[ok]] = sub[ok] + next_label
+        conf[rest[ok]] = sub_conf[ok]
+    k = labels.max() + 1
+    if k > 0:
+        order = np.argsort(-np.bincount(labels[labels >= 0], minlength=k), kind="stable")
+        remap = np.empty(k, int)
+        remap[order] = np.arange(k)
+        labels = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
+    return labels, conf
+
+
+def _content(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | None,
+             times: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Content (and optionally the time axis) alone: HDBSCAN + the nearest-neighbour placement."""
     import hdbscan
 
-    settings = settings or ClusterSettings()
     n = len(image)
     min_size, _ = resolved_sizes(settings, n)
     if n < max(min_size, 2):

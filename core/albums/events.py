@@ -41,6 +41,7 @@ class GroupInput:
     tags: list[list[str]] = field(default_factory=list)  # short ImageNet labels (offline)
     captions: list[str] = field(default_factory=list)  # CoCa captions ('' when none)
     text: np.ndarray | None = None  # (N, E) sentence vectors of note/caption, NaN rows when none
+    gps: np.ndarray | None = None  # (N, 2) latitude, longitude in degrees, NaN when unknown
 
 
 @dataclass
@@ -77,13 +78,32 @@ def frequent_words(captions: list[str], k: int = 3) -> list[str]:
     return [w for w, _ in words.most_common(k)]
 
 
-def _date_range(hours: np.ndarray) -> tuple[str | None, str | None]:
+def date_label(hours: np.ndarray) -> str | None:
+    """'22 Oct 2008', '3–5 Aug 2025', '30 Jul – 2 Aug 2025', 'Dec 2024 – Jan 2025' (None if no time)."""
     known = hours[~np.isnan(hours)]
     if not len(known):
-        return None, None
-    fmt = "%Y-%m-%d"
-    return (datetime.fromtimestamp(known.min() * 3600).strftime(fmt),
-            datetime.fromtimestamp(known.max() * 3600).strftime(fmt))
+        return None
+    a, b = (datetime.fromtimestamp(h * 3600) for h in (known.min(), known.max()))
+    if a.date() == b.date():
+        return f"{a.day} {a:%b %Y}"
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a.day}–{b.day} {b:%b %Y}"
+    if (b - a).days <= 31:
+        return f"{a.day} {a:%b} – {b.day} {b:%b %Y}" if a.year == b.year else f"{a.day} {a:%b %Y} – {b.day} {b:%b %Y}"
+    return f"{a:%b %Y} – {b:%b %Y}"
+
+
+def place_label(gps: np.ndarray | None) -> str | None:
+    """The town nearest the photos' median position (offline GeoNames data, reverse_geocode)."""
+    if gps is None:
+        return None
+    known = gps[~np.isnan(gps).any(1)]
+    if not len(known):
+        return None
+    import reverse_geocode
+
+    hit = reverse_geocode.get(tuple(float(v) for v in np.median(known, axis=0)))
+    return hit.get("city") or hit.get("county") or hit.get("country")
 
 
 def describe_event(data: GroupInput, members: np.ndarray, namer=None) -> dict:
@@ -104,9 +124,11 @@ def describe_event(data: GroupInput, members: np.ndarray, namer=None) -> dict:
         name = " · ".join(tags[:2]).title()
     else:
         name = "Event"
-    start, _ = _date_range(data.times[members])
-    if start:
-        name += f" ({start})"
+    where = place_label(data.gps[members] if data.gps is not None else None)
+    when = date_label(data.times[members])
+    if where and not label and " · " in name:  # tag · tag · place · date is too long: one tag
+        name = name.split(" · ")[0]
+    name = " · ".join(part for part in (name, where, when) if part)
     caption = next((data.captions[i] for i in order if data.captions and data.captions[i]), "")
     return {"name": name, "caption": caption, "tags": tags, "rep_rows": reps}
 
@@ -155,7 +177,8 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
                 unsure.add(pid)
         free &= np.array([p.id not in assign for p in photos])
     # 3. the clusterer, on everything (density needs all photos), decides the free ones
-    labels, _ = cluster(image, settings, text=text, times=data.times[rows])
+    labels, _ = cluster(image, settings, text=text, times=data.times[rows],
+                        gps=data.gps[rows] if data.gps is not None else None)
     k_new = labels.max() + 1 if len(labels) else 0
     prev = np.array([p.event_id if p.event_id is not None else -1 for p in photos])
     overlaps = []

@@ -25,7 +25,8 @@ from core.albums.exif import read_exif
 from core.albums.store import AlbumStore
 from core.cache import EmbeddingCache
 from core.embed import embed_image_files, embed_texts
-from core.images import ImageError, list_images, open_image
+from core.fileio import atomic_write, csv_safe, unique_name
+from core.images import ImageError, open_image, scan_images
 from core.jobs import (
     CancelCheck,
     ProgressFn,
@@ -96,12 +97,15 @@ class IndexReport:
     reused: int = 0
     captioned: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message) per file
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not read at all: FIFOs, loops, …
 
     def summary(self) -> str:
         text = (f"{self.found} photos ({self.new} new): {self.computed} embedded, {self.reused} from cache"
                 + (f", {self.captioned} captioned" if self.captioned else ""))
         if self.errors:
             text += f"; {len(self.errors)} could not be read"
+        if self.skipped:
+            text += f"; {len(self.skipped)} skipped ({self.skipped[0][1]}" + (", …)" if len(self.skipped) > 1 else ")")
         return text
 
 
@@ -134,7 +138,8 @@ class Album:
         sources = self.store.folders()
         progress(0.0, "Scanning folders")
         excluded = self.store.excluded()  # removed from the album by the user: not brought back by a scan
-        files = [f for f in (str(p) for p in list_images(sources)) if f not in excluded]
+        found, skipped = scan_images(sources)  # a FIFO, a link loop, a bad name: skipped, said, never fatal
+        files = [f for f in (str(p) for p in found) if f not in excluded]
         stored = {p.path for p in self.store.photos("all")}
         gone = [p for p in stored if not os.path.exists(p)]
         report.found = len(files)
@@ -148,17 +153,20 @@ class Album:
                                 batch_size=16, with_tags=with_tags)
         report.computed, report.reused = res.computed, res.reused
         report.errors = list(res.errors) + [(p, "the file does not exist (moved or deleted?)") for p in gone]
+        report.skipped = skipped
         tags = ([[_short(t) for t, _ in row[:3]] for row in image.label_names(res.tags)]
                 if with_tags and res.tags is not None else [[] for _ in res.paths])
         captions = self._captions(res.paths, res.keys, sub_progress(progress, 0.75, 0.9), cancelled, report)
-        hours = []
+        hours, gps = [], []
         info_rows = []
         for i, p in enumerate(res.paths):
             if i % 100 == 0:
                 check_cancel(cancelled)
                 progress(0.9 + 0.08 * i / max(len(res.paths), 1), "Reading capture times")
-            taken = read_exif(p)["taken_at"]
+            exif = read_exif(p)
+            taken = exif["taken_at"]
             hours.append(taken.timestamp() / 3600 if taken else np.nan)
+            gps.append(exif["gps"] or (np.nan, np.nan))
             info_rows.append((p, taken.timestamp() if taken else None, tags[i], captions[i], None))
         info_rows += [(p, None, [], "", msg) for p, msg in report.errors]
         self.store.set_photo_info(info_rows)
@@ -168,8 +176,9 @@ class Album:
             rows = [i for i, p in enumerate(res.paths) if p in kept]
             res.paths = [res.paths[i] for i in rows]
             res.vectors, tags, captions = res.vectors[rows], [tags[i] for i in rows], [captions[i] for i in rows]
-            hours = [hours[i] for i in rows]
-        self.data = GroupInput(res.paths, res.vectors, np.array(hours, np.float64), tags, captions)
+            hours, gps = [hours[i] for i in rows], [gps[i] for i in rows]
+        self.data = GroupInput(res.paths, res.vectors, np.array(hours, np.float64), tags, captions,
+                               gps=np.array(gps, np.float64).reshape(-1, 2))
         self.refresh_text()
         progress(1.0, report.summary())
         return report
@@ -279,7 +288,7 @@ def _folder_name(name: str, used: set[str]) -> str:
     while out.lower() in used:
         out, n = f"{safe} ({n})", n + 1
     used.add(out.lower())
-    return out
+    return out  # not unique_name: "events.json" as a folder is "events.json (2)", not "events (2).json"
 
 
 def export_album(store: AlbumStore, out_dir: str | os.PathLike[str], mode: str = "copy",
@@ -293,6 +302,9 @@ def export_album(store: AlbumStore, out_dir: str | os.PathLike[str], mode: str =
     data = events_json(store)
     groups = [(e["name"], e["photos"]) for e in data["events"]] + [("Unsorted", data["unsorted"] + data["unsure"])]
     used: set[str] = {p.name.lower() for p in out.iterdir()}
+    # the manifests' names first (numbered if taken), so no event folder can take them
+    manifest_json = out / unique_name("events.json", used)
+    manifest_csv = out / unique_name("photos.csv", used)
     total = sum(len(g[1]) for g in groups) or 1
     done, rows, problems, linked_as_copy = 0, [], [], 0
     for name, photos in groups:
@@ -323,11 +335,11 @@ def export_album(store: AlbumStore, out_dir: str | os.PathLike[str], mode: str =
                 problems.append((src, exc.strerror or str(exc)))
             done += 1
             progress(done / total, f"Exported {done} of {total}")
-    with open(out / "events.json", "w", encoding="utf-8") as fh:
+    with atomic_write(manifest_json) as fh:
         json.dump(data, fh, ensure_ascii=False, indent=2)
-    with open(out / "photos.csv", "w", newline="", encoding="utf-8") as fh:
+    with atomic_write(manifest_csv, newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["event", "file", "exported_as"])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: csv_safe(v) for k, v in r.items()} for r in rows)
     return {"exported": len(rows), "problems": problems, "copied_instead_of_linked": linked_as_copy,
-            "folder": str(out)}
+            "folder": str(out), "manifests": [str(manifest_json), str(manifest_csv)]}

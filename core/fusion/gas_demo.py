@@ -1,7 +1,7 @@
 """The demo dataset: real gas-sensor readings paired with synthetic images.
 
-Sensors: ``../shared/data/sensors/gas/Gas_Sensors_Measurements.csv`` (MQ2…MQ135,
-6,400 samples, CC BY 4.0, Narkhede et al.). Its four gases are mapped onto the
+Sensors: ``resources/demo/gas/Gas_Sensors_Measurements.csv`` (MQ2…MQ135, 6,400
+samples, CC BY 4.0, Narkhede et al.; shipped with the app, attribution beside it). Its four gases are mapped onto the
 four levels by a DEMO CONVENTION of ours, not by the data: NoGas → Normal,
 Perfume → Caution, Mixture → Warning, Smoke → Critical.
 
@@ -23,9 +23,10 @@ from core.jobs import CancelCheck, ProgressFn, check_cancel, never_cancelled, nu
 
 
 def default_gas_csv() -> Path:
-    """Where the shared gas readings sit beside a source checkout (``../shared/data``)."""
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sensors" / "gas" / \
-        "Gas_Sensors_Measurements.csv"
+    """The gas readings that ship with the app (a source checkout or the bundle)."""
+    from core.paths import resource
+
+    return resource("demo", "gas", "Gas_Sensors_Measurements.csv")
 
 
 GAS_TO_LEVEL = {"NoGas": "Normal", "Perfume": "Caution", "Mixture": "Warning", "Smoke": "Critical"}

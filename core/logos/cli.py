@@ -51,11 +51,13 @@ def cmd_query(args) -> int:
 def cmd_dedup(args) -> int:
     from core.cache import EmbeddingCache
     from core.logos.dedup import duplicate_groups, phashes
-    from core.logos.images import list_logos
+    from core.logos.images import scan_logos
 
-    files = [str(f) for f in list_logos(args.dir)]
+    found, skipped = scan_logos(args.dir)
+    files = [str(f) for f in found]
     with EmbeddingCache() as cache:
         bits, ok, errors = phashes(files, cache)
+    errors = skipped + list(errors)
     groups = duplicate_groups(bits, ok, args.threshold)
     for path, msg in errors:
         print(f"skipped {path}: {msg}", file=sys.stderr)
@@ -78,12 +80,15 @@ def cmd_train(args) -> int:
     from core.cache import EmbeddingCache
     from core.cli import _Bar
     from core.logos.dedup import duplicate_groups, phashes
-    from core.logos.images import list_logos
+    from core.logos.images import scan_logos
     from core.logos.service import TrainSettings
     from core.logos.simclr import train_simclr
 
     manager = _manager(args)
-    files = [str(f) for f in list_logos(args.dir)]
+    found, skipped = scan_logos(args.dir)
+    for path, msg in skipped:
+        print(f"skipped {path}: {msg}", file=sys.stderr)
+    files = [str(f) for f in found]
     if len(files) < 2:
         raise FileNotFoundError(f"training needs at least 2 logos; {args.dir} has {len(files)}")
     with EmbeddingCache() as cache:

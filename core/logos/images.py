@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from core.fileio import special_file_reason
 from core.images import IMAGE_SUFFIXES, ImageError, open_image
 
 LOGO_SUFFIXES = (IMAGE_SUFFIXES | {".svg", ".svgz"}) - {".heic", ".heif"}
@@ -18,15 +19,19 @@ def is_logo_path(path: str | os.PathLike[str]) -> bool:
 
 
 def list_logos(folder: str | os.PathLike[str]) -> list[Path]:
-    """Logo files under a folder (recursive, sorted)."""
+    """Logo files under a folder (recursive, sorted); special files and bad names are left out
+    (:func:`scan_logos` says which and why)."""
+    return scan_logos(folder)[0]
+
+
+def scan_logos(folder: str | os.PathLike[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """(logo files, [(path, why it was skipped)]) under a folder, nothing opened."""
+    from core.images import scan_images
+
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder")
-    out = []
-    for dirpath, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out += [Path(dirpath) / f for f in sorted(files) if is_logo_path(f)]
-    return out
+    return scan_images([root], suffixes=LOGO_SUFFIXES)
 
 
 def _render_svg(path: str | os.PathLike[str], size: int) -> Image.Image:
@@ -48,8 +53,9 @@ def _render_svg(path: str | os.PathLike[str], size: int) -> Image.Image:
 def load_logo(path: str | os.PathLike[str], size: int = 256) -> Image.Image:
     """A ``size``×``size`` RGB image: the logo fitted and centred on white. Raises ``ImageError``."""
     if Path(path).suffix.lower() in (".svg", ".svgz"):
-        if not os.path.exists(path):
-            raise ImageError(path, "the file does not exist (moved or deleted?)")
+        reason = special_file_reason(path)  # by stat: resvg would block on a FIFO
+        if reason is not None:
+            raise ImageError(path, reason)
         if os.path.getsize(path) == 0:
             raise ImageError(path, "the file is empty (0 bytes)")
         im = _render_svg(path, size)

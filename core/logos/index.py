@@ -15,7 +15,7 @@ import numpy as np
 from core.cache import EmbeddingCache
 from core.embed import embed_image_files
 from core.jobs import CancelCheck, ProgressFn, never_cancelled, null_progress
-from core.logos.images import list_logos, load_logo
+from core.logos.images import load_logo, scan_logos
 
 MATRIX = "combined_featuremap.npy"
 NAMES = "combined_featuremap_filenames.npy"
@@ -84,15 +84,16 @@ class LogoIndex:
 def build_index(folder: str | os.PathLike[str], encoder, cache: EmbeddingCache,
                 progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled) -> tuple[LogoIndex, list]:
     """Embed every logo under ``folder`` (cached); returns the index and the (file, message) skipped."""
-    files = list_logos(folder)
+    files, skipped = scan_logos(folder)
     if not files:
-        raise FileNotFoundError(f"no logos found in {folder} (PNG, JPEG, WebP, SVG, …)")
+        raise FileNotFoundError(f"no logos found in {folder} (PNG, JPEG, WebP, SVG, …)"
+                                + (f"; skipped {len(skipped)}: {skipped[0][0]}: {skipped[0][1]}" if skipped else ""))
     size = getattr(encoder, "logo_size", 256)
     res = embed_image_files(files, encoder, cache, progress, cancelled, batch_size=16,
                             loader=lambda p: load_logo(p, size), namespace=NAMESPACE)
     meta = {"folder": str(Path(folder).resolve()), "model": encoder.describe(), "created": time.time(),
-            "count": len(res.paths), "skipped": [{"file": p, "error": m} for p, m in res.errors]}
-    return LogoIndex(res.paths, res.vectors, meta), res.errors
+            "count": len(res.paths), "skipped": [{"file": p, "error": m} for p, m in skipped + res.errors]}
+    return LogoIndex(res.paths, res.vectors, meta), skipped + res.errors
 
 
 def embed_query(path: str | os.PathLike[str], encoder) -> np.ndarray:

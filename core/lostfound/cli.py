@@ -27,7 +27,7 @@ def cmd_import(args) -> int:
     out = {"summary": report.summary(), "added": report.added,
            "duplicates": len(report.duplicates), "errors": len(report.errors), "warnings": len(report.warnings)}
     print(json.dumps(out, ensure_ascii=False) if args.json else report.summary())
-    return 0
+    return 1 if report.errors else 0  # 1: some rows were not imported (each named above)
 
 
 def cmd_list(args) -> int:

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.cache import hash_file
+from core.fileio import atomic_write, atomic_write_text, csv_safe, read_csv
 from core.images import ImageError, open_image
 from core.lostfound.categories import parse_category
 
@@ -63,6 +64,8 @@ class Post:
     image: str | None = None  # path of the stored copy
     image_hash: str | None = None
     id: int | None = None
+    # the photo a row named but that could not be stored: kept only to tell posts apart
+    missing_photo: str = field(default="", compare=False, repr=False)
 
     @property
     def has_photo(self) -> bool:
@@ -73,7 +76,9 @@ class Post:
         return self.status not in CLOSED_STATUSES
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d.pop("missing_photo", None)
+        return d
 
 
 @dataclass
@@ -82,6 +87,11 @@ class ImportReport:
     duplicates: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     errors: list[tuple[int, str]] = field(default_factory=list)  # rows not imported
     warnings: list[tuple[int, str]] = field(default_factory=list)  # imported, with a caveat
+    _order: list[tuple[int, str, str]] = field(default_factory=list, repr=False)  # as they happened
+
+    def note(self, line: int, kind: str, message: str) -> None:
+        {"error": self.errors, "duplicate": self.duplicates, "warning": self.warnings}[kind].append((line, message))
+        self._order.append((line, kind, message))
 
     def summary(self) -> str:
         parts = [f"{len(self.added)} imported"]
@@ -94,14 +104,16 @@ class ImportReport:
         return ", ".join(parts)
 
     def messages(self) -> list[str]:
-        rows = [(n, "error", m) for n, m in self.errors] + [(n, "duplicate", m) for n, m in self.duplicates]
-        rows += [(n, "warning", m) for n, m in self.warnings]
-        return [f"line {n}: {kind}: {m}" for n, kind, m in sorted(rows)]
+        """By line; within a line in the order they arose (a warning before the duplicate it led to)."""
+        return [f"line {n}: {kind}: {m}" for n, kind, m in sorted(self._order, key=lambda r: r[0])]
 
 
 def _fingerprint(post: Post) -> str:
+    """Same post = same kind, text, category, place, date, storage, status and photo (its content;
+    or, for a photo that could not be stored, the path the row named)."""
     parts = [post.kind, " ".join(post.description.split()).lower(), post.category.strip(),
-             post.place.strip(), post.date.strip(), post.image_hash or ""]
+             post.place.strip(), post.date.strip(), post.storage_location.strip(), post.status.strip(),
+             post.image_hash or (f"unresolved:{post.missing_photo}" if post.missing_photo else "")]
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -231,8 +243,8 @@ class PostStore:
         path = Path(path)
         if not path.exists():
             raise PostError(f"{path} does not exist")
-        rows = _read_rows(path)
         report = ImportReport()
+        rows = _read_rows(path, report)
         for line, row in rows:
             self._import_row(line, row, path.parent, report)
         return report
@@ -243,13 +255,13 @@ class PostStore:
             return "" if value is None else str(value).strip()
 
         if "__extra__" in row:
-            report.errors.append((line, f"malformed row: {len(row['__extra__'])} more cell(s) than the header"))
+            report.note(line, "error", f"malformed row: {len(row['__extra__'])} more cell(s) than the header")
             return
         post = Post(kind=text("kind").lower(), description=text("description"), category=text("category"),
                     storage_location=text("storage_location"), status=text("status"),
                     place=text("place"), date=text("date"))
         if post.kind not in KINDS:
-            report.errors.append((line, f"kind must be 'lost' or 'found', not {text('kind')!r}"))
+            report.note(line, "error", f"kind must be 'lost' or 'found', not {text('kind')!r}")
             return
         image = text("image")
         if image:
@@ -257,46 +269,51 @@ class PostStore:
             try:
                 post.image, post.image_hash = self.store_photo(src)
             except ImageError as exc:
-                report.warnings.append((line, f"photo {image}: {exc.reason}; imported without a photo"))
+                post.missing_photo = str(src)
+                report.note(line, "warning", f"photo {image}: {exc.reason}; imported without a photo")
             except OSError as exc:
-                report.warnings.append((line, f"photo {image}: {exc}; imported without a photo"))
+                post.missing_photo = str(src)
+                report.note(line, "warning", f"photo {image}: {exc.strerror or exc}; imported without a photo")
         if not post.description and not post.image:
-            report.errors.append((line, "no description and no usable photo: nothing to match on"))
+            report.note(line, "error", "no description and no usable photo: nothing to match on")
             return
         if not post.description:
-            report.warnings.append((line, "empty description: matched on its photo only"))
+            report.note(line, "warning", "empty description: matched on its photo only")
         category = parse_category(post.category)
         if post.category and not category.known:
-            report.warnings.append((line, f"unknown category {category.top!r}: kept, but it gates nothing"))
+            report.note(line, "warning", f"unknown category {category.top!r}: kept, but it gates nothing")
         elif category.known and category.top:
             post.category = str(category)
         duplicate = self.find_duplicate(post)
         if duplicate is not None:
-            report.duplicates.append((line, f"same as post #{duplicate}; not imported again"))
+            report.note(line, "duplicate", f"same kind, description, category, place, date, storage, status "
+                                           f"and photo as post #{duplicate}: not imported again")
             return
         try:
             report.added.append(self.add(post).id)
         except PostError as exc:
-            report.errors.append((line, str(exc)))
+            report.note(line, "error", str(exc))
 
     def export(self, path: str | os.PathLike[str]) -> int:
         path = Path(path)
         posts = [p.to_dict() for p in self.list()]
         for p in posts:
             p.pop("image_hash")
+            p.pop("missing_photo", None)
         if path.suffix.lower() == ".json":
-            path.write_text(json.dumps(posts, ensure_ascii=False, indent=2), encoding="utf-8")
+            atomic_write_text(path, json.dumps(posts, ensure_ascii=False, indent=2))
         else:
-            with open(path, "w", newline="", encoding="utf-8") as fh:
+            with atomic_write(path, newline="") as fh:
                 writer = csv.DictWriter(fh, fieldnames=["id", *FIELDS])
                 writer.writeheader()
                 for p in posts:
-                    writer.writerow({k: p.get(k) or "" for k in ["id", *FIELDS]})
+                    writer.writerow({k: csv_safe(p.get(k) or "") for k in ["id", *FIELDS]})
         return len(posts)
 
 
-def _read_rows(path: Path) -> list[tuple[int, dict]]:
-    """(line number, row) pairs from a CSV or JSON file of posts."""
+def _read_rows(path: Path, report: ImportReport | None = None) -> list[tuple[int, dict]]:
+    """(line number, row) pairs from a CSV or JSON file of posts; problems with the file's
+    encoding, columns and rows go into ``report``."""
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -308,22 +325,16 @@ def _read_rows(path: Path) -> list[tuple[int, dict]]:
             raise PostError(f"{path.name}: expected a list of posts (objects with {', '.join(FIELDS)})")
         return [(i + 1, r) for i, r in enumerate(data)]
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            missing = [c for c in ("kind", "description") if c not in header]
-            if missing:
-                raise PostError(
-                    f"{path.name}: missing column(s) {', '.join(missing)}; expected the columns "
-                    f"{','.join(FIELDS)}")
-            rows = []
-            for row in reader:
-                clean = {(k or "").strip(): v for k, v in row.items()}
-                if None in row:  # more cells than the header has
-                    clean["__extra__"] = row[None]
-                rows.append((reader.line_num, clean))
-            return rows
-    except UnicodeDecodeError as exc:
-        raise PostError(f"{path.name} is not UTF-8 text: {exc}") from exc
-    except csv.Error as exc:
-        raise PostError(f"{path.name}: malformed CSV ({exc})") from exc
+        table = read_csv(path, required=("kind", "description"))
+    except ValueError as exc:
+        raise PostError(f"{exc}; expected the columns {','.join(FIELDS)}") from exc
+    if report is not None:
+        if table.note:
+            report.note(1, "warning", f"{table.note}; save it as UTF-8 to be sure of the text")
+        extra = [h for h in table.header if h and h not in FIELDS and h != "id"]
+        if extra:
+            report.note(1, "warning", f"column(s) {', '.join(extra)} are not used (the columns are "
+                                      f"{', '.join(FIELDS)})")
+        for line, problem in table.problems:
+            report.note(line, "error", problem)
+    return table.rows

@@ -296,13 +296,28 @@ def import_weights(name: str, source: str | os.PathLike[str]) -> Path:
     check_weights(preset, src)
     dest_dir = models_dir() / preset.name
     dest = dest_dir / src.name
-    if dest_dir.exists():
-        shutil.rmtree(dest_dir)
-    dest_dir.mkdir(parents=True)
-    if src.is_dir():
-        shutil.copytree(src, dest)
-    else:
-        shutil.copy2(src, dest)
+    # Copy into a staging folder beside the old one, then swap: the old import stays whole until
+    # the new copy is complete, and re-importing the file that is already imported (it lies in
+    # dest_dir) reads it before anything is removed.
+    import tempfile
+
+    stage = Path(tempfile.mkdtemp(prefix=f".{preset.name}.import-", dir=models_dir()))
+    try:
+        if src.is_dir():
+            shutil.copytree(src, stage / src.name)
+        else:
+            shutil.copy2(src, stage / src.name)
+        old = None
+        if dest_dir.exists():
+            old = dest_dir.with_name(f".{preset.name}.old-{os.getpid()}")
+            shutil.rmtree(old, ignore_errors=True)
+            dest_dir.rename(old)
+        stage.rename(dest_dir)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     set_imported_file(preset.name, str(dest))
     return dest
 
