@@ -8,25 +8,7 @@ import sys
 import time
 
 from core.jobs import Cancelled
-
-
-class _Bar:
-    """A progress callback that draws one line on stderr."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet or not sys.stderr.isatty()
-        self.last = 0.0
-
-    def __call__(self, fraction: float, message: str | None = None) -> None:
-        now = time.monotonic()
-        if self.quiet or (now - self.last < 0.1 and fraction < 1.0):
-            return
-        self.last = now
-        filled = int(fraction * 30)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} {message or ''}"[:120])
-        if fraction >= 1.0:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+from core.progress import ProgressBar as _Bar  # noqa: E402 - kept for old imports
 
 
 def _print(obj, as_json: bool) -> None:
@@ -223,6 +205,10 @@ def describe_error(exc: BaseException) -> str:
         enc = getattr(exc, "encoding", "the expected encoding")
         return (f"the text is not valid {enc} ({getattr(exc, 'reason', exc)}): save the file as UTF-8 "
                 f"(or UTF-8 with BOM) and try again")
+    from core.images import ImageError
+
+    if isinstance(exc, ImageError):
+        return f"{exc.path}: {exc.reason}"
     if isinstance(exc, KeyError):
         key = exc.args[0] if exc.args else "?"
         return f"{key!r} is missing or unknown (a required column, setting or name)"
@@ -232,7 +218,19 @@ def describe_error(exc: BaseException) -> str:
     return text if text else type(exc).__name__
 
 
+def _crash_report(exc: BaseException) -> str:
+    import traceback
+
+    from core.paths import log_dir
+
+    path = log_dir() / time.strftime("cli-crash-%Y%m%d-%H%M%S.txt")
+    path.write_text(f"python -m core {' '.join(sys.argv[1:])}\n\n"
+                    + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), encoding="utf-8")
+    return str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from core.images import ImageError
     from core.models.registry import ModelUnavailable
 
     args = build_parser().parse_args(argv)
@@ -241,9 +239,14 @@ def main(argv: list[str] | None = None) -> int:
     except ModelUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    except (KeyError, ValueError, OSError, RuntimeError) as exc:
+    except (KeyError, ValueError, OSError, RuntimeError, ImageError) as exc:
         print(f"error: {describe_error(exc)}", file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback in a report
+        report = _crash_report(exc)
+        print(f"error: unexpected {type(exc).__name__}: {exc}. This is a bug in Simscope; the details "
+              f"are in {report}", file=sys.stderr)
+        return 70
     except Cancelled:
         print("cancelled", file=sys.stderr)
         return 130

@@ -96,7 +96,14 @@ def embed_image_files(
         found = found & found_top
     have = {ok[j]: vectors[j] for j in np.flatnonzero(found)}
     result.reused = len(have)
-    todo = [ok[j] for j in np.flatnonzero(~found)]
+    todo, copies, first_of = [], {}, {}
+    for j in np.flatnonzero(~found):  # identical files (same content key) are embedded once
+        i = ok[j]
+        if keys[i] in first_of:
+            copies[i] = first_of[keys[i]]
+        else:
+            first_of[keys[i]] = i
+            todo.append(i)
     progress(0.1, f"{len(have)} in cache, {len(todo)} to embed")
 
     batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
@@ -130,6 +137,14 @@ def embed_image_files(
             progress(0.1 + 0.9 * (b + 1) / len(batches), f"Embedded {result.computed} of {len(todo)}")
         for f in pending:
             f.cancel()
+    for i, src in copies.items():
+        if src in have:
+            have[i] = have[src]
+            if with_tags and src in tags:
+                tags[i] = tags[src]
+        else:  # the original could not be read: neither can its copy
+            result.errors.append((str(paths[i]), next((m for p, m in result.errors if p == str(paths[src])),
+                                                      "could not be read")))
 
     order = sorted(have)
     result.paths = [str(Path(paths[i])) for i in order]

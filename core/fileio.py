@@ -119,9 +119,14 @@ def special_file_reason(path: str | os.PathLike[str]) -> str | None:
 
 def check_regular_file(path: str | os.PathLike[str]) -> None:
     """Raise :class:`NotARegularFile` (an OSError naming the file) unless ``path`` is a regular file."""
+    import errno
+
     reason = special_file_reason(path)
-    if reason is not None:
-        raise NotARegularFile(0, reason, os.fspath(path))
+    if reason is None:
+        return
+    if not os.path.lexists(path):
+        raise FileNotFoundError(errno.ENOENT, reason, os.fspath(path))
+    raise NotARegularFile(0, reason, os.fspath(path))
 
 
 def utf8_name_problem(path: str | os.PathLike[str]) -> str | None:

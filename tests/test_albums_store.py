@@ -87,6 +87,21 @@ def test_merge_split_delete_keep_every_photo(store):
         store.merge_events([a])
 
 
+def test_regrouping_after_a_merge_makes_no_empty_events(store):
+    """Issue 20 #10: merged (pinned) photos form clusters of their own on the next re-grouping;
+    those must not become nameless events with no photos."""
+    data, _ = _data()
+    store.add_photos(data.paths)
+    regroup(store, data, ClusterSettings(min_size=8))
+    a, b, _c = (e.id for e in store.events())
+    store.merge_events([a, b], name="Trip")
+    for reach in (1.0, 3.0, 1.0):  # the strict ↔ loose slider moved back and forth
+        report = regroup(store, data, ClusterSettings(min_size=8, reach=reach))
+        events = store.events()
+        assert all(e.photo_count > 0 for e in events), [(e.name, e.photo_count) for e in events]
+        assert all(e.name for e in events) and report.events == len(events) == 2
+
+
 def test_events_by_example_and_the_unsure_state(store):
     data, truth = _data(n=20)
     store.add_photos(data.paths)

@@ -75,3 +75,44 @@ def test_cancel_leaves_the_cache_with_whole_batches_and_a_rerun_resumes(effnet, 
     assert found.sum() == 8  # exactly two whole batches of 4
     rerun = embed_image_files(photos, effnet, cache, batch_size=4)
     assert rerun.reused == 8 and rerun.computed == 4
+
+
+def test_identical_files_are_embedded_once(effnet, cache, tmp_path):
+    """Issue 20 #11: a data set that names one image file on many rows (or copies of it)
+    embeds it once; every row still gets its vector, in order."""
+    src = DEMO_PHOTOS / "hat_2a12baab.jpg"
+    copies = []
+    for i in range(6):
+        dest = tmp_path / f"copy{i}.jpg"
+        shutil.copy(src, dest)
+        copies.append(dest)
+    rows = [copies[0], DEMO_PHOTOS / "shoes_07d88b75.jpg", *copies[1:], copies[0]]
+    res = embed_image_files(rows, effnet, cache, batch_size=4)
+    assert res.computed == 2 and not res.errors  # one hat, one shoe
+    assert res.vectors.shape == (len(rows), 1280)
+    np.testing.assert_array_equal(res.vectors[0], res.vectors[-1])
+    np.testing.assert_array_equal(res.vectors[0], res.vectors[3])
+    assert not np.allclose(res.vectors[0], res.vectors[1])
+
+
+def test_special_files_are_skipped_by_stat_without_reading(effnet, cache, tmp_path):
+    """A FIFO and a link to /dev/zero would block or never end if read: each is reported,
+    the good photo embedded, and nothing hangs."""
+    import os
+
+    from core.images import scan_images
+
+    shutil.copy(DEMO_PHOTOS / "hat_2a12baab.jpg", tmp_path / "ok.jpg")
+    os.mkfifo(tmp_path / "pipe.jpg")
+    os.symlink("/dev/zero", tmp_path / "zero.jpg")
+    os.symlink(tmp_path / "loop.jpg", tmp_path / "loop.jpg")
+    (tmp_path / "folder.jpg").mkdir()
+    files, skipped = scan_images([tmp_path])
+    assert [f.name for f in files] == ["ok.jpg"]
+    why = {os.path.basename(p): m for p, m in skipped}
+    assert "FIFO" in why["pipe.jpg"] and "device" in why["zero.jpg"] and "loop" in why["loop.jpg"]
+    assert "folder" in why["folder.jpg"]
+    # the embedder refuses them too when handed them directly (by stat, before any read)
+    res = embed_image_files([tmp_path / "pipe.jpg", tmp_path / "zero.jpg", tmp_path / "ok.jpg"], effnet, cache)
+    assert res.computed == 1 and len(res.errors) == 2
+    assert all("not a file" in m for _, m in res.errors)

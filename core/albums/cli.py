@@ -11,8 +11,8 @@ def cmd_cluster(args) -> int:
     from core.albums.pipeline import Album, make_models
     from core.albums.store import AlbumStore
     from core.cache import EmbeddingCache
-    from core.cli import _Bar
     from core.models.manager import ModelManager
+    from core.progress import ProgressBar as _Bar
 
     settings = ClusterSettings(min_size=args.min_size, time_weight=args.time_weight, dims=args.dims,
                                image_weight=args.image_weight, reach=args.reach, time_first=not args.no_time_first,

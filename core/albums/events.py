@@ -194,8 +194,9 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
             target[c] = e
             taken.add(e)
     new_events: dict[int, dict] = {}
+    has_free = {int(c) for c in labels[free] if c >= 0}
     for c in range(k_new):
-        if c not in target:
+        if c not in target and c in has_free:  # a cluster of only pinned photos makes no new event
             target[c] = -(len(new_events) + 1)
             new_events[target[c]] = {}
     for k in np.flatnonzero(free):

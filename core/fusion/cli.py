@@ -35,8 +35,13 @@ def load_for_training(args, progress=None):
 
     path = Path(args.data)
     csv_path = path / "dataset.csv" if path.is_dir() else path
-    data = load_dataset(csv_path, tuple(args.classes.split(",")))
+    sensor_only = getattr(args, "modality", "fusion") == "sensor"
+    data = load_dataset(csv_path, tuple(args.classes.split(",")), check_images=not sensor_only)
     manager = ModelManager(args.device)
+    if sensor_only:  # the images are never used: neither read nor embedded
+        import numpy as np
+
+        return data, np.zeros((len(data), 1), np.float32), manager.device.torch_device, "none (sensor only)", None
     encoder = manager.get(args.image_preset)
     with EmbeddingCache() as cache:
         feats = image_features(data, encoder, cache, progress or (lambda *a: None))
@@ -65,9 +70,12 @@ def cmd_train(args) -> int:
     if args.out:
         import torch
 
-        torch.save({"state_dict": res.model.state_dict(), "config": asdict(res.config),
-                    "sensor_mean": res.sensor_mean.tolist(), "sensor_std": res.sensor_std.tolist(),
-                    "class_names": list(data.class_names)}, args.out)
+        from core.fileio import atomic_write
+
+        with atomic_write(args.out, "wb") as fh:
+            torch.save({"state_dict": res.model.state_dict(), "config": asdict(res.config),
+                        "sensor_mean": res.sensor_mean.tolist(), "sensor_std": res.sensor_std.tolist(),
+                        "class_names": list(data.class_names)}, fh)
         summary["checkpoint"] = args.out
     print(json.dumps(summary, indent=2))
     return 0
@@ -80,7 +88,9 @@ def cmd_sweep(args) -> int:
     rows = sweep(_config(args, device), data, feats,
                  on_row=lambda r: print(f"T={r.temperature} E={r.embedding_dim} lr={r.lr}: "
                                         f"val F1 {r.val_macro_f1:.3f}", file=sys.stderr))
-    with open(args.out, "w", newline="", encoding="utf-8") as fh:
+    from core.fileio import atomic_write
+
+    with atomic_write(args.out, newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["temperature", "embedding_dim", "lr", "val_macro_f1", "val_accuracy", "test_macro_f1", "seconds"])
         for r in rows:

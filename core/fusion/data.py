@@ -12,13 +12,12 @@ Every problem is reported with its row number (the CSV's line number).
 
 from __future__ import annotations
 
-import csv
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from core.fileio import finite_number
 from core.fusion import DEFAULT_CLASSES
 
 
@@ -47,16 +46,24 @@ class FusionData:
                           self.class_names, self.sensor_columns)
 
 
+FLOAT32_MAX = 3.4e38
+
+
 def load_dataset(path: str | Path, class_names=DEFAULT_CLASSES, sensor_columns: list[str] | None = None,
                  image_column: str = "image", label_column: str = "label",
                  check_images: bool = True) -> FusionData:
+    from core.fileio import read_csv
+
     path = Path(path)
     if not path.exists():
         raise DatasetError(path, [f"{path} does not exist"])
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = [h.strip() for h in reader.fieldnames or []]
-        rows = [(reader.line_num, {(k or "").strip(): v for k, v in r.items()}) for r in reader]
+    try:
+        table = read_csv(path)  # UTF-8 / CP949 / Latin-1; NUL bytes, unclosed quotes by row
+    except (ValueError, OSError) as exc:
+        raise DatasetError(path, [str(exc)]) from exc
+    header, rows = table.header, table.rows
+    if table.problems:
+        raise DatasetError(path, [f"row {line}: {why}" for line, why in table.problems])
     missing = [c for c in (image_column, label_column) if c not in header]
     if sensor_columns is None:  # columns whose values are mostly numbers; bad cells reported below
         sensor_columns = [h for h in header if h not in (image_column, label_column)
@@ -76,10 +83,13 @@ def load_dataset(path: str | Path, class_names=DEFAULT_CLASSES, sensor_columns: 
     for r, (line, row) in enumerate(rows):
         for j, col in enumerate(sensor_columns):
             value = row.get(col)
-            if not _is_number(value) or math.isnan(float(value)):
-                problems.append(f"row {line}: {col} is {value!r}, not a number")
-            else:
-                sensors[r, j] = float(value)
+            try:
+                number = finite_number(value, col)
+                if abs(number) > FLOAT32_MAX:
+                    raise ValueError(f"{col} {value!r} is too large (beyond ±3.4e38)")
+                sensors[r, j] = number
+            except ValueError as exc:
+                problems.append(f"row {line}: {exc}")
         label = (row.get(label_column) or "").strip()
         if label.lower() not in lookup:
             problems.append(f"row {line}: unknown label {label!r} (expected one of {', '.join(class_names)})")

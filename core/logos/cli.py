@@ -15,9 +15,9 @@ def _manager(args):
 
 def cmd_index(args) -> int:
     from core.cache import EmbeddingCache
-    from core.cli import _Bar
     from core.logos.index import build_index
     from core.logos.service import load_encoder
+    from core.progress import ProgressBar as _Bar
 
     encoder = load_encoder(_manager(args), args.model)
     with EmbeddingCache() as cache:
@@ -78,11 +78,11 @@ def cmd_train(args) -> int:
     from dataclasses import asdict
 
     from core.cache import EmbeddingCache
-    from core.cli import _Bar
     from core.logos.dedup import duplicate_groups, phashes
     from core.logos.images import scan_logos
     from core.logos.service import TrainSettings
     from core.logos.simclr import train_simclr
+    from core.progress import ProgressBar as _Bar
 
     manager = _manager(args)
     found, skipped = scan_logos(args.dir)

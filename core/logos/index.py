@@ -36,15 +36,27 @@ class LogoIndex:
     vectors: np.ndarray  # (N, D) L2-normalised
     meta: dict
 
+    def __post_init__(self) -> None:
+        # row of each file by its absolute path: a relative query path finds its logo, in O(1)
+        self._rows = {os.path.abspath(f): i for i, f in enumerate(self.files)}
+
+    def row_of(self, path: str | os.PathLike[str]) -> int | None:
+        return self._rows.get(os.path.abspath(os.fspath(path)))
+
     def __len__(self) -> int:
         return len(self.files)
 
     def save(self, out_dir: str | os.PathLike[str]) -> Path:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        np.save(out / MATRIX, self.vectors.astype(np.float32))
-        np.save(out / NAMES, np.array(self.files))
-        (out / META).write_text(json.dumps(self.meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        from core.fileio import atomic_write, atomic_write_text
+
+        # each file whole or not at all (a crash mid-save keeps the previous index readable)
+        with atomic_write(out / MATRIX, "wb") as fh:
+            np.save(fh, self.vectors.astype(np.float32))
+        with atomic_write(out / NAMES, "wb") as fh:
+            np.save(fh, np.array(self.files))
+        atomic_write_text(out / META, json.dumps(self.meta, ensure_ascii=False, indent=2))
         return out
 
     @classmethod
@@ -67,24 +79,23 @@ class LogoIndex:
         q = np.asarray(query, np.float32).ravel()
         q = q / max(float(np.linalg.norm(q)), 1e-12)
         scores = self.vectors @ q
-        if exclude is not None and exclude in self.files:
-            scores[self.files.index(exclude)] = -np.inf
+        row = self.row_of(exclude) if exclude is not None else None
+        if row is not None:
+            scores[row] = -np.inf
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k else np.array([], int)
         top = top[np.argsort(-scores[top], kind="stable")]
         return [Hit(self.files[i], float(scores[i]), r + 1) for r, i in enumerate(top) if scores[i] >= threshold]
 
-    def vector_of(self, path: str) -> np.ndarray | None:
-        try:
-            return self.vectors[self.files.index(str(path))]
-        except ValueError:
-            return None
+    def vector_of(self, path: str | os.PathLike[str]) -> np.ndarray | None:
+        row = self.row_of(path)
+        return None if row is None else self.vectors[row]
 
 
 def build_index(folder: str | os.PathLike[str], encoder, cache: EmbeddingCache,
                 progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled) -> tuple[LogoIndex, list]:
     """Embed every logo under ``folder`` (cached); returns the index and the (file, message) skipped."""
-    files, skipped = scan_logos(folder)
+    files, skipped = scan_logos(os.path.abspath(folder))  # absolute paths in the index
     if not files:
         raise FileNotFoundError(f"no logos found in {folder} (PNG, JPEG, WebP, SVG, …)"
                                 + (f"; skipped {len(skipped)}: {skipped[0][0]}: {skipped[0][1]}" if skipped else ""))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,13 +60,11 @@ def load_encoder(models, choice: str, progress=None, cancelled=None):
     """A registry preset name, or the path of a SimCLR ``checkpoint.pt``."""
     if not choice.endswith(".pt"):
         return models.get(choice, progress, cancelled)
-    import torch
 
     from core.logos.simclr import eval_transform, features_backbone, load_trained_backbone
+    from core.models.loaders import load_checkpoint
 
-    if not os.path.exists(choice):
-        raise FileNotFoundError(f"no trained model at {choice}")
-    ck = torch.load(choice, map_location="cpu", weights_only=True)
+    ck = load_checkpoint(choice, ("settings", "model"), "trained logo model")
     settings = ck["settings"]
     base = models.get(settings["backbone"], progress, cancelled)
     model = load_trained_backbone(choice, features_backbone(base.model).cpu()).to(base.device)

@@ -195,7 +195,9 @@ def train_simclr(files: list[str], settings: TrainSettings, backbone: nn.Module,
     state = TrainState(settings, list(files), run_dir=str(run_dir))
     start_epoch = 0
     if resume:
-        ck = torch.load(resume, map_location=settings.device, weights_only=True)
+        from core.models.loaders import load_checkpoint
+
+        ck = load_checkpoint(resume, ("model", "optimizer", "history"), "SimCLR checkpoint", settings.device)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         state.history = [EpochLog(**h) for h in ck["history"]]
@@ -213,7 +215,9 @@ def train_simclr(files: list[str], settings: TrainSettings, backbone: nn.Module,
     steps_per_epoch = max(1, math.ceil(len(train_idx) / settings.batch_size))
     total = steps_per_epoch * settings.epochs
     warmup = steps_per_epoch * settings.warmup_epochs
-    (run_dir / "params.json").write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    from core.fileio import atomic_write_text
+
+    atomic_write_text(run_dir / "params.json", json.dumps(asdict(settings), indent=2))
     for epoch in range(start_epoch, settings.epochs):
         t0 = time.perf_counter()
         model.train()
@@ -254,10 +258,13 @@ def train_simclr(files: list[str], settings: TrainSettings, backbone: nn.Module,
                 val_loss = float(np.mean(vl)) if vl else float("nan")
         log = EpochLog(epoch + 1, float(np.mean(losses)), val_loss, lr, time.perf_counter() - t0)
         state.history.append(log)
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                    "history": [asdict(h) for h in state.history], "settings": asdict(settings),
-                    "feature_dim": model.feature_dim}, run_dir / "checkpoint.pt")
-        with open(run_dir / "losses.csv", "w", encoding="utf-8") as fh:
+        from core.fileio import atomic_write
+
+        with atomic_write(run_dir / "checkpoint.pt", "wb") as fh:  # a kill mid-save keeps the last one
+            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                        "history": [asdict(h) for h in state.history], "settings": asdict(settings),
+                        "feature_dim": model.feature_dim}, fh)
+        with atomic_write(run_dir / "losses.csv") as fh:
             fh.write("epoch,train_loss,val_loss,lr,seconds\n")
             fh.writelines(f"{h.epoch},{h.train_loss:.6f},{h.val_loss:.6f},{h.lr:.3e},{h.seconds:.2f}\n"
                           for h in state.history)
@@ -270,7 +277,9 @@ def train_simclr(files: list[str], settings: TrainSettings, backbone: nn.Module,
 
 
 def load_trained_backbone(checkpoint: str | Path, backbone: nn.Module) -> SimCLRModel:
-    ck = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    from core.models.loaders import load_checkpoint
+
+    ck = load_checkpoint(checkpoint, ("settings", "model"), "trained logo model")
     s = ck["settings"]
     model = SimCLRModel(backbone, s["projection_dim"], s["hidden_dim"])
     model.load_state_dict(ck["model"])

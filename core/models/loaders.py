@@ -45,6 +45,44 @@ def _register_tiny_open_clip_configs() -> None:
         _tiny_registered = True
 
 
+def _unsafe_load_text(path: Path, exc: BaseException) -> str:
+    """Torch's reason in one line, without its advice to load with weights_only=False."""
+    text = str(exc).strip()
+    if "weights_only" in text or "Unpickl" in type(exc).__name__ or "pickle" in text.lower():
+        return (f"{path.name} holds pickled Python objects, not plain tensors; Simscope never runs "
+                f"code from a file (weights_only=True), so it cannot be opened")
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return f"{path.name} is not a file torch can read ({first[:120]}): truncated or not a checkpoint?"
+
+
+def load_checkpoint(path: str | os.PathLike[str], required: tuple[str, ...] = (), what: str = "checkpoint",
+                    map_location="cpu") -> dict:
+    """A Simscope checkpoint (a dict saved by torch.save), always ``weights_only=True``; raises
+    ``ValueError`` naming the file and what is wrong: missing, empty, truncated, pickled objects,
+    a plain tensor, or a dict without the keys this kind of checkpoint has."""
+    import torch
+
+    from core.fileio import check_regular_file
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(2, f"no {what} there", str(path))
+    check_regular_file(path)
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the file is empty (0 bytes), not a {what}")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds; each becomes one clear message
+        raise ValueError(f"{path}: {_unsafe_load_text(path, exc)}") from exc
+    if not isinstance(obj, dict):
+        raise ValueError(f"{path} holds a {type(obj).__name__}, not a {what}")
+    missing = [k for k in required if k not in obj]
+    if missing:
+        raise ValueError(f"{path} is not a {what}: it lacks {', '.join(missing)} (a state dict of another "
+                         f"model, or a file from another tool?)")
+    return obj
+
+
 def load_state_file(path: str | os.PathLike[str]) -> dict:
     """A state dict from .safetensors or a torch file, always with ``weights_only=True``."""
     import torch
@@ -54,11 +92,12 @@ def load_state_file(path: str | os.PathLike[str]) -> dict:
         from safetensors.torch import load_file
 
         return load_file(str(path))
+    if path.exists() and path.stat().st_size == 0:
+        raise ValueError(f"{path.name}: the file is empty (0 bytes), not a weights file")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"{path.name} is not a weights file torch can read safely ({first[:120]})") from exc
+    except Exception as exc:  # noqa: BLE001
+        raise ValueError(_unsafe_load_text(path, exc)) from exc
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):

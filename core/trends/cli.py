@@ -24,18 +24,18 @@ def cmd_build_labels(args) -> int:
     cuts = tertile_cuts(labels.proportion[split.train])
     trend = trend_classes(labels.proportion, cuts)
     part = {int(i): "train" for i in split.train} | {int(i): "test" for i in split.test}
-    out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
-    try:
+    import contextlib
+
+    from core.fileio import atomic_write, csv_safe
+
+    with (atomic_write(args.out, newline="") if args.out else contextlib.nullcontext(sys.stdout)) as out:
         w = csv.writer(out)
         w.writerow(["category", "window_start", "window_end", "target_month", "proportion", "trend", "split"])
         for i in range(len(labels.proportion)):
             end = labels.end_day[i]
-            w.writerow([posts.categories[labels.category[i]], posts.day_date(end - 59).isoformat(),
+            w.writerow([csv_safe(posts.categories[labels.category[i]]), posts.day_date(end - 59).isoformat(),
                         posts.day_date(end).isoformat(), posts.day_date(labels.target_days[i][0]).strftime("%Y-%m"),
                         f"{labels.proportion[i]:.5f}", int(trend[i]), part.get(i, "gap")])
-    finally:
-        if args.out:
-            out.close()
     print(f"{len(labels.proportion)} samples ({len(split.train)} train, {len(split.test)} test, the rest in the gap "
           f"between them); tertile cut points from train: {cuts[0]:.4f}, {cuts[1]:.4f}"
           + ("; SYNTHETIC data" if posts.synthetic else ""), file=sys.stderr)
@@ -46,8 +46,8 @@ def cmd_train(args) -> int:
     import torch
 
     from core.cache import EmbeddingCache
-    from core.cli import _Bar
     from core.models.manager import ModelManager
+    from core.progress import ProgressBar as _Bar
     from core.trends.model import TrendConfig
     from core.trends.service import format_report, prepare, report, train_in_child
 
@@ -64,26 +64,29 @@ def cmd_train(args) -> int:
           f"(windows after day {int(prep.labels.end_day[prep.split.train].max())} + gap)")
     print(format_report(rows))
     r = res["model"]
-    torch.save({"state": r.model.state_dict(), "config": r.config.__dict__, "cuts": list(r.cuts),
-                "numeric_mean": r.numeric_mean.tolist(), "numeric_std": r.numeric_std.tolist(),
-                "prop_scale": r.prop_scale, "image_dim": prep.tokens.image.shape[-1],
-                "text_dim": prep.tokens.text.shape[-1], "categories": prep.posts.categories,
-                "models": prep.tokens.models, "report": rows}, args.out)
+    from core.fileio import atomic_write
+
+    with atomic_write(args.out, "wb") as fh:
+        torch.save({"state": r.model.state_dict(), "config": r.config.__dict__, "cuts": list(r.cuts),
+                    "numeric_mean": r.numeric_mean.tolist(), "numeric_std": r.numeric_std.tolist(),
+                    "prop_scale": r.prop_scale, "image_dim": prep.tokens.image.shape[-1],
+                    "text_dim": prep.tokens.text.shape[-1], "categories": prep.posts.categories,
+                    "models": prep.tokens.models, "report": rows}, fh)
     print(f"model → {args.out}")
     return 0
 
 
 def cmd_predict(args) -> int:
     import numpy as np
-    import torch
 
     from core.cache import EmbeddingCache
+    from core.models.loaders import load_checkpoint
     from core.models.manager import ModelManager
     from core.trends.data import build_labels
     from core.trends.model import TrendConfig, TrendModel, TrendResult, predict
     from core.trends.service import prepare
 
-    ck = torch.load(args.model, map_location="cpu", weights_only=True)
+    ck = load_checkpoint(args.model, ("config", "state", "image_dim", "text_dim", "cuts"), "Trends model")
     cfg = TrendConfig(**{**ck["config"], "device": "cpu"})
     model = TrendModel(ck["image_dim"], ck["text_dim"], cfg)
     model.load_state_dict(ck["state"])

@@ -17,13 +17,14 @@ split only.
 
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+
+from core.fileio import finite_number
 
 COLUMNS = ("date", "category", "image", "text", "comments", "likes", "collects")
 WINDOW = 60
@@ -71,36 +72,44 @@ def load_posts(path: str | os.PathLike[str], strict: bool = True) -> Posts:
     base = path.parent
     problems: list[str] = []
     rows = []
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DatasetError([f"{path.name}: missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}"])
-        for n, row in enumerate(reader, start=2):
-            try:
-                d = date.fromisoformat((row["date"] or "").strip())
-            except ValueError:
-                problems.append(f"row {n}: date {row['date']!r} is not YYYY-MM-DD")
+    from core.fileio import read_csv
+
+    try:
+        table = read_csv(path)  # UTF-8 / CP949 / Latin-1; NUL bytes, unclosed quotes by row
+    except (ValueError, OSError) as exc:
+        raise DatasetError([str(exc)]) from exc
+    missing = [c for c in COLUMNS if c not in table.header]
+    if missing:
+        raise DatasetError([f"{path.name}: missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}"])
+    problems += [f"row {line}: {why}" for line, why in table.problems]
+    for n, row in table.rows:
+        try:
+            d = date.fromisoformat((row["date"] or "").strip())
+        except ValueError:
+            problems.append(f"row {n}: date {row['date']!r} is not YYYY-MM-DD")
+            continue
+        cat = (row["category"] or "").strip()
+        if not cat:
+            problems.append(f"row {n}: empty category")
+            continue
+        try:
+            counts = [finite_number(row[c], c) for c in ("comments", "likes", "collects")]
+            if max(counts) > 1e12:
+                raise ValueError(f"a count above 10^12 ({max(counts):.3g}) is not a real count")
+            counts = [int(c) for c in counts]
+        except (TypeError, ValueError) as exc:
+            problems.append(f"row {n}: {exc} (comments/likes/collects must be counts)")
+            continue
+        if min(counts) < 0:
+            problems.append(f"row {n}: negative count")
+            continue
+        image = (row["image"] or "").strip()
+        if image:
+            image = str((base / image).resolve()) if not os.path.isabs(image) else image
+            if not os.path.exists(image):
+                problems.append(f"row {n}: image {row['image']} not found")
                 continue
-            cat = (row["category"] or "").strip()
-            if not cat:
-                problems.append(f"row {n}: empty category")
-                continue
-            try:
-                counts = [int(float(row[c])) for c in ("comments", "likes", "collects")]
-            except (TypeError, ValueError):
-                problems.append(f"row {n}: comments/likes/collects must be numbers")
-                continue
-            if min(counts) < 0:
-                problems.append(f"row {n}: negative count")
-                continue
-            image = (row["image"] or "").strip()
-            if image:
-                image = str((base / image).resolve()) if not os.path.isabs(image) else image
-                if not os.path.exists(image):
-                    problems.append(f"row {n}: image {row['image']} not found")
-                    continue
-            rows.append((d, cat, image, (row["text"] or "").strip(), counts))
+        rows.append((d, cat, image, (row["text"] or "").strip(), counts))
     if problems and strict:
         raise DatasetError(problems)
     if not rows:
