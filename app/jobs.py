@@ -48,9 +48,10 @@ class JobQueue(QObject):
         on_error: Callable[[Job], None] | None = None,
         on_progress: Callable[[float, str], None] | None = None,
         on_cancelled: Callable[[Job], None] | None = None,
+        internal: bool = False,
     ) -> Job:
         callbacks = _Callbacks(on_done, on_error, on_progress, on_cancelled)
-        job = self.runner.submit(fn, name, lane)
+        job = self.runner.submit(fn, name, lane, internal=internal)
         # Safe after submit(): events reach _dispatch through the UI thread's
         # event loop, so none is handled before this method returns.
         self._callbacks[job.id] = callbacks

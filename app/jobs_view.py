@@ -6,6 +6,7 @@ from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QRect, Qt, 
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QMessageBox,
@@ -42,6 +43,8 @@ def format_elapsed(seconds: float) -> str:
 class JobsModel(QAbstractTableModel):
     def __init__(self, queue: JobQueue, parent=None) -> None:
         super().__init__(parent)
+        self.queue = queue
+        self.show_internal = False  # the app's housekeeping jobs (device detection, warm-up)
         self._jobs: list[Job] = []
         self._rows: dict[int, int] = {}
         queue.job_added.connect(self._add)
@@ -94,8 +97,15 @@ class JobsModel(QAbstractTableModel):
             return job
         return None
 
+    def set_show_internal(self, show: bool) -> None:
+        self.show_internal = bool(show)
+        self.beginResetModel()
+        self._jobs = [j for j in self.queue.jobs() if self.show_internal or not j.internal]
+        self._rows = {j.id: i for i, j in enumerate(self._jobs)}
+        self.endResetModel()
+
     def _add(self, job: Job) -> None:
-        if job.id in self._rows:
+        if job.id in self._rows or (job.internal and not self.show_internal):
             return
         row = len(self._jobs)
         self.beginInsertRows(QModelIndex(), row, row)
@@ -106,7 +116,7 @@ class JobsModel(QAbstractTableModel):
     def _update(self, job: Job) -> None:
         row = self._rows.get(job.id)
         if row is None:
-            self._add(job)
+            self._add(job)  # (an internal one stays out)
             return
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
@@ -189,7 +199,11 @@ class JobsView(QWidget):
         self.clear_button.clicked.connect(self.model.clear_done)
         self.cancel_all_button = QPushButton("Cancel all")
         self.cancel_all_button.clicked.connect(self.cancel_all)
+        self.internal_box = QCheckBox("Show internal jobs")
+        self.internal_box.setToolTip("The app's own housekeeping: device detection, loading libraries")
+        self.internal_box.toggled.connect(self.model.set_show_internal)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.internal_box)
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_all_button)
         buttons.addWidget(self.clear_button)

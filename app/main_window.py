@@ -148,14 +148,14 @@ class MainWindow(QMainWindow):
         from core.warmup import warm_up
 
         self.refresh_device()
-        self.jobs.submit(warm_up, "Load libraries", Lane.IO)
+        self.jobs.submit(warm_up, "Load libraries", Lane.IO, internal=True)
 
     def refresh_device(self) -> Job:
         self.device_label.setText("Device: detecting…")
         preference = self.settings.get(Key.DEVICE)
         return self.jobs.submit(
             lambda progress, cancelled: detect_device(preference),
-            "Detect compute device", Lane.IO,
+            "Detect compute device", Lane.IO, internal=True,
             on_done=self._device_detected,
             on_error=lambda job: self.device_label.setText(f"Device: error ({job.error})"),
         )
@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
         preference = self.settings.get(Key.DEVICE)
         # The model manager belongs to the model worker: change it there.
         self.jobs.submit(lambda p, c: models.set_device_preference(preference),
-                         "Switch compute device", Lane.MODEL)
+                         "Switch compute device", Lane.MODEL, internal=True)
 
     def _on_setting_changed(self, key: str) -> None:
         if key == Key.DEVICE.value:
@@ -179,16 +179,31 @@ class MainWindow(QMainWindow):
         if row >= 0:
             self.stack.setCurrentIndex(row)
             self.settings.set(Key.LAST_PAGE, row)
+            self._on_job_event()  # the new page's job comes first
 
     def current_page(self) -> WorkspacePage:
         return self.pages[self.stack.currentIndex()]
 
-    def _on_job_event(self, job: Job) -> None:
-        running = self.jobs.running()
-        shown = running[0] if running else None
+    def shown_job(self) -> tuple[Job | None, int]:
+        """The job the status bar shows (the current page's first, else the oldest running user
+        job) and how many other user jobs are running."""
+        running = [j for j in self.jobs.running() if not j.internal]
+        if not running:
+            return None, 0
+        prefix = f"{self.current_page().title}:"
+        mine = [j for j in running if j.name.startswith(prefix)]
+        shown = (mine or running)[0]
+        return shown, len(running) - 1
+
+    def _on_job_event(self, job: Job | None = None) -> None:
+        shown, others = self.shown_job()
         if shown is None:
+            self.job_progress.hide()
+            self.job_label.setText("")
             return
         text = shown.name + (f" — {shown.message}" if shown.message else "")
+        if others:
+            text = f"{text}  (+{others} more: View → Jobs)"
         metrics = self.job_label.fontMetrics()
         self.job_label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, self.job_label.width()))
         self.job_label.setToolTip(text)
@@ -200,11 +215,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{job.name} failed: {job.error}  (details in View → Jobs)", 15000)
         elif job.state is JobState.CANCELLED:
             self.statusBar().showMessage(f"{job.name}: cancelled", 5000)
-        if not self.jobs.running():
-            self.job_progress.hide()
-            self.job_label.setText("")
-        else:
-            self._on_job_event(job)
+        self._on_job_event(job)
 
     def open_settings(self):
         from app.dialogs.settings_dialog import SettingsDialog

@@ -96,6 +96,7 @@ class Job:
     submitted_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None
     finished_at: float | None = None
+    internal: bool = False  # the app's own housekeeping (device detection, warm-up): hidden by default
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     _done: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -147,10 +148,10 @@ class JobRunner:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    def submit(self, fn: JobFn, name: str, lane: Lane | str = Lane.MODEL) -> Job:
+    def submit(self, fn: JobFn, name: str, lane: Lane | str = Lane.MODEL, internal: bool = False) -> Job:
         if self._closed:
             raise RuntimeError("the job runner has been shut down")
-        job = Job(name=name, fn=fn, lane=Lane(lane))
+        job = Job(name=name, fn=fn, lane=Lane(lane), internal=internal)
         with self._lock:
             self._jobs[job.id] = job
         self._emit(job, "queued")

@@ -31,6 +31,13 @@ else
   exit 3
 fi
 echo "==> installing system packages Qt needs: $PKGS"
-$SUDO apt-get update -qq
+LOG="$(mktemp)"
 # shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $PKGS
+if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+        --no-install-recommends $PKGS; } >"$LOG" 2>&1; then
+  cat "$LOG" >&2
+  echo "simscope: installing $PKGS failed (above). Install them by hand, then start again." >&2
+  rm -f "$LOG"
+  exit 3
+fi
+rm -f "$LOG"

@@ -371,3 +371,35 @@ def test_a_folder_removed_while_it_is_being_indexed_does_not_come_back(data_dir,
         assert len(paths) == 12 and all(p.startswith(str(keep.resolve())) for p in paths)
         assert sorted(album.data.paths) == sorted(paths)  # the grouping sees the same photos
         assert store.prune() == 0  # nothing else is outside a watched folder
+
+
+def test_a_watched_folder_that_is_gone_or_holds_special_files_is_reported_and_the_rest_works(data_dir, tmp_path):
+    """Issue 20 #4/#5: a FIFO, a link loop and a name that is not UTF-8 inside a watched folder,
+    and a watched folder that disappeared, are reported by path; the album still indexes the
+    rest, every time (the bad folder staying watched does not break later runs)."""
+    import os
+
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    shutil.copytree(DEMO_PHOTOS, good)
+    bad.mkdir()
+    shutil.copy(DEMO_PHOTOS / "hat_2a12baab.jpg", bad / "ok.jpg")
+    os.mkfifo(bad / "pipe.jpg")
+    os.symlink(bad / "loop.jpg", bad / "loop.jpg")
+    shutil.copy(DEMO_PHOTOS / "hat_31ae3916.jpg", bad / os.fsdecode(b"caf\xe9.jpg"))
+    with EmbeddingCache() as cache, AlbumStore() as store:
+        album = Album(store, cache, make_models(ModelManager("cpu"), captions=False))
+        first = album.add([good, bad])
+        why = {os.path.basename(p): m for p, m in first.skipped}
+        assert "FIFO" in why["pipe.jpg"] and "loop" in why["loop.jpg"]
+        assert any("UTF-8" in m for m in why.values())
+        assert first.found == 13 and "skipped" in first.summary()
+        gone = tmp_path / "gone"
+        shutil.copytree(bad, gone, symlinks=True, ignore=shutil.ignore_patterns("pipe.jpg"))
+        store.add_folder(str(gone))
+        album.index()
+        shutil.rmtree(gone)
+        again = album.index()  # the vanished folder is still watched: said, not fatal
+        assert any(p.startswith(str(gone)) and "does not exist" in m for p, m in again.skipped)
+        assert again.found == 13
+        album.regroup(ClusterSettings(min_size=3))
+        assert store.events() and len([p for p in store.photos("all") if not p.error]) == 13

@@ -225,3 +225,35 @@ def test_self_test_runs_every_built_workspace_through_the_queue(window, qtbot):
 
     code = run_self_test(window, window.jobs, QApplication.instance(), timeout_s=300)
     assert code == 0
+
+
+def test_status_bar_shows_the_current_pages_job_first_and_jobs_view_hides_internal_ones(window, qtbot):
+    import threading
+
+    from tests.conftest import show_page
+
+    window.show()
+    window.start()  # device detection + loading libraries: internal
+    release = threading.Event()
+
+    def slow(progress, cancelled):
+        progress(0.5, "half way")
+        release.wait(30)
+
+    show_page(window, "logos")
+    other = window.jobs.submit(slow, "Albums: add holiday", "io")
+    mine = window.jobs.submit(slow, "Logos: index brands", "io")
+    qtbot.waitUntil(lambda: other.state.name == "RUNNING" and mine.state.name == "RUNNING", timeout=10_000)
+    qtbot.wait(100)
+    shown, others = window.shown_job()
+    assert shown is mine and others == 1
+    assert window.job_label.toolTip().startswith("Logos: index brands") and "+1 more" in window.job_label.toolTip()
+    show_page(window, "albums")
+    assert window.shown_job()[0] is other
+    model = window.jobs_view.model
+    names = [model.job(r).name for r in range(model.rowCount())]
+    assert "Albums: add holiday" in names and "Detect compute device" not in names
+    model.set_show_internal(True)
+    assert "Detect compute device" in [model.job(r).name for r in range(model.rowCount())]
+    release.set()
+    qtbot.waitUntil(lambda: mine.state.done and other.state.done, timeout=10_000)

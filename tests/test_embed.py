@@ -116,3 +116,58 @@ def test_special_files_are_skipped_by_stat_without_reading(effnet, cache, tmp_pa
     res = embed_image_files([tmp_path / "pipe.jpg", tmp_path / "zero.jpg", tmp_path / "ok.jpg"], effnet, cache)
     assert res.computed == 1 and len(res.errors) == 2
     assert all("not a file" in m for _, m in res.errors)
+
+
+def test_kill_9_mid_index_leaves_an_intact_cache_and_a_rerun_resumes(tmp_path):
+    """A child process embedding a folder is killed (SIGKILL) after its first batches: the SQLite
+    cache passes integrity_check, keeps the finished batches, and a re-run reuses them and ends."""
+    import json
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from PIL import Image
+
+    from tests.conftest import ROOT
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    sources = sorted(DEMO_PHOTOS.glob("*.jpg"))
+    for i in range(48):  # distinct files (different content keys) from the demo photos
+        im = Image.open(sources[i % len(sources)]).convert("RGB").rotate(i * 7, expand=False)
+        im.save(folder / f"p{i:02d}.jpg", quality=80 + i % 15)
+    data = tmp_path / "data"
+    env = dict(os.environ, SIMSCOPE_DATA_DIR=str(data), HF_HUB_OFFLINE="1")
+    cmd = [sys.executable, "-m", "core", "embed", str(folder), "--json", "--batch-size", "4"]
+    db = data / "embeddings.sqlite"
+
+    def rows() -> int:
+        if not db.exists():
+            return 0
+        con = sqlite3.connect(db, timeout=10)
+        try:
+            return con.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+        finally:
+            con.close()
+
+    child = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while rows() < 8 and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    assert child.poll() is None, "the child finished before it could be killed: use more photos"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=30)
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    done = con.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+    con.close()
+    assert 8 <= done < 48
+    again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    report = json.loads(again.stdout)
+    assert report["reused"] >= done and report["computed"] == 48 - report["reused"] and report["embedded"] == 48

@@ -129,6 +129,17 @@ def test_cli_build_labels_train_predict(demo, data_dir, tmp_path):
     assert res.returncode == 2 and "missing column" in res.stderr
 
 
+def test_verdict_says_when_the_model_loses():
+    from core.trends.service import verdict
+
+    rows = [{"model": "majority class (train)", "accuracy": 0.33, "macro_f1": 0.2},
+            {"model": "numeric-only model", "accuracy": 0.463, "macro_f1": 0.45},
+            {"model": "image+text+numeric model", "accuracy": 0.394, "macro_f1": 0.38}]
+    text = verdict(rows)
+    assert "beats majority class (train)" in text and "loses to numeric-only model" in text
+    assert "does worse than numeric-only model" in text
+
+
 def test_page_loads_trains_and_shows_the_comparison(window, qtbot, demo):
     from tests.conftest import assert_not_blank, finish_job, save_screenshot, show_page
 
@@ -142,5 +153,10 @@ def test_page_loads_trains_and_shows_the_comparison(window, qtbot, demo):
     qtbot.waitUntil(lambda: page.table.rowCount() == 4, timeout=5000)
     assert len(page.history) == 2 and page.latest.rowCount() == 3
     assert page.table.item(3, 0).text() == "image+text+numeric model"
+    said = page.verdict.text()  # the comparison in words, with every baseline named
+    assert said.startswith("On the test split") and "numeric-only model" in said and "last-window share" in said
+    full, numeric = (page.rows[3], page.rows[2])
+    if full["accuracy"] < numeric["accuracy"] - 0.005 and full["macro_f1"] < numeric["macro_f1"] - 0.005:
+        assert "loses to numeric-only model" in said and "does worse" in said
     qtbot.wait(100)
     assert_not_blank(save_screenshot(window, "trends-page"))

@@ -581,7 +581,9 @@ class FusionPage(WorkspacePage):
             path, _ = QFileDialog.getSaveFileName(self, "Export sweep", "fusion_sweep.csv", "CSV (*.csv)")
         if not path:
             return
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+        from core.fileio import atomic_write
+
+        with atomic_write(path, newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["temperature", "embedding_dim", "lr", "val_macro_f1", "test_macro_f1", "seconds"])
             for r in sorted(self.sweep_rows, key=lambda r: -r.val_macro_f1):

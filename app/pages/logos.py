@@ -558,8 +558,9 @@ class LogosPage(WorkspacePage):
         self.dup_tree.blockSignals(False)
         choices = {"threshold": self.dup_threshold.value(),
                    "groups": [{"keep": self.keep.get(i, g.keep), "files": g.files} for i, g in enumerate(self.groups)]}
-        (self.index_dir / "duplicates.json").write_text(json.dumps(choices, ensure_ascii=False, indent=1),
-                                                        encoding="utf-8")
+        from core.fileio import atomic_write_text
+
+        atomic_write_text(self.index_dir / "duplicates.json", json.dumps(choices, ensure_ascii=False, indent=1))
 
     # -- training ---------------------------------------------------------------------
     def settings(self):

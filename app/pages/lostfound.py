@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QKeySequence
@@ -463,7 +464,7 @@ class LostFoundPage(WorkspacePage):
         def work(progress, cancelled):
             return PostStore(store_path).import_file(path)
 
-        return self.context.jobs.submit(work, f"Import posts from {path}", Lane.IO,
+        return self.context.jobs.submit(work, f"Lost & Found: import posts from {Path(path).name}", Lane.IO,
                                         on_done=self._imported, on_error=self._job_failed)
 
     def _imported(self, report) -> None:
@@ -520,16 +521,18 @@ class LostFoundPage(WorkspacePage):
             return
         from dataclasses import asdict
 
+        from core.fileio import atomic_write, csv_safe
+
         if path.lower().endswith(".json"):
-            with open(path, "w", encoding="utf-8") as fh:
+            with atomic_write(path) as fh:
                 json.dump([asdict(r) for r in rows], fh, ensure_ascii=False, indent=2)
         else:
-            with open(path, "w", newline="", encoding="utf-8") as fh:
+            with atomic_write(path, newline="") as fh:
                 w = csv.writer(fh)
                 w.writerow(["post_id", "kind", "description", "match_id", "match_description", "score", "breakdown"])
                 for r in rows:
-                    w.writerow([r.post_id, r.kind, r.description, r.match_id, r.match_description, r.score,
-                                format_breakdown(r.breakdown)])
+                    w.writerow([r.post_id, r.kind, csv_safe(r.description), r.match_id, csv_safe(r.match_description),
+                                r.score, csv_safe(format_breakdown(r.breakdown))])
         self.note.setText(f"Report with {len(rows)} matches written to {path}")
 
     def showEvent(self, event) -> None:  # noqa: N802

@@ -121,6 +121,10 @@ class TrendsPage(WorkspacePage):
         tv = QVBoxLayout(tables)
         tv.setContentsMargins(0, 0, 0, 0)
         tv.addWidget(self.table, 3)
+        self.verdict = QLabel("")  # how the full model compares with each baseline, in words
+        self.verdict.setObjectName("trendsVerdict")
+        self.verdict.setWordWrap(True)
+        tv.addWidget(self.verdict)
         tv.addWidget(self.latest_title)
         tv.addWidget(self.latest, 2)
         grid = QGridLayout()
@@ -233,10 +237,14 @@ class TrendsPage(WorkspacePage):
         self.curves["test"].setData(x, [h.test_loss for h in self.history])
 
     def _trained(self, result) -> None:
-        from core.trends.service import report
+        from core.trends.service import report, verdict
 
         self.result = result
         self.rows = report(self.prep, result["model"], result["numeric"])
+        said = verdict(self.rows)
+        losing = "does worse" in said
+        self.verdict.setText(said)
+        self.verdict.setStyleSheet("color: #a04000; font-weight: 600" if losing else "color: #1e5631")
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
             for c, key in enumerate(("model", "accuracy", "macro_f1", "mae", "spearman")):

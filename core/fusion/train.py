@@ -132,6 +132,12 @@ def train(cfg: TrainConfig, data: FusionData, vision: np.ndarray, split=None,
     cfg.sensor_dim = data.sensors.shape[1]
     cfg.num_classes = len(data.class_names)
     tr, va, te = split if split is not None else stratified_split(data.labels, seed=cfg.seed)
+    empty = [name for name, part in (("training", tr), ("validation", va), ("test", te)) if not len(part)]
+    if empty:
+        counts = np.bincount(data.labels, minlength=len(data.class_names))
+        raise ValueError(f"{len(data)} samples are too few: the {' and '.join(empty)} split would be empty "
+                         f"(70/15/15 by class; each class needs at least 6 samples, the fewest here has "
+                         f"{int(counts.min())})")
     mean = data.sensors[tr].mean(0)
     std = data.sensors[tr].std(0) + 1e-6  # statistics from the train split only
     sensors = ((data.sensors - mean) / std).astype(np.float32)

@@ -92,7 +92,9 @@ def cmd_train(args) -> int:
     if len(files) < 2:
         raise FileNotFoundError(f"training needs at least 2 logos; {args.dir} has {len(files)}")
     with EmbeddingCache() as cache:
-        bits, ok, _ = phashes(files, cache)
+        bits, ok, unread = phashes(files, cache)
+    for path, msg in unread:
+        print(f"skipped {path}: {msg}", file=sys.stderr)
     groups = [[ok.index(f) for f in g.files] for g in duplicate_groups(bits, ok)]
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, image_size=args.image_size,
                              temperature=args.temperature, threshold=args.threshold,
@@ -147,7 +149,7 @@ def register(sub) -> None:
     p.add_argument("--threshold", type=float, default=0.9, help="re-weight negatives above this cosine")
     p.add_argument("--negative-weight", type=float, default=0.7)
     p.add_argument("--lr", type=float, default=3e-4)
-    p.add_argument("--backbone", default="swin-t", help="swin-t (needs its weights) or effnet-lite0 (offline)")
+    p.add_argument("--backbone", default="effnet-lite0", help="effnet-lite0 (offline, the default) or swin-t (needs its weights: models import)")
     p.add_argument("--resume", help="a checkpoint.pt to continue from")
     p.add_argument("--tiny", action="store_true", help=argparse_hidden())
     p.set_defaults(func=cmd_train)

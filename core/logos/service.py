@@ -28,7 +28,7 @@ class TrainSettings:
     val_fraction: float = 0.1
     projection_dim: int = 128
     hidden_dim: int = 512
-    backbone: str = "swin-t"  # a registry preset (timm); effnet-lite0 has offline weights
+    backbone: str = "effnet-lite0"  # a registry preset: offline weights by default; swin-t once imported
     invert: bool = True  # contrast inversion among the augmentations
     seed: int = 0
     device: str = "cpu"

@@ -49,7 +49,7 @@ def cmd_train(args) -> int:
     from core.models.manager import ModelManager
     from core.progress import ProgressBar as _Bar
     from core.trends.model import TrendConfig
-    from core.trends.service import format_report, prepare, report, train_in_child
+    from core.trends.service import format_report, prepare, report, train_in_child, verdict
 
     manager = ModelManager(args.device)
     with EmbeddingCache() as cache:
@@ -63,6 +63,7 @@ def cmd_train(args) -> int:
     print(("SYNTHETIC data. " if prep.posts.synthetic else "") + f"Test split: {len(prep.split.test)} samples "
           f"(windows after day {int(prep.labels.end_day[prep.split.train].max())} + gap)")
     print(format_report(rows))
+    print(verdict(rows))
     r = res["model"]
     from core.fileio import atomic_write
 

@@ -76,6 +76,30 @@ def report(prep: Prepared, model_result, numeric_result=None) -> list[dict]:
     return rows
 
 
+def verdict(rows: list[dict]) -> str:
+    """How the full model compares with each baseline, in plain words (and when it loses)."""
+    full = next((r for r in rows if r["model"].startswith("image+text")), None)
+    if full is None:
+        return ""
+    parts, losses = [], []
+    for r in rows:
+        if r is full:
+            continue
+        d_acc, d_f1 = full["accuracy"] - r["accuracy"], full["macro_f1"] - r["macro_f1"]
+        word = "beats" if d_acc > 0.005 and d_f1 > 0.005 else "loses to" if d_acc < -0.005 and d_f1 < -0.005 \
+            else "is level with"
+        parts.append(f"{word} {r['model']} ({full['accuracy']:.3f} vs {r['accuracy']:.3f} accuracy, "
+                     f"{full['macro_f1']:.3f} vs {r['macro_f1']:.3f} macro-F1)")
+        if word == "loses to":
+            losses.append(r["model"])
+    text = "On the test split (later in time than all training windows) the image+text+numeric model " + \
+        "; ".join(parts) + "."
+    if losses:
+        text += (f" It does worse than {', '.join(losses)}: its content features do not help on this data "
+                 f"(or it needs more data or epochs); trust the simpler baseline here.")
+    return text
+
+
 def format_report(rows: list[dict]) -> str:
     lines = [f"{'model':28s} {'accuracy':>8s} {'macro-F1':>8s} {'MAE':>8s} {'Spearman':>8s}"]
     for r in rows:
