@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         if geometry:
             self.restoreGeometry(geometry)
         self.nav.setCurrentRow(min(max(settings.get(Key.LAST_PAGE), 0), len(self.pages) - 1))
+        self.undo_group.setActiveStack(self.current_page().undo_stack)
 
     # -- building ---------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -114,6 +115,20 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+
+        from PySide6.QtGui import QUndoGroup
+
+        self.undo_group = QUndoGroup(self)  # each page's QUndoStack; the shown page's is active
+        for page in self.pages:
+            if page.undo_stack is not None:
+                self.undo_group.addStack(page.undo_stack)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
 
         view_menu = self.menuBar().addMenu("&View")
         self.jobs_action = self.jobs_dock.toggleViewAction()
@@ -180,6 +195,8 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentIndex(row)
             self.settings.set(Key.LAST_PAGE, row)
             self._on_job_event()  # the new page's job comes first
+            if hasattr(self, "undo_group"):
+                self.undo_group.setActiveStack(self.pages[row].undo_stack)
 
     def current_page(self) -> WorkspacePage:
         return self.pages[self.stack.currentIndex()]

@@ -90,6 +90,15 @@ class Settings(QObject):
         self._q.sync()
         self.changed.emit(key.value)
 
+    def raw(self, name: str, default: Any = None) -> Any:
+        """A free-form value (e.g. ``confirm/dissolve``), coerced to the default's type."""
+        return _coerce(self._q.value(name), default) if self._q.contains(name) else default
+
+    def set_raw(self, name: str, value: Any) -> None:
+        self._q.setValue(name, value)
+        self._q.sync()
+        self.changed.emit(name)
+
     def migrate(self) -> None:
         version = _coerce(self._q.value("settings_version"), 0)
         if version < 2:

@@ -133,8 +133,75 @@ def test_merge_split_dissolve_and_examples(page, qtbot, folder):
     assert sum(e.photo_count for e in page.store.events()) + len(page.store.photos(None)) \
         + len(page.store.photos("unsure")) == total
     page.events.setCurrentRow(_event_rows(page).index(new.id))
+    _answer_next_question(qtbot, dont_ask_again=True)
     page.dissolve_current()
     assert new.id not in [e.id for e in page.store.events()]
+    assert page.context.settings.raw("confirm/dissolve", False) is True  # asked once, not again
+
+
+def _answer_next_question(qtbot, dont_ask_again=False, ok=True):
+    """Answer the QMessageBox that the next action opens (it is modal)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        if dont_ask_again and box.checkBox() is not None:
+            box.checkBox().setChecked(True)
+        box.button(QMessageBox.StandardButton.Ok if ok else QMessageBox.StandardButton.Cancel).click()
+
+    QTimer.singleShot(20, answer)
+
+
+def test_every_edit_undoes_and_redoes_through_the_edit_menu(page, qtbot, folder):
+    """Merge, move, rename, note, split, remove and dissolve through the page, then Edit → Undo:
+    the store equals what it was before the edit; Redo brings the edit back exactly."""
+    window = page.window()
+    page.min_size.setValue(3)
+    finish_job(qtbot, page.add_paths([str(folder)]))
+    assert not window.undo_action.isEnabled()  # nothing to undo yet
+    events = page.store.events()
+    assert len(events) >= 2
+
+    def select_events(ids):
+        for row, key in enumerate(_event_rows(page)):
+            page.events.item(row).setSelected(key in ids)
+
+    def select_photos(rows):
+        sel = page.grid.selectionModel()
+        sel.clearSelection()
+        for r in rows:
+            sel.select(page.grid_model.index(r), sel.SelectionFlag.Select)
+
+    edits = [
+        ("Merged 2 events", lambda: (select_events([events[0].id, events[1].id]), page.merge_selected())),
+        ("Moved", lambda: page.move_photos([page.store.photos("all")[0].id], None)),
+        ("Renamed", lambda: (page.events.setCurrentRow(_event_rows(page).index(events[0].id)),
+                             page.name_edit.setText("Beach day"), page._rename())),
+        ("Saved the event's note", lambda: (page.event_note.setText("with grandma"), page._save_event_note())),
+        ("Split", lambda: (select_photos([0]), page.split_selected())),
+        ("Removed", lambda: page.remove_photos([page.store.photos("all")[-1].id])),
+        ("Dissolved", lambda: (_answer_next_question(qtbot), page.dissolve_current())),
+    ]
+    for text, do in edits:
+        before = page.store.snapshot()
+        do()
+        after = page.store.snapshot()
+        assert after != before, text
+        assert window.undo_action.isEnabled() and text in page.undo_stack.undoText()
+        assert text in page.note.text() and "Undo" in page.note.text()  # said after each edit
+        window.undo_action.trigger()
+        assert page.store.snapshot() == before, f"undo of {text!r} is not exact"
+        window.redo_action.trigger()
+        assert page.store.snapshot() == after, f"redo of {text!r} is not exact"
+    # undo everything, back to the grouping the album started with
+    while page.undo_stack.canUndo():
+        window.undo_action.trigger()
+    assert [(e.id, e.name, e.photo_count) for e in page.store.events()] == \
+        [(e.id, e.name, e.photo_count) for e in events]
 
 
 def test_export_copies_one_folder_per_event_with_json_and_csv(page, qtbot, folder, tmp_path):

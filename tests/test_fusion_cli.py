@@ -46,4 +46,4 @@ def test_make_demo_train_and_sweep(data_dir, tmp_path):
     (tmp_path / "images" / "00000.png").write_bytes((demo / "images" / "00000.png").read_bytes())
     failed = run_cli("fusion", "train", "--data", str(bad), env_dir=data_dir)
     assert failed.returncode == 2
-    assert "row 3: MQ2 is 'x'" in failed.stderr and "row 3: image none.png not found" in failed.stderr
+    assert "row 3: MQ2 'x' is not a number" in failed.stderr and "row 3: image none.png not found" in failed.stderr

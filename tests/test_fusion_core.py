@@ -81,7 +81,7 @@ def test_loader_reports_every_problem_with_its_row(tmp_path):
     with pytest.raises(DatasetError) as err:
         load_dataset(csv)
     text = str(err.value)
-    for expected in ("row 3: MQ2", "row 4: MQ3 is 'x'", "row 5: image missing.png not found",
+    for expected in ("row 3: MQ2", "row 4: MQ3 'x' is not a number", "row 5: image missing.png not found",
                      "row 6: unknown label 'Severe'"):
         assert expected in text
     _write_csv(csv, ["1,2,a.png,Normal"], header="MQ2,MQ3,picture,label")

@@ -54,6 +54,33 @@ def test_delete_and_undo(page, qtbot):
     assert page.store.count() == 2 and page.selected_post().id == 1
 
 
+def test_add_edit_delete_undo_and_redo_restore_the_store_exactly(page, qtbot):
+    """Edit → Undo / Redo over adds, edits and deletes: the posts table equals what it was."""
+    from core.lostfound.store import Post
+
+    window = page.window()
+    page.store.add(Post(kind="lost", description="검은 지갑", place="도서관"))
+    page.reload_posts()
+    _wait_ready(page, qtbot, 1)
+    start = page.store.snapshot()
+    steps = [lambda: page.store.add(Post(kind="found", description="black wallet")),
+             lambda: page.store.update(1, status="반환됨", place="공학관"),
+             lambda: page.store.delete(1)]
+    from app.undo import record
+
+    states = [start]
+    for i, step in enumerate(steps):
+        record(page.undo_stack, page.store, f"step {i}", step, page._after_undo)
+        states.append(page.store.snapshot())
+    assert window.undo_action.isEnabled()
+    for expected in reversed(states[:-1]):
+        window.undo_action.trigger()
+        assert page.store.snapshot() == expected
+    for expected in states[1:]:
+        window.redo_action.trigger()
+        assert page.store.snapshot() == expected
+
+
 def test_import_report_and_bad_photo_in_the_form(page, qtbot, tmp_path):
     csv_path = tmp_path / "bad.csv"
     csv_path.write_text("kind,image,description,category,storage_location,status,place,date\n"

@@ -241,6 +241,9 @@ class AlbumsPage(WorkspacePage):
         self._reps_waiting = False
         self._shown = False
         self._current: object = None
+        from PySide6.QtGui import QUndoStack
+
+        self.undo_stack = QUndoStack(self)  # Edit → Undo / Redo (the window's QUndoGroup)
         self.setAcceptDrops(True)
         self._build()
         self._restore_tuning()
@@ -653,24 +656,33 @@ class AlbumsPage(WorkspacePage):
         self.photo_note.setText(sel[0].note if len(sel) == 1 else "")
 
     # -- edits (saved at once) -------------------------------------------------------
+    def edit(self, text: str, change):
+        """Run a store edit as one undoable step (Edit → Undo, Ctrl+Z) and say what was done."""
+        from app.undo import record
+
+        result = record(self.undo_stack, self.store, text, change, self.reload)
+        self.note.setText(f"{text}. Edit → Undo (Ctrl+Z) takes it back.")
+        return result
+
     def _rename(self) -> None:
         key = self.current_key()
-        if isinstance(key, int) and self.name_edit.text().strip() and \
-                self.name_edit.text().strip() != self.store.event(key).name:
-            self.store.rename_event(key, self.name_edit.text())
+        new = self.name_edit.text().strip()
+        if isinstance(key, int) and new and new != self.store.event(key).name:
+            old = self.store.event(key).name
+            self.edit(f"Renamed '{old}' to '{new}'", lambda: self.store.rename_event(key, new))
             self.reload()
 
     def _save_event_note(self) -> None:
         key = self.current_key()
-        if isinstance(key, int):
-            self.store.set_event_note(key, self.event_note.text())
+        if isinstance(key, int) and self.store.event(key).note != self.event_note.text():
+            self.edit("Saved the event's note", lambda: self.store.set_event_note(key, self.event_note.text()))
 
     def _save_photo_note(self) -> None:
         sel = self.selected_photos()
         if len(sel) == 1 and sel[0].note != self.photo_note.text():
-            self.store.set_photo_note(sel[0].id, self.photo_note.text())
+            self.edit(f"Saved the note on {Path(sel[0].path).name}",
+                      lambda: self.store.set_photo_note(sel[0].id, self.photo_note.text()))
             sel[0].note = self.photo_note.text()
-            self.note.setText("Note saved. With the image ↔ caption/note slider below 100 it counts in the grouping.")
 
     def _photos_dropped(self, ids: list[int], key) -> None:
         self.move_photos(ids, None if key == UNSORTED else key)
@@ -679,16 +691,14 @@ class AlbumsPage(WorkspacePage):
         """Out of the album, files untouched; scanning their folder again does not bring them back."""
         if not ids:
             return 0
-        n = self.store.remove_photos(ids)
+        n = self.edit(f"Removed {_photos(len(ids))} from the album (the files are untouched)",
+                      lambda: self.store.remove_photos(ids))
         self.reload()
-        self.note.setText(f"Removed {_photos(n)} from the album (the files are untouched). "
-                          "Adding their folder again brings them back.")
         return n
 
     def remove_folder(self, folder: str) -> int:
-        n = self.store.remove_folder(folder)
+        n = self.edit(f"Stopped watching {folder} (the files are untouched)", lambda: self.store.remove_folder(folder))
         self.reload()
-        self.note.setText(f"Stopped watching {folder}: {_photos(n)} left the album (the files are untouched).")
         return n
 
     def manage_folders(self) -> None:
@@ -697,8 +707,9 @@ class AlbumsPage(WorkspacePage):
         dialog.exec()
 
     def move_photos(self, ids: list[int], event_id: int | None) -> None:
-        self.store.move_photos(ids, event_id)
-        self.note.setText(f"Moved {len(ids)} photo(s); re-clustering leaves them there.")
+        where = "Unsorted" if event_id is None else f"'{self.store.event(event_id).name}'"
+        self.edit(f"Moved {_photos(len(ids))} to {where} (re-clustering leaves them there)",
+                  lambda: self.store.move_photos(ids, event_id))
         self.reload()
 
     def merge_selected(self) -> None:
@@ -707,13 +718,19 @@ class AlbumsPage(WorkspacePage):
         if len(ids) < 2:
             self.note.setText("Select two or more events (Ctrl+click) to merge them.")
             return
-        self._current = self.store.merge_events(ids)
+        names = [self.store.event(i).name for i in ids]
+        self._current = self.edit(f"Merged {len(ids)} events into '{names[0]}'", lambda: self.store.merge_events(ids))
         self.reload()
 
     def dissolve_current(self) -> None:
         key = self.current_key()
         if isinstance(key, int):
-            self.store.delete_event(key)
+            event = self.store.event(key)
+            if not self.confirm("dissolve", f"Dissolve '{event.name}'?",
+                                f"Its {_photos(event.photo_count)} go back to Unsorted (Edit → Undo brings "
+                                "the event back)."):
+                return
+            self.edit(f"Dissolved '{event.name}'", lambda: self.store.delete_event(key))
             self._current = UNSORTED
             self.reload()
 
@@ -722,7 +739,8 @@ class AlbumsPage(WorkspacePage):
         if not sel:
             self.note.setText("Select the photos to split off first.")
             return
-        self._current = self.store.split_event([p.id for p in sel])
+        self._current = self.edit(f"Split {_photos(len(sel))} off into a new event",
+                                  lambda: self.store.split_event([p.id for p in sel]))
         self.reload()
 
     def use_as_examples(self) -> None:
@@ -747,7 +765,8 @@ class AlbumsPage(WorkspacePage):
         if isinstance(key, int):
             name, ok = QInputDialog.getText(self, "Rename event", "Name:", text=self.store.event(key).name)
             if ok and name.strip():
-                self.store.rename_event(key, name)
+                old = self.store.event(key).name
+                self.edit(f"Renamed '{old}' to '{name.strip()}'", lambda: self.store.rename_event(key, name))
                 self.reload()
 
     def _photo_menu(self, pos) -> None:
@@ -842,6 +861,7 @@ class AlbumsPage(WorkspacePage):
     def _indexed(self, result) -> None:
         report, group, models = result
         self.last_report = report
+        self.undo_stack.clear()  # the grouping changed under the edits: they can no longer be undone one by one
         parts = []
         if report is not None:
             parts.append(report.summary() + ".")

@@ -29,8 +29,30 @@ class WorkspacePage(QWidget):
         self.context = context
         self.setObjectName(f"page-{type(self).__name__}")
 
+    undo_stack = None  # a QUndoStack for pages whose edits can be undone (Edit → Undo)
+
     def shutdown(self) -> None:
         """The window is closing: stop any threads the page owns."""
+
+    def confirm(self, key: str, question: str, detail: str) -> bool:
+        """Ask once before a destructive group action, with "Don't ask again" (kept in the
+        settings under ``confirm/<key>``)."""
+        from PySide6.QtWidgets import QCheckBox, QMessageBox
+
+        settings = self.context.settings
+        stored = f"confirm/{key}"
+        if settings is not None and settings.raw(stored, False):
+            return True
+        box = QMessageBox(QMessageBox.Icon.Question, self.title, question,
+                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText(detail)
+        again = QCheckBox("Don't ask again")
+        box.setCheckBox(again)
+        box.setDefaultButton(QMessageBox.StandardButton.Ok)
+        ok = box.exec() == QMessageBox.StandardButton.Ok
+        if ok and again.isChecked() and settings is not None:
+            settings.set_raw(stored, True)
+        return ok
 
     def empty_state(self) -> QWidget:
         """A panel that says what this workspace will hold."""

@@ -117,7 +117,9 @@ class LostFoundPage(WorkspacePage):
         super().__init__(context, parent)
         self.store = PostStore()
         self.service = None  # core.lostfound.service.LostFound once models are loaded
-        self.deleted: list[int] = []  # undo stack of deleted post ids
+        from PySide6.QtGui import QUndoStack
+
+        self.undo_stack = QUndoStack(self)  # add, edit, delete: Edit → Undo / Redo (Ctrl+Z / Ctrl+Shift+Z)
         self.last_report = None
         self.last_error: str | None = None
         self._build()
@@ -133,9 +135,7 @@ class LostFoundPage(WorkspacePage):
         self.edit_action.triggered.connect(lambda: self.edit_post(self.selected_post()))
         self.delete_action = QAction("Delete", self, shortcut=QKeySequence.StandardKey.Delete)
         self.delete_action.triggered.connect(self.delete_selected)
-        self.undo_action = QAction("Undo delete", self, shortcut=QKeySequence.StandardKey.Undo)
-        self.undo_action.triggered.connect(self.undo_delete)
-        self.undo_action.setEnabled(False)
+        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")  # Ctrl+Z lives in Edit → Undo
         self.import_action = QAction("Import…", self)
         self.import_action.triggered.connect(lambda: self.import_posts(None))
         self.export_action = QAction("Export…", self)
@@ -144,7 +144,8 @@ class LostFoundPage(WorkspacePage):
         self.find_all_action.triggered.connect(self.find_all)
         for a in (self.add_action, self.edit_action, self.delete_action, self.undo_action):
             bar.addAction(a)
-            self.addAction(a)
+            if a is not self.undo_action:
+                self.addAction(a)
         bar.addSeparator()
         for a in (self.import_action, self.export_action, self.find_all_action):
             bar.addAction(a)
@@ -415,16 +416,27 @@ class LostFoundPage(WorkspacePage):
         return dialog
 
     def _save(self, dialog) -> None:
+        from app.undo import record
+
         values = dialog.values()
         try:
             if dialog.original is not None and dialog.original.id:
                 pid = dialog.original.id
                 photo = dialog.photo.path if dialog.photo_changed and dialog.photo.path else None
-                self.store.update(pid, photo=photo, **values)
-                if dialog.photo_changed and not dialog.photo.path:
-                    self.store.remove_photo(pid)
+
+                def change():
+                    self.store.update(pid, photo=photo, **values)
+                    if dialog.photo_changed and not dialog.photo.path:
+                        self.store.remove_photo(pid)
+
+                text = f"Edited post #{pid}"
+                record(self.undo_stack, self.store, text, change, self._after_undo)
             else:
-                pid = self.store.add(Post(**values), photo=dialog.photo.path).id
+                pid = record(self.undo_stack, self.store, "Added a post",
+                             lambda: self.store.add(Post(**values), photo=dialog.photo.path).id, self._after_undo)
+                text = f"Added post #{pid}"
+                self.undo_stack.command(self.undo_stack.count() - 1).setText(text)
+            self.note.setText(f"{text}. Edit → Undo (Ctrl+Z) takes it back.")
         except (PostError, OSError, ValueError) as exc:
             self.last_error = str(exc)
             QMessageBox(QMessageBox.Icon.Warning, "Post not saved", str(exc), parent=self).open()
@@ -437,21 +449,27 @@ class LostFoundPage(WorkspacePage):
         post = self.selected_post()
         if post is None:
             return
-        self.store.delete(post.id)
-        self.deleted.append(post.id)
-        self.undo_action.setEnabled(True)
-        self.note.setText(f"Post #{post.id} deleted. Undo with Ctrl+Z.")
+        from app.undo import record
+
+        record(self.undo_stack, self.store, f"Deleted post #{post.id}", lambda: self.store.delete(post.id),
+               self._after_undo)
+        self.note.setText(f"Post #{post.id} deleted. Edit → Undo (Ctrl+Z) brings it back.")
         self.reload_posts()
 
     def undo_delete(self) -> None:
-        if not self.deleted:
-            return
-        pid = self.deleted.pop()
-        self.store.undelete(pid)
-        self.undo_action.setEnabled(bool(self.deleted))
-        self.note.setText(f"Post #{pid} restored.")
+        """The last edit (a delete, an edit, an add) undone: Edit → Undo does the same."""
+        if self.undo_stack.canUndo():
+            import re
+
+            text = self.undo_stack.undoText()
+            self.undo_stack.undo()
+            self.note.setText(f"Undone: {text}.")
+            restored = re.match(r"Deleted post #(\d+)", text)
+            if restored:
+                self.select_post(int(restored.group(1)))
+
+    def _after_undo(self) -> None:
         self.posts_model.set_posts(self.store.list())
-        self.select_post(pid)
         self.refresh_vectors()
 
     def import_posts(self, path: str | None):

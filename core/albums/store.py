@@ -121,6 +121,53 @@ class AlbumStore:
             with self.con:
                 self.con.execute("ALTER TABLE photos ADD COLUMN caption_key TEXT NOT NULL DEFAULT ''")
 
+    # -- undo: what the user's edits change, as it was and as it is ---------------------
+    # (table, primary key columns), in the order rows are inserted (parents first)
+    EDIT_TABLES = (("events", ("id",)), ("photos", ("id",)), ("prototypes", ("event_id", "photo_id")),
+                   ("folders", ("path",)), ("excluded", ("path",)))
+
+    def snapshot(self) -> dict[str, dict[tuple, tuple]]:
+        """Every row an edit can change, keyed by primary key: {table: {key: row}}."""
+        out = {}
+        for table, pk in self.EDIT_TABLES:
+            cur = self.con.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
+            cols = [d[0] for d in cur.description]
+            idx = [cols.index(c) for c in pk]
+            out[table] = {tuple(r[i] for i in idx): tuple(r) for r in cur.fetchall()}
+        return out
+
+    def restore(self, snap: dict[str, dict[tuple, tuple]]) -> int:
+        """Make the edit tables equal ``snap`` (a :meth:`snapshot`), writing only the rows that
+        differ, in one transaction; returns how many rows were written. Undo and redo use it."""
+        now = self.snapshot()
+        written = 0
+        with self.con:
+            for table, pk in reversed(self.EDIT_TABLES):  # children first: nothing dangles
+                gone = [k for k in now[table] if k not in snap[table]]
+                where = " AND ".join(f"{c}=?" for c in pk)
+                self.con.executemany(f"DELETE FROM {table} WHERE {where}", gone)  # noqa: S608
+                written += len(gone)
+            for table, pk in self.EDIT_TABLES:
+                cols = [d[0] for d in self.con.execute(f"SELECT * FROM {table} LIMIT 0").description]  # noqa: S608
+                changed = [row for k, row in snap[table].items() if now[table].get(k) != row]
+                new = [row for row in changed if tuple(row[cols.index(c)] for c in pk) not in now[table]]
+                old = [row for row in changed if tuple(row[cols.index(c)] for c in pk) in now[table]]
+                marks = ",".join("?" * len(cols))
+                self.con.executemany(f"INSERT INTO {table} VALUES ({marks})", new)  # noqa: S608
+                if old:  # only the columns that differ (a merge changes event_id and pinned): cheap indexes
+                    keys = [cols.index(c) for c in pk]
+                    where = " AND ".join(f"{c}=?" for c in pk)
+                    by_columns: dict[tuple[int, ...], list] = {}
+                    for r in old:
+                        cur = now[table][tuple(r[i] for i in keys)]
+                        diff = tuple(i for i, c in enumerate(cols) if c not in pk and r[i] != cur[i])
+                        by_columns.setdefault(diff, []).append([r[i] for i in diff] + [r[i] for i in keys])
+                    for diff, rows in by_columns.items():
+                        sets = ", ".join(f"{cols[i]}=?" for i in diff)
+                        self.con.executemany(f"UPDATE {table} SET {sets} WHERE {where}", rows)  # noqa: S608
+                written += len(changed)
+        return written
+
     def close(self) -> None:
         self.con.close()
 

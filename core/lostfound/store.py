@@ -195,6 +195,26 @@ class PostStore:
                               (_fingerprint(post), post_id))
         return post
 
+    def snapshot(self) -> dict[int, tuple]:
+        """Every post row (deleted ones too), by id: what an edit can change (undo)."""
+        return {r[0]: tuple(r) for r in self._con.execute("SELECT * FROM posts ORDER BY id")}
+
+    def restore(self, snap: dict[int, tuple]) -> int:
+        """Make the posts table equal ``snap``, writing only rows that differ; stored photo files
+        are content-addressed and never deleted, so every row's photo is still there."""
+        now = self.snapshot()
+        cols = [d[0] for d in self._con.execute("SELECT * FROM posts LIMIT 0").description]
+        gone = [(k,) for k in now if k not in snap]
+        new = [row for k, row in snap.items() if k not in now]
+        changed = [row for k, row in snap.items() if k in now and now[k] != row]
+        with self._con:
+            self._con.executemany("DELETE FROM posts WHERE id=?", gone)
+            self._con.executemany(f"INSERT INTO posts VALUES ({','.join('?' * len(cols))})", new)  # noqa: S608
+            sets = ", ".join(f"{c}=?" for c in cols[1:])
+            self._con.executemany(f"UPDATE posts SET {sets} WHERE id=?",  # noqa: S608
+                                  [list(r[1:]) + [r[0]] for r in changed])
+        return len(gone) + len(new) + len(changed)
+
     def delete(self, post_id: int) -> None:
         """Soft delete: :meth:`undelete` brings the post back (undo)."""
         self.get(post_id)

@@ -116,7 +116,7 @@ def cases(importer: str, corpus: Path, data: Path, expect: dict) -> list[tuple[s
                for n, e in expect["csv"]["lostfound"].items()]
     elif importer == "fusion train":
         out = [(n, e, ["fusion", "train", "--data", str(corpus / "csv" / "fusion" / n), "--num_epochs", "1",
-                       "--batch_size", "4", "--embedding_dim", "16", "--modality", "sensor"], 120.0)
+                       "--batch_size", "256", "--embedding_dim", "16", "--modality", "sensor"], 120.0)
                for n, e in expect["csv"]["fusion"].items()]
     elif importer == "trends build-labels":
         out = [(n, e, ["trends", "build-labels", str(corpus / "csv" / "trends" / n), "--out",

@@ -1,0 +1,92 @@
+"""UI-thread time of undoing (and redoing) a merge of 1,000 photos on the Albums page.
+
+Run: QT_QPA_PLATFORM=offscreen python bench/albums_undo.py [--photos 2000] [--runs 7]
+A real AlbumsPage on a store of ``--photos`` photos in events of 500 (synthetic vectors, real
+files on disk for the thumbnails); two events of 500 are merged through the page, then Edit →
+Undo and Redo are triggered ``--runs`` times each, alternating (A B A B …). Each figure is the
+wall time of the action on the UI thread (store snapshot + restore of the changed rows + the
+page's reload), the stall the user feels; medians and the worst are printed. Target < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--photos", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="simscope-undo-"))
+    os.environ["SIMSCOPE_DATA_DIR"] = str(tmp / "data")
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import create_window
+    from core.albums.cluster import ClusterSettings
+    from core.albums.events import GroupInput, regroup
+
+    folder = tmp / "photos"
+    folder.mkdir()
+    src = ROOT / "resources" / "demo" / "photos" / "hat_2a12baab.jpg"
+    paths = []
+    for i in range(args.photos):
+        p = folder / f"p{i:05d}.jpg"
+        shutil.copy(src, p)
+        paths.append(str(p))
+    k = max(2, args.photos // 500)
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 1, (k, 64))
+    x = np.concatenate([centres[i] + rng.normal(0, 0.05, (args.photos // k, 64)) for i in range(k)])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    app = QApplication.instance() or QApplication([])
+    window, queue = create_window()
+    page = next(p for p in window.pages if p.icon == "albums")
+    page.store.add_folder(str(folder))
+    page.store.add_photos(paths[: len(x)])
+    regroup(page.store, GroupInput(paths[: len(x)], x.astype(np.float32), np.full(len(x), np.nan),
+                                   [[] for _ in x], [""] * len(x)), ClusterSettings(min_size=50, time_first=False))
+    window.resize(1180, 760)
+    window.nav.setCurrentRow(window.pages.index(page))
+    window.show()
+    page.reload()
+    app.processEvents()
+    events = page.store.events()
+    ids = [e.id for e in events[:2]]
+    merged_photos = sum(e.photo_count for e in events[:2])
+    for row in range(page.events.count()):
+        page.events.item(row).setSelected(page.events.item(row).data(256) in ids)
+    t0 = time.perf_counter()
+    page.merge_selected()
+    merge_ms = (time.perf_counter() - t0) * 1000
+    undo, redo = [], []
+    for _ in range(args.runs):
+        for action, out in ((window.undo_action, undo), (window.redo_action, redo)):
+            app.processEvents()
+            t0 = time.perf_counter()
+            action.trigger()
+            out.append((time.perf_counter() - t0) * 1000)
+    print(f"album: {len(x)} photos in {len(events)} events; merged {merged_photos} photos ({merge_ms:.1f} ms)")
+    print(f"undo merge: median {statistics.median(undo):.1f} ms, worst {max(undo):.1f} ms ({args.runs} runs)")
+    print(f"redo merge: median {statistics.median(redo):.1f} ms, worst {max(redo):.1f} ms (target < 50 ms)")
+    queue.shutdown()
+    window.context.cache.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if max(undo + redo) < 50 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
