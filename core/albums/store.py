@@ -114,6 +114,9 @@ class AlbumStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = sqlite3.connect(str(self.path), timeout=30)
         self.con.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a crash of the app (or kill -9) never loses a committed edit nor corrupts the
+        # file; only a power cut can drop the last commits. It saves an fsync per edit (undo stalls).
+        self.con.execute("PRAGMA synchronous=NORMAL")
         self.con.execute("PRAGMA foreign_keys=ON")
         self.con.executescript(_SCHEMA)
         columns = {r[1] for r in self.con.execute("PRAGMA table_info(photos)")}
