@@ -656,13 +656,20 @@ class AlbumsPage(WorkspacePage):
         self.photo_note.setText(sel[0].note if len(sel) == 1 else "")
 
     # -- edits (saved at once) -------------------------------------------------------
-    def edit(self, text: str, change):
-        """Run a store edit as one undoable step (Edit → Undo, Ctrl+Z) and say what was done."""
+    def edit(self, text: str, change, reload: bool = True):
+        """Run a store edit as one undoable step (Edit → Undo, Ctrl+Z), show it, say what was done."""
         from app.undo import record
 
         result = record(self.undo_stack, self.store, text, change, self.reload)
+        if reload:
+            self.reload()
         self.note.setText(f"{text}. Edit → Undo (Ctrl+Z) takes it back.")
         return result
+
+    def _reload_keeping_note(self) -> None:
+        note = self.note.text()
+        self.reload()
+        self.note.setText(note)
 
     def _rename(self) -> None:
         key = self.current_key()
@@ -670,18 +677,18 @@ class AlbumsPage(WorkspacePage):
         if isinstance(key, int) and new and new != self.store.event(key).name:
             old = self.store.event(key).name
             self.edit(f"Renamed '{old}' to '{new}'", lambda: self.store.rename_event(key, new))
-            self.reload()
 
     def _save_event_note(self) -> None:
         key = self.current_key()
         if isinstance(key, int) and self.store.event(key).note != self.event_note.text():
-            self.edit("Saved the event's note", lambda: self.store.set_event_note(key, self.event_note.text()))
+            self.edit("Saved the event's note", lambda: self.store.set_event_note(key, self.event_note.text()),
+                      reload=False)
 
     def _save_photo_note(self) -> None:
         sel = self.selected_photos()
         if len(sel) == 1 and sel[0].note != self.photo_note.text():
             self.edit(f"Saved the note on {Path(sel[0].path).name}",
-                      lambda: self.store.set_photo_note(sel[0].id, self.photo_note.text()))
+                      lambda: self.store.set_photo_note(sel[0].id, self.photo_note.text()), reload=False)
             sel[0].note = self.photo_note.text()
 
     def _photos_dropped(self, ids: list[int], key) -> None:
@@ -693,12 +700,10 @@ class AlbumsPage(WorkspacePage):
             return 0
         n = self.edit(f"Removed {_photos(len(ids))} from the album (the files are untouched)",
                       lambda: self.store.remove_photos(ids))
-        self.reload()
         return n
 
     def remove_folder(self, folder: str) -> int:
         n = self.edit(f"Stopped watching {folder} (the files are untouched)", lambda: self.store.remove_folder(folder))
-        self.reload()
         return n
 
     def manage_folders(self) -> None:
@@ -710,7 +715,6 @@ class AlbumsPage(WorkspacePage):
         where = "Unsorted" if event_id is None else f"'{self.store.event(event_id).name}'"
         self.edit(f"Moved {_photos(len(ids))} to {where} (re-clustering leaves them there)",
                   lambda: self.store.move_photos(ids, event_id))
-        self.reload()
 
     def merge_selected(self) -> None:
         ids = [i.data(Qt.ItemDataRole.UserRole) for i in self.events.selectedItems()]
@@ -719,8 +723,9 @@ class AlbumsPage(WorkspacePage):
             self.note.setText("Select two or more events (Ctrl+click) to merge them.")
             return
         names = [self.store.event(i).name for i in ids]
-        self._current = self.edit(f"Merged {len(ids)} events into '{names[0]}'", lambda: self.store.merge_events(ids))
-        self.reload()
+        self._current = self.edit(f"Merged {len(ids)} events into '{names[0]}'", lambda: self.store.merge_events(ids),
+                                  reload=False)
+        self._reload_keeping_note()
 
     def dissolve_current(self) -> None:
         key = self.current_key()
@@ -730,9 +735,9 @@ class AlbumsPage(WorkspacePage):
                                 f"Its {_photos(event.photo_count)} go back to Unsorted (Edit → Undo brings "
                                 "the event back)."):
                 return
-            self.edit(f"Dissolved '{event.name}'", lambda: self.store.delete_event(key))
+            self.edit(f"Dissolved '{event.name}'", lambda: self.store.delete_event(key), reload=False)
             self._current = UNSORTED
-            self.reload()
+            self._reload_keeping_note()
 
     def split_selected(self) -> None:
         sel = self.selected_photos()
@@ -740,8 +745,8 @@ class AlbumsPage(WorkspacePage):
             self.note.setText("Select the photos to split off first.")
             return
         self._current = self.edit(f"Split {_photos(len(sel))} off into a new event",
-                                  lambda: self.store.split_event([p.id for p in sel]))
-        self.reload()
+                                  lambda: self.store.split_event([p.id for p in sel]), reload=False)
+        self._reload_keeping_note()
 
     def use_as_examples(self) -> None:
         key = self.current_key()
@@ -767,7 +772,6 @@ class AlbumsPage(WorkspacePage):
             if ok and name.strip():
                 old = self.store.event(key).name
                 self.edit(f"Renamed '{old}' to '{name.strip()}'", lambda: self.store.rename_event(key, name))
-                self.reload()
 
     def _photo_menu(self, pos) -> None:
         sel = self.selected_photos()
