@@ -35,7 +35,12 @@ def _event_rows(page):
 def test_add_folder_groups_events_and_reports_the_bad_file(page, qtbot, folder):
     page.min_size.setValue(3)
     qtbot.wait(500)  # the debounced regroup has nothing to do yet (no folders)
-    report, group, models = finish_job(qtbot, page.add_paths([str(folder)]))
+    assert page.body.currentWidget() is page.empty  # an empty album says what to do
+    job = page.add_paths([str(folder)])
+    # while the first photos are on their way: no "drop photo folders" panel, and progress on the page
+    assert page.body.currentWidget() is page.split and "Reading" in page.note.text()
+    qtbot.waitUntil(lambda: page.job_strip.isVisibleTo(page) or job.state.done, timeout=30_000)
+    report, group, models = finish_job(qtbot, job)
     assert report.found == 13 and len(report.errors) == 1 and "broken.jpg" in report.errors[0][0]
     assert group.events >= 2
     assert "broken.jpg" in page.note.text()

@@ -257,3 +257,14 @@ def test_status_bar_shows_the_current_pages_job_first_and_jobs_view_hides_intern
     assert "Detect compute device" in [model.job(r).name for r in range(model.rowCount())]
     release.set()
     qtbot.waitUntil(lambda: mine.state.done and other.state.done, timeout=10_000)
+
+
+def test_progress_texts_and_integer_epoch_ticks(qtbot):
+    from app.widgets import eta_text, integer_axis, rate_text
+
+    assert rate_text("Embedded 1,200 of 6,400", 100.0) == "12.0/s" and rate_text("Loading", 5) == ""
+    assert eta_text(0.5, 60) == "1 min left" and eta_text(0.01, 60) == "" and eta_text(0.9, 9) == "1 s left"
+    axis = integer_axis()
+    for lo, hi in ((1, 2), (1, 6), (0.5, 30.5)):
+        ticks = [v for _, values in axis.tickValues(lo, hi, 400) for v in values]
+        assert ticks and all(float(v).is_integer() for v in ticks), (lo, hi, ticks)

@@ -71,3 +71,34 @@ def test_cli_error_for_a_folder_given_as_a_file(data_dir, tmp_path):
     assert out.returncode == 2
     line = out.stderr.strip().splitlines()[-1]
     assert line.startswith("error: ") and str(tmp_path) in line and "Traceback" not in out.stderr
+
+
+def test_progress_is_logged_with_time_stamps_when_stderr_is_not_a_terminal():
+    """Issue 20 #12: a long job in a log (stderr a file or pipe) says how far it is, every few
+    seconds and at the end, instead of nothing."""
+    import io
+    import time
+
+    from core.progress import ProgressBar
+
+    log = io.StringIO()
+    bar = ProgressBar(stream=log, log_every=0.05)
+    bar(0.0, "Checking 100 files")
+    bar(0.3, "Embedded 30 of 100")  # too soon after the first: not repeated
+    time.sleep(0.06)
+    bar(0.5, "Embedded 50 of 100")
+    bar(1.0, "done: 100 embedded")
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 3 and "\r" not in log.getvalue()
+    assert "  0%" in lines[0] and "50%" in lines[1] and "Embedded 50 of 100" in lines[1]
+    assert lines[2].endswith("done: 100 embedded") and "100%" in lines[2]
+    assert all(line.startswith("[") and "after" in line for line in lines)
+
+
+def test_lostfound_json_with_nul_bytes_is_refused_by_row(data_dir, tmp_path):
+    path = tmp_path / "posts.json"
+    path.write_text(json.dumps([{"kind": "lost", "description": "black\u0000wallet"},
+                                {"kind": "found", "description": "black wallet"}]), encoding="utf-8")
+    out = run_cli("lostfound", "import", str(path), "--json", env_dir=data_dir)
+    assert out.returncode == 1 and json.loads(out.stdout)["added"] == [1]
+    assert "line 1: error: the row holds a NUL byte" in out.stderr

@@ -164,6 +164,10 @@ class EventList(QListWidget):
         self.setIconSize(QSize(56, 56))
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSpacing(2)
+        # long names end in "…" (the full name is the tooltip), never a sideways scrollbar
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setWordWrap(False)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         if event.mimeData().hasFormat(MIME):
@@ -244,6 +248,8 @@ class AlbumsPage(WorkspacePage):
         from PySide6.QtGui import QUndoStack
 
         self.undo_stack = QUndoStack(self)  # Edit → Undo / Redo (the window's QUndoGroup)
+        self._arriving: set[int] = set()  # ids of add jobs still running
+        context.jobs.job_finished.connect(lambda job: self._arriving.discard(job.id))
         self.setAcceptDrops(True)
         self._build()
         self._restore_tuning()
@@ -506,7 +512,7 @@ class AlbumsPage(WorkspacePage):
             tag = " · by example" if e.by_example else ""
             item = QListWidgetItem(self._tile(None), f"{e.name}\n{_photos(e.photo_count)}{tag}")
             item.setData(Qt.ItemDataRole.UserRole, e.id)
-            item.setToolTip(e.caption or ", ".join(e.tags))
+            item.setToolTip("\n".join(t for t in (e.name, e.caption or ", ".join(e.tags)) if t))
             reps = e.prototypes or e.representatives
             if reps:
                 item.setData(Qt.ItemDataRole.UserRole + 1, reps[0])
@@ -528,7 +534,7 @@ class AlbumsPage(WorkspacePage):
         self.events.blockSignals(False)
         self.show_group()
         folders = self.store.folders()
-        empty = not events and not folders
+        empty = not events and not folders and not self._arriving
         demo = str(resource("demo", "album").resolve())
         self.demo_banner.setVisible(any(str(Path(f).resolve()) == demo for f in folders))
         self.body.setCurrentWidget(self.empty if empty else self.split)
@@ -832,7 +838,12 @@ class AlbumsPage(WorkspacePage):
             album.refresh_text()
             return report, album.regroup(settings, proto), album.models.describe()
 
-        return self._album_job(f"Albums: add {', '.join(Path(p).name for p in paths)}", work, self._indexed)
+        job = self._album_job(f"Albums: add {', '.join(Path(p).name for p in paths)}", work, self._indexed)
+        self._arriving.add(job.id)  # not the empty panel while the first photos are on their way
+        self.reload()
+        self.note.setText(f"Reading {', '.join(Path(p).name for p in paths)}: the events appear when the "
+                          "photos are grouped (progress above).")
+        return job
 
     def index_existing(self):
         settings, proto = self.cluster_settings(), self.proto_settings()

@@ -158,10 +158,12 @@ class FusionPage(WorkspacePage):
         return c
 
     def _plot(self, pg, title: str, ylabel: str, legend_columns: int = 1):
-        w = pg.PlotWidget(title=title)
+        from app.widgets import corner_legend, integer_axis
+
+        w = pg.PlotWidget(title=title, axisItems={"bottom": integer_axis()})
         w.setLabel("bottom", "epoch")
         w.setLabel("left", ylabel)
-        w.addLegend(offset=(5, 5), colCount=legend_columns)
+        corner_legend(w, legend_columns)
         w.showGrid(x=True, y=True, alpha=0.2)
         for axis in ("left", "bottom"):
             w.getAxis(axis).enableAutoSIPrefix(False)
@@ -176,19 +178,20 @@ class FusionPage(WorkspacePage):
         self.acc_plot = self._plot(pg, "Accuracy", "accuracy")
         self.sim_plot = self._plot(pg, "Similarity to the true class (val)", "cosine", legend_columns=4)
         self.weight_plot = self._plot(pg, "Learned modality weights", "weight")
+        from app.widgets import curve_style
+
         self.curves = {
-            "train_loss": self.loss_plot.plot(pen=pg.mkPen("#2471a3", width=2), name="train"),
-            "val_loss": self.loss_plot.plot(pen=pg.mkPen("#e67e22", width=2), name="val"),
-            "train_acc": self.acc_plot.plot(pen=pg.mkPen("#2471a3", width=2), name="train"),
-            "val_acc": self.acc_plot.plot(pen=pg.mkPen("#e67e22", width=2), name="val"),
-            "vision_weight": self.weight_plot.plot(pen=pg.mkPen("#8e44ad", width=2), name="vision"),
-            "sensor_weight": self.weight_plot.plot(pen=pg.mkPen("#16a085", width=2), name="sensor"),
+            "train_loss": self.loss_plot.plot(name="train", **curve_style(pg, "#2471a3")),
+            "val_loss": self.loss_plot.plot(name="val", **curve_style(pg, "#e67e22")),
+            "train_acc": self.acc_plot.plot(name="train", **curve_style(pg, "#2471a3")),
+            "val_acc": self.acc_plot.plot(name="val", **curve_style(pg, "#e67e22")),
+            "vision_weight": self.weight_plot.plot(name="vision", **curve_style(pg, "#8e44ad")),
+            "sensor_weight": self.weight_plot.plot(name="sensor", **curve_style(pg, "#16a085")),
         }
         self.sim_curves = {}
         for c, color in enumerate(CLASS_COLORS):
-            self.sim_curves[("v", c)] = self.sim_plot.plot(pen=pg.mkPen(color, width=2), name=f"vision {c}")
-            self.sim_curves[("s", c)] = self.sim_plot.plot(
-                pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine), name=f"sensor {c}")
+            self.sim_curves[("v", c)] = self.sim_plot.plot(name=f"vision {c}", **curve_style(pg, color))
+            self.sim_curves[("s", c)] = self.sim_plot.plot(name=f"sensor {c}", **curve_style(pg, color, dashed=True))
         # Draw once with placeholder data: the first real epoch then does not pay for
         # first-time text layout and glyph caching (measured ~150 ms on 2 cores).
         for curve in list(self.curves.values()) + list(self.sim_curves.values()):

@@ -155,8 +155,12 @@ class LogosPage(WorkspacePage):
         self.map_tab = QWidget()
         self.tabs.addTab(self.map_tab, "Map")
         self.tabs.currentChanged.connect(self._tab_changed)
+        from app.widgets import JobStrip
+
         layout = QVBoxLayout(self)
         layout.addWidget(bar)
+        self.job_strip = JobStrip(self.context.jobs, "Logos:")  # this page's running job, with Cancel
+        layout.addWidget(self.job_strip)
         layout.addWidget(self.tabs, 1)
         self.note = QLabel("")
         self.note.setWordWrap(True)
@@ -455,6 +459,8 @@ class LogosPage(WorkspacePage):
 
     def update_hits(self) -> None:
         self.results.clear()
+        self.hits = []
+        self._clear_compare()
         if self.index is None or self.query_vector is None:
             return
         self.hits = self.index.search(self.query_vector, self.k.value(), self.threshold.value(),
@@ -467,6 +473,8 @@ class LogosPage(WorkspacePage):
             if pix is not None:
                 item.setIcon(QIcon(pix))
             self.results.addItem(item)
+        if self.hits:
+            self.results.setCurrentRow(0)  # the compare pane shows this query beside its best look-alike
         self.note.setText(f"{len(self.hits)} look-alikes" + (f" with score ≥ {self.threshold.value():.2f}"
                                                              if self.threshold.value() > -1 else ""))
         if hasattr(self, "map_plot") and self.tabs.currentWidget() is self.map_tab:
@@ -479,6 +487,11 @@ class LogosPage(WorkspacePage):
                 item.setIcon(QIcon(self.loader.pixmap(path)))
         for item in self._dup_items.get(path, []) if hasattr(self, "_dup_items") else []:
             item.setIcon(0, QIcon(self.loader.pixmap(path)))
+
+    def _clear_compare(self) -> None:
+        self.compare_left.clear()
+        self.compare_right.clear()
+        self.compare_text.setText("Click a look-alike to compare it with the query")
 
     def compare(self, row: int) -> None:
         if row < 0 or row >= len(self.hits) or not self.query_path:

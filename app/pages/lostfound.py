@@ -256,8 +256,12 @@ class LostFoundPage(WorkspacePage):
         split.addWidget(left)
         split.addWidget(right)
         split.setSizes([560, 640])
+        from app.widgets import JobStrip
+
         layout = QVBoxLayout(self)
         layout.addWidget(bar)
+        self.job_strip = JobStrip(self.context.jobs, "Lost & Found:")
+        layout.addWidget(self.job_strip)
         layout.addWidget(split, 1)
         self.note = QLabel("")
         self.note.setWordWrap(True)

@@ -84,18 +84,20 @@ class TrendsPage(WorkspacePage):
                            "or make the synthetic demo.")
         self.info.setWordWrap(True)
 
-        def plot(title, left):
-            w = pg.PlotWidget(title=title)
-            w.addLegend(offset=(5, 5))
+        from app.widgets import corner_legend, curve_style, integer_axis
+
+        def plot(title, left, axis=None):
+            w = pg.PlotWidget(title=title, axisItems={"bottom": axis} if axis is not None else None)
+            corner_legend(w)
             w.setLabel("left", left)
             w.getAxis("left").setWidth(52)
             w.getAxis("bottom").setHeight(28)
             return w
 
         self.posts_plot = plot("Posts per day (7-day mean)", "posts")
-        self.loss_plot = plot("Training loss", "loss")
+        self.loss_plot = plot("Training loss", "loss", integer_axis())
         self.loss_plot.setLabel("bottom", "epoch")
-        self.curves = {k: self.loss_plot.plot(pen=pg.mkPen(c, width=2), name=k)
+        self.curves = {k: self.loss_plot.plot(name=k, **curve_style(pg, c))
                        for k, c in (("train", "#2471a3"), ("validation", "#e67e22"), ("test", "#7f8c8d"))}
         self.pred_plot = plot("Share two months later: actual vs predicted", "share")
         self.category = QComboBox()
@@ -132,8 +134,12 @@ class TrendsPage(WorkspacePage):
         grid.addWidget(self.loss_plot, 0, 1)
         grid.addWidget(pred_box, 1, 0)
         grid.addWidget(tables, 1, 1)
+        from app.widgets import JobStrip
+
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        self.job_strip = JobStrip(self.context.jobs, "Trends:")
+        layout.addWidget(self.job_strip)
         layout.addWidget(self.info)
         layout.addLayout(grid, 1)
         self._set_busy(False)

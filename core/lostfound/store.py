@@ -274,6 +274,9 @@ class PostStore:
             value = row.get(key)
             return "" if value is None else str(value).strip()
 
+        if any("\x00" in str(v) for v in row.values() if v is not None):
+            report.note(line, "error", "the row holds a NUL byte (binary data?): not imported")
+            return
         if "__extra__" in row:
             report.note(line, "error", f"malformed row: {len(row['__extra__'])} more cell(s) than the header")
             return
