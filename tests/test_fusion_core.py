@@ -12,7 +12,6 @@ from core.fusion.data import DatasetError, load_dataset, stratified_split
 from core.fusion.losses import CBLoss, PaCoLoss, class_balanced_weights
 from core.fusion.models import FusionConfig, LateFusion, TextSimilarityFusion
 from core.fusion.train import TrainConfig, evaluate, metrics, train
-from tests.conftest import shared_data
 
 
 def test_class_balanced_weights_match_the_paper_formula():
@@ -113,10 +112,10 @@ def test_metrics_by_hand():
 def gas_small(tmp_path_factory):
     from core.cache import EmbeddingCache
     from core.fusion.features import image_features
-    from core.fusion.gas_demo import build_gas_demo
+    from core.fusion.gas_demo import build_gas_demo, default_gas_csv
     from core.models.loaders import load
 
-    src = shared_data("sensors", "gas", "Gas_Sensors_Measurements.csv")
+    src = default_gas_csv()  # shipped in resources/
     out = tmp_path_factory.mktemp("gas")
     data = load_dataset(build_gas_demo(src, out, limit=240))
     with EmbeddingCache(out / "emb.sqlite") as cache:
@@ -165,3 +164,32 @@ def test_fine_tuning_trains_the_backbone_too(gas_small):
     assert not np.allclose(res.vision[va], feats[np.arange(0, len(data), 6)][va])
     with pytest.raises(ValueError):
         train(TrainConfig(num_epochs=1, fine_tune=True), small, feats[:40])
+
+
+def test_a_run_is_kept_and_reopens_with_the_same_results(gas_small, data_dir):
+    """Fusion keeps each run (settings, metrics, curves, model) in the data dir; a new process
+    (a new RunStore) lists it and re-evaluates its model to the same test figures."""
+    from core.fusion.runs import WORKSPACE, load_result, save_run
+    from core.runs import RunStore
+
+    data, feats = gas_small
+    result = train(TrainConfig(embedding_dim=32, num_epochs=3, batch_size=32, lr=3e-3, seed=2), data, feats)
+    dataset = str(data_dir / "dataset.csv")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "dataset.csv").write_text("stand-in for the CSV trained on\n", encoding="utf-8")
+    store = RunStore()
+    run = save_run(store, dataset, result)
+    store.remember_dataset(WORKSPACE, dataset)
+    store.close()
+    again = RunStore()
+    (listed,) = again.list(WORKSPACE)
+    assert listed.id == run.id and listed.settings["embedding_dim"] == 32
+    assert listed.curves["val_macro_f1"] == [h.val_macro_f1 for h in result.history]
+    assert listed.metrics["test_macro_f1"] == pytest.approx(result.test["macro_f1"])
+    assert again.last_dataset(WORKSPACE) == (dataset, "") and listed.dataset_changed() is False
+    reopened = load_result(listed, data, feats)
+    assert reopened.test["macro_f1"] == pytest.approx(result.test["macro_f1"])
+    assert reopened.test["confusion"] == result.test["confusion"] and len(reopened.history) == 3
+    (data_dir / "dataset.csv").write_text("edited\n", encoding="utf-8")
+    assert listed.dataset_changed() is True and "changed" in again.last_dataset(WORKSPACE)[1]
+    again.close()

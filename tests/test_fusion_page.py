@@ -88,3 +88,48 @@ def test_default_settings_are_the_write_ups(window, qtbot):
     page.build()
     cfg = page.config()
     assert (cfg.lr, cfg.temperature, cfg.embedding_dim, cfg.num_epochs, cfg.batch_size) == (0.001, 0.1, 512, 30, 32)
+
+
+def test_runs_are_kept_and_the_page_reopens_them_after_a_restart(page, qtbot):
+    """Each training is a run (Runs tab); a restarted window reopens the dataset and the latest
+    run, with the same test figures; two ticked runs overlay their curves."""
+    import gc
+
+    from app.main import create_window
+
+    page.epochs.setValue(2)
+    page.embedding_dim.setValue(16)
+    page.start_training()
+    qtbot.waitUntil(lambda: page.result is not None, timeout=120_000)
+    first_f1 = page.result.test["macro_f1"]
+    page.result = None
+    page.epochs.setValue(3)
+    page.start_training()
+    qtbot.waitUntil(lambda: page.result is not None, timeout=120_000)
+    qtbot.waitUntil(lambda: page.runs_view.table.rowCount() == 2, timeout=10_000)
+    assert page.runs_view.ticked() and len(page.runs_view.plot.listDataItems()) == 2  # overlaid
+    latest_f1 = page.result.test["macro_f1"]
+    # a restart: a new window on the same data dir
+    win2, queue2 = create_window()
+    qtbot.addWidget(win2)
+    try:
+        fusion2 = next(p for p in win2.pages if p.icon == "fusion")
+        win2.nav.setCurrentRow(win2.pages.index(fusion2))
+        win2.resize(1300, 860)
+        win2.show()
+        qtbot.waitUntil(lambda: fusion2.result is not None, timeout=120_000)
+        assert fusion2.data is not None and fusion2.dataset_path == page.dataset_path
+        assert fusion2.result.test["macro_f1"] == pytest.approx(latest_f1)
+        assert "reopened" in fusion2.status.text()
+        assert fusion2.runs_view.table.rowCount() == 2
+        kept = [r.metrics["test_macro_f1"] for r in fusion2.runs.list("fusion")]
+        assert kept == pytest.approx([first_f1, latest_f1])
+        fusion2.tabs.setCurrentWidget(fusion2.runs_view)
+        qtbot.wait(100)
+        assert_not_blank(save_screenshot(win2, "fusion-runs"))
+    finally:
+        for p in win2.pages:
+            p.shutdown()
+        queue2.shutdown()
+        win2.context.cache.close()
+        gc.collect()

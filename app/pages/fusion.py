@@ -62,6 +62,11 @@ class FusionPage(WorkspacePage):
         self.sweep_rows: list = []
         self.train_job = None
         self.last_error: str | None = None
+        self.dataset_path: str | None = None
+        self._reopen_run = False  # after the last dataset reopens at start: show its latest run
+        from core.runs import RunStore
+
+        self.runs = RunStore()  # kept across restarts: datasets by path, runs with their models
         self.relay = _Relay(self)
         self.relay.epoch.connect(self._on_epoch)
         self.relay.sweep_row.connect(self._on_sweep_row)
@@ -142,6 +147,20 @@ class FusionPage(WorkspacePage):
         self.tabs.addTab(self._evaluation_tab(), "Evaluation")
         self.tabs.addTab(self._inspector_tab(pg), "Inspector")
         self.tabs.addTab(self._sweep_tab(), "Sweep")
+        from app.runs_view import RunsView
+
+        self.runs_view = RunsView(
+            self.runs, "fusion",
+            metrics=[("val_macro_f1", "val F1"), ("test_macro_f1", "test F1"), ("test_accuracy", "test acc"),
+                     ("epochs", "epochs")],
+            curves=[("val_macro_f1", "val macro-F1"), ("val_loss", "val loss"), ("train_loss", "train loss"),
+                    ("val_acc", "val accuracy")],
+            describe=lambda r: (f"{r.settings.get('modality')}/{r.settings.get('fusion_type')} · "
+                                f"{r.settings.get('loss')} · dim {r.settings.get('embedding_dim')} · "
+                                f"T {r.settings.get('temperature')} · lr {r.settings.get('lr')}"))
+        self.runs_view.open_requested.connect(self.open_run)
+        self.tabs.addTab(self.runs_view, "Runs")
+        self.runs_view.refresh()
         layout.addWidget(self.tabs, 1)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -150,6 +169,49 @@ class FusionPage(WorkspacePage):
         self.status.setFixedHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
         layout.addWidget(self.status)
         self._set_busy(False)
+        self._reopen_last_dataset()
+
+    def shutdown(self) -> None:
+        self.runs.close()
+
+    def _reopen_last_dataset(self) -> None:
+        """What this page showed before the restart: the last dataset (if unchanged) and its latest run."""
+        last = self.runs.last_dataset("fusion")
+        if last is None:
+            return
+        path, problem = last
+        if problem:
+            self.status.setText(f"Not reopened: {problem}. Load it again to train on it.")
+            return
+        self._reopen_run = True
+        self.load_dataset(path)
+
+    def open_run(self, run_id: int):
+        """Show a kept run again: its model re-evaluated on the loaded dataset, its curves."""
+        run = self.runs.get(run_id)
+        if self.data is None or run.dataset != self.dataset_path:
+            self._error(f"Run #{run_id} was trained on {run.dataset}: load that dataset first.")
+            return None
+        if run.dataset_changed():
+            self._error(f"{Path(run.dataset).name} changed since run #{run_id}: its results were for the old file.")
+            return None
+        data, feats, device = self.data, self.features, self.context.models.device.torch_device
+
+        def work(progress, cancelled):
+            from core.fusion.runs import load_result
+
+            return load_result(run, data, feats, device)
+
+        def done(result):
+            self.history = list(result.history)
+            for refresh in (self._plot_loss, self._plot_acc, self._plot_weights):
+                refresh()
+            self._trained(result)
+            self.status.setText(f"Run {run.label} reopened: test macro-F1 {result.test['macro_f1']:.3f} "
+                                f"(same as when it was trained).")
+
+        return self.context.jobs.submit(work, f"Fusion: open run #{run_id}", Lane.MODEL, on_done=done,
+                                        on_error=lambda job: self._error(job.error))
 
     @staticmethod
     def _combo(items) -> QComboBox:
@@ -324,6 +386,14 @@ class FusionPage(WorkspacePage):
 
     def _dataset_ready(self, path, data, features, encoder) -> None:
         self.data, self.features = data, features
+        self.dataset_path = str(Path(path).resolve())
+        self.runs.remember_dataset("fusion", self.dataset_path)
+        self.runs_view.refresh()
+        if self._reopen_run:
+            self._reopen_run = False
+            mine = [r for r in self.runs.list("fusion", self.dataset_path) if r.model]
+            if mine and not mine[-1].dataset_changed():
+                QTimer.singleShot(0, lambda run_id=mine[-1].id: self.open_run(run_id))
         legend = self.sim_plot.getPlotItem().legend
         if legend is not None:  # name the curves after this dataset's classes
             legend.clear()
@@ -356,7 +426,7 @@ class FusionPage(WorkspacePage):
             self._error("Load a dataset first.")
             return None
         cfg = self.config()
-        data, feats, relay = self.data, self.features, self.relay
+        data, feats, relay, dataset = self.data, self.features, self.relay, self.dataset_path
         self.history = []
         for curve in list(self.curves.values()) + list(self.sim_curves.values()):
             curve.setData([], [])
@@ -368,8 +438,18 @@ class FusionPage(WorkspacePage):
             # A child process: training in a thread would starve the UI thread of the GIL
             # (plots stalled 180-360 ms per epoch). Fine-tuning loads its own backbone there,
             # so the shared encoder that serves the cache is never changed.
-            return run_in_process(train_in_child, (cfg, data, feats, "effnet-lite0"), progress=progress,
-                                  cancelled=cancelled, on_message=lambda kind, r: relay.epoch.emit(r))
+            result = run_in_process(train_in_child, (cfg, data, feats, "effnet-lite0"), progress=progress,
+                                    cancelled=cancelled, on_message=lambda kind, r: relay.epoch.emit(r))
+            if dataset:  # kept: settings, metrics, curves and the model, in the data dir
+                from core.fusion.runs import save_run
+                from core.runs import RunStore
+
+                store = RunStore()
+                try:
+                    result.run_id = save_run(store, dataset, result).id
+                finally:
+                    store.close()
+            return result
 
         self.train_job = self.context.jobs.submit(work, f"Fusion: train {cfg.modality}/{cfg.fusion_type}",
                                                   Lane.MODEL, on_done=self._trained,
@@ -425,6 +505,7 @@ class FusionPage(WorkspacePage):
     def _trained(self, result) -> None:
         self.result = result
         self._set_busy(False)
+        self.runs_view.refresh()
         tr, va, te = result.split
         self.val_sensors = ((self.data.sensors[va] - result.sensor_mean) / result.sensor_std).astype(np.float32)
         vision = result.vision if result.vision is not None else self.features

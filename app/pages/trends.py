@@ -90,6 +90,7 @@ class TrendsPage(WorkspacePage):
             w = pg.PlotWidget(title=title, axisItems={"bottom": axis} if axis is not None else None)
             corner_legend(w)
             w.setLabel("left", left)
+            w.getAxis("left").enableAutoSIPrefix(False)  # a share reads 0.004, not "4 (x0.001)"
             w.getAxis("left").setWidth(52)
             w.getAxis("bottom").setHeight(28)
             return w
