@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -54,6 +55,10 @@ class TrendsPage(WorkspacePage):
         self.relay = _Relay()
         self.relay.epoch.connect(self._epoch)
         self._built = False
+        self.dataset_path: str | None = None
+        from core.runs import RunStore
+
+        self.runs = RunStore()  # kept across restarts: the dataset by path, runs with their models
 
     def _build(self) -> None:
         import pyqtgraph as pg
@@ -135,16 +140,56 @@ class TrendsPage(WorkspacePage):
         grid.addWidget(self.loss_plot, 0, 1)
         grid.addWidget(pred_box, 1, 0)
         grid.addWidget(tables, 1, 1)
+        from app.runs_view import RunsView
         from app.widgets import JobStrip
 
+        overview = QWidget()
+        overview.setLayout(grid)
+        self.runs_view = RunsView(
+            self.runs, "trends",
+            metrics=[("macro_f1", "macro-F1"), ("accuracy", "accuracy"), ("numeric_only_macro_f1", "numeric-only F1"),
+                     ("epochs", "epochs")],
+            curves=[("val_loss", "validation loss"), ("train_loss", "training loss"), ("test_loss", "test loss"),
+                    ("test_accuracy", "test accuracy")],
+            describe=lambda r: (f"hidden {r.settings.get('hidden')} · lr {r.settings.get('lr')} · "
+                                f"content {'on' if r.settings.get('use_content', True) else 'off'}"))
+        self.runs_view.open_requested.connect(self.open_run)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(overview, "Overview")
+        self.tabs.addTab(self.runs_view, "Runs")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         self.job_strip = JobStrip(self.context.jobs, "Trends:")
         layout.addWidget(self.job_strip)
         layout.addWidget(self.info)
-        layout.addLayout(grid, 1)
+        layout.addWidget(self.tabs, 1)
         self._set_busy(False)
         self._built = True
+        self.runs_view.refresh()
+        last = self.runs.last_dataset("trends")
+        if last is not None:
+            path, problem = last
+            if problem:
+                self.info.setText(f"Not reopened: {problem}. Open it again to train on it.")
+            else:
+                self._reopen = True
+                self.load(path)
+
+    def shutdown(self) -> None:
+        self.runs.close()
+
+    def open_run(self, run_id: int) -> None:
+        """Show a kept run: its comparison with the baselines and its loss curves."""
+        run = self.runs.get(run_id)
+        self.rows = run.metrics.get("rows", [])
+        self._fill_table()
+        x = list(range(1, len(run.curves.get("train_loss", [])) + 1))
+        for key, name in (("train", "train_loss"), ("validation", "val_loss"), ("test", "test_loss")):
+            self.curves[key].setData(x, run.curves.get(name, []))
+        self.tabs.setCurrentIndex(0)
+        changed = run.dataset_changed()
+        self.latest_title.setText(f"Run {run.label} reopened" + (" (its dataset changed since)" if changed else "")
+                                  + ": train again to see the per-category forecast.")
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
@@ -183,6 +228,13 @@ class TrendsPage(WorkspacePage):
 
     def _loaded(self, prep) -> None:
         self.prep, self.result = prep, None
+        self.dataset_path = str(Path(prep.posts.source).resolve())
+        self.runs.remember_dataset("trends", self.dataset_path)
+        if getattr(self, "_reopen", False):
+            self._reopen = False
+            mine = self.runs.list("trends", self.dataset_path)
+            if mine:
+                QTimer.singleShot(0, lambda run_id=mine[-1].id: self.open_run(run_id))
         p = prep.posts
         synthetic = "SYNTHETIC data (core/trends/synthetic.py). " if p.synthetic else ""
         self.info.setText(f"{synthetic}{len(p)} posts, {len(p.categories)} categories, {p.n_days} days from "
@@ -215,17 +267,27 @@ class TrendsPage(WorkspacePage):
 
         cfg = TrendConfig(epochs=self.epochs.value(), hidden=self.hidden.value(),
                           device=self.context.models.device.torch_device)
-        prep, relay = self.prep, self.relay
+        prep, relay, dataset = self.prep, self.relay, self.dataset_path
         self.history = []
         for c in self.curves.values():
             c.setData([], [])
 
         def work(progress, cancelled):
             from core.process import run_in_process
-            from core.trends.service import train_in_child
+            from core.runs import RunStore
+            from core.trends.runs import save_run
+            from core.trends.service import report, train_in_child
 
-            return run_in_process(train_in_child, (prep.tokens, prep.labels, prep.split, cfg), progress=progress,
-                                  cancelled=cancelled, on_message=lambda kind, e: relay.epoch.emit(e))
+            result = run_in_process(train_in_child, (prep.tokens, prep.labels, prep.split, cfg), progress=progress,
+                                    cancelled=cancelled, on_message=lambda kind, e: relay.epoch.emit(e))
+            if dataset:  # kept in the data dir: settings, comparison, curves, model
+                store = RunStore()
+                try:
+                    result["run_id"] = save_run(store, dataset, prep, result,
+                                                report(prep, result["model"], result["numeric"])).id
+                finally:
+                    store.close()
+            return result
 
         self.train_job = self.context.jobs.submit(work, "Trends: train forecaster", Lane.MODEL, on_done=self._trained,
                                                   on_error=self._failed, on_cancelled=lambda j: self._set_busy(False))
@@ -244,10 +306,19 @@ class TrendsPage(WorkspacePage):
         self.curves["test"].setData(x, [h.test_loss for h in self.history])
 
     def _trained(self, result) -> None:
-        from core.trends.service import report, verdict
+        from core.trends.service import report
 
         self.result = result
         self.rows = report(self.prep, result["model"], result["numeric"])
+        self._fill_table()
+        self.runs_view.refresh()
+        self._fill_latest()
+        self.update_prediction_plot()
+        self._set_busy(False)
+
+    def _fill_table(self) -> None:
+        from core.trends.service import verdict
+
         said = verdict(self.rows)
         losing = "does worse" in said
         self.verdict.setText(said)
@@ -260,9 +331,6 @@ class TrendsPage(WorkspacePage):
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
-        self._fill_latest()
-        self.update_prediction_plot()
-        self._set_busy(False)
 
     def _fill_latest(self) -> None:
         from core.trends.model import predict
