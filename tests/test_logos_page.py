@@ -45,14 +45,21 @@ def test_index_query_compare_and_map(page, qtbot, logo_dir, tmp_path):
     load_logo(logo_dir / "docker.svg", 180).save(outside)
     finish_job(qtbot, page.set_query(str(outside)))
     assert page.hits and page.hits[0].file.endswith("docker.svg")
+    # the compare pane follows the new query (never the previous query's pair)
+    assert "q.png" in page.compare_text.text() and "docker.svg" in page.compare_text.text()
     # the map: every logo a point, the query marked
     page.tabs.setCurrentWidget(page.map_tab)
     assert len(page.scatter.data) == len(page.index) and len(page.query_marker.data) == 1
     qtbot.wait(100)
     assert_not_blank(save_screenshot(page.window(), "logos-map"))
-    # reopened from disk at the next start
+    # reopened from disk at the next start, with the last query and its look-alikes shown
+    page.query_path = None
+    page.results.clear()
     page._open_saved_index()
     assert len(page.index) == len(BRANDS) + 1
+    assert page.query_path == str(outside.resolve())
+    qtbot.waitUntil(lambda: "q.png" in page.compare_text.text(), timeout=60_000)
+    assert page.hits[0].file.endswith("docker.svg") and page.results.count() > 0
 
 
 def test_duplicates_groups_and_keep_choice_is_saved(page, qtbot, logo_dir):

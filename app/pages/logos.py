@@ -369,6 +369,10 @@ class LogosPage(WorkspacePage):
                 self._set_index(LogoIndex.load(self.index_dir))
             except (OSError, ValueError) as exc:
                 self.note.setText(f"The saved index could not be opened ({exc}); index the folder again.")
+                return
+            last = self.context.settings.raw("logos/last_query", "") if self.context.settings else ""
+            if last and Path(last).exists() and self.query_path is None:  # as the user left it
+                self.set_query(last)
 
     def _set_index(self, index) -> None:
         self.index = index
@@ -429,6 +433,8 @@ class LogosPage(WorkspacePage):
 
     def set_query(self, path: str):
         self.query_path = path
+        if self.context.settings is not None:
+            self.context.settings.set_raw("logos/last_query", str(Path(path).resolve()))
         self.well.show_logo(path)
         self.tabs.setCurrentIndex(0)
         if self.index is None:
@@ -461,7 +467,7 @@ class LogosPage(WorkspacePage):
         self.results.clear()
         self.hits = []
         self._clear_compare()
-        if self.index is None or self.query_vector is None:
+        if self.index is None or self.query_vector is None or not self.query_path:
             return
         self.hits = self.index.search(self.query_vector, self.k.value(), self.threshold.value(),
                                       exclude=str(Path(self.query_path)) if self.query_path else None)

@@ -41,6 +41,13 @@ MATCH_COLUMNS = ["", "#", "Score", "Description", "Breakdown"]
 THUMB = 48
 
 
+def score_text(score: float) -> str:
+    """A match score as what it means: 'beats 99.7%' of unrelated pairs (never a bare 1.000)."""
+    if score >= 0.9995:
+        return "beats >99.9%"
+    return f"beats {score * 100:.1f}%"
+
+
 class PostsModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -400,9 +407,11 @@ class LostFoundPage(WorkspacePage):
         thumb = QTableWidgetItem()
         if post is not None and post.image:
             thumb.setData(Qt.ItemDataRole.DecorationRole, thumbnail(post.image, THUMB))
-        cells = [thumb, QTableWidgetItem(str(m.post_id)), QTableWidgetItem(f"{m.score:.3f}"),
+        cells = [thumb, QTableWidgetItem(str(m.post_id)), QTableWidgetItem(score_text(m.score)),
                  QTableWidgetItem(post.description if post else "?"),
                  QTableWidgetItem(format_breakdown(m.breakdown))]
+        cells[2].setToolTip(f"score {m.score:.4f}: this pair is more alike than {m.score:.2%} of the "
+                            "unrelated lost × found pairs in the store (calibrated per channel)")
         if m.similar:
             cells[2].setForeground(QColor("#27ae60"))
         cells[4].setToolTip(json.dumps(m.breakdown, ensure_ascii=False, indent=1))
