@@ -38,7 +38,8 @@ def test_train_live_plots_sliders_inspector(page, qtbot):
     assert len(page.sim_curves[("v", 0)].getData()[0]) == 6
     assert len(page.curves["vision_weight"].getData()[0]) == 6
     before = page.current_eval["confusion"]
-    assert page.confusion.rowCount() == 4
+    assert page.confusion.rowCount() == 5 and page.confusion.item(4, 4).text().endswith("right")  # + totals
+    assert "%" in page.confusion.item(0, 0).text()
     page.v_slider.setValue(0)
     page.s_slider.setValue(0)
     assert page.current_eval["confusion"] != before  # live re-run, no retraining

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSlider,
@@ -274,6 +275,8 @@ class FusionPage(WorkspacePage):
         left = QVBoxLayout()
         self.confusion = QTableWidget(0, 0)
         self.confusion.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        for header in (self.confusion.horizontalHeader(), self.confusion.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # the cells fill the pane
         self.per_class = QTableWidget(0, 3)
         self.per_class.setHorizontalHeaderLabels(["precision", "recall", "F1"])
         self.per_class.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -563,17 +566,31 @@ class FusionPage(WorkspacePage):
     def _show_confusion(self, res) -> None:
         names = list(self.data.class_names)
         cm = np.array(res["confusion"])
-        self.confusion.setRowCount(len(names))
-        self.confusion.setColumnCount(len(names))
-        self.confusion.setHorizontalHeaderLabels(names)
-        self.confusion.setVerticalHeaderLabels(names)
-        top = max(int(cm.max()), 1)
-        for i in range(len(names)):
-            for j in range(len(names)):
-                item = QTableWidgetItem(str(cm[i, j]))
+        k = len(names)
+        # a heat-map of row shares (what share of each true class went where), with the counts,
+        # the row percentages and the totals of each row and column
+        self.confusion.setRowCount(k + 1)
+        self.confusion.setColumnCount(k + 1)
+        self.confusion.setHorizontalHeaderLabels([f"→ {n}" for n in names] + ["total"])
+        self.confusion.setVerticalHeaderLabels(names + ["total"])
+        rows = cm.sum(1)
+        for i in range(k + 1):
+            for j in range(k + 1):
+                if i < k and j < k:
+                    share = cm[i, j] / rows[i] if rows[i] else 0.0
+                    item = QTableWidgetItem(f"{cm[i, j]}\n{share:.0%}")
+                    a = int(40 + 200 * share)
+                    item.setBackground(QColor(36, 113, 163, a) if i == j else QColor(192, 57, 43, a))
+                    if share > 0.55:
+                        item.setForeground(QColor("white"))
+                    item.setToolTip(f"true {names[i]}, predicted {names[j]}: {cm[i, j]} of {rows[i]} ({share:.1%})")
+                elif i < k:
+                    item = QTableWidgetItem(f"{rows[i]}\n{cm[i, i] / max(rows[i], 1):.0%} right")
+                elif j < k:
+                    item = QTableWidgetItem(f"{cm[:, j].sum()}\npredicted")
+                else:
+                    item = QTableWidgetItem(f"{cm.sum()}\n{np.trace(cm) / max(cm.sum(), 1):.0%} right")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                shade = int(255 - 150 * cm[i, j] / top)
-                item.setBackground(QColor(shade, shade, 255) if i == j else QColor(255, shade, shade))
                 self.confusion.setItem(i, j, item)
         self.per_class.setRowCount(len(names))
         self.per_class.setVerticalHeaderLabels(names)

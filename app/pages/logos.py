@@ -319,13 +319,28 @@ class LogosPage(WorkspacePage):
         import pyqtgraph as pg
 
         pg.setConfigOptions(antialias=True, background="w", foreground="#24323f")
+        from app.widgets import corner_legend
+
         self.map_plot = pg.PlotWidget(title="Embedding map (PCA of the index)")
-        self.map_plot.getAxis("left").setWidth(40)
+        self.map_plot.getAxis("left").setWidth(48)
+        self.map_plot.setLabel("bottom", "principal component 1")
+        self.map_plot.setLabel("left", "principal component 2")
+        for axis in ("left", "bottom"):
+            self.map_plot.getAxis(axis).enableAutoSIPrefix(False)
+        legend = corner_legend(self.map_plot)
         self.scatter = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(36, 113, 163, 150), hoverable=True,
-                                          hoverSize=12, tip=None)
+                                          hoverSize=12, tip=None, name="indexed logo")
         self.map_plot.addItem(self.scatter)
-        self.query_marker = pg.ScatterPlotItem(size=20, symbol="star", brush=pg.mkBrush("#e74c3c"), pen="k")
+        self.query_marker = pg.ScatterPlotItem(size=20, symbol="star", brush=pg.mkBrush("#e74c3c"), pen="k",
+                                               name="query")
         self.map_plot.addItem(self.query_marker)
+        legend.addItem(self.scatter, "indexed logo")
+        legend.addItem(self.query_marker, "query")
+        # the hovered logo's thumbnail beside the point, inside the plot
+        self.map_thumb = pg.ImageItem()
+        self.map_thumb.setZValue(20)
+        self.map_thumb.hide()
+        self.map_plot.addItem(self.map_thumb, ignoreBounds=True)  # never rescales the view
         self.scatter.sigHovered.connect(self._map_hover)
         self.map_preview = QLabel("Hover a point to see its logo")
         self.map_preview.setFixedSize(200, 230)
@@ -720,9 +735,28 @@ class LogosPage(WorkspacePage):
     def _map_hover(self, item, points, ev) -> None:
         if len(points) == 0:
             return
-        path = self.index.files[points[0].data()]
+        i = points[0].data()
+        path = self.index.files[i]
         self.map_preview.setPixmap(logo_pixmap(path, 180))
         self.map_preview.setToolTip(path)
+        self._thumb_beside(i, path)
+
+    def _thumb_beside(self, i: int, path: str) -> None:
+        """A small picture of the hovered logo next to its point (a tenth of the view wide)."""
+        from core.images import ImageError
+        from core.logos.images import load_logo
+
+        try:
+            im = np.asarray(load_logo(path, 64))
+        except ImageError:
+            self.map_thumb.hide()
+            return
+        (x0, x1), (y0, y1) = self.map_plot.viewRange()
+        w, h = (x1 - x0) / 10, (y1 - y0) / 10
+        x, y = self._map_xy[i]
+        self.map_thumb.setImage(np.ascontiguousarray(im.transpose(1, 0, 2)[:, ::-1]))
+        self.map_thumb.setRect(x + w * 0.15, y + h * 0.15, w, h)
+        self.map_thumb.show()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _failed(self, job) -> None:

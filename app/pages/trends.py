@@ -97,15 +97,17 @@ class TrendsPage(WorkspacePage):
             w.setLabel("left", left)
             w.getAxis("left").enableAutoSIPrefix(False)  # a share reads 0.004, not "4 (x0.001)"
             w.getAxis("left").setWidth(52)
-            w.getAxis("bottom").setHeight(28)
+            w.getAxis("bottom").setHeight(44)  # room for the tick labels and the axis label
             return w
 
-        self.posts_plot = plot("Posts per day (7-day mean)", "posts")
+        self.posts_plot = plot("Posts per day (7-day mean)", "posts", pg.DateAxisItem(orientation="bottom"))
         self.loss_plot = plot("Training loss", "loss", integer_axis())
         self.loss_plot.setLabel("bottom", "epoch")
         self.curves = {k: self.loss_plot.plot(name=k, **curve_style(pg, c))
                        for k, c in (("train", "#2471a3"), ("validation", "#e67e22"), ("test", "#7f8c8d"))}
-        self.pred_plot = plot("Share two months later: actual vs predicted", "share")
+        self.pred_plot = plot("Share two months later: actual vs predicted", "share of posts",
+                              pg.DateAxisItem(orientation="bottom"))
+        self.pred_plot.setLabel("bottom", "last day of the 60-day window")
         self.category = QComboBox()
         self.category.currentIndexChanged.connect(self.update_prediction_plot)
         self.table = QTableWidget(0, 5)
@@ -249,7 +251,7 @@ class TrendsPage(WorkspacePage):
         np.add.at(daily, (p.category, p.days), 1)
         kernel = np.ones(7) / 7
         for c, name in enumerate(p.categories):
-            self.posts_plot.plot(np.convolve(daily[c], kernel, mode="same"),
+            self.posts_plot.plot(self._when(np.arange(p.n_days)), np.convolve(daily[c], kernel, mode="same"),
                                  pen=pg.mkPen(COLOURS[c % len(COLOURS)], width=2), name=name)
         self.category.blockSignals(True)
         self.category.clear()
@@ -357,19 +359,27 @@ class TrendsPage(WorkspacePage):
         c = self.category.currentIndex()
         lab = self.prep.labels
         idx = np.flatnonzero(lab.category == c)
-        self.pred_plot.plot(lab.end_day[idx], lab.proportion[idx], pen=pg.mkPen("#2c3e50", width=2), name="actual")
+        self.pred_plot.plot(self._when(lab.end_day[idx]), lab.proportion[idx], name="actual",
+                            pen=pg.mkPen("#2c3e50", width=2))
         if self.result is not None:
             test = self.prep.split.test
             mine = np.flatnonzero(lab.category[test] == c)
             for key, colour, name in (("model", "#c0392b", "model"), ("numeric", "#16a085", "numeric-only")):
                 r = self.result.get(key)
                 if r is not None:
-                    self.pred_plot.plot(lab.end_day[test][mine], r.test_pred["proportion"][mine],
+                    self.pred_plot.plot(self._when(lab.end_day[test][mine]), r.test_pred["proportion"][mine],
                                         pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine), name=name)
             start = lab.end_day[test].min()
-            self.pred_plot.addItem(pg.InfiniteLine(start, pen=pg.mkPen("#95a5a6", style=Qt.PenStyle.DotLine),
+            self.pred_plot.addItem(pg.InfiniteLine(float(self._when(np.array([start]))[0]),
+                                                   pen=pg.mkPen("#95a5a6", style=Qt.PenStyle.DotLine),
                                                    label="test period", labelOpts={"position": 0.9}))
-        self.pred_plot.setLabel("bottom", "last day of the 60-day window (days since start)")
+
+    def _when(self, days: np.ndarray) -> np.ndarray:
+        """Day numbers of the dataset as epoch seconds, for the date axes."""
+        import datetime as dt
+
+        start = dt.datetime.combine(self.prep.posts.start, dt.time(12)).timestamp()
+        return start + np.asarray(days, np.float64) * 86400.0
 
     def _set_busy(self, busy: bool) -> None:
         self.train_button.setEnabled(not busy and self.prep is not None)

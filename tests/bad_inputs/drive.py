@@ -141,9 +141,14 @@ def main() -> int:
     os.environ["SIMSCOPE_DATA_DIR"] = str(data)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     data.mkdir(parents=True, exist_ok=True)
-    import torch  # noqa: F401 - likewise (no torch op runs before a fork)
+    import timm  # noqa: F401 - the importers' libraries, imported (not run) once
+    import torch  # noqa: F401 - imported once here (no torch op runs before a fork: no thread pool is forked)
+    import torchvision  # noqa: F401
 
-    import core.cli  # noqa: F401 - imported once here; every forked child shares it
+    import core.cli  # noqa: F401 - every forked child shares these imports
+    import core.embed  # noqa: F401
+    import core.logos.index  # noqa: F401
+    import core.models.loaders  # noqa: F401
 
     expect = json.loads((corpus / "expect.json").read_text(encoding="utf-8"))
     results = []
