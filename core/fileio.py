@@ -47,23 +47,6 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         fh.write(text)
 
 
-def atomic_save(path: str | os.PathLike[str], save) -> None:
-    """``save(tmp_path)`` writes the file (e.g. ``np.save``, ``torch.save``); then it is renamed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def unique_name(name: str, used: set[str]) -> str:
     """``name``, or ``stem (2).ext``, ``stem (3).ext`` … not in ``used`` (compared case-blind,
     as on macOS and Windows); the result is added to ``used``."""

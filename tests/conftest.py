@@ -3,6 +3,7 @@ cache and models); no test may leave a worker thread running."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -73,6 +74,25 @@ def window(qtbot):
     win.context.cache.close()
     gc.collect()  # here, on the GUI thread, never on a worker
     gc.enable()
+
+
+@contextlib.contextmanager
+def restarted_window(qtbot):
+    """A second window on the same data dir, as after a restart; closed (threads stopped) after."""
+    import gc
+
+    from app.main import create_window
+
+    win, queue = create_window()
+    qtbot.addWidget(win)
+    try:
+        yield win
+    finally:
+        for page in win.pages:
+            page.shutdown()
+        queue.shutdown()
+        win.context.cache.close()
+        gc.collect()
 
 
 def show_page(window, icon: str, size: tuple[int, int] = (1300, 820)):

@@ -94,9 +94,7 @@ def test_default_settings_are_the_write_ups(window, qtbot):
 def test_runs_are_kept_and_the_page_reopens_them_after_a_restart(page, qtbot):
     """Each training is a run (Runs tab); a restarted window reopens the dataset and the latest
     run, with the same test figures; two ticked runs overlay their curves."""
-    import gc
-
-    from app.main import create_window
+    from tests.conftest import restarted_window
 
     page.epochs.setValue(2)
     page.embedding_dim.setValue(16)
@@ -111,9 +109,7 @@ def test_runs_are_kept_and_the_page_reopens_them_after_a_restart(page, qtbot):
     assert page.runs_view.ticked() and len(page.runs_view.plot.listDataItems()) == 2  # overlaid
     latest_f1 = page.result.test["macro_f1"]
     # a restart: a new window on the same data dir
-    win2, queue2 = create_window()
-    qtbot.addWidget(win2)
-    try:
+    with restarted_window(qtbot) as win2:
         fusion2 = next(p for p in win2.pages if p.icon == "fusion")
         win2.nav.setCurrentRow(win2.pages.index(fusion2))
         win2.resize(1300, 860)
@@ -128,9 +124,3 @@ def test_runs_are_kept_and_the_page_reopens_them_after_a_restart(page, qtbot):
         fusion2.tabs.setCurrentWidget(fusion2.runs_view)
         qtbot.wait(100)
         assert_not_blank(save_screenshot(win2, "fusion-runs"))
-    finally:
-        for p in win2.pages:
-            p.shutdown()
-        queue2.shutdown()
-        win2.context.cache.close()
-        gc.collect()

@@ -37,7 +37,24 @@ def test_demo_posts_matches_slider_and_screenshot(page, qtbot):
     after = [m.score for m in page.current_matches]
     assert before != after  # live, no embedding recomputed (no job submitted)
     assert "0.90 : 0.10" in page.slider_label.text()
-    assert_not_blank(save_screenshot(page.window(), "lostfound-matches"))
+    # the selected post in full beside its matches; each match's breakdown drawn as bars
+    from app.lostfound.breakdown import ROLE
+
+    assert page.detail.fields["description"].text() == lost_wallet.description
+    assert page.detail.photo.pixmap() is not None and not page.detail.photo.pixmap().isNull()
+    assert page.matches.item(0, 2).text().startswith("beats ")  # a share of unrelated pairs, not 1.000
+    assert isinstance(page.matches.item(0, 4).data(ROLE), dict) and "z " in page.matches.item(0, 4).toolTip()
+    for size in ((1180, 760), (1920, 1080)):
+        page.window().resize(*size)
+        qtbot.wait(100)
+        assert_not_blank(save_screenshot(page.window(), f"lostfound-matches-{size[0]}"))
+    # a status action from the detail pane is one undoable step
+    assert page.detail.returned_button.isEnabled() and not page.detail.reopen_button.isEnabled()
+    before_store = page.store.snapshot()
+    page.detail.returned_button.click()
+    assert page.store.get(lost_wallet.id).status == "반환됨" and page.detail.reopen_button.isEnabled()
+    page.window().undo_action.trigger()
+    assert page.store.snapshot() == before_store
 
 
 def test_delete_and_undo(page, qtbot):

@@ -160,23 +160,13 @@ def test_page_loads_trains_and_shows_the_comparison(window, qtbot, demo):
         assert "loses to numeric-only model" in said and "does worse" in said
     qtbot.waitUntil(lambda: page.runs_view.table.rowCount() == 1, timeout=5000)  # the run is kept
     # a restart: the page reopens the dataset and shows the kept run's comparison and curves
-    import gc
+    from tests.conftest import restarted_window
 
-    from app.main import create_window
-
-    win2, queue2 = create_window()
-    qtbot.addWidget(win2)
-    try:
+    with restarted_window(qtbot) as win2:
         page2 = show_page(win2, "trends")
         qtbot.waitUntil(lambda: page2.prep is not None and page2.table.rowCount() == 4, timeout=120_000)
         assert page2.table.item(3, 2).text() == page.table.item(3, 2).text()  # same macro-F1
         assert page2.verdict.text() == said and "reopened" in page2.latest_title.text()
         assert len(page2.curves["train"].getData()[0]) == 2
-    finally:
-        for p in win2.pages:
-            p.shutdown()
-        queue2.shutdown()
-        win2.context.cache.close()
-        gc.collect()
     qtbot.wait(100)
     assert_not_blank(save_screenshot(window, "trends-page"))

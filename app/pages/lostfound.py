@@ -197,6 +197,7 @@ class LostFoundPage(WorkspacePage):
         self.table.horizontalHeader().setMinimumSectionSize(30)
         self.table.setColumnHidden(5, True)  # status: in the form and the search; keeps room for text
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.update_matches())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self.detail.show_post(self.selected_post()))
         self.table.doubleClicked.connect(lambda _: self.edit_post(self.selected_post()))
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -205,7 +206,17 @@ class LostFoundPage(WorkspacePage):
         filters.addWidget(self.kind_filter)
         filters.addWidget(self.search, 1)
         lv.addLayout(filters)
-        lv.addWidget(self.table)
+        from app.lostfound.detail import PostDetail
+
+        self.detail = PostDetail()  # the selected post in full, with its status actions
+        self.detail.status_requested.connect(self.set_status)
+        self.detail.edit_requested.connect(lambda pid: self.edit_post(self.store.get(pid)))
+        left_split = QSplitter(Qt.Orientation.Vertical)
+        left_split.addWidget(self.table)
+        left_split.addWidget(self.detail)
+        left_split.setStretchFactor(0, 3)
+        left_split.setStretchFactor(1, 1)
+        lv.addWidget(left_split)
 
         # matches (right)
         self.match_title = QLabel("Select a post to see its matches")
@@ -247,10 +258,14 @@ class LostFoundPage(WorkspacePage):
         self.matches.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.matches.setColumnWidth(0, THUMB + 10)
         self.matches.setColumnWidth(1, 40)
-        self.matches.setColumnWidth(2, 60)
-        self.matches.setColumnWidth(3, 200)
-        self.matches.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.matches.setColumnWidth(2, 92)
+        self.matches.setColumnWidth(4, 210)  # the breakdown bars need their room; the description takes the rest
+        self.matches.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.matches.setWordWrap(True)
+        from app.lostfound.breakdown import BreakdownDelegate
+
+        self.breakdown_delegate = BreakdownDelegate(self.matches)  # bars per channel, numbers on hover
+        self.matches.setItemDelegateForColumn(4, self.breakdown_delegate)
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
@@ -414,7 +429,10 @@ class LostFoundPage(WorkspacePage):
                             "unrelated lost × found pairs in the store (calibrated per channel)")
         if m.similar:
             cells[2].setForeground(QColor("#27ae60"))
-        cells[4].setToolTip(json.dumps(m.breakdown, ensure_ascii=False, indent=1))
+        from app.lostfound.breakdown import ROLE, breakdown_tooltip
+
+        cells[4].setToolTip(breakdown_tooltip(m.breakdown))
+        cells[4].setData(ROLE, m.breakdown)
         for col, item in enumerate(cells):
             item.setData(Qt.ItemDataRole.UserRole, m.post_id)
             self.matches.setItem(row, col, item)
@@ -457,6 +475,16 @@ class LostFoundPage(WorkspacePage):
         self.posts_model.set_posts(self.store.list())
         self.select_post(pid)
         self.refresh_vectors()
+
+    def set_status(self, post_id: int, status: str) -> None:
+        """A status change (returned, reopened): one undoable step."""
+        from app.undo import record
+
+        record(self.undo_stack, self.store, f"Post #{post_id}: status {status}",
+               lambda: self.store.update(post_id, status=status), self._after_undo)
+        self.note.setText(f"Post #{post_id} is now '{status}'. Edit → Undo (Ctrl+Z) takes it back.")
+        self.posts_model.set_posts(self.store.list())
+        self.select_post(post_id)
 
     def delete_selected(self) -> None:
         post = self.selected_post()

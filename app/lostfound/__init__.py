@@ -1,0 +1,1 @@
+"""Lost & Found GUI parts (the page itself is app/pages/lostfound.py for now)."""
