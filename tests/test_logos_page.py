@@ -81,6 +81,9 @@ def test_duplicates_groups_and_keep_choice_is_saved(page, qtbot, logo_dir):
 def test_training_live_curve_pause_and_resume(page, qtbot, logo_dir):
     finish_job(qtbot, page.index_folder(str(logo_dir)))
     page.tabs.setCurrentWidget(page.train_tab)
+    # nothing to resume or index with yet: disabled, and the tooltip says why
+    assert not page.resume_button.isEnabled() and "Select a paused run" in page.resume_button.toolTip()
+    assert not page.use_run.isEnabled()
     page.backbone.setCurrentIndex(page.backbone.findData("effnet-lite0"))
     page.epochs.setValue(2)
     page.batch.setValue(8)
@@ -92,8 +95,11 @@ def test_training_live_curve_pause_and_resume(page, qtbot, logo_dir):
     assert not result["finished"] and len(result["history"]) == 1  # paused after epoch 1
     assert len(page.train_curve.getData()[0]) == 1
     page.runs.setCurrentRow(0)
+    assert page.resume_button.isEnabled() and page.use_run.isEnabled()  # a paused run with a checkpoint
     result = finish_job(qtbot, page.start_training(resume=True))
     assert result["finished"] and [h["epoch"] for h in result["history"]] == [1, 2]
     assert page.model_choice.findData(result["checkpoint"]) >= 0  # the trained model can serve the index
+    page.runs.setCurrentRow(0)
+    assert not page.resume_button.isEnabled() and page.use_run.isEnabled()  # finished: index with it, no resume
     qtbot.wait(100)
     assert_not_blank(save_screenshot(page.window(), "logos-train"))

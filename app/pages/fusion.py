@@ -345,6 +345,9 @@ class FusionPage(WorkspacePage):
         self.sweep_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         export = QPushButton("Export CSV…")
         export.clicked.connect(lambda: self.export_sweep(None))
+        export.setEnabled(False)
+        export.setToolTip("Run the sweep first")
+        self.export_button = export
         layout.addWidget(self.sweep_table, 1)
         layout.addWidget(export, 0, Qt.AlignmentFlag.AlignRight)
         return tab
@@ -660,6 +663,8 @@ class FusionPage(WorkspacePage):
 
     def _on_sweep_row(self, row) -> None:
         self.sweep_rows.append(row)
+        self.export_button.setEnabled(True)
+        self.export_button.setToolTip(f"Save the {len(self.sweep_rows)} settings tried so far, best first")
         self.sweep_table.setSortingEnabled(False)
         r = self.sweep_table.rowCount()
         self.sweep_table.insertRow(r)

@@ -391,6 +391,7 @@ class LogosPage(WorkspacePage):
 
     def _set_index(self, index) -> None:
         self.index = index
+        self._update_run_actions()
         model = index.meta.get("model", {})
         self.index_label.setText(f"Index: {len(index)} logos from {index.meta.get('folder', '?')}\n"
                                  f"model: {model.get('preset', '?')}")
@@ -680,10 +681,31 @@ class LogosPage(WorkspacePage):
     def _set_training(self, busy: bool) -> None:
         if not hasattr(self, "train_button"):
             return
+        self._busy = busy
         self.train_button.setEnabled(not busy)
-        self.resume_button.setEnabled(not busy)
         self.pause_button.setEnabled(busy)
         self.cancel_button.setEnabled(busy)
+        self._update_run_actions()
+
+    def _update_run_actions(self) -> None:
+        """Resume and "Index with this model" only when they can act, and say why not."""
+        if not hasattr(self, "resume_button"):
+            return
+        run = self._selected_run()
+        busy = getattr(self, "_busy", False)
+        finished = run is not None and len(run["history"]) >= run["params"].get("epochs", 0)
+        can_resume = not busy and run is not None and bool(run["checkpoint"]) and not finished
+        self.resume_button.setEnabled(can_resume)
+        self.resume_button.setToolTip("Continue the selected run from its checkpoint" if can_resume else
+                                      "Training is running" if busy else
+                                      "Select a paused run in the list below" if run is None or finished else
+                                      "This run has no checkpoint yet")
+        can_use = not busy and run is not None and bool(run["checkpoint"]) and self.index is not None
+        self.use_run.setEnabled(can_use)
+        self.use_run.setToolTip("Re-index the folder with this run's trained backbone" if can_use else
+                                "Index a folder first" if self.index is None else
+                                "Select a run with a checkpoint" if run is None or not run["checkpoint"] else
+                                "Training is running")
 
     def _fill_runs(self) -> None:
         from core.logos.service import list_runs, runs_dir
@@ -695,12 +717,14 @@ class LogosPage(WorkspacePage):
             text = (f"{Path(r['dir']).name}: {r['params']['backbone']}, {len(r['history'])}/{r['params']['epochs']} "
                     f"epochs" + (f", loss {last['train_loss']:.3f}" if last else ""))
             self.runs.addItem(text)
+        self._update_run_actions()
 
     def _selected_run(self):
         row = self.runs.currentRow() if hasattr(self, "runs") else -1
         return self._runs[row] if 0 <= row < len(getattr(self, "_runs", [])) else None
 
     def _show_run(self, row: int) -> None:
+        self._update_run_actions()
         run = self._selected_run()
         if run is not None and (self.train_job is None or self.train_job.state.done):
             self.history = list(run["history"])
