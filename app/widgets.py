@@ -190,8 +190,17 @@ def curve_style(pg, color: str, dashed: bool = False) -> dict:
 
 
 def corner_legend(plot, columns: int = 1):
-    """A legend in the top-right corner on a light background, so curves under it stay readable."""
+    """A legend in the top-right corner on a light background, so curves under it stay readable;
+    drawn only once it has entries (no empty box on an empty plot)."""
     import pyqtgraph as pg
 
-    return plot.addLegend(offset=(-8, 8), colCount=columns, brush=pg.mkBrush(255, 255, 255, 225),
-                          pen=pg.mkPen("#d8dee4"))
+    class Legend(pg.LegendItem):
+        def paint(self, p, *args):
+            if self.items:
+                super().paint(p, *args)
+
+    item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
+    legend = Legend(offset=(-8, 8), colCount=columns, brush=pg.mkBrush(255, 255, 255, 225), pen=pg.mkPen("#d8dee4"))
+    legend.setParentItem(item.vb)
+    item.legend = legend  # PlotItem.plot(name=...) adds its curves here
+    return legend

@@ -267,8 +267,11 @@ class LogosPage(WorkspacePage):
         self.neg_weight = self._dspin(0.0, 1.0, d.negative_weight, 0.05)
         self.lr = self._dspin(1e-6, 1e-1, d.lr, 1e-4, decimals=6)
         self.backbone = QComboBox()
-        self.backbone.addItem("EfficientNet-Lite0 (offline ImageNet weights)", "effnet-lite0")
-        self.backbone.addItem("Swin-T (needs its weights: Tools → Models)", "swin-t")
+        self.backbone.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # never cut
+        self.backbone.addItem("EfficientNet-Lite0 (offline)", "effnet-lite0")
+        self.backbone.addItem("Swin-T (import its weights)", "swin-t")
+        self.backbone.setItemData(0, "ImageNet weights that ship with the app", Qt.ItemDataRole.ToolTipRole)
+        self.backbone.setItemData(1, "Needs its weights: Tools → Models", Qt.ItemDataRole.ToolTipRole)
         form = QFormLayout()
         for label, w in (("Backbone", self.backbone), ("Epochs", self.epochs), ("Batch size", self.batch),
                          ("Image size", self.image_size), ("Temperature", self.temperature),
@@ -292,9 +295,12 @@ class LogosPage(WorkspacePage):
         self.use_run = QPushButton("Index with this model")
         self.use_run.clicked.connect(self._use_selected_run)
         pg.setConfigOptions(antialias=True, background="w", foreground="#24323f")
-        self.loss_plot = pg.PlotWidget(title="NT-Xent loss")
-        self.loss_plot.addLegend()
+        from app.widgets import corner_legend, integer_axis
+
+        self.loss_plot = pg.PlotWidget(title="NT-Xent loss", axisItems={"bottom": integer_axis()})
+        corner_legend(self.loss_plot)
         self.loss_plot.setLabel("bottom", "epoch")
+        self.loss_plot.setLabel("left", "loss")
         self.loss_plot.getAxis("left").setWidth(48)
         self.train_curve = self.loss_plot.plot(pen=pg.mkPen("#2471a3", width=2), symbol="o", symbolSize=5,
                                                name="train")
@@ -309,7 +315,7 @@ class LogosPage(WorkspacePage):
         h = QHBoxLayout(self.train_tab)
         lw = QWidget()
         lw.setLayout(left)
-        lw.setFixedWidth(380)
+        lw.setFixedWidth(400)  # the form, the four buttons and the backbone names fit
         h.addWidget(lw)
         h.addWidget(self.loss_plot, 1)
         self._set_training(False)

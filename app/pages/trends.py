@@ -113,6 +113,8 @@ class TrendsPage(WorkspacePage):
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["model (test split)", "accuracy", "macro-F1", "MAE", "Spearman"])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, 5):  # the numbers take what they need; the model's name the rest
+            self.table.horizontalHeader().setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().hide()
         self.latest = QTableWidget(0, 3)
         self.latest.setHorizontalHeaderLabels(["category", "trend", "predicted share"])
