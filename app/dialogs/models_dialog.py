@@ -43,6 +43,7 @@ class ModelsDialog(QDialog):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long paths keep their start and file name
         self.table.itemSelectionChanged.connect(self._show_details)
         self.details = QTextBrowser()
         self.details.setOpenExternalLinks(False)
@@ -83,6 +84,8 @@ class ModelsDialog(QDialog):
                 item.setData(Qt.ItemDataRole.UserRole, preset.name)
                 if col == 2:
                     item.setForeground(QColor("#27ae60" if status.available else "#c0392b"))
+                if col == 3:
+                    item.setToolTip(text)  # the whole path or reason
                 self.table.setItem(row, col, item)
             if selected is not None and preset.name == selected.name:
                 self.table.selectRow(row)
