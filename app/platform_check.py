@@ -157,10 +157,10 @@ def check_platform(name: str) -> Verdict:
     if name in HEADLESS:
         return Verdict(True, name, message=f"{name}: needs no display")
     folder = qt_plugin_dir()
-    if folder is None:
-        return Verdict(False, name, message=(
-            "Qt's platform plugins are not installed (PySide6's plugins/platforms folder is missing). "
-            "Fix: reinstall the environment with ./scripts/setup.sh (or pip install --force-reinstall "
+    if folder is None:  # a layout we do not know (a bundle, a system Qt): let Qt itself try
+        return Verdict(True, name, message=(
+            "Qt's plugins/platforms folder was not found beside PySide6; if the window does not open, "
+            "reinstall the environment with ./scripts/setup.sh (or pip install --force-reinstall "
             "PySide6-Essentials)."))
     files = PLUGIN_FILES.get(name, [f"libq{name}.so"])
     plugin = next((folder / f for f in files if (folder / f).exists()), folder / files[0])
