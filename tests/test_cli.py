@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import DEMO_PHOTOS, ROOT
 
 
@@ -102,3 +104,24 @@ def test_lostfound_json_with_nul_bytes_is_refused_by_row(data_dir, tmp_path):
     out = run_cli("lostfound", "import", str(path), "--json", env_dir=data_dir)
     assert out.returncode == 1 and json.loads(out.stdout)["added"] == [1]
     assert "line 1: error: the row holds a NUL byte" in out.stderr
+
+
+def test_atomic_write_keeps_the_old_file_whole_when_writing_fails(tmp_path):
+    """Issue 20 #9: a write that dies half-way (here: an exception after half the bytes) leaves
+    the previous file as it was and no temporary file behind; a finished write replaces it whole."""
+    import numpy as np
+
+    from core.fileio import atomic_write, csv_safe, unique_name
+
+    target = tmp_path / "combined_featuremap.npy"
+    with atomic_write(target, "wb") as fh:
+        np.save(fh, np.arange(10))
+    with pytest.raises(RuntimeError), atomic_write(target, "wb") as fh:
+        fh.write(b"\x93NUMPY half a matrix")
+        raise RuntimeError("killed mid-write")
+    assert np.load(target).tolist() == list(range(10))
+    assert [p.name for p in tmp_path.iterdir()] == ["combined_featuremap.npy"]
+    used = {"events.json"}
+    assert unique_name("events.json", used) == "events (2).json" and unique_name("events.json", used) == "events (3).json"
+    assert csv_safe("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0" and csv_safe("-3.5") == "-3.5"
+    assert csv_safe("@SUM(A1)") == "'@SUM(A1)" and csv_safe("plain") == "plain" and csv_safe(7) == 7
