@@ -123,7 +123,7 @@ def cases(importer: str, corpus: Path, data: Path, expect: dict) -> list[tuple[s
                        str(work / f"labels-{n}")], 120.0) for n, e in expect["csv"]["trends"].items()]
     elif importer == "trends train":
         out = [(n, e, ["trends", "train", str(corpus / "csv" / "trends" / n), "--out", str(work / "trends.pt"),
-                       "--epochs", "1"], 180.0) for n, e in expect["csv"]["trends"].items()]
+                       "--epochs", "1", "--hidden", "16"], 180.0) for n, e in expect["csv"]["trends"].items()]
     elif importer == "trends predict":
         good = str(corpus / "csv" / "trends" / "good.csv")
         out = [(n, e, ["trends", "predict", good, "--model", str(corpus / "checkpoints" / n), "--json"], 120.0)
