@@ -32,13 +32,44 @@ def corpus(tmp_path_factory):
     return root
 
 
-def _drive(importer: str, corpus: Path, tmp_path: Path) -> list[dict]:
-    out = tmp_path / "results.json"
-    data = tmp_path / "data"
+@pytest.fixture(scope="module")
+def driven(corpus, tmp_path_factory):
+    """Every importer's driver, started two at a time (one per core) when the first test asks;
+    each test then reads its importer's results. importer → (returncode, stderr, results path)."""
+    import time
+
     env = {k: v for k, v in os.environ.items() if k != "SIMSCOPE_DATA_DIR"}
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "bad_inputs" / "drive.py"), importer, str(corpus),
-                           str(data), str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    todo = sorted(FOLDER_IMPORTERS + FILE_IMPORTERS, key=lambda i: i != "trends train")  # longest first
+    running: dict[str, tuple] = {}
+    done: dict[str, tuple] = {}
+    deadline = time.monotonic() + 1500
+    while todo or running:
+        while todo and len(running) < max(2, min(4, os.cpu_count() or 2)):
+            importer = todo.pop(0)
+            work = tmp_path_factory.mktemp(importer.replace(" ", "-"))
+            out = work / "results.json"
+            log = open(work / "driver.log", "w+", encoding="utf-8")  # noqa: SIM115 - closed when it ends
+            proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "bad_inputs" / "drive.py"), importer,
+                                     str(corpus), str(work / "data"), str(out)], cwd=ROOT, env=env,
+                                    stdout=log, stderr=subprocess.STDOUT, text=True)
+            running[importer] = (proc, out, log)
+        for importer, (proc, out, log) in list(running.items()):
+            if proc.poll() is not None:
+                log.seek(0)
+                done[importer] = (proc.returncode, log.read(), out)
+                log.close()
+                del running[importer]
+        if time.monotonic() > deadline:
+            for proc, _, _ in running.values():
+                proc.kill()
+            raise AssertionError(f"drivers still running after 25 min: {sorted(running)}")
+        time.sleep(0.2)
+    return done
+
+
+def _drive(importer: str, driven: dict) -> list[dict]:
+    rc, stderr, out = driven[importer]
+    assert rc == 0, stderr[-3000:]
     return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -62,9 +93,9 @@ def _check_common(r: dict) -> None:
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("importer", FOLDER_IMPORTERS)
-def test_folder_importers_walk_the_corpus(importer, corpus, tmp_path):
+def test_folder_importers_walk_the_corpus(importer, corpus, driven):
     expect = json.loads((corpus / "expect.json").read_text(encoding="utf-8"))["images"]
-    (r,) = _drive(importer, corpus, tmp_path)
+    (r,) = _drive(importer, driven)
     _check_common(r)
     assert r["rc"] == 0, f"{importer} over the corpus: exit {r['rc']}\n{r['stderr'][-3000:]}"
     text = r["stderr"] + r["stdout"]
@@ -82,8 +113,8 @@ def test_folder_importers_walk_the_corpus(importer, corpus, tmp_path):
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("importer", FILE_IMPORTERS)
-def test_file_importers_take_each_input(importer, corpus, tmp_path):
-    results = _drive(importer, corpus, tmp_path)
+def test_file_importers_take_each_input(importer, driven):
+    results = _drive(importer, driven)
     assert results
     for r in results:
         _check_common(r)
