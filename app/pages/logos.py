@@ -333,15 +333,14 @@ class LogosPage(WorkspacePage):
         self.map_plot.setLabel("left", "principal component 2")
         for axis in ("left", "bottom"):
             self.map_plot.getAxis(axis).enableAutoSIPrefix(False)
-        legend = corner_legend(self.map_plot)
+        corner_legend(self.map_plot)
         self.scatter = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(36, 113, 163, 150), hoverable=True,
                                           hoverSize=12, tip=None, name="indexed logo")
         self.map_plot.addItem(self.scatter)
         self.query_marker = pg.ScatterPlotItem(size=20, symbol="star", brush=pg.mkBrush("#e74c3c"), pen="k",
                                                name="query")
         self.map_plot.addItem(self.query_marker)
-        legend.addItem(self.scatter, "indexed logo")
-        legend.addItem(self.query_marker, "query")
+        # (both are named: PlotItem.addItem put them in the legend)
         # the hovered logo's thumbnail beside the point, inside the plot
         self.map_thumb = pg.ImageItem()
         self.map_thumb.setZValue(20)
