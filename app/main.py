@@ -34,8 +34,8 @@ def create_window(demo: bool = False):
 
     from app.jobs import JobQueue
     from app.main_window import MainWindow
-    from app.pages.base import PageContext
     from app.settings import Key, Settings
+    from app.workspace import PageContext
     from core.cache import EmbeddingCache
     from core.jobs import JobRunner
     from core.models.manager import ModelManager

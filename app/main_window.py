@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 
 from app.jobs import JobQueue
 from app.jobs_view import JobsView
-from app.pages import PAGE_CLASSES
-from app.pages.base import PageContext, WorkspacePage
 from app.settings import Key, Settings
+from app.workspace import PageContext, WorkspacePage
+from app.workspaces import PAGE_CLASSES
 from core import __version__
 from core.jobs import Job, JobState, Lane
 from core.paths import resource

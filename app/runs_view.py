@@ -30,7 +30,7 @@ class RunsView(QWidget):
         """``metrics``/``curves``: (key, label); ``describe(run) -> str``: its settings in a few words."""
         import pyqtgraph as pg
 
-        from app.widgets import corner_legend, integer_axis
+        from app.plots import HoverReadout, corner_legend, empty_message, epoch_label, integer_axis
 
         super().__init__(parent)
         self.store, self.workspace, self.metrics, self.curve_keys, self.describe = \
@@ -54,6 +54,8 @@ class RunsView(QWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # 0.84, not "840 (x0.001)"
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.legend = corner_legend(self.plot)
+        self.readout = HoverReadout(self.plot, epoch_label)
+        empty_message(self.plot, "Tick runs in the table to overlay their curves")
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip("Show the selected run on the page (plots, evaluation)")
         self.open_button.clicked.connect(self._open)
@@ -113,7 +115,7 @@ class RunsView(QWidget):
     def update_plot(self) -> None:
         import pyqtgraph as pg
 
-        from app.widgets import curve_style
+        from app.plots import curve_style
 
         self.plot.clear()
         self.legend.clear()

@@ -16,7 +16,7 @@ PAGE_OF_CHECK = {"torch operators": None, "Albums": "albums", "Logos": "logos", 
 
 
 def run_self_test(window, queue, app, timeout_s: float = 600.0) -> int:
-    from app.pages.base import PlaceholderPage
+    from app.workspace import PlaceholderPage
     from core.selftest import CHECKS
 
     real_pages = {p.icon for p in window.pages if not isinstance(p, PlaceholderPage)}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
@@ -158,49 +157,3 @@ class JobStrip(QWidget):
         if self.job is not None:
             self.queue.cancel(self.job.id)
             self.cancel_button.setEnabled(False)
-
-
-def integer_axis(orientation: str = "bottom"):
-    """A pyqtgraph axis that only ticks whole numbers (epochs: 1, 2, 3, never 1.5)."""
-    import pyqtgraph as pg
-
-    class IntegerAxis(pg.AxisItem):
-        def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph API
-            out = []
-            for spacing, values in super().tickValues(minVal, maxVal, size):
-                if spacing < 1:
-                    continue
-                out.append((spacing, [v for v in values if float(v).is_integer()]))
-            if not out:  # zoomed in below one step: the whole numbers in view
-                lo, hi = int(np.ceil(minVal)), int(np.floor(maxVal))
-                out = [(1.0, list(range(lo, hi + 1)))]
-            return out
-
-        def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
-            return [str(int(round(v))) for v in values]
-
-    return IntegerAxis(orientation)
-
-
-def curve_style(pg, color: str, dashed: bool = False) -> dict:
-    """Pen plus a point marker: a series with one point still shows."""
-    pen = pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
-    return {"pen": pen, "symbol": "t" if dashed else "o", "symbolSize": 6, "symbolBrush": color,
-            "symbolPen": pg.mkPen(color)}
-
-
-def corner_legend(plot, columns: int = 1):
-    """A legend in the top-right corner on a light background, so curves under it stay readable;
-    drawn only once it has entries (no empty box on an empty plot)."""
-    import pyqtgraph as pg
-
-    class Legend(pg.LegendItem):
-        def paint(self, p, *args):
-            if self.items:
-                super().paint(p, *args)
-
-    item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
-    legend = Legend(offset=(-8, 8), colCount=columns, brush=pg.mkBrush(255, 255, 255, 225), pen=pg.mkPen("#d8dee4"))
-    legend.setParentItem(item.vb)
-    item.legend = legend  # PlotItem.plot(name=...) adds its curves here
-    return legend

@@ -10,7 +10,8 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
 
-from app.pages.albums import MIME, UNSORTED, AlbumsPage
+from app.albums.grid import MIME, UNSORTED
+from app.albums.page import AlbumsPage
 from core.albums.store import AlbumStore
 from tests.conftest import DEMO_PHOTOS, assert_not_blank, finish_job, save_screenshot, show_page
 
@@ -105,6 +106,7 @@ def test_loose_setting_places_stray_photos_that_strict_leaves_unsorted(page, qtb
     finish_job(qtbot, page.regroup())
     loose = page.store.group_counts()["unsorted"]
     assert loose < strict
+    assert f"unsorted {strict} → {loose}" in page.note.text()  # the control says what it changed
     assert sum(e.photo_count for e in page.store.events()) + loose == 12  # nobody lost
     page.loose_slider.setValue(0)
     finish_job(qtbot, page.regroup())
@@ -250,8 +252,22 @@ def test_remove_photos_with_delete_and_a_folder_from_the_folders_dialog(page, qt
     assert doomed.id not in {p.id for p in page.store.photos("all")}
     assert "files are untouched" in page.note.text() and doomed.path in page.store.excluded()
     assert os.path.exists(doomed.path)  # the file is never touched
+    # two or more photos: asked once ("Don't ask again" remembered); Cancel removes nothing
+    sel = page.grid.selectionModel()
+    sel.clearSelection()
+    for row in (0, 1):
+        sel.select(page.grid_model.index(row), sel.SelectionFlag.Select)
+    pair = {p.id for p in page.selected_photos()}
+    count = len(page.store.photos("all"))
+    _answer_next_question(qtbot, ok=False)
+    page.remove_action.trigger()
+    assert len(page.store.photos("all")) == count
+    _answer_next_question(qtbot, dont_ask_again=True)
+    page.remove_action.trigger()
+    assert not pair & {p.id for p in page.store.photos("all")}
+    assert page.context.settings.raw("confirm/remove_photos", False) is True
     # the folders dialog lists the folder; Remove takes every photo of it out of the album
-    from app.pages.albums import FoldersDialog
+    from app.albums.folders import FoldersDialog
 
     dialog = FoldersDialog(page.store.folders(), page)
     dialog.remove_requested.connect(page.remove_folder)
@@ -261,3 +277,27 @@ def test_remove_photos_with_delete_and_a_folder_from_the_folders_dialog(page, qt
     assert page.store.folders() == [] and page.store.photos("all") == [] and page.store.events() == []
     assert "Stopped watching" in page.note.text()
     dialog.deleteLater()
+
+
+def test_find_similar_shows_the_nearest_photos_across_the_album_at_once(page, qtbot, folder):
+    import time
+
+    from PIL import Image
+
+    from app.albums.grid import SIMILAR
+
+    source = next(p for p in sorted(folder.glob("*.jpg")) if p.name != "broken.jpg")
+    with Image.open(source) as im:
+        im.convert("RGB").resize((im.width // 2, im.height // 2)).save(folder / "zz-smaller-copy.jpg", quality=80)
+    finish_job(qtbot, page.add_paths([str(folder)]))
+    assert page.search_index is not None and len(page.search_index) == 13  # 12 + the copy; not the broken file
+    path = next(p.path for p in page.store.photos("all") if p.path.endswith(source.name))
+    t0 = time.perf_counter()
+    hits = page.find_similar(path, k=5)
+    assert time.perf_counter() - t0 < 0.5  # searched on the UI thread: the view is there at once
+    assert hits[0][0].endswith("zz-smaller-copy.jpg") and hits[0][1] > 0.9 and path not in [h[0] for h in hits]
+    assert page.current_key() == SIMILAR and SIMILAR in _event_rows(page)
+    shown = [page.grid_model.data(page.grid_model.index(r)) for r in range(page.grid_model.rowCount())]
+    assert len(shown) == 5 and shown[0].startswith(f"{hits[0][1]:.2f} · ") and shown[0].endswith("zz-smaller-copy.jpg")
+    assert "Similar to" in page.name_edit.text() and not page.name_edit.isEnabled()
+    save_screenshot(page.window(), "albums-similar")

@@ -260,7 +260,8 @@ def test_status_bar_shows_the_current_pages_job_first_and_jobs_view_hides_intern
 
 
 def test_progress_texts_and_integer_epoch_ticks(qtbot):
-    from app.widgets import eta_text, integer_axis, rate_text
+    from app.plots import integer_axis
+    from app.widgets import eta_text, rate_text
 
     assert rate_text("Embedded 1,200 of 6,400", 100.0) == "12.0/s" and rate_text("Loading", 5) == ""
     assert eta_text(0.5, 60) == "1 min left" and eta_text(0.01, 60) == "" and eta_text(0.9, 9) == "1 s left"
@@ -268,3 +269,34 @@ def test_progress_texts_and_integer_epoch_ticks(qtbot):
     for lo, hi in ((1, 2), (1, 6), (0.5, 30.5)):
         ticks = [v for _, values in axis.tickValues(lo, hi, 400) for v in values]
         assert ticks and all(float(v).is_integer() for v in ticks), (lo, hi, ticks)
+
+
+def test_hover_readout_reads_every_curve_at_the_nearest_x_and_empty_plots_say_so(qtbot):
+    import pyqtgraph as pg
+
+    from app.plots import (
+        HoverReadout,
+        corner_legend,
+        curve_style,
+        empty_message,
+        epoch_label,
+        integer_axis,
+    )
+
+    w = pg.PlotWidget(axisItems={"bottom": integer_axis()})
+    qtbot.addWidget(w)
+    corner_legend(w)
+    message = empty_message(w, "Train a model: its curves appear here")
+    readout = HoverReadout(w, epoch_label)
+    assert message.has_data() is False and readout.readout_text(2) == ""
+    w.plot([1, 2, 3], [0.9, 0.5, 0.25], name="train", **curve_style(pg, "#2471a3"))
+    w.plot([1, 2], [1.0, 0.75], name="val", **curve_style(pg, "#e67e22"))
+    assert message.has_data() is True
+    # x = 2.4: both curves' point at epoch 2
+    assert readout.readout_text(2.4).splitlines() == ["epoch 2", "train: 0.5", "val: 0.75"]
+    # x = 3: val has no epoch 3; it says where its nearest value is
+    assert readout.readout_text(3).splitlines() == ["epoch 3", "train: 0.25", "val: 0.75 (at epoch 2)"]
+    assert readout.show_at(1) and readout.line.isVisible() and readout.label.isVisible()
+    w.clear()  # a page redrawing its curves: the readout comes back with the next hover
+    w.plot([1], [0.3], name="run 1")
+    assert readout.show_at(1).splitlines() == ["epoch 1", "run 1: 0.3"] and readout.line.scene() is not None

@@ -58,3 +58,15 @@ def test_ruff_is_clean_including_the_ban_on_module_level_heavy_imports():
     out = subprocess.run([str(exe), "check", "app", "core", "tests", "bench"], cwd=ROOT,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_each_workspace_gui_mirrors_core_and_no_app_module_is_over_400_lines():
+    """app/<workspace>/ holds each workspace's GUI (its page first), mirroring core/<workspace>/;
+    modules stay small enough to read (one idea each)."""
+    for ws in ("albums", "logos", "lostfound", "fusion", "trends"):
+        assert (ROOT / "core" / ws).is_dir()
+        assert (ROOT / "app" / ws / "page.py").is_file(), f"app/{ws}/page.py is missing"
+    assert not (ROOT / "app" / "pages").exists(), "the pages live in app/<workspace>/ now"
+    long = [f"{p.relative_to(ROOT)}: {n} lines" for p in sorted((ROOT / "app").rglob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400]
+    assert not long, "\n".join(long)

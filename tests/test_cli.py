@@ -125,3 +125,22 @@ def test_atomic_write_keeps_the_old_file_whole_when_writing_fails(tmp_path):
     assert unique_name("events.json", used) == "events (2).json" and unique_name("events.json", used) == "events (3).json"
     assert csv_safe("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0" and csv_safe("-3.5") == "-3.5"
     assert csv_safe("@SUM(A1)") == "'@SUM(A1)" and csv_safe("plain") == "plain" and csv_safe(7) == 7
+
+
+def test_albums_similar_finds_a_resized_copy_first(data_dir, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photos = sorted(DEMO_PHOTOS.glob("*.jpg"))[:6]
+    for p in photos:
+        (folder / p.name).write_bytes(p.read_bytes())
+    with Image.open(photos[2]) as im:
+        im.convert("RGB").resize((im.width // 2, im.height // 2)).save(folder / "smaller-copy.jpg", quality=80)
+    out = run_cli("albums", "similar", str(folder / photos[2].name), "--in", str(folder), "-k", "3", "--json",
+                  env_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    hits = json.loads(out.stdout)
+    assert len(hits) == 3 and hits[0]["photo"].endswith("smaller-copy.jpg") and hits[0]["score"] > 0.9
+    assert all(h["photo"] != str(folder / photos[2].name) for h in hits)  # never itself
+    assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]

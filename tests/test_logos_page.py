@@ -47,8 +47,10 @@ def test_index_query_compare_and_map(page, qtbot, logo_dir, tmp_path):
     assert page.hits and page.hits[0].file.endswith("docker.svg")
     # the compare pane follows the new query (never the previous query's pair)
     assert "q.png" in page.compare_text.text() and "docker.svg" in page.compare_text.text()
-    # the map: every logo a point, the query marked
+    # the map: every logo a point, the query marked; each tab keeps its own note
+    assert "look-alikes" in page.note.text()
     page.tabs.setCurrentWidget(page.map_tab)
+    assert "look-alikes" not in page.note.text()
     assert len(page.scatter.data) == len(page.index) and len(page.query_marker.data) == 1
     qtbot.wait(100)
     assert_not_blank(save_screenshot(page.window(), "logos-map"))

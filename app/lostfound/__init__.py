@@ -1,1 +1,1 @@
-"""Lost & Found GUI parts (the page itself is app/pages/lostfound.py for now)."""
+"""The Lost & Found workspace's GUI: the page, its post dialog, detail pane and match breakdown bars."""

@@ -52,6 +52,33 @@ def cmd_export(args) -> int:
     return 0 if not report["problems"] else 1
 
 
+def cmd_similar(args) -> int:
+    """The photos nearest one photo, across the app's album (or across ``--in`` folders)."""
+    from core.albums.pipeline import Album, make_models
+    from core.albums.store import AlbumStore, default_path
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+    from core.progress import ProgressBar as _Bar
+
+    models = make_models(ModelManager(args.device), args.preset, captions=False)
+    with EmbeddingCache() as cache, AlbumStore(":memory:" if args.within else args.store or default_path()) as store:
+        album = Album(store, cache, models)
+        if args.within:
+            album.add(args.within, progress=_Bar())
+        elif not store.folders():
+            print("The album is empty: add folders in the app, or pass --in DIR…", file=sys.stderr)
+            return 2
+        else:
+            album.index(progress=_Bar())
+        hits = album.similar(args.photo, args.k)
+    if args.json:
+        print(json.dumps([{"photo": p, "score": round(s, 6)} for p, s in hits], ensure_ascii=False, indent=1))
+    else:
+        for rank, (p, s) in enumerate(hits, 1):
+            print(f"{rank:3d}  {s:.3f}  {p}")
+    return 0
+
+
 def register(sub) -> None:
     albums = sub.add_parser("albums", help="photo folders grouped into events").add_subparsers(
         dest="action", required=True)
@@ -83,3 +110,13 @@ def register(sub) -> None:
     p.add_argument("--mode", choices=("copy", "link"), default="copy")
     p.add_argument("--store", help="the album's SQLite file (default: the app's)")
     p.set_defaults(func=cmd_export)
+    p = albums.add_parser("similar", help="the photos nearest one photo (image embeddings), best first")
+    p.add_argument("photo")
+    p.add_argument("-k", type=int, default=20)
+    p.add_argument("--in", dest="within", nargs="+", metavar="DIR",
+                   help="search these folders (default: the app's album)")
+    p.add_argument("--store", help="the album's SQLite file (default: the app's)")
+    p.add_argument("--preset", default="effnet-lite0", help="image model (the album's, for cached vectors)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_similar)

@@ -122,6 +122,7 @@ class Album:
         self.models = models
         self.data: GroupInput | None = None
         self._namer_cache: tuple[tuple[str, ...], np.ndarray] | None = None
+        self._search: tuple[GroupInput, object] | None = None  # (the data it was made from, SearchIndex)
 
     # -- indexing -------------------------------------------------------------------
     def add(self, paths: list[str | os.PathLike[str]], progress: ProgressFn = null_progress,
@@ -234,6 +235,26 @@ class Album:
         out[have] = vecs
         self.data.text = out
 
+    # -- search ---------------------------------------------------------------------
+    def search_index(self):
+        """The album's image vectors in the search layer (``core.search``), keyed by path; made
+        again only when the photos changed. Read-only once made: any thread may search it."""
+        if self.data is None:
+            self.index()
+        if self._search is None or self._search[0] is not self.data:
+            from core.search import SearchIndex
+
+            index = SearchIndex(self.data.vectors.shape[1])
+            if self.data.paths:
+                index.add(list(self.data.paths), self.data.vectors)
+            self._search = (self.data, index)
+        return self._search[1]
+
+    def similar(self, photo: str | os.PathLike[str], k: int = 20) -> list[tuple[str, float]]:
+        """The ``k`` photos of the album nearest ``photo`` (cosine of the image embeddings), best
+        first; a photo outside the album is embedded first."""
+        return similar_photos(self.search_index(), photo, k, self.models.image)
+
     # -- grouping -------------------------------------------------------------------
     def regroup(self, settings: ClusterSettings | None = None,
                 proto: PrototypeSettings | None = None) -> GroupReport:
@@ -343,3 +364,19 @@ def export_album(store: AlbumStore, out_dir: str | os.PathLike[str], mode: str =
         writer.writerows({k: csv_safe(v) for k, v in r.items()} for r in rows)
     return {"exported": len(rows), "problems": problems, "copied_instead_of_linked": linked_as_copy,
             "folder": str(out), "manifests": [str(manifest_json), str(manifest_csv)]}
+
+
+def similar_photos(index, photo: str | os.PathLike[str], k: int = 20, image_model=None) -> list[tuple[str, float]]:
+    """Nearest photos to ``photo`` in a ``core.search.SearchIndex`` of photos keyed by path (the
+    photo itself left out); one outside the index is embedded with ``image_model``."""
+    key = os.fspath(photo)
+    if key not in index:
+        key = next((k for k in (os.path.abspath(key), str(Path(key).resolve())) if k in index), key)
+    vector = index.vector(key)
+    if vector is None:
+        if image_model is None:
+            raise KeyError(f"{photo} is not in the album")
+        import torch
+
+        vector = image_model.encode(torch.stack([image_model.preprocess(open_image(key))]))[0]
+    return [(h.key, h.score) for h in index.search(vector, k, exclude=key)]

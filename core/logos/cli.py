@@ -39,7 +39,8 @@ def cmd_query(args) -> int:
     vector = index.vector_of(str(Path(args.image))) if not args.reencode else None
     if vector is None:
         vector = embed_query(args.image, load_encoder(_manager(args), choice))
-    hits = index.search(vector, args.k, args.threshold, exclude=None if args.keep_self else str(Path(args.image)))
+    hits = index.search(vector, args.k, args.threshold, exclude=None if args.keep_self else str(Path(args.image)),
+                        exact=args.exact)
     if args.json:
         print(json.dumps([{"file": h.file, "score": round(h.score, 6)} for h in hits], ensure_ascii=False, indent=1))
     else:
@@ -133,6 +134,8 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--keep-self", action="store_true", help="list the query itself when it is in the index")
     p.add_argument("--reencode", action="store_true", help="embed the query even when it is in the index")
+    p.add_argument("--exact", action="store_true",
+                   help="scan every vector (large indexes answer from an HNSW graph otherwise)")
     p.set_defaults(func=cmd_query)
     p = logos.add_parser("dedup", help="near-duplicate groups by perceptual hash")
     p.add_argument("dir")

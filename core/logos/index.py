@@ -20,6 +20,7 @@ from core.logos.images import load_logo, scan_logos
 MATRIX = "combined_featuremap.npy"
 NAMES = "combined_featuremap_filenames.npy"
 META = "index.json"
+SEARCH = "search"  # the core.search index beside the write-up's files
 NAMESPACE = ":logo"  # logos are padded squares on white: never mixed with photo vectors
 
 
@@ -39,6 +40,19 @@ class LogoIndex:
     def __post_init__(self) -> None:
         # row of each file by its absolute path: a relative query path finds its logo, in O(1)
         self._rows = {os.path.abspath(f): i for i, f in enumerate(self.files)}
+        self._search = None  # core.search.SearchIndex keyed by absolute path: made on first use
+
+    @property
+    def search_index(self):
+        """The search layer over this index (exact below ``core.search.EXACT_MAX`` logos, HNSW above)."""
+        if self._search is None:
+            from core.search import SearchIndex
+
+            index = SearchIndex(self.vectors.shape[1])
+            if len(self.files):
+                index.add(list(self._rows), self.vectors)
+            self._search = index
+        return self._search
 
     def row_of(self, path: str | os.PathLike[str]) -> int | None:
         return self._rows.get(os.path.abspath(os.fspath(path)))
@@ -57,6 +71,7 @@ class LogoIndex:
         with atomic_write(out / NAMES, "wb") as fh:
             np.save(fh, np.array(self.files))
         atomic_write_text(out / META, json.dumps(self.meta, ensure_ascii=False, indent=2))
+        self.search_index.save(out / SEARCH)  # the HNSW graph, when there is one, is not built again
         return out
 
     @classmethod
@@ -66,26 +81,29 @@ class LogoIndex:
             if not (folder / name).exists():
                 raise FileNotFoundError(f"{folder} is not a logo index (no {name}); build one with "
                                         f"'python -m core logos index DIR --out {folder}'")
-        vectors = np.load(folder / MATRIX, allow_pickle=False)
+        vectors = np.load(folder / MATRIX, mmap_mode="r", allow_pickle=False)  # pages read as used
         files = [str(f) for f in np.load(folder / NAMES, allow_pickle=False)]
         if len(files) != len(vectors):
             raise ValueError(f"{folder}: {len(vectors)} vectors but {len(files)} file names")
         meta = json.loads((folder / META).read_text(encoding="utf-8")) if (folder / META).exists() else {}
-        return cls(files, vectors.astype(np.float32), meta)
+        index = cls(files, vectors if vectors.dtype == np.float32 else vectors.astype(np.float32), meta)
+        if (folder / SEARCH / "keys.json").exists():
+            from core.search import SearchIndex
+
+            try:
+                search = SearchIndex.open(folder / SEARCH)
+            except (OSError, ValueError):
+                search = None  # made again from the matrix at the first search
+            if search is not None and len(search) == len(files) and all(k in search for k in index._rows):
+                index._search = search
+        return index
 
     def search(self, query: np.ndarray, k: int = 10, threshold: float = -1.0,
-               exclude: str | None = None) -> list[Hit]:
-        """Top-k by cosine similarity, best first, scores ≥ threshold."""
-        q = np.asarray(query, np.float32).ravel()
-        q = q / max(float(np.linalg.norm(q)), 1e-12)
-        scores = self.vectors @ q
-        row = self.row_of(exclude) if exclude is not None else None
-        if row is not None:
-            scores[row] = -np.inf
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k] if k else np.array([], int)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [Hit(self.files[i], float(scores[i]), r + 1) for r, i in enumerate(top) if scores[i] >= threshold]
+               exclude: str | None = None, exact: bool = False) -> list[Hit]:
+        """Top-k by cosine similarity, best first, scores ≥ threshold (through ``core.search``)."""
+        excluded = os.path.abspath(os.fspath(exclude)) if exclude is not None else None
+        hits = self.search_index.search(query, k, threshold, exclude=excluded, exact=exact)
+        return [Hit(self.files[self._rows[h.key]], h.score, h.rank) for h in hits]
 
     def vector_of(self, path: str | os.PathLike[str]) -> np.ndarray | None:
         row = self.row_of(path)

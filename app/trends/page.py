@@ -11,23 +11,10 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QGridLayout,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QPushButton,
-    QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
 
-from app.pages.base import PageContext, WorkspacePage
+from app.trends.layout import TrendsLayout
+from app.workspace import PageContext, WorkspacePage
 from core.jobs import Lane
 from core.paths import data_dir
 
@@ -39,7 +26,7 @@ class _Relay(QObject):
     epoch = Signal(object)
 
 
-class TrendsPage(WorkspacePage):
+class TrendsPage(TrendsLayout, WorkspacePage):
     title = "Trends"
     icon = "trends"
     summary = "Forecast which categories of daily posts will be popular two months from now."
@@ -59,125 +46,6 @@ class TrendsPage(WorkspacePage):
         from core.runs import RunStore
 
         self.runs = RunStore()  # kept across restarts: the dataset by path, runs with their models
-
-    def _build(self) -> None:
-        import pyqtgraph as pg
-
-        pg.setConfigOptions(antialias=True, background="w", foreground="#24323f")
-        self.open_button = QPushButton("Open posts CSV…")
-        self.open_button.clicked.connect(lambda: self.load(None))
-        self.demo_button = QPushButton("Make synthetic demo")
-        self.demo_button.setToolTip("A seeded SYNTHETIC dataset whose trends follow a stated rule (730 days)")
-        self.demo_button.clicked.connect(self.load_demo)
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 500)
-        self.epochs.setValue(20)
-        self.hidden = QSpinBox()
-        self.hidden.setRange(16, 1024)
-        self.hidden.setValue(128)
-        self.hidden.setToolTip("Fused width (the write-up used 1024)")
-        self.train_button = QPushButton("Train")
-        self.train_button.clicked.connect(lambda: self.start_training())
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel)
-        top = QHBoxLayout()
-        for w in (self.open_button, self.demo_button, QLabel("epochs"), self.epochs, QLabel("width"), self.hidden,
-                  self.train_button, self.cancel_button):
-            top.addWidget(w)
-        top.addStretch(1)
-        self.info = QLabel("Open a CSV of posts (date,category,image,text,comments,likes,collects) "
-                           "or make the synthetic demo.")
-        self.info.setWordWrap(True)
-
-        from app.widgets import corner_legend, curve_style, integer_axis
-
-        def plot(title, left, axis=None):
-            w = pg.PlotWidget(title=title, axisItems={"bottom": axis} if axis is not None else None)
-            corner_legend(w)
-            w.setLabel("left", left)
-            w.getAxis("left").enableAutoSIPrefix(False)  # a share reads 0.004, not "4 (x0.001)"
-            w.getAxis("left").setWidth(52)
-            w.getAxis("bottom").setHeight(44)  # room for the tick labels and the axis label
-            return w
-
-        self.posts_plot = plot("Posts per day (7-day mean)", "posts", pg.DateAxisItem(orientation="bottom"))
-        self.loss_plot = plot("Training loss", "loss", integer_axis())
-        self.loss_plot.setLabel("bottom", "epoch")
-        self.curves = {k: self.loss_plot.plot(name=k, **curve_style(pg, c))
-                       for k, c in (("train", "#2471a3"), ("validation", "#e67e22"), ("test", "#7f8c8d"))}
-        self.pred_plot = plot("Share two months later: actual vs predicted", "share of posts",
-                              pg.DateAxisItem(orientation="bottom"))
-        self.pred_plot.setLabel("bottom", "last day of the 60-day window")
-        self.category = QComboBox()
-        self.category.currentIndexChanged.connect(self.update_prediction_plot)
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["model (test split)", "accuracy", "macro-F1", "MAE", "Spearman"])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, 5):  # the numbers take what they need; the model's name the rest
-            self.table.horizontalHeader().setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.verticalHeader().hide()
-        self.latest = QTableWidget(0, 3)
-        self.latest.setHorizontalHeaderLabels(["category", "trend", "predicted share"])
-        self.latest.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.latest.verticalHeader().hide()
-        self.latest_title = QLabel("Forecast for the month two months after the last day")
-        pred_box = QWidget()
-        pv = QVBoxLayout(pred_box)
-        pv.setContentsMargins(0, 0, 0, 0)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Category"))
-        row.addWidget(self.category, 1)
-        pv.addLayout(row)
-        pv.addWidget(self.pred_plot, 1)
-        tables = QWidget()
-        tv = QVBoxLayout(tables)
-        tv.setContentsMargins(0, 0, 0, 0)
-        tv.addWidget(self.table, 3)
-        self.verdict = QLabel("")  # how the full model compares with each baseline, in words
-        self.verdict.setObjectName("trendsVerdict")
-        self.verdict.setWordWrap(True)
-        tv.addWidget(self.verdict)
-        tv.addWidget(self.latest_title)
-        tv.addWidget(self.latest, 2)
-        grid = QGridLayout()
-        grid.addWidget(self.posts_plot, 0, 0)
-        grid.addWidget(self.loss_plot, 0, 1)
-        grid.addWidget(pred_box, 1, 0)
-        grid.addWidget(tables, 1, 1)
-        from app.runs_view import RunsView
-        from app.widgets import JobStrip
-
-        overview = QWidget()
-        overview.setLayout(grid)
-        self.runs_view = RunsView(
-            self.runs, "trends",
-            metrics=[("macro_f1", "macro-F1"), ("accuracy", "accuracy"), ("numeric_only_macro_f1", "numeric-only F1"),
-                     ("epochs", "epochs")],
-            curves=[("val_loss", "validation loss"), ("train_loss", "training loss"), ("test_loss", "test loss"),
-                    ("test_accuracy", "test accuracy")],
-            describe=lambda r: (f"hidden {r.settings.get('hidden')} · lr {r.settings.get('lr')} · "
-                                f"content {'on' if r.settings.get('use_content', True) else 'off'}"))
-        self.runs_view.open_requested.connect(self.open_run)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(overview, "Overview")
-        self.tabs.addTab(self.runs_view, "Runs")
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        self.job_strip = JobStrip(self.context.jobs, "Trends:")
-        layout.addWidget(self.job_strip)
-        layout.addWidget(self.info)
-        layout.addWidget(self.tabs, 1)
-        self._set_busy(False)
-        self._built = True
-        self.runs_view.refresh()
-        last = self.runs.last_dataset("trends")
-        if last is not None:
-            path, problem = last
-            if problem:
-                self.info.setText(f"Not reopened: {problem}. Open it again to train on it.")
-            else:
-                self._reopen = True
-                self.load(path)
 
     def shutdown(self) -> None:
         self.runs.close()

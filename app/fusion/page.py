@@ -6,38 +6,28 @@ they never slow the app's start.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
-    QComboBox,
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QSlider,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
-    QWidget,
 )
 
-from app.pages.base import PageContext, WorkspacePage
-from app.widgets import thumbnail
+from app.fusion.evaluation import FusionEvaluation
+from app.fusion.sweep import FusionSweep
+from app.fusion.tabs import CLASS_COLORS, FusionTabs
+from app.workspace import PageContext, WorkspacePage
 from core.jobs import Lane
-
-CLASS_COLORS = ["#27ae60", "#f1c40f", "#e67e22", "#c0392b"]
 
 
 class _Relay(QObject):
@@ -47,7 +37,7 @@ class _Relay(QObject):
     sweep_row = Signal(object)
 
 
-class FusionPage(WorkspacePage):
+class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
     title = "Fusion"
     icon = "fusion"
     summary = ("Train and inspect a sensor + vision classifier (Normal / Caution / Warning / Critical) "
@@ -213,144 +203,6 @@ class FusionPage(WorkspacePage):
 
         return self.context.jobs.submit(work, f"Fusion: open run #{run_id}", Lane.MODEL, on_done=done,
                                         on_error=lambda job: self._error(job.error))
-
-    @staticmethod
-    def _combo(items) -> QComboBox:
-        c = QComboBox()
-        c.addItems(items)
-        return c
-
-    def _plot(self, pg, title: str, ylabel: str, legend_columns: int = 1):
-        from app.widgets import corner_legend, integer_axis
-
-        w = pg.PlotWidget(title=title, axisItems={"bottom": integer_axis()})
-        w.setLabel("bottom", "epoch")
-        w.setLabel("left", ylabel)
-        corner_legend(w, legend_columns)
-        w.showGrid(x=True, y=True, alpha=0.2)
-        for axis in ("left", "bottom"):
-            w.getAxis(axis).enableAutoSIPrefix(False)
-        # A fixed axis width: wider tick labels must not resize (and re-lay out) the plot.
-        w.getAxis("left").setWidth(52)
-        return w
-
-    def _training_tab(self, pg) -> QWidget:
-        tab = QWidget()
-        grid = QGridLayout(tab)
-        self.loss_plot = self._plot(pg, "Loss", "loss")
-        self.acc_plot = self._plot(pg, "Accuracy", "accuracy")
-        self.sim_plot = self._plot(pg, "Similarity to the true class (val)", "cosine", legend_columns=4)
-        self.weight_plot = self._plot(pg, "Learned modality weights", "weight")
-        from app.widgets import curve_style
-
-        self.curves = {
-            "train_loss": self.loss_plot.plot(name="train", **curve_style(pg, "#2471a3")),
-            "val_loss": self.loss_plot.plot(name="val", **curve_style(pg, "#e67e22")),
-            "train_acc": self.acc_plot.plot(name="train", **curve_style(pg, "#2471a3")),
-            "val_acc": self.acc_plot.plot(name="val", **curve_style(pg, "#e67e22")),
-            "vision_weight": self.weight_plot.plot(name="vision", **curve_style(pg, "#8e44ad")),
-            "sensor_weight": self.weight_plot.plot(name="sensor", **curve_style(pg, "#16a085")),
-        }
-        self.sim_curves = {}
-        for c, color in enumerate(CLASS_COLORS):
-            self.sim_curves[("v", c)] = self.sim_plot.plot(name=f"vision {c}", **curve_style(pg, color))
-            self.sim_curves[("s", c)] = self.sim_plot.plot(name=f"sensor {c}", **curve_style(pg, color, dashed=True))
-        # Draw once with placeholder data: the first real epoch then does not pay for
-        # first-time text layout and glyph caching (measured ~150 ms on 2 cores).
-        for curve in list(self.curves.values()) + list(self.sim_curves.values()):
-            curve.setData([1, 2], [0.0, 1.0])
-        for plot in (self.loss_plot, self.acc_plot, self.sim_plot, self.weight_plot):
-            plot.grab()
-        for curve in list(self.curves.values()) + list(self.sim_curves.values()):
-            curve.setData([], [])
-        grid.addWidget(self.loss_plot, 0, 0)
-        grid.addWidget(self.acc_plot, 0, 1)
-        grid.addWidget(self.sim_plot, 1, 0)
-        grid.addWidget(self.weight_plot, 1, 1)
-        return tab
-
-    def _evaluation_tab(self) -> QWidget:
-        tab = QWidget()
-        layout = QHBoxLayout(tab)
-        left = QVBoxLayout()
-        self.confusion = QTableWidget(0, 0)
-        self.confusion.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        for header in (self.confusion.horizontalHeader(), self.confusion.verticalHeader()):
-            header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # the cells fill the pane
-        self.per_class = QTableWidget(0, 3)
-        self.per_class.setHorizontalHeaderLabels(["precision", "recall", "F1"])
-        self.per_class.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.eval_label = QLabel("Train a model to see its confusion matrix (validation split).")
-        left.addWidget(QLabel("Confusion matrix (rows: true, columns: predicted)"))
-        left.addWidget(self.confusion, 1)
-        left.addWidget(QLabel("Per class"))
-        left.addWidget(self.per_class, 1)
-        right = QFormLayout()
-        self.t_slider = QSlider(Qt.Orientation.Horizontal, minimum=1, maximum=100, value=10)
-        self.v_slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=200, value=50)
-        self.s_slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=200, value=50)
-        self.slider_values = QLabel("")
-        for s in (self.t_slider, self.v_slider, self.s_slider):
-            s.valueChanged.connect(self.rerun_inference)
-        reset = QPushButton("Back to the learned values")
-        reset.clicked.connect(self.reset_sliders)
-        right.addRow("Temperature", self.t_slider)
-        right.addRow("Vision weight", self.v_slider)
-        right.addRow("Sensor weight", self.s_slider)
-        right.addRow("", self.slider_values)
-        right.addRow("", reset)
-        right.addRow("", self.eval_label)
-        box = QWidget()
-        box.setLayout(right)
-        layout.addLayout(left, 3)
-        layout.addWidget(box, 2)
-        return tab
-
-    def _inspector_tab(self, pg) -> QWidget:
-        tab = QWidget()
-        layout = QHBoxLayout(tab)
-        side = QVBoxLayout()
-        self.sample = QSpinBox(minimum=0, maximum=0)
-        self.sample.valueChanged.connect(self.inspect)
-        self.sample_image = QLabel()
-        self.sample_image.setFixedSize(160, 160)
-        self.sample_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.sample_info = QLabel("")
-        self.sample_info.setWordWrap(True)
-        side.addWidget(QLabel("Validation sample"))
-        side.addWidget(self.sample)
-        side.addWidget(self.sample_image)
-        side.addWidget(self.sample_info, 1)
-        self.bar_plots = {}
-        plots = QGridLayout()
-        for i, (key, title) in enumerate([("sim_vision", "Vision ↔ class similarity"),
-                                          ("sim_sensor", "Sensor ↔ class similarity"),
-                                          ("weights", "Softmax weights (vision | sensor)"),
-                                          ("probs", "Fused prediction")]):
-            w = pg.PlotWidget(title=title)
-            w.showGrid(y=True, alpha=0.2)
-            self.bar_plots[key] = w
-            plots.addWidget(w, i // 2, i % 2)
-        layout.addLayout(side, 1)
-        layout.addLayout(plots, 4)
-        return tab
-
-    def _sweep_tab(self) -> QWidget:
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        self.sweep_table = QTableWidget(0, 6)
-        self.sweep_table.setHorizontalHeaderLabels(["temperature", "embedding_dim", "lr", "val macro-F1",
-                                                    "test macro-F1", "seconds"])
-        self.sweep_table.setSortingEnabled(True)
-        self.sweep_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        export = QPushButton("Export CSV…")
-        export.clicked.connect(lambda: self.export_sweep(None))
-        export.setEnabled(False)
-        export.setToolTip("Run the sweep first")
-        self.export_button = export
-        layout.addWidget(self.sweep_table, 1)
-        layout.addWidget(export, 0, Qt.AlignmentFlag.AlignRight)
-        return tab
 
     # -- data -------------------------------------------------------------------
     def load_demo(self, limit: int | None = None):
@@ -526,174 +378,6 @@ class FusionPage(WorkspacePage):
                             f"{result.test['accuracy']:.3f} (best epoch by val macro-F1; image features: "
                             f"{result.feature_source or 'cached'}).")
         self.inspect()
-
-    def reset_sliders(self, rerun: bool = True) -> None:
-        model = self.result.model if self.result else None
-        for s in (self.t_slider, self.v_slider, self.s_slider):
-            s.blockSignals(True)
-        self.t_slider.setValue(int(round(self.temperature.value() * 100)))
-        if model is not None and hasattr(model, "vision_weight"):
-            self.v_slider.setValue(int(round(float(model.vision_weight.detach()) * 100)))
-            self.s_slider.setValue(int(round(float(model.sensor_weight.detach()) * 100)))
-        for s in (self.t_slider, self.v_slider, self.s_slider):
-            s.blockSignals(False)
-        if rerun:
-            self.rerun_inference()
-
-    def overrides(self) -> dict:
-        return {"temperature": self.t_slider.value() / 100, "vision_weight": self.v_slider.value() / 100,
-                "sensor_weight": self.s_slider.value() / 100}
-
-    def rerun_inference(self) -> dict | None:
-        """Inference on the validation split with the sliders' values: no retraining."""
-        if self.result is None:
-            return None
-        from core.fusion.train import evaluate
-
-        o = self.overrides()
-        res = evaluate(self.result.model, self.val_vision, self.val_sensors, self.val_labels,
-                       len(self.data.class_names), **o)
-        self._show_eval(res)
-        return res
-
-    def _show_eval(self, res) -> None:
-        o = self.overrides()
-        self.slider_values.setText(f"T = {o['temperature']:.2f}, vision {o['vision_weight']:.2f}, "
-                                   f"sensor {o['sensor_weight']:.2f}")
-        self.current_eval = res
-        self._show_confusion(res)
-        self.eval_label.setText(f"Validation accuracy {res['accuracy']:.3f}, macro-F1 {res['macro_f1']:.3f}"
-                                f" (trained: {self.result.val['accuracy']:.3f} / {self.result.val['macro_f1']:.3f})")
-        self.inspect()
-
-    def _show_confusion(self, res) -> None:
-        names = list(self.data.class_names)
-        cm = np.array(res["confusion"])
-        k = len(names)
-        # a heat-map of row shares (what share of each true class went where), with the counts,
-        # the row percentages and the totals of each row and column
-        self.confusion.setRowCount(k + 1)
-        self.confusion.setColumnCount(k + 1)
-        self.confusion.setHorizontalHeaderLabels([f"→ {n}" for n in names] + ["total"])
-        self.confusion.setVerticalHeaderLabels(names + ["total"])
-        rows = cm.sum(1)
-        for i in range(k + 1):
-            for j in range(k + 1):
-                if i < k and j < k:
-                    share = cm[i, j] / rows[i] if rows[i] else 0.0
-                    item = QTableWidgetItem(f"{cm[i, j]}\n{share:.0%}")
-                    a = int(40 + 200 * share)
-                    item.setBackground(QColor(36, 113, 163, a) if i == j else QColor(192, 57, 43, a))
-                    if share > 0.55:
-                        item.setForeground(QColor("white"))
-                    item.setToolTip(f"true {names[i]}, predicted {names[j]}: {cm[i, j]} of {rows[i]} ({share:.1%})")
-                elif i < k:
-                    item = QTableWidgetItem(f"{rows[i]}\n{cm[i, i] / max(rows[i], 1):.0%} right")
-                elif j < k:
-                    item = QTableWidgetItem(f"{cm[:, j].sum()}\npredicted")
-                else:
-                    item = QTableWidgetItem(f"{cm.sum()}\n{np.trace(cm) / max(cm.sum(), 1):.0%} right")
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                self.confusion.setItem(i, j, item)
-        self.per_class.setRowCount(len(names))
-        self.per_class.setVerticalHeaderLabels(names)
-        for i in range(len(names)):
-            for j, key in enumerate(("precision", "recall", "f1")):
-                self.per_class.setItem(i, j, QTableWidgetItem(f"{res[key][i]:.3f}"))
-
-    def inspect(self) -> None:
-        if self.result is None or not hasattr(self, "current_eval"):
-            return
-        import pyqtgraph as pg
-
-        i = self.sample.value()
-        out = self.current_eval["outputs"]
-        names = list(self.data.class_names)
-        x = np.arange(len(names))
-        probs = np.exp(out["logits"][i] - out["logits"][i].max())
-        probs /= probs.sum()
-        series = {"sim_vision": out.get("sim_vision"), "sim_sensor": out.get("sim_sensor"), "probs": None}
-        for key, plot in self.bar_plots.items():
-            plot.clear()
-            axis = plot.getAxis("bottom")
-            axis.setTicks([list(enumerate(names))])
-            if key == "weights":
-                if "w_vision" in out:
-                    plot.addItem(pg.BarGraphItem(x=x - 0.2, height=out["w_vision"][i], width=0.35, brush="#8e44ad"))
-                    plot.addItem(pg.BarGraphItem(x=x + 0.2, height=out["w_sensor"][i], width=0.35, brush="#16a085"))
-                continue
-            values = probs if key == "probs" else series[key]
-            if values is None:
-                continue
-            row = values if key == "probs" else values[i]
-            plot.addItem(pg.BarGraphItem(x=x, height=row, width=0.6, brushes=CLASS_COLORS[:len(names)]))
-        true = names[int(self.val_labels[i])]
-        pred = names[int(probs.argmax())]
-        sample = int(self.val_index[i])
-        self.sample_image.setPixmap(thumbnail(self.data.images[sample], 150))
-        sensors = ", ".join(f"{c} {v:.0f}" for c, v in zip(self.data.sensor_columns, self.data.sensors[sample],
-                                                             strict=True))
-        self.sample_info.setText(f"true: <b>{true}</b><br>predicted: <b>{pred}</b> ({probs.max():.2f})"
-                                 f"<br>{sensors}")
-
-    # -- sweep ------------------------------------------------------------------
-    def start_sweep(self, grid: dict | None = None):
-        if self.data is None:
-            self._error("Load a dataset first.")
-            return None
-        base = self.config()
-        data, feats, relay = self.data, self.features, self.relay
-        self.sweep_rows = []
-        self.sweep_table.setRowCount(0)
-
-        def work(progress, cancelled):
-            from core.fusion.train import sweep_in_child
-            from core.process import run_in_process
-
-            return run_in_process(sweep_in_child, (base, data, feats, grid), progress=progress,
-                                  cancelled=cancelled, on_message=lambda kind, r: relay.sweep_row.emit(r))
-
-        self.train_job = self.context.jobs.submit(work, "Fusion: sweep", Lane.MODEL,
-                                                  on_done=lambda rows: self._sweep_done(rows),
-                                                  on_error=lambda job: self._error(job.error),
-                                                  on_cancelled=lambda job: self._set_busy(False))
-        self._set_busy(True)
-        self.tabs.setCurrentIndex(3)
-        return self.train_job
-
-    def _on_sweep_row(self, row) -> None:
-        self.sweep_rows.append(row)
-        self.export_button.setEnabled(True)
-        self.export_button.setToolTip(f"Save the {len(self.sweep_rows)} settings tried so far, best first")
-        self.sweep_table.setSortingEnabled(False)
-        r = self.sweep_table.rowCount()
-        self.sweep_table.insertRow(r)
-        for c, value in enumerate([row.temperature, row.embedding_dim, row.lr, round(row.val_macro_f1, 4),
-                                   round(row.test_macro_f1, 4), round(row.seconds, 1)]):
-            item = QTableWidgetItem()
-            item.setData(Qt.ItemDataRole.DisplayRole, value)
-            self.sweep_table.setItem(r, c, item)
-        self.sweep_table.setSortingEnabled(True)
-
-    def _sweep_done(self, rows) -> None:
-        self._set_busy(False)
-        self.sweep_table.sortItems(3, Qt.SortOrder.DescendingOrder)
-        best = rows[0]
-        self.status.setText(f"Sweep done: best val macro-F1 {best.val_macro_f1:.3f} at T={best.temperature}, "
-                            f"embedding_dim={best.embedding_dim}, lr={best.lr}")
-
-    def export_sweep(self, path: str | None) -> None:
-        if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Export sweep", "fusion_sweep.csv", "CSV (*.csv)")
-        if not path:
-            return
-        from core.fileio import atomic_write
-
-        with atomic_write(path, newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["temperature", "embedding_dim", "lr", "val_macro_f1", "test_macro_f1", "seconds"])
-            for r in sorted(self.sweep_rows, key=lambda r: -r.val_macro_f1):
-                w.writerow([r.temperature, r.embedding_dim, r.lr, r.val_macro_f1, r.test_macro_f1, r.seconds])
 
     def _error(self, text: str) -> None:
         self.last_error = text

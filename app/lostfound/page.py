@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import csv
 import json
-from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QSlider,
     QSplitter,
     QTableView,
@@ -30,91 +26,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.pages.base import PageContext, WorkspacePage
-from app.widgets import thumbnail
+from app.lostfound.edits import LostFoundEdits
+from app.lostfound.files import LostFoundFiles
+from app.lostfound.models import (
+    MATCH_COLUMNS,
+    THUMB,
+    PostsFilter,
+    PostsModel,
+    format_breakdown,
+    score_text,
+)
+from app.workspace import PageContext, WorkspacePage
 from core.jobs import Lane
-from core.lostfound.match import CHANNELS, MatchSettings, rank
-from core.lostfound.store import Post, PostError, PostStore
-
-POST_COLUMNS = ["", "#", "Kind", "Description", "Category", "Status", "Date"]
-MATCH_COLUMNS = ["", "#", "Score", "Description", "Breakdown"]
-THUMB = 48
+from core.lostfound.match import MatchSettings, rank
+from core.lostfound.store import Post, PostStore
 
 
-def score_text(score: float) -> str:
-    """A match score as what it means: 'beats 99.7%' of unrelated pairs (never a bare 1.000)."""
-    if score >= 0.9995:
-        return "beats >99.9%"
-    return f"beats {score * 100:.1f}%"
-
-
-class PostsModel(QAbstractTableModel):
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.posts: list[Post] = []
-
-    def set_posts(self, posts: list[Post]) -> None:
-        self.beginResetModel()
-        self.posts = posts
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.posts)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return len(POST_COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return POST_COLUMNS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        post = self.posts[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DecorationRole and col == 0 and post.image:
-            return thumbnail(post.image, THUMB)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return ["", post.id, post.kind, post.description, post.category, post.status, post.date][col]
-        if role == Qt.ItemDataRole.ForegroundRole and col == 2:
-            return QColor("#c0392b") if post.kind == "lost" else QColor("#27ae60")
-        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
-            return post.image or "no photo"
-        if role == Qt.ItemDataRole.UserRole:
-            return post
-        return None
-
-
-class PostsFilter(QSortFilterProxyModel):
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.kind = ""
-        self.text = ""
-
-    def filterAcceptsRow(self, row, parent) -> bool:  # noqa: N802
-        post: Post = self.sourceModel().posts[row]
-        if self.kind and post.kind != self.kind:
-            return False
-        if self.text:
-            hay = f"{post.description} {post.category} {post.place} {post.storage_location}".lower()
-            return self.text.lower() in hay
-        return True
-
-
-def format_breakdown(breakdown: dict) -> str:
-    parts = []
-    names = {"text": "text↔text", "image": "image↔image", "cross": "text↔image"}
-    for ch in CHANNELS:
-        b = breakdown[ch]
-        if b["raw"] is None:
-            continue
-        parts.append(f"{names[ch]} {b['raw']:.2f}→{b['calibrated']:.2f} ×{b['weight']:.2f}")
-    gates = {"image_gate": "image gate → 0", "category_cap": "categories differ → capped"}
-    parts += [gates[g] for g in breakdown["gates"]]
-    return "   ".join(parts)
-
-
-class LostFoundPage(WorkspacePage):
+class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
     title = "Lost & Found"
     icon = "lostfound"
     summary = ("Keep lost and found posts, with an optional photo and Korean or English text, "
@@ -168,7 +96,7 @@ class LostFoundPage(WorkspacePage):
         self.model_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_choice.setMinimumContentsLength(28)
         bar.addWidget(self.model_choice)
-        self.model_label = QLabel("Models: load when the page is first shown")
+        self.model_label = QLabel("Models: not loaded yet (they load when the page is shown)")
         self.model_label.setStyleSheet("color: #5a6a7a")
 
         # posts (left)
@@ -177,7 +105,11 @@ class LostFoundPage(WorkspacePage):
             self.kind_filter.addItem(label, value)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search description, category, place…")
-        self.posts_model = PostsModel(self)
+        from app.thumbs import ThumbnailLoader
+
+        self.loader = ThumbnailLoader(THUMB, parent=self)  # photos off the UI thread
+        self.loader.ready.connect(self._match_thumb_ready)
+        self.posts_model = PostsModel(self.loader, self)
         self.proxy = PostsFilter(self)
         self.proxy.setSourceModel(self.posts_model)
         self.kind_filter.currentIndexChanged.connect(self._filter)
@@ -351,6 +283,8 @@ class LostFoundPage(WorkspacePage):
         store = self.store
         clip = self.model_choice.currentData()
         service = self.service
+        if service is None:  # what the label says while the models load (progress in the strip)
+            self.model_label.setText("Models: loading the text and image models…")
 
         def build(progress, cancelled):
             from core.lostfound.service import LostFound, make_embedder
@@ -421,7 +355,8 @@ class LostFoundPage(WorkspacePage):
         self.matches.insertRow(row)
         thumb = QTableWidgetItem()
         if post is not None and post.image:
-            thumb.setData(Qt.ItemDataRole.DecorationRole, thumbnail(post.image, THUMB))
+            thumb.setData(Qt.ItemDataRole.DecorationRole, self.loader.pixmap(post.image))
+            thumb.setData(Qt.ItemDataRole.UserRole + 1, post.image)
         cells = [thumb, QTableWidgetItem(str(m.post_id)), QTableWidgetItem(score_text(m.score)),
                  QTableWidgetItem(post.description if post else "?"),
                  QTableWidgetItem(format_breakdown(m.breakdown))]
@@ -437,162 +372,14 @@ class LostFoundPage(WorkspacePage):
             item.setData(Qt.ItemDataRole.UserRole, m.post_id)
             self.matches.setItem(row, col, item)
 
-    # -- actions ----------------------------------------------------------------
-    def edit_post(self, post: Post | None):
-        from app.pages.lostfound_dialog import PostDialog
+    def _match_thumb_ready(self, path: str) -> None:
+        for row in range(self.matches.rowCount()):
+            item = self.matches.item(row, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole + 1) == path:
+                item.setData(Qt.ItemDataRole.DecorationRole, self.loader.pixmap(path))
 
-        dialog = PostDialog(post, self)
-        dialog.accepted.connect(lambda: self._save(dialog))
-        dialog.open()
-        return dialog
-
-    def _save(self, dialog) -> None:
-        from app.undo import record
-
-        values = dialog.values()
-        try:
-            if dialog.original is not None and dialog.original.id:
-                pid = dialog.original.id
-                photo = dialog.photo.path if dialog.photo_changed and dialog.photo.path else None
-
-                def change():
-                    self.store.update(pid, photo=photo, **values)
-                    if dialog.photo_changed and not dialog.photo.path:
-                        self.store.remove_photo(pid)
-
-                text = f"Edited post #{pid}"
-                record(self.undo_stack, self.store, text, change, self._after_undo)
-            else:
-                pid = record(self.undo_stack, self.store, "Added a post",
-                             lambda: self.store.add(Post(**values), photo=dialog.photo.path).id, self._after_undo)
-                text = f"Added post #{pid}"
-                self.undo_stack.command(self.undo_stack.count() - 1).setText(text)
-            self.note.setText(f"{text}. Edit → Undo (Ctrl+Z) takes it back.")
-        except (PostError, OSError, ValueError) as exc:
-            self.last_error = str(exc)
-            QMessageBox(QMessageBox.Icon.Warning, "Post not saved", str(exc), parent=self).open()
-            return
-        self.posts_model.set_posts(self.store.list())
-        self.select_post(pid)
-        self.refresh_vectors()
-
-    def set_status(self, post_id: int, status: str) -> None:
-        """A status change (returned, reopened): one undoable step."""
-        from app.undo import record
-
-        record(self.undo_stack, self.store, f"Post #{post_id}: status {status}",
-               lambda: self.store.update(post_id, status=status), self._after_undo)
-        self.note.setText(f"Post #{post_id} is now '{status}'. Edit → Undo (Ctrl+Z) takes it back.")
-        self.posts_model.set_posts(self.store.list())
-        self.select_post(post_id)
-
-    def delete_selected(self) -> None:
-        post = self.selected_post()
-        if post is None:
-            return
-        from app.undo import record
-
-        record(self.undo_stack, self.store, f"Deleted post #{post.id}", lambda: self.store.delete(post.id),
-               self._after_undo)
-        self.note.setText(f"Post #{post.id} deleted. Edit → Undo (Ctrl+Z) brings it back.")
-        self.reload_posts()
-
-    def undo_delete(self) -> None:
-        """The last edit (a delete, an edit, an add) undone: Edit → Undo does the same."""
-        if self.undo_stack.canUndo():
-            import re
-
-            text = self.undo_stack.undoText()
-            self.undo_stack.undo()
-            self.note.setText(f"Undone: {text}.")
-            restored = re.match(r"Deleted post #(\d+)", text)
-            if restored:
-                self.select_post(int(restored.group(1)))
-
-    def _after_undo(self) -> None:
-        self.posts_model.set_posts(self.store.list())
-        self.refresh_vectors()
-
-    def import_posts(self, path: str | None):
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Import posts", "", "Posts (*.csv *.json)")
-        if not path:
-            return None
-        store_path = self.store.path
-
-        def work(progress, cancelled):
-            return PostStore(store_path).import_file(path)
-
-        return self.context.jobs.submit(work, f"Lost & Found: import posts from {Path(path).name}", Lane.IO,
-                                        on_done=self._imported, on_error=self._job_failed)
-
-    def _imported(self, report) -> None:
-        self.last_report = report
-        text = report.summary()
-        if report.messages():
-            text += " — " + "; ".join(report.messages()[:8])
-            if len(report.messages()) > 8:
-                text += f"; … {len(report.messages()) - 8} more (see the job's details)"
-        self.note.setText(text)
-        self.reload_posts()
-
-    def export_posts(self, path: str | None) -> int:
-        if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Export posts", "posts.csv", "CSV (*.csv);;JSON (*.json)")
-        if not path:
-            return 0
-        n = self.store.export(path)
-        self.note.setText(f"{n} posts written to {path}")
-        return n
-
-    def find_all(self, path: str | None = None):
-        service = self.service
-        if service is None:
-            self.note.setText("Posts are still being embedded; try again in a moment.")
-            return None
-        settings = self.settings()
-
-        def work(progress, cancelled):
-            return service.match_all(settings, 3, progress, cancelled)
-
-        return self.context.jobs.submit(work, "Lost & Found: find all matches", Lane.IO,
-                                        on_done=lambda rows: self._show_report(rows, path),
-                                        on_error=self._job_failed)
-
-    def _show_report(self, rows, path: str | None) -> None:
-        self.last_report = rows
-        self.note.setText(f"{len(rows)} likely matches for open posts.")
-        if path is None:
-            box = QMessageBox(QMessageBox.Icon.Information, "Find all matches",
-                              f"{len(rows)} likely matches (score ≥ {self.threshold.value():.2f}) for open posts.",
-                              parent=self)
-            save = box.addButton("Export report…", QMessageBox.ButtonRole.AcceptRole)
-            box.addButton(QMessageBox.StandardButton.Close)
-            box.buttonClicked.connect(lambda b: b is save and self._export_report(rows, None))
-            box.open()
-        else:
-            self._export_report(rows, path)
-
-    def _export_report(self, rows, path: str | None) -> None:
-        if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Export report", "matches.csv", "CSV (*.csv);;JSON (*.json)")
-        if not path:
-            return
-        from dataclasses import asdict
-
-        from core.fileio import atomic_write, csv_safe
-
-        if path.lower().endswith(".json"):
-            with atomic_write(path) as fh:
-                json.dump([asdict(r) for r in rows], fh, ensure_ascii=False, indent=2)
-        else:
-            with atomic_write(path, newline="") as fh:
-                w = csv.writer(fh)
-                w.writerow(["post_id", "kind", "description", "match_id", "match_description", "score", "breakdown"])
-                for r in rows:
-                    w.writerow([r.post_id, r.kind, csv_safe(r.description), r.match_id, csv_safe(r.match_description),
-                                r.score, csv_safe(format_breakdown(r.breakdown))])
-        self.note.setText(f"Report with {len(rows)} matches written to {path}")
+    def shutdown(self) -> None:
+        self.loader.stop()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)

@@ -1,0 +1,147 @@
+"""The Albums photo grid (thumbnails with pinned / unsure marks, drag source) and the event list (drop target)."""
+
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QListWidget
+
+from app.thumbs import ThumbnailLoader
+from core.albums.store import Photo
+from core.paths import resource
+
+MIME = "application/x-simscope-photo-ids"
+THUMB = 150
+UNSORTED, UNSURE, ERRORS, SIMILAR = "unsorted", "unsure", "errors", "similar"
+
+
+def photos_text(n: int) -> str:
+    return f"{n} photo" if n == 1 else f"{n} photos"
+
+
+
+class PhotoGridModel(QAbstractListModel):
+    """The photos of one group; thumbnails come from the loader as they are ready."""
+
+    def __init__(self, loader: ThumbnailLoader, parent=None) -> None:
+        super().__init__(parent)
+        self.loader = loader
+        self.photos: list[Photo] = []
+        self._rows: dict[str, int] = {}
+        self._placeholder = QPixmap(THUMB, THUMB)
+        self._placeholder.fill(QColor("#eef1f4"))
+        self._marks = {kind: QIcon(str(resource("icons", f"{kind}.svg"))) for kind in ("pin", "unsure")}
+        self._marked: dict[tuple[int, str], QPixmap] = {}  # (pixmap cache key, mark) → thumbnail + mark
+        loader.ready.connect(self._thumb_ready)
+
+    def _with_mark(self, pix: QPixmap, kind: str) -> QPixmap:
+        """The thumbnail with a small icon in its top-right corner (placed by you / unsure)."""
+        key = (pix.cacheKey(), kind)
+        out = self._marked.get(key)
+        if out is None:
+            if len(self._marked) > 2000:
+                self._marked.clear()
+            out = QPixmap(pix)
+            painter = QPainter(out)
+            side = max(16, out.width() // 6)
+            self._marks[kind].paint(painter, QRect(out.width() - side - 4, 4, side, side))
+            painter.end()
+            self._marked[key] = out
+        return out
+
+    def set_photos(self, photos: list[Photo], scores: dict[int, float] | None = None) -> None:
+        """``scores``: photo id → similarity, shown before the name (the Similar view)."""
+        self.beginResetModel()
+        self.photos = photos
+        self.scores = scores or {}
+        self._rows = {p.path: i for i, p in enumerate(photos)}
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self.photos)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        p = self.photos[index.row()]
+        if role == Qt.ItemDataRole.DecorationRole:
+            pix = self.loader.pixmap(p.path) or self._placeholder
+            kind = "pin" if p.pinned else "unsure" if p.unsure else None
+            return self._with_mark(pix, kind) if kind else pix
+        if role == Qt.ItemDataRole.DisplayRole:
+            score = getattr(self, "scores", {}).get(p.id)
+            return Path(p.path).name if score is None else f"{score:.2f} · {Path(p.path).name}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [p.path]
+            if p.id in getattr(self, "scores", {}):
+                lines.append(f"Similarity {self.scores[p.id]:.3f} (cosine of the image embeddings)")
+            if p.error:
+                lines.append(f"Could not be read: {p.error}")
+            if p.caption:
+                lines.append(f"Caption: {p.caption}")
+            if p.tags:
+                lines.append("Tags (ImageNet labels): " + ", ".join(p.tags))
+            if p.note:
+                lines.append(f"Note: {p.note}")
+            if p.pinned:
+                lines.append("Placed by you: re-clustering leaves it here")
+            if p.unsure:
+                lines.append("Unsure: no example event is clearly nearest")
+            return "\n".join(lines)
+        if role == Qt.ItemDataRole.UserRole:
+            return p
+        return None
+
+    def flags(self, index):
+        return super().flags(index) | Qt.ItemFlag.ItemIsDragEnabled
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return [MIME]
+
+    def mimeData(self, indexes) -> QMimeData:  # noqa: N802
+        mime = QMimeData()
+        mime.setData(MIME, json.dumps([self.photos[i.row()].id for i in indexes]).encode())
+        return mime
+
+    def _thumb_ready(self, path: str) -> None:
+        row = self._rows.get(path)
+        if row is not None:
+            idx = self.index(row)
+            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+
+class EventList(QListWidget):
+    """Events (and Unsorted / Unsure / Could not read); photos dropped on one move there."""
+
+    photos_dropped = Signal(list, object)  # photo ids, target key (event id or UNSORTED)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setIconSize(QSize(56, 56))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSpacing(2)
+        # long names end in "…" (the full name is the tooltip), never a sideways scrollbar
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setWordWrap(False)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasFormat(MIME):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        item = self.itemAt(event.position().toPoint())
+        ok = item is not None and item.data(Qt.ItemDataRole.UserRole) not in (UNSURE, ERRORS)
+        event.setAccepted(ok and event.mimeData().hasFormat(MIME))
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        item = self.itemAt(event.position().toPoint())
+        if item is None or not event.mimeData().hasFormat(MIME):
+            return
+        ids = json.loads(bytes(event.mimeData().data(MIME)).decode())
+        self.photos_dropped.emit(ids, item.data(Qt.ItemDataRole.UserRole))
+        event.acceptProposedAction()
+
+

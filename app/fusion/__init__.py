@@ -1,0 +1,1 @@
+"""The Fusion workspace's GUI: live training, evaluation, inspector, sweep and runs."""

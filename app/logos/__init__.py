@@ -1,0 +1,1 @@
+"""The Logos workspace's GUI: look-alikes, duplicates, training and the map."""

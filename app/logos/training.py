@@ -1,0 +1,254 @@
+"""Logos › Train: SimCLR in a child process with live loss curves, pause / resume, and the kept runs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.jobs import Lane
+
+
+class LogoTraining:
+    def _build_train_tab(self) -> None:
+        import pyqtgraph as pg
+
+        from core.logos.service import TrainSettings
+
+        d = TrainSettings()
+        self.epochs = self._ispin(1, 500, 10)
+        self.batch = self._ispin(4, 512, d.batch_size)
+        self.image_size = self._ispin(32, 512, d.image_size)
+        self.temperature = self._dspin(0.01, 2.0, d.temperature, 0.05)
+        self.rw_threshold = self._dspin(0.0, 1.01, d.threshold, 0.01)
+        self.neg_weight = self._dspin(0.0, 1.0, d.negative_weight, 0.05)
+        self.lr = self._dspin(1e-6, 1e-1, d.lr, 1e-4, decimals=6)
+        self.backbone = QComboBox()
+        self.backbone.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # never cut
+        self.backbone.addItem("EfficientNet-Lite0 (offline)", "effnet-lite0")
+        self.backbone.addItem("Swin-T (import its weights)", "swin-t")
+        self.backbone.setItemData(0, "ImageNet weights that ship with the app", Qt.ItemDataRole.ToolTipRole)
+        self.backbone.setItemData(1, "Needs its weights: Tools → Models", Qt.ItemDataRole.ToolTipRole)
+        form = QFormLayout()
+        for label, w in (("Backbone", self.backbone), ("Epochs", self.epochs), ("Batch size", self.batch),
+                         ("Image size", self.image_size), ("Temperature", self.temperature),
+                         ("Re-weight negatives above (cosine)", self.rw_threshold),
+                         ("… with weight", self.neg_weight), ("Learning rate", self.lr)):
+            form.addRow(label, w)
+        self.train_button = QPushButton("Train")
+        self.train_button.clicked.connect(lambda: self.start_training())
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Stop after this epoch; Resume continues from its checkpoint")
+        self.pause_button.clicked.connect(self.pause_training)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.clicked.connect(lambda: self.start_training(resume=True))
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_training)
+        buttons = QHBoxLayout()
+        for b in (self.train_button, self.pause_button, self.resume_button, self.cancel_button):
+            buttons.addWidget(b)
+        self.runs = QListWidget()
+        self.runs.currentRowChanged.connect(self._show_run)
+        self.use_run = QPushButton("Index with this model")
+        self.use_run.clicked.connect(self._use_selected_run)
+        pg.setConfigOptions(antialias=True, background="w", foreground="#24323f")
+        from app.plots import HoverReadout, corner_legend, empty_message, epoch_label, integer_axis
+
+        self.loss_plot = pg.PlotWidget(title="NT-Xent loss", axisItems={"bottom": integer_axis()})
+        corner_legend(self.loss_plot)
+        self.loss_plot.setLabel("bottom", "epoch")
+        self.loss_plot.setLabel("left", "loss")
+        self.loss_plot.getAxis("left").setWidth(48)
+        self.train_curve = self.loss_plot.plot(pen=pg.mkPen("#2471a3", width=2), symbol="o", symbolSize=5,
+                                               name="train")
+        self.val_curve = self.loss_plot.plot(pen=pg.mkPen("#e67e22", width=2), symbol="o", symbolSize=5,
+                                             name="validation")
+        self.loss_readout = HoverReadout(self.loss_plot, epoch_label)
+        empty_message(self.loss_plot, "Train, or select a run: its loss per epoch appears here")
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addLayout(buttons)
+        left.addWidget(QLabel("Runs (kept in the data dir: params.json, losses.csv, checkpoint.pt)"))
+        left.addWidget(self.runs, 1)
+        left.addWidget(self.use_run)
+        h = QHBoxLayout(self.train_tab)
+        lw = QWidget()
+        lw.setLayout(left)
+        lw.setFixedWidth(400)  # the form, the four buttons and the backbone names fit
+        h.addWidget(lw)
+        h.addWidget(self.loss_plot, 1)
+        self._set_training(False)
+        self._fill_runs()
+
+    @staticmethod
+    def _ispin(lo, hi, value) -> QSpinBox:
+        s = QSpinBox()
+        s.setRange(lo, hi)
+        s.setValue(value)
+        return s
+
+    @staticmethod
+    def _dspin(lo, hi, value, step, decimals=3) -> QDoubleSpinBox:
+        s = QDoubleSpinBox()
+        s.setDecimals(decimals)  # before the value, or Qt rounds it
+        s.setRange(lo, hi)
+        s.setSingleStep(step)
+        s.setValue(value)
+        return s
+
+    # -- training ---------------------------------------------------------------------
+    def settings(self):
+        from core.logos.service import TrainSettings
+
+        return TrainSettings(epochs=self.epochs.value(), batch_size=self.batch.value(),
+                             image_size=self.image_size.value(), temperature=self.temperature.value(),
+                             threshold=self.rw_threshold.value(), negative_weight=self.neg_weight.value(),
+                             lr=self.lr.value(), backbone=self.backbone.currentData(),
+                             device=self.context.models.device.torch_device)
+
+    def start_training(self, resume: bool = False):
+        if not hasattr(self, "loss_plot"):
+            self._build_train_tab()
+        if self.index is None:
+            self.say("Index a folder first: training uses its logos.", self.train_tab)
+            return None
+        from core.logos.service import runs_dir
+
+        files = list(self.index.files)
+        resume_from = None
+        if resume:
+            run = self._selected_run()
+            if run is None or not run["checkpoint"]:
+                self.say("Select a run with a checkpoint to resume.", self.train_tab)
+                return None
+            self.run_dir = Path(run["dir"])
+            resume_from = run["checkpoint"]
+            settings = self.settings().__class__(**run["params"])
+            self.history = list(run["history"])
+        else:
+            settings = self.settings()
+            self.run_dir = runs_dir() / time.strftime("%Y%m%d-%H%M%S")
+            self.history = []
+        groups = ([[files.index(f) for f in g.files if f in files] for g in self.groups] if self.groups else [])
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "pause.request").unlink(missing_ok=True)
+        run_dir, tiny = str(self.run_dir), self.context.models.tiny
+        self._redraw_losses()
+
+        def work(progress, cancelled):
+            from core.logos.simclr import train_in_child
+            from core.process import run_in_process
+
+            return run_in_process(train_in_child, (files, settings, run_dir, groups, resume_from, tiny),
+                                  progress=progress, cancelled=cancelled,
+                                  on_message=lambda kind, e: self.relay.epoch.emit(e))
+
+        self.train_job = self.context.jobs.submit(work, f"Logos: train SimCLR ({settings.backbone})", Lane.MODEL,
+                                                  on_done=self._trained, on_error=self._failed,
+                                                  on_cancelled=lambda job: self._set_training(False))
+        self._set_training(True)
+        return self.train_job
+
+    def pause_training(self) -> None:
+        if self.run_dir is not None and self.train_job is not None and not self.train_job.state.done:
+            (self.run_dir / "pause.request").touch()
+            self.say("Pausing after this epoch…", self.train_tab)
+
+    def cancel_training(self) -> None:
+        if self.train_job is not None:
+            self.context.jobs.cancel(self.train_job.id)
+
+    def _epoch(self, e: dict) -> None:
+        self.history.append(e)
+        self._redraw_losses()
+
+    def _redraw_losses(self) -> None:
+        if not hasattr(self, "loss_plot"):
+            return
+        ep = [h["epoch"] for h in self.history]
+        self.train_curve.setData(ep, [h["train_loss"] for h in self.history])
+        val = [(h["epoch"], h["val_loss"]) for h in self.history if np.isfinite(h["val_loss"])]
+        self.val_curve.setData([v[0] for v in val], [v[1] for v in val])
+
+    def _trained(self, result: dict) -> None:
+        self._set_training(False)
+        state = "finished" if result["finished"] else "paused (Resume continues)"
+        self.say(f"Training {state}: {len(result['history'])} epochs, checkpoint {result['checkpoint']}",
+                 self.train_tab)
+        self._fill_runs()
+        self._fill_models()
+
+    def _set_training(self, busy: bool) -> None:
+        if not hasattr(self, "train_button"):
+            return
+        self._busy = busy
+        self.train_button.setEnabled(not busy)
+        self.pause_button.setEnabled(busy)
+        self.cancel_button.setEnabled(busy)
+        self._update_run_actions()
+
+    def _update_run_actions(self) -> None:
+        """Resume and "Index with this model" only when they can act, and say why not."""
+        if not hasattr(self, "resume_button"):
+            return
+        run = self._selected_run()
+        busy = getattr(self, "_busy", False)
+        finished = run is not None and len(run["history"]) >= run["params"].get("epochs", 0)
+        can_resume = not busy and run is not None and bool(run["checkpoint"]) and not finished
+        self.resume_button.setEnabled(can_resume)
+        self.resume_button.setToolTip("Continue the selected run from its checkpoint" if can_resume else
+                                      "Training is running" if busy else
+                                      "Select a paused run in the list below" if run is None or finished else
+                                      "This run has no checkpoint yet")
+        can_use = not busy and run is not None and bool(run["checkpoint"]) and self.index is not None
+        self.use_run.setEnabled(can_use)
+        self.use_run.setToolTip("Re-index the folder with this run's trained backbone" if can_use else
+                                "Index a folder first" if self.index is None else
+                                "Select a run with a checkpoint" if run is None or not run["checkpoint"] else
+                                "Training is running")
+
+    def _fill_runs(self) -> None:
+        from core.logos.service import list_runs, runs_dir
+
+        self._runs = list_runs(runs_dir())
+        self.runs.clear()
+        for r in self._runs:
+            last = r["history"][-1] if r["history"] else None
+            text = (f"{Path(r['dir']).name}: {r['params']['backbone']}, {len(r['history'])}/{r['params']['epochs']} "
+                    f"epochs" + (f", loss {last['train_loss']:.3f}" if last else ""))
+            self.runs.addItem(text)
+        self._update_run_actions()
+
+    def _selected_run(self):
+        row = self.runs.currentRow() if hasattr(self, "runs") else -1
+        return self._runs[row] if 0 <= row < len(getattr(self, "_runs", [])) else None
+
+    def _show_run(self, row: int) -> None:
+        self._update_run_actions()
+        run = self._selected_run()
+        if run is not None and (self.train_job is None or self.train_job.state.done):
+            self.history = list(run["history"])
+            self._redraw_losses()
+
+    def _use_selected_run(self):
+        run = self._selected_run()
+        if run is None or not run["checkpoint"] or self.index is None:
+            self.say("Select a run with a checkpoint (and index a folder first).", self.train_tab)
+            return None
+        self._fill_models()
+        self.model_choice.setCurrentIndex(self.model_choice.findData(run["checkpoint"]))
+        return self.index_folder(self.index.meta.get("folder"))

@@ -1,0 +1,55 @@
+"""The query well (drop, paste or pick a logo) and logos drawn for the compare pane."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtWidgets import QLabel
+
+from core.logos.images import is_logo_path, load_logo
+
+THUMB = 96
+
+
+def logo_pixmap(path: str, size: int) -> QPixmap:
+    """A logo drawn now (for one or two images: the query and the comparison)."""
+    from core.images import ImageError
+
+    try:
+        im = load_logo(path, size)
+    except ImageError:
+        pix = QPixmap(size, size)
+        pix.fill(QColor("#e3e6ea"))
+        return pix
+    data = im.tobytes("raw", "RGB")
+    return QPixmap.fromImage(QImage(data, im.width, im.height, im.width * 3, QImage.Format.Format_RGB888).copy())
+
+
+class QueryWell(QLabel):
+    """Drop a logo here (or paste one, or pick a file)."""
+
+    dropped = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setFixedSize(200, 200)
+        self.setObjectName("queryWell")
+        self.setStyleSheet("#queryWell { border: 2px dashed #9aa8b5; border-radius: 6px; color: #5a6a7a; }")
+        self.setText("Drop a logo here\n(or paste: Ctrl+V)")
+
+    def show_logo(self, path: str) -> None:
+        self.setPixmap(logo_pixmap(path, 180))
+        self.setToolTip(path)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile() and is_logo_path(urls[0].toLocalFile()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        self.dropped.emit(event.mimeData().urls()[0].toLocalFile())
+        event.acceptProposedAction()
+
+

@@ -1,0 +1,95 @@
+"""The posts table's item model and filter, and how scores and breakdowns read as text."""
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor
+
+from core.lostfound.match import CHANNELS
+from core.lostfound.store import Post
+
+POST_COLUMNS = ["", "#", "Kind", "Description", "Category", "Status", "Date"]
+MATCH_COLUMNS = ["", "#", "Score", "Description", "Breakdown"]
+THUMB = 48
+
+
+def score_text(score: float) -> str:
+    """A match score as what it means: 'beats 99.7%' of unrelated pairs (never a bare 1.000)."""
+    if score >= 0.9995:
+        return "beats >99.9%"
+    return f"beats {score * 100:.1f}%"
+
+
+class PostsModel(QAbstractTableModel):
+    """The posts; photos come from ``loader`` (made off the UI thread, a blank cell until ready)."""
+
+    def __init__(self, loader, parent=None) -> None:
+        super().__init__(parent)
+        self.posts: list[Post] = []
+        self.loader = loader
+        loader.ready.connect(self._thumb_ready)
+
+    def _thumb_ready(self, path: str) -> None:
+        for row, post in enumerate(self.posts):
+            if post.image == path:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, 0),
+                                      [Qt.ItemDataRole.DecorationRole])
+
+    def set_posts(self, posts: list[Post]) -> None:
+        self.beginResetModel()
+        self.posts = posts
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.posts)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return len(POST_COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return POST_COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        post = self.posts[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DecorationRole and col == 0 and post.image:
+            return self.loader.pixmap(post.image)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return ["", post.id, post.kind, post.description, post.category, post.status, post.date][col]
+        if role == Qt.ItemDataRole.ForegroundRole and col == 2:
+            return QColor("#c0392b") if post.kind == "lost" else QColor("#27ae60")
+        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+            return post.image or "no photo"
+        if role == Qt.ItemDataRole.UserRole:
+            return post
+        return None
+
+
+class PostsFilter(QSortFilterProxyModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.kind = ""
+        self.text = ""
+
+    def filterAcceptsRow(self, row, parent) -> bool:  # noqa: N802
+        post: Post = self.sourceModel().posts[row]
+        if self.kind and post.kind != self.kind:
+            return False
+        if self.text:
+            hay = f"{post.description} {post.category} {post.place} {post.storage_location}".lower()
+            return self.text.lower() in hay
+        return True
+
+
+def format_breakdown(breakdown: dict) -> str:
+    parts = []
+    names = {"text": "text↔text", "image": "image↔image", "cross": "text↔image"}
+    for ch in CHANNELS:
+        b = breakdown[ch]
+        if b["raw"] is None:
+            continue
+        parts.append(f"{names[ch]} {b['raw']:.2f}→{b['calibrated']:.2f} ×{b['weight']:.2f}")
+    gates = {"image_gate": "image gate → 0", "category_cap": "categories differ → capped"}
+    parts += [gates[g] for g in breakdown["gates"]]
+    return "   ".join(parts)

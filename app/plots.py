@@ -1,0 +1,189 @@
+"""pyqtgraph helpers shared by every page's plots, so they read at a glance.
+
+- ``integer_axis``: epoch axes tick whole numbers only;
+- ``curve_style``: a pen plus a marker, so a series of one point still shows;
+- ``corner_legend``: a legend on a light background in a corner, or below the plot when it has
+  many entries (``outside=True``), drawn only once it has entries;
+- ``HoverReadout``: a crosshair following the mouse and a box with the values of every curve at
+  the nearest x (``readout_text`` is the same text for a given x, for tests and tooltips);
+- ``empty_message``: a grey line in the middle of a plot that has no data yet, gone with the first
+  curve that has points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+
+def integer_axis(orientation: str = "bottom"):
+    """A pyqtgraph axis that only ticks whole numbers (epochs: 1, 2, 3, never 1.5)."""
+    import pyqtgraph as pg
+
+    class IntegerAxis(pg.AxisItem):
+        def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph API
+            out = []
+            for spacing, values in super().tickValues(minVal, maxVal, size):
+                if spacing < 1:
+                    continue
+                out.append((spacing, [v for v in values if float(v).is_integer()]))
+            if not out:  # zoomed in below one step: the whole numbers in view
+                lo, hi = int(np.ceil(minVal)), int(np.floor(maxVal))
+                out = [(1.0, list(range(lo, hi + 1)))]
+            return out
+
+        def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
+            return [str(int(round(v))) for v in values]
+
+    return IntegerAxis(orientation)
+
+
+def curve_style(pg, color: str, dashed: bool = False) -> dict:
+    """Pen plus a point marker: a series with one point still shows."""
+    pen = pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+    return {"pen": pen, "symbol": "t" if dashed else "o", "symbolSize": 6, "symbolBrush": color,
+            "symbolPen": pg.mkPen(color)}
+
+
+def corner_legend(plot, columns: int = 1, outside: bool = False):
+    """A legend in the top-right corner on a light background, so curves under it stay readable;
+    with ``outside`` it sits below the plot, in its own row, and covers nothing. Drawn only once
+    it has entries (no empty box on an empty plot)."""
+    import pyqtgraph as pg
+
+    class Legend(pg.LegendItem):
+        def paint(self, p, *args):
+            if self.items:
+                super().paint(p, *args)
+
+    item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
+    if outside:
+        legend = Legend(colCount=columns, brush=pg.mkBrush(255, 255, 255, 0), pen=None)
+        item.layout.addItem(legend, 4, 1)  # the row under the bottom axis, below the data
+    else:
+        legend = Legend(offset=(-8, 8), colCount=columns, brush=pg.mkBrush(255, 255, 255, 225),
+                        pen=pg.mkPen("#d8dee4"))
+        legend.setParentItem(item.vb)
+    item.legend = legend  # PlotItem.plot(name=...) adds its curves here
+    return legend
+
+
+def epoch_label(x: float) -> str:
+    return f"epoch {int(round(x))}"
+
+
+def date_label(x: float) -> str:
+    """A POSIX time (what ``pg.DateAxisItem`` plots) as a date."""
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(x, tz=dt.timezone.utc).strftime("%d %b %Y")
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+
+
+class HoverReadout:
+    """A crosshair on ``plot`` and a box with each named curve's value at the nearest x.
+
+    ``x_format`` turns an x into its label ("epoch 3", a date); the box sits in the top-left
+    corner of the view so it never hides the point under the mouse."""
+
+    def __init__(self, plot, x_format: Callable[[float], str] | None = None) -> None:
+        import pyqtgraph as pg
+
+        self.item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
+        self.x_format = x_format or (lambda x: f"x = {_fmt(x)}")
+        self.line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#8795a1", width=1,
+                                                                          style=Qt.PenStyle.DashLine))
+        self.label = pg.TextItem(anchor=(0, 0), color="#24323f", fill=pg.mkBrush(255, 255, 255, 230),
+                                 border=pg.mkPen("#d8dee4"))
+        for g in (self.line, self.label):
+            g.setZValue(30)
+            g.hide()
+            self.item.addItem(g, ignoreBounds=True)
+        self.proxy = pg.SignalProxy(self.item.scene().sigMouseMoved, rateLimit=30, slot=self._moved)
+
+    def curves(self) -> list:
+        return [c for c in self.item.listDataItems() if c.name() and c.xData is not None and len(c.xData)]
+
+    def readout_text(self, x: float) -> str:
+        """The values of every named curve at the x nearest ``x`` (each curve its own nearest)."""
+        rows = []
+        nearest_x = None
+        for c in self.curves():
+            xs, ys = np.asarray(c.xData, dtype=float), np.asarray(c.yData, dtype=float)
+            i = int(np.argmin(np.abs(xs - x)))
+            if nearest_x is None or abs(xs[i] - x) < abs(nearest_x - x):
+                nearest_x = float(xs[i])
+            rows.append((c.name(), float(ys[i]), float(xs[i])))
+        if nearest_x is None:
+            return ""
+        lines = [self.x_format(nearest_x)]
+        lines += [f"{name}: {_fmt(y)}" + ("" if xi == nearest_x else f" (at {self.x_format(xi)})")
+                  for name, y, xi in rows]
+        return "\n".join(lines)
+
+    def show_at(self, x: float) -> str:
+        for g in (self.line, self.label):
+            if g.scene() is None:  # plot.clear() took them out with the curves: back in
+                self.item.addItem(g, ignoreBounds=True)
+        text = self.readout_text(x)
+        if not text:
+            self.hide()
+            return ""
+        self.line.setPos(x)
+        self.label.setText(text)
+        (x0, _), (_, y1) = self.item.vb.viewRange()
+        self.label.setPos(x0, y1)
+        self.line.show()
+        self.label.show()
+        return text
+
+    def hide(self) -> None:
+        self.line.hide()
+        self.label.hide()
+
+    def _moved(self, event) -> None:
+        pos = event[0]
+        if not self.item.vb.sceneBoundingRect().contains(pos):
+            self.hide()
+            return
+        self.show_at(self.item.vb.mapSceneToView(pos).x())
+
+
+def empty_message(plot, text: str):
+    """A grey message in the middle of a plot while none of its curves has a point."""
+    from PySide6.QtWidgets import QGraphicsSimpleTextItem
+
+    item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
+
+    def has_data() -> bool:
+        for c in item.listDataItems():  # curves (PlotDataItem) and scatters alike
+            x = c.getData()[0] if hasattr(c, "getData") else None
+            if x is not None and len(x):
+                return True
+        return False
+
+    class Message(QGraphicsSimpleTextItem):
+        def paint(self, painter, option, widget=None):  # checked at every paint: never stale
+            if not has_data():
+                super().paint(painter, option, widget)
+
+    label = Message(text, item.vb)
+    label.setBrush(Qt.GlobalColor.gray)
+    label.setZValue(25)
+    label.has_data = has_data
+    item.vb.empty_message = label  # the Python side (its paint) lives as long as the view
+
+    def place(*_):
+        r, b = item.vb.boundingRect(), label.boundingRect()
+        label.setPos((r.width() - b.width()) / 2, (r.height() - b.height()) / 2)
+        label.update()
+
+    item.vb.sigResized.connect(place)
+    item.vb.sigStateChanged.connect(place)
+    place()
+    return label

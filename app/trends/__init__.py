@@ -1,0 +1,1 @@
+"""The Trends workspace's GUI: data, training against baselines, predictions and runs."""

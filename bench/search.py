@@ -1,0 +1,207 @@
+"""The search layer at 10k, 100k and 1M logo vectors: build, size, open, speed, recall; and the
+end-to-end logo query (file → hits) at 100k.
+
+Run: python bench/search.py [--n 10000 100000] [--backends exact hnsw] [--queries 200]
+     python bench/search.py --n 1000000 --backends hnsw      # minutes (the HNSW build)
+
+Vectors: the EfficientNet-Lite0 embeddings (1,280-d) of the shared logos
+(../shared/data/logos, embedded once through the app's cache), and jittered copies of them to
+reach N (each copy: the logo's vector plus Gaussian noise, normalised; cosine to its source
+≈ 0.9, so copies of one logo are close but distinct, as variants of a mark are). Queries are
+further copies that are not in the index. recall@10 is measured against the exact search
+over the same vectors (float32, every row).
+
+Each (backend, N) runs in two fresh child processes: one builds and saves, one opens and
+searches, so peak RSS and open time are those of a user's process. One line per run:
+``backend=… n=… build_s=… size_mb=… open_s=… p50_ms=… p99_ms=… recall10=… peak_rss_mb=…``;
+the end-to-end line adds ``end_to_end_p50_ms=…`` (a warm model, as on the app's worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+LOGOS = ROOT.parent / "shared" / "data" / "logos" / "brands" / "logos"
+CACHE = Path(os.environ.get("SIMSCOPE_BENCH_DIR", Path.home() / ".cache" / "simscope-bench"))
+NOISE = 0.012  # per dimension; cosine of a copy to its source ≈ 0.9 at 1,280-d
+
+
+def logo_vectors() -> tuple[list[str], np.ndarray]:
+    """The shared logos' Lite0 vectors (embedded once, kept in the bench's cache dir)."""
+    out = CACHE / "logo_vectors.npz"
+    if out.exists():
+        with np.load(out) as z:
+            return list(z["files"]), z["vectors"]
+    os.environ.setdefault("SIMSCOPE_DATA_DIR", str(CACHE / "data"))
+    from core.cache import EmbeddingCache
+    from core.logos.index import build_index
+    from core.logos.service import load_encoder
+    from core.models.manager import ModelManager
+
+    encoder = load_encoder(ModelManager(), "effnet-lite0")
+    index, _ = build_index(LOGOS, encoder, EmbeddingCache())
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(out, files=np.array(index.files), vectors=index.vectors)
+    return index.files, index.vectors
+
+
+def dataset(n: int, queries: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` index vectors (the logos, then jittered copies; float16) and held-out queries."""
+    _, base = logo_vectors()
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, base.shape[1]), np.float16)
+    take = min(n, len(base))
+    out[:take] = base[:take]
+    for start in range(take, n, 50_000):
+        stop = min(n, start + 50_000)
+        src = base[rng.integers(0, len(base), stop - start)]
+        x = src + NOISE * rng.standard_normal(src.shape, dtype=np.float32)
+        out[start:stop] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    src = base[rng.integers(0, len(base), queries)]
+    q = src + NOISE * rng.standard_normal(src.shape, dtype=np.float32)
+    return out, (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+
+
+def exact_top10(data: np.ndarray, q: np.ndarray) -> np.ndarray:
+    scores = np.concatenate([q @ data[i: i + 100_000].astype(np.float32).T for i in range(0, len(data), 100_000)],
+                            axis=1)
+    return np.argsort(-scores, axis=1)[:, :10]
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_build(backend: str, n: int, folder: str, queries: int) -> dict:
+    from core.search import SearchIndex
+
+    data, _ = dataset(n, queries)
+    index = SearchIndex(data.shape[1], exact_max=10**12 if backend == "exact" else 0)
+    t0 = time.perf_counter()
+    keys = [f"logo-{i}" for i in range(n)]
+    step = 100_000
+    index.add(keys[:step], data[:step])  # exact_max 0: the HNSW is built here...
+    for i in range(step, n, step):  # ...and the rest added to it, as an index grows
+        index.add(keys[i: i + step], data[i: i + step])
+    build = time.perf_counter() - t0
+    index.save(folder)
+    size = sum(f.stat().st_size for f in Path(folder).iterdir()) / 2**20
+    _, q = dataset(n, queries)
+    np.savez(Path(folder).parent / (Path(folder).name + "-truth.npz"), q=q, truth=exact_top10(data, q))
+    return {"build_s": build, "size_mb": size}
+
+
+def child_search(backend: str, n: int, folder: str, queries: int) -> dict:
+    from core.search import SearchIndex
+
+    with np.load(Path(folder).parent / (Path(folder).name + "-truth.npz")) as z:  # from the build
+        q, truth = z["q"], z["truth"]
+    rss_before = peak_rss_mb()
+    t0 = time.perf_counter()
+    index = SearchIndex.open(folder)
+    opened = time.perf_counter() - t0
+    index.search(q[0], 10)  # first touch
+    times, hits = [], 0
+    for i in range(len(q)):
+        t = time.perf_counter()
+        found = index.search(q[i], 10)
+        times.append(time.perf_counter() - t)
+        hits += len({int(h.key.split("-")[1]) for h in found} & set(truth[i].tolist()))
+    times = np.array(times) * 1000
+    return {"open_s": opened, "p50_ms": float(np.median(times)), "p99_ms": float(np.percentile(times, 99)),
+            "recall10": hits / (10 * len(q)), "peak_rss_mb": peak_rss_mb(), "rss_before_open_mb": rss_before,
+            "backend_opened": index.backend}
+
+
+def end_to_end(n: int, queries: int) -> dict:
+    """A logo file → its hits at N vectors: rasterise, embed at batch 1 (warm model), search."""
+    os.environ.setdefault("SIMSCOPE_DATA_DIR", str(CACHE / "data"))
+    from core.logos.query import QueryEmbedder
+
+    from core.logos.service import load_encoder
+    from core.models.manager import ModelManager
+    from core.search import SearchIndex
+
+    files, _ = logo_vectors()
+    data, _ = dataset(n, 1)
+    index = SearchIndex(data.shape[1])
+    index.add([f"logo-{i}" for i in range(n)], data)
+    del data
+    embed = QueryEmbedder(load_encoder(ModelManager(), "effnet-lite0"))
+    paths = files[:: max(1, len(files) // queries)][:queries]
+    for p in paths[:3]:
+        index.search(embed(p), 10)  # warm
+    total, parts = [], []
+    for p in paths:
+        t0 = time.perf_counter()
+        v = embed(p)
+        t1 = time.perf_counter()
+        index.search(v, 10, exclude=f"logo-{files.index(p)}")
+        t2 = time.perf_counter()
+        total.append(t2 - t0)
+        parts.append((t1 - t0, t2 - t1))
+    parts = np.array(parts) * 1000
+    return {"backend": index.backend, "end_to_end_p50_ms": float(np.median(total) * 1000),
+            "embed_p50_ms": float(np.median(parts[:, 0])), "search_p50_ms": float(np.median(parts[:, 1])),
+            "embed_path": embed.describe()}
+
+
+def run_child(kind: str, backend: str, n: int, folder: str, queries: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, backend, str(n), folder, str(queries)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        kind, backend, n, folder, queries = sys.argv[2:7]
+        fn = {"build": child_build, "search": child_search}[kind]
+        print(json.dumps(fn(backend, int(n), folder, int(queries))))
+        return 0
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--backends", nargs="+", default=["exact", "hnsw"], choices=["exact", "hnsw"])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--no-end-to-end", action="store_true")
+    args = parser.parse_args()
+    if not LOGOS.exists():
+        print(f"skipped: {LOGOS} is absent")
+        return 0
+    logo_vectors()  # embedded once, before anything is timed
+    for n in args.n:
+        for backend in args.backends:
+            if backend == "exact" and n > 200_000:
+                print(f"backend=exact n={n} skipped: a {n * 1280 * 4 / 2**30:.1f} GB float32 matrix per query")
+                continue
+            with tempfile.TemporaryDirectory(prefix="simscope-search-") as tmp:
+                folder = str(Path(tmp) / "index")
+                b = run_child("build", backend, n, folder, args.queries)
+                s = run_child("search", backend, n, folder, args.queries)
+            print(f"backend={backend} n={n} build_s={b['build_s']:.1f} size_mb={b['size_mb']:.0f} "
+                  f"open_s={s['open_s']:.3f} p50_ms={s['p50_ms']:.2f} p99_ms={s['p99_ms']:.2f} "
+                  f"recall10={s['recall10']:.3f} peak_rss_mb={s['peak_rss_mb']:.0f} "
+                  f"(before open {s['rss_before_open_mb']:.0f}: Python, NumPy, the queries)", flush=True)
+    if not args.no_end_to_end:
+        e = end_to_end(100_000, 50)
+        print(f"backend={e['backend']} n=100000 end_to_end_p50_ms={e['end_to_end_p50_ms']:.1f} "
+              f"(embed {e['embed_p50_ms']:.1f} + search {e['search_p50_ms']:.2f}; {e['embed_path']})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
