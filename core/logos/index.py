@@ -126,11 +126,14 @@ def build_index(folder: str | os.PathLike[str], encoder, cache: EmbeddingCache,
 
 
 def embed_query(path: str | os.PathLike[str], encoder) -> np.ndarray:
-    """One logo's vector (raises ``ImageError`` for a file that is not a logo)."""
-    import torch
+    """One logo's vector (raises ``ImageError`` for a file that is not a logo), through the
+    encoder's warm query path (``core.logos.query``)."""
+    from core.logos.query import QueryEmbedder
 
-    size = getattr(encoder, "logo_size", 256)
-    return encoder.encode(torch.stack([encoder.preprocess(load_logo(path, size))]))[0]
+    embedder = getattr(encoder, "_query_embedder", None)
+    if embedder is None:
+        embedder = encoder._query_embedder = QueryEmbedder(encoder)
+    return embedder(path)
 
 
 def checkpoint_id(path: str | os.PathLike[str]) -> str:
