@@ -6,14 +6,17 @@ Run: python bench/search.py [--n 10000 100000] [--backends exact hnsw] [--querie
 
 Vectors: the EfficientNet-Lite0 embeddings (1,280-d) of the shared logos
 (../shared/data/logos, embedded once through the app's cache), and jittered copies of them to
-reach N (each copy: the logo's vector plus Gaussian noise, normalised; cosine to its source
-≈ 0.9, so copies of one logo are close but distinct, as variants of a mark are). Queries are
-further copies that are not in the index. recall@10 is measured against the exact search
+reach N (each copy: a logo's vector plus Gaussian noise with the real embeddings' covariance,
+normalised; cosine to its source ≈ 0.9, so copies of one logo are close but distinct, as
+variants of a mark are; ``--jitter isotropic`` for white noise instead, see ``_jitter``).
+Queries are further copies that are not in the index. recall@10 is measured against the exact search
 over the same vectors (float32, every row).
 
 Each (backend, N) runs in two fresh child processes: one builds and saves, one opens and
 searches, so peak RSS and open time are those of a user's process. One line per run:
-``backend=… n=… build_s=… size_mb=… open_s=… p50_ms=… p99_ms=… recall10=… peak_rss_mb=…``;
+``jitter=… backend=… n=… build_s=… size_mb=… open_s=… p50_ms=… p99_ms=… recall10=… peak_rss_mb=…
+anon_mb=…`` (peak RSS includes the pages of the memory-mapped files that searching touched:
+page cache the kernel can drop; anon is the process's own memory);
 the end-to-end line adds ``end_to_end_p50_ms=…`` (a warm model, as on the app's worker).
 """
 
@@ -56,8 +59,30 @@ def logo_vectors() -> tuple[list[str], np.ndarray]:
     return index.files, index.vectors
 
 
-def dataset(n: int, queries: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _jitter(base: np.ndarray, rng, n: int, how: str) -> np.ndarray:
+    """``n`` copies of random logos plus noise of norm ~0.45 (cosine to the source ≈ 0.9).
+
+    ``subspace`` (default): the noise has the covariance of the real logo embeddings (their
+    principal directions, in proportion), so a copy differs from its logo the way logos differ
+    from each other: a variant of a mark. ``isotropic``: white noise in all 1,280 dimensions,
+    which no real embedding has; its near neighbours are decided by noise that any
+    dimensionality reduction removes (the hard, unrealistic case; reported for comparison)."""
+    src = base[rng.integers(0, len(base), n)]
+    if how == "isotropic":
+        noise = NOISE * rng.standard_normal(src.shape, dtype=np.float32)
+    else:
+        centred = base - base.mean(0)
+        _, sv, vt = np.linalg.svd(centred, full_matrices=False)
+        scale = sv / np.sqrt(len(base))  # the real per-direction spread
+        z = rng.standard_normal((n, len(sv)), dtype=np.float32) * scale
+        noise = (z @ vt) * (0.45 / np.sqrt((scale**2).sum()))
+    x = src + noise
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def dataset(n: int, queries: int, seed: int = 0, how: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``n`` index vectors (the logos, then jittered copies; float16) and held-out queries."""
+    how = how or os.environ.get("SIMSCOPE_BENCH_JITTER", "subspace")
     _, base = logo_vectors()
     rng = np.random.default_rng(seed)
     out = np.empty((n, base.shape[1]), np.float16)
@@ -65,12 +90,8 @@ def dataset(n: int, queries: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray
     out[:take] = base[:take]
     for start in range(take, n, 50_000):
         stop = min(n, start + 50_000)
-        src = base[rng.integers(0, len(base), stop - start)]
-        x = src + NOISE * rng.standard_normal(src.shape, dtype=np.float32)
-        out[start:stop] = x / np.linalg.norm(x, axis=1, keepdims=True)
-    src = base[rng.integers(0, len(base), queries)]
-    q = src + NOISE * rng.standard_normal(src.shape, dtype=np.float32)
-    return out, (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+        out[start:stop] = _jitter(base, rng, stop - start, how)
+    return out, _jitter(base, rng, queries, how).astype(np.float32)
 
 
 def exact_top10(data: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -126,7 +147,10 @@ def child_search(backend: str, n: int, folder: str, queries: int) -> dict:
         times.append(time.perf_counter() - t)
         hits += len({int(h.key.split("-")[1]) for h in found} & set(truth[i].tolist()))
     times = np.array(times) * 1000
+    anon = next(int(line.split()[1]) / 1024 for line in Path("/proc/self/status").read_text().splitlines()
+                if line.startswith("RssAnon:"))
     return {"open_s": opened, "p50_ms": float(np.median(times)), "p99_ms": float(np.percentile(times, 99)),
+            "anon_mb": anon,
             "recall10": hits / (10 * len(q)), "peak_rss_mb": peak_rss_mb(), "rss_before_open_mb": rss_before,
             "backend_opened": index.backend}
 
@@ -200,10 +224,13 @@ def main() -> int:
     parser.add_argument("--backends", nargs="+", default=["exact", "hnsw"], choices=["exact", "hnsw"])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--no-end-to-end", action="store_true")
+    parser.add_argument("--jitter", choices=["subspace", "isotropic"], default="subspace",
+                        help="how copies differ from their logo (see _jitter)")
     args = parser.parse_args()
     if not LOGOS.exists():
         print(f"skipped: {LOGOS} is absent")
         return 0
+    os.environ["SIMSCOPE_BENCH_JITTER"] = args.jitter  # the child processes make the same vectors
     logo_vectors()  # embedded once, before anything is timed
     for n in args.n:
         for backend in args.backends:
@@ -214,10 +241,11 @@ def main() -> int:
                 folder = str(Path(tmp) / "index")
                 b = run_child("build", backend, n, folder, args.queries)
                 s = run_child("search", backend, n, folder, args.queries)
-            print(f"backend={backend} n={n} build_s={b['build_s']:.1f} size_mb={b['size_mb']:.0f} "
+            print(f"jitter={args.jitter} backend={backend} n={n} build_s={b['build_s']:.1f} size_mb={b['size_mb']:.0f} "
                   f"open_s={s['open_s']:.3f} p50_ms={s['p50_ms']:.2f} p99_ms={s['p99_ms']:.2f} "
                   f"recall10={s['recall10']:.3f} peak_rss_mb={s['peak_rss_mb']:.0f} "
-                  f"(before open {s['rss_before_open_mb']:.0f}: Python, NumPy, the queries)", flush=True)
+                  f"anon_mb={s['anon_mb']:.0f} (RSS counts the memory-mapped files' pages in the page cache; "
+                  f"anon: the process's own memory; before open {s['rss_before_open_mb']:.0f})", flush=True)
     if not args.no_end_to_end:
         a = albums_similar()
         print(f"albums find-similar n=10000 backend={a['backend']} p50_ms={a['p50_ms']:.2f} "

@@ -72,7 +72,7 @@ class SearchIndex:
         self.dim = dim
         self.exact_max = exact_max
         self.keys: list[str | None] = []  # row → key (None: removed)
-        self.rows: dict[str, int] = {}  # key → row
+        self._rows: dict[str, int] | None = {}  # key → row (made on first use after open)
         self._vectors = np.zeros((0, dim), np.float32)  # all rows, normalised: float32, float16 with HNSW
         self._n = 0  # rows in use (the array may have spare capacity)
         self._exact32: np.ndarray | None = None  # float32 copy for the exact scan, made on demand
@@ -83,8 +83,15 @@ class SearchIndex:
         self._dead: list[int] = []  # tombstoned rows (for the exact scan)
 
     # -- size and contents -------------------------------------------------------------
+    @property
+    def rows(self) -> dict[str, int]:
+        """Key → row; an opened index makes it at the first look-up (1M keys: ~0.2 s)."""
+        if self._rows is None:
+            self._rows = {k: r for r, k in enumerate(self.keys) if k is not None}
+        return self._rows
+
     def __len__(self) -> int:
-        return len(self.rows)
+        return self._n - len(self._dead)
 
     def __contains__(self, key: str) -> bool:
         return key in self.rows
@@ -188,7 +195,7 @@ class SearchIndex:
         or keys left out (a query that is itself in the index)."""
         q = _normalise(np.asarray(query, np.float32).ravel())
         excluded = {exclude} if isinstance(exclude, str) else set(exclude or ())
-        skip = {self.rows[e] for e in excluded if e in self.rows}
+        skip = {self.rows[e] for e in excluded if e in self.rows} if excluded else set()
         want = min(k, len(self) - len(skip))
         if want <= 0:
             return []
@@ -230,8 +237,8 @@ class SearchIndex:
 
     # -- files -------------------------------------------------------------------------
     def save(self, folder: str | os.PathLike[str]) -> Path:
-        """Into ``folder``: ``vectors.npy`` (float32, or float16 with HNSW), ``keys.json``, ``hnsw.usearch`` and
-        ``pca.npz`` when built; each file whole or not at all."""
+        """Into ``folder``: ``vectors.npy`` (float32, or float16 with HNSW), ``keys.bin``,
+        ``hnsw.usearch`` and ``pca.npz`` when built, then ``index.json``; each file whole or not at all."""
         from core.fileio import atomic_write, atomic_write_text
 
         out = Path(folder)
@@ -248,9 +255,11 @@ class SearchIndex:
         else:
             for stale in ("hnsw.usearch", "pca.npz"):
                 (out / stale).unlink(missing_ok=True)
-        meta = {"version": VERSION, "dim": self.dim, "rows": self._n, "keys": self.keys,
+        with atomic_write(out / "keys.bin", "wb") as fh:  # UTF-8, NUL-separated; removed rows: ""
+            fh.write("\0".join("" if k is None else k for k in self.keys[: self._n]).encode("utf-8"))
+        meta = {"version": VERSION, "dim": self.dim, "rows": self._n, "dead": sorted(self._dead),
                 "backend": self.backend, "pca": self._pca is not None}
-        atomic_write_text(out / "keys.json", json.dumps(meta, ensure_ascii=False))  # written last
+        atomic_write_text(out / "index.json", json.dumps(meta))  # written last: the index is whole
         self._folder = out
         return out
 
@@ -258,21 +267,24 @@ class SearchIndex:
     def open(cls, folder: str | os.PathLike[str], exact_max: int = EXACT_MAX) -> SearchIndex:
         """Open a saved index: the vectors memory-mapped, the HNSW graph viewed (not read)."""
         folder = Path(folder)
-        meta_path = folder / "keys.json"
+        meta_path = folder / "index.json"
         if not meta_path.exists():
-            raise FileNotFoundError(f"{folder} is not a search index (no keys.json)")
+            raise FileNotFoundError(f"{folder} is not a search index (no index.json)")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if meta.get("version") != VERSION:
             raise ValueError(f"{folder}: search index version {meta.get('version')}, this app reads {VERSION}")
         index = cls(int(meta["dim"]), exact_max)
         vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
-        if vectors.shape != (meta["rows"], index.dim) or len(meta["keys"]) != meta["rows"]:
-            raise ValueError(f"{folder}: vectors.npy has {vectors.shape}, keys.json says "
-                             f"{meta['rows']} × {index.dim} ({len(meta['keys'])} keys)")
+        keys = (folder / "keys.bin").read_bytes().decode("utf-8").split("\0") if meta["rows"] else []
+        if vectors.shape != (meta["rows"], index.dim) or len(keys) != meta["rows"]:
+            raise ValueError(f"{folder}: vectors.npy has {vectors.shape}, index.json says "
+                             f"{meta['rows']} × {index.dim} ({len(keys)} keys)")
         index._vectors, index._n = vectors, int(meta["rows"])
-        index.keys = list(meta["keys"])
-        index.rows = {k: r for r, k in enumerate(index.keys) if k is not None}
-        index._dead = [r for r, k in enumerate(index.keys) if k is None]
+        index.keys = keys
+        index._dead = list(meta.get("dead", []))
+        for row in index._dead:
+            index.keys[row] = None
+        index._rows = None  # made at the first look-up by key
         index._folder = folder
         if meta["backend"] == "hnsw" and (folder / "hnsw.usearch").exists():
             from usearch.index import Index

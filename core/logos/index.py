@@ -87,7 +87,7 @@ class LogoIndex:
             raise ValueError(f"{folder}: {len(vectors)} vectors but {len(files)} file names")
         meta = json.loads((folder / META).read_text(encoding="utf-8")) if (folder / META).exists() else {}
         index = cls(files, vectors if vectors.dtype == np.float32 else vectors.astype(np.float32), meta)
-        if (folder / SEARCH / "keys.json").exists():
+        if (folder / SEARCH / "index.json").exists():
             from core.search import SearchIndex
 
             try:
