@@ -77,18 +77,27 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return sign * (1.0 - poly * np.exp(-x * x))
 
 
+def _dots(matrix: np.ndarray, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``matrix[rows] @ vector`` without copying the rows when they are many: gathering half of
+    100k 1,280-d rows copied 256 MB per query (200 ms of a 255 ms match); one product over the
+    whole matrix, then the rows of the result, costs a fraction of that."""
+    if len(rows) * 4 > len(matrix):
+        return (matrix @ vector)[rows]
+    return matrix[rows] @ vector
+
+
 def pair_channels(v: PostVectors, q: int, c: np.ndarray) -> dict[str, np.ndarray]:
     """Raw channel scores of post row ``q`` against rows ``c`` (NaN where a channel is absent)."""
     nan = np.full(len(c), np.nan)
-    text = np.where(v.has_text[q] & v.has_text[c], v.text[c] @ v.text[q], nan)
-    image = np.where(v.has_image[q] & v.has_image[c], v.image[c] @ v.image[q], nan)
+    text = np.where(v.has_text[q] & v.has_text[c], _dots(v.text, v.text[q], c), nan)
+    image = np.where(v.has_image[q] & v.has_image[c], _dots(v.image, v.image[q], c), nan)
     q_photo_only = v.has_image[q] & ~v.has_image[c] & v.has_text[c]
     c_photo_only = ~v.has_image[q] & v.has_image[c] & v.has_text[q]
     cross = nan.copy()
     if q_photo_only.any():
-        cross[q_photo_only] = v.text[c[q_photo_only]] @ v.cross[q]
+        cross[q_photo_only] = _dots(v.text, v.cross[q], c[q_photo_only])
     if c_photo_only.any():
-        cross[c_photo_only] = v.cross[c[c_photo_only]] @ v.text[q]
+        cross[c_photo_only] = _dots(v.cross, v.text[q], c[c_photo_only])
     return {"text": text, "image": image, "cross": cross}
 
 
