@@ -65,6 +65,11 @@ class TrendsLayout:
             w.getAxis("left").setWidth(52)
             w.getAxis("bottom").setHeight(44)  # room for the tick labels and the axis label
             empty_message(w, empty)
+            if isinstance(axis, pg.DateAxisItem):  # empty: the last 60 days, not "00,250" ticks of 0…1
+                import time
+
+                w.setXRange(time.time() - 60 * 86400, time.time(), padding=0)
+                w.enableAutoRange(x=True)  # the first data still sets the range
             return w
 
         self.posts_plot = plot("Posts per day (7-day mean)", "posts", pg.DateAxisItem(orientation="bottom"))
