@@ -28,8 +28,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+SWITCH_INTERVAL_S = 0.001
+
+
 def create_window(demo: bool = False):
     """The app's parts, wired together; returns (window, job queue)."""
+    import sys
+
     from PySide6.QtWidgets import QApplication
 
     from app.jobs import JobQueue
@@ -40,6 +45,13 @@ def create_window(demo: bool = False):
     from core.jobs import JobRunner
     from core.models.manager import ModelManager
 
+    # The UI thread re-enters Python at every slot, paint and model call; with the worker
+    # threads busy in Python it waits up to one switch interval per thread each time (5 ms by
+    # default), and those waits add up to 60-160 ms frames. 1 ms bounds them (bench/pages_ui.py).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    from core.logos.images import use_render_processes
+
+    use_render_processes()  # resvg holds the GIL while it draws: SVGs are drawn in two children
     apply_style(QApplication.instance())
     settings = Settings()
     queue = JobQueue(JobRunner(io_workers=settings.get(Key.IO_WORKERS)))

@@ -30,7 +30,9 @@ from core.paths import resource
 def detect_device(preference: str):
     """A job: which devices torch sees here and which one the preference picks."""
     from core.device import available_devices, resolve_device
+    from core.warmup import preload_torch_libraries
 
+    preload_torch_libraries()  # the first thing to import torch: open its libraries GIL-free
     return resolve_device(preference), available_devices()
 
 

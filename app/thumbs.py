@@ -7,6 +7,7 @@ thumbnail; ``ready(path)`` then tells the view to repaint that item.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
@@ -26,7 +27,9 @@ class ThumbnailLoader(QObject):
         self.size = size
         self._loader, self._kind = loader, kind
         self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(2)  # leave the other cores to the model
+        # half the cores at most, two at most: the rest stay for the model and the UI thread (on
+        # 2 cores, two thumbnail threads beside a job made 50-60 ms frames)
+        self.pool.setMaxThreadCount(max(1, min(2, (os.cpu_count() or 2) // 2)))
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._pending: set[str] = set()
         self.errors: dict[str, str] = {}

@@ -117,6 +117,11 @@ class JobStrip(QWidget):
         queue.job_added.connect(self._changed)
         queue.job_changed.connect(self._changed)
         queue.job_finished.connect(self._finished)
+        # its room is kept while hidden: a job starting or ending does not re-lay the page out
+        # (which resized and repainted every plot on it: 30-90 ms of the UI thread)
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
         self.hide()
 
     def _mine(self, job) -> bool:

@@ -4,20 +4,60 @@ Loading a C extension (``dlopen``) holds the GIL: the first import of torch,
 timm, scikit-learn or HDBSCAN in a worker freezes the UI thread for 0.1–0.3 s.
 Done at start-up, that happens while the window is idle instead of in the
 middle of the user's first indexing job or slider drag.
+
+The largest of them, libtorch_cpu (0.3–0.4 s of static initialisers), is opened
+first through libc's ``dlopen`` called *via ctypes*: a foreign call releases the
+GIL, so the window keeps painting; the import of torch then finds it loaded.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib
+import importlib.util
+import os
+import sys
 import time
+from pathlib import Path
 
 MODULES = ("torch", "torchvision", "timm", "sklearn.decomposition", "hdbscan", "PIL.JpegImagePlugin")
+
+
+# (library, mode) in the order torch's own import opens them: libtorch_cpu comes in as a
+# dependency of libtorch_global_deps (RTLD_GLOBAL), libtorch_python with torch._C (local)
+TORCH_LIBRARIES = (("libtorch_cpu", "RTLD_GLOBAL"), ("libtorch_python", "RTLD_LOCAL"))
+
+
+def preload_torch_libraries() -> list[str]:
+    """Open torch's largest shared libraries without holding the GIL (see the module's
+    docstring); the names opened. Nothing when torch is imported already, absent, or on
+    Windows (no ``dlopen``)."""
+    if "torch" in sys.modules or os.name != "posix":
+        return []
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    lib_dir = Path(next(iter(spec.submodule_search_locations))) / "lib"
+    suffix = ".dylib" if sys.platform == "darwin" else ".so"
+    libc = ctypes.CDLL(None)
+    libc.dlopen.restype, libc.dlopen.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_int]
+    opened = []
+    for name, mode in TORCH_LIBRARIES:
+        path = lib_dir / f"{name}{suffix}"
+        if path.exists() and libc.dlopen(os.fsencode(path), os.RTLD_NOW | getattr(os, mode)):
+            opened.append(name)
+        # a library that does not open here is opened by ``import torch`` as usual, which
+        # then reports the real error itself
+    return opened
 
 
 def warm_up(progress=None, cancelled=None) -> dict[str, float]:
     """Seconds each module took to import (0 when it already was), then the multilingual
     tokenizer built (shared by every USE model of the process)."""
     took = {}
+    t0 = time.perf_counter()
+    if preload_torch_libraries():
+        took["torch libraries (GIL released)"] = round(time.perf_counter() - t0, 3)
     for i, name in enumerate(MODULES):
         if cancelled is not None and cancelled():
             break
@@ -27,6 +67,15 @@ def warm_up(progress=None, cancelled=None) -> dict[str, float]:
         if progress is not None:
             progress((i + 1) / len(MODULES), f"Loaded {name}")
     if not (cancelled is not None and cancelled()):
+        t0 = time.perf_counter()
+        try:  # the multilingual model scans the loaded BLAS/OpenMP libraries at its first use
+            # (ctypes, under the GIL: a 75 ms frame on a busy machine); the first scan is the slow one
+            from threadpoolctl import ThreadpoolController
+
+            ThreadpoolController()
+            took["threadpoolctl scan"] = round(time.perf_counter() - t0, 3)
+        except ImportError:
+            pass
         t0 = time.perf_counter()
         try:
             from core.models.loaders import use_tokenizer

@@ -8,6 +8,7 @@ import json
 import math
 import random
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -116,6 +117,37 @@ def test_svg_and_raster_logos_load_as_white_squares(logo_dir):
         load_logo(logo_dir / "broken.svg")
     with pytest.raises(ImageError, match="does not exist"):
         load_logo(logo_dir / "nope.svg")
+
+
+def test_svgs_drawn_in_child_processes_equal_those_drawn_here(logo_dir):
+    """The app draws SVGs in children (resvg holds the GIL); same pixels, same errors."""
+    from core.logos.images import stop_render_processes, use_render_processes
+
+    names = ["docker.svg", "github-icon.svg", "python.svg"]
+    here = [np.asarray(load_logo(logo_dir / n, 96)) for n in names]
+    use_render_processes(1)
+    try:
+        there = [np.asarray(load_logo(logo_dir / n, 96)) for n in names]
+        with pytest.raises(ImageError, match="SVG"):
+            load_logo(logo_dir / "broken.svg")
+        with pytest.raises(ImageError, match="does not exist"):
+            load_logo(logo_dir / "nope.svg")
+    finally:
+        stop_render_processes()
+    for a, b in zip(here, there, strict=True):
+        assert a.shape == (96, 96, 3) and np.array_equal(a, b)
+
+
+def test_torch_libraries_open_before_torch_and_torch_still_works():
+    import subprocess
+    import sys
+
+    code = ("from core.warmup import preload_torch_libraries as p; names = p(); import torch; "
+            "print(names, float(torch.ones(3).sum()), p())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['libtorch_cpu', 'libtorch_python'] 3.0 []"  # once torch is in: nothing
 
 
 def test_index_saves_reopens_and_finds_the_duplicate_first(logo_dir, data_dir, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from pathlib import Path
 
 from PIL import Image
@@ -34,14 +35,65 @@ def scan_logos(folder: str | os.PathLike[str]) -> tuple[list[Path], list[tuple[s
     return scan_images([root], suffixes=LOGO_SUFFIXES)
 
 
-def _render_svg(path: str | os.PathLike[str], size: int) -> Image.Image:
+def svg_png(path: str, size: int) -> bytes:
+    """PNG bytes of an SVG drawn ``size`` wide (or high, for a tall logo). Top-level, so a
+    child process can run it (see :func:`use_render_processes`)."""
     import resvg_py
 
+    data = bytes(resvg_py.svg_to_bytes(svg_path=path, width=size))
+    if int.from_bytes(data[20:24], "big") > size:  # the PNG header's height: fit that instead
+        data = bytes(resvg_py.svg_to_bytes(svg_path=path, height=size))
+    return data
+
+
+_render_pool = None
+_render_pool_lock = threading.Lock()
+
+
+def use_render_processes(workers: int = 2) -> None:
+    """Draw SVGs in ``workers`` child processes from now on (the app calls this).
+
+    resvg holds the interpreter lock while it draws (8 ms a logo idle, 20-80 ms on a busy
+    machine): in the window's decode threads that starved the UI thread (60-80 ms frames while
+    indexing logos, bench/pages_ui.py), and two threads could not draw at once. Children have
+    their own lock, so the window stays smooth and two logos are drawn in parallel."""
+    global _render_pool
+    with _render_pool_lock:
+        if _render_pool is None and workers > 0:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            _render_pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+
+
+def stop_render_processes() -> None:
+    """Back to drawing SVGs in this process (the children exit)."""
+    global _render_pool
+    with _render_pool_lock:
+        pool, _render_pool = _render_pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _render_svg(path: str | os.PathLike[str], size: int) -> Image.Image:
+    global _render_pool
     try:
-        data = bytes(resvg_py.svg_to_bytes(svg_path=str(path), width=size))
+        pool = _render_pool
+        if pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                data = pool.submit(svg_png, str(path), size).result()
+            except BrokenProcessPool as exc:  # a child died (killed, out of memory): draw here
+                import logging
+
+                logging.getLogger(__name__).warning("SVG drawing processes stopped (%s); drawing "
+                                                    "in this process from now on", exc)
+                _render_pool = None
+                data = svg_png(str(path), size)
+        else:
+            data = svg_png(str(path), size)
         im = Image.open(io.BytesIO(data))
-        if im.height > size:  # tall logo: fit the height instead
-            im = Image.open(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_path=str(path), height=size))))
         im.load()
         return im
     except FileNotFoundError:

