@@ -163,3 +163,35 @@ def test_cli_cluster_writes_the_documented_json(data_dir, tmp_path):
         assert {"name", "caption", "prototypes", "photos"} <= set(e)
         assert set(e["prototypes"]) <= set(e["photos"])
     assert "efficientnet-lite0" in data["model"]["image"]["weights"]
+
+
+def test_search_by_words_finds_photos_by_their_tags_and_notes_in_korean_or_english(data_dir, tmp_path):
+    """Offline: the photos' ImageNet tags and the user's notes in the multilingual sentence space."""
+    from core.albums.pipeline import Album, make_models
+    from core.albums.store import AlbumStore
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+
+    models = make_models(ModelManager("cpu"), "effnet-lite0", captions=False)
+    with EmbeddingCache() as cache, AlbumStore(":memory:") as store:
+        album = Album(store, cache, models)
+        album.add([str(DEMO_PHOTOS)])
+        for query in ("shoes", "신발"):  # tags such as "running shoe", "sandal"
+            hits = album.search_words(query, k=2)
+            assert [h[0].split("/")[-1].split("_")[0] for h in hits] == ["shoes", "shoes"], (query, hits)
+            assert hits[0][1] >= hits[1][1]
+        hat = next(p for p in store.photos("all") if "/hat_" in p.path)
+        store.set_photo_note(hat.id, "생일 케이크를 먹은 날")  # a note in Korean, searched in English
+        hits = album.search_words("birthday cake", k=3)
+        assert hits[0][0] == hat.path and hits[0][1] > hits[1][1] + 0.1
+        with pytest.raises(ValueError, match="word"):
+            album.search_words("   ")
+
+
+def test_cli_albums_search_prints_ranked_json(data_dir):
+    out = run_cli("albums", "search", "신발", "--in", str(DEMO_PHOTOS), "-k", "2", "--json", env_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    hits = json.loads(out.stdout)
+    assert [h["photo"].split("/")[-1].split("_")[0] for h in hits] == ["shoes", "shoes"]
+    out = run_cli("albums", "search", " ", "--in", str(DEMO_PHOTOS), env_dir=data_dir)
+    assert out.returncode == 2 and "type a word" in out.stderr

