@@ -301,3 +301,19 @@ def test_find_similar_shows_the_nearest_photos_across_the_album_at_once(page, qt
     assert len(shown) == 5 and shown[0].startswith(f"{hits[0][1]:.2f} · ") and shown[0].endswith("zz-smaller-copy.jpg")
     assert "Similar to" in page.name_edit.text() and not page.name_edit.isEnabled()
     save_screenshot(page.window(), "albums-similar")
+
+
+def test_search_by_words_shows_matching_photos_as_a_group(page, qtbot):
+    from app.albums.grid import SIMILAR
+
+    finish_job(qtbot, page.add_paths([str(DEMO_PHOTOS)]))
+    page.word_search.setText("신발")
+    job = page.search_words(page.word_search.text(), k=3)
+    finish_job(qtbot, job)
+    assert page.current_key() == SIMILAR and "Words: 신발" in page.name_edit.text()
+    shown = [page.grid_model.data(page.grid_model.index(r)) for r in range(page.grid_model.rowCount())]
+    assert len(shown) == 3 and all(" · " in s for s in shown)
+    assert [s.split(" · ")[1].split("_")[0] for s in shown[:2]] == ["shoes", "shoes"]
+    assert "photos for “신발”" in page.note.text()
+    assert page.search_words("  ") is None and "Type a word" in page.note.text()
+    save_screenshot(page.window(), "albums-words")

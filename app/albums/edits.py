@@ -177,11 +177,35 @@ class AlbumEdits:
             self.note.setText(f"{Path(path).name} has no image vector: it could not be read, "
                               "or it is still being read.")
             return []
-        self._similar = (path, hits)
+        self._similar = (path, hits, None)
         self._current = SIMILAR
         self._reload_keeping_note()
         self.note.setText(f"{len(hits)} photos most like {Path(path).name}, best first.")
         return hits
+
+    def search_words(self, query: str, k: int = 60):
+        """Photos matching words, shown as a "Words: …" group (a job: the sentence model
+        embeds the query, and the photos' texts the first time)."""
+        query = query.strip()
+        if not query:
+            self.note.setText("Type a word or two to search for (e.g. beach, 생일 케이크).")
+            return None
+        if self.store.photos("all") == []:
+            self.note.setText("Add photo folders first: then search them by words.")
+            return None
+
+        def work(album, progress, cancelled):
+            progress(0.1, f"Searching for {query!r}")
+            return album.search_words(query, k)
+
+        def done(hits) -> None:
+            self._similar = (query, hits, "words")
+            self._current = SIMILAR
+            self._reload_keeping_note()
+            self.note.setText(f"{len(hits)} photos for “{query}”, best first." if hits else
+                              f"No photo has a note, caption or tag near “{query}”.")
+
+        return self._album_job(f"Albums: search “{query}”", work, done)
 
     def edit_vocabulary(self) -> None:
         text, ok = QInputDialog.getMultiLineText(

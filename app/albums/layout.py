@@ -117,6 +117,13 @@ class AlbumsLayout:
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
+        self.word_search = QLineEdit()
+        self.word_search.setPlaceholderText("Search by words: beach, 생일 케이크…")
+        self.word_search.setToolTip("Finds photos by their notes, captions and tags (any language), "
+                                    "or by CLIP when the image model is CLIP. Enter to search.")
+        self.word_search.setClearButtonEnabled(True)
+        self.word_search.returnPressed.connect(lambda: self.search_words(self.word_search.text()))
+        lv.addWidget(self.word_search)
         lv.addWidget(QLabel("Events"))
         lv.addWidget(self.events, 1)
         row = QHBoxLayout()

@@ -43,7 +43,8 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         self._reps_waiting = False
         self._shown = False
         self._current: object = None
-        self._similar: tuple[str, list[tuple[str, float]]] | None = None  # (photo, [(path, score)]) shown
+        # (photo or words, [(path, score)], None or "words"): the Similar / Words group shown
+        self._similar: tuple[str, list[tuple[str, float]], str | None] | None = None
         self.search_index = None  # core.search.SearchIndex of the album's photos, made by the last job
         from PySide6.QtGui import QUndoStack
 
@@ -113,10 +114,12 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
                 item.setForeground(QColor("#5a6a7a" if key != ERRORS else "#b0413e"))
                 self.events.addItem(item)
         if self._similar is not None:
-            source, hits = self._similar
-            item = QListWidgetItem(self._tile(SIMILAR), f"Similar to {Path(source).name}\n{photos_text(len(hits))}")
+            source, hits, kind = self._similar
+            title = f"Words: {source}" if kind == "words" else f"Similar to {Path(source).name}"
+            item = QListWidgetItem(self._tile(SIMILAR), f"{title}\n{photos_text(len(hits))}")
             item.setData(Qt.ItemDataRole.UserRole, SIMILAR)
-            item.setToolTip(f"The photos nearest {source} across the album")
+            item.setToolTip(f"The photos matching “{source}”" if kind == "words"
+                            else f"The photos nearest {source} across the album")
             self.events.addItem(item)
         self.events.blockSignals(False)
         self._update_icons()
@@ -206,16 +209,22 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
                     self.reps.addWidget(self._rep_label(by_id[pid]))
             self.reps.addStretch(1)
         elif key == SIMILAR and self._similar is not None:
-            source, hits = self._similar
+            source, hits, kind = self._similar
             by_path = {p.path: p for p in self.store.photos("all")}
             found = [(by_path[path], score) for path, score in hits if path in by_path]
-            self.name_edit.setText(f"Similar to {Path(source).name}")
-            if source in by_path:
-                self.reps.addWidget(QLabel("This photo:"))
-                self.reps.addWidget(self._rep_label(by_path[source]))
-                self.reps.addStretch(1)
-            self.caption.setText("The photos nearest this one across the whole album, most alike first "
-                                 "(cosine similarity of the image embeddings, shown before each name).")
+            if kind == "words":
+                self.name_edit.setText(f"Words: {source}")
+                self.caption.setText("Photos whose note, caption or tags are nearest these words, best first "
+                                     "(cosine similarity in a multilingual sentence space, or CLIP's "
+                                     "text-image score; shown before each name).")
+            else:
+                self.name_edit.setText(f"Similar to {Path(source).name}")
+                if source in by_path:
+                    self.reps.addWidget(QLabel("This photo:"))
+                    self.reps.addWidget(self._rep_label(by_path[source]))
+                    self.reps.addStretch(1)
+                self.caption.setText("The photos nearest this one across the whole album, most alike first "
+                                     "(cosine similarity of the image embeddings, shown before each name).")
             self.event_note.setText("")
             for w in (self.name_edit, self.event_note, self.split_button, self.example_button):
                 w.setEnabled(w is self.split_button)
