@@ -2,7 +2,11 @@
 
 Run: python bench/albums_eval.py [--all]
 Prints ARI, NMI and the unsorted share for the 200 `*_test` photos (and, with
---all, all 3,031), and which model preset and weights made the vectors.
+--all, all 3,031), and which model preset and weights made the vectors; then,
+through the app's own Album (``--names``, on by default), the names it gave
+the events of the 200 test photos and how many carry the right kind, and
+precision@20 of search by words for beach / christmas / halloween / family in
+English and Korean.
 """
 
 from __future__ import annotations
@@ -61,6 +65,40 @@ def evaluate(name: str, folders: list[Path], encoder, settings: ClusterSettings,
               f"unsorted; events photos ARI {mixed_ari:.3f}, unsorted {(mixed[:len(truth)] < 0).mean():.1%}")
 
 
+QUERIES = {"beach": "beach", "christmas": "christmas", "halloween": "halloween", "family": "family",
+           "해변": "beach", "크리스마스": "christmas", "할로윈": "halloween", "가족": "family"}
+
+
+def names_and_words(folders: list[Path]) -> None:
+    """Event names and search by words, as the app makes them (offline models)."""
+    from collections import Counter
+
+    from core.albums.pipeline import Album, make_models
+    from core.albums.store import AlbumStore
+    from core.models.manager import ModelManager
+
+    models = make_models(ModelManager("cpu"), "effnet-lite0", captions=False)
+    with EmbeddingCache() as cache, AlbumStore(":memory:") as store:
+        album = Album(store, cache, models)
+        album.add([str(f) for f in folders])
+        album.regroup()
+        print(f"names ({models.describe()['names']}):")
+        right = 0
+        for e in store.events():
+            truth, n = Counter(p.path.split("/")[-2].split("_")[0] for p in store.photos(e.id)).most_common(1)[0]
+            ok = e.name.split(" · ")[0].lower().replace(" group", "") == truth
+            right += ok
+            print(f"  {e.name!r:50} {n:3d} photos of {truth:<10} kind {'right' if ok else 'not right'}")
+        print(f"  events named with their right kind: {right} of {len(store.events())}")
+        precision = []
+        for query, truth in QUERIES.items():
+            hits = album.search_words(query, 20)
+            p = sum(h[0].split("/")[-2].startswith(truth) for h in hits) / 20
+            precision.append(p)
+            print(f"  search {query!r:14} precision@20 {p:.2f}")
+        print(f"  search by words: mean precision@20 {np.mean(precision):.3f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--all", action="store_true", help="also all 3,031 photos")
@@ -71,6 +109,7 @@ def main() -> int:
     parser.add_argument("--reach", type=float, default=1.0,
                         help="how far out (times the event's radius) a noise photo may join; large = no limit")
     parser.add_argument("--share", type=float, default=0.5, help="vote share a noise photo needs to join an event")
+    parser.add_argument("--no-names", action="store_true", help="skip event names and search by words")
     args = parser.parse_args()
     if not DB.exists():
         print(f"events4 not found at {DB}")
@@ -82,6 +121,8 @@ def main() -> int:
     evaluate("200 test photos", sorted(DB.glob("*_test")), encoder, settings, stray=5 if args.strays else 0)
     if args.all:
         evaluate("all 3,031 photos", [DB], encoder, settings, stray=40 if args.strays else 0)
+    if not args.no_names:
+        names_and_words(sorted(DB.glob("*_test")))
     return 0
 
 

@@ -195,3 +195,26 @@ def test_cli_albums_search_prints_ranked_json(data_dir):
     assert [h["photo"].split("/")[-1].split("_")[0] for h in hits] == ["shoes", "shoes"]
     out = run_cli("albums", "search", " ", "--in", str(DEMO_PHOTOS), env_dir=data_dir)
     assert out.returncode == 2 and "type a word" in out.stderr
+
+
+def test_offline_event_kind_comes_from_the_photos_texts_or_not_at_all(data_dir):
+    """Without CLIP, the kind in an event's name comes from its photos' notes/tags in the
+    multilingual sentence space; photos that match no kind get none (no made-up kind)."""
+    from core.albums.pipeline import Album, make_models
+    from core.albums.store import AlbumStore
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+
+    models = make_models(ModelManager("cpu"), "effnet-lite0", captions=False)
+    with EmbeddingCache() as cache, AlbumStore(":memory:") as store:
+        album = Album(store, cache, models)
+        album.add([str(DEMO_PHOTOS)])
+        photos = store.photos("all")
+        party = [p for p in photos if "/shoes_" in p.path or "/hat_" in p.path]
+        for p in party:
+            store.set_photo_note(p.id, "할로윈 파티: 호박 등불과 마녀 의상")  # Halloween party, in Korean
+        namer = album.namer()
+        rows = {path: i for i, path in enumerate(album.data.paths)}
+        assert namer(None, np.array([rows[p.path] for p in party])) == "Halloween"
+        plain = np.array([rows[p.path] for p in photos if "/pants_" in p.path])
+        assert namer(None, plain) != "Halloween"

@@ -117,7 +117,7 @@ def describe_event(data: GroupInput, members: np.ndarray, namer=None) -> dict:
     words = frequent_words(caps)
     tag_counts = Counter(data.tags[i][0] for i in members if data.tags and data.tags[i])
     tags = words or [t for t, _ in tag_counts.most_common(3)]
-    label = namer(centre) if namer else None
+    label = namer(centre, members) if namer else None
     if label:
         name = label + (f" · {words[0]}" if words else "")
     elif tags:

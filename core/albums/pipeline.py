@@ -40,6 +40,23 @@ from core.models.registry import ModelUnavailable
 IMAGE_PRESETS = ("effnet-lite0", "clip-vit-b32", "clip-xlmr-b32")  # offline default first
 TEXT_PRESET = "use-multilingual"  # notes may be Korean or English; captions are English
 CAPTION_PRESET = "coca-vit-b32"
+KIND_VOTE = 0.3  # ... and at least this share of them must be nearest that kind
+KIND_MIN = 0.25  # offline event kinds: the members' texts must be at least this near a kind (cosine)
+# What the default kinds look like in photo tags (ImageNet labels, captions): compared as
+# "kind: hints" sentences, the way CLIP prompts are written out; a user's own kind is its name alone.
+KIND_HINTS = {
+    "Beach": "seashore, sand, sea, waves, swimsuit, sandbar",
+    "Christmas": "christmas tree, stocking, ornaments, candles, gifts, fireplace, santa claus",
+    "Halloween": "jack-o'-lantern, pumpkin, costume, mask, witch",
+    "Family Group": "family, parents and children together, relatives, home, park bench",
+    "Birthday": "birthday cake, candles, balloons, party hats, presents",
+    "Wedding": "wedding dress, bride, groom, veil, wedding cake, church",
+    "Concert": "stage, microphone, guitar, crowd, lights",
+    "Graduation": "mortarboard, academic gown, diploma, ceremony",
+    "Swimming": "swimming pool, swimming trunks, water",
+    "Ice Skating": "ice rink, skates, ice",
+    "Picnic": "picnic blanket, basket, park, meal outdoors",
+}
 
 
 @dataclass
@@ -71,7 +88,9 @@ class AlbumModels:
             "captions": (self.captioner.describe() if self.captioner
                          else "none: top ImageNet labels shown as tags" if hasattr(self.image, "encode_with_top")
                          else "none"),
-            "names": "CLIP zero-shot over the vocabulary" if self.clip else "most frequent tags + date",
+            "names": ("CLIP zero-shot over the vocabulary" if self.clip else
+                      "kind from the vocabulary (notes, captions, tags vs kinds in the sentence space), "
+                      "else the most frequent tags; + place + date"),
             "notes": self.notes,
         }
 
@@ -304,23 +323,47 @@ class Album:
             self.index()
         return regroup(self.store, self.data, settings, proto, self.namer())
 
-    def namer(self) -> Callable[[np.ndarray], str] | None:
-        """CLIP zero-shot over the store's vocabulary (None without a CLIP image model)."""
-        clip = self.models.clip
-        if clip is None:
-            return None
+    def namer(self) -> Callable[[np.ndarray, np.ndarray], str | None] | None:
+        """``name(image centre, member rows)``: the event's kind from the store's vocabulary.
+
+        With a CLIP image model, CLIP zero-shot on the image centre. Offline, the members'
+        texts (notes, captions, tags: :meth:`photo_texts`) against the vocabulary in the
+        multilingual sentence space: the kind nearest their mean vector, or None when no kind
+        is near (cosine < ``KIND_MIN``), so a name never claims a kind the photos do not show."""
         vocab = tuple(self.store.vocabulary())
         if not vocab:
             return None
-        if self._namer_cache is None or self._namer_cache[0] != vocab:
-            prompts = [f"a photo of {w.lower()}" for w in vocab]
-            self._namer_cache = (vocab, clip.embed_texts(prompts))
-        words, text = self._namer_cache
+        clip = self.models.clip
+        if clip is not None:
+            if self._namer_cache is None or self._namer_cache[0] != vocab:
+                prompts = [f"a photo of {w.lower()}" for w in vocab]
+                self._namer_cache = (vocab, clip.embed_texts(prompts))
+            words, text = self._namer_cache
 
-        def name(centre: np.ndarray) -> str:
-            return words[int(np.argmax(text @ centre))]
+            def name(centre: np.ndarray, members=None) -> str:
+                return words[int(np.argmax(text @ centre))]
 
-        return name
+            return name
+        text_model = self.models.text
+        index = self.words_index() if text_model is not None else None
+        if index is None or not len(index):
+            return None
+        kinds = embed_texts([f"{w}: {KIND_HINTS[w]}" if w in KIND_HINTS else w.replace("_", " ")
+                             for w in vocab], text_model, self.cache)
+        kinds = kinds / np.maximum(np.linalg.norm(kinds, axis=1, keepdims=True), 1e-12)
+        paths = self.data.paths
+
+        def kind(centre: np.ndarray, members) -> str | None:
+            vs = [v for v in (index.vector(paths[i]) for i in members) if v is not None]
+            if not vs:
+                return None
+            sims = np.asarray(vs, np.float32) @ kinds.T  # (members, kinds)
+            votes = np.bincount(np.argmax(sims, axis=1), minlength=len(vocab))  # each photo's nearest kind
+            best = int(np.argmax(votes))
+            near = sims[:, best].mean()
+            return vocab[best] if votes[best] >= KIND_VOTE * len(vs) and near >= KIND_MIN else None
+
+        return kind
 
     # -- output ---------------------------------------------------------------------
     def to_json(self) -> dict:
