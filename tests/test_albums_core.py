@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -218,3 +219,37 @@ def test_offline_event_kind_comes_from_the_photos_texts_or_not_at_all(data_dir):
         assert namer(None, np.array([rows[p.path] for p in party])) == "Halloween"
         plain = np.array([rows[p.path] for p in photos if "/pants_" in p.path])
         assert namer(None, plain) != "Halloween"
+
+
+def test_duplicates_group_copies_and_bursts_with_a_keeper_and_leave_other_photos(data_dir, tmp_path):
+    """A resized + recompressed copy and a cropped copy of one photo are one group whose keeper
+    is the original (most pixels); the other demo photos (same kinds of clothes) are in none.
+    --move-to moves the copies, deletes nothing."""
+    from core.albums.duplicates import find_duplicates
+    from core.images import open_image
+
+    folder = tmp_path / "photos"
+    shutil.copytree(DEMO_PHOTOS, folder)
+    src = folder / "dress_06a00c0f.jpg"
+    im = open_image(src).convert("RGB")
+    im.resize((im.width * 6 // 10, im.height * 6 // 10)).save(folder / "dress-small.jpg", quality=70)
+    w, h = im.size
+    im.crop((w // 20, h // 20, w - w // 20, h - h // 20)).save(folder / "dress-crop.jpg", quality=85)
+    out = run_cli("albums", "duplicates", "--in", str(folder), "--json", env_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    groups = json.loads(out.stdout)
+    assert len(groups) == 1 and groups[0]["kind"] == "duplicate"
+    assert sorted(p.split("/")[-1] for p in groups[0]["photos"]) == ["dress-crop.jpg", "dress-small.jpg",
+                                                                      "dress_06a00c0f.jpg"]
+    assert groups[0]["keep"].endswith("dress_06a00c0f.jpg") and groups[0]["why"] == "the most pixels"
+    out = run_cli("albums", "duplicates", "--in", str(folder), "--move-to", str(tmp_path / "review"),
+                  env_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in (tmp_path / "review").iterdir()) == ["dress-crop.jpg", "dress-small.jpg"]
+    assert src.exists() and len(list(folder.glob("*.jpg"))) == 12  # the originals all stay
+    # bursts: two different-looking rows are not a burst, two alike rows seconds apart are
+    v = np.array([[1, 0, 0], [0.9, 0.43, 0], [0, 1, 0]], np.float32)
+    bits = np.array([[0] * 64, [1] * 64, [0] * 32 + [1] * 32], np.int8)  # hashes far apart
+    t = np.array([0.0, 2 / 3600, 4 / 3600])
+    groups = find_duplicates(["a", "b", "c"], v, bits, t, keeper=lambda p: (1, {"a": 1.0, "b": 9.0, "c": 0.0}[p], 0))
+    assert [(g.kind, g.paths, g.keeper, g.why) for g in groups] == [("burst", ["a", "b"], "b", "the sharpest")]

@@ -106,6 +106,38 @@ def cmd_search(args) -> int:
     return _search_cmd(args, lambda album: album.search_words(" ".join(args.words), args.k))
 
 
+def cmd_duplicates(args) -> int:
+    """Duplicates and bursts with a suggested keeper; ``--move-to`` moves the others (never deletes)."""
+    from core.albums.duplicates import move_others
+    from core.albums.pipeline import make_models
+    from core.albums.store import AlbumStore, default_path
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+
+    models = make_models(ModelManager(args.device), args.preset, captions=False)
+    with EmbeddingCache() as cache, AlbumStore(":memory:" if args.within else args.store or default_path()) as store:
+        album = _open_album(args, models, cache, store)
+        if album is None:
+            return 2
+        groups = album.duplicates()
+    moved = {}
+    if args.move_to:
+        for g in groups:
+            moved.update(zip([p for p in g.paths if p != g.keeper], move_others(g, args.move_to), strict=True))
+    out = [{"kind": g.kind, "keep": g.keeper, "why": g.why, "photos": g.paths,
+            **({"moved": {p: moved[p] for p in g.paths if p in moved}} if moved else {})} for g in groups]
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    else:
+        for g in out:
+            print(f"{g['kind']}: keep {g['keep']} ({g['why']})")
+            for p in g["photos"]:
+                if p != g["keep"]:
+                    print(f"    {p}" + (f" -> {moved[p]}" if p in moved else ""))
+        print(f"{len(out)} groups" + (f"; {len(moved)} photos moved to {args.move_to}" if moved else ""))
+    return 0
+
+
 def register(sub) -> None:
     albums = sub.add_parser("albums", help="photo folders grouped into events").add_subparsers(
         dest="action", required=True)
@@ -158,3 +190,13 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_search)
+    p = albums.add_parser("duplicates", help="the same shot saved again, and bursts: groups with a suggested "
+                                             "keeper (nothing is deleted)")
+    p.add_argument("--in", dest="within", nargs="+", metavar="DIR",
+                   help="look in these folders (default: the app's album)")
+    p.add_argument("--move-to", metavar="DIR", help="move every photo but the keeper of each group here")
+    p.add_argument("--store", help="the album's SQLite file (default: the app's)")
+    p.add_argument("--preset", default="effnet-lite0", help="image model (the album's, for cached vectors)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_duplicates)

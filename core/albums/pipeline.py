@@ -316,6 +316,16 @@ class Album:
         return search_words(self.search_index(), self.words_index(), query, k,
                             clip=self.models.clip, text_model=self.models.text)
 
+    def duplicates(self, progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled):
+        """Groups of duplicates and bursts (``core.albums.duplicates``), each with a suggested
+        keeper; nothing is moved or deleted here."""
+        from core.albums.duplicates import find_duplicates, photo_hashes
+
+        if self.data is None:
+            self.index()
+        bits = photo_hashes(self.data.paths, self.cache, progress, cancelled)
+        return find_duplicates(self.data.paths, self.data.vectors, bits, self.data.times)
+
     # -- grouping -------------------------------------------------------------------
     def regroup(self, settings: ClusterSettings | None = None,
                 proto: PrototypeSettings | None = None) -> GroupReport:
