@@ -83,7 +83,6 @@ def main() -> int:
             mark = "  <- default" if (h, c) == (HASH_BITS, COS) else ""
             print(f"hash_bits={h:2d} cos={c:.2f}  precision={precision:.4f}  recall={tp / len(pos):.3f}  "
                   f"(false duplicates {fp} of {len(neg)}){mark}")
-    same = [(originals[i], originals[j]) for i, j in zip(na, nb, strict=True) if d[i, j] <= 4]
     for a, b in [(res.paths[i], res.paths[j]) for i, j in zip(na, nb, strict=True) if d[i, j] <= 4]:
         print(f"a pair of 'different' photos with hash distance ≤ 4 (the same shot twice in events4?): {a} {b}")
     for name, ok in (("pHash alone (≤10)", d[pa, pb] <= 10), ("cosine alone (≥0.90)", sim[pa, pb] >= 0.9)):
