@@ -317,3 +317,21 @@ def test_search_by_words_shows_matching_photos_as_a_group(page, qtbot):
     assert "photos for “신발”" in page.note.text()
     assert page.search_words("  ") is None and "Type a word" in page.note.text()
     save_screenshot(page.window(), "albums-words")
+
+
+def test_duplicates_view_shows_each_group_keeper_first(page, qtbot, tmp_path):
+    from app.albums.grid import SIMILAR
+    from core.images import open_image
+
+    folder = tmp_path / "dup"
+    shutil.copytree(DEMO_PHOTOS, folder)
+    im = open_image(folder / "hat_2a12baab.jpg").convert("RGB")
+    im.resize((im.width // 2, im.height // 2)).save(folder / "hat-small.jpg", quality=70)
+    finish_job(qtbot, page.add_paths([str(folder)]))
+    finish_job(qtbot, page.find_duplicates())
+    assert page.current_key() == SIMILAR and page.name_edit.text() == "Duplicates & bursts"
+    shown = [page.grid_model.data(page.grid_model.index(r)) for r in range(page.grid_model.rowCount())]
+    assert shown == ["keep #1 · hat_2a12baab.jpg", "#1 duplicate · hat-small.jpg"]
+    assert "1 groups (1 duplicates, 0 bursts)" in page.note.text() and "nothing was deleted" in page.note.text()
+    assert len(list(folder.glob("*.jpg"))) == 13
+    save_screenshot(page.window(), "albums-duplicates")

@@ -183,6 +183,29 @@ class AlbumEdits:
         self.note.setText(f"{len(hits)} photos most like {Path(path).name}, best first.")
         return hits
 
+    def find_duplicates(self):
+        """Duplicates and bursts across the album (a job), shown as one group: each group's
+        suggested keeper first ("keep #1"), then its copies ("#1 duplicate" / "#1 burst")."""
+        if self.store.photos("all") == []:
+            self.note.setText("Add photo folders first: then look for duplicates in them.")
+            return None
+
+        def done(groups) -> None:
+            hits = []
+            for n, g in enumerate(groups, 1):
+                hits.append((g.keeper, f"keep #{n}"))
+                hits += [(p, f"#{n} {g.kind}") for p in g.paths if p != g.keeper]
+            bursts = sum(g.kind == "burst" for g in groups)
+            said = (f"{len(groups)} groups ({len(groups) - bursts} duplicates, {bursts} bursts)"
+                    if groups else "No duplicates or bursts")
+            self._similar = (said, hits, "duplicates")
+            self._current = SIMILAR
+            self._reload_keeping_note()
+            self.note.setText(f"{said}: the keeper of each is suggested; nothing was deleted.")
+
+        return self._album_job("Albums: find duplicates", lambda album, progress, cancelled:
+                               album.duplicates(progress, cancelled), done)
+
     def search_words(self, query: str, k: int = 60):
         """Photos matching words, shown as a "Words: …" group (a job: the sentence model
         embeds the query, and the photos' texts the first time)."""

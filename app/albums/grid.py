@@ -51,11 +51,14 @@ class PhotoGridModel(QAbstractListModel):
             self._marked[key] = out
         return out
 
-    def set_photos(self, photos: list[Photo], scores: dict[int, float] | None = None) -> None:
-        """``scores``: photo id → similarity, shown before the name (the Similar view)."""
+    def set_photos(self, photos: list[Photo], scores: dict[int, float] | None = None,
+                   labels: dict[int, str] | None = None) -> None:
+        """``scores``: photo id → similarity, shown before the name (the Similar view);
+        ``labels``: photo id → a word shown before it instead ("keep #1", the Duplicates view)."""
         self.beginResetModel()
         self.photos = photos
         self.scores = scores or {}
+        self.labels = labels or {}
         self._rows = {p.path: i for i, p in enumerate(photos)}
         self.endResetModel()
 
@@ -69,6 +72,9 @@ class PhotoGridModel(QAbstractListModel):
             kind = "pin" if p.pinned else "unsure" if p.unsure else None
             return self._with_mark(pix, kind) if kind else pix
         if role == Qt.ItemDataRole.DisplayRole:
+            label = getattr(self, "labels", {}).get(p.id)
+            if label:
+                return f"{label} · {Path(p.path).name}"
             score = getattr(self, "scores", {}).get(p.id)
             return Path(p.path).name if score is None else f"{score:.2f} · {Path(p.path).name}"
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -48,7 +48,12 @@ class AlbumsLayout:
         self.folders_action = QAction("Folders…", self)
         self.folders_action.setToolTip("The folders this album watches; remove one to take its photos out")
         self.folders_action.triggered.connect(self.manage_folders)
-        for a in (self.add_action, self.folders_action, self.regroup_action, self.export_action, self.vocab_action):
+        self.duplicates_action = QAction("Duplicates", self)
+        self.duplicates_action.setToolTip("The same shot saved again, and bursts: groups with a suggested keeper "
+                                          "(nothing is deleted)")
+        self.duplicates_action.triggered.connect(self.find_duplicates)
+        for a in (self.add_action, self.folders_action, self.regroup_action, self.export_action,
+                  self.duplicates_action, self.vocab_action):
             bar.addAction(a)
         self.model_choice = QComboBox()
         from core.albums.pipeline import IMAGE_PRESETS

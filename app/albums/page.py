@@ -115,7 +115,8 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
                 self.events.addItem(item)
         if self._similar is not None:
             source, hits, kind = self._similar
-            title = f"Words: {source}" if kind == "words" else f"Similar to {Path(source).name}"
+            title = {"words": f"Words: {source}", "duplicates": "Duplicates & bursts"}.get(
+                kind, f"Similar to {Path(source).name}")
             item = QListWidgetItem(self._tile(SIMILAR), f"{title}\n{photos_text(len(hits))}")
             item.setData(Qt.ItemDataRole.UserRole, SIMILAR)
             item.setToolTip(f"The photos matching “{source}”" if kind == "words"
@@ -212,6 +213,17 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
             source, hits, kind = self._similar
             by_path = {p.path: p for p in self.store.photos("all")}
             found = [(by_path[path], score) for path, score in hits if path in by_path]
+            if kind == "duplicates":
+                self.name_edit.setText("Duplicates & bursts")
+                self.caption.setText(f"{source}. Each group: the suggested keeper first (most pixels, then the "
+                                     "sharpest, then the most EXIF), then its copies. Nothing is deleted: "
+                                     "select photos and use Remove, or move them elsewhere yourself.")
+                self.event_note.setText("")
+                for w in (self.name_edit, self.event_note, self.split_button, self.example_button):
+                    w.setEnabled(False)
+                self.grid_model.set_photos([by_path[p] for p, _ in hits if p in by_path],
+                                           labels={by_path[p].id: label for p, label in hits if p in by_path})
+                return
             if kind == "words":
                 self.name_edit.setText(f"Words: {source}")
                 self.caption.setText("Photos whose note, caption or tags are nearest these words, best first "
