@@ -168,3 +168,40 @@ def test_clip_path_puts_texts_and_photos_in_one_space(tmp_path):
     assert len(matches) == 2 and all(np.isfinite(m.score) for m in matches)
     store.close()
     cache.close()
+
+
+def test_big_stores_preselect_on_reduced_vectors_and_keep_the_exact_top_ten():
+    """≥ 20,000 candidates: a query scores only each channel's best few hundred (PCA-reduced
+    vectors), and its top ten equals scoring every pair on embeddings with real structure
+    (low rank plus noise, like real ones); small stores are not reduced at all."""
+    from core.lostfound.index import PostVectors
+    from core.lostfound.match import PRESELECT_MIN, fit_calibration, prepare_search
+
+    rng = np.random.default_rng(0)
+    n = 2 * PRESELECT_MIN + 2_000
+
+    def vectors(dim):
+        x = rng.standard_normal((n, 48)).astype(np.float32) @ rng.standard_normal((48, dim)).astype(np.float32)
+        x += 0.3 * rng.standard_normal((n, dim)).astype(np.float32) * np.abs(x).mean()
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    has_image = rng.random(n) < 0.6
+    image = vectors(640)
+    image[~has_image] = 0
+    v = PostVectors(ids=np.arange(n) + 1, is_lost=rng.random(n) < 0.5, text=vectors(256), has_text=np.ones(n, bool),
+                    image=image, has_image=has_image, cross=vectors(256), top_category=[""] * n,
+                    category_known=np.zeros(n, bool), category_code=np.zeros(n, int), is_open=np.ones(n, bool))
+    calibration, settings = fit_calibration(v), MatchSettings()
+    prepare_search(v)
+    assert v.reduced is not None and v.reduced["image"][1].shape == (n, 256)
+    for q in rng.integers(1, n, 8):
+        fast = rank(v, int(q), settings, calibration, k=10)
+        full = rank(v, int(q), settings, calibration, k=10, exact=True)
+        assert [m.post_id for m in fast] == [m.post_id for m in full]
+        assert [m.score for m in fast] == [m.score for m in full]  # the same exact scores
+    small = PostVectors(ids=v.ids[:100], is_lost=v.is_lost[:100], text=v.text[:100], has_text=v.has_text[:100],
+                        image=v.image[:100], has_image=v.has_image[:100], cross=v.cross[:100], top_category=[""] * 100,
+                        category_known=v.category_known[:100], category_code=v.category_code[:100],
+                        is_open=v.is_open[:100])
+    prepare_search(small)
+    assert small.reduced is None

@@ -41,6 +41,7 @@ class PostVectors:
     is_open: np.ndarray
     models: dict = field(default_factory=dict)  # which presets and weights made these
     errors: list[tuple[int, str]] = field(default_factory=list)  # (post id, problem)
+    reduced: dict | None = None  # PCA-reduced copies for pre-selection (core.lostfound.match.prepare_search)
 
     def row(self, post_id: int) -> int:
         hits = np.flatnonzero(self.ids == post_id)

@@ -23,6 +23,14 @@ weighted mean of per-channel Φ values ranked worse than text alone in
 of unrelated pairs"; the default "similar" line is 0.95.
 Gates: calibrated ``image`` below ``image_gate`` → 0; different known top-level
 categories → capped at ``category_cap``.
+
+Big stores (≥ ``PRESELECT_MIN`` candidates): scoring every pair reads the whole 1,280-d photo
+matrix per query (100k posts: 95 ms). Instead :func:`prepare_search` (run by the refresh job)
+keeps PCA-reduced copies of the vectors, and a query first takes the ``PRESELECT_PER_CHANNEL``
+best candidates of each channel by the reduced vectors, then scores only those exactly. The
+final score only grows with each channel's, so a pair outside every channel's top few hundred
+cannot reach the top ten but in a near-tie; ``bench/lostfound_match.py`` measures the top-10
+agreement with scoring every pair.
 """
 
 from __future__ import annotations
@@ -86,6 +94,60 @@ def _dots(matrix: np.ndarray, vector: np.ndarray, rows: np.ndarray) -> np.ndarra
     return matrix[rows] @ vector
 
 
+PRESELECT_MIN = 20_000  # candidates from which a query is pre-selected on reduced vectors
+PRESELECT_PER_CHANNEL = 400  # ... keeping this many of each channel, then scored exactly
+REDUCED_DIMS = {"text": 128, "image": 256}
+
+
+def prepare_search(v: PostVectors, seed: int = 0) -> None:
+    """PCA-reduced copies of the text, photo and cross vectors for pre-selection (only for
+    stores big enough to need it); kept on ``v`` as ``v.reduced``."""
+    v.reduced = None
+    if len(v) < PRESELECT_MIN:
+        return
+    rng = np.random.default_rng(seed)
+    reduced = {}
+    for name, matrix, has in (("text", v.text, v.has_text), ("image", v.image, v.has_image)):
+        rows = np.flatnonzero(has)
+        if not len(rows):
+            return
+        sample = matrix[rng.choice(rows, min(len(rows), 20_000), replace=False)].astype(np.float32)
+        # uncentred principal directions (eigenvectors of XᵀX): dot products are what is kept
+        _, vecs = np.linalg.eigh(sample.T @ sample)
+        basis = np.ascontiguousarray(vecs[:, ::-1][:, : REDUCED_DIMS[name]], np.float32)
+        reduced[name] = (basis, np.ascontiguousarray(matrix @ basis, np.float32))
+    reduced["cross"] = (reduced["text"][0], np.ascontiguousarray(v.cross @ reduced["text"][0], np.float32))
+    v.reduced = reduced
+
+
+def preselect(v: PostVectors, q: int, c: np.ndarray, per_channel: int = PRESELECT_PER_CHANNEL) -> np.ndarray:
+    """The candidate rows ``c`` worth scoring exactly for row ``q``: the best ``per_channel`` of
+    each channel by the reduced vectors (sorted, unique)."""
+    red = v.reduced
+    basis_t, text_r = red["text"]
+    basis_i, image_r = red["image"]
+    _, cross_r = red["cross"]
+    keep = []
+
+    def best(scores: np.ndarray, rows: np.ndarray) -> None:
+        if len(rows) > per_channel:
+            rows = rows[np.argpartition(-scores, per_channel)[:per_channel]]
+        keep.append(rows)
+
+    if v.has_text[q]:
+        rows = c[v.has_text[c]]
+        best(_dots(text_r, v.text[q] @ basis_t, rows), rows)
+    if v.has_image[q]:
+        rows = c[v.has_image[c]]
+        best(_dots(image_r, v.image[q] @ basis_i, rows), rows)
+        rows = c[~v.has_image[c] & v.has_text[c]]  # their text against this photo
+        best(_dots(text_r, v.cross[q] @ basis_t, rows), rows)
+    elif v.has_text[q]:
+        rows = c[v.has_image[c]]  # their photo against this text
+        best(_dots(cross_r, v.text[q] @ basis_t, rows), rows)
+    return np.unique(np.concatenate(keep)) if keep else c[:0]
+
+
 def pair_channels(v: PostVectors, q: int, c: np.ndarray) -> dict[str, np.ndarray]:
     """Raw channel scores of post row ``q`` against rows ``c`` (NaN where a channel is absent)."""
     nan = np.full(len(c), np.nan)
@@ -139,10 +201,13 @@ class Match:
 
 
 def rank(v: PostVectors, post_id: int, settings: MatchSettings, calibration: Calibration,
-         k: int | None = 10, candidates: np.ndarray | None = None) -> list[Match]:
-    """Open posts of the other kind (or ``candidates`` rows), best first, with breakdowns."""
+         k: int | None = 10, candidates: np.ndarray | None = None, exact: bool = False) -> list[Match]:
+    """Open posts of the other kind (or ``candidates`` rows), best first, with breakdowns;
+    ``exact``: score every pair even in a big store (no pre-selection)."""
     q = v.row(post_id)
     c = np.flatnonzero((v.is_lost != v.is_lost[q]) & v.is_open) if candidates is None else candidates
+    if candidates is None and exact is False and getattr(v, "reduced", None) and len(c) >= PRESELECT_MIN:
+        c = preselect(v, q, c)
     scores, parts = score_rows(v, q, c, settings, calibration)
     order = np.argsort(-scores, kind="stable")
     if k is not None:

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from core.cache import EmbeddingCache
 from core.jobs import CancelCheck, ProgressFn, never_cancelled, null_progress
 from core.lostfound.index import PostEmbedder, PostVectors, build_vectors
-from core.lostfound.match import Calibration, Match, MatchSettings, fit_calibration, rank
+from core.lostfound.match import (
+    Calibration,
+    Match,
+    MatchSettings,
+    fit_calibration,
+    prepare_search,
+    rank,
+)
 from core.lostfound.store import PostStore
 
 OFFLINE_MODELS = ("use-multilingual", "effnet-lite0")  # text, image
@@ -46,6 +53,7 @@ class LostFound:
         """(Re)build the vectors of all posts from the cache, computing only new ones."""
         self.vectors = build_vectors(self.store.list(), self.embedder, progress, cancelled)
         self.calibration = fit_calibration(self.vectors)
+        prepare_search(self.vectors)  # big stores: reduced vectors for fast pre-selection
         return self.vectors
 
     def _ready(self) -> PostVectors:
@@ -53,8 +61,9 @@ class LostFound:
             self.refresh()
         return self.vectors
 
-    def match(self, post_id: int, settings: MatchSettings | None = None, k: int | None = 10) -> list[Match]:
-        return rank(self._ready(), post_id, settings or MatchSettings(), self.calibration, k)
+    def match(self, post_id: int, settings: MatchSettings | None = None, k: int | None = 10,
+              exact: bool = False) -> list[Match]:
+        return rank(self._ready(), post_id, settings or MatchSettings(), self.calibration, k, exact=exact)
 
     def match_all(self, settings: MatchSettings | None = None, k: int = 3,
                   progress: ProgressFn = null_progress,
