@@ -30,10 +30,11 @@ from core.paths import resource
 def detect_device(preference: str):
     """A job: which devices torch sees here and which one the preference picks."""
     from core.device import available_devices, resolve_device
-    from core.warmup import preload_torch_libraries
+    from core.warmup import gc_paused, preload_torch_libraries
 
-    preload_torch_libraries()  # the first thing to import torch: open its libraries GIL-free
-    return resolve_device(preference), available_devices()
+    with gc_paused():  # it may import torch before the warm-up does: no full collections meanwhile
+        preload_torch_libraries()  # the first thing to import torch: open its libraries GIL-free
+        return resolve_device(preference), available_devices()
 
 
 class MainWindow(QMainWindow):

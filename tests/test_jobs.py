@@ -147,3 +147,18 @@ def test_a_finished_job_lets_go_of_its_function(runner):
 
     gc.collect()
     assert ref() is None  # nothing from the closure outlives the job
+
+
+def test_gc_is_paused_while_libraries_load_and_back_after_even_when_nested():
+    import gc
+
+    from core.warmup import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():  # the device check and the warm-up may overlap
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer one still loads
+    assert gc.isenabled() and gc.get_freeze_count() > 0  # what was loaded is frozen, not walked again
+    gc.unfreeze()

@@ -73,9 +73,10 @@ class TrendsPage(TrendsLayout, WorkspacePage):
         out = data_dir() / "trends" / "synthetic"
 
         def work(progress, cancelled):
-            from core.trends.synthetic import make_dataset
+            from core.process import run_in_process
+            from core.trends.synthetic import make_dataset_in_child
 
-            return str(make_dataset(out))
+            return run_in_process(make_dataset_in_child, (str(out),), progress=progress, cancelled=cancelled)
 
         return self.context.jobs.submit(work, "Trends: make synthetic demo", Lane.IO, on_done=self.load,
                                         on_error=self._failed)

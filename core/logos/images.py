@@ -64,6 +64,9 @@ def use_render_processes(workers: int = 2) -> None:
             from concurrent.futures import ProcessPoolExecutor
 
             _render_pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+            import atexit
+
+            atexit.register(stop_render_processes)  # closed while the interpreter is whole
 
 
 def stop_render_processes() -> None:

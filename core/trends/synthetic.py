@@ -91,3 +91,9 @@ def make_dataset(out_dir: str | Path, days: int = 730, categories: int = 5, seed
         w.writerows(rows)
     (out / "SYNTHETIC.txt").write_text(NOTE.format(seed=seed), encoding="utf-8")
     return path
+
+
+def make_dataset_in_child(out_dir: str | Path, emit=None) -> str:
+    """:func:`make_dataset` for ``core.process.run_in_process``: its 12,000-row loop is plain
+    Python, which in a thread of the app makes the window wait for the GIL at every paint."""
+    return str(make_dataset(out_dir))
