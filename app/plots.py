@@ -53,7 +53,31 @@ def corner_legend(plot, columns: int = 1, outside: bool = False):
     it has entries (no empty box on an empty plot)."""
     import pyqtgraph as pg
 
+    def has_data(curve) -> bool:
+        x = getattr(curve, "xData", ())  # a PlotDataItem; other items count as drawn
+        return x is not None and len(x) > 0
+
     class Legend(pg.LegendItem):
+        """Shown only while one of its curves has data: no entries over an empty plot."""
+
+        def addItem(self, curve, name):  # noqa: N802 - pyqtgraph API
+            super().addItem(curve, name)
+            changed = getattr(curve, "sigPlotChanged", None)
+            if changed is not None:
+                changed.connect(self.update_visible)
+            self.update_visible()
+
+        def removeItem(self, curve):  # noqa: N802 - pyqtgraph API
+            super().removeItem(curve)
+            self.update_visible()
+
+        def clear(self):
+            super().clear()
+            self.update_visible()
+
+        def update_visible(self, *_):
+            self.setVisible(any(has_data(sample.item) for sample, _ in self.items))
+
         def paint(self, p, *args):
             if self.items:
                 super().paint(p, *args)

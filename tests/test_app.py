@@ -300,3 +300,23 @@ def test_hover_readout_reads_every_curve_at_the_nearest_x_and_empty_plots_say_so
     w.clear()  # a page redrawing its curves: the readout comes back with the next hover
     w.plot([1], [0.3], name="run 1")
     assert readout.show_at(1).splitlines() == ["epoch 1", "run 1: 0.3"] and readout.line.scene() is not None
+
+
+def test_legends_show_only_while_a_curve_has_data(qtbot):
+    import pyqtgraph as pg
+
+    from app.plots import corner_legend
+
+    plot = pg.PlotWidget()
+    qtbot.addWidget(plot)
+    legend = corner_legend(plot)
+    curve = plot.plot(name="train")
+    assert len(legend.items) == 1 and not legend.isVisible()  # no entries over an empty plot
+    curve.setData([1, 2], [0.5, 0.4])
+    assert legend.isVisible()
+    curve.setData([], [])
+    assert not legend.isVisible()
+    plot.plot([1, 2], [1, 2], name="other")
+    assert legend.isVisible()
+    plot.clear()
+    assert not legend.isVisible()
