@@ -62,6 +62,7 @@ def preload_torch_libraries() -> list[str]:
 
 
 _gc_pauses = 0
+_gc_was_enabled = True
 _gc_lock = threading.Lock()
 
 
@@ -70,11 +71,11 @@ def gc_paused():
     """No garbage collection inside (imports make few cycles, and a full collection in between
     would stall the window); nested and concurrent uses re-enable it when the last one ends,
     then freeze what exists (see the module's docstring)."""
-    global _gc_pauses
+    global _gc_pauses, _gc_was_enabled
     with _gc_lock:
         _gc_pauses += 1
         if _gc_pauses == 1:
-            _gc_pauses_enabled[0] = gc.isenabled()
+            _gc_was_enabled = gc.isenabled()
             gc.disable()
     try:
         yield
@@ -82,12 +83,10 @@ def gc_paused():
         with _gc_lock:
             _gc_pauses -= 1
             if _gc_pauses == 0:
-                if _gc_pauses_enabled[0]:
+                if _gc_was_enabled:
                     gc.enable()
                 gc.freeze()  # what exists now (libraries, models' classes) is never walked again
 
-
-_gc_pauses_enabled = [True]
 
 
 def warm_up(progress=None, cancelled=None) -> dict[str, float]:

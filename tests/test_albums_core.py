@@ -253,3 +253,18 @@ def test_duplicates_group_copies_and_bursts_with_a_keeper_and_leave_other_photos
     t = np.array([0.0, 2 / 3600, 4 / 3600])
     groups = find_duplicates(["a", "b", "c"], v, bits, t, keeper=lambda p: (1, {"a": 1.0, "b": 9.0, "c": 0.0}[p], 0))
     assert [(g.kind, g.paths, g.keeper, g.why) for g in groups] == [("burst", ["a", "b"], "b", "the sharpest")]
+
+
+def test_cli_search_names_a_photo_it_could_not_read_and_an_empty_folder(data_dir, tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for p in sorted(DEMO_PHOTOS.glob("shoes_*.jpg")):
+        shutil.copy(p, folder / p.name)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    out = run_cli("albums", "search", "shoes", "--in", str(folder), "-k", "5", "--json", env_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    assert f"skipped {folder / 'broken.jpg'}" in out.stderr
+    assert len(json.loads(out.stdout)) == 2  # the two readable photos, nothing made up
+    (tmp_path / "empty").mkdir()
+    out = run_cli("albums", "duplicates", "--in", str(tmp_path / "empty"), env_dir=data_dir)
+    assert out.returncode != 0 and "no photos found" in out.stderr

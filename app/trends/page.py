@@ -36,6 +36,7 @@ class TrendsPage(TrendsLayout, WorkspacePage):
         self.prep = None  # core.trends.service.Prepared
         self.result = None  # {"model": TrendResult, "numeric": TrendResult}
         self.rows: list[dict] = []
+        self._pred_items: dict = {}  # the prediction plot's curves, made once (update_prediction_plot)
         self.history = []
         self.train_job = None
         self.last_error: str | None = None
@@ -225,7 +226,7 @@ class TrendsPage(TrendsLayout, WorkspacePage):
             return
         import pyqtgraph as pg
 
-        items = self.__dict__.setdefault("_pred_items", {})
+        items = self._pred_items
         if "actual" not in items:
             items["actual"] = self.pred_plot.plot(name="actual", pen=pg.mkPen("#2c3e50", width=2))
         c = self.category.currentIndex()

@@ -59,12 +59,14 @@ def _open_album(args, models, cache, store):
 
     album = Album(store, cache, models)
     if args.within:
-        album.add(args.within, progress=_Bar())
+        report = album.add(args.within, progress=_Bar())
     elif not store.folders():
         print("The album is empty: add folders in the app, or pass --in DIR…", file=sys.stderr)
         return None
     else:
-        album.index(progress=_Bar())
+        report = album.index(progress=_Bar())
+    for path, why in report.errors:  # left out of the look-up, each said by name
+        print(f"skipped {path}: {why}", file=sys.stderr)
     return album
 
 
@@ -76,7 +78,9 @@ def _print_hits(args, hits) -> None:
             print(f"{rank:3d}  {s:.3f}  {p}")
 
 
-def _search_cmd(args, find) -> int:
+def _on_album(args, find):
+    """``find(album)`` on the album the arguments name (``--in`` folders or the app's):
+    (exit code, result); errors are printed, naming what is wrong."""
     from core.albums.pipeline import make_models
     from core.albums.store import AlbumStore, default_path
     from core.cache import EmbeddingCache
@@ -86,14 +90,19 @@ def _search_cmd(args, find) -> int:
     with EmbeddingCache() as cache, AlbumStore(":memory:" if args.within else args.store or default_path()) as store:
         album = _open_album(args, models, cache, store)
         if album is None:
-            return 2
+            return 2, None
         try:
-            hits = find(album)
+            return 0, find(album)
         except (ValueError, RuntimeError) as exc:
             print(f"error: {exc}", file=sys.stderr)
-            return 2
-    _print_hits(args, hits)
-    return 0
+            return 2, None
+
+
+def _search_cmd(args, find) -> int:
+    code, hits = _on_album(args, find)
+    if not code:
+        _print_hits(args, hits)
+    return code
 
 
 def cmd_similar(args) -> int:
@@ -109,17 +118,10 @@ def cmd_search(args) -> int:
 def cmd_duplicates(args) -> int:
     """Duplicates and bursts with a suggested keeper; ``--move-to`` moves the others (never deletes)."""
     from core.albums.duplicates import move_others
-    from core.albums.pipeline import make_models
-    from core.albums.store import AlbumStore, default_path
-    from core.cache import EmbeddingCache
-    from core.models.manager import ModelManager
 
-    models = make_models(ModelManager(args.device), args.preset, captions=False)
-    with EmbeddingCache() as cache, AlbumStore(":memory:" if args.within else args.store or default_path()) as store:
-        album = _open_album(args, models, cache, store)
-        if album is None:
-            return 2
-        groups = album.duplicates()
+    code, groups = _on_album(args, lambda album: album.duplicates())
+    if code:
+        return code
     moved = {}
     if args.move_to:
         for g in groups:
@@ -136,6 +138,16 @@ def cmd_duplicates(args) -> int:
                     print(f"    {p}" + (f" -> {moved[p]}" if p in moved else ""))
         print(f"{len(out)} groups" + (f"; {len(moved)} photos moved to {args.move_to}" if moved else ""))
     return 0
+
+
+def _album_options(p, preset_help: str = "image model (the album's, for cached vectors)") -> None:
+    """The options every look-up in an album shares: where, which store, model, output."""
+    p.add_argument("--in", dest="within", nargs="+", metavar="DIR",
+                   help="look in these folders (default: the app's album)")
+    p.add_argument("--store", help="the album's SQLite file (default: the app's)")
+    p.add_argument("--preset", default="effnet-lite0", help=preset_help)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--device", default="auto")
 
 
 def register(sub) -> None:
@@ -172,31 +184,16 @@ def register(sub) -> None:
     p = albums.add_parser("similar", help="the photos nearest one photo (image embeddings), best first")
     p.add_argument("photo")
     p.add_argument("-k", type=int, default=20)
-    p.add_argument("--in", dest="within", nargs="+", metavar="DIR",
-                   help="search these folders (default: the app's album)")
-    p.add_argument("--store", help="the album's SQLite file (default: the app's)")
-    p.add_argument("--preset", default="effnet-lite0", help="image model (the album's, for cached vectors)")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--device", default="auto")
+    _album_options(p)
     p.set_defaults(func=cmd_similar)
     p = albums.add_parser("search", help="photos matching words (\"beach\", \"생일 케이크\"): their notes, "
                                          "captions and tags in a multilingual sentence space, or CLIP")
     p.add_argument("words", nargs="+")
     p.add_argument("-k", type=int, default=20)
-    p.add_argument("--in", dest="within", nargs="+", metavar="DIR",
-                   help="search these folders (default: the app's album)")
-    p.add_argument("--store", help="the album's SQLite file (default: the app's)")
-    p.add_argument("--preset", default="effnet-lite0", help="image model (clip-…: CLIP text-image search)")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--device", default="auto")
+    _album_options(p, "image model (clip-…: CLIP text-image search)")
     p.set_defaults(func=cmd_search)
     p = albums.add_parser("duplicates", help="the same shot saved again, and bursts: groups with a suggested "
                                              "keeper (nothing is deleted)")
-    p.add_argument("--in", dest="within", nargs="+", metavar="DIR",
-                   help="look in these folders (default: the app's album)")
     p.add_argument("--move-to", metavar="DIR", help="move every photo but the keeper of each group here")
-    p.add_argument("--store", help="the album's SQLite file (default: the app's)")
-    p.add_argument("--preset", default="effnet-lite0", help="image model (the album's, for cached vectors)")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--device", default="auto")
+    _album_options(p)
     p.set_defaults(func=cmd_duplicates)
