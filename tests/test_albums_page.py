@@ -109,7 +109,9 @@ def test_loose_setting_places_stray_photos_that_strict_leaves_unsorted(page, qtb
     assert f"unsorted {strict} → {loose}" in page.note.text()  # the control says what it changed
     assert sum(e.photo_count for e in page.store.events()) + loose == 12  # nobody lost
     page.loose_slider.setValue(0)
-    finish_job(qtbot, page.regroup())
+    job = page.regroup()
+    assert not page._debounce.isActive()  # the explicit run takes the pending change; a late timer would cancel it
+    finish_job(qtbot, job)
     assert page.store.group_counts()["unsorted"] == strict  # and back
 
 

@@ -83,6 +83,7 @@ class AlbumJobs:
         return self._album_job("Albums: check photos", work, self._indexed)
 
     def regroup(self):
+        self._debounce.stop()  # a pending settings change is folded into this run: it must not cancel it later
         self._save_tuning()
         if not self.store.folders():
             return None
