@@ -47,10 +47,11 @@ def curve_style(pg, color: str, dashed: bool = False) -> dict:
             "symbolPen": pg.mkPen(color)}
 
 
-def corner_legend(plot, columns: int = 1, outside: bool = False):
+def corner_legend(plot, columns: int = 1, outside: bool = False, above: bool = False):
     """A legend in the top-right corner on a light background, so curves under it stay readable;
     with ``outside`` it sits below the plot, in its own row, and covers nothing. Drawn only once
-    it has entries (no empty box on an empty plot)."""
+    it has entries (no empty box on an empty plot). With ``above`` it is one row between the title
+    and the data (small plots: a row of ~20 px instead of a box over the newest points)."""
     import pyqtgraph as pg
 
     def has_data(curve) -> bool:
@@ -83,9 +84,17 @@ def corner_legend(plot, columns: int = 1, outside: bool = False):
                 super().paint(p, *args)
 
     item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
-    if outside:
+    if outside or above:
         legend = Legend(colCount=columns, brush=pg.mkBrush(255, 255, 255, 0), pen=None)
-        item.layout.addItem(legend, 4, 1)  # the row under the bottom axis, below the data
+        # the row under the bottom axis, or the top axis' row (the axis is not used on these plots
+        # and leaves its cell): either way beside the data, never over it
+        if above:
+            item.layout.removeItem(item.getAxis("top"))
+        item.layout.addItem(legend, 1 if above else 4, 1)
+        if above:
+            item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignRight)
+            legend.layout.setContentsMargins(0, 0, 0, 0)
+            legend.layout.setVerticalSpacing(0)
     else:
         legend = Legend(offset=(-8, 8), colCount=columns, brush=pg.mkBrush(255, 255, 255, 225),
                         pen=pg.mkPen("#d8dee4"))

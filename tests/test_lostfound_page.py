@@ -55,6 +55,17 @@ def test_demo_posts_matches_slider_and_screenshot(page, qtbot):
     assert page.store.get(lost_wallet.id).status == "반환됨" and page.detail.reopen_button.isEnabled()
     page.window().undo_action.trigger()
     assert page.store.snapshot() == before_store
+    # the filter keeps the selection where it still shows, and counts rows in the model itself
+    page.search.setText("지갑")
+    shown = page.posts_model.posts
+    assert 0 < len(shown) < 18 and all("지갑" in f"{p.description} {p.category}" for p in shown)
+    assert page.selected_post().id == lost_wallet.id
+    page.kind_filter.setCurrentIndex(page.kind_filter.findData("found"))
+    assert all(p.kind == "found" for p in page.posts_model.posts)
+    assert page.selected_post() is None  # the lost post is filtered out, not left selected
+    page.search.clear()
+    page.kind_filter.setCurrentIndex(0)
+    assert len(page.posts_model.posts) == 18
 
 
 def test_delete_and_undo(page, qtbot):

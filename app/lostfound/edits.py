@@ -81,5 +81,4 @@ class LostFoundEdits:
                 self.select_post(int(restored.group(1)))
 
     def _after_undo(self) -> None:
-        self.posts_model.set_posts(self.store.list())
-        self.refresh_vectors()
+        self.reload_posts()  # keeps the selected post selected, and re-embeds what changed

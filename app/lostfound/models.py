@@ -1,7 +1,7 @@
 """The posts table's item model and filter, and how scores and breakdowns read as text."""
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from core.lostfound.match import CHANNELS
@@ -20,24 +20,53 @@ def score_text(score: float) -> str:
 
 
 class PostsModel(QAbstractTableModel):
-    """The posts; photos come from ``loader`` (made off the UI thread, a blank cell until ready)."""
+    """The posts, filtered in Python (a proxy model's per-row callback into Python stalled the UI
+    for ~30 ms at 10k posts); photos come from ``loader`` (off the UI thread, blank until ready).
+
+    ``all_posts`` are the store's posts, ``posts`` the rows shown (kind and text filter applied)."""
 
     def __init__(self, loader, parent=None) -> None:
         super().__init__(parent)
+        self.all_posts: list[Post] = []
         self.posts: list[Post] = []
+        self.kind = ""
+        self.text = ""
+        self._rows_by_image: dict[str, list[int]] = {}
         self.loader = loader
         loader.ready.connect(self._thumb_ready)
 
     def _thumb_ready(self, path: str) -> None:
-        for row, post in enumerate(self.posts):
-            if post.image == path:
-                self.dataChanged.emit(self.index(row, 0), self.index(row, 0),
-                                      [Qt.ItemDataRole.DecorationRole])
+        for row in self._rows_by_image.get(path, ()):
+            self.dataChanged.emit(self.index(row, 0), self.index(row, 0), [Qt.ItemDataRole.DecorationRole])
 
     def set_posts(self, posts: list[Post]) -> None:
+        self.all_posts = posts
+        self._apply()
+
+    def set_filter(self, kind: str, text: str) -> None:
+        self.kind, self.text = kind or "", text or ""
+        self._apply()
+
+    def _accepts(self, post: Post, needle: str) -> bool:
+        if self.kind and post.kind != self.kind:
+            return False
+        if needle:
+            hay = f"{post.description} {post.category} {post.place} {post.storage_location}".lower()
+            return needle in hay
+        return True
+
+    def _apply(self) -> None:
+        needle = self.text.lower()
         self.beginResetModel()
-        self.posts = posts
+        self.posts = [p for p in self.all_posts if self._accepts(p, needle)]
+        self._rows_by_image = {}
+        for row, post in enumerate(self.posts):
+            if post.image:
+                self._rows_by_image.setdefault(post.image, []).append(row)
         self.endResetModel()
+
+    def row_of(self, post_id: int) -> int | None:
+        return next((row for row, post in enumerate(self.posts) if post.id == post_id), None)
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.posts)
@@ -64,22 +93,6 @@ class PostsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return post
         return None
-
-
-class PostsFilter(QSortFilterProxyModel):
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.kind = ""
-        self.text = ""
-
-    def filterAcceptsRow(self, row, parent) -> bool:  # noqa: N802
-        post: Post = self.sourceModel().posts[row]
-        if self.kind and post.kind != self.kind:
-            return False
-        if self.text:
-            hay = f"{post.description} {post.category} {post.place} {post.storage_location}".lower()
-            return self.text.lower() in hay
-        return True
 
 
 def format_breakdown(breakdown: dict) -> str:

@@ -31,7 +31,6 @@ from app.lostfound.files import LostFoundFiles
 from app.lostfound.models import (
     MATCH_COLUMNS,
     THUMB,
-    PostsFilter,
     PostsModel,
     format_breakdown,
     score_text,
@@ -110,12 +109,10 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
         self.loader = ThumbnailLoader(THUMB, parent=self)  # photos off the UI thread
         self.loader.ready.connect(self._match_thumb_ready)
         self.posts_model = PostsModel(self.loader, self)
-        self.proxy = PostsFilter(self)
-        self.proxy.setSourceModel(self.posts_model)
         self.kind_filter.currentIndexChanged.connect(self._filter)
         self.search.textChanged.connect(self._filter)
         self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.posts_model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
@@ -234,9 +231,10 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
         return spin
 
     def _filter(self) -> None:
-        self.proxy.kind = self.kind_filter.currentData()
-        self.proxy.text = self.search.text()
-        self.proxy.invalidate()
+        selected = self.selected_post()
+        self.posts_model.set_filter(self.kind_filter.currentData(), self.search.text())
+        if selected is not None:
+            self.select_post(selected.id)
 
     def _update_slider_label(self) -> None:
         w = self.slider.value() / 100
@@ -254,20 +252,17 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
         self.posts_model.set_posts(self.store.list())
         if selected is not None:
             self.select_post(selected.id)
-        if not self.posts_model.posts:
+        if not self.posts_model.all_posts:
             self.note.setText("No posts yet: use Add post, or Import a CSV/JSON file "
                               "(columns kind,image,description,category,storage_location,status,place,date).")
         if self._shown:
             self.refresh_vectors()
 
     def select_post(self, post_id: int) -> bool:
-        for row, post in enumerate(self.posts_model.posts):
-            if post.id == post_id:
-                index = self.proxy.mapFromSource(self.posts_model.index(row, 0))
-                if index.isValid():
-                    self.table.selectRow(index.row())
-                    return True
-        return False
+        row = self.posts_model.row_of(post_id)
+        if row is not None:
+            self.table.selectRow(row)
+        return row is not None
 
     def selected_post(self) -> Post | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
@@ -328,7 +323,7 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
             return
         settings = self.settings()
         found = rank(service.vectors, post.id, settings, service.calibration, k=20)
-        posts = {p.id: p for p in self.posts_model.posts}
+        posts = {p.id: p for p in self.posts_model.all_posts}
         line_drawn = False
         for m in found:
             if not m.similar and not line_drawn:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QTableWidget,
     QTabWidget,
     QVBoxLayout,
@@ -59,7 +60,7 @@ class TrendsLayout:
 
         def plot(title, left, axis=None, empty="Open a dataset or make the demo"):
             w = pg.PlotWidget(title=title, axisItems={"bottom": axis} if axis is not None else None)
-            corner_legend(w)
+            corner_legend(w, columns=6, above=True)  # one row above the data: covers no curve
             w.setLabel("left", left)
             w.getAxis("left").enableAutoSIPrefix(False)  # a share reads 0.004, not "4 (x0.001)"
             w.getAxis("left").setWidth(52)
@@ -114,16 +115,20 @@ class TrendsLayout:
         tv.addWidget(self.verdict)
         tv.addWidget(self.latest_title)
         tv.addWidget(self.latest, 2)
-        grid = QGridLayout()
-        grid.addWidget(self.posts_plot, 0, 0)
-        grid.addWidget(self.loss_plot, 0, 1)
-        grid.addWidget(pred_box, 1, 0)
-        grid.addWidget(tables, 1, 1)
+        overview = QSplitter(Qt.Orientation.Vertical)  # the user can give the plots more room
+        for left, right in ((self.posts_plot, self.loss_plot), (pred_box, tables)):
+            row_box = QWidget()
+            hl = QHBoxLayout(row_box)
+            hl.setContentsMargins(0, 0, 0, 0)
+            hl.addWidget(left, 1)
+            hl.addWidget(right, 1)
+            overview.addWidget(row_box)
+        overview.setChildrenCollapsible(False)
+        overview.setStretchFactor(0, 2)  # the top plots keep room for their legend row and their curves
+        overview.setStretchFactor(1, 3)
         from app.runs_view import RunsView
         from app.widgets import JobStrip
 
-        overview = QWidget()
-        overview.setLayout(grid)
         self.runs_view = RunsView(
             self.runs, "trends",
             metrics=[("macro_f1", "macro-F1"), ("accuracy", "accuracy"), ("numeric_only_macro_f1", "numeric-only F1"),
