@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,8 @@ EXPANSION_ADD = 128
 EXPANSION_SEARCH = 512
 RERANK = 12  # HNSW candidates per wanted result, re-scored exactly against the stored vectors
 VERSION = 1
+PCA_SAMPLE = 20_000  # rows the projection is fitted on
+CHUNK = 100_000  # rows normalised / projected / added at a time (bounds the float32 temporaries)
 
 
 @dataclass
@@ -59,6 +62,29 @@ class Hit:
     key: str
     score: float  # cosine similarity
     rank: int
+
+
+def search_params(n: int, k: int) -> tuple[int, int]:
+    """(ef, candidates) for a top-``k`` HNSW search over ``n`` vectors: the graph's search
+    expansion and how many candidates are re-scored exactly (see the module's docstring)."""
+    count = min(max(k * RERANK, k + 10), n)
+    return max(EXPANSION_SEARCH, count), count
+
+
+def _usearch_index():
+    """usearch's ``Index`` class, loaded after onnxruntime when that is installed.
+
+    usearch's extension carries its own copy of libstdc++'s locale code; once it is loaded,
+    importing onnxruntime's extension crashes the process (a segfault in
+    ``std::codecvt<char16_t>::do_unshift``, usearch 2.26 + onnxruntime 1.32 on Linux). In the
+    other order both load and work, so onnxruntime (the logo query path) is loaded first."""
+    import importlib.util
+
+    if "onnxruntime" not in sys.modules and importlib.util.find_spec("onnxruntime") is not None:
+        import onnxruntime  # noqa: F401 - see above: the load order is the fix
+    from usearch.index import Index
+
+    return Index
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -113,16 +139,26 @@ class SearchIndex:
 
     # -- changes -----------------------------------------------------------------------
     def add(self, keys: list[str], vectors: np.ndarray) -> None:
-        """Add or replace vectors by key (a key already there gets the new vector)."""
-        vectors = _normalise(np.atleast_2d(vectors))
+        """Add or replace vectors by key (a key already there gets the new vector).
+
+        Memory: the vectors are normalised and (for an HNSW index) projected ``CHUNK`` rows at a
+        time, and stored as float16 once the index is past ``exact_max``: adding a million
+        1,280-d vectors at once peaks near their float16 size plus a chunk, not several float32
+        copies of them (that ran a 24 GB machine out of memory)."""
+        vectors = np.atleast_2d(vectors)
         if vectors.shape != (len(keys), self.dim):
             raise ValueError(f"expected {len(keys)} vectors of {self.dim} dimensions, got {vectors.shape}")
         if not keys:
             return
         self.remove([k for k in keys if k in self.rows])
         start = self._n
+        if (self._hnsw is not None or start + len(keys) > self.exact_max) and self._vectors.dtype != np.float16:
+            self._vectors = self._vectors[: self._n].astype(np.float16)  # ≤ exact_max rows so far
+            self._exact32 = None
         self._reserve(start + len(keys))
-        self._vectors[start: start + len(keys)] = vectors
+        for i in range(0, len(keys), CHUNK):
+            stop = min(i + CHUNK, len(keys))
+            self._vectors[start + i: start + stop] = _normalise(vectors[i:stop])
         self._n += len(keys)
         for i, key in enumerate(keys):
             self.keys.append(key)
@@ -131,9 +167,14 @@ class SearchIndex:
             self._exact32 = None  # rebuilt (cheaply) at the next exact search
         if self._hnsw is not None:
             self._writable()
-            self._hnsw.add(np.arange(start, start + len(keys)), self._project(vectors), threads=os.cpu_count() or 1)
+            self._add_to_graph(self._hnsw, np.arange(start, start + len(keys)), os.cpu_count() or 1)
         elif len(self) > self.exact_max:
             self.build_hnsw()
+
+    def _add_to_graph(self, graph, rows: np.ndarray, threads: int) -> None:
+        for i in range(0, len(rows), CHUNK):
+            part = rows[i: i + CHUNK]
+            graph.add(part, self._project(self._vectors[part]), threads=threads)
 
     def remove(self, keys: list[str]) -> int:
         """Remove keys (unknown ones are ignored); O(1) each, the row becomes a tombstone."""
@@ -171,23 +212,27 @@ class SearchIndex:
 
     def build_hnsw(self, threads: int | None = None) -> None:
         """(Re)build the HNSW graph over the live rows (and fit the PCA when the vectors are wide)."""
-        from usearch.index import Index
+        Index = _usearch_index()
 
         live = np.array([r for r, k in enumerate(self.keys) if k is not None], np.int64)
-        data = self._vectors[live].astype(np.float32)
-        self._vectors = self._vectors.astype(np.float16)  # half the memory; candidates re-scored from it
+        if self._vectors.dtype != np.float16:
+            self._vectors = self._vectors.astype(np.float16)  # half the memory; candidates re-scored from it
         self._exact32 = None
         self._pca = None
-        if self.dim > HNSW_DIM:
-            sample = data[np.random.default_rng(0).permutation(len(data))[:20_000]]
+        if self.dim > HNSW_DIM and len(live):
+            pick = np.sort(np.random.default_rng(0).permutation(len(live))[:PCA_SAMPLE])
+            sample = self._vectors[live[pick]].astype(np.float32)
             mean = sample.mean(0)
-            _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
-            self._pca = (mean.astype(np.float32), vt[:HNSW_DIM].astype(np.float32))
+            sample -= mean
+            # the principal directions from the (dim × dim) covariance: no (n × dim) U as an SVD makes
+            values, vectors = np.linalg.eigh((sample.T @ sample).astype(np.float64))
+            top = np.argsort(values)[::-1][:HNSW_DIM]
+            self._pca = (mean.astype(np.float32), np.ascontiguousarray(vectors[:, top].T, np.float32))
         ndim = HNSW_DIM if self._pca is not None else self.dim
         index = Index(ndim=ndim, metric="cos", dtype="f16", connectivity=CONNECTIVITY,
                       expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
         if len(live):
-            index.add(live, self._project(data), threads=threads or os.cpu_count() or 1)
+            self._add_to_graph(index, live, threads or os.cpu_count() or 1)
         self._hnsw, self._viewed = index, False
 
     # -- search ------------------------------------------------------------------------
@@ -232,8 +277,8 @@ class SearchIndex:
         return top, scores[top]
 
     def _hnsw_candidates(self, q: np.ndarray, k: int) -> np.ndarray:
-        count = min(max(k * RERANK, k + 10), len(self.keys))
-        self._hnsw.expansion_search = max(EXPANSION_SEARCH, count)
+        ef, count = search_params(len(self.keys), k)
+        self._hnsw.expansion_search = ef
         matches = self._hnsw.search(self._project(q[None])[0], count)
         return np.asarray(matches.keys, np.int64)
 
@@ -292,7 +337,7 @@ class SearchIndex:
         index._rows = None  # made at the first look-up by key
         index._folder = folder
         if meta["backend"] == "hnsw" and (folder / "hnsw.usearch").exists():
-            from usearch.index import Index
+            Index = _usearch_index()
 
             if meta.get("pca"):
                 with np.load(folder / "pca.npz") as z:

@@ -438,3 +438,37 @@ def test_every_edit_undoes_to_the_exact_store_and_redoes(store):
         assert store.snapshot() == before, f"undo of {name} is not exact"
         store.restore(after)
         assert store.snapshot() == after, f"redo of {name} is not exact"
+
+
+def test_why_a_photo_is_in_its_event_time_segment_nearest_photo_and_margin(store):
+    """The explanation reads the album as it is: the photo's time segment (with the grouping's
+    gap), its similarity to its event's centre and nearest member, the next-closest event."""
+    from core.albums.explain import explain_photo, time_segment
+
+    data, _ = _data()
+    store.add_photos(data.paths)
+    t0 = 1_720_000_000.0  # three outings a week apart, photos a minute apart; the last one untimed
+    times = [t0 + (i // 30) * 7 * 86400 + (i % 30) * 60 for i in range(len(data.paths) - 1)] + [None]
+    store.set_photo_info([(p, t, [], "", None) for p, t in zip(data.paths, times, strict=True)])
+    data.times = np.array([np.nan if t is None else t / 3600 for t in times])
+    regroup(store, data, ClusterSettings(min_size=8))
+    vec = {p: v for p, v in zip(data.paths, data.vectors, strict=True)}
+    first = store.photo(store.photo_ids(data.paths[:1])[data.paths[0]])
+    seg = time_segment(store.photos("all"), first, 6.0)
+    assert len(seg) == 30 and all(p.path in data.paths[:30] for p in seg)
+    lines = explain_photo(store, first.id, vec.get, 6.0)
+    text = " ".join(lines)
+    assert "time segment (no gap over 6 h): 30 photos" in text
+    event = store.event(first.event_id)
+    centre = data.vectors[[data.paths.index(p.path) for p in store.photos(event.id) if p.id != first.id]].mean(0)
+    expected = float(data.vectors[0] @ (centre / np.linalg.norm(centre)))
+    assert f"Similarity to this event's centre {expected:.2f}" in text
+    assert "Next closest event: '" in text
+    # narrower gap: every photo is its own segment
+    assert "1 photo, it alone" in " ".join(explain_photo(store, first.id, vec.get, 0.001))
+    untimed = store.photo_ids([data.paths[-1]])[data.paths[-1]]
+    assert any("No capture time" in line for line in explain_photo(store, untimed, vec.get))
+    # a photo taken out of its event reads as unsorted, and says which event is nearest
+    store.move_photos([first.id], None)
+    said = " ".join(explain_photo(store, first.id, vec.get))
+    assert "Placed unsorted by you" in said and f"'{event.name}'" in said

@@ -244,3 +244,63 @@ def test_contrast_inversion_is_an_augmentation_that_can_be_turned_off():
         return [x.p for x in t.transforms if isinstance(x, v2.RandomInvert)]
 
     assert invert_p(augmentations(64)) == [0.2] and invert_p(augmentations(64, invert=False)) == [0.0]
+
+
+def test_query_path_onnx_equals_the_index_vectors_and_is_exported_once(logo_dir, data_dir):
+    """The look-up's fast path (ONNX Runtime, NumPy preprocessing) gives the vectors the index
+    was built with (torch), so a logo in the index finds itself at cosine 1."""
+    from PIL import Image
+
+    from core.cache import EmbeddingCache
+    from core.logos.query import QueryEmbedder, numpy_preprocess
+    from core.models.loaders import load
+
+    enc = load("effnet-lite0")
+    with EmbeddingCache() as cache:
+        index, _ = build_index(logo_dir, enc, cache)
+    fast = QueryEmbedder(enc)
+    assert fast.describe().startswith("ONNX Runtime"), fast.describe()
+    exported = list((data_dir / "models" / "onnx").glob("effnet-lite0-b1-*.onnx"))
+    assert len(exported) == 1
+    stamp = exported[0].stat().st_ino  # a new export would replace the file (a new inode)
+    slow = QueryEmbedder(enc, use_onnx=False)
+    assert slow.describe().startswith("torch") and "not asked for" in slow.describe()
+    for name in ("docker.svg", "docker_copy.png", *[p.name for p in sorted(logo_dir.glob("*.svg"))[:3]]):
+        path = logo_dir / name
+        if name == "broken.svg":
+            continue
+        v = fast(path)
+        assert float(v @ index.vector_of(str(path))) > 0.9999
+        assert float(v @ slow(path)) > 0.9999
+    QueryEmbedder(enc)  # a second one opens the export; it does not make it again
+    assert exported[0].stat().st_ino == stamp
+    # the NumPy preprocessing is torchvision's, also where it resizes and crops (a wide photo)
+    photo = Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 333, 3), np.uint8))
+    prep = numpy_preprocess(enc.transform)
+    assert np.abs(prep(photo) - enc.preprocess(photo).unsqueeze(0).numpy()).max() < 1e-5
+
+
+def test_svgs_without_text_are_drawn_without_loading_fonts_and_look_the_same(logo_dir, tmp_path):
+    import resvg_py
+
+    from core.logos.images import _may_have_text, svg_png
+
+    svg = logo_dir / "docker.svg"
+    assert not _may_have_text(str(svg))
+    assert svg_png(str(svg), 96) == bytes(resvg_py.svg_to_bytes(svg_path=str(svg), width=96))
+    text = tmp_path / "word.svg"
+    text.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><text x="0" y="15">Hi</text></svg>')
+    assert _may_have_text(str(text))
+
+
+def test_onnxruntime_loads_after_the_search_layer():
+    """usearch's extension loaded first made onnxruntime's crash the process on import; the
+    search layer loads them in the order that works."""
+    import subprocess
+    import sys
+
+    code = ("from core.search import _usearch_index; _usearch_index(); import onnxruntime; "
+            "print(onnxruntime.InferenceSession is not None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=str(Path(__file__).resolve().parent.parent))
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-2000:]

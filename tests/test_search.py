@@ -101,3 +101,25 @@ def test_open_says_what_is_wrong_with_a_folder_that_is_not_an_index(tmp_path):
     (tmp_path / "ix" / "index.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match="index.json is damaged"):
         SearchIndex.open(tmp_path / "ix")
+
+
+def test_adding_many_vectors_at_once_stays_near_their_float16_size(monkeypatch):
+    """A million 1,280-d vectors added in one call ran a 24 GB machine out of memory (several
+    float32 copies); now the index holds them as float16 and works through them in chunks."""
+    import tracemalloc
+
+    import core.search as search
+
+    monkeypatch.setattr(search, "CHUNK", 5_000)
+    monkeypatch.setattr(search, "PCA_SAMPLE", 5_000)  # at a million it is 2% of the rows, not 2/3
+    x = _clustered(30_000, dim=512).astype(np.float16)  # 30 MB as float16, 61 MB as float32
+    index = SearchIndex(512, exact_max=10_000)
+    tracemalloc.start()
+    index.add([f"p{i}" for i in range(len(x))], x)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert index.backend == "hnsw" and index.vectors.dtype == np.float16
+    # the float16 rows + a few chunks of float32 (it was 9×)
+    assert peak < 2.6 * x.nbytes, f"peak {peak / 2**20:.0f} MB for {x.nbytes / 2**20:.0f} MB of vectors"
+    hits = index.search(x[123].astype(np.float32), 5)
+    assert hits[0].key == "p123" and hits[0].score > 0.999

@@ -199,6 +199,12 @@ class AlbumsLayout:
         bottom.addWidget(self.split_button)
         bottom.addWidget(self.example_button)
         rv.addLayout(bottom)
+        self.why = QLabel("")  # why the selected photo is where it is (core.albums.explain)
+        self.why.setWordWrap(True)
+        self.why.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.why.setStyleSheet("color: #4a5a6a")
+        self.why.hide()
+        rv.addWidget(self.why)
 
         split = QSplitter()
         split.addWidget(left)

@@ -292,6 +292,21 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         sel = self.selected_photos()
         self.photo_note.setEnabled(len(sel) == 1)
         self.photo_note.setText(sel[0].note if len(sel) == 1 else "")
+        self.why.setVisible(len(sel) == 1)
+        if len(sel) == 1:
+            self.why.setText(self.explain(sel[0].id))
+
+    def explain(self, photo_id: int) -> str:
+        """Why the photo is where it is, in a few lines (its time segment, nearest photos, margin)."""
+        from core.albums.explain import explain_photo
+
+        index = self.search_index
+        vector_of = index.vector if index is not None else (lambda _path: None)
+        try:
+            lines = explain_photo(self.store, photo_id, vector_of, self.cluster_settings().time_gap_hours)
+        except KeyError:  # removed meanwhile
+            return ""
+        return "Why here: " + " ".join(lines)
 
     # -- drops and lifecycle -------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 
 def cmd_cluster(args) -> int:
@@ -115,6 +116,27 @@ def cmd_search(args) -> int:
     return _search_cmd(args, lambda album: album.search_words(" ".join(args.words), args.k))
 
 
+def cmd_why(args) -> int:
+    """Why a photo is in its event (or unsorted): its time segment, its nearest photos, the margin."""
+    from core.albums.cluster import ClusterSettings
+    from core.albums.explain import explain_photo
+
+    def find(album):
+        if args.within:  # a throw-away album: group it first, as the app would
+            album.regroup(ClusterSettings(time_gap_hours=args.time_gap))
+        want = Path(args.photo).resolve()
+        photo = next((p for p in album.store.photos("all") if Path(p.path).resolve() == want), None)
+        if photo is None:
+            raise ValueError(f"{args.photo} is not in the album")
+        return explain_photo(album.store, photo.id, album.search_index().vector, args.time_gap)
+
+    code, lines = _on_album(args, find)
+    if not code:
+        print(json.dumps({"photo": args.photo, "why": lines}, ensure_ascii=False, indent=1) if args.json
+              else "\n".join(lines))
+    return code
+
+
 def cmd_duplicates(args) -> int:
     """Duplicates and bursts with a suggested keeper; ``--move-to`` moves the others (never deletes)."""
     from core.albums.duplicates import move_others
@@ -192,6 +214,11 @@ def register(sub) -> None:
     p.add_argument("-k", type=int, default=20)
     _album_options(p, "image model (clip-…: CLIP text-image search)")
     p.set_defaults(func=cmd_search)
+    p = albums.add_parser("why", help="why a photo is in its event: its time segment, nearest photos, margin")
+    p.add_argument("photo")
+    p.add_argument("--time-gap", type=float, default=6.0, help="the grouping's time gap in hours (default 6)")
+    _album_options(p)
+    p.set_defaults(func=cmd_why)
     p = albums.add_parser("duplicates", help="the same shot saved again, and bursts: groups with a suggested "
                                              "keeper (nothing is deleted)")
     p.add_argument("--move-to", metavar="DIR", help="move every photo but the keeper of each group here")
