@@ -144,3 +144,14 @@ def test_albums_similar_finds_a_resized_copy_first(data_dir, tmp_path):
     assert len(hits) == 3 and hits[0]["photo"].endswith("smaller-copy.jpg") and hits[0]["score"] > 0.9
     assert all(h["photo"] != str(folder / photos[2].name) for h in hits)  # never itself
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
+
+
+def test_albums_why_explains_a_photo_and_names_one_outside_the_album(data_dir):
+    photo = sorted(DEMO_PHOTOS.glob("*.jpg"))[0]
+    out = run_cli("albums", "why", str(photo), "--in", str(DEMO_PHOTOS), "--json", env_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    said = json.loads(out.stdout)
+    assert said["photo"] == str(photo) and said["why"][0].startswith("No capture time")  # the demo has no EXIF times
+    assert any("event" in line for line in said["why"][1:])
+    out = run_cli("albums", "why", str(ROOT / "README.md"), "--in", str(DEMO_PHOTOS), env_dir=data_dir)
+    assert out.returncode == 2 and "README.md is not in the album" in out.stderr
