@@ -16,16 +16,24 @@ Backends, chosen by size (``EXACT_MAX``, measured in ``bench/search.py``):
   ``k × RERANK`` candidates that are re-scored exactly against the full float16 vectors, so the
   scores a user sees are true cosines and the order is the exact order among the candidates.
   ``connectivity``, ``expansion`` and the candidate count are the values ``bench/search.py``
-  measured at 100k logo embeddings: recall@10 against the exact search 1.000 (copies varying
-  along the embeddings' own directions) and 0.987 (white-noise copies), p50 4–5 ms. At 1M the
-  same settings reach 0.928 at 5.6 ms: not yet the 0.95 aimed for (a larger ef there is next).
+  measured on logo embeddings (``search_params``): at 100k, recall@10 against the exact search
+  1.000 (copies varying along the embeddings' own directions) and 0.984 (white-noise copies)
+  with ef 128, p50 1–3 ms; at 1M (ef 512) 0.931 at 5.1 ms — short of the 0.95 aimed for, and
+  a larger ef does not close it (ef 2,048: 0.944 at 19 ms). The PCA is not the cause (an exact
+  search in the 256-d projection, then re-scoring its best 60, finds 1.000 of the true top 10);
+  the graph is: its candidates hold 88% of the projection's true top 120, because each logo
+  has ~540 near-identical copies at 1M and a connectivity-32 graph built at expansion 128 does
+  not link such dense clusters well. The next step is a denser graph at that size
+  (connectivity 48, expansion_add 256: a ~2× longer build, not yet measured).
   ``search(..., exact=True)`` always scans every vector.
 
-Why usearch over faiss-cpu (both measured on this 2-core machine, 20k × 1,280-d, cosine):
-faiss's HNSWFlat built about 2× faster, and both answer in under 1 ms at recall@10 ≥ 0.98,
-but usearch stores float16 (half the memory), opens a saved index as a memory-mapped *view*
-(faiss reads an HNSW index whole into RAM: seconds and gigabytes at a million vectors), and adds
-and removes keys in place; it is one small wheel with no BLAS of its own.
+Why usearch over faiss-cpu (``bench/search.py --backends hnsw faiss``, the same PCA-256
+projection, connectivity, expansion and re-scoring; 2 cores): at 100k faiss built in 39 s vs
+56 s and answered in 2.1 vs 3.2 ms p50, both at recall@10 1.000; at 10k 1.3 vs 1.5 ms. But
+usearch stores the graph's vectors as float16 (faiss: float32, 369 vs 322 MB on disk at 100k)
+and opens a saved index as a memory-mapped *view*: its own memory at 100k was 45 MB against
+faiss's 149 MB, which reads the whole index into RAM (gigabytes at a million vectors); and it
+adds and removes keys in place. It is one small wheel with no BLAS of its own.
 
 Beyond one machine: this interface (``add`` / ``remove`` / ``search(k, threshold, exclude)``
 by key) is the one a Qdrant collection or a FAISS-IVF server would sit behind when one index
@@ -45,12 +53,16 @@ import numpy as np
 
 EXACT_MAX = 20_000  # at or below: exact NumPy search (bench/search.py)
 HNSW_DIM = 256  # HNSW over a PCA projection to this many dimensions when the vectors have more
-# Set from bench/search.py on logo embeddings at 100k (jittered copies, the hard case: ~50 near
-# copies of each logo): connectivity 16 / ef 96 / 40 candidates reached recall@10 0.82;
-# connectivity 32 / ef 512 / 120 candidates 0.987 at 3.3 ms; ef 1,024 gained nothing more.
+# Set from bench/search.py on logo embeddings (jittered copies: ~50 near copies of each logo at
+# 100k, ~540 at 1M). At 100k: connectivity 16 / ef 96 / 40 candidates reached recall@10 0.82
+# (white-noise copies); connectivity 32 / 120 candidates 0.984-0.999 already at ef 128 (1.1 ms)
+# and no better at ef 512 (3.3 ms). At 1M: ef 512 0.931 (5.1 ms), ef 1,024 0.940 (9.3 ms),
+# ef 2,048 0.944 (19 ms): see the module's docstring for why.
 CONNECTIVITY = 32
 EXPANSION_ADD = 128
-EXPANSION_SEARCH = 512
+EXPANSION_SEARCH = 512  # above EF_SMALL_N vectors
+EF_SMALL = 128  # search expansion up to EF_SMALL_N vectors
+EF_SMALL_N = 200_000
 RERANK = 12  # HNSW candidates per wanted result, re-scored exactly against the stored vectors
 VERSION = 1
 PCA_SAMPLE = 20_000  # rows the projection is fitted on
@@ -68,7 +80,7 @@ def search_params(n: int, k: int) -> tuple[int, int]:
     """(ef, candidates) for a top-``k`` HNSW search over ``n`` vectors: the graph's search
     expansion and how many candidates are re-scored exactly (see the module's docstring)."""
     count = min(max(k * RERANK, k + 10), n)
-    return max(EXPANSION_SEARCH, count), count
+    return max(EF_SMALL if n <= EF_SMALL_N else EXPANSION_SEARCH, count), count
 
 
 def _usearch_index():
