@@ -38,7 +38,7 @@ def cmd_query(args) -> int:
     choice = model.get("checkpoint") or model.get("preset") or "effnet-lite0"
     vector = index.vector_of(str(Path(args.image))) if not args.reencode else None
     if vector is None:
-        vector = embed_query(args.image, load_encoder(_manager(args), choice))
+        vector = embed_query(args.image, load_encoder(_manager(args), choice), warm=False)  # one query
     hits = index.search(vector, args.k, args.threshold, exclude=None if args.keep_self else str(Path(args.image)),
                         exact=args.exact)
     if args.json:

@@ -125,11 +125,15 @@ def build_index(folder: str | os.PathLike[str], encoder, cache: EmbeddingCache,
     return LogoIndex(res.paths, res.vectors, meta), skipped + res.errors
 
 
-def embed_query(path: str | os.PathLike[str], encoder) -> np.ndarray:
+def embed_query(path: str | os.PathLike[str], encoder, warm: bool = True) -> np.ndarray:
     """One logo's vector (raises ``ImageError`` for a file that is not a logo), through the
-    encoder's warm query path (``core.logos.query``)."""
+    encoder's warm query path (``core.logos.query``: ONNX Runtime on the CPU). ``warm=False``
+    for a process that answers one query (the CLI): torch's forward (~50 ms) costs less than
+    opening an ONNX session and checking it (~0.7 s)."""
     from core.logos.query import QueryEmbedder
 
+    if not warm:
+        return QueryEmbedder(encoder, use_onnx=False)(path)
     embedder = getattr(encoder, "_query_embedder", None)
     if embedder is None:
         embedder = encoder._query_embedder = QueryEmbedder(encoder)
