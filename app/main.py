@@ -52,6 +52,7 @@ def create_window(demo: bool = False):
     from core.logos.images import use_render_processes
 
     use_render_processes()  # resvg holds the GIL while it draws: SVGs are drawn in two children
+    warm_time_zones()
     apply_style(QApplication.instance())
     settings = Settings()
     queue = JobQueue(JobRunner(io_workers=settings.get(Key.IO_WORKERS)))
@@ -64,6 +65,20 @@ def create_window(demo: bool = False):
     )
     window = MainWindow(queue, settings, context)
     return window, queue
+
+
+def warm_time_zones() -> None:
+    """Load Qt's time-zone data now, before the warm-up threads open torch's libraries.
+
+    The first date axis Trends draws asks QTimeZone for the local zone, and Qt then loads its
+    time-zone backend (ICU) with ``dlopen``; while a worker thread was inside ``dlopen`` of
+    libtorch_cpu (~300 ms), the UI thread waited for the loader's lock: the 176–311 ms stalls
+    of ``bench/pages_ui.py --page trends`` (traced with ``STALL_TRACE=0.12``)."""
+    from PySide6.QtCore import QDateTime, QTimeZone
+
+    now = QDateTime.currentDateTime()
+    QDateTime(now.toUTC().date(), now.toUTC().time(), now.timeZone()).toSecsSinceEpoch()
+    QTimeZone.systemTimeZone().offsetFromUtc(now)
 
 
 def apply_style(app) -> None:
