@@ -179,23 +179,17 @@ def child_build(backend: str, n: int, folder: str, queries: int) -> dict:
     from core.search import SearchIndex
 
     data, _ = dataset(n, queries)
+    t0 = time.perf_counter()
     if backend == "faiss":
         index = FaissHNSW()
-        t0 = time.perf_counter()
         index.build(data)
-        build = time.perf_counter() - t0
-        index.save(folder)
-        size = sum(f.stat().st_size for f in Path(folder).iterdir()) / 2**20
-        _, q = dataset(n, queries)
-        np.savez(Path(folder).parent / (Path(folder).name + "-truth.npz"), q=q, truth=exact_top10(data, q))
-        return {"build_s": build, "size_mb": size}
-    index = SearchIndex(data.shape[1], exact_max=10**12 if backend == "exact" else 0)
-    t0 = time.perf_counter()
-    keys = [f"logo-{i}" for i in range(n)]
-    step = 100_000
-    index.add(keys[:step], data[:step])  # exact_max 0: the HNSW is built here...
-    for i in range(step, n, step):  # ...and the rest added to it, as an index grows
-        index.add(keys[i: i + step], data[i: i + step])
+    else:
+        index = SearchIndex(data.shape[1], exact_max=10**12 if backend == "exact" else 0)
+        keys = [f"logo-{i}" for i in range(n)]
+        step = 100_000
+        index.add(keys[:step], data[:step])  # exact_max 0: the HNSW is built here...
+        for i in range(step, n, step):  # ...and the rest added to it, as an index grows
+            index.add(keys[i: i + step], data[i: i + step])
     build = time.perf_counter() - t0
     index.save(folder)
     size = sum(f.stat().st_size for f in Path(folder).iterdir()) / 2**20
