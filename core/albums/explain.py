@@ -57,7 +57,7 @@ def explain_photo(store: AlbumStore, photo_id: int, vector_of: Callable[[str], n
     photo = store.photo(photo_id)
     if photo.error:
         return [f"Could not be read ({photo.error}): it is in no event."]
-    photos = store.photos("all")
+    photos = store.placements()
     events = {e.id: e for e in store.events()}
     event = events.get(photo.event_id) if photo.event_id is not None else None
     where = f"in '{event.name}'" if event else "unsure" if photo.unsure else "unsorted"
@@ -80,25 +80,38 @@ def explain_photo(store: AlbumStore, photo_id: int, vector_of: Callable[[str], n
     if v is None:
         return lines + ["Not indexed yet: its similarity is not known."]
     v = _unit(np.asarray(v, np.float32))
-    members: dict[int, list[tuple[Photo, np.ndarray]]] = {}
+    # every other placed photo's vector, as one matrix (no per-photo NumPy calls on the UI thread)
+    placed, rows = [], []
+    index_rows = getattr(getattr(vector_of, "__self__", None), "rows", None)  # a SearchIndex's .vector
     for p in photos:
-        if p.event_id is None or p.id == photo.id:
-            continue
-        u = vector_of(p.path)
-        if u is not None:
-            members.setdefault(p.event_id, []).append((p, _unit(np.asarray(u, np.float32))))
-    centres = {e: float(_unit(np.mean([u for _, u in rows], axis=0)) @ v) for e, rows in members.items()}
-    if event is not None and event.id in members:
-        sims = [(float(u @ v), p) for p, u in members[event.id]]
-        best, nearest = max(sims, key=lambda s: s[0])
+        if p.event_id is not None and p.id != photo.id:
+            u = index_rows.get(p.path) if index_rows is not None else vector_of(p.path)
+            if u is not None:
+                placed.append(p)
+                rows.append(u)
+    if index_rows is not None and rows:  # one gather from the index's matrix, not a call per photo
+        rows = vector_of.__self__.vectors[np.asarray(rows)]
+    centres: dict[int, float] = {}
+    sims = np.zeros(0, np.float32)
+    event_of = np.array([p.event_id for p in placed], np.int64)
+    if len(rows):
+        matrix = np.asarray(rows, np.float32)
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        sims = matrix @ v
+        for e in np.unique(event_of):
+            centres[int(e)] = float(_unit(matrix[event_of == e].mean(0)) @ v)
+    if event is not None and event.id in centres:
+        mine = np.flatnonzero(event_of == event.id)
+        nearest = mine[np.argmax(sims[mine])]
         lines.append(f"Similarity to this event's centre {centres[event.id]:.2f}; its nearest photo here is "
-                     f"{Path(nearest.path).name} ({best:.2f}).")
+                     f"{Path(placed[nearest].path).name} ({sims[nearest]:.2f}).")
         if event.prototypes:
-            examples = [(s, p) for s, p in sims if p.id in set(event.prototypes)]
+            examples = [k for k in mine if placed[k].id in set(event.prototypes)]
             if examples:
-                s, p = max(examples, key=lambda e: e[0])
+                k = max(examples, key=lambda i: sims[i])
                 lines.append(f"This event is defined by {len(event.prototypes)} example"
-                             f"{'s' if len(event.prototypes) != 1 else ''}: nearest {Path(p.path).name} ({s:.2f}).")
+                             f"{'s' if len(event.prototypes) != 1 else ''}: nearest {Path(placed[k].path).name} "
+                             f"({sims[k]:.2f}).")
     others = sorted(((c, e) for e, c in centres.items() if event is None or e != event.id), reverse=True)
     if others:
         c, e = others[0]

@@ -234,6 +234,12 @@ class AlbumStore:
         return [Photo(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6], json.loads(r[7]), r[8], r[9])
                 for r in self.con.execute(sql, args)]
 
+    def placements(self) -> list[Photo]:
+        """Every readable photo with only its id, path, event and time filled (no JSON to decode:
+        what the UI thread needs to explain a photo's place, fast at 10k photos)."""
+        return [Photo(r[0], r[1], r[2], taken_at=r[3]) for r in self.con.execute(
+            "SELECT id, path, event_id, taken_at FROM photos WHERE error IS NULL")]
+
     def group_counts(self) -> dict[str, int]:
         """How many photos are unsorted, unsure, unreadable (one query, for the event list)."""
         row = self.con.execute(
