@@ -50,7 +50,9 @@ def create_window(demo: bool = False):
     # default), and those waits add up to 60-160 ms frames. 1 ms bounds them (bench/pages_ui.py).
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     from core.logos.images import use_render_processes
+    from core.process import start_helper
 
+    start_helper()  # children are forked from a small server, not from this process once torch is in
     use_render_processes()  # resvg holds the GIL while it draws: SVGs are drawn in two children
     warm_time_zones()
     apply_style(QApplication.instance())

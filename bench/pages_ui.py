@@ -31,8 +31,8 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
 class Heartbeat:
-    """A timer on the UI thread; with ``STALL_TRACE=1`` a watcher thread prints where the UI
-    thread is when a beat is more than 40 ms late (in the event loop itself: another thread
+    """A timer on the UI thread; with ``STALL_TRACE=1`` a watcher thread samples where the UI
+    thread is while a beat is more than 40 ms late (in the event loop itself: another thread
     held the GIL)."""
 
     def __init__(self, period_ms: int = 10) -> None:
@@ -57,22 +57,40 @@ class Heartbeat:
             faulthandler.dump_traceback_later(self.dump_after)
 
     def _watch(self, ui_thread: int) -> None:
+        """Sample the UI thread's stack every 5 ms while it is more than 40 ms late; when the
+        stall ends, print the stacks seen with how often (the others' too past 150 ms)."""
+        import collections
         import threading
         import traceback
 
-        seen = None
+        samples: collections.Counter = collections.Counter()
+        others: collections.Counter = collections.Counter()
+        stalled_since = None
         while self.running:
-            time.sleep(0.02)
-            if self.beats and time.perf_counter() - self.beats[-1] > 0.04 and self.beats[-1] != seen:
-                seen = self.beats[-1]
+            time.sleep(0.005)
+            last = self.beats[-1] if self.beats else None
+            late = time.perf_counter() - last if last is not None else 0.0
+            if last is not None and late > 0.04:
+                stalled_since = stalled_since or last
                 frames = sys._current_frames()
                 frame = frames.get(ui_thread)
-                stack = "".join(traceback.format_stack(frame, limit=8)) if frame else "?"
-                if time.perf_counter() - seen > 0.15:  # the others too: who held the GIL just now
-                    stack += "".join(f"  [thread {t}]\n" + "".join(traceback.format_stack(f, limit=6))
-                                     for t, f in frames.items() if t not in (ui_thread, threading.get_ident()))
-                print(f"--- UI thread late by {1000 * (time.perf_counter() - seen):.0f} ms:\n{stack}",
-                      file=sys.stderr, flush=True)
+                samples["".join(traceback.format_stack(frame, limit=10)) if frame else "?"] += 1
+                if late > 0.15:
+                    for t, f in frames.items():
+                        if t not in (ui_thread, threading.get_ident()):
+                            others[f"[thread {t}]\n" + "".join(traceback.format_stack(f, limit=6))] += 1
+            elif stalled_since is not None and samples:
+                took = 1000 * ((self.beats[-1] if self.beats else time.perf_counter()) - stalled_since)
+                out = [f"--- UI thread stalled {took:.0f} ms at {stalled_since - self.t0:.1f} s; "
+                       f"its stack in {sum(samples.values())} samples:"]
+                out += [f"[{n}x]\n{stack}" for stack, n in samples.most_common(4)]
+                out += [f"[{n}x other]\n{stack}" for stack, n in others.most_common(3)]
+                print("\n".join(out), file=sys.stderr, flush=True)
+                samples.clear()
+                others.clear()
+                stalled_since = None
+            else:
+                stalled_since = None
 
     def __enter__(self):
         self.t0 = time.perf_counter()

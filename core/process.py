@@ -6,6 +6,15 @@ worker thread starves the UI thread of it, and every plot repaint stalls
 its own interpreter, so the window stays smooth (Buzz does the same for
 Whisper). The child calls ``emit(kind, payload)``; the parent, still inside
 the job, forwards messages and honours Cancel by terminating the child.
+
+Children come from a fork server where the platform has one (Linux, macOS):
+starting a child by ``spawn`` makes the parent ``fork`` itself, and once torch
+is loaded that fork held the interpreter lock for 150-180 ms (the Trends job
+stall in ``bench/pages_ui.py --page trends``, traced to
+``_posixsubprocess.fork_exec``). :func:`start_helper` starts the server at
+start-up, before torch is imported; after that a child costs the parent one
+message on a socket, and the small server process does the fork. Windows has
+no fork server and keeps ``spawn``.
 """
 
 from __future__ import annotations
@@ -17,6 +26,30 @@ from collections.abc import Callable
 from typing import Any
 
 from core.jobs import CancelCheck, Cancelled, ProgressFn, never_cancelled, null_progress
+
+
+def context():
+    """The multiprocessing context every child of the app comes from."""
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        # The server imports only this module: never the window's ``__main__`` (Qt), never torch.
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def start_helper() -> str:
+    """Start the process that children are forked from, now; returns the start method.
+
+    Call it before torch is imported (the app does, in ``create_window``): the server is a
+    fresh interpreter either way, but starting it later costs the parent one fork of a large
+    process, the stall this avoids."""
+    ctx = context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+    return ctx.get_start_method()
 
 
 class ChildError(RuntimeError):
@@ -59,12 +92,12 @@ def _child(conn, fn, args, kwargs) -> None:
 def run_in_process(fn: Callable, args: tuple = (), kwargs: dict | None = None,
                    progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled,
                    on_message: Callable[[str, Any], None] | None = None, poll: float = 0.05) -> Any:
-    """``fn(*args, emit=..., **kwargs)`` in a spawned process; returns what it returns.
+    """``fn(*args, emit=..., **kwargs)`` in a child process; returns what it returns.
 
     Messages ``("progress", (fraction, text))`` go to ``progress``; any other
     kind goes to ``on_message(kind, payload)``.
     """
-    ctx = mp.get_context("spawn")
+    ctx = context()
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, fn, args, kwargs or {}), daemon=True)
     proc.start()

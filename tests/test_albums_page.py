@@ -124,7 +124,10 @@ def test_merge_split_dissolve_and_examples(page, qtbot, folder):
     page.events.setCurrentRow(_event_rows(page).index(events[0].id))
     page.grid.selectionModel().select(page.grid_model.index(0), page.grid.selectionModel().SelectionFlag.Select)
     assert page.why.isVisibleTo(page) and page.why.text().startswith("Why here:")
-    assert "Similarity to this event's centre" in page.why.text() and "Next closest event" in page.why.text()
+    # worked out on an I/O worker (its own store connection), then shown for the still-selected photo
+    qtbot.waitUntil(lambda: "Similarity to this event's centre" in page.why.text(), timeout=10_000)
+    assert "Next closest event" in page.why.text()
+    assert page.why.text() == page.explain(page.selected_photos()[0].id)  # the same words as on the UI thread
     page.window().resize(1180, 760)
     qtbot.wait(100)
     assert_not_blank(save_screenshot(page.window(), "albums-why-1180"))

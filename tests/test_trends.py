@@ -147,6 +147,13 @@ def test_page_loads_trains_and_shows_the_comparison(window, qtbot, demo):
     finish_job(qtbot, page.load(str(demo)), timeout=120_000)
     qtbot.waitUntil(lambda: page.prep is not None, timeout=5000)
     assert "SYNTHETIC" in page.info.text() and page.category.count() == 3
+    # the curves are made one per event-loop turn (no long stall), then all there
+    qtbot.waitUntil(lambda: len(page._post_curves) == 3 and "actual" in page._pred_items, timeout=5000)
+    posts = page.prep.posts
+    first = page._post_curves[posts.categories[0]]
+    _, y = first.getData()
+    assert len(y) == posts.n_days
+    assert abs(y[3:-3].sum() - (posts.category == 0).sum()) < 0.05 * (posts.category == 0).sum()
     page.epochs.setValue(2)
     page.hidden.setValue(16)
     finish_job(qtbot, page.start_training(), timeout=300_000)

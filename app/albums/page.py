@@ -23,6 +23,7 @@ from core.albums.cluster import ClusterSettings
 from core.albums.events import PrototypeSettings
 from core.albums.store import AlbumStore, Photo
 from core.images import is_image_path
+from core.jobs import Lane
 from core.paths import resource
 
 
@@ -294,19 +295,31 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         self.photo_note.setText(sel[0].note if len(sel) == 1 else "")
         self.why.setVisible(len(sel) == 1)
         if len(sel) == 1:
-            self.why.setText(self.explain(sel[0].id))
+            self.explain_later(sel[0].id)
+
+    def explain_later(self, photo_id: int):
+        """Say why the photo is where it is, worked out on an I/O worker with its own store
+        connection (explaining one photo among 10k took ~160 ms: too long for the UI thread);
+        the answer is shown only if that photo is still the one selected."""
+        self.why.setText("Why here: …")
+        store_path, index = self.store.path, self.search_index
+        gap = self.cluster_settings().time_gap_hours
+
+        def work(progress, cancelled):
+            with AlbumStore(store_path) as store:
+                return explain_text(store, photo_id, index, gap)
+
+        def done(text: str) -> None:
+            sel = self.selected_photos()
+            if len(sel) == 1 and sel[0].id == photo_id:
+                self.why.setText(text)
+
+        return self.context.jobs.submit(work, "Albums: why here", Lane.IO, on_done=done, internal=True,
+                                        on_error=lambda job: self.why.setText(f"Why here: not known ({job.error})"))
 
     def explain(self, photo_id: int) -> str:
-        """Why the photo is where it is, in a few lines (its time segment, nearest photos, margin)."""
-        from core.albums.explain import explain_photo
-
-        index = self.search_index
-        vector_of = index.vector if index is not None else (lambda _path: None)
-        try:
-            lines = explain_photo(self.store, photo_id, vector_of, self.cluster_settings().time_gap_hours)
-        except KeyError:  # removed meanwhile
-            return ""
-        return "Why here: " + " ".join(lines)
+        """Why the photo is where it is, in a few lines, on this thread (tests, the CLI's twin)."""
+        return explain_text(self.store, photo_id, self.search_index, self.cluster_settings().time_gap_hours)
 
     # -- drops and lifecycle -------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802
@@ -332,3 +345,15 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
 
     def shutdown(self) -> None:
         self.loader.stop()
+
+
+def explain_text(store, photo_id: int, index, time_gap_hours: float) -> str:
+    """``core.albums.explain.explain_photo`` as one line for the page ("" if the photo is gone)."""
+    from core.albums.explain import explain_photo
+
+    vector_of = index.vector if index is not None else (lambda _path: None)
+    try:
+        lines = explain_photo(store, photo_id, vector_of, time_gap_hours)
+    except KeyError:  # removed meanwhile
+        return ""
+    return "Why here: " + " ".join(lines)

@@ -37,6 +37,8 @@ class TrendsPage(TrendsLayout, WorkspacePage):
         self.result = None  # {"model": TrendResult, "numeric": TrendResult}
         self.rows: list[dict] = []
         self._pred_items: dict = {}  # the prediction plot's curves, made once (update_prediction_plot)
+        self._post_curves: dict = {}  # category name -> its posts-per-day curve
+        self._turns = 0  # _in_turns: the newest sequence of steps
         self.history = []
         self.train_job = None
         self.last_error: str | None = None
@@ -116,21 +118,46 @@ class TrendsPage(TrendsLayout, WorkspacePage):
                           f"(earlier), {len(prep.split.test)} test (later, no shared day)."
                           + (f" {len(prep.errors)} images could not be read." if prep.errors else ""))
         self.info.setStyleSheet("color: #8e44ad; font-weight: 600" if p.synthetic else "")
-        import pyqtgraph as pg
-
-        self.posts_plot.clear()
-        daily = np.zeros((len(p.categories), p.n_days))
-        np.add.at(daily, (p.category, p.days), 1)
-        kernel = np.ones(7) / 7
-        for c, name in enumerate(p.categories):
-            self.posts_plot.plot(self._when(np.arange(p.n_days)), np.convolve(daily[c], kernel, mode="same"),
-                                 pen=pg.mkPen(COLOURS[c % len(COLOURS)], width=1), name=name)  # 730 points: a 2 px antialiased pen paints 10x slower
         self.category.blockSignals(True)
         self.category.clear()
         self.category.addItems(p.categories)
         self.category.blockSignals(False)
-        self.update_prediction_plot()
         self._set_busy(False)
+        self._in_turns([*(lambda c=c: self._plot_category(c) for c in range(len(p.categories))),
+                        self.update_prediction_plot])
+
+    def _in_turns(self, steps: list) -> None:
+        """Run ``steps`` one per event-loop turn: making the plots' curves and legend rows took
+        the UI thread 145 ms in one go when the demo loaded (bench/pages_ui.py --page trends,
+        traced with STALL_TRACE=1); a newer call drops the rest of an older one's steps."""
+        self._turns += 1
+        mine, rest = self._turns, list(steps)
+
+        def step() -> None:
+            if mine != self._turns or not rest:
+                return
+            rest.pop(0)()
+            if rest:
+                QTimer.singleShot(0, step)
+
+        step()
+
+    def _plot_category(self, c: int) -> None:
+        """Posts per day (7-day mean) of category ``c``; the curves of the previous dataset are
+        reused when its categories are the same."""
+        import pyqtgraph as pg
+
+        p = self.prep.posts
+        curves = self._post_curves
+        if c == 0 and list(curves) != list(p.categories):
+            self.posts_plot.clear()
+            curves.clear()
+        daily = np.bincount(p.days[p.category == c], minlength=p.n_days)[:p.n_days].astype(float)
+        y = np.convolve(daily, np.ones(7) / 7, mode="same")
+        name = p.categories[c]
+        if name not in curves:  # 730 points: a 2 px antialiased pen paints 10x slower
+            curves[name] = self.posts_plot.plot(pen=pg.mkPen(COLOURS[c % len(COLOURS)], width=1), name=name)
+        curves[name].setData(self._when(np.arange(p.n_days)), y)
 
     # -- training -----------------------------------------------------------------------
     def start_training(self):

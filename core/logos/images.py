@@ -71,10 +71,11 @@ def use_render_processes(workers: int = 2) -> None:
     global _render_pool
     with _render_pool_lock:
         if _render_pool is None and workers > 0:
-            import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
-            _render_pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+            from core.process import context
+
+            _render_pool = ProcessPoolExecutor(max_workers=workers, mp_context=context())
             import atexit
 
             atexit.register(stop_render_processes)  # closed while the interpreter is whole
