@@ -58,8 +58,8 @@ HNSW_DIM = 256  # HNSW over a PCA projection to this many dimensions when the ve
 # (white-noise copies); connectivity 32 / 120 candidates 0.984-0.999 already at ef 128 (1.1 ms)
 # and no better at ef 512 (3.3 ms). At 1M: ef 512 0.931 (5.1 ms), ef 1,024 0.940 (9.3 ms),
 # ef 2,048 0.944 (19 ms): see the module's docstring for why.
-CONNECTIVITY = 32
-EXPANSION_ADD = 128
+CONNECTIVITY = 48
+EXPANSION_ADD = 256
 EXPANSION_SEARCH = 512  # above EF_SMALL_N vectors
 EF_SMALL = 128  # search expansion up to EF_SMALL_N vectors
 EF_SMALL_N = 200_000

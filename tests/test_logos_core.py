@@ -304,3 +304,36 @@ def test_onnxruntime_loads_after_the_search_layer():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=str(Path(__file__).resolve().parent.parent))
     assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-2000:]
+
+
+def test_training_rasterises_each_logo_once_and_bf16_follows_fp32(logo_dir, tmp_path):
+    """Each logo is drawn once per size for the whole run (not twice an epoch); a bf16 autocast run
+    follows the fp32 loss curve within noise (same seed, same batches)."""
+    from collections import Counter
+
+    from core.logos.images import load_logo
+    from core.logos.simclr import bf16_is_native, features_backbone, use_bf16
+    from core.models.manager import ModelManager
+
+    files = [str(f) for f in list_logos(logo_dir) if not f.name.startswith("broken")]
+    drawn = Counter()
+
+    def counting(path, size):
+        drawn[(path, size)] += 1
+        return load_logo(path, size)
+
+    curves = {}
+    for precision in ("fp32", "bf16"):
+        backbone = features_backbone(ModelManager("cpu", tiny=True).get("swin-t").model)
+        settings = TrainSettings(epochs=2, batch_size=8, image_size=64, backbone="swin-t", lr=1e-3,
+                                 precision=precision)
+        state = train_simclr(files, settings, backbone, tmp_path / precision, loader=counting)
+        curves[precision] = [h.train_loss for h in state.history]
+        if precision == "fp32":
+            assert set(drawn.values()) == {1} and len(drawn) == len(files)  # once each, two epochs, two views
+    assert all(np.isfinite(curves["bf16"]))
+    for a, b in zip(curves["fp32"], curves["bf16"], strict=True):
+        assert abs(a - b) < 0.05 * a, curves
+    assert use_bf16(TrainSettings(precision="auto")) == bf16_is_native("cpu")
+    with pytest.raises(ValueError, match="precision"):
+        use_bf16(TrainSettings(precision="fp16"))

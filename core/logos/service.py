@@ -32,6 +32,7 @@ class TrainSettings:
     invert: bool = True  # contrast inversion among the augmentations
     seed: int = 0
     device: str = "cpu"
+    precision: str = "auto"  # auto: bf16 autocast where the device computes it natively (AMX / AVX-512-BF16, CUDA), else fp32
 
 
 

@@ -174,6 +174,45 @@ def _load_views(files, idx, transform, loader, size):
     return torch.stack(a), torch.stack(b)
 
 
+def bf16_is_native(device: str) -> bool:
+    """True where bf16 matmuls/convolutions run in hardware: CPUs with AMX or AVX-512-BF16, CUDA
+    GPUs that support it. Elsewhere (e.g. an AVX2-only CPU) autocast to bf16 is emulated and slower."""
+    if str(device).startswith("cuda"):
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if str(device) != "cpu":
+        return False
+    cpu = getattr(torch, "cpu", None)
+    checks = [getattr(cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
+    return any(check() for check in checks if check is not None)
+
+
+def use_bf16(settings: TrainSettings) -> bool:
+    """The precision a run trains in: ``settings.precision`` "bf16" / "fp32", or "auto" (bf16 where native)."""
+    if settings.precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision must be auto, bf16 or fp32, not {settings.precision!r}")
+    return settings.precision == "bf16" or (settings.precision == "auto" and bf16_is_native(settings.device))
+
+
+class RasterMemo:
+    """``loader(file, size)`` remembered for the run: each logo is rasterised (SVG) or decoded once
+    per size, not twice per epoch; beyond ``max_bytes`` of pixels, new ones are not kept."""
+
+    def __init__(self, loader, max_bytes: int = 1_500_000_000) -> None:
+        self.loader, self.max_bytes, self.used = loader, max_bytes, 0
+        self.kept: dict[tuple[str, int], object] = {}
+
+    def __call__(self, file: str, size: int):
+        key = (file, size)
+        im = self.kept.get(key)
+        if im is None:
+            im = self.loader(file, size)
+            cost = im.width * im.height * len(im.getbands())
+            if self.used + cost <= self.max_bytes:
+                self.kept[key] = im
+                self.used += cost
+        return im
+
+
 def train_simclr(files: list[str], settings: TrainSettings, backbone: nn.Module, run_dir: str | Path,
                  duplicate_groups: list[list[int]] | None = None, resume: str | Path | None = None,
                  progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled,
@@ -184,13 +223,15 @@ def train_simclr(files: list[str], settings: TrainSettings, backbone: nn.Module,
     ``cancelled()`` true → stop at the next batch, keeping the last checkpoint."""
     from core.logos.images import load_logo
 
-    loader = loader or load_logo
+    loader = RasterMemo(loader or load_logo)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     random.seed(settings.seed)
     np.random.seed(settings.seed)
     torch.manual_seed(settings.seed)
     model = SimCLRModel(backbone, settings.projection_dim, settings.hidden_dim).to(settings.device)
+    model = model.to(memory_format=torch.channels_last)  # NHWC: faster convolutions on CPU (oneDNN) and GPU
+    bf16 = use_bf16(settings)
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     state = TrainState(settings, list(files), run_dir=str(run_dir))
     start_epoch = 0
@@ -227,13 +268,14 @@ def train_simclr(files: list[str], settings: TrainSettings, backbone: nn.Module,
         for b, batch in enumerate(batches):
             if cancelled():
                 raise Cancelled()
+            # views made here, not on a prefetch thread: the augmentations and the model's drop-path
+            # share torch's random generator, and interleaving them made a seeded run unrepeatable
+            xa, xb = _load_views(files, [train_idx[i] for i in batch], aug, loader, settings.image_size)
             step = epoch * steps_per_epoch + b
             lr = lr_at(step, total, warmup, settings.lr)
             for g in opt.param_groups:
                 g["lr"] = lr
-            xa, xb = _load_views(files, [train_idx[i] for i in batch], aug, loader, settings.image_size)
-            loss = nt_xent_loss_with_reweighting(model(xa.to(settings.device)), model(xb.to(settings.device)),
-                                                 settings.temperature, settings.threshold, settings.negative_weight)
+            loss = _loss(model, xa, xb, settings, bf16)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -252,9 +294,7 @@ def train_simclr(files: list[str], settings: TrainSettings, backbone: nn.Module,
                     if len(chunk) < 2:
                         continue
                     xa, xb = _load_views(files, chunk, aug, loader, settings.image_size)
-                    vl.append(float(nt_xent_loss_with_reweighting(
-                        model(xa.to(settings.device)), model(xb.to(settings.device)), settings.temperature,
-                        settings.threshold, settings.negative_weight)))
+                    vl.append(float(_loss(model, xa, xb, settings, bf16)))
                 val_loss = float(np.mean(vl)) if vl else float("nan")
         log = EpochLog(epoch + 1, float(np.mean(losses)), val_loss, lr, time.perf_counter() - t0)
         state.history.append(log)
@@ -274,6 +314,19 @@ def train_simclr(files: list[str], settings: TrainSettings, backbone: nn.Module,
             return state
     state.finished = True
     return state
+
+
+def _loss(model: nn.Module, xa: torch.Tensor, xb: torch.Tensor, settings: TrainSettings, bf16: bool) -> torch.Tensor:
+    """NT-Xent of one batch: both views in one forward pass (one batch-norm batch, as before
+    with two passes in train mode the statistics were per view), in bf16 autocast when asked;
+    the loss itself in fp32."""
+    device = settings.device
+    x = torch.cat([xa, xb]).to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+    with torch.autocast(device_type=str(device).split(":")[0], dtype=torch.bfloat16, enabled=bf16):
+        z = model(x)
+    z = z.float()
+    return nt_xent_loss_with_reweighting(z[: len(xa)], z[len(xa):], settings.temperature, settings.threshold,
+                                         settings.negative_weight)
 
 
 def load_trained_backbone(checkpoint: str | Path, backbone: nn.Module) -> SimCLRModel:
