@@ -327,6 +327,8 @@ def main() -> int:
     parser.add_argument("--only-end-to-end", action="store_true")
     parser.add_argument("--jitter", choices=["subspace", "isotropic"], default="subspace",
                         help="how copies differ from their logo (see _jitter)")
+    parser.add_argument("--keep", metavar="DIR", help="keep each built index (and its truth) in DIR/<backend>-<n>, "
+                        "and search an index already there instead of building it again")
     args = parser.parse_args()
     if not LOGOS.exists():
         print(f"skipped: {LOGOS} is absent")
@@ -342,8 +344,14 @@ def main() -> int:
                 print(f"backend=exact n={n} skipped: a {n * 1280 * 4 / 2**30:.1f} GB float32 matrix per query")
                 continue
             with tempfile.TemporaryDirectory(prefix="simscope-search-") as tmp:
-                folder = str(Path(tmp) / "index")
-                b = run_child("build", backend, n, folder, args.queries)
+                folder = str(Path(args.keep or tmp) / f"{backend}-{n}-{args.jitter}")
+                built = Path(folder + ".build.json")
+                if args.keep and built.exists():  # built before: search it again (a changed search path)
+                    b = json.loads(built.read_text())
+                else:
+                    Path(folder).parent.mkdir(parents=True, exist_ok=True)
+                    b = run_child("build", backend, n, folder, args.queries)
+                    built.write_text(json.dumps(b))
                 s = run_child("search", backend, n, folder, args.queries)
             print(f"jitter={args.jitter} backend={backend} n={n} build_s={b['build_s']:.1f} size_mb={b['size_mb']:.0f} "
                   f"open_s={s['open_s']:.3f} p50_ms={s['p50_ms']:.2f} p99_ms={s['p99_ms']:.2f} "
