@@ -37,6 +37,51 @@ SETTINGS = {
 }
 
 
+CATEGORY_OF = {"wallet": "지갑", "phone": "휴대폰", "airpods": "전자기기", "hat": "모자", "shoes": "신발"}  # the rest: 의류
+
+
+def categories(v, meta: dict, lost_ids: list[int], partner: dict, calibration) -> None:
+    """Combined 0.5 with the posts' categories filled in (the true ones), left empty, and
+    inferred from text and photo (what the app does with empty ones); and how many unrelated
+    pairs (different true categories) score above the "similar" line."""
+    from dataclasses import replace
+
+    from core.lostfound.categories import category_phrases
+
+    truth = [CATEGORY_OF.get(meta[int(i)]["cls"], "의류") for i in v.ids]
+    n = len(v.ids)
+    names, _, _ = category_phrases()
+    onehot = np.eye(len(names))[[names.index(t) for t in truth]]
+    modes = {
+        "filled": replace(v, top_category=truth, category_known=np.ones(n, bool), category_conf=np.ones(n),
+                          category_code=np.unique(truth, return_inverse=True)[1], category_prob=onehot),
+        "empty": replace(v, category_known=np.zeros(n, bool), category_conf=np.zeros(n),
+                         category_prob=np.zeros_like(onehot)),
+        "inferred": v,
+    }
+    inferred = v.category_inferred if v.category_inferred is not None else np.zeros(n, bool)
+    right = [t == g for t, g, inf in zip(truth, v.top_category, inferred, strict=True) if inf]
+    print(f"\ncategories inferred for {int(inferred.sum())} of {n} posts (all left empty): "
+          f"{np.mean(right) if right else 0:.3f} right; mean confidence "
+          f"{np.mean(v.category_conf[inferred]) if inferred.any() else 0:.2f}")
+    settings = SETTINGS["combined 0.5"]
+    found = [f for f, m in meta.items() if m["kind"] == "found"]
+    print(f"{'categories':<14} {'hit@1':>6} {'hit@5':>6}   unrelated pairs above the similar line")
+    for mode, vv in modes.items():
+        hits = {1: [], 5: []}
+        unrelated = 0
+        for q in lost_ids:
+            cls = meta[q]["cls"]
+            cands = np.array([vv.row(f) for f in found if meta[f]["cls"] != cls or f == partner[q]])
+            ranked = rank(vv, q, settings, calibration, k=None, candidates=cands)
+            order = [m.post_id for m in ranked[:5]]
+            for k in (1, 5):
+                hits[k].append(partner[q] in order[:k])
+            qcat = CATEGORY_OF.get(cls, "의류")
+            unrelated += sum(1 for m in ranked if m.similar and CATEGORY_OF.get(meta[m.post_id]["cls"], "의류") != qcat)
+        print(f"{mode:<14} {np.mean(hits[1]):6.3f} {np.mean(hits[5]):6.3f}   {unrelated}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs-per-class", type=int, default=12)
@@ -81,6 +126,7 @@ def main() -> int:
                         nophoto[k].append(hit)
             print(f"{name:<14} {np.mean(hits[1]):6.3f} {np.mean(hits[5]):6.3f}   "
                   f"{np.mean(nophoto[1]):14.3f} {np.mean(nophoto[5]):14.3f}")
+        categories(v, meta, lost_ids, partner, service.calibration)
         store.close()
     return 0
 

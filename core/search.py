@@ -18,13 +18,15 @@ Backends, chosen by size (``EXACT_MAX``, measured in ``bench/search.py``):
   ``connectivity``, ``expansion`` and the candidate count are the values ``bench/search.py``
   measured on logo embeddings (``search_params``): at 100k, recall@10 against the exact search
   1.000 (copies varying along the embeddings' own directions) and 0.984 (white-noise copies)
-  with ef 128, p50 1–3 ms; at 1M (ef 512) 0.931 at 5.1 ms — short of the 0.95 aimed for, and
-  a larger ef does not close it (ef 2,048: 0.944 at 19 ms). The PCA is not the cause (an exact
-  search in the 256-d projection, then re-scoring its best 60, finds 1.000 of the true top 10);
-  the graph is: its candidates hold 88% of the projection's true top 120, because each logo
-  has ~540 near-identical copies at 1M and a connectivity-32 graph built at expansion 128 does
-  not link such dense clusters well. The next step is a denser graph at that size
-  (connectivity 48, expansion_add 256: a ~2× longer build, not yet measured).
+  with ef 128, p50 ~2 ms; at 1M (ef 512) 0.961 at 6.2 ms p50 (2 cores). The graph decides it:
+  with connectivity 32 / expansion_add 128 the 1M graph reached only 0.931 at ef 512 and no ef
+  closed the gap (ef 2,048: 0.944 at 19 ms), because each logo has ~540 near-identical copies
+  at 1M and a sparse graph links such dense clusters poorly (its candidates held 88% of the
+  projection's true top 120; an exact search in the 256-d projection then re-scoring its best 60
+  finds 1.000, so the PCA is not the cause). A sweep on a 250k stand-in with the same ~540
+  copies per logo: connectivity 32 / expansion 128 → 0.912 at ef 512; 48 / 256 → 0.956
+  (0.968 at ef 1,024). The denser graph costs build time (100k: 56 → 85 s; 1M: 705 → 2,533 s,
+  once) and no search time at 100k (3.2 → 2.0 ms p50).
   ``search(..., exact=True)`` always scans every vector.
 
 Why usearch over faiss-cpu (``bench/search.py --backends hnsw faiss``, the same PCA-256
@@ -56,8 +58,8 @@ HNSW_DIM = 256  # HNSW over a PCA projection to this many dimensions when the ve
 # Set from bench/search.py on logo embeddings (jittered copies: ~50 near copies of each logo at
 # 100k, ~540 at 1M). At 100k: connectivity 16 / ef 96 / 40 candidates reached recall@10 0.82
 # (white-noise copies); connectivity 32 / 120 candidates 0.984-0.999 already at ef 128 (1.1 ms)
-# and no better at ef 512 (3.3 ms). At 1M: ef 512 0.931 (5.1 ms), ef 1,024 0.940 (9.3 ms),
-# ef 2,048 0.944 (19 ms): see the module's docstring for why.
+# and no better at ef 512 (3.3 ms). At 1M connectivity 32 / expansion_add 128 stopped at 0.931
+# (ef 512) - 0.944 (ef 2,048); 48 / 256 reached 0.961 at ef 512: see the module's docstring.
 CONNECTIVITY = 48
 EXPANSION_ADD = 256
 EXPANSION_SEARCH = 512  # above EF_SMALL_N vectors

@@ -205,3 +205,29 @@ def test_big_stores_preselect_on_reduced_vectors_and_keep_the_exact_top_ten():
                         is_open=v.is_open[:100])
     prepare_search(small)
     assert small.reduced is None
+
+
+def test_empty_categories_are_inferred_and_gate_in_proportion(service):
+    """Issue: with categories left empty a short Korean post about a lost cap matched a found coat
+    at 0.99. The categories are inferred (text and photo labels vs the category list in the
+    sentence space), shown as inferred, and pull an unrelated pair below the "similar" line;
+    the user's own category always wins."""
+    cap = service.store.add(Post(kind="lost", description="모자를 잃어버렸어요"))
+    vague = service.store.add(Post(kind="lost", description="물건을 잃어버렸어요"))
+    coat = service.store.add(Post(kind="found", description="검은색 외투를 주웠어요"))
+    v = service.refresh()
+    assert v.inferred_category(cap.id).startswith("모자 (inferred,")
+    assert v.inferred_category(coat.id).startswith("의류 (inferred,")
+    conf = dict(zip(v.ids.tolist(), v.category_conf.tolist(), strict=True))
+    assert conf[vague.id] < conf[cap.id]  # a vague text says little about its category
+    match = next(m for m in service.match(cap.id) if m.post_id == coat.id)
+    assert not match.similar, match
+    ungated = next(m for m in service.match(cap.id, MatchSettings(use_category_gate=False)) if m.post_id == coat.id)
+    assert ungated.score > match.score  # the inferred categories are what lowered it
+    service.store.update(cap.id, category="의류")  # the user says otherwise: theirs wins
+    v = service.refresh()
+    assert v.inferred_category(cap.id) == "" and v.top_category[v.row(cap.id)] == "의류"
+    from core.lostfound.categories import category_phrases
+
+    names = category_phrases()[0]
+    assert v.category_prob[v.row(cap.id)].tolist() == [float(n == "의류") for n in names]  # one-hot: certain

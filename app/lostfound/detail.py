@@ -15,6 +15,8 @@ class PostDetail(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.post = None
+        # post id -> its inferred category ("모자 (inferred, 72%)") when the user left it empty
+        self.inferred_of = lambda _post_id: ""
         self.photo = QLabel("No post selected")
         self.photo.setFixedSize(PHOTO, PHOTO)
         self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -67,7 +69,8 @@ class PostDetail(QWidget):
                 self.photo.clear()
                 self.photo.setText("no photo")
             kind = "Lost (분실)" if post.kind == "lost" else "Found (습득)"
-            values = {"title": f"#{post.id} · {kind}", "description": post.description, "category": post.category,
+            values = {"title": f"#{post.id} · {kind}", "description": post.description,
+                      "category": post.category or self.inferred_of(post.id),
                       "place": post.place, "date": post.date, "storage_location": post.storage_location,
                       "status": post.status}
             for key, label in self.fields.items():

@@ -138,6 +138,7 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
         from app.lostfound.detail import PostDetail
 
         self.detail = PostDetail()  # the selected post in full, with its status actions
+        self.detail.inferred_of = self._inferred_category
         self.detail.status_requested.connect(self.set_status)
         self.detail.edit_requested.connect(lambda pid: self.edit_post(self.store.get(pid)))
         left_split = QSplitter(Qt.Orientation.Vertical)
@@ -307,6 +308,10 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
     def _job_failed(self, job) -> None:
         self.last_error = job.error
         self.note.setText(f"{job.name} failed: {job.error}")
+
+    def _inferred_category(self, post_id: int) -> str:
+        vectors = self.service.vectors if self.service is not None else None
+        return vectors.inferred_category(post_id) if vectors is not None else ""
 
     def update_matches(self) -> None:
         self._update_slider_label()

@@ -51,6 +51,20 @@ def parse_category(text: str | None) -> Category:
     return Category(canonical or top, sub, canonical is not None)
 
 
+def category_phrases() -> tuple[list[str], list[str], list[int]]:
+    """(top levels, phrases, the top level of each phrase): each top level's Korean name, English
+    aliases and sub-categories, one phrase each - what a post's text and photo labels are
+    compared with to infer a category the user left empty (the best phrase of a top level counts:
+    one long sentence per category diluted "외투" among ten other words)."""
+    tops = [t for t in TOP_LEVELS if t != "기타"]  # "other" is no evidence of anything
+    phrases, owner = [], []
+    for i, t in enumerate(tops):
+        for phrase in [t, *TOP_LEVELS[t]["en"], *TOP_LEVELS[t]["sub"]]:
+            phrases.append(phrase)
+            owner.append(i)
+    return tops, phrases, owner
+
+
 def same_top_level(a: Category, b: Category) -> bool | None:
     """True/False when both top levels are known; None when either is missing or unknown."""
     if not (a.top and b.top and a.known and b.known):

@@ -21,8 +21,9 @@ so strong evidence on one channel is not squashed before it is added (a
 weighted mean of per-channel Φ values ranked worse than text alone in
 ``bench/lostfound_eval.py``). The score is again "more alike than this share
 of unrelated pairs"; the default "similar" line is 0.95.
-Gates: calibrated ``image`` below ``image_gate`` → 0; different known top-level
-categories → capped at ``category_cap``.
+Gates: calibrated ``image`` below ``image_gate`` → 0; different top-level categories →
+pulled down to ``category_cap`` in proportion to how sure both are (the user's category:
+fully; an inferred one: by its probability).
 
 Big stores (≥ ``PRESELECT_MIN`` candidates): scoring every pair reads the whole 1,280-d photo
 matrix per query (100k posts: 95 ms). Instead :func:`prepare_search` (run by the refresh job)
@@ -222,6 +223,17 @@ def rank(v: PostVectors, post_id: int, settings: MatchSettings, calibration: Cal
     return matches
 
 
+def category_difference(v: PostVectors, q: int, c: np.ndarray) -> np.ndarray:
+    """How surely post ``q`` and each of ``c`` are in different top-level categories, 0..1."""
+    if v.category_prob is None:  # user categories only (older callers): the hard rule
+        known = v.category_known[q] & v.category_known[c]
+        return (known & (v.category_code[c] != v.category_code[q])).astype(np.float64)
+    p = v.category_prob
+    has = (p[q].sum() > 0) & (p[c].sum(1) > 0)
+    overlap = np.sqrt(p[c] * p[q][None, :]).sum(1)
+    return np.where(has, 1.0 - np.clip(overlap, 0.0, 1.0), 0.0)
+
+
 def score_rows(v: PostVectors, q: int, c: np.ndarray, settings: MatchSettings,
                calibration: Calibration) -> tuple[np.ndarray, dict]:
     raw = pair_channels(v, q, c)
@@ -250,9 +262,13 @@ def score_rows(v: PostVectors, q: int, c: np.ndarray, settings: MatchSettings,
         score = np.where(image_gate, 0.0, score)
     category_gate = np.zeros(len(c), bool)
     if settings.use_category_gate:
-        both_known = v.category_known[q] & v.category_known[c]
-        differs = v.category_code[c] != v.category_code[q]
-        category_gate = both_known & differs & (score > settings.category_cap)
-        score = np.where(both_known & differs, np.minimum(score, settings.category_cap), score)
+        # Pulled down towards the cap by how surely the two differ in category: 1 - the
+        # Bhattacharyya overlap of their category distributions (one-hot for the user's own,
+        # inferred for an empty one: core.lostfound.index.infer_categories). Two user categories:
+        # 0 or 1, the hard cap as before; two alike guesses: little; no category: nothing.
+        differ = category_difference(v, q, c)
+        capped = score - differ * np.maximum(score - settings.category_cap, 0.0)
+        category_gate = (differ >= 0.5) & (score > settings.category_cap)
+        score = np.where(differ > 0, capped, score)
     parts["gates"] = {"image_gate": image_gate, "category_cap": category_gate}
     return score, parts
