@@ -323,17 +323,18 @@ def test_training_rasterises_each_logo_once_and_bf16_follows_fp32(logo_dir, tmp_
         return load_logo(path, size)
 
     curves = {}
-    for precision in ("fp32", "bf16"):
+    for name, precision, seed in (("fp32", "fp32", 0), ("bf16", "bf16", 0), ("fp32 seed 1", "fp32", 1)):
         backbone = features_backbone(ModelManager("cpu", tiny=True).get("swin-t").model)
         settings = TrainSettings(epochs=2, batch_size=8, image_size=64, backbone="swin-t", lr=1e-3,
-                                 precision=precision)
-        state = train_simclr(files, settings, backbone, tmp_path / precision, loader=counting)
-        curves[precision] = [h.train_loss for h in state.history]
-        if precision == "fp32":
+                                 precision=precision, seed=seed)
+        state = train_simclr(files, settings, backbone, tmp_path / name, loader=counting)
+        curves[name] = [h.train_loss for h in state.history]
+        if name == "fp32":
             assert set(drawn.values()) == {1} and len(drawn) == len(files)  # once each, two epochs, two views
     assert all(np.isfinite(curves["bf16"]))
-    for a, b in zip(curves["fp32"], curves["bf16"], strict=True):
-        assert abs(a - b) < 0.05 * a, curves
+    # "within noise": bf16 stays as close to fp32 as another seed's fp32 run is (or within 3%)
+    for a, b, other in zip(curves["fp32"], curves["bf16"], curves["fp32 seed 1"], strict=True):
+        assert abs(a - b) <= max(2 * abs(a - other), 0.03 * a), curves
     assert use_bf16(TrainSettings(precision="auto")) == bf16_is_native("cpu")
     with pytest.raises(ValueError, match="precision"):
         use_bf16(TrainSettings(precision="fp16"))
