@@ -7,14 +7,16 @@ its own interpreter, so the window stays smooth (Buzz does the same for
 Whisper). The child calls ``emit(kind, payload)``; the parent, still inside
 the job, forwards messages and honours Cancel by terminating the child.
 
-Children come from a fork server where the platform has one (Linux, macOS):
-starting a child by ``spawn`` makes the parent ``fork`` itself, and once torch
-is loaded that fork held the interpreter lock for 150-180 ms (the Trends job
-stall in ``bench/pages_ui.py --page trends``, traced to
-``_posixsubprocess.fork_exec``). :func:`start_helper` starts the server at
-start-up, before torch is imported; after that a child costs the parent one
-message on a socket, and the small server process does the fork. Windows has
-no fork server and keeps ``spawn``.
+Children come from a fork server where the platform has one (Linux, macOS),
+started by :func:`start_helper` at start-up before torch is imported: a child is
+then forked from that small interpreter, never from the window's process with
+torch and Qt loaded, and starting one costs the parent a message on a socket.
+Windows has no fork server and keeps ``spawn``. Measured honestly: a 150-180 ms
+Trends stall once blamed on starting the training child turned out to be the
+page building its plots (fixed there); starting a ``spawn`` child with torch
+loaded cost the parent only 2-8 ms in a micro-benchmark, so the server is a
+tidiness and safety choice (no fork of a threaded, torch-loaded process), not
+the stall fix.
 """
 
 from __future__ import annotations

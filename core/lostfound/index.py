@@ -53,9 +53,12 @@ class PostVectors:
 
     def inferred_category(self, post_id: int) -> str:
         """'모자 (inferred, 72%)' for a post whose empty category was inferred; '' otherwise."""
-        if self.category_inferred is None or post_id not in set(self.ids.tolist()):
+        if self.category_inferred is None:
             return ""
-        i = self.row(post_id)
+        try:
+            i = self.row(post_id)
+        except KeyError:  # added after the last refresh
+            return ""
         if not self.category_inferred[i]:
             return ""
         return f"{self.top_category[i]} (inferred, {self.category_conf[i]:.0%})"
