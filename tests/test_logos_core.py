@@ -280,6 +280,42 @@ def test_query_path_onnx_equals_the_index_vectors_and_is_exported_once(logo_dir,
     assert np.abs(prep(photo) - enc.preprocess(photo).unsqueeze(0).numpy()).max() < 1e-5
 
 
+def test_a_new_process_embeds_a_query_through_the_export_without_torch(logo_dir, data_dir, tmp_path):
+    """Once the app (or an earlier query) made the verified export, ``logos query`` in a new
+    process embeds the query with ONNX Runtime alone: torch is never imported, and the vector is
+    the index's; a retrained checkpoint (another key) finds no export and falls back."""
+    import json
+    import subprocess
+    import sys
+
+    from core.cache import EmbeddingCache
+    from core.logos.query import QueryEmbedder, model_key, onnx_query_vector
+    from core.models.loaders import load
+
+    enc = load("effnet-lite0")
+    with EmbeddingCache() as cache:
+        index, _ = build_index(logo_dir, enc, cache)
+    index.save(tmp_path / "index")
+    model = index.meta["model"]
+    query = logo_dir / "docker.svg"
+    assert onnx_query_vector(query, model) is None  # no export yet: the caller uses torch
+    QueryEmbedder(enc)  # what the app's first query does
+    pointer = data_dir / "models" / "onnx" / "by-model" / f"{model_key(model)}.json"
+    assert json.loads(pointer.read_text())["preprocess"][-1][0] == "normalize"
+    code = ("import json, sys; from core.cli import main; rc = main(['logos', 'query', sys.argv[1], "
+            "'--index', sys.argv[2], '--reencode', '--keep-self', '--json', '-k', '2']); "
+            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH'); sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code, str(query), str(tmp_path / "index")], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "NO-TORCH"
+    hits = json.loads(out.stdout[: out.stdout.rindex("]") + 1])
+    assert hits[0]["file"] == str(query) and hits[0]["score"] > 0.9999
+    v = onnx_query_vector(query, model)
+    assert float(v @ index.vector_of(str(query))) > 0.9999
+    assert onnx_query_vector(query, {**model, "weights": "retrained.pt"}) is None
+
+
 def test_svgs_without_text_are_drawn_without_loading_fonts_and_look_the_same(logo_dir, tmp_path):
     import resvg_py
 

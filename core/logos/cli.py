@@ -30,15 +30,20 @@ def cmd_index(args) -> int:
 
 
 def cmd_query(args) -> int:
-    from core.logos.index import LogoIndex, embed_query
-    from core.logos.service import load_encoder
+    from core.logos.index import LogoIndex
+    from core.logos.query import onnx_query_vector
 
     index = LogoIndex.load(args.index)
     model = index.meta.get("model", {})
-    choice = model.get("checkpoint") or model.get("preset") or "effnet-lite0"
     vector = index.vector_of(str(Path(args.image))) if not args.reencode else None
-    if vector is None:
-        vector = embed_query(args.image, load_encoder(_manager(args), choice), warm=False)  # one query
+    if vector is None and args.device in ("auto", "cpu") and not getattr(args, "tiny", False):
+        vector = onnx_query_vector(args.image, model)  # no torch: ~1 s from the shell
+    if vector is None:  # no export for this model yet: torch, which makes one for the next query
+        from core.logos.index import embed_query
+        from core.logos.service import load_encoder
+
+        choice = model.get("checkpoint") or model.get("preset") or "effnet-lite0"
+        vector = embed_query(args.image, load_encoder(_manager(args), choice))
     hits = index.search(vector, args.k, args.threshold, exclude=None if args.keep_self else str(Path(args.image)),
                         exact=args.exact)
     if args.json:

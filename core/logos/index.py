@@ -127,9 +127,10 @@ def build_index(folder: str | os.PathLike[str], encoder, cache: EmbeddingCache,
 
 def embed_query(path: str | os.PathLike[str], encoder, warm: bool = True) -> np.ndarray:
     """One logo's vector (raises ``ImageError`` for a file that is not a logo), through the
-    encoder's warm query path (``core.logos.query``: ONNX Runtime on the CPU). ``warm=False``
-    for a process that answers one query (the CLI): torch's forward (~50 ms) costs less than
-    opening an ONNX session and checking it (~0.7 s)."""
+    encoder's warm query path (``core.logos.query``: ONNX Runtime on the CPU; exporting and
+    checking it the first time costs a few seconds, and leaves the export for later processes:
+    ``onnx_query_vector``). ``warm=False``: torch's forward alone (~50 ms), for a caller that
+    wants no export made."""
     from core.logos.query import QueryEmbedder
 
     if not warm:

@@ -21,6 +21,7 @@ preprocessing, same weights), so a query already in the index finds itself at co
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import sys
@@ -114,6 +115,9 @@ class QueryEmbedder:
         if diff > ONNX_TOLERANCE:
             raise ValueError(f"its features differ from torch's by {diff:.2g}")
         self.onnx_path = path
+        spec = preprocess_spec(getattr(self.encoder, "transform", None))
+        if spec is not None and hasattr(self.encoder, "describe"):
+            _write_pointer(folder, self.encoder.describe(), path, spec, self.size, int(got.shape[-1]))
         return session
 
     def __call__(self, path: str | os.PathLike[str]) -> np.ndarray:
@@ -140,6 +144,71 @@ class QueryEmbedder:
         return f"torch float32 {layout}, batch 1, {torch.get_num_threads()} threads, {self.encoder.name}{why}"
 
 
+def model_key(model: dict) -> str:
+    """A key for the model an index was built with (its ``meta["model"]``, the encoder's
+    ``describe()``): preset, weights and checkpoint, and the checkpoint file's size and time, so
+    a retrained checkpoint at the same path never finds the old export."""
+    ident = {k: model.get(k) for k in ("preset", "weights", "checkpoint")}
+    if model.get("checkpoint"):
+        try:
+            st = os.stat(model["checkpoint"])
+            ident["stat"] = [st.st_size, st.st_mtime_ns]
+        except OSError:
+            pass
+    return hashlib.blake2b(json.dumps(ident, sort_keys=True).encode(), digest_size=8).hexdigest()
+
+
+def _write_pointer(folder: Path, model: dict, onnx: Path, spec: list, size: int, dim: int) -> None:
+    """``by-model/<model_key>.json`` beside the exports: which export answers for this model and
+    how to prepare its input, so a new process can embed a query without torch."""
+    from core.fileio import atomic_write_text
+
+    (folder / "by-model").mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "by-model" / f"{model_key(model)}.json",
+                      json.dumps({"onnx": onnx.name, "preprocess": spec, "logo_size": size, "dim": dim,
+                                  "model": {k: model.get(k) for k in ("preset", "weights", "checkpoint")}}))
+
+
+def onnx_query_vector(path: str | os.PathLike[str], model: dict,
+                      onnx_dir: str | os.PathLike[str] | None = None) -> np.ndarray | None:
+    """A query logo's vector through a verified ONNX export of ``model``, without importing
+    torch: what a new process (``python -m core logos query``) uses when the app or an earlier
+    query made the export. ``None`` when there is none yet (or onnxruntime is missing, or the
+    image cannot be prepared exactly), and the caller takes the torch path, which makes it.
+
+    Cold, from the shell, this is ~1 s instead of ~9 s: importing torch and timm's registry is
+    most of a torch query's time (``bench/search.py``)."""
+    from core.paths import models_dir
+
+    folder = Path(onnx_dir) if onnx_dir is not None else models_dir() / "onnx"
+    pointer = folder / "by-model" / f"{model_key(model)}.json"
+    try:
+        info = json.loads(pointer.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring the unreadable %s (%s); the query goes through torch", pointer, exc)
+        return None
+    export = folder / info.get("onnx", "")
+    prepare = numpy_preprocess(info.get("preprocess"))
+    if not export.is_file() or prepare is None:
+        return None
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    x = prepare(load_logo(path, int(info.get("logo_size", 256))))
+    if x is None:
+        return None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                              else (os.cpu_count() or 1), 8))
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(export), options, providers=["CPUExecutionProvider"])
+    os.utime(export)  # recently used: kept by the pruning
+    return _l2(session.run(None, {"x": x})[0])[0]
+
+
 KEEP_EXPORTS = 6  # ONNX exports kept in the models dir (13-17 MB each): the most recently used
 
 
@@ -154,40 +223,52 @@ def _prune(folder: Path, keep: Path) -> None:
                 log.warning("could not delete the old export %s: %s", old, exc)
 
 
+def preprocess_spec(transform) -> list | None:
+    """The steps of a torchvision ``Compose`` of Resize (bicubic/bilinear, int or (h, w)),
+    CenterCrop, ToTensor and Normalize as plain JSON-able data (``None`` for any other
+    transform): what :func:`numpy_preprocess` runs, and what an ONNX export's sidecar keeps so a
+    later process prepares the input without torch (``onnx_query_vector``)."""
+    steps: list = []
+    for t in getattr(transform, "transforms", None) or []:
+        kind = type(t).__name__
+        if kind == "Resize":
+            mode = str(getattr(t.interpolation, "value", t.interpolation))
+            if mode not in ("bicubic", "bilinear") or getattr(t, "max_size", None) is not None:
+                return None
+            size = t.size if isinstance(t.size, int) else list(t.size)
+            steps.append(["resize", size, mode])
+        elif kind == "CenterCrop":
+            steps.append(["crop", list(t.size)])
+        elif kind in ("ToTensor", "MaybeToTensor"):
+            steps.append(["tensor"])
+        elif kind == "Normalize":
+            steps.append(["normalize", [float(v) for v in t.mean], [float(v) for v in t.std]])
+        else:
+            return None
+    if [s[0] for s in steps][-2:] != ["tensor", "normalize"] or [s[0] for s in steps].count("tensor") != 1:
+        return None
+    return steps
+
+
 def numpy_preprocess(transform):
     """``f(PIL image) -> (1, 3, H, W) float32 array`` doing what a torchvision ``Compose`` of
     Resize (bicubic/bilinear, int or (h, w)), CenterCrop, ToTensor and Normalize does, without
     a torch op (equal to it within 1e-6: checked in tests); ``None`` for any other transform,
-    and ``f`` returns ``None`` for an image it cannot prepare exactly (smaller than the crop)."""
+    and ``f`` returns ``None`` for an image it cannot prepare exactly (smaller than the crop).
+    ``transform`` may also be the :func:`preprocess_spec` of one."""
+    spec = transform if isinstance(transform, list) else preprocess_spec(transform)
+    if spec is None:
+        return None
     from PIL import Image
 
-    steps = []
-    for t in getattr(transform, "transforms", None) or []:
-        kind = type(t).__name__
-        if kind == "Resize":
-            mode = getattr(t.interpolation, "value", str(t.interpolation))
-            resample = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}.get(mode)
-            if resample is None or getattr(t, "max_size", None) is not None:
-                return None
-            steps.append(("resize", t.size, resample))
-        elif kind == "CenterCrop":
-            steps.append(("crop", tuple(t.size)))
-        elif kind in ("ToTensor", "MaybeToTensor"):
-            steps.append(("tensor",))
-        elif kind == "Normalize":
-            steps.append(("normalize", np.asarray(t.mean, np.float32).reshape(3, 1, 1),
-                          np.asarray(t.std, np.float32).reshape(3, 1, 1)))
-        else:
-            return None
-    if [s[0] for s in steps][-2:] != ["tensor", "normalize"] or steps.count(("tensor",)) != 1:
-        return None
-
-    mean, std = steps[-1][1].ravel(), steps[-1][2].ravel()
+    resamples = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
+    steps = spec[:-2]
+    mean, std = np.asarray(spec[-1][1], np.float32), np.asarray(spec[-1][2], np.float32)
     scale, offset = (1.0 / (255.0 * std)).astype(np.float32), (mean / std).astype(np.float32)
 
     def run(image):
         im = image.convert("RGB")
-        for step in steps[:-2]:
+        for step in steps:
             if step[0] == "resize":
                 size = step[1]
                 w, h = im.size
@@ -197,7 +278,7 @@ def numpy_preprocess(transform):
                 else:
                     out = (size[1], size[0])
                 if out != im.size:
-                    im = im.resize(out, step[2])
+                    im = im.resize(out, resamples[step[2]])
             elif step[0] == "crop":
                 ch, cw = step[1] if len(step[1]) == 2 else (step[1][0], step[1][0])
                 w, h = im.size

@@ -1,0 +1,147 @@
+"""Batch feature extraction in every workspace vs the bare batched forward, in one run.
+
+For each workspace's extraction path (the function its page and CLI call, on a cold cache) and
+the bare model on the same files already decoded and preprocessed into tensors (the forward
+pass alone: the limit a pipeline can approach), images/s, interleaved A B A B … over
+``--rounds`` rounds, medians, and their ratio:
+
+* Fusion: ``core.fusion.features.image_features`` on the gas demo's images (small PNGs);
+* Albums: ``embed_image_files(..., with_tags=True)`` as the album index calls it (events4 JPEGs);
+* Trends: ``embed_image_files`` as ``core.trends.features`` calls it (the synthetic demo's PNGs);
+* Logos: ``embed_image_files`` with the SVG loader as ``core.logos.index.build_index`` calls it
+  (the shared logos; drawing an SVG is part of the work there, so the bare forward is a limit the
+  pipeline cannot reach on 2 cores: the line says how long the drawing alone takes).
+
+Every run gets a new, empty cache (the second look at a file is a cache read: ``rerun`` lines).
+
+Run: python bench/features.py [--n 320] [--rounds 3] [--only fusion albums trends logos]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def _files(kind: str, n: int) -> tuple[list[str], object, dict]:
+    """(files, loader or None, keyword arguments of the workspace's call) for one workspace."""
+    from core.images import list_images
+
+    if kind == "fusion":
+        sys.path.insert(0, str(ROOT / "bench"))
+        from fusion_common import GAS, demo_dir
+
+        from core.fusion.data import load_dataset
+        from core.fusion.gas_demo import build_gas_demo
+
+        if not GAS.exists():
+            return [], None, {}
+        data = load_dataset(build_gas_demo(GAS, demo_dir()))
+        return [str(p) for p in data.images[:n]], None, {}
+    if kind == "albums":
+        return [str(p) for p in list_images([SHARED / "photos" / "events4" / "Database"])[:n]], None, \
+            {"batch_size": 16, "with_tags": True}
+    if kind == "trends":
+        from core.trends.synthetic import make_dataset
+
+        out = Path(tempfile.gettempdir()) / "simscope-bench-trends"
+        if not (out / "posts.csv").exists():
+            make_dataset(out)
+        return [str(p) for p in list_images([out])[:n]], None, {}
+    if kind == "logos":
+        from core.logos.images import load_logo
+        from core.logos.index import NAMESPACE
+
+        files = sorted(str(p) for p in (SHARED / "logos" / "brands").rglob("*.svg"))[:n]
+        return files, (lambda p: load_logo(p, 256)), {"batch_size": 16, "namespace": NAMESPACE}
+    raise ValueError(kind)
+
+
+def _bare(encoder, tensors, batch_size: int) -> float:
+    import torch
+
+    t0 = time.perf_counter()
+    for i in range(0, len(tensors), batch_size):
+        encoder.encode(torch.stack(tensors[i: i + batch_size]))
+    return time.perf_counter() - t0
+
+
+def _pipeline(kind: str, encoder, files, loader, kwargs) -> tuple[float, float]:
+    """Seconds of the workspace's extraction on a new cache, then of a second call (cache reads)."""
+    from core.cache import EmbeddingCache
+    from core.embed import embed_image_files
+
+    with tempfile.TemporaryDirectory(prefix="simscope-feat-") as tmp:
+        with EmbeddingCache(Path(tmp) / "cache.sqlite") as cache:
+            times = []
+            for _ in range(2):
+                t0 = time.perf_counter()
+                if kind == "fusion":
+                    from core.fusion.data import FusionData
+                    from core.fusion.features import image_features
+
+                    data = FusionData(np.zeros((len(files), 1), np.float32), files, np.zeros(len(files), np.int64),
+                                      ("Normal",), ["s"])
+                    image_features(data, encoder, cache)
+                else:
+                    res = embed_image_files(files, encoder, cache, loader=loader, **kwargs)
+                    if res.errors:
+                        raise RuntimeError(f"{kind}: {res.errors[:3]}")
+                times.append(time.perf_counter() - t0)
+    return times[0], times[1]
+
+
+def run(kind: str, n: int, rounds: int) -> None:
+    import torch
+
+    from core.embed import _open_photo
+    from core.models.loaders import load
+
+    files, loader, kwargs = _files(kind, n)
+    if not files:
+        print(f"{kind}: data not found under {SHARED}, skipped")
+        return
+    encoder = load("effnet-lite0")
+    read = loader or _open_photo
+    t0 = time.perf_counter()
+    tensors = [encoder.preprocess(read(p)) for p in files]
+    decode_s = time.perf_counter() - t0
+    batch = kwargs.get("batch_size", 32)
+    _bare(encoder, tensors[:batch], batch)  # warm-up
+    bare, pipe, again = [], [], []
+    for _ in range(rounds):  # A B A B …
+        bare.append(len(files) / _bare(encoder, tensors, batch))
+        first, second = _pipeline(kind, encoder, files, loader, kwargs)
+        pipe.append(len(files) / first)
+        again.append(len(files) / second)
+    b, p = float(np.median(bare)), float(np.median(pipe))
+    print(f"{kind}: n={len(files)} batch={batch} torch_threads={torch.get_num_threads()} cores={os.cpu_count()} "
+          f"bare_per_s={b:.1f} pipeline_per_s={p:.1f} ratio={p / b:.2f} "
+          f"decode_alone_ms={1000 * decode_s / len(files):.1f} rerun_per_s={np.median(again):.0f} (cache reads)",
+          flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=320)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", nargs="+", default=["fusion", "albums", "trends", "logos"])
+    args = parser.parse_args()
+    os.environ.setdefault("SIMSCOPE_DATA_DIR", str(Path.home() / ".cache" / "simscope-bench" / "data"))
+    for kind in args.only:
+        run(kind, args.n, args.rounds)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
