@@ -265,16 +265,21 @@ def end_to_end(n: int, queries: int) -> list[dict]:
     return out
 
 
-def cli_cold(runs: int = 3) -> dict:
+def cli_cold(runs: int = 4) -> dict:
     """``python -m core logos query FILE --reencode`` on the shared logos' index, each run a new
-    process (what a shell user gets without a server keeping the model warm): wall-clock median."""
+    process (what a shell user gets without a server keeping the model warm), in a new data dir:
+    the first query goes through torch and makes the ONNX export (once per model); the later
+    ones embed through the export without importing torch. Wall-clock: the first, the others' median."""
     from core.logos.index import LogoIndex
 
     files, vectors = logo_vectors()
-    env = dict(os.environ, SIMSCOPE_DATA_DIR=str(CACHE / "data"))
     times = []
     with tempfile.TemporaryDirectory(prefix="simscope-cli-") as tmp:
-        LogoIndex(list(files), vectors, {"model": {"preset": "effnet-lite0"}}).save(Path(tmp) / "index")
+        env = dict(os.environ, SIMSCOPE_DATA_DIR=str(Path(tmp) / "data"))
+        from core.models.loaders import load
+
+        model = load("effnet-lite0").describe()  # what an index built by the app records
+        LogoIndex(list(files), vectors, {"model": model}).save(Path(tmp) / "index")
         for i in range(runs):
             t0 = time.perf_counter()
             out = subprocess.run([sys.executable, "-m", "core", "logos", "query", files[i * 7], "--index",
@@ -283,7 +288,7 @@ def cli_cold(runs: int = 3) -> dict:
             times.append(time.perf_counter() - t0)
             if out.returncode != 0:
                 raise RuntimeError(out.stderr[-2000:])
-    return {"cold_p50_s": float(np.median(times))}
+    return {"first_s": times[0], "cold_p50_s": float(np.median(times[1:]))}
 
 
 def albums_similar(n: int = 10_000, queries: int = 100) -> dict:
@@ -363,8 +368,8 @@ def main() -> int:
         print(f"albums find-similar n=10000 backend={a['backend']} p50_ms={a['p50_ms']:.2f} "
               f"max_ms={a['max_ms']:.2f} (on the UI thread; target < 50 ms)", flush=True)
         c = cli_cold()
-        print(f"cli cold query (a new process: imports, model, ONNX session, search) "
-              f"p50_s={c['cold_p50_s']:.2f}", flush=True)
+        print(f"cli cold query (a new process each): first_s={c['first_s']:.2f} (torch; makes the ONNX export) "
+              f"then p50_s={c['cold_p50_s']:.2f} (ONNX Runtime, no torch import)", flush=True)
         for e in end_to_end(100_000, 60):
             print(f"backend={e['backend']} n=100000 end_to_end_p50_ms={e['end_to_end_p50_ms']:.1f} "
                   f"(embed {e['embed_p50_ms']:.1f} + search {e['search_p50_ms']:.2f}; {e['embed_path']})",

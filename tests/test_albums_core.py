@@ -124,6 +124,18 @@ def test_time_first_segments_become_events_and_untimed_photos_go_by_content():
         ClusterSettings(time_gap_hours=0)
 
 
+def test_the_grouping_says_what_it_chose_automatically_and_why():
+    from core.albums.cluster import ClusterSettings, describe_settings, resolved_sizes
+
+    auto = describe_settings(ClusterSettings(), 3031, timed=2900, with_gps=10)
+    assert f"smallest event {resolved_sizes(ClusterSettings(), 3031)[0]} photos (auto: 2% of 3,031" in auto
+    assert "2,900 of 3,031 photos have a capture time" in auto and "over 6 h or moves over 50 km" in auto
+    assert "the others grouped by content" in auto
+    mine = describe_settings(ClusterSettings(min_size=5, time_gap_hours=2), 40, timed=40)
+    assert "smallest event 5 photos (yours)" in mine and "gaps over 2 h" in mine and "km" not in mine
+    assert "grouped by content alone" in describe_settings(ClusterSettings(), 40, timed=0)
+
+
 def test_event_dates_read_like_a_person_writes_them():
     from datetime import datetime
 

@@ -45,6 +45,7 @@ def test_add_folder_groups_events_and_reports_the_bad_file(page, qtbot, folder):
     assert report.found == 13 and len(report.errors) == 1 and "broken.jpg" in report.errors[0][0]
     assert group.events >= 2
     assert "broken.jpg" in page.note.text()
+    assert "Smallest event 3 photos (yours)" in page.note.text() and group.settings_note
     keys = _event_rows(page)
     assert keys[-2:] == [UNSORTED, "errors"]  # the unreadable file is kept and shown
     assert "Tags" in page.caption.text() and "“" not in page.caption.text()  # offline: tags, never a caption

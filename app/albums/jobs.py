@@ -115,6 +115,8 @@ class AlbumJobs:
             parts.append(f"{group.events} events, {group.unsorted} unsorted"
                          + (f", {group.unsure} unsure" if group.unsure else "")
                          + (f", {group.by_example} placed by examples" if group.by_example else "") + ".")
+            if group.settings_note:
+                parts.append(group.settings_note[0].upper() + group.settings_note[1:] + ".")
             before = getattr(self, "_last_group", None)
             if report is None and before is not None:  # re-grouped after a setting moved: what it changed
                 parts.append(regroup_change(before, group))

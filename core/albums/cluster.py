@@ -129,6 +129,25 @@ def resolved_sizes(settings: ClusterSettings, n: int) -> tuple[int, int]:
     return min_size, min_samples
 
 
+def describe_settings(settings: ClusterSettings, n: int, timed: int = 0, with_gps: int = 0) -> str:
+    """What the grouping used for these ``n`` photos, the automatic choices with their reason:
+    "smallest event 61 photos (auto: 2% of 3,031 photos, at least 8); 2,900 of 3,031 photos
+    have a capture time: new event at gaps over 6 h or moves over 50 km"."""
+    min_size, _ = resolved_sizes(settings, n)
+    floor = min(8, max(3, n // 5))
+    size = (f"smallest event {min_size} photos (yours)" if settings.min_size else
+            f"smallest event {min_size} photos (auto: 2% of {n:,} photos, at least {floor})")
+    if settings.time_first and timed >= 2:
+        cut = f"gaps over {settings.time_gap_hours:g} h" + (f" or moves over {settings.jump_km:g} km" if with_gps else "")
+        when = (f"{timed:,} of {n:,} photos have a capture time: new event at {cut}"
+                + ("; the others grouped by content" if timed < n else ""))
+    elif settings.time_first:
+        when = "no capture times: grouped by content alone"
+    else:
+        when = "capture times not used first (content decides)"
+    return f"{size}; {when}"
+
+
 def _fit_sizes(settings: ClusterSettings, n: int, n_fit: int) -> tuple[int, int]:
     """``resolved_sizes`` for a sample of n_fit of the n photos: a set size shrinks with the sample."""
     if n_fit == n:

@@ -22,7 +22,7 @@ from datetime import datetime
 
 import numpy as np
 
-from core.albums.cluster import ClusterSettings, cluster, features
+from core.albums.cluster import ClusterSettings, cluster, describe_settings, features
 from core.albums.store import AlbumStore
 
 UNSURE_BAND = 0.05  # closeness within this below the threshold → unsure
@@ -58,6 +58,7 @@ class GroupReport:
     pinned: int = 0
     by_example: int = 0
     clustered: int = 0
+    settings_note: str = ""  # what the grouping used, the automatic choices with their reason
 
 
 def closeness(a: np.ndarray, b: np.ndarray, metric: str) -> np.ndarray:
@@ -177,8 +178,11 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
                 unsure.add(pid)
         free &= np.array([p.id not in assign for p in photos])
     # 3. the clusterer, on everything (density needs all photos), decides the free ones
-    labels, _ = cluster(image, settings, text=text, times=data.times[rows],
-                        gps=data.gps[rows] if data.gps is not None else None)
+    gps = data.gps[rows] if data.gps is not None else None
+    labels, _ = cluster(image, settings, text=text, times=data.times[rows], gps=gps)
+    report.settings_note = describe_settings(
+        settings, len(rows), int((~np.isnan(np.asarray(data.times[rows], float))).sum()),
+        0 if gps is None else int((~np.isnan(np.asarray(gps, float))).all(axis=1).sum()))
     k_new = labels.max() + 1 if len(labels) else 0
     prev = np.array([p.event_id if p.event_id is not None else -1 for p in photos])
     overlaps = []
