@@ -11,28 +11,31 @@ Backends, chosen by size (``EXACT_MAX``, measured in ``bench/search.py``):
 
 * **exact** (NumPy): the vectors in RAM as float32, ``vectors @ q`` and ``argpartition``. Below
   ~20k vectors of 1,280-d that is 1–4 ms on 2 cores and returns the true top-k.
-* **hnsw** (usearch): an HNSW graph over the vectors, float16, cosine; for more than 256
-  dimensions over a PCA projection to 256 (fitted on the vectors it is built from). It returns
-  ``k × RERANK`` candidates that are re-scored exactly against the full float16 vectors, so the
-  scores a user sees are true cosines and the order is the exact order among the candidates.
-  ``connectivity``, ``expansion`` and the candidate count are the values ``bench/search.py``
-  measured on logo embeddings (``search_params``): at 100k, recall@10 against the exact search
-  1.000 (copies varying along the embeddings' own directions) and 0.984 (white-noise copies)
-  with ef 128, p50 ~2 ms; at 1M (ef 512) 0.961 at 6.2 ms p50 (2 cores). The graph decides it:
-  with connectivity 32 / expansion_add 128 the 1M graph reached only 0.931 at ef 512 and no ef
-  closed the gap (ef 2,048: 0.944 at 19 ms), because each logo has ~540 near-identical copies
-  at 1M and a sparse graph links such dense clusters poorly (its candidates held 88% of the
-  projection's true top 120; an exact search in the 256-d projection then re-scoring its best 60
-  finds 1.000, so the PCA is not the cause). A sweep on a 250k stand-in with the same ~540
-  copies per logo: connectivity 32 / expansion 128 → 0.912 at ef 512; 48 / 256 → 0.956
-  (0.968 at ef 1,024). The denser graph costs build time (100k: 56 → 85 s; 1M: 705 → 2,533 s,
-  once) and no search time at 100k (3.2 → 2.0 ms p50).
+* **hnsw** (usearch): an HNSW graph over the vectors, cosine, its own copy of them as int8 over
+  a PCA projection to 128 dimensions when they are wider (fitted on the vectors it is built
+  from). It returns ``k × RERANK`` candidates that are re-scored exactly against the full
+  float16 vectors (read from the saved file, see ``_rows_of``), so the scores a user sees are
+  true cosines and the order is the exact order among the candidates. ``connectivity``,
+  ``expansion`` and the candidate count are the values ``bench/search.py`` measured on logo
+  embeddings (``search_params``): at 100k recall@10 against the exact search 1.000 (copies
+  varying along the embeddings' own directions) with ef 128, p50 ~2 ms; at 1M (ef 256) 0.981 at
+  ~2 ms p50, 0.990 at ef 512 (2 cores).
+
+  How it got there. The graph first: with connectivity 32 / expansion_add 128 a million (float16
+  over PCA-256) reached only 0.931 at ef 512 and no ef closed the gap (ef 2,048: 0.944 at 19 ms):
+  each logo has ~540 near-identical copies at 1M and a sparse graph links such dense clusters
+  poorly; 48 / 256 reached 0.961 at ef 512 but 6.2 ms p50. Then the graph's vectors: on a 100k
+  stand-in with the same ~540 copies per logo, int8 over PCA-128 beat float16 over PCA-256 on
+  recall at every ef (ef 256: 0.978 vs 0.952) and on time (2.3 vs 3.7 ms), with a smaller graph
+  (128 bytes a vector, not 512) and a faster build (54 vs 78 s); the exact re-scoring makes up
+  for the coarser graph. A million then: 0.990 at ef 512, 0.981 at ef 256 (~2 ms p50).
   ``search(..., exact=True)`` always scans every vector.
 
-Why usearch over faiss-cpu (``bench/search.py --backends hnsw faiss``, the same PCA-256
-projection, connectivity, expansion and re-scoring; 2 cores): at 100k faiss built in 39 s vs
-56 s and answered in 2.1 vs 3.2 ms p50, both at recall@10 1.000; at 10k 1.3 vs 1.5 ms. But
-usearch stores the graph's vectors as float16 (faiss: float32, 369 vs 322 MB on disk at 100k)
+Why usearch over faiss-cpu (``bench/search.py --backends hnsw faiss``, the same PCA
+projection, connectivity, expansion and re-scoring; 2 cores; measured with the float16 PCA-256
+graph): at 100k faiss built in 39 s vs 56 s and answered in 2.1 vs 3.2 ms p50, both at recall@10
+1.000; at 10k 1.3 vs 1.5 ms. But usearch stores the graph's vectors as int8 or float16 (faiss's
+HNSWFlat: float32, 369 vs 322 MB on disk at 100k)
 and opens a saved index as a memory-mapped *view*: its own memory at 100k was 45 MB against
 faiss's 149 MB, which reads the whole index into RAM (gigabytes at a million vectors); and it
 adds and removes keys in place. It is one small wheel with no BLAS of its own.
@@ -48,21 +51,23 @@ from __future__ import annotations
 import json
 import os
 import sys
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 EXACT_MAX = 20_000  # at or below: exact NumPy search (bench/search.py)
-HNSW_DIM = 256  # HNSW over a PCA projection to this many dimensions when the vectors have more
+HNSW_DTYPE = "i8"  # the graph's own copy of the (projected) vectors
+HNSW_DIM = 128  # HNSW over a PCA projection to this many dimensions when the vectors have more
 # Set from bench/search.py on logo embeddings (jittered copies: ~50 near copies of each logo at
 # 100k, ~540 at 1M). At 100k: connectivity 16 / ef 96 / 40 candidates reached recall@10 0.82
 # (white-noise copies); connectivity 32 / 120 candidates 0.984-0.999 already at ef 128 (1.1 ms)
-# and no better at ef 512 (3.3 ms). At 1M connectivity 32 / expansion_add 128 stopped at 0.931
-# (ef 512) - 0.944 (ef 2,048); 48 / 256 reached 0.961 at ef 512: see the module's docstring.
+# and no better at ef 512 (3.3 ms). At 1M (int8, PCA-128, 48 / 256): ef 128 0.970, 192 0.978,
+# 256 0.981 (~2 ms p50), 512 0.990 (~3.7 ms): see the module's docstring.
 CONNECTIVITY = 48
 EXPANSION_ADD = 256
-EXPANSION_SEARCH = 512  # above EF_SMALL_N vectors
+EXPANSION_SEARCH = 256  # above EF_SMALL_N vectors
 EF_SMALL = 128  # search expansion up to EF_SMALL_N vectors
 EF_SMALL_N = 200_000
 RERANK = 12  # HNSW candidates per wanted result, re-scored exactly against the stored vectors
@@ -243,7 +248,7 @@ class SearchIndex:
             top = np.argsort(values)[::-1][:HNSW_DIM]
             self._pca = (mean.astype(np.float32), np.ascontiguousarray(vectors[:, top].T, np.float32))
         ndim = HNSW_DIM if self._pca is not None else self.dim
-        index = Index(ndim=ndim, metric="cos", dtype="f16", connectivity=CONNECTIVITY,
+        index = Index(ndim=ndim, metric="cos", dtype=HNSW_DTYPE, connectivity=CONNECTIVITY,
                       expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
         if len(live):
             self._add_to_graph(index, live, threads or os.cpu_count() or 1)
@@ -262,7 +267,7 @@ class SearchIndex:
             return []
         if self._hnsw is not None and not exact:
             rows = self._hnsw_candidates(q, want + len(skip))
-            scores = self._vectors[rows].astype(np.float32) @ q  # exact re-score of the candidates
+            scores = self._rows_of(rows).astype(np.float32) @ q  # exact re-score of the candidates
         else:
             rows, scores = self._exact_candidates(q, want + len(skip))
         order = np.argsort(-scores, kind="stable")
@@ -289,6 +294,29 @@ class SearchIndex:
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         return top, scores[top]
+
+    def _rows_of(self, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``rows``: read from the saved file with ``pread`` when the index
+        was opened from one and not changed since, else from the array.
+
+        Why not from the memory map: every page fault on a mapped file also maps the up to 15
+        neighbouring pages already in the page cache ("fault-around", 64 KB; ``MADV_RANDOM``
+        stops the read-ahead, not this), so on a warm cache each re-scored 2.5 KB row added
+        ~64 KB to the process's resident memory: after 200 queries at 1M, 2.4 GB RSS, most of the
+        vectors file (bench/search.py). A read leaves the pages in the page cache, where the
+        kernel can drop them, and not in the process."""
+        if self._file is None or self._vectors is not self._file[0]:
+            return self._vectors[rows]
+        _, fd, offset, row_bytes = self._file
+        out = np.empty((len(rows), self.dim), self._vectors.dtype)
+        view = memoryview(out).cast("B")
+        for i, row in enumerate(rows.tolist()):
+            got = os.preadv(fd, [view[i * row_bytes: (i + 1) * row_bytes]], offset + row * row_bytes)
+            if got != row_bytes:
+                raise OSError(f"{self._folder}: vectors.npy is shorter than index.json says (row {row})")
+        return out
+
+    _file = None  # (the memory-mapped vectors, fd, data offset, bytes per row) of an opened index
 
     def _hnsw_candidates(self, q: np.ndarray, k: int) -> np.ndarray:
         ef, count = search_params(len(self.keys), k)
@@ -347,6 +375,10 @@ class SearchIndex:
             raise ValueError(f"{folder}: vectors.npy has {vectors.shape}, index.json says "
                              f"{meta['rows']} × {index.dim} ({len(keys)} keys)")
         index._vectors, index._n = vectors, int(meta["rows"])
+        if hasattr(os, "preadv") and vectors.flags.c_contiguous and meta["rows"]:
+            fd = os.open(folder / "vectors.npy", os.O_RDONLY)
+            index._file = (vectors, fd, int(vectors.offset), vectors.itemsize * index.dim)
+            weakref.finalize(index, os.close, fd)
         index.keys = keys
         index._dead = list(meta.get("dead", []))
         for row in index._dead:

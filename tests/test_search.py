@@ -84,8 +84,14 @@ def test_saved_index_opens_fast_memory_mapped_and_answers_the_same(tmp_path, n, 
     # read at random rows: no read-ahead around each one (the whole file was resident at 1M)
     assert opened._random_access == (sys.platform != "win32")
     assert [(h.key, round(h.score, 4)) for h in opened.search(x[9], 10, exclude="k9")] == before
+    if opened.backend == "hnsw" and sys.platform != "win32":
+        # candidates are re-scored from rows read from the file (pread), not through the map, whose
+        # fault-around made the process hold ~64 KB of the file per row it touched
+        rows = np.array([n - 1, 3, 0, 1234])
+        assert opened._file is not None and np.array_equal(opened._rows_of(rows), np.asarray(opened.vectors)[rows])
     # an opened index takes additions and removals, and saves them
     opened.add(["extra"], x[9])
+    assert opened._rows_of(np.array([0, 5])).shape == (2, 96)  # changed: from the array again
     opened.remove(["k8"])
     opened.save(tmp_path / "ix")
     again = SearchIndex.open(tmp_path / "ix")
