@@ -91,7 +91,7 @@ def main() -> int:
             agree.append(len({m.post_id for m in fast} & {m.post_id for m in full}) / max(len(full), 1))
         p50, p95 = statistics.median(times) * 1000, float(np.percentile(times, 95)) * 1000
         e50 = statistics.median(exact_times) * 1000
-        how = ("pre-selected on reduced vectors" if service.vectors.reduced is not None
+        how = ("pre-selected through the search layer" if service.vectors.reduced is not None
                else "every pair (below the pre-selection size)")
         print(f"\none post vs {args.posts:,} stored posts ({how}): p50 {p50:.1f} ms, p95 {p95:.1f} ms "
               f"(target p50 < 50 ms); every pair exactly, same queries interleaved: p50 {e50:.1f} ms "

@@ -40,6 +40,12 @@ class EmbedResult:
         return text
 
 
+# On the CPU small batches are faster: EfficientNet-Lite0 on this 2-core AVX2 machine, images/s
+# by batch size (bench/features.py, interleaved, medians): 1: 45, 2: 60, 4: 62, 8: 42, 16: 29,
+# 32: 21 (a batch's activations outgrow the caches). GPUs keep the caller's batch.
+CPU_BATCH = 4
+
+
 def _open_photo(path: str):
     return open_image(path, draft=(512, 512))
 
@@ -71,6 +77,8 @@ def embed_image_files(
     with photos' vectors of the same file."""
     loader = loader or _open_photo
     cache_name = encoder.cache_name + namespace
+    if str(getattr(encoder, "device", "cpu")).startswith("cpu"):
+        batch_size = min(batch_size, CPU_BATCH)
     import torch
 
     result = EmbedResult(preset=encoder.name, weights=encoder.weights)

@@ -115,9 +115,13 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 class SearchIndex:
     """Keyed vectors with exact or HNSW top-k search (see the module's docstring)."""
 
-    def __init__(self, dim: int, exact_max: int = EXACT_MAX) -> None:
+    def __init__(self, dim: int, exact_max: int = EXACT_MAX, reduce: int | None = None) -> None:
         self.dim = dim
         self.exact_max = exact_max
+        # ``candidates()`` on the exact backend: scan a float32 copy projected onto the top
+        # ``reduce`` (uncentred) principal directions, made at the first call after a change
+        self.reduce = reduce if reduce and reduce < dim else None
+        self._reduced: tuple[np.ndarray, np.ndarray] | None = None  # (basis (D, r), rows (n, r))
         self.keys: list[str | None] = []  # row → key (None: removed)
         self._rows: dict[str, int] | None = {}  # key → row (made on first use after open)
         self._vectors = np.zeros((0, dim), np.float32)  # all rows, normalised: float32, float16 with HNSW
@@ -184,6 +188,7 @@ class SearchIndex:
             self.rows[key] = start + i
         if self._exact32 is not None:
             self._exact32 = None  # rebuilt (cheaply) at the next exact search
+        self._reduced = None
         if self._hnsw is not None:
             self._writable()
             self._add_to_graph(self._hnsw, np.arange(start, start + len(keys)), os.cpu_count() or 1)
@@ -281,7 +286,45 @@ class SearchIndex:
             hits.append(Hit(self.keys[row], float(scores[i]), len(hits) + 1))
         return hits
 
-    def _exact_candidates(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def candidates(self, query: np.ndarray, count: int, within: np.ndarray | None = None) -> np.ndarray:
+        """The rows of (about) the ``count`` best vectors for ``query``, unordered, for a caller
+        that scores them itself (Lost & Found's channels): ``within`` is a boolean mask over the
+        rows (``len(self.keys)``) that may be returned. Exact backend: by the full vectors, or by
+        the reduced copy when the index was made with ``reduce``; HNSW: its candidates (ef ≥
+        count), then ``within``."""
+        q = _normalise(np.asarray(query, np.float32).ravel())
+        if self._hnsw is not None:
+            rows = self._hnsw_candidates(q, count, rerank=False)
+            return rows if within is None else rows[within[rows]]
+        scores = self._coarse_scores(q)
+        if within is not None:
+            scores = np.where(within, scores, -np.inf)
+        count = min(count, int(np.isfinite(scores).sum()))
+        if count <= 0:
+            return np.zeros(0, np.int64)
+        return np.argpartition(-scores, count - 1)[:count]
+
+    def _coarse_scores(self, q: np.ndarray) -> np.ndarray:
+        """Every row's score for the exact scan: full vectors, or the reduced copy (``reduce``)."""
+        if self.reduce is None or self._n <= self.reduce:
+            return self._exact_scores(q)
+        if self._reduced is None or len(self._reduced[1]) != self._n:
+            live = np.array([r for r, k in enumerate(self.keys) if k is not None], np.int64)
+            pick = np.sort(np.random.default_rng(0).permutation(len(live))[:PCA_SAMPLE])
+            sample = np.asarray(self._vectors[live[pick]], np.float32)
+            # uncentred principal directions (eigenvectors of XᵀX): dot products are what is kept
+            _, vecs = np.linalg.eigh((sample.T @ sample).astype(np.float64))
+            basis = np.ascontiguousarray(vecs[:, ::-1][:, : self.reduce], np.float32)
+            rows = np.concatenate([np.asarray(self._vectors[i: i + CHUNK], np.float32) @ basis
+                                   for i in range(0, self._n, CHUNK)])
+            self._reduced = (basis, rows)
+        basis, rows = self._reduced
+        scores = rows @ (q @ basis)
+        if self._dead:
+            scores[self._dead] = -np.inf
+        return scores
+
+    def _exact_scores(self, q: np.ndarray) -> np.ndarray:
         if self._vectors.dtype == np.float32:
             matrix = self._vectors[: self._n]
         else:  # an HNSW index asked for exact search: a float32 copy, kept for the next one
@@ -291,6 +334,10 @@ class SearchIndex:
         scores = matrix @ q
         if self._dead:
             scores[self._dead] = -np.inf
+        return scores
+
+    def _exact_candidates(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores = self._exact_scores(q)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         return top, scores[top]
@@ -318,8 +365,11 @@ class SearchIndex:
 
     _file = None  # (the memory-mapped vectors, fd, data offset, bytes per row) of an opened index
 
-    def _hnsw_candidates(self, q: np.ndarray, k: int) -> np.ndarray:
+    def _hnsw_candidates(self, q: np.ndarray, k: int, rerank: bool = True) -> np.ndarray:
         ef, count = search_params(len(self.keys), k)
+        if not rerank:  # the caller scores them: as many as asked for
+            count = min(k, len(self.keys))
+            ef = max(ef, count)
         self._hnsw.expansion_search = ef
         matches = self._hnsw.search(self._project(q[None])[0], count)
         return np.asarray(matches.keys, np.int64)

@@ -171,8 +171,8 @@ def test_clip_path_puts_texts_and_photos_in_one_space(tmp_path):
 
 
 def test_big_stores_preselect_on_reduced_vectors_and_keep_the_exact_top_ten():
-    """≥ 20,000 candidates: a query scores only each channel's best few hundred (PCA-reduced
-    vectors), and its top ten equals scoring every pair on embeddings with real structure
+    """≥ 20,000 candidates: a query scores only each channel's best few hundred (the search
+    layer, over PCA-reduced vectors), and its top ten equals scoring every pair on embeddings with real structure
     (low rank plus noise, like real ones); small stores are not reduced at all."""
     from core.lostfound.index import PostVectors
     from core.lostfound.match import PRESELECT_MIN, fit_calibration, prepare_search
@@ -193,7 +193,11 @@ def test_big_stores_preselect_on_reduced_vectors_and_keep_the_exact_top_ten():
                     category_known=np.zeros(n, bool), category_code=np.zeros(n, int), is_open=np.ones(n, bool))
     calibration, settings = fit_calibration(v), MatchSettings()
     prepare_search(v)
-    assert v.reduced is not None and v.reduced["image"][1].shape == (n, 256)
+    from core.search import SearchIndex
+
+    index, rows = v.reduced["image"]  # each channel in the search layer, exact over a PCA-256 copy
+    assert isinstance(index, SearchIndex) and index.backend == "exact" and index.reduce == 256
+    assert np.array_equal(rows, np.flatnonzero(has_image)) and len(index) == has_image.sum()
     for q in rng.integers(1, n, 8):
         fast = rank(v, int(q), settings, calibration, k=10)
         full = rank(v, int(q), settings, calibration, k=10, exact=True)

@@ -132,3 +132,24 @@ def test_adding_many_vectors_at_once_stays_near_their_float16_size(monkeypatch):
     assert peak < 2.6 * x.nbytes, f"peak {peak / 2**20:.0f} MB for {x.nbytes / 2**20:.0f} MB of vectors"
     hits = index.search(x[123].astype(np.float32), 5)
     assert hits[0].key == "p123" and hits[0].score > 0.999
+
+
+def test_candidates_for_callers_that_score_themselves_respect_the_mask_and_find_the_best():
+    """Lost & Found takes each channel's best few hundred from the search layer, only among the
+    posts it may match (the other kind, open, …), and scores them itself."""
+    x = _clustered(4000, dim=96)
+    q = x[17] + 0.05 * np.random.default_rng(1).standard_normal(96)
+    within = np.random.default_rng(2).random(4000) < 0.5
+    truth = [i for i in _exact_top(x, q, 200) if within[i]][:10]
+    for index in (SearchIndex(96, exact_max=10**6, reduce=24), SearchIndex(96, exact_max=1000)):
+        index.add([f"r{i}" for i in range(4000)], x)
+        rows = index.candidates(q, 100, within)
+        assert len(rows) and within[rows].all()
+        assert len(set(truth) & set(rows.tolist())) >= 9, index.backend
+    assert index.backend == "hnsw" and SearchIndex(96, reduce=24).reduce == 24
+    reduced = SearchIndex(96, exact_max=10**6, reduce=24)
+    reduced.add([f"r{i}" for i in range(4000)], x)
+    reduced.candidates(q, 10)
+    assert reduced._reduced[1].shape == (4000, 24)  # the scan ran over the 24-d copy
+    reduced.remove(["r17"])
+    assert 17 not in reduced.candidates(x[17], 10).tolist()

@@ -41,7 +41,7 @@ class PostVectors:
     is_open: np.ndarray
     models: dict = field(default_factory=dict)  # which presets and weights made these
     errors: list[tuple[int, str]] = field(default_factory=list)  # (post id, problem)
-    reduced: dict | None = None  # PCA-reduced copies for pre-selection (core.lostfound.match.prepare_search)
+    reduced: dict | None = None  # per channel (search-layer index, post rows) for pre-selection (match.prepare_search)
     # How sure the top-level category is: 1 where the user gave a known one, the inferred
     # probability where it was inferred (infer_categories), 0 where there is none. None: all
     # from the user (category_known decides, as before inference existed).

@@ -27,8 +27,9 @@ fully; an inferred one: by its probability).
 
 Big stores (≥ ``PRESELECT_MIN`` candidates): scoring every pair reads the whole 1,280-d photo
 matrix per query (100k posts: 95 ms). Instead :func:`prepare_search` (run by the refresh job)
-keeps PCA-reduced copies of the vectors, and a query first takes the ``PRESELECT_PER_CHANNEL``
-best candidates of each channel by the reduced vectors, then scores only those exactly. The
+puts each channel's vectors in the search layer (``core.search``: exact over a PCA-reduced copy,
+HNSW above ``SEARCH_EXACT_MAX``), and a query first takes the ``PRESELECT_PER_CHANNEL`` best
+candidates of each channel from it, then scores only those exactly. The
 final score only grows with each channel's, so a pair outside every channel's top few hundred
 cannot reach the top ten but in a near-tie; ``bench/lostfound_match.py`` measures the top-10
 agreement with scoring every pair.
@@ -97,55 +98,51 @@ def _dots(matrix: np.ndarray, vector: np.ndarray, rows: np.ndarray) -> np.ndarra
 
 PRESELECT_MIN = 20_000  # candidates from which a query is pre-selected on reduced vectors
 PRESELECT_PER_CHANNEL = 400  # ... keeping this many of each channel, then scored exactly
-REDUCED_DIMS = {"text": 128, "image": 256}
+REDUCED_DIMS = {"text": 128, "image": 256, "cross": 128}
+SEARCH_EXACT_MAX = 200_000  # above: each channel's search-layer index is an HNSW graph (a longer refresh)
 
 
 def prepare_search(v: PostVectors, seed: int = 0) -> None:
-    """PCA-reduced copies of the text, photo and cross vectors for pre-selection (only for
-    stores big enough to need it); kept on ``v`` as ``v.reduced``."""
+    """Each channel's vectors in the search layer (``core.search.SearchIndex``, exact over a
+    PCA-reduced copy up to ``SEARCH_EXACT_MAX`` posts, HNSW above) for pre-selection, only for
+    stores big enough to need it; kept on ``v.reduced`` as ``{channel: (index, post rows)}``."""
+    from core.search import SearchIndex
+
     v.reduced = None
     if len(v) < PRESELECT_MIN:
         return
-    rng = np.random.default_rng(seed)
     reduced = {}
-    for name, matrix, has in (("text", v.text, v.has_text), ("image", v.image, v.has_image)):
+    for name, matrix, has in (("text", v.text, v.has_text), ("image", v.image, v.has_image),
+                              ("cross", v.cross, v.has_image)):
         rows = np.flatnonzero(has)
         if not len(rows):
             return
-        sample = matrix[rng.choice(rows, min(len(rows), 20_000), replace=False)].astype(np.float32)
-        # uncentred principal directions (eigenvectors of XᵀX): dot products are what is kept
-        _, vecs = np.linalg.eigh(sample.T @ sample)
-        basis = np.ascontiguousarray(vecs[:, ::-1][:, : REDUCED_DIMS[name]], np.float32)
-        reduced[name] = (basis, np.ascontiguousarray(matrix @ basis, np.float32))
-    reduced["cross"] = (reduced["text"][0], np.ascontiguousarray(v.cross @ reduced["text"][0], np.float32))
+        index = SearchIndex(matrix.shape[1], exact_max=SEARCH_EXACT_MAX, reduce=REDUCED_DIMS[name])
+        index.add([str(r) for r in rows], matrix[rows])
+        reduced[name] = (index, rows)
     v.reduced = reduced
 
 
 def preselect(v: PostVectors, q: int, c: np.ndarray, per_channel: int = PRESELECT_PER_CHANNEL) -> np.ndarray:
     """The candidate rows ``c`` worth scoring exactly for row ``q``: the best ``per_channel`` of
-    each channel by the reduced vectors (sorted, unique)."""
-    red = v.reduced
-    basis_t, text_r = red["text"]
-    basis_i, image_r = red["image"]
-    _, cross_r = red["cross"]
+    each channel by the search layer (sorted, unique)."""
+    member = np.zeros(len(v), bool)
+    member[c] = True
     keep = []
 
-    def best(scores: np.ndarray, rows: np.ndarray) -> None:
-        if len(rows) > per_channel:
-            rows = rows[np.argpartition(-scores, per_channel)[:per_channel]]
-        keep.append(rows)
+    def best(channel: str, query: np.ndarray, allowed: np.ndarray) -> None:
+        index, rows = v.reduced[channel]
+        within = allowed[rows]
+        if within.any():
+            keep.append(rows[index.candidates(query, per_channel, within)])
 
     if v.has_text[q]:
-        rows = c[v.has_text[c]]
-        best(_dots(text_r, v.text[q] @ basis_t, rows), rows)
+        best("text", v.text[q], member)
     if v.has_image[q]:
-        rows = c[v.has_image[c]]
-        best(_dots(image_r, v.image[q] @ basis_i, rows), rows)
-        rows = c[~v.has_image[c] & v.has_text[c]]  # their text against this photo
-        best(_dots(text_r, v.cross[q] @ basis_t, rows), rows)
+        best("image", v.image[q], member)
+        best("text", v.cross[q], member & ~v.has_image)  # their text against this photo
     elif v.has_text[q]:
-        rows = c[v.has_image[c]]  # their photo against this text
-        best(_dots(cross_r, v.text[q] @ basis_t, rows), rows)
+        best("cross", v.text[q], member)  # their photo against this text
     return np.unique(np.concatenate(keep)) if keep else c[:0]
 
 
