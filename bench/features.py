@@ -14,7 +14,9 @@ pass alone: the limit a pipeline can approach), images/s, interleaved A B A B �
 
 Every run gets a new, empty cache (the second look at a file is a cache read: ``rerun`` lines).
 On the CPU the pipeline runs batches of ``core.embed.CPU_BATCH`` (small batches are faster
-there); the bare forward runs the same batch, and the batch the workspace asks for is timed too.
+there) and, from ``core.embed.ONNX_MIN_IMAGES`` images on, through ONNX Runtime; the bare
+forward runs the same engine and batch, and torch at the batch the workspace asks for (what ran
+before) is timed too.
 
 Run: python bench/features.py [--n 320] [--rounds 3] [--only fusion albums trends logos]
 """
@@ -69,14 +71,16 @@ def _files(kind: str, n: int) -> tuple[list[str], object, dict]:
     raise ValueError(kind)
 
 
-def _bare(encoder, tensors, batch_size: int, with_tags: bool = False) -> float:
-    """The forward alone (with the ImageNet head where the workspace keeps labels too, as Albums does)."""
+def _bare(encoder, tensors, batch_size: int, with_tags: bool = False, onnx=None) -> float:
+    """The forward alone (with the ImageNet head where the workspace keeps labels too, as Albums
+    does), in torch or through ``onnx`` (``core.embed._onnx_forward``)."""
     import torch
 
-    forward = encoder.encode_with_top if with_tags else encoder.encode
+    from core.embed import _encode
+
     t0 = time.perf_counter()
     for i in range(0, len(tensors), batch_size):
-        forward(torch.stack(tensors[i: i + batch_size]))
+        _encode(encoder, torch.stack(tensors[i: i + batch_size]), with_tags, onnx)
     return time.perf_counter() - t0
 
 
@@ -124,21 +128,27 @@ def run(kind: str, n: int, rounds: int) -> None:
 
     asked = kwargs.get("batch_size", 32)  # what the workspace passes
     batch = min(asked, CPU_BATCH) if str(encoder.device).startswith("cpu") else asked  # what the pipeline uses
+    from core.embed import ONNX_MIN_IMAGES, _onnx_forward
+
     tags = bool(kwargs.get("with_tags"))
-    _bare(encoder, tensors[:batch], batch, tags)  # warm-up
+    onnx = _onnx_forward(encoder) if len(files) >= ONNX_MIN_IMAGES and not tags else None  # as the pipeline
+    engine = "ONNX Runtime" if onnx is not None else "torch"
+    _bare(encoder, tensors[:batch], batch, tags, onnx)  # warm-up
     bare, pipe, again, big = [], [], [], []
-    for _ in range(rounds):  # A B A B …
-        bare.append(len(files) / _bare(encoder, tensors, batch, tags))
-        if batch != asked:
-            big.append(len(files) / _bare(encoder, tensors, asked, tags))
+    for _ in range(rounds):  # A B A B …, a pause before each: torch's OpenMP threads spin for a
+        time.sleep(0.5)  # while after their last op and would slow whichever side runs next
+        bare.append(len(files) / _bare(encoder, tensors, batch, tags, onnx))
+        time.sleep(0.5)
+        big.append(len(files) / _bare(encoder, tensors, asked, tags))  # torch at the batch the workspace asks for
+        time.sleep(0.5)
         first, second = _pipeline(kind, encoder, files, loader, kwargs)
         pipe.append(len(files) / first)
         again.append(len(files) / second)
     b, p = float(np.median(bare)), float(np.median(pipe))
-    print(f"{kind}: n={len(files)} batch={batch} torch_threads={torch.get_num_threads()} cores={os.cpu_count()} "
+    print(f"{kind}: n={len(files)} engine={engine} batch={batch} torch_threads={torch.get_num_threads()} cores={os.cpu_count()} "
           f"bare_per_s={b:.1f} pipeline_per_s={p:.1f} ratio={p / b:.2f} "
           f"decode_alone_ms={1000 * decode_s / len(files):.1f} rerun_per_s={np.median(again):.0f} (cache reads)"
-          + (f" bare_at_batch_{asked}_per_s={np.median(big):.1f}" if big else ""), flush=True)
+          + f" torch_at_batch_{asked}_per_s={np.median(big):.1f} (before)", flush=True)
 
 
 def main() -> int:

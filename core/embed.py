@@ -32,6 +32,7 @@ class EmbedResult:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     tags: np.ndarray | None = None  # (N, 10) top-5 ImageNet [index, prob] pairs, with_tags only
     keys: list[str] = field(default_factory=list)  # the files' content keys (the cache's), as paths
+    engine: str = ""  # "torch" or "ONNX Runtime": what embedded the computed ones
 
     def summary(self) -> str:
         text = f"{len(self.paths)} embedded ({self.computed} computed, {self.reused} from cache)"
@@ -44,6 +45,40 @@ class EmbedResult:
 # by batch size (bench/features.py, interleaved, medians): 1: 45, 2: 60, 4: 62, 8: 42, 16: 29,
 # 32: 21 (a batch's activations outgrow the caches). GPUs keep the caller's batch.
 CPU_BATCH = 4
+# ... and faster still through ONNX Runtime (the query path's verified batch-1 export,
+# core.logos.query): Lite0 here 157 images/s against torch's 65 at batch 4. Exporting and checking
+# costs a few seconds once per model, so only jobs with this many images to embed take it.
+ONNX_MIN_IMAGES = 256
+
+
+def _onnx_forward(encoder):
+    """``f(x) -> raw features`` (B, D) through ONNX Runtime, one image at a time, or None when
+    the encoder is not on the CPU or has no verified export (then torch runs, as before)."""
+    if not str(getattr(encoder, "device", "cpu")).startswith("cpu") or getattr(encoder, "model", None) is None:
+        return None
+    embedder = getattr(encoder, "_query_embedder", None)
+    if embedder is None:
+        from core.logos.query import QueryEmbedder  # the export works for any timm image encoder
+
+        embedder = encoder._query_embedder = QueryEmbedder(encoder)
+    session = embedder.session
+    if session is None:
+        return None
+
+    def run(x) -> np.ndarray:
+        data = x.numpy()
+        return np.concatenate([session.run(None, {"x": data[i: i + 1]})[0] for i in range(len(data))])
+
+    return run
+
+
+def _encode(encoder, x, with_tags: bool, onnx):
+    """(features, top-5 pairs or None) for a batch: through ``onnx`` when given (features only),
+    else the encoder's own torch forward."""
+    if onnx is None:
+        return encoder.encode_with_top(x) if with_tags else (encoder.encode(x), None)
+    raw = onnx(x)
+    return raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12), None
 
 
 def _open_photo(path: str):
@@ -68,13 +103,18 @@ def embed_image_files(
     with_tags: bool = False,
     loader=None,
     namespace: str = "",
+    onnx_min: int = ONNX_MIN_IMAGES,
 ) -> EmbedResult:
     """``with_tags`` (ImageNet encoders): also keep each photo's top-5 labels, from
     the same forward pass, in the cache as ``<preset>:top5`` and in ``result.tags``.
 
     ``loader(path) -> PIL image`` replaces the photo reader (Logos: SVG, padded on
     white); its vectors are cached under ``<preset><namespace>`` so they never mix
-    with photos' vectors of the same file."""
+    with photos' vectors of the same file.
+
+    On the CPU a job with at least ``onnx_min`` images to embed and no labels to keep runs the
+    model through ONNX Runtime (the verified export, features equal to torch's within 1e-3;
+    ``result.engine`` says which ran)."""
     loader = loader or _open_photo
     cache_name = encoder.cache_name + namespace
     if str(getattr(encoder, "device", "cpu")).startswith("cpu"):
@@ -114,6 +154,10 @@ def embed_image_files(
             todo.append(i)
     progress(0.1, f"{len(have)} in cache, {len(todo)} to embed")
 
+    # not with the ImageNet labels (Albums): the head after ONNX Runtime, in torch or NumPy, woke
+    # their thread pools to spin beside ONNX Runtime's and made it slower than torch alone
+    onnx = _onnx_forward(encoder) if len(todo) >= onnx_min and not with_tags else None
+    result.engine = "ONNX Runtime" if onnx is not None else "torch"
     batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simscope-decode") as pool:
 
@@ -131,13 +175,11 @@ def embed_image_files(
                     result.errors.append((str(paths[i]), t.reason))
             if good:
                 x = torch.stack([t for _, t in good])
+                out, top = _encode(encoder, x, with_tags, onnx)
                 if with_tags:
-                    out, top = encoder.encode_with_top(x)
                     cache.put_many(tag_name, [keys[i] for i, _ in good], top, dtype="float32")
                     for (i, _), row in zip(good, top, strict=True):
                         tags[i] = row
-                else:
-                    out = encoder.encode(x)
                 cache.put_many(cache_name, [keys[i] for i, _ in good], out)
                 for (i, _), v in zip(good, out, strict=True):
                     have[i] = v

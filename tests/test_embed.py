@@ -171,3 +171,18 @@ def test_kill_9_mid_index_leaves_an_intact_cache_and_a_rerun_resumes(tmp_path):
     assert again.returncode == 0, again.stderr[-2000:]
     report = json.loads(again.stdout)
     assert report["reused"] >= done and report["computed"] == 48 - report["reused"] and report["embedded"] == 48
+
+
+def test_big_jobs_embed_through_onnx_runtime_with_the_same_vectors(effnet, tmp_path, data_dir):
+    """A job with enough images runs the model through ONNX Runtime (2.5x torch's speed on this
+    CPU); its vectors are torch's. A job that keeps ImageNet labels (Albums) stays on torch."""
+    photos = list_images([DEMO_PHOTOS])
+    runs = {}
+    for engine, onnx_min in (("torch", 10**9), ("onnx", 0)):
+        with EmbeddingCache(tmp_path / f"{engine}.sqlite") as cache:
+            runs[engine] = embed_image_files(photos, effnet, cache, onnx_min=onnx_min)
+    assert runs["torch"].engine == "torch" and runs["onnx"].engine == "ONNX Runtime"
+    assert runs["onnx"].computed == 12 and runs["onnx"].paths == runs["torch"].paths
+    np.testing.assert_allclose(runs["onnx"].vectors, runs["torch"].vectors, atol=3e-3)  # float16 cache
+    with EmbeddingCache(tmp_path / "tags.sqlite") as cache:
+        assert embed_image_files(photos, effnet, cache, with_tags=True, onnx_min=0).engine == "torch"
