@@ -234,24 +234,32 @@ class SearchIndex:
         mean, comps = self._pca
         return _normalise((vectors.astype(np.float32) - mean) @ comps.T)
 
+    def _live(self) -> np.ndarray:
+        return np.array([r for r, k in enumerate(self.keys) if k is not None], np.int64)
+
+    def _principal(self, live: np.ndarray, dims: int, centre: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(mean (D,), the top ``dims`` principal directions (dims, D)) of a seeded sample of up to
+        ``PCA_SAMPLE`` live rows; ``centre=False``: of the uncentred vectors (the mean is zeros).
+        From the (D × D) scatter matrix: no (n × D) U as an SVD makes."""
+        pick = np.sort(np.random.default_rng(0).permutation(len(live))[:PCA_SAMPLE])
+        sample = np.asarray(self._vectors[live[pick]], np.float32)
+        mean = sample.mean(0) if centre else np.zeros(self.dim, np.float32)
+        sample = sample - mean
+        values, vectors = np.linalg.eigh((sample.T @ sample).astype(np.float64))
+        top = np.argsort(values)[::-1][:dims]
+        return mean.astype(np.float32), np.ascontiguousarray(vectors[:, top].T, np.float32)
+
     def build_hnsw(self, threads: int | None = None) -> None:
         """(Re)build the HNSW graph over the live rows (and fit the PCA when the vectors are wide)."""
         Index = _usearch_index()
 
-        live = np.array([r for r, k in enumerate(self.keys) if k is not None], np.int64)
+        live = self._live()
         if self._vectors.dtype != np.float16:
             self._vectors = self._vectors.astype(np.float16)  # half the memory; candidates re-scored from it
         self._exact32 = None
         self._pca = None
         if self.dim > HNSW_DIM and len(live):
-            pick = np.sort(np.random.default_rng(0).permutation(len(live))[:PCA_SAMPLE])
-            sample = self._vectors[live[pick]].astype(np.float32)
-            mean = sample.mean(0)
-            sample -= mean
-            # the principal directions from the (dim × dim) covariance: no (n × dim) U as an SVD makes
-            values, vectors = np.linalg.eigh((sample.T @ sample).astype(np.float64))
-            top = np.argsort(values)[::-1][:HNSW_DIM]
-            self._pca = (mean.astype(np.float32), np.ascontiguousarray(vectors[:, top].T, np.float32))
+            self._pca = self._principal(live, HNSW_DIM, centre=True)
         ndim = HNSW_DIM if self._pca is not None else self.dim
         index = Index(ndim=ndim, metric="cos", dtype=HNSW_DTYPE, connectivity=CONNECTIVITY,
                       expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
@@ -309,12 +317,8 @@ class SearchIndex:
         if self.reduce is None or self._n <= self.reduce:
             return self._exact_scores(q)
         if self._reduced is None or len(self._reduced[1]) != self._n:
-            live = np.array([r for r, k in enumerate(self.keys) if k is not None], np.int64)
-            pick = np.sort(np.random.default_rng(0).permutation(len(live))[:PCA_SAMPLE])
-            sample = np.asarray(self._vectors[live[pick]], np.float32)
-            # uncentred principal directions (eigenvectors of XᵀX): dot products are what is kept
-            _, vecs = np.linalg.eigh((sample.T @ sample).astype(np.float64))
-            basis = np.ascontiguousarray(vecs[:, ::-1][:, : self.reduce], np.float32)
+            # uncentred (eigenvectors of XᵀX): dot products are what is kept
+            basis = np.ascontiguousarray(self._principal(self._live(), self.reduce, centre=False)[1].T)
             rows = np.concatenate([np.asarray(self._vectors[i: i + CHUNK], np.float32) @ basis
                                    for i in range(0, self._n, CHUNK)])
             self._reduced = (basis, rows)
