@@ -121,10 +121,15 @@ def features(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | No
     return np.concatenate(parts, axis=1).astype(np.float64)
 
 
+def _size_floor(n: int) -> int:
+    """The automatic smallest event's lower bound: 8, or a fifth of a small album (at least 3)."""
+    return min(8, max(3, n // 5))
+
+
 def resolved_sizes(settings: ClusterSettings, n: int) -> tuple[int, int]:
     """(min_size, min_samples) for n photos: big collections need bigger events to not shatter
     (events4, 3,031 photos: min size 8 → 13 events, ARI 0.24; 2% → 4 events, ARI ≈ 0.73)."""
-    min_size = settings.min_size or max(min(8, max(3, n // 5)), round(0.02 * n))
+    min_size = settings.min_size or max(_size_floor(n), round(0.02 * n))
     min_samples = settings.min_samples or max(3, min_size // 4)
     return min_size, min_samples
 
@@ -134,7 +139,7 @@ def describe_settings(settings: ClusterSettings, n: int, timed: int = 0, with_gp
     "smallest event 61 photos (auto: 2% of 3,031 photos, at least 8); 2,900 of 3,031 photos
     have a capture time: new event at gaps over 6 h or moves over 50 km"."""
     min_size, _ = resolved_sizes(settings, n)
-    floor = min(8, max(3, n // 5))
+    floor = _size_floor(n)
     size = (f"smallest event {min_size} photos (yours)" if settings.min_size else
             f"smallest event {min_size} photos (auto: 2% of {n:,} photos, at least {floor})")
     if settings.time_first and timed >= 2:
