@@ -1,21 +1,28 @@
-"""Logos retrieval on the shared brand logos: same-brand look-alikes and inverted-contrast queries.
+"""Logo retrieval on brands held out of the shipped model's training: pHash, ImageNet Lite0 and
+the shipped model (``simscope-logo``), side by side on the same queries.
 
-Run: python bench/logos_eval.py [--train-subset 300] [--epochs 3]
-* same brand: for every logo of a brand with several files (logos.json), is another file of
-  that brand among the top 1 / top 5 (EfficientNet-Lite0 ImageNet features)?
-* inverted contrast (the METU study's main failure): the query is a logo with its contrast
-  reversed; is the original at rank 1 / in the top 5 among the subset?
-* with --train-subset: SimCLR (EfficientNet-Lite0 backbone, CPU) trained on that subset with and
-  without contrast inversion in the augmentations, then the inverted-query test again.
+Run: python bench/logos_eval.py [--models phash effnet-lite0 simscope-logo] [--checkpoint RUN/checkpoint.pt]
+
+Queries come only from the brands ``core.logos.brands.held_out`` keeps out of training (356
+logos, 91 brands with several files), searched in two galleries: those held-out logos alone, and
+all 1,858 shared logos (``../shared/data/logos/brands``, CC0; the training brands are then
+distractors the model has seen):
+* same brand: for each held-out logo whose brand has other files, are they found? recall@5 (one
+  of them in the top 5, the query itself excluded) and mAP over the whole ranking;
+* augmented copy: a copy of each held-out logo rotated (uniform ±15°), cropped to 80–95% of its
+  side at a random place, mirrored (half of them) and grayscaled (half of them), seeded; is the
+  original at rank 1?
+* inverted contrast (the METU study's main failure): is the original at rank 1?
+pHash ranks by Hamming distance on the 64-bit hash of the logo drawn at 128 px (ties broken by
+file order); the models by cosine. ``--checkpoint`` adds a SimCLR run (e.g. one in training).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,89 +33,133 @@ sys.path.insert(0, str(ROOT))
 BRANDS = ROOT.parent / "shared" / "data" / "logos" / "brands"
 
 
-def inverted_hits(encoder, files: list[str], vectors: np.ndarray) -> tuple[float, float]:
-    import torch
+def augmented(image, rng: random.Random):
+    """Rotation ±15°, an 80–95% crop, mirror and grayscale (each half the time), on white."""
+    from PIL import Image, ImageOps
+
+    size = image.width
+    im = image.rotate(rng.uniform(-15, 15), resample=Image.Resampling.BICUBIC, fillcolor=(255, 255, 255))
+    side = int(size * rng.uniform(0.80, 0.95))
+    x, y = rng.randint(0, size - side), rng.randint(0, size - side)
+    im = im.crop((x, y, x + side, y + side)).resize((size, size), Image.Resampling.BICUBIC)
+    if rng.random() < 0.5:
+        im = ImageOps.mirror(im)
+    if rng.random() < 0.5:
+        im = ImageOps.grayscale(im).convert("RGB")
+    return im
+
+
+def query_images(files: list[str], size: int):
     from PIL import ImageOps
 
     from core.logos.images import load_logo
 
-    size = getattr(encoder, "logo_size", 256)
-    hits1 = hits5 = 0
-    for b in range(0, len(files), 32):
-        batch = [ImageOps.invert(load_logo(f, size)) for f in files[b : b + 32]]
-        q = encoder.encode(torch.stack([encoder.preprocess(im) for im in batch]))
-        ranks = np.argsort(-(q @ vectors.T), axis=1)
-        for j, row in enumerate(ranks):
-            hits1 += row[0] == b + j
-            hits5 += (b + j) in row[:5]
-    return hits1 / len(files), hits5 / len(files)
+    originals = [load_logo(f, size) for f in files]
+    rngs = [random.Random(i) for i in range(len(files))]
+    return [augmented(im, r) for im, r in zip(originals, rngs, strict=True)], [ImageOps.invert(im) for im in originals]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--train-subset", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--image-size", type=int, default=128)
-    args = parser.parse_args()
-    os.environ.setdefault("SIMSCOPE_DATA_DIR", str(Path.home() / ".cache" / "simscope" / "bench-data"))
-    from core.cache import EmbeddingCache
-    from core.logos.index import build_index
-    from core.models.manager import ModelManager
-
-    manager = ModelManager("cpu")
-    enc = manager.get("effnet-lite0")
-    entries = json.loads((BRANDS / "logos.json").read_text(encoding="utf-8"))
-    t0 = time.perf_counter()
-    with EmbeddingCache() as cache:
-        index, errors = build_index(BRANDS / "logos", enc, cache)
-    print(f"{len(index)} logos indexed with EfficientNet-Lite0 ({len(errors)} skipped) in {time.perf_counter() - t0:.0f} s")
-    pos = {Path(f).name: i for i, f in enumerate(index.files)}
-    groups = [[pos[f] for f in e["files"] if f in pos] for e in entries]
-    groups = [g for g in groups if len(g) > 1]
-    sims = index.vectors @ index.vectors.T
-    np.fill_diagonal(sims, -np.inf)
-    h1 = h5 = n = 0
-    for g in groups:
-        for i in g:
-            top = np.argsort(-sims[i])[:5]
-            h1 += top[0] in g
-            h5 += bool(set(top) & set(g))
-            n += 1
-    print(f"same brand ({len(groups)} brands with several files, {n} queries): hit@1 {h1 / n:.3f}, hit@5 {h5 / n:.3f}")
-    rng = np.random.default_rng(0)
-    subset = sorted(rng.choice(len(index), min(args.train_subset or 300, len(index)), replace=False).tolist())
-    files = [index.files[i] for i in subset]
-    r1, r5 = inverted_hits(enc, files, index.vectors[subset])
-    print(f"inverted-contrast queries among {len(files)} logos, ImageNet features: hit@1 {r1:.3f}, hit@5 {r5:.3f}")
-    if not args.train_subset:
-        return 0
-    from core.logos.service import TrainSettings, load_encoder
-    from core.logos.simclr import features_backbone, train_simclr
-
-    for invert in (False, True):
-        settings = TrainSettings(epochs=args.epochs, batch_size=32, image_size=args.image_size,
-                                 backbone="effnet-lite0", invert=invert, lr=1e-4)
-        run = Path(tempfile.mkdtemp(prefix="simscope-logos-run-"))
-        t0 = time.perf_counter()
-        state = train_simclr(files, settings, features_backbone(enc.model), run)
-        trained = load_encoder(manager, str(run / "checkpoint.pt"))
-        with EmbeddingCache() as cache:
-            sub_index, _ = build_index_files(files, trained, cache)
-        r1, r5 = inverted_hits(trained, files, sub_index)
-        print(f"SimCLR {args.epochs} epochs, inversion {'on ' if invert else 'off'} "
-              f"({time.perf_counter() - t0:.0f} s, last loss {state.history[-1].train_loss:.3f}): "
-              f"inverted-contrast hit@1 {r1:.3f}, hit@5 {r5:.3f}")
-    return 0
+def scores_report(sims: np.ndarray, query_rows: list[int], labels: np.ndarray, exclude_self: bool) -> dict:
+    """recall@5 / mAP of same-brand files (queries whose brand has other files), or hit@1 of the row itself."""
+    out = {"r5": [], "ap": [], "hit1": []}
+    for q, row in enumerate(query_rows):
+        s = sims[q].copy()
+        if exclude_self:
+            s[row] = -np.inf
+            order = np.argsort(-s, kind="stable")[:-1]
+            relevant = labels[order] == labels[row]
+            if relevant.sum() == 0:
+                continue
+            out["r5"].append(bool(relevant[:5].any()))
+            hits = np.cumsum(relevant)
+            out["ap"].append(float((hits[relevant] / (np.flatnonzero(relevant) + 1)).mean()))
+        else:
+            out["hit1"].append(int(np.argmax(s)) == row)
+    return {k: float(np.mean(v)) for k, v in out.items() if v}
 
 
-def build_index_files(files, encoder, cache):
+def phash_side(files, rows, aug_q, inv_q):
+    import imagehash
+
+    from core.logos.dedup import phashes
+
+    bits, hashed, _ = phashes(files)
+    assert len(hashed) == len(files)
+
+    def sims(images):
+        q = np.array([imagehash.phash(im.resize((128, 128))).hash.ravel() for im in images], bool)
+        return -(q[:, None, :] != bits[None, :, :]).sum(2).astype(np.float32)
+
+    self_q = bits[rows].astype(bool)
+    same = -(self_q[:, None, :] != bits[None, :, :]).sum(2).astype(np.float32)
+    return same, sims(aug_q), sims(inv_q)
+
+
+def model_side(encoder, files, rows, held_files, cache):
     from core.embed import embed_image_files
     from core.logos.images import load_logo
     from core.logos.index import NAMESPACE
 
-    size = getattr(encoder, "logo_size", 256)
+    size = encoder.logo_size
     res = embed_image_files(files, encoder, cache, loader=lambda p: load_logo(p, size), namespace=NAMESPACE)
-    return res.vectors, res.errors
+    assert not res.errors, res.errors[:3]
+    vectors = res.vectors
+    aug_q, inv_q = query_images(held_files, size)
+
+    def enc(images):
+        import torch
+
+        out = []
+        for b in range(0, len(images), 32):
+            out.append(encoder.encode(torch.stack([encoder.preprocess(im) for im in images[b : b + 32]])))
+        return np.concatenate(out)
+
+    return vectors[rows] @ vectors.T, enc(aug_q) @ vectors.T, enc(inv_q) @ vectors.T
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--models", nargs="+", default=["phash", "effnet-lite0", "simscope-logo"])
+    parser.add_argument("--checkpoint", action="append", default=[], help="a SimCLR checkpoint.pt to add")
+    args = parser.parse_args()
+    if not BRANDS.exists():
+        print(f"skipped: {BRANDS} is absent")
+        return 0
+    os.environ.setdefault("SIMSCOPE_DATA_DIR", str(Path.home() / ".cache" / "simscope" / "bench-data"))
+    from core.cache import EmbeddingCache
+    from core.logos.brands import load_brands
+    from core.logos.service import load_encoder
+    from core.models.manager import ModelManager
+
+    data = load_brands(BRANDS)
+    labels = np.array(data.labels)
+    rows = [i for i, h in enumerate(data.held_out) if h]
+    held_files = [data.files[i] for i in rows]
+    print(f"gallery {len(data.files)} logos; queries: {len(rows)} logos of {len({data.labels[i] for i in rows})} "
+          f"held-out brands", flush=True)
+    manager = ModelManager("cpu")
+    print(f"{'model':<22} {'gallery':<9} {'brand r@5':>9} {'brand mAP':>9} {'aug r@1':>8} {'inv hit@1':>9}  weights")
+    for name in args.models + args.checkpoint:
+        t0 = time.perf_counter()
+        if name == "phash":
+            aug_q, inv_q = query_images(held_files, 128)
+            same, aug, inv = phash_side(data.files, rows, aug_q, inv_q)
+            weights = "imagehash.phash, 64 bits"
+        else:
+            encoder = load_encoder(manager, name)
+            with EmbeddingCache() as cache:
+                same, aug, inv = model_side(encoder, data.files, rows, held_files, cache)
+            weights = encoder.weights
+        label = Path(name).name if name.endswith(".pt") else name
+        for gallery, cols in (("held-out", rows), ("all", list(range(len(data.files))))):
+            at = [cols.index(r) for r in rows] if gallery == "held-out" else rows
+            brand = scores_report(same[:, cols], at, labels[cols], exclude_self=True)
+            a = scores_report(aug[:, cols], at, labels[cols], exclude_self=False)
+            v = scores_report(inv[:, cols], at, labels[cols], exclude_self=False)
+            print(f"{label:<22} {gallery:<9} {brand['r5']:>9.3f} {brand['ap']:>9.3f} {a['hit1']:>8.3f} "
+                  f"{v['hit1']:>9.3f}  {weights if gallery == 'all' else ''}"
+                  f"{f' ({time.perf_counter() - t0:.0f} s)' if gallery == 'all' else ''}", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

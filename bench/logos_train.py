@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 LOGOS = ROOT.parent / "shared" / "data" / "logos" / "brands" / "logos"
 
 
-def bare_pass(model, opt, batches: int, batch: int, size: int, settings, bf16: bool) -> float:
+def bare_pass(model, opt, batches: int, batch: int, size: int, settings, bf16: bool, frozen=()) -> float:
     """Seconds for ``batches`` forward+backward+step passes on random views."""
     import torch
 
@@ -36,6 +36,8 @@ def bare_pass(model, opt, batches: int, batch: int, size: int, settings, bf16: b
     xa = torch.randn(batch, 3, size, size)
     xb = torch.randn(batch, 3, size, size)
     model.train()
+    for module in frozen:
+        module.eval()
     t = time.perf_counter()
     for _ in range(batches):
         loss = _loss(model, xa, xb, settings, bf16)
@@ -55,6 +57,9 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--freeze-blocks", type=int, default=3, help="stages kept frozen (the app's default: 3)")
+    parser.add_argument("--backbone", default="effnet-lite0",
+                        help="effnet-lite0, or simscope-logo once it ships (the app's default; same architecture)")
     args = parser.parse_args()
     if not LOGOS.exists():
         print(f"skipped: {LOGOS} is absent")
@@ -69,6 +74,7 @@ def main() -> int:
         SimCLRModel,
         bf16_is_native,
         features_backbone,
+        freeze_early,
         train_simclr,
         use_bf16,
     )
@@ -87,23 +93,26 @@ def main() -> int:
         print(f"phash files={len(files)} cold_s={cold:.1f} warm_s={warm:.2f}", flush=True)
 
         settings = TrainSettings(epochs=args.epochs, batch_size=args.batch, image_size=args.size,
-                                 precision=args.precision, device=args.device, warmup_epochs=1)
+                                 precision=args.precision, device=args.device, warmup_epochs=1,
+                                 freeze_blocks=args.freeze_blocks, backbone=args.backbone)
         bf16 = use_bf16(settings)
         print(f"device={args.device} cpu_capability={torch.backends.cpu.get_cpu_capability()} "
               f"bf16_native={bf16_is_native(args.device)} precision={'bf16' if bf16 else 'fp32'} "
               f"threads={torch.get_num_threads()}", flush=True)
-        bare_model = SimCLRModel(features_backbone(load("effnet-lite0", args.device).model)).to(args.device)
+        bare_model = SimCLRModel(features_backbone(load(settings.backbone, args.device).model)).to(args.device)
         bare_model = bare_model.to(memory_format=torch.channels_last)
-        bare_opt = torch.optim.AdamW(bare_model.parameters(), lr=1e-4)
+        frozen = freeze_early(bare_model.backbone, settings.freeze_blocks)  # as training does
+        bare_opt = torch.optim.AdamW([p for p in bare_model.parameters() if p.requires_grad], lr=1e-4)
         bare_rates: list[float] = []
 
         def after_epoch(log) -> None:  # B between two A's
             batches = max(1, round((len(files) * (1 - settings.val_fraction)) / args.batch))
-            s = bare_pass(bare_model, bare_opt, batches, args.batch, args.size, settings, bf16)
+            s = bare_pass(bare_model, bare_opt, batches, args.batch, args.size, settings, bf16, frozen)
             bare_rates.append(2 * args.batch * batches / s)
-            print(f"  epoch {log.epoch}: train {log.seconds:.1f} s; bare {s:.1f} s", flush=True)
+            print(f"  epoch {log.epoch}: train {log.seconds:.1f} s (loss {log.train_loss:.4f}, validation {log.val_loss:.4f}); "
+                  f"bare {s:.1f} s", flush=True)
 
-        backbone = features_backbone(load("effnet-lite0", args.device).model)
+        backbone = features_backbone(load(settings.backbone, args.device).model)
         state = train_simclr(files, settings, backbone, Path(tmp) / "run", on_epoch=after_epoch)
     n_train = len(files) - max(2, int(len(files) * settings.val_fraction))
     train_rates = [2 * n_train / h.seconds for h in state.history]  # training views a second (validation's time counted too)

@@ -98,12 +98,21 @@ def cmd_embed(args) -> int:
     if not files:
         print(f"error: no images found in {', '.join(args.paths)}", file=sys.stderr)
         return 2
-    encoder = ModelManager(args.device).get(args.preset)
-    with EmbeddingCache() as cache:
+    if args.ray is not None:  # the cluster extra; imported only when asked for
+        from core.cluster import embed_on_ray
+
+        with EmbeddingCache() as cache:
+            ray_res = embed_on_ray(files, args.preset, cache, address=args.ray or None, progress=_Bar(),
+                                   device=args.device, workers=args.workers)
+    encoder = ModelManager("cpu" if args.ray is not None else args.device).get(args.preset)
+    with EmbeddingCache() as cache:  # after Ray: every vector is in the cache, nothing is computed here
         res = embed_image_files(files, encoder, cache, progress=_Bar(), batch_size=args.batch_size)
     report = {"preset": res.preset, "weights": res.weights, "device": encoder.device,
               "embedded": len(res.paths), "computed": res.computed, "reused": res.reused,
               "errors": [{"file": f, "error": e} for f, e in skipped + res.errors]}
+    if args.ray is not None:
+        report.update(device="Ray", computed=ray_res.computed, reused=ray_res.reused,
+                      computed_locally=res.computed)
     if args.out:
         import numpy as np
 
@@ -111,6 +120,14 @@ def cmd_embed(args) -> int:
         report["vectors"] = args.out
     _print(report, args.json)
     return 0
+
+
+def add_ray_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="embed as a Ray Data job (needs the cluster extra): on the cluster at ADDRESS, "
+                        "or on a local Ray instance without one; the vectors land in this machine's cache")
+    p.add_argument("--workers", type=int, default=None, help="Ray: model replicas (default: one per GPU, "
+                   "else one per 2 CPUs)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--out", help="also save the vectors as .npy")
     p.add_argument("--json", action="store_true")
+    add_ray_arguments(p)
     p.set_defaults(func=cmd_embed)
 
     from core.lostfound.cli import register as register_lostfound

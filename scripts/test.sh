@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 VENV="${SIMSCOPE_VENV:-.venv}"
+# the cluster extra (Ray) for tests/test_cluster.py; the app never needs it
+"$VENV/bin/python" -c "import ray.data" >/dev/null 2>&1 \
+  || { echo "==> installing the cluster extra (Ray) for the tests"; \
+       "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e ".[cluster]"; }
 export QT_QPA_PLATFORM=offscreen
 ./scripts/system_deps.sh "$VENV/bin/python" offscreen
 export HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-1}"

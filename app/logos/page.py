@@ -130,7 +130,7 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
         current = self.model_choice.currentData()
         self.model_choice.blockSignals(True)
         self.model_choice.clear()
-        for name in ("effnet-lite0", "swin-t"):
+        for name in ("simscope-logo", "effnet-lite0", "swin-t"):
             self.model_choice.addItem(get_preset(name).title, name)
         for run in list_runs(runs_dir()):
             if run["checkpoint"]:

@@ -39,10 +39,13 @@ class LogoTraining:
         self.lr = self._dspin(1e-6, 1e-1, d.lr, 1e-4, decimals=6)
         self.backbone = QComboBox()
         self.backbone.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # never cut
+        self.backbone.addItem("Simscope logos (offline)", "simscope-logo")
         self.backbone.addItem("EfficientNet-Lite0 (offline)", "effnet-lite0")
         self.backbone.addItem("Swin-T (import its weights)", "swin-t")
-        self.backbone.setItemData(0, "ImageNet weights that ship with the app", Qt.ItemDataRole.ToolTipRole)
-        self.backbone.setItemData(1, "Needs its weights: Tools → Models", Qt.ItemDataRole.ToolTipRole)
+        self.backbone.setItemData(0, "The app's logo model (Lite0 trained on 1,141 brands): your training starts from it",
+                                  Qt.ItemDataRole.ToolTipRole)
+        self.backbone.setItemData(1, "ImageNet weights that ship with the app", Qt.ItemDataRole.ToolTipRole)
+        self.backbone.setItemData(2, "Needs its weights: Tools → Models", Qt.ItemDataRole.ToolTipRole)
         form = QFormLayout()
         for label, w in (("Backbone", self.backbone), ("Epochs", self.epochs), ("Batch size", self.batch),
                          ("Image size", self.image_size), ("Temperature", self.temperature),

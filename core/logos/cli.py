@@ -19,6 +19,14 @@ def cmd_index(args) -> int:
     from core.logos.service import load_encoder
     from core.progress import ProgressBar as _Bar
 
+    if args.ray is not None:  # fill the cache on Ray first; the index then reads every vector from it
+        from core.cluster import embed_on_ray
+        from core.logos.images import list_logos
+
+        with EmbeddingCache() as cache:
+            embed_on_ray([str(f) for f in list_logos(args.dir)], args.model, cache, address=args.ray or None,
+                         kind="logo", progress=_Bar(), device=args.device, workers=args.workers)
+        args.device = "cpu"
     encoder = load_encoder(_manager(args), args.model)
     with EmbeddingCache() as cache:
         index, errors = build_index(args.dir, encoder, cache, progress=_Bar())
@@ -129,7 +137,11 @@ def register(sub) -> None:
     p = logos.add_parser("index", help="embed every logo in a folder and save the index")
     p.add_argument("dir")
     p.add_argument("--out", required=True, help="index folder (combined_featuremap.npy + file names)")
-    p.add_argument("--model", default="effnet-lite0", help="a preset (effnet-lite0, swin-t) or a trained checkpoint.pt")
+    p.add_argument("--model", default="simscope-logo",
+                   help="a preset (simscope-logo: the shipped logo model; effnet-lite0; swin-t) or a trained checkpoint.pt")
+    from core.cli import add_ray_arguments
+
+    add_ray_arguments(p)
     p.set_defaults(func=cmd_index)
     p = logos.add_parser("query", help="top-k look-alikes of a logo")
     p.add_argument("image")
@@ -157,7 +169,8 @@ def register(sub) -> None:
     p.add_argument("--threshold", type=float, default=0.9, help="re-weight negatives above this cosine")
     p.add_argument("--negative-weight", type=float, default=0.7)
     p.add_argument("--lr", type=float, default=3e-4)
-    p.add_argument("--backbone", default="effnet-lite0", help="effnet-lite0 (offline, the default) or swin-t (needs its weights: models import)")
+    p.add_argument("--backbone", default="simscope-logo",
+                   help="simscope-logo (the shipped logo model, the default), effnet-lite0 (ImageNet) or swin-t (needs its weights: models import)")
     p.add_argument("--resume", help="a checkpoint.pt to continue from")
     p.add_argument("--tiny", action="store_true", help=argparse_hidden())
     p.set_defaults(func=cmd_train)

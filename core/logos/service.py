@@ -10,8 +10,8 @@ from core.logos.index import checkpoint_id
 from core.models.loaders import ImageEncoder
 from core.paths import data_dir
 
-DEFAULT_PRESET = "effnet-lite0"  # offline ImageNet features; Swin-T when its weights are imported
-BACKBONES = ("swin-t", "effnet-lite0")
+DEFAULT_PRESET = "simscope-logo"  # our Lite0 trained on brand logos (ships); effnet-lite0: ImageNet features
+BACKBONES = ("simscope-logo", "effnet-lite0", "swin-t")
 
 
 @dataclass
@@ -28,10 +28,11 @@ class TrainSettings:
     val_fraction: float = 0.1
     projection_dim: int = 128
     hidden_dim: int = 512
-    backbone: str = "effnet-lite0"  # a registry preset: offline weights by default; swin-t once imported
+    backbone: str = "simscope-logo"  # a registry preset: the shipped logo model by default; effnet-lite0; swin-t once imported
     invert: bool = True  # contrast inversion among the augmentations
     seed: int = 0
     device: str = "cpu"
+    freeze_blocks: int = 3  # stem + first stages keep ImageNet's weights (2x faster; see simclr.freeze_early)
     precision: str = "auto"  # auto: bf16 autocast where the device computes it natively (AMX / AVX-512-BF16, CUDA), else fp32
 
 

@@ -21,6 +21,7 @@ from core.models.registry import (
     COCA,
     EFFNET_LITE0_PKG,
     HF_CLIP,
+    LOGO_MODEL,
     OPEN_CLIP,
     SENTENCE_TRANSFORMERS,
     TIMM,
@@ -121,10 +122,14 @@ class Encoder:
     def name(self) -> str:
         return self.preset.name
 
+    weights_id: str = ""  # for weights that change between releases (the shipped logo model): their hash
+
     @property
     def cache_name(self) -> str:
-        """The embedding cache's key for this model: tiny test models never mix with real ones."""
-        return self.preset.name + (":tiny" if self.weights == TINY_LABEL else "")
+        """The embedding cache's key for this model: tiny test models never mix with real ones, and
+        new shipped weights never read the vectors of older ones."""
+        return self.preset.name + (":tiny" if self.weights == TINY_LABEL else "") + (
+            f"@{self.weights_id}" if self.weights_id else "")
 
     def describe(self) -> dict:
         return {"preset": self.preset.name, "title": self.preset.title, "weights": self.weights,
@@ -143,6 +148,7 @@ class ImageEncoder(Encoder):
     transform: Callable | None = None
     forward: Callable | None = None
     dim: int = 0
+    logo_size: int = 256  # the size logos are drawn at before ``transform`` (Logos)
 
     def preprocess(self, image) -> Any:
         return self.transform(image.convert("RGB"))
@@ -347,6 +353,25 @@ def _load_timm(preset: Preset, path: Path | None, device: str, tiny: bool) -> En
     )
 
 
+def _load_logo_model(preset: Preset, path: Path | None, device: str, tiny: bool) -> Encoder:
+    """Simscope's logo model: the timm backbone with its trained weights (every tensor must fit),
+    logos drawn at the training size and resized whole (no centre crop, which cut marks' edges)."""
+    from torchvision import transforms
+
+    encoder = _load_timm(preset, path, device, tiny)
+    size = 224
+    encoder.transform = transforms.Compose([
+        transforms.Resize((size, size)), transforms.ToTensor(),
+        transforms.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    ])
+    encoder.logo_size = size
+    if path is not None:
+        import hashlib
+
+        encoder.weights_id = hashlib.sha1(path.read_bytes()).hexdigest()[:12]
+    return encoder
+
+
 def _open_clip_model(preset: Preset, path: Path | None, device: str, tiny: bool):
     import open_clip
 
@@ -522,6 +547,7 @@ def _load_hf_clip(preset: Preset, path: Path | None, device: str, tiny: bool) ->
 _LOADERS: dict[str, Callable[[Preset, Path | None, str, bool], Encoder]] = {
     EFFNET_LITE0_PKG: _load_effnet_lite0,
     TIMM: _load_timm,
+    LOGO_MODEL: _load_logo_model,
     OPEN_CLIP: _load_open_clip,
     COCA: _load_coca,
     SENTENCE_TRANSFORMERS: _load_sentence_transformers,

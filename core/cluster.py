@@ -1,0 +1,167 @@
+"""Bulk embedding on a Ray cluster: the same preprocessing and model code as the desktop, the
+same embedding cache.
+
+``embed_on_ray(paths, preset, cache)`` runs one Ray Data job: the files still to embed (the
+cache is asked first, by the same content keys) become a dataset of paths, and
+``map_batches`` sends them through :class:`EmbedActor`, a class-based UDF, so each worker loads
+the model once (``core.models.loaders.load``) and prepares every image with the function the
+desktop pipeline uses (``core.embed._prepare``: the photo reader, or Logos' SVG/raster loader
+for ``kind="logo"``). Workers ask for a GPU when the cluster has them. The vectors stream back
+to this process, which writes them into its embedding cache under the key the desktop uses, so
+``embed_image_files`` afterwards finds every one and computes nothing: the app, every
+workspace and the rest of the CLI then use them as if they had been made here. A file that
+cannot be read is reported per file, as locally.
+
+When to use it: more images than one machine embeds in the time you have (about 30-120 images/s
+on a 2-core desktop CPU, depending on the model). The files must be readable at the same path
+on every node (a shared or network file system); the cache stays on the machine that runs the
+command. ``bench/ray_embed.py`` measures the overhead against the local pipeline.
+
+Ray is an optional extra (``pip install -e ".[cluster]"``), imported only here and only when
+asked for; the app and the rest of the CLI never import it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from core.cache import EmbeddingCache
+from core.embed import EmbedResult
+from core.jobs import CancelCheck, Cancelled, ProgressFn, never_cancelled, null_progress
+
+KINDS = ("photo", "logo")
+
+
+def _ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError as exc:
+        raise RuntimeError(
+            "the Ray path needs the cluster extra: pip install -e \".[cluster]\" (or pip install \"ray[data]\")"
+        ) from exc
+    return ray
+
+
+def _loader(kind: str, logo_size: int):
+    if kind == "logo":
+        from core.logos.images import load_logo
+
+        return lambda p: load_logo(p, logo_size)
+    from core.embed import _open_photo
+
+    return _open_photo
+
+
+class EmbedActor:
+    """One Ray worker: the preset's model, loaded once; ``__call__`` embeds a batch of paths
+    with the desktop's preprocessing and forward (``core.embed._prepare`` and ``_encode``: ONNX
+    Runtime on a CPU, the encoder's torch forward on a GPU)."""
+
+    def __init__(self, preset: str, device: str, kind: str, logo_size: int) -> None:
+        from core.embed import _onnx_forward
+        from core.logos.service import load_encoder
+        from core.models.manager import ModelManager
+
+        self.encoder = load_encoder(ModelManager(device), preset)
+        self.loader = _loader(kind, logo_size)
+        # on a CPU worker, ONNX Runtime as the desktop's big jobs (the export is made once per node)
+        self.onnx = _onnx_forward(self.encoder)
+
+    def __call__(self, batch: dict) -> dict:
+        import torch
+
+        from core.embed import _encode, _prepare
+        from core.images import ImageError
+
+        prepared = [_prepare(self.encoder, str(p), self.loader) for p in batch["path"]]
+        good = [i for i, t in enumerate(prepared) if not isinstance(t, ImageError)]
+        vectors = np.zeros((len(prepared), self.encoder.dim), np.float32)
+        if good:
+            vectors[good] = _encode(self.encoder, torch.stack([prepared[i] for i in good]), False, self.onnx)[0]
+        errors = [t.reason if isinstance(t, ImageError) else "" for t in prepared]
+        return {"key": batch["key"], "path": batch["path"], "vector": vectors, "error": np.array(errors, dtype=object)}
+
+
+def embed_on_ray(paths: list[str | os.PathLike[str]], preset: str, cache: EmbeddingCache,
+                 address: str | None = None, kind: str = "photo", workers: int | None = None,
+                 batch_size: int = 16, device: str = "auto", progress: ProgressFn = null_progress,
+                 cancelled: CancelCheck = never_cancelled, num_cpus: int | None = None) -> EmbedResult:
+    """Embed ``paths`` with ``preset`` (or a trained checkpoint) on Ray and put the vectors into
+    ``cache`` as the desktop would. ``address``: a running cluster ("auto", "ray://host:10001");
+    None starts a local Ray instance (``num_cpus`` of this machine's CPUs). ``workers``: model
+    replicas (default: one per GPU when the cluster has GPUs, else one per 2 CPUs)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    from core.logos.index import NAMESPACE
+    from core.logos.service import load_encoder
+    from core.models.manager import ModelManager
+
+    local = load_encoder(ModelManager("cpu"), preset)  # its cache name and size; cheap to load
+    namespace = NAMESPACE if kind == "logo" else ""
+    cache_name = local.cache_name + namespace
+    result = EmbedResult(preset=local.name, weights=local.weights, engine="Ray")
+    progress(0.0, f"Checking {len(paths)} files")
+    keys: dict[int, str] = {}
+    for i, p in enumerate(paths):
+        try:
+            keys[i] = cache.file_key(p)
+        except OSError as exc:
+            result.errors.append((str(p), f"cannot read the file ({exc.strerror or exc})"))
+    ok = sorted(keys)
+    _, found = cache.get_many(cache_name, [keys[i] for i in ok])
+    result.reused = int(found.sum())
+    first: dict[str, int] = {}
+    for j in np.flatnonzero(~found):  # identical files (same content key) are embedded once
+        first.setdefault(keys[ok[j]], ok[j])
+    todo = sorted(first.values())
+    progress(0.05, f"{result.reused} in cache, {len(todo)} to embed on Ray")
+    if todo:
+        ray = _ray()
+        started_here = not ray.is_initialized()
+        if started_here:
+            ray.init(address=address, num_cpus=num_cpus if address is None else None,
+                     include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+        try:
+            _run(ray, [str(Path(paths[i])) for i in todo], [keys[i] for i in todo], preset, device, kind,
+                 local.logo_size, workers, batch_size, cache, cache_name, result, progress, cancelled)
+        finally:
+            if started_here:
+                ray.shutdown()
+    progress(1.0, result.summary())
+    return result
+
+
+def _run(ray, paths, keys, preset, device, kind, logo_size, workers, batch_size, cache, cache_name,
+         result, progress, cancelled) -> None:
+    from ray.data import ActorPoolStrategy, DataContext
+
+    DataContext.get_current().enable_progress_bars = False  # progress goes through ``progress``
+    gpus = int(ray.cluster_resources().get("GPU", 0))
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    if workers is None:
+        workers = gpus or max(1, cpus // 2)
+    if device == "auto":
+        device = "cuda" if gpus else "cpu"
+    per_worker = {"num_gpus": 1} if gpus and device.startswith("cuda") else {"num_cpus": max(1, cpus // workers)}
+    ds = ray.data.from_items([{"path": p, "key": k} for p, k in zip(paths, keys, strict=True)],
+                             override_num_blocks=max(1, min(len(paths) // batch_size, 4 * workers)))
+    out = ds.map_batches(EmbedActor, fn_constructor_kwargs={"preset": preset, "device": device, "kind": kind,
+                                                            "logo_size": logo_size},
+                         batch_size=batch_size, compute=ActorPoolStrategy(size=workers), batch_format="numpy",
+                         **per_worker)
+    done = 0
+    for batch in out.iter_batches(batch_size=batch_size, batch_format="numpy"):
+        if cancelled():
+            raise Cancelled()
+        errors = [str(e) for e in batch["error"]]
+        good = [i for i, e in enumerate(errors) if not e]
+        if good:
+            cache.put_many(cache_name, [str(batch["key"][i]) for i in good], np.asarray(batch["vector"])[good])
+        result.errors += [(str(batch["path"][i]), e) for i, e in enumerate(errors) if e]
+        result.computed += len(good)
+        done += len(errors)
+        progress(0.05 + 0.95 * done / len(paths), f"Embedded {done} of {len(paths)} on Ray ({workers} workers)")
