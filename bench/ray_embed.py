@@ -15,6 +15,14 @@ shared file system or the driver (which hashes every file for its content key an
 cache) is the bound. On this 2-core machine one worker already has both cores, and two workers
 split them: neither can beat the local pipeline, and the figures are the Ray path's overhead
 (scheduling, moving vectors back, Arrow conversion), not a speed-up.
+
+Measured 2026-12-03 (2-core Xeon, Ray 2.60, medians of 2 interleaved rounds): 300 photos: local
+125 images/s, Ray 1 worker 44 (0.35x), 2 workers 46 (0.37x): each job starts its workers (model
+load, ONNX session) in ~4 s, which dominates a small job. 1,200 photos: local 127, Ray 1 worker
+90 (0.71x), 2 workers 104 (0.82x). Local Ray started in 3.1 s. Throughput with the workers: on
+these 2 cores, 1 -> 2 workers gave 1.16x (the second worker overlaps its decoding with the
+other's forward pass); on a cluster each worker brings its own cores, so the job's rate is about
+the per-worker rate (~90 images/s for a 2-core worker here) times the workers.
 """
 
 from __future__ import annotations
@@ -72,10 +80,10 @@ def main() -> int:
                     else:
                         res = embed_on_ray(files, "effnet-lite0", cache, workers=int(side.split("x")[1]))
                     seconds = time.perf_counter() - t
-                assert res.computed == len(files), res.summary()
+                assert res.computed >= len(files) - 2 and not res.errors, res.summary()  # events4 holds one copy
                 if rnd:
-                    rates.setdefault(side, []).append(len(files) / seconds)
-                print(f"  round {rnd}{' (warm-up)' if not rnd else ''}: {side:<8} {len(files) / seconds:6.1f} images/s "
+                    rates.setdefault(side, []).append(res.computed / seconds)
+                print(f"  round {rnd}{' (warm-up)' if not rnd else ''}: {side:<8} {res.computed / seconds:6.1f} images/s "
                       f"({res.engine})", flush=True)
     ray.shutdown()
     local = statistics.median(rates["local"])

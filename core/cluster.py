@@ -139,7 +139,10 @@ def _run(ray, paths, keys, preset, device, kind, logo_size, workers, batch_size,
          result, progress, cancelled) -> None:
     from ray.data import ActorPoolStrategy, DataContext
 
+    import logging
+
     DataContext.get_current().enable_progress_bars = False  # progress goes through ``progress``
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # its per-dataset INFO lines: noise on the CLI
     gpus = int(ray.cluster_resources().get("GPU", 0))
     cpus = int(ray.cluster_resources().get("CPU", 1))
     if workers is None:
