@@ -137,9 +137,9 @@ def embed_on_ray(paths: list[str | os.PathLike[str]], preset: str, cache: Embedd
 
 def _run(ray, paths, keys, preset, device, kind, logo_size, workers, batch_size, cache, cache_name,
          result, progress, cancelled) -> None:
-    from ray.data import ActorPoolStrategy, DataContext
-
     import logging
+
+    from ray.data import ActorPoolStrategy, DataContext
 
     DataContext.get_current().enable_progress_bars = False  # progress goes through ``progress``
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # its per-dataset INFO lines: noise on the CLI
