@@ -67,7 +67,7 @@ def _files(kind: str, n: int) -> tuple[list[str], object, dict]:
         from core.logos.index import NAMESPACE
 
         files = sorted(str(p) for p in (SHARED / "logos" / "brands").rglob("*.svg"))[:n]
-        return files, (lambda p: load_logo(p, 256)), {"batch_size": 16, "namespace": NAMESPACE}
+        return files, (lambda p: load_logo(p, 224)), {"batch_size": 16, "namespace": NAMESPACE}  # simscope-logo's size
     raise ValueError(kind)
 
 
@@ -119,7 +119,7 @@ def run(kind: str, n: int, rounds: int) -> None:
     if not files:
         print(f"{kind}: data not found under {SHARED}, skipped")
         return
-    encoder = load("effnet-lite0")
+    encoder = load("simscope-logo" if kind == "logos" else "effnet-lite0")  # each workspace's default
     read = loader or _open_photo
     t0 = time.perf_counter()
     tensors = [encoder.preprocess(read(p)) for p in files]
@@ -131,7 +131,7 @@ def run(kind: str, n: int, rounds: int) -> None:
     from core.embed import ONNX_MIN_IMAGES, _onnx_forward
 
     tags = bool(kwargs.get("with_tags"))
-    onnx = _onnx_forward(encoder) if len(files) >= ONNX_MIN_IMAGES and not tags else None  # as the pipeline
+    onnx = _onnx_forward(encoder, with_logits=tags) if len(files) >= ONNX_MIN_IMAGES else None  # as the pipeline
     engine = "ONNX Runtime" if onnx is not None else "torch"
     _bare(encoder, tensors[:batch], batch, tags, onnx)  # warm-up
     bare, pipe, again, big = [], [], [], []

@@ -51,34 +51,54 @@ CPU_BATCH = 4
 ONNX_MIN_IMAGES = 256
 
 
-def _onnx_forward(encoder):
+def _onnx_forward(encoder, with_logits: bool = False):
     """``f(x) -> raw features`` (B, D) through ONNX Runtime, one image at a time, or None when
-    the encoder is not on the CPU or has no verified export (then torch runs, as before)."""
+    the encoder is not on the CPU or has no verified export (then torch runs, as before).
+    ``with_logits``: ``f(x) -> (features, ImageNet logits)`` from one export with both outputs
+    (Albums' labels: a head run after ONNX Runtime in torch or NumPy's BLAS woke their thread
+    pools, which spun beside ONNX Runtime's and made the whole slower than torch)."""
     if not str(getattr(encoder, "device", "cpu")).startswith("cpu") or getattr(encoder, "model", None) is None:
         return None
-    embedder = getattr(encoder, "_query_embedder", None)
+    attr = "_tagged_embedder" if with_logits else "_query_embedder"
+    embedder = getattr(encoder, attr, None)
     if embedder is None:
         from core.logos.query import QueryEmbedder  # the export works for any timm image encoder
 
-        embedder = encoder._query_embedder = QueryEmbedder(encoder)
+        embedder = QueryEmbedder(encoder, with_logits=with_logits)
+        setattr(encoder, attr, embedder)
     session = embedder.session
-    if session is None:
+    if session is None or (with_logits and not embedder.with_logits):
         return None
 
-    def run(x) -> np.ndarray:
+    def run(x):
         data = x.numpy()
-        return np.concatenate([session.run(None, {"x": data[i: i + 1]})[0] for i in range(len(data))])
+        outs = [session.run(None, {"x": data[i: i + 1]}) for i in range(len(data))]
+        if with_logits:
+            return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+        return np.concatenate([o[0] for o in outs])
 
     return run
 
 
+def top_pairs(logits: np.ndarray, k: int = 5) -> np.ndarray:
+    """(B, 2k) [index, probability, …] of the k most probable classes, as ``encode_with_top`` gives."""
+    z = np.asarray(logits, np.float64)
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    idx = np.argsort(-p, axis=1, kind="stable")[:, :k]
+    vals = np.take_along_axis(p, idx, 1)
+    return np.stack([idx.astype(np.float32), vals.astype(np.float32)], -1).reshape(len(z), 2 * k)
+
+
 def _encode(encoder, x, with_tags: bool, onnx):
-    """(features, top-5 pairs or None) for a batch: through ``onnx`` when given (features only),
-    else the encoder's own torch forward."""
+    """(features, top-5 pairs or None) for a batch: through ``onnx`` when given, else the
+    encoder's own torch forward."""
     if onnx is None:
         return encoder.encode_with_top(x) if with_tags else (encoder.encode(x), None)
-    raw = onnx(x)
-    return raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12), None
+    out = onnx(x)
+    raw, logits = out if with_tags else (out, None)
+    feats = raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12)
+    return feats, (top_pairs(logits) if with_tags else None)
 
 
 def _open_photo(path: str):
@@ -154,9 +174,10 @@ def embed_image_files(
             todo.append(i)
     progress(0.1, f"{len(have)} in cache, {len(todo)} to embed")
 
-    # not with the ImageNet labels (Albums): the head after ONNX Runtime, in torch or NumPy, woke
-    # their thread pools to spin beside ONNX Runtime's and made it slower than torch alone
-    onnx = _onnx_forward(encoder) if len(todo) >= onnx_min and not with_tags else None
+    # with the ImageNet labels (Albums) from an export that returns the logits too (see _onnx_forward)
+    onnx = None
+    if len(todo) >= onnx_min and (not with_tags or hasattr(encoder, "encode_with_top")):
+        onnx = _onnx_forward(encoder, with_logits=with_tags)
     result.engine = "ONNX Runtime" if onnx is not None else "torch"
     batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simscope-decode") as pool:

@@ -175,14 +175,21 @@ def test_kill_9_mid_index_leaves_an_intact_cache_and_a_rerun_resumes(tmp_path):
 
 def test_big_jobs_embed_through_onnx_runtime_with_the_same_vectors(effnet, tmp_path, data_dir):
     """A job with enough images runs the model through ONNX Runtime (2.5x torch's speed on this
-    CPU); its vectors are torch's. A job that keeps ImageNet labels (Albums) stays on torch."""
+    CPU); its vectors are torch's. A job that keeps ImageNet labels (Albums) gets them from the
+    same ONNX pass (an export with the logits as a second output): the same top-5 as torch's."""
     photos = list_images([DEMO_PHOTOS])
     runs = {}
-    for engine, onnx_min in (("torch", 10**9), ("onnx", 0)):
+    for engine, onnx_min, tags in (("torch", 10**9, False), ("onnx", 0, False), ("torch+tags", 10**9, True),
+                                   ("onnx+tags", 0, True)):
         with EmbeddingCache(tmp_path / f"{engine}.sqlite") as cache:
-            runs[engine] = embed_image_files(photos, effnet, cache, onnx_min=onnx_min)
+            runs[engine] = embed_image_files(photos, effnet, cache, onnx_min=onnx_min, with_tags=tags)
     assert runs["torch"].engine == "torch" and runs["onnx"].engine == "ONNX Runtime"
     assert runs["onnx"].computed == 12 and runs["onnx"].paths == runs["torch"].paths
     np.testing.assert_allclose(runs["onnx"].vectors, runs["torch"].vectors, atol=3e-3)  # float16 cache
-    with EmbeddingCache(tmp_path / "tags.sqlite") as cache:
-        assert embed_image_files(photos, effnet, cache, with_tags=True, onnx_min=0).engine == "torch"
+    assert runs["onnx+tags"].engine == "ONNX Runtime" and runs["torch+tags"].engine == "torch"
+    np.testing.assert_allclose(runs["onnx+tags"].vectors, runs["torch+tags"].vectors, atol=3e-3)
+    ours, torch_tags = runs["onnx+tags"].tags, runs["torch+tags"].tags
+    assert ours.shape == torch_tags.shape == (12, 10)
+    np.testing.assert_array_equal(ours[:, 0], torch_tags[:, 0])  # the same most likely class
+    np.testing.assert_allclose(ours[:, 1::2], torch_tags[:, 1::2], atol=2e-3)  # probabilities
+    assert (ours[:, 1::2] > 0).all() and (np.diff(ours[:, 1::2], axis=1) <= 1e-6).all()  # sorted, best first

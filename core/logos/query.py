@@ -46,7 +46,11 @@ def _weights_hash(model) -> str:
 class QueryEmbedder:
     """``embedder(path) -> vector`` with a warm encoder; ``describe()`` says which path it uses."""
 
-    def __init__(self, encoder, onnx_dir: str | os.PathLike[str] | None = None, use_onnx: bool = True) -> None:
+    def __init__(self, encoder, onnx_dir: str | os.PathLike[str] | None = None, use_onnx: bool = True,
+                 with_logits: bool = False) -> None:
+        # with_logits: the export also returns the ImageNet classifier's logits (Albums keeps the
+        # top-5 labels from the same pass), a second output, in its own file
+        self.with_logits = with_logits and callable(getattr(getattr(encoder, "model", None), "get_classifier", None))
         self.encoder = encoder
         self.size = getattr(encoder, "logo_size", 256)
         self.model = getattr(encoder, "model", None)
@@ -84,9 +88,11 @@ class QueryEmbedder:
 
         folder = Path(onnx_dir) if onnx_dir is not None else models_dir() / "onnx"
         example = self.encoder.preprocess(load_logo_example(self.size)).unsqueeze(0)
-        path = folder / f"{self.encoder.name}-b1-{example.shape[-1]}-{_weights_hash(self.model)}.onnx"
+        tags = "-logits" if self.with_logits else ""
+        path = folder / f"{self.encoder.name}-b1-{example.shape[-1]}{tags}-{_weights_hash(self.model)}.onnx"
         if not path.exists():
             forward = self.encoder.forward
+            with_logits = self.with_logits
 
             class Features(torch.nn.Module):
                 def __init__(self, model):
@@ -94,14 +100,16 @@ class QueryEmbedder:
                     self.model = model  # registered, so the export sees its weights
 
                 def forward(self, x):
-                    return forward(x)
+                    features = forward(x)
+                    return (features, self.model.get_classifier()(features)) if with_logits else features
 
             folder.mkdir(parents=True, exist_ok=True)
             module = Features(self.model).eval()
             with torch.no_grad(), atomic_write(path, "wb", encoding=None) as fh:
                 # batch 1 fixed: static shapes let ORT fuse more (9.6 vs 13.5 ms with a free batch)
                 torch.onnx.export(module, example.clone(), fh, dynamo=False, input_names=["x"],
-                                  output_names=["features"], opset_version=17)
+                                  output_names=["features", "logits"] if with_logits else ["features"],
+                                  opset_version=17)
             _prune(folder, keep=path)
         else:
             os.utime(path)  # recently used: kept by the pruning
@@ -116,7 +124,7 @@ class QueryEmbedder:
             raise ValueError(f"its features differ from torch's by {diff:.2g}")
         self.onnx_path = path
         spec = preprocess_spec(getattr(self.encoder, "transform", None))
-        if spec is not None and hasattr(self.encoder, "describe"):
+        if spec is not None and hasattr(self.encoder, "describe") and not self.with_logits:
             _write_pointer(folder, self.encoder.describe(), path, spec, self.size, int(got.shape[-1]))
         return session
 
@@ -209,7 +217,7 @@ def onnx_query_vector(path: str | os.PathLike[str], model: dict,
     return _l2(session.run(None, {"x": x})[0])[0]
 
 
-KEEP_EXPORTS = 6  # ONNX exports kept in the models dir (13-17 MB each): the most recently used
+KEEP_EXPORTS = 8  # ONNX exports kept in the models dir (13-17 MB each): the most recently used
 
 
 def _prune(folder: Path, keep: Path) -> None:
