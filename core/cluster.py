@@ -93,7 +93,10 @@ def embed_on_ray(paths: list[str | os.PathLike[str]], preset: str, cache: Embedd
     """Embed ``paths`` with ``preset`` (or a trained checkpoint) on Ray and put the vectors into
     ``cache`` as the desktop would. ``address``: a running cluster ("auto", "ray://host:10001");
     None starts a local Ray instance (``num_cpus`` of this machine's CPUs). ``workers``: model
-    replicas (default: one per GPU when the cluster has GPUs, else one per 2 CPUs)."""
+    replicas (default: one per GPU when the cluster has GPUs, else one per 2 CPUs).
+
+    The result counts what was computed and reused and names the files that failed; the vectors
+    themselves are in ``cache`` (``embed_image_files`` then reads them, computing nothing)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     from core.logos.index import NAMESPACE
@@ -111,6 +114,10 @@ def embed_on_ray(paths: list[str | os.PathLike[str]], preset: str, cache: Embedd
             keys[i] = cache.file_key(p)
         except OSError as exc:
             result.errors.append((str(p), f"cannot read the file ({exc.strerror or exc})"))
+        if i % 256 == 0:
+            if cancelled():
+                raise Cancelled()
+            progress(0.05 * i / max(len(paths), 1), f"Checking {i} of {len(paths)} files")
     ok = sorted(keys)
     _, found = cache.get_many(cache_name, [keys[i] for i in ok])
     result.reused = int(found.sum())

@@ -64,6 +64,14 @@ def test_cli_embed_on_ray_and_never_imports_ray_otherwise(photos, data_dir):
     assert [e["file"] for e in report["errors"]] == [str(photos / "broken.jpg")]
     res = run_cli("embed", str(photos), "--json", env_dir=data_dir)  # the local path reads Ray's vectors
     assert json.loads(res.stdout)["computed"] == 0 and json.loads(res.stdout)["reused"] == 40
+    logos = ROOT / "resources" / "demo" / "logos"  # logos: drawn as Logos draws them, in Logos' namespace
+    res = run_cli("logos", "index", str(logos), "--out", str(data_dir / "idx"), "--ray", "--workers", "1",
+                  env_dir=data_dir)
+    assert res.returncode == 0, res.stderr
+    assert "on Ray" in res.stderr and "(0 computed, 13 from cache)" in res.stderr  # the index computed nothing
+    res = run_cli("logos", "query", str(logos / "sun-copy.png"), "--index", str(data_dir / "idx"), "-k", "1",
+                  "--json", env_dir=data_dir)
+    assert json.loads(res.stdout)[0]["file"].endswith("sun.svg")
     probe = ("import sys, core.cli, core.embed, core.logos.cli, app.main; "
              "core.cli.build_parser(); print('ray' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
