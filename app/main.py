@@ -261,11 +261,43 @@ def main(argv: list[str] | None = None) -> int:
     watcher = FirstPaint()
     window.installEventFilter(watcher)
     window.show()
+    _signal_timer = quit_on_signals(app, window)  # noqa: F841 - kept alive while the loop runs
     try:
         return app.exec()
     finally:
         queue.shutdown()
         window.context.cache.close()
+
+
+def quit_on_signals(app, window):
+    """SIGTERM (logout, shutdown, ``kill``), SIGINT (Ctrl+C in the terminal) and SIGHUP close the
+    window as its close button does (window geometry saved, every page shut down, child
+    processes stopped) and leave the event loop, so ``main``'s clean-up runs too; before, Python's
+    default ended the process at once (and multiprocessing reported leaked semaphores). A Python
+    signal handler only runs when the interpreter gets control, so a timer gives it the chance
+    four times a second."""
+    import logging
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    closing = []
+
+    def close(signum, _frame) -> None:
+        if closing:  # a second signal while closing (a session manager may send several)
+            return
+        closing.append(signum)
+        logging.getLogger("simscope").info("signal %s: closing cleanly", signal.Signals(signum).name)
+        window.close()
+        app.quit()
+
+    for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), close)
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer
 
 
 if __name__ == "__main__":
