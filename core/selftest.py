@@ -50,11 +50,12 @@ def check_logos(progress: ProgressFn, cancelled: CancelCheck) -> str:
     from core.cache import EmbeddingCache
     from core.logos.dedup import duplicate_groups, phashes
     from core.logos.index import build_index
+    from core.logos.service import DEFAULT_PRESET
     from core.models.manager import ModelManager
     from core.paths import resource
 
-    with EmbeddingCache() as cache:
-        index, errors = build_index(resource("demo", "logos"), ModelManager("cpu").get("effnet-lite0"), cache,
+    with EmbeddingCache() as cache:  # Logos' default model: its weights ship in resources/
+        index, errors = build_index(resource("demo", "logos"), ModelManager("cpu").get(DEFAULT_PRESET), cache,
                                     progress, cancelled)
         bits, ok, _ = phashes(index.files, cache)
     if errors or len(index) < 2:
@@ -62,7 +63,8 @@ def check_logos(progress: ProgressFn, cancelled: CancelCheck) -> str:
     q = next(f for f in index.files if f.endswith("sun.svg"))
     best = index.search(index.vector_of(q), k=1, exclude=q)[0]
     groups = duplicate_groups(bits, ok)
-    return f"{len(index)} logos; nearest to sun.svg: {best.file.rsplit('/', 1)[-1]}; {len(groups)} duplicate groups"
+    return (f"{len(index)} logos with {DEFAULT_PRESET}; nearest to sun.svg: {best.file.rsplit('/', 1)[-1]}; "
+            f"{len(groups)} duplicate groups")
 
 
 def check_lostfound(progress: ProgressFn, cancelled: CancelCheck) -> str:

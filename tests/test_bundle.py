@@ -39,6 +39,8 @@ def _build_and_self_test(tmp_path):
     assert list((internal / "torchvision").glob("_C*.so")), "torchvision's compiled operators are missing"
     assert (internal / "resources" / "demo" / "photos").is_dir()
     assert not (internal / "tests").exists() and not (internal / "triton").exists()
+    assert not (internal / "ray").exists() and not (internal / "pyarrow").exists()  # the cluster extra: CLI only
+    assert (internal / "resources" / "models" / "simscope-logo" / "weights.safetensors").is_file()  # Logos' default
     env = {k: v for k, v in os.environ.items() if k != "SIMSCOPE_DATA_DIR"}
     env["HF_HUB_OFFLINE"] = "1"
     out = subprocess.run([str(bundle / "simscope"), "--self-test"], cwd=tmp_path, env=env,
