@@ -46,6 +46,23 @@ def _ray():
     return ray
 
 
+def check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
+    """Raise ``ConnectionError`` naming the address when nothing answers there within
+    ``timeout_s``: Ray's own connect retries for minutes. "auto" and no address are not checked."""
+    if not address or address == "auto":
+        return
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"Ray address {address!r} is not HOST:PORT (or ray://HOST:PORT, or auto)")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ConnectionError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}); "
+                              f"is it running (ray start --head), and is the port open?") from None
+
+
 def _loader(kind: str, logo_size: int):
     if kind == "logo":
         from core.logos.images import load_logo
@@ -99,6 +116,7 @@ def embed_on_ray(paths: list[str | os.PathLike[str]], preset: str, cache: Embedd
     themselves are in ``cache`` (``embed_image_files`` then reads them, computing nothing)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    check_reachable(address)
     from core.logos.index import NAMESPACE
     from core.logos.service import load_encoder
     from core.models.manager import ModelManager

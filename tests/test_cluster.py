@@ -77,3 +77,18 @@ def test_cli_embed_on_ray_and_never_imports_ray_otherwise(photos, data_dir):
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_an_unreachable_or_malformed_cluster_address_is_a_clear_error_at_once(tmp_path):
+    """Ray itself retries a dead address for minutes: the CLI says what is wrong within seconds."""
+    import time
+
+    from core.cluster import embed_on_ray
+
+    with EmbeddingCache(tmp_path / "c.sqlite") as cache:
+        t = time.monotonic()
+        with pytest.raises(ConnectionError, match=r"cannot reach the Ray cluster at 127\.0\.0\.1:1"):
+            embed_on_ray(["x.jpg"], "effnet-lite0", cache, address="127.0.0.1:1")
+        with pytest.raises(ValueError, match="not HOST:PORT"):
+            embed_on_ray(["x.jpg"], "effnet-lite0", cache, address="garbage")
+        assert time.monotonic() - t < 15

@@ -23,9 +23,11 @@ def cmd_index(args) -> int:
         from core.cluster import embed_on_ray
         from core.logos.images import list_logos
 
-        with EmbeddingCache() as cache:
-            embed_on_ray([str(f) for f in list_logos(args.dir)], args.model, cache, address=args.ray or None,
-                         kind="logo", progress=_Bar(), device=args.device, workers=args.workers)
+        files = [str(f) for f in list_logos(args.dir)]
+        if files:  # none: build_index says so below
+            with EmbeddingCache() as cache:
+                embed_on_ray(files, args.model, cache, address=args.ray or None, kind="logo", progress=_Bar(),
+                             device=args.device, workers=args.workers)
         args.device = "cpu"
     encoder = load_encoder(_manager(args), args.model)
     with EmbeddingCache() as cache:
