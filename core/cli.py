@@ -98,13 +98,13 @@ def cmd_embed(args) -> int:
     if not files:
         print(f"error: no images found in {', '.join(args.paths)}", file=sys.stderr)
         return 2
+    encoder = ModelManager("cpu" if args.ray is not None else args.device).get(args.preset)
     if args.ray is not None:  # the cluster extra; imported only when asked for
         from core.cluster import embed_on_ray
 
         with EmbeddingCache() as cache:
             ray_res = embed_on_ray(files, args.preset, cache, address=args.ray or None, progress=_Bar(),
-                                   device=args.device, workers=args.workers)
-    encoder = ModelManager("cpu" if args.ray is not None else args.device).get(args.preset)
+                                   device=args.device, workers=args.workers, encoder=encoder)
     with EmbeddingCache() as cache:  # after Ray: every vector is in the cache, nothing is computed here
         res = embed_image_files(files, encoder, cache, progress=_Bar(), batch_size=args.batch_size)
     report = {"preset": res.preset, "weights": res.weights, "device": encoder.device,

@@ -106,11 +106,14 @@ class EmbedActor:
 def embed_on_ray(paths: list[str | os.PathLike[str]], preset: str, cache: EmbeddingCache,
                  address: str | None = None, kind: str = "photo", workers: int | None = None,
                  batch_size: int = 16, device: str = "auto", progress: ProgressFn = null_progress,
-                 cancelled: CancelCheck = never_cancelled, num_cpus: int | None = None) -> EmbedResult:
+                 cancelled: CancelCheck = never_cancelled, num_cpus: int | None = None,
+                 encoder=None) -> EmbedResult:
     """Embed ``paths`` with ``preset`` (or a trained checkpoint) on Ray and put the vectors into
     ``cache`` as the desktop would. ``address``: a running cluster ("auto", "ray://host:10001");
     None starts a local Ray instance (``num_cpus`` of this machine's CPUs). ``workers``: model
-    replicas (default: one per GPU when the cluster has GPUs, else one per 2 CPUs).
+    replicas (default: one per GPU when the cluster has GPUs, else one per 2 CPUs). ``encoder``:
+    this process's copy of the model, for its cache name and logo size (loaded on the CPU when
+    not given; the CLI passes the one it then reads the cache with).
 
     The result counts what was computed and reused and names the files that failed; the vectors
     themselves are in ``cache`` (``embed_image_files`` then reads them, computing nothing)."""
@@ -121,7 +124,7 @@ def embed_on_ray(paths: list[str | os.PathLike[str]], preset: str, cache: Embedd
     from core.logos.service import load_encoder
     from core.models.manager import ModelManager
 
-    local = load_encoder(ModelManager("cpu"), preset)  # its cache name and size; cheap to load
+    local = encoder if encoder is not None else load_encoder(ModelManager("cpu"), preset)
     namespace = NAMESPACE if kind == "logo" else ""
     cache_name = local.cache_name + namespace
     result = EmbedResult(preset=local.name, weights=local.weights, engine="Ray")

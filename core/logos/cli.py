@@ -19,6 +19,8 @@ def cmd_index(args) -> int:
     from core.logos.service import load_encoder
     from core.progress import ProgressBar as _Bar
 
+    ray_device, args.device = args.device, ("cpu" if args.ray is not None else args.device)
+    encoder = load_encoder(_manager(args), args.model)
     if args.ray is not None:  # fill the cache on Ray first; the index then reads every vector from it
         from core.cluster import embed_on_ray
         from core.logos.images import list_logos
@@ -27,9 +29,7 @@ def cmd_index(args) -> int:
         if files:  # none: build_index says so below
             with EmbeddingCache() as cache:
                 embed_on_ray(files, args.model, cache, address=args.ray or None, kind="logo", progress=_Bar(),
-                             device=args.device, workers=args.workers)
-        args.device = "cpu"
-    encoder = load_encoder(_manager(args), args.model)
+                             device=ray_device, workers=args.workers, encoder=encoder)
     with EmbeddingCache() as cache:
         index, errors = build_index(args.dir, encoder, cache, progress=_Bar())
     index.save(args.out)
