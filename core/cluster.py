@@ -89,16 +89,15 @@ class EmbedActor:
         self.onnx = _onnx_forward(self.encoder)
 
     def __call__(self, batch: dict) -> dict:
-        import torch
-
-        from core.embed import _encode, _prepare
+        from core.embed import _encode, _numpy_prepare, _prepare, _stack
         from core.images import ImageError
 
-        prepared = [_prepare(self.encoder, str(p), self.loader) for p in batch["path"]]
+        prepare = _numpy_prepare(self.encoder)
+        prepared = [_prepare(self.encoder, str(p), self.loader, prepare) for p in batch["path"]]
         good = [i for i, t in enumerate(prepared) if not isinstance(t, ImageError)]
         vectors = np.zeros((len(prepared), self.encoder.dim), np.float32)
         if good:
-            vectors[good] = _encode(self.encoder, torch.stack([prepared[i] for i in good]), False, self.onnx)[0]
+            vectors[good] = _encode(self.encoder, _stack([prepared[i] for i in good], self.onnx), False, self.onnx)[0]
         errors = [t.reason if isinstance(t, ImageError) else "" for t in prepared]
         return {"key": batch["key"], "path": batch["path"], "vector": vectors, "error": np.array(errors, dtype=object)}
 

@@ -71,7 +71,7 @@ def _onnx_forward(encoder, with_logits: bool = False):
         return None
 
     def run(x):
-        data = x.numpy()
+        data = x if isinstance(x, np.ndarray) else x.numpy()
         outs = [session.run(None, {"x": data[i: i + 1]}) for i in range(len(data))]
         if with_logits:
             return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
@@ -105,11 +105,44 @@ def _open_photo(path: str):
     return open_image(path, draft=(512, 512))
 
 
-def _prepare(encoder, path: str, loader):
+def _prepare(encoder, path: str, loader, prepare=None):
+    """The model's input for one file: a (3, H, W) tensor, or a float32 array through
+    ``prepare`` (the encoder's preprocessing in NumPy) where it can; the ImageError otherwise."""
     try:
-        return encoder.preprocess(loader(path))
+        image = loader(path)
+        if prepare is not None:
+            x = prepare(image)
+            if x is not None:
+                return x[0]
+        return encoder.preprocess(image)
     except ImageError as exc:
         return exc
+
+
+def _numpy_prepare(encoder):
+    """The encoder's preprocessing in NumPy (``core.logos.query.numpy_preprocess``: equal to its
+    torch transform within 1e-6), or None where the transform has other steps. The decode
+    threads use it for either engine: a torch op called from another thread starts that
+    thread's own OpenMP team, whose threads spin after the op beside the forward's on the same
+    cores (Trends' torch jobs on 2 cores: the forward took twice the bare one)."""
+    if not hasattr(encoder, "_numpy_prepare"):
+        from core.logos.query import numpy_preprocess
+
+        try:
+            encoder._numpy_prepare = numpy_preprocess(getattr(encoder, "transform", None))
+        except AttributeError:  # a frozen or slotted encoder: prepare each time
+            return numpy_preprocess(getattr(encoder, "transform", None))
+    return encoder._numpy_prepare
+
+
+def _stack(prepared: list, onnx):
+    """One batch for ``_encode``: a NumPy array for the ONNX path (no torch op), else a tensor."""
+    x = np.stack([t if isinstance(t, np.ndarray) else t.numpy() for t in prepared])
+    if onnx is not None:
+        return x
+    import torch
+
+    return torch.from_numpy(x)
 
 
 def embed_image_files(
@@ -139,7 +172,6 @@ def embed_image_files(
     cache_name = encoder.cache_name + namespace
     if str(getattr(encoder, "device", "cpu")).startswith("cpu"):
         batch_size = min(batch_size, CPU_BATCH)
-    import torch
 
     result = EmbedResult(preset=encoder.name, weights=encoder.weights)
     progress(0.0, f"Checking {len(paths)} files")
@@ -179,11 +211,12 @@ def embed_image_files(
     if len(todo) >= onnx_min and (not with_tags or hasattr(encoder, "encode_with_top")):
         onnx = _onnx_forward(encoder, with_logits=with_tags)
     result.engine = "ONNX Runtime" if onnx is not None else "torch"
+    prepare = _numpy_prepare(encoder)
     batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simscope-decode") as pool:
 
         def submit(batch: list[int]) -> list[Future]:
-            return [pool.submit(_prepare, encoder, os.fspath(paths[i]), loader) for i in batch]
+            return [pool.submit(_prepare, encoder, os.fspath(paths[i]), loader, prepare) for i in batch]
 
         pending = submit(batches[0]) if batches else []
         for b, batch in enumerate(batches):
@@ -195,7 +228,7 @@ def embed_image_files(
                 if isinstance(t, ImageError):
                     result.errors.append((str(paths[i]), t.reason))
             if good:
-                x = torch.stack([t for _, t in good])
+                x = _stack([t for _, t in good], onnx)
                 out, top = _encode(encoder, x, with_tags, onnx)
                 if with_tags:
                     cache.put_many(tag_name, [keys[i] for i, _ in good], top, dtype="float32")

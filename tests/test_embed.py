@@ -184,6 +184,9 @@ def test_big_jobs_embed_through_onnx_runtime_with_the_same_vectors(effnet, tmp_p
         with EmbeddingCache(tmp_path / f"{engine}.sqlite") as cache:
             runs[engine] = embed_image_files(photos, effnet, cache, onnx_min=onnx_min, with_tags=tags)
     assert runs["torch"].engine == "torch" and runs["onnx"].engine == "ONNX Runtime"
+    from core.embed import _numpy_prepare
+
+    assert _numpy_prepare(effnet) is not None  # inputs prepared in NumPy, not by torch ops
     assert runs["onnx"].computed == 12 and runs["onnx"].paths == runs["torch"].paths
     np.testing.assert_allclose(runs["onnx"].vectors, runs["torch"].vectors, atol=3e-3)  # float16 cache
     assert runs["onnx+tags"].engine == "ONNX Runtime" and runs["torch+tags"].engine == "torch"
