@@ -10,7 +10,13 @@ pass alone: the limit a pipeline can approach), images/s, interleaved A B A B â€
 * Trends: ``embed_image_files`` as ``core.trends.features`` calls it (the synthetic demo's PNGs);
 * Logos: ``embed_image_files`` with the SVG loader as ``core.logos.index.build_index`` calls it
   (the shared logos; drawing an SVG is part of the work there, so the bare forward is a limit the
-  pipeline cannot reach on 2 cores: the line says how long the drawing alone takes).
+  pipeline cannot reach on 2 cores: the line says how long the drawing alone takes). SVGs are
+  drawn in two child processes as the app and ``logos index`` do (``--threads-only``: in the
+  decode threads, where resvg holds the interpreter lock).
+
+The decode threads prepare each input in NumPy (``core.embed._numpy_prepare``): preparing it with
+torch ops there started an OpenMP team per thread whose spinning slowed the forward (Trends'
+torch path ran at 0.55x the bare forward, Albums' ONNX path at 0.73x; 2 cores).
 
 Every run gets a new, empty cache (the second look at a file is a cache read: ``rerun`` lines).
 On the CPU the pipeline runs batches of ``core.embed.CPU_BATCH`` (small batches are faster
@@ -156,8 +162,18 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=320)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", nargs="+", default=["fusion", "albums", "trends", "logos"])
+    parser.add_argument("--threads-only", action="store_true",
+                        help="draw SVGs in the decode threads (what the CLI did), not in the app's two child processes")
     args = parser.parse_args()
     os.environ.setdefault("SIMSCOPE_DATA_DIR", str(Path.home() / ".cache" / "simscope-bench" / "data"))
+    if args.threads_only:
+        print("SVGs drawn in decode threads (not as the app does)")
+    else:  # as the app does (app.main): SVGs drawn in two child processes, 1 ms switch interval
+        from app.main import SWITCH_INTERVAL_S
+        from core.logos.images import use_render_processes
+
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        use_render_processes()
     for kind in args.only:
         run(kind, args.n, args.rounds)
     return 0
