@@ -8,6 +8,8 @@ pass alone: the limit a pipeline can approach), images/s, interleaved A B A B â€
 * Fusion: ``core.fusion.features.image_features`` on the gas demo's images (small PNGs);
 * Albums: ``embed_image_files(..., with_tags=True)`` as the album index calls it (events4 JPEGs);
 * Trends: ``embed_image_files`` as ``core.trends.features`` calls it (the synthetic demo's PNGs);
+* Lost & Found: ``PostEmbedder.photos`` (the clothing photos): vectors, and the top ImageNet
+  labels embedded as text (the photo's cross-modal vector), from one forward pass;
 * Logos: ``embed_image_files`` with the SVG loader as ``core.logos.index.build_index`` calls it
   (the shared logos; drawing an SVG is part of the work there, so the bare forward is a limit the
   pipeline cannot reach on 2 cores: the line says how long the drawing alone takes). SVGs are
@@ -68,6 +70,10 @@ def _files(kind: str, n: int) -> tuple[list[str], object, dict]:
         if not (out / "posts.csv").exists():
             make_dataset(out)
         return [str(p) for p in list_images([out])[:n]], None, {}
+    if kind == "lostfound":
+        clothing = SHARED / "lostfound" / "clothing"
+        return [str(p) for p in list_images([clothing / "validation", clothing / "test"])[:n]], None, \
+            {"batch_size": 16, "with_tags": True}
     if kind == "logos":
         from core.logos.images import load_logo
         from core.logos.index import NAMESPACE
@@ -90,6 +96,20 @@ def _bare(encoder, tensors, batch_size: int, with_tags: bool = False, onnx=None)
     return time.perf_counter() - t0
 
 
+def _text_encoder():
+    """Lost & Found's sentence model (its photos' labels are embedded as text: part of the job)."""
+    global _TEXT
+    if _TEXT is None:
+        from core.lostfound.service import OFFLINE_MODELS
+        from core.models.loaders import load
+
+        _TEXT = load(OFFLINE_MODELS[0])
+    return _TEXT
+
+
+_TEXT = None
+
+
 def _pipeline(kind: str, encoder, files, loader, kwargs) -> tuple[float, float]:
     """Seconds of the workspace's extraction on a new cache, then of a second call (cache reads)."""
     from core.cache import EmbeddingCache
@@ -107,6 +127,12 @@ def _pipeline(kind: str, encoder, files, loader, kwargs) -> tuple[float, float]:
                     data = FusionData(np.zeros((len(files), 1), np.float32), files, np.zeros(len(files), np.int64),
                                       ("Normal",), ["s"])
                     image_features(data, encoder, cache)
+                elif kind == "lostfound":
+                    from core.lostfound.index import PostEmbedder
+
+                    _, _, errors = PostEmbedder(_text_encoder(), encoder, cache).photos(files)
+                    if errors:
+                        raise RuntimeError(f"{kind}: {errors[:3]}")
                 else:
                     res = embed_image_files(files, encoder, cache, loader=loader, **kwargs)
                     if res.errors:
@@ -161,7 +187,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=320)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", nargs="+", default=["fusion", "albums", "trends", "logos"])
+    parser.add_argument("--only", nargs="+", default=["fusion", "albums", "trends", "lostfound", "logos"])
     parser.add_argument("--threads-only", action="store_true",
                         help="draw SVGs in the decode threads (what the CLI did), not in the app's two child processes")
     args = parser.parse_args()

@@ -140,14 +140,15 @@ def test_posts_sharing_a_photo_encode_it_once(service):
         service.store.add(Post(kind="lost", description=f"스마트폰 분실 {i}"), photo=photo)
     enc = service.embedder.image_encoder
     calls = []
-    real = enc.encode
-    enc.encode = lambda x: calls.append(len(x)) or real(x)
+    real = enc.encode_with_top  # features and labels from one forward pass
+    enc.encode_with_top = lambda x, *a, **k: calls.append(len(x)) or real(x, *a, **k)
     try:
         v = service.refresh()
     finally:
-        enc.encode = real
+        del enc.encode_with_top
     assert calls == [1]
-    assert v.has_image.all() and np.allclose(v.image[0], v.image[4])
+    assert v.has_image.all() and np.allclose(v.image[0], v.image[4]) and np.allclose(v.cross[0], v.cross[4])
+    assert np.linalg.norm(v.cross[0]) > 0.99  # the photo's labels, as text
 
 
 def test_clip_path_puts_texts_and_photos_in_one_space(tmp_path):

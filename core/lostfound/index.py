@@ -13,12 +13,12 @@ Matching then only reads these matrices: moving a slider never re-encodes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from core.cache import EmbeddingCache
-from core.embed import embed_texts
-from core.images import ImageError, open_image
+from core.embed import embed_image_files, embed_texts
 from core.jobs import CancelCheck, ProgressFn, check_cancel, never_cancelled, null_progress
 from core.lostfound.categories import category_phrases, parse_category
 from core.lostfound.store import Post
@@ -95,72 +95,44 @@ class PostEmbedder:
 
     def photos(self, paths: list[str], cancelled: CancelCheck = never_cancelled,
                progress: ProgressFn = null_progress) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
-        """(image vectors, cross vectors, [(index, error)]) for photo files."""
-        import torch
-
+        """(image vectors, cross vectors, [(index, error)]) for photo files, through the pipeline
+        every workspace uses (``core.embed.embed_image_files``: decode threads, each distinct
+        photo embedded once with its ImageNet labels from the same forward pass, ONNX Runtime
+        for big jobs, the cache). Before, a batch ran the network twice (features, then labels)
+        with the decoding in between."""
         enc = self.image_encoder
-        cross_name = enc.cache_name + "|labels>" + self.text_encoder.cache_name
-        keys, errors = [], []
-        for i, p in enumerate(paths):
-            try:
-                keys.append(self.cache.file_key(p))
-            except OSError as exc:
-                keys.append(None)
-                errors.append((i, f"photo missing or unreadable ({exc.strerror or exc})"))
-        ok = [i for i, k in enumerate(keys) if k]
-        img, found_i = self.cache.get_many(enc.cache_name, [keys[i] for i in ok])
-        crs, found_c = self.cache.get_many(cross_name, [keys[i] for i in ok])
-        dim_i, dim_t = enc.dim, self.text_encoder.dim
+        with_tags = not self.clip and hasattr(enc, "encode_with_top")
+        res = embed_image_files(paths, enc, self.cache, progress, cancelled, batch_size=16, with_tags=with_tags)
+        dim_i = enc.dim or (res.vectors.shape[1] if len(res.paths) else 0)
         image = np.zeros((len(paths), dim_i), np.float32)
-        cross = np.zeros((len(paths), dim_t), np.float32)
-        for j, i in enumerate(ok):
-            if found_i[j]:
-                image[i] = img[j]
-            if found_c[j]:
-                cross[i] = crs[j]
-        # One encode per distinct photo content: posts often share a photo file.
-        first: dict[str, int] = {}
-        for j, i in enumerate(ok):
-            if not (found_i[j] and found_c[j]):
-                first.setdefault(keys[i], i)
-        todo = list(first.values())
-        for b in range(0, len(todo), 16):
-            check_cancel(cancelled)
-            batch, tensors = [], []
-            for i in todo[b:b + 16]:
-                try:
-                    tensors.append(enc.preprocess(open_image(paths[i], draft=(512, 512))))
-                    batch.append(i)
-                except ImageError as exc:
-                    errors.append((i, exc.reason))
-            if not batch:
-                continue
-            x = torch.stack(tensors)
-            vecs = enc.encode(x)
-            cvecs = vecs if self.clip else self._labels_as_text(x)
-            image[batch], cross[batch] = vecs, cvecs
-            self.cache.put_many(enc.cache_name, [keys[i] for i in batch], vecs)
-            self.cache.put_many(cross_name, [keys[i] for i in batch], cvecs)
-            progress(min(1.0, (b + 16) / len(todo)))
-        # Rows that share a key with an encoded (or failed) row take its result.
-        failed = {keys[i]: msg for i, msg in errors if keys[i]}
-        for i in ok:
-            src = first.get(keys[i])
-            if src is not None and src != i:
-                if keys[i] in failed:
-                    errors.append((i, failed[keys[i]]))
-                else:
-                    image[i], cross[i] = image[src], cross[src]
+        cross = np.zeros((len(paths), self.text_encoder.dim), np.float32)
+        if self.clip:
+            labels_text = res.vectors
+        elif with_tags and len(res.paths):
+            labels_text = self._labels_as_text(res.tags)
+        else:  # an image model without ImageNet labels: no photo-as-text channel
+            labels_text = np.zeros((len(res.paths), cross.shape[1]), np.float32)
+        row = {p: j for j, p in enumerate(res.paths)}
+        failed = dict(res.errors)
+        errors = []
+        for i, path in enumerate(paths):
+            j = row.get(str(Path(path)))
+            if j is None:
+                errors.append((i, failed.get(str(path), "the photo could not be read")))
+            else:
+                image[i], cross[i] = res.vectors[j], labels_text[j]
         return image, cross, errors
 
-    def _labels_as_text(self, batch) -> np.ndarray:
-        tops = self.image_encoder.classify(batch, top_k=LABELS_TOP_K)
+    def _labels_as_text(self, pairs: np.ndarray) -> np.ndarray:
+        """(N, Dt): each photo's top ``LABELS_TOP_K`` ImageNet labels (``pairs``: [index, prob, …]
+        as the pipeline keeps them) embedded as text, weighted by their probabilities."""
+        named = self.image_encoder.label_names(np.asarray(pairs)[:, : 2 * LABELS_TOP_K])
+        words = sorted({name for labels in named for name, _ in labels})
+        vecs = dict(zip(words, self.texts(words), strict=True))
         out = []
-        for labels in tops:
-            names = [name for name, _ in labels]
+        for labels in named:
             weights = np.array([p for _, p in labels], np.float32)
-            vecs = self.texts(names)
-            v = (weights[:, None] / weights.sum() * vecs).sum(0)
+            v = (weights[:, None] / weights.sum() * np.stack([vecs[name] for name, _ in labels])).sum(0)
             out.append(v / max(np.linalg.norm(v), 1e-12))
         return np.stack(out).astype(np.float32)
 
