@@ -13,6 +13,10 @@ distractors the model has seen):
   side at a random place, mirrored (half of them) and grayscaled (half of them), seeded; is the
   original at rank 1?
 * inverted contrast (the METU study's main failure): is the original at rank 1?
+For each model, ``whole`` ranks by the cosine of whole logos; ``+parts`` as the app searches
+(``core.logos.index.LogoIndex.search``): a wide (or tall) logo also has a vector for its leading
+square (a wordmark's icon), and a logo scores the best of whole and part on both sides, a match
+through a part counting ``PART_MARGIN`` less.
 pHash ranks by Hamming distance on the 64-bit hash of the logo drawn at 128 px (ties broken by
 file order); the models by cosine. ``--checkpoint`` adds a SimCLR run (e.g. one in training).
 """
@@ -96,14 +100,22 @@ def phash_side(files, rows, aug_q, inv_q):
 
 
 def model_side(encoder, files, rows, held_files, cache):
+    """(same-brand, augmented, inverted) score matrices, whole logos only and as the app searches
+    (``LogoIndex.search``: the best of whole and part on both sides, a part ``PART_MARGIN`` less)."""
     from core.embed import embed_image_files
-    from core.logos.images import load_logo
-    from core.logos.index import NAMESPACE
+    from core.logos.images import has_part, load_logo, load_logo_part, part_image
+    from core.logos.index import NAMESPACE, PART_MARGIN, PART_NAMESPACE
 
     size = encoder.logo_size
     res = embed_image_files(files, encoder, cache, loader=lambda p: load_logo(p, size), namespace=NAMESPACE)
     assert not res.errors, res.errors[:3]
     vectors = res.vectors
+    wide = [f for f in files if has_part(f)]
+    parts = embed_image_files(wide, encoder, cache, loader=lambda p: load_logo_part(p, size), namespace=PART_NAMESPACE)
+    row = {f: i for i, f in enumerate(files)}
+    gallery_parts = np.full_like(vectors, np.nan)  # NaN rows: no part
+    for f, v in zip(parts.paths, parts.vectors, strict=True):
+        gallery_parts[row[f]] = v
     aug_q, inv_q = query_images(held_files, size)
 
     def enc(images):
@@ -112,9 +124,28 @@ def model_side(encoder, files, rows, held_files, cache):
         out = []
         for b in range(0, len(images), 32):
             out.append(encoder.encode(torch.stack([encoder.preprocess(im) for im in images[b : b + 32]])))
-        return np.concatenate(out)
+        return np.concatenate(out) if out else np.zeros((0, vectors.shape[1]), np.float32)
 
-    return vectors[rows] @ vectors.T, enc(aug_q) @ vectors.T, enc(inv_q) @ vectors.T
+    def query_parts(images):
+        found = [part_image(im, size) for im in images]
+        have = [i for i, im in enumerate(found) if im is not None]
+        out = np.full((len(images), vectors.shape[1]), np.nan, np.float32)
+        if have:
+            out[have] = enc([found[i] for i in have])
+        return out
+
+    def scores(q, qp):
+        whole = q @ vectors.T
+        via_parts = [np.nan_to_num(q @ gallery_parts.T, nan=-np.inf), np.nan_to_num(qp @ vectors.T, nan=-np.inf),
+                     np.nan_to_num(qp @ gallery_parts.T, nan=-np.inf)]
+        return whole, np.maximum(whole, np.maximum.reduce(via_parts) - PART_MARGIN)
+
+    aug_parts, inv_parts = query_parts(aug_q), query_parts(inv_q)
+    print(f"  {encoder.name}: {len(parts.paths)} of {len(files)} logos have a part (wider or taller than 1.5:1); "
+          f"of the queries: augmented {int((~np.isnan(aug_parts[:, 0])).sum())}, inverted "
+          f"{int((~np.isnan(inv_parts[:, 0])).sum())}", flush=True)
+    return (scores(vectors[rows], gallery_parts[rows]), scores(enc(aug_q), aug_parts),
+            scores(enc(inv_q), inv_parts))
 
 
 def main() -> int:
@@ -151,14 +182,17 @@ def main() -> int:
                 same, aug, inv = model_side(encoder, data.files, rows, held_files, cache)
             weights = encoder.weights
         label = Path(name).name if name.endswith(".pt") else name
-        for gallery, cols in (("held-out", rows), ("all", list(range(len(data.files))))):
-            at = [cols.index(r) for r in rows] if gallery == "held-out" else rows
-            brand = scores_report(same[:, cols], at, labels[cols], exclude_self=True)
-            a = scores_report(aug[:, cols], at, labels[cols], exclude_self=False)
-            v = scores_report(inv[:, cols], at, labels[cols], exclude_self=False)
-            print(f"{label:<22} {gallery:<9} {brand['r5']:>9.3f} {brand['ap']:>9.3f} {a['hit1']:>8.3f} "
-                  f"{v['hit1']:>9.3f}  {weights if gallery == 'all' else ''}"
-                  f"{f' ({time.perf_counter() - t0:.0f} s)' if gallery == 'all' else ''}", flush=True)
+        sides = [(label, same, aug, inv)] if name == "phash" else [
+            (f"{label} whole", same[0], aug[0], inv[0]), (f"{label} +parts", same[1], aug[1], inv[1])]
+        for tag, s_same, s_aug, s_inv in sides:
+            for gallery, cols in (("held-out", rows), ("all", list(range(len(data.files))))):
+                at = [cols.index(r) for r in rows] if gallery == "held-out" else rows
+                brand = scores_report(s_same[:, cols], at, labels[cols], exclude_self=True)
+                a = scores_report(s_aug[:, cols], at, labels[cols], exclude_self=False)
+                v = scores_report(s_inv[:, cols], at, labels[cols], exclude_self=False)
+                print(f"{tag:<22} {gallery:<9} {brand['r5']:>9.3f} {brand['ap']:>9.3f} {a['hit1']:>8.3f} "
+                      f"{v['hit1']:>9.3f}  {weights if gallery == 'all' else ''}"
+                      f"{f' ({time.perf_counter() - t0:.0f} s)' if gallery == 'all' else ''}", flush=True)
     return 0
 
 

@@ -38,6 +38,7 @@ from app.thumbs import ThumbnailLoader
 from app.workspace import PageContext, WorkspacePage
 from core.jobs import Lane
 from core.logos.images import load_logo
+from core.logos.index import PART_MARGIN
 from core.paths import data_dir
 
 
@@ -56,6 +57,7 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
         self.index_dir = data_dir() / "logos" / "index"
         self.query_path: str | None = None
         self.query_vector: np.ndarray | None = None
+        self.query_part: np.ndarray | None = None  # the query's icon (a wordmark's), when it has one
         self.hits = []
         self.groups = []
         self._bits = None
@@ -281,7 +283,7 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
             return None
         vector = self.index.vector_of(str(Path(path)))
         if vector is not None:  # in the index: at once
-            self.query_vector = vector
+            self.query_vector, self.query_part = vector, self.index.part_of(str(Path(path)))
             self.update_hits()
             return None
         model = self.index.meta.get("model", {})
@@ -292,11 +294,11 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
             from core.logos.index import embed_query
             from core.logos.service import load_encoder
 
-            return embed_query(path, load_encoder(ctx.models, choice, progress, cancelled))
+            return embed_query(path, load_encoder(ctx.models, choice, progress, cancelled), part=True)
 
-        def done(vector):
+        def done(vectors):
             if path == self.query_path:
-                self.query_vector = vector
+                self.query_vector, self.query_part = vectors
                 self.update_hits()
 
         return ctx.jobs.submit(work, f"Logos: look up {Path(path).name}", Lane.MODEL, on_done=done,
@@ -309,10 +311,12 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
         if self.index is None or self.query_vector is None or not self.query_path:
             return
         self.hits = self.index.search(self.query_vector, self.k.value(), self.threshold.value(),
-                                      exclude=str(Path(self.query_path)) if self.query_path else None)
+                                      exclude=str(Path(self.query_path)) if self.query_path else None,
+                                      query_part=self.query_part)
         for h in self.hits:
-            item = QListWidgetItem(f"{h.score:.3f}\n{Path(h.file).name}")
-            item.setToolTip(f"{h.file}\ncosine {h.score:.4f} (rank {h.rank})")
+            item = QListWidgetItem(f"{h.score:.3f}{' ◧' if h.via else ''}\n{Path(h.file).name}")
+            item.setToolTip(f"{h.file}\nscore {h.score:.4f} (rank {h.rank})"
+                            + (f"\nmatched by {h.via} (a part counts {PART_MARGIN} less)" if h.via else ""))
             item.setData(Qt.ItemDataRole.UserRole, h.file)
             pix = self.loader.pixmap(h.file)
             if pix is not None:
@@ -344,8 +348,8 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
         hit = self.hits[row]
         self.compare_left.setPixmap(logo_pixmap(self.query_path, 210))
         self.compare_right.setPixmap(logo_pixmap(hit.file, 210))
-        self.compare_text.setText(f"{Path(self.query_path).name}  ↔  {Path(hit.file).name}: cosine {hit.score:.3f}, "
-                                  f"rank {hit.rank}")
+        self.compare_text.setText(f"{Path(self.query_path).name}  ↔  {Path(hit.file).name}: score {hit.score:.3f}, "
+                                  f"rank {hit.rank}" + (f", matched by {hit.via}" if hit.via else ""))
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _failed(self, job) -> None:

@@ -49,21 +49,25 @@ def cmd_query(args) -> int:
     index = LogoIndex.load(args.index)
     model = index.meta.get("model", {})
     vector = index.vector_of(str(Path(args.image))) if not args.reencode else None
+    part = index.part_of(str(Path(args.image))) if vector is not None else None
     if vector is None and args.device in ("auto", "cpu") and not getattr(args, "tiny", False):
-        vector = onnx_query_vector(args.image, model)  # no torch: ~1 s from the shell
+        got = onnx_query_vector(args.image, model, part=True)  # no torch: ~1 s from the shell
+        if got is not None:
+            vector, part = got
     if vector is None:  # no export for this model yet: torch, which makes one for the next query
         from core.logos.index import embed_query
         from core.logos.service import load_encoder
 
         choice = model.get("checkpoint") or model.get("preset") or "effnet-lite0"
-        vector = embed_query(args.image, load_encoder(_manager(args), choice))
+        vector, part = embed_query(args.image, load_encoder(_manager(args), choice), part=True)
     hits = index.search(vector, args.k, args.threshold, exclude=None if args.keep_self else str(Path(args.image)),
-                        exact=args.exact)
+                        exact=args.exact, query_part=part)
     if args.json:
-        print(json.dumps([{"file": h.file, "score": round(h.score, 6)} for h in hits], ensure_ascii=False, indent=1))
+        print(json.dumps([{"file": h.file, "score": round(h.score, 6), **({"via": h.via} if h.via else {})}
+                          for h in hits], ensure_ascii=False, indent=1))
     else:
         for h in hits:
-            print(f"{h.rank:3d}  {h.score:.3f}  {h.file}")
+            print(f"{h.rank:3d}  {h.score:.3f}  {h.file}" + (f"  (by {h.via})" if h.via else ""))
     return 0
 
 

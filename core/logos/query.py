@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.images import ImageError
 from core.logos.images import load_logo
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,22 @@ class QueryEmbedder:
         return session
 
     def __call__(self, path: str | os.PathLike[str]) -> np.ndarray:
-        image = load_logo(path, self.size)
+        return self.vector(load_logo(path, self.size))
+
+    def part(self, path: str | os.PathLike[str]) -> np.ndarray | None:
+        """The vector of the logo's part (its icon: ``core.logos.images.load_logo_part``), or None
+        when the logo has none."""
+        from core.logos.images import NO_PART, load_logo_part
+
+        try:
+            return self.vector(load_logo_part(path, self.size))
+        except ImageError as exc:
+            if exc.reason == NO_PART:
+                return None
+            raise
+
+    def vector(self, image) -> np.ndarray:
+        """The vector of a logo already drawn ``size``×``size`` on white."""
         if self.session is not None:
             x = self.numpy_preprocess(image) if self.numpy_preprocess is not None else None
             if x is None:
@@ -178,14 +194,15 @@ def _write_pointer(folder: Path, model: dict, onnx: Path, spec: list, size: int,
 
 
 def onnx_query_vector(path: str | os.PathLike[str], model: dict,
-                      onnx_dir: str | os.PathLike[str] | None = None) -> np.ndarray | None:
+                      onnx_dir: str | os.PathLike[str] | None = None, part: bool = False):
     """A query logo's vector through a verified ONNX export of ``model``, without importing
     torch: what a new process (``python -m core logos query``) uses when the app or an earlier
     query made the export. ``None`` when there is none yet (or onnxruntime is missing, or the
     image cannot be prepared exactly), and the caller takes the torch path, which makes it.
 
     Cold, from the shell, this is ~1 s instead of ~9 s: importing torch and timm's registry is
-    most of a torch query's time (``bench/search.py``)."""
+    most of a torch query's time (``bench/search.py``). ``part``: ``(vector, its icon's vector
+    or None)`` (``core.logos.images.load_logo_part``)."""
     from core.paths import models_dir
 
     folder = Path(onnx_dir) if onnx_dir is not None else models_dir() / "onnx"
@@ -205,16 +222,29 @@ def onnx_query_vector(path: str | os.PathLike[str], model: dict,
         import onnxruntime as ort
     except ImportError:
         return None
-    x = prepare(load_logo(path, int(info.get("logo_size", 256))))
+    size = int(info.get("logo_size", 256))
+    x = prepare(load_logo(path, size))
     if x is None:
         return None
+    x_part = None
+    if part:  # the logo's icon too (None when it has none), through the same session
+        from core.logos.images import NO_PART, load_logo_part
+
+        try:
+            x_part = prepare(load_logo_part(path, size))
+        except ImageError as exc:
+            if exc.reason != NO_PART:
+                raise
     options = ort.SessionOptions()
     options.intra_op_num_threads = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                                               else (os.cpu_count() or 1), 8))
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     session = ort.InferenceSession(str(export), options, providers=["CPUExecutionProvider"])
     os.utime(export)  # recently used: kept by the pruning
-    return _l2(session.run(None, {"x": x})[0])[0]
+    whole = _l2(session.run(None, {"x": x})[0])[0]
+    if not part:
+        return whole
+    return whole, (None if x_part is None else _l2(session.run(None, {"x": x_part})[0])[0])
 
 
 KEEP_EXPORTS = 8  # ONNX exports kept in the models dir (13-17 MB each): the most recently used
