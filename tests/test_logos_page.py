@@ -40,6 +40,15 @@ def test_index_query_compare_and_map(page, qtbot, logo_dir, tmp_path):
     qtbot.waitUntil(lambda: all(not page.results.item(i).icon().isNull() for i in range(page.results.count())),
                     timeout=20_000)
     assert_not_blank(save_screenshot(page.window(), "logos-lookalikes"))
+    # a wordmark finds its icon through its part, and the page says so
+    page.set_query(str(logo_dir / "gitlab.svg"))
+    assert page.hits[0].file.endswith("gitlab-icon.svg") and page.hits[0].via == "the query's icon"
+    assert "· icon" in page.results.item(0).text() and "matched by the query's icon" in page.results.item(0).toolTip()
+    page.results.setCurrentRow(0)
+    assert "matched by the query's icon" in page.compare_text.text()
+    qtbot.waitUntil(lambda: all(not page.results.item(i).icon().isNull() for i in range(page.results.count())),
+                    timeout=20_000)
+    assert_not_blank(save_screenshot(page.window(), "logos-icons"))
     # a query from outside the index is embedded on the model worker
     outside = tmp_path / "q.png"
     load_logo(logo_dir / "docker.svg", 180).save(outside)

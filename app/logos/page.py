@@ -314,7 +314,7 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
                                       exclude=str(Path(self.query_path)) if self.query_path else None,
                                       query_part=self.query_part)
         for h in self.hits:
-            item = QListWidgetItem(f"{h.score:.3f}{' ◧' if h.via else ''}\n{Path(h.file).name}")
+            item = QListWidgetItem(f"{h.score:.3f}{' · icon' if h.via else ''}\n{Path(h.file).name}")
             item.setToolTip(f"{h.file}\nscore {h.score:.4f} (rank {h.rank})"
                             + (f"\nmatched by {h.via} (a part counts {PART_MARGIN} less)" if h.via else ""))
             item.setData(Qt.ItemDataRole.UserRole, h.file)
