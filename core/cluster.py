@@ -24,6 +24,7 @@ asked for; the app and the rest of the CLI never import it.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ from core.cache import EmbeddingCache
 from core.embed import EmbedResult
 from core.jobs import CancelCheck, Cancelled, ProgressFn, never_cancelled, null_progress
 
-KINDS = ("photo", "logo")
+KINDS = ("photo", "logo", "logo-part")  # logo-part: the leading square of wide logos (core.logos.images)
 
 
 def _ray():
@@ -68,6 +69,10 @@ def _loader(kind: str, logo_size: int):
         from core.logos.images import load_logo
 
         return lambda p: load_logo(p, logo_size)
+    if kind == "logo-part":
+        from core.logos.images import load_logo_part
+
+        return lambda p: load_logo_part(p, logo_size)
     from core.embed import _open_photo
 
     return _open_photo
@@ -119,12 +124,12 @@ def embed_on_ray(paths: list[str | os.PathLike[str]], preset: str, cache: Embedd
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     check_reachable(address)
-    from core.logos.index import NAMESPACE
+    from core.logos.index import NAMESPACE, PART_NAMESPACE
     from core.logos.service import load_encoder
     from core.models.manager import ModelManager
 
     local = encoder if encoder is not None else load_encoder(ModelManager("cpu"), preset)
-    namespace = NAMESPACE if kind == "logo" else ""
+    namespace = {"logo": NAMESPACE, "logo-part": PART_NAMESPACE}.get(kind, "")
     cache_name = local.cache_name + namespace
     result = EmbedResult(preset=local.name, weights=local.weights, engine="Ray")
     progress(0.0, f"Checking {len(paths)} files")
@@ -147,19 +152,28 @@ def embed_on_ray(paths: list[str | os.PathLike[str]], preset: str, cache: Embedd
     todo = sorted(first.values())
     progress(0.05, f"{result.reused} in cache, {len(todo)} to embed on Ray")
     if todo:
-        ray = _ray()
-        started_here = not ray.is_initialized()
-        if started_here:
-            ray.init(address=address, num_cpus=num_cpus if address is None else None,
-                     include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-        try:
+        with ray_session(address, num_cpus) as ray:
             _run(ray, [str(Path(paths[i])) for i in todo], [keys[i] for i in todo], preset, device, kind,
                  local.logo_size, workers, batch_size, cache, cache_name, result, progress, cancelled)
-        finally:
-            if started_here:
-                ray.shutdown()
     progress(1.0, result.summary())
     return result
+
+
+@contextmanager
+def ray_session(address: str | None = None, num_cpus: int | None = None):
+    """``with ray_session(address) as ray:`` one connection to Ray (a local instance when no
+    address) for one or more :func:`embed_on_ray` calls; shut down at the end if started here."""
+    check_reachable(address)
+    ray = _ray()
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, num_cpus=num_cpus if address is None else None,
+                 include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    try:
+        yield ray
+    finally:
+        if started_here:
+            ray.shutdown()
 
 
 def _run(ray, paths, keys, preset, device, kind, logo_size, workers, batch_size, cache, cache_name,

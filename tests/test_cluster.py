@@ -69,6 +69,8 @@ def test_cli_embed_on_ray_and_never_imports_ray_otherwise(photos, data_dir):
                   env_dir=data_dir)
     assert res.returncode == 0, res.stderr
     assert "on Ray" in res.stderr and "(0 computed, 13 from cache)" in res.stderr  # the index computed nothing
+    parts = int(json.loads((data_dir / "idx" / "index.json").read_text())["parts"])  # the wordmarks' icons, on Ray too
+    assert parts >= 1 and f"icons of wordmarks: {parts} embedded (0 computed, {parts} from cache)" in res.stderr
     res = run_cli("logos", "query", str(logos / "sun-copy.png"), "--index", str(data_dir / "idx"), "-k", "1",
                   "--json", env_dir=data_dir)
     assert json.loads(res.stdout)[0]["file"].endswith("sun.svg")

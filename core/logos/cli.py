@@ -22,14 +22,18 @@ def cmd_index(args) -> int:
     ray_device, args.device = args.device, ("cpu" if args.ray is not None else args.device)
     encoder = load_encoder(_manager(args), args.model)
     if args.ray is not None:  # fill the cache on Ray first; the index then reads every vector from it
-        from core.cluster import embed_on_ray
+        from core.cluster import embed_on_ray, ray_session
         from core.logos.images import list_logos
+        from core.logos.index import wide_logos
 
         files = [str(f) for f in list_logos(args.dir)]
         if files:  # none: build_index says so below
-            with EmbeddingCache() as cache:
-                embed_on_ray(files, args.model, cache, address=args.ray or None, kind="logo", progress=_Bar(),
-                             device=ray_device, workers=args.workers, encoder=encoder)
+            with EmbeddingCache() as cache, ray_session(args.ray or None):
+                options = {"progress": _Bar(), "device": ray_device, "workers": args.workers, "encoder": encoder}
+                embed_on_ray(files, args.model, cache, address=args.ray or None, kind="logo", **options)
+                wide = wide_logos(files, cache)  # the wordmarks' icons, on Ray too
+                if wide:
+                    embed_on_ray(wide, args.model, cache, address=args.ray or None, kind="logo-part", **options)
     from core.logos.images import use_render_processes
 
     use_render_processes()  # as the app: SVGs drawn in two children (resvg holds the GIL; +10% here)
