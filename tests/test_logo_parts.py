@@ -132,3 +132,23 @@ def test_cli_query_by_a_new_file_uses_its_icon(brand_index, data_dir, tmp_path):
     hits = json.loads(out.stdout)
     assert [Path(h["file"]).name for h in hits[:2]] == ["gitlab.svg", "gitlab-icon.svg"]
     assert "via" not in hits[0] and hits[1]["via"] in ("both icons", "the query's icon")
+
+
+def test_the_query_paths_give_the_index_its_icon_vectors(brand_index, data_dir):
+    """The warm query path (ONNX Runtime in-process) and the no-torch path of a new process give
+    a query's icon the vector the index holds for it."""
+    from core.logos.index import embed_query
+    from core.logos.query import onnx_query_vector
+    from core.logos.service import load_encoder
+    from core.models.manager import ModelManager
+
+    folder, index = brand_index
+    query = str(folder / "gitlab.svg")
+    whole, part = embed_query(query, load_encoder(ModelManager("cpu"), "simscope-logo"), part=True)
+    np.testing.assert_allclose(whole, index.vector_of(query), atol=3e-3)  # the index's are float16
+    np.testing.assert_allclose(part, index.part_of(query), atol=3e-3)
+    again = onnx_query_vector(query, index.meta["model"], part=True)  # the export the call above left
+    assert again is not None
+    np.testing.assert_allclose(again[0], whole, atol=1e-4)
+    np.testing.assert_allclose(again[1], part, atol=1e-4)
+    assert onnx_query_vector(str(folder / "gitlab-icon.svg"), index.meta["model"], part=True)[1] is None

@@ -219,7 +219,8 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
         self._update_run_actions()
         model = index.meta.get("model", {})
         self.index_label.setText(f"Index: {len(index)} logos from {index.meta.get('folder', '?')}\n"
-                                 f"model: {model.get('preset', '?')}")
+                                 f"model: {model.get('preset', '?')}; {len(index.part_files)} wordmarks "
+                                 f"searched by their icon too")
         i = self.model_choice.findData(model.get("checkpoint") or model.get("preset"))
         if i >= 0:
             self.model_choice.setCurrentIndex(i)
