@@ -43,6 +43,12 @@ def test_a_wide_mark_has_its_leading_square_as_a_part_and_a_square_one_has_none(
     canvas.paste(drawn, (100, 100))
     assert part_image(canvas, 128) is not None
     assert part_image(Image.new("RGB", (300, 300), "white"), 128) is None  # nothing drawn
+    # a rule (a thin line) has no part worth a vector: it would be a flat patch
+    (tmp_path / "rule.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="100" '
+                                       'viewBox="0 0 400 100"><rect x="0" y="48" width="400" height="3"/></svg>')
+    assert not has_part(tmp_path / "rule.svg")
+    with pytest.raises(ImageError):
+        load_logo_part(tmp_path / "rule.svg", 128)
 
 
 def _index(rng: np.random.Generator, n: int = 60, m: int = 25, dim: int = 16) -> LogoIndex:

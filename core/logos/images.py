@@ -176,12 +176,16 @@ def _content_box(im: Image.Image) -> tuple[int, int, int, int] | None:
     return ImageOps.invert(flat).point(lambda v: 255 if v > 12 else 0).getbbox()
 
 
-def _part_box(box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
-    """The leading square of a wide (left) or tall (top) content box; None for a squarish one."""
+def _part_box(box: tuple[int, int, int, int] | None, min_side: int = 12) -> tuple[int, int, int, int] | None:
+    """The leading square of a wide (left) or tall (top) content box; None for a squarish one,
+    and for a square under ``min_side`` pixels (a rule or a thin line: blown up, it would be a
+    flat patch that looks like every other flat patch)."""
     if box is None:
         return None
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
+    if min(w, h) < min_side:
+        return None
     if w >= PART_RATIO * h:
         return (x0, y0, x0 + h, y1)
     if h >= PART_RATIO * w:
@@ -192,7 +196,7 @@ def _part_box(box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int
 def has_part(path: str | os.PathLike[str]) -> bool:
     """Whether the logo is wide (or tall) enough to have a part (drawn small: ~0.4 ms an SVG)."""
     try:
-        return _part_box(_content_box(_drawing(path, 48))) is not None
+        return _part_box(_content_box(_drawing(path, 48)), min_side=3) is not None  # 12 px at 192
     except ImageError:
         return False
 
