@@ -265,6 +265,35 @@ def end_to_end(n: int, queries: int) -> list[dict]:
     return out
 
 
+def parts_search(n: int, queries: int, share: float = 0.4) -> dict:
+    """``LogoIndex.search`` at N logos of which ``share`` have a part (a wordmark's icon; 744 of
+    the 1,858 shared logos do): p50 of whole logos only (the search layer's own ranking), of a
+    query against whole logos and parts, and of a query with its own part too (two searches
+    merged), interleaved A B C A B C …, on the same vectors (parts: further jittered copies)."""
+    from core.logos.index import LogoIndex
+
+    data, q = dataset(n + int(n * share), queries)
+    files = [f"/logos/{i}.svg" for i in range(n)]
+    rng = np.random.default_rng(0)
+    owners = np.sort(rng.choice(n, int(n * share), replace=False))
+    with_parts = LogoIndex(files, data[:n], {}, data[n:], [files[i] for i in owners])
+    whole = LogoIndex(files, data[:n], {})
+    t0 = time.perf_counter()
+    _ = with_parts.search_index, whole.search_index  # built before timing
+    build_s = time.perf_counter() - t0
+    sides = {"whole only": lambda v, vp: whole.search(v, 10),
+             "+parts in the index": lambda v, vp: with_parts.search(v, 10),
+             "+parts and the query's part": lambda v, vp: with_parts.search(v, 10, query_part=vp)}
+    times = {k: [] for k in sides}
+    for i in range(len(q)):
+        for name, fn in sides.items():
+            t = time.perf_counter()
+            fn(q[i], q[(i + 1) % len(q)])
+            times[name].append(time.perf_counter() - t)
+    return {"backend": with_parts.search_index.backend, "build_s": build_s,
+            **{k: float(np.median(v) * 1000) for k, v in times.items()}}
+
+
 def png_query(queries: int = 60) -> dict:
     """One query image to its vector for a 224 px PNG logo (decode, preprocess, forward at batch
     1; warm ONNX path), p50 over ``queries`` logos drawn to 224 px PNGs beforehand."""
@@ -356,6 +385,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--no-end-to-end", action="store_true")
     parser.add_argument("--only-end-to-end", action="store_true")
+    parser.add_argument("--parts", type=int, metavar="N", help="only: LogoIndex.search with wordmark parts at N logos")
     parser.add_argument("--jitter", choices=["subspace", "isotropic"], default="subspace",
                         help="how copies differ from their logo (see _jitter)")
     parser.add_argument("--keep", metavar="DIR", help="keep each built index (and its truth) in DIR/<backend>-<n>, "
@@ -366,6 +396,12 @@ def main() -> int:
         return 0
     os.environ["SIMSCOPE_BENCH_JITTER"] = args.jitter  # the child processes make the same vectors
     logo_vectors()  # embedded once, before anything is timed
+    if args.parts:
+        r = parts_search(args.parts, args.queries)
+        print(f"logo index with parts n={args.parts} (+40% parts) backend={r['backend']} build_s={r['build_s']:.1f} "
+              + " ".join(f"{k.replace(' ', '_')}_p50_ms={v:.2f}" for k, v in r.items() if k not in ("backend", "build_s")),
+              flush=True)
+        return 0
     for n in [] if args.only_end_to_end else args.n:
         for backend in args.backends:
             if backend == "faiss" and importlib.util.find_spec("faiss") is None:

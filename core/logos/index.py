@@ -156,7 +156,8 @@ class LogoIndex:
             fetch = 2 * k + 2  # a logo has at most two entries, so this many hold the k best ...
             while True:
                 hits = self.search_index.search(vector, fetch, -1.0, exclude=skip, exact=exact)
-                floor = hits[-1].score if hits else -1.0
+                # what was left out scores at most the last raw score (less the margin, for the query's part)
+                floor = (hits[-1].score if hits else -1.0) - (PART_MARGIN if is_query_part else 0.0)
                 found: dict[str, tuple[float, str]] = {}
                 for h in hits:
                     is_part = h.key.endswith(PART_KEY)
