@@ -27,6 +27,9 @@ sys.path.insert(0, str(ROOT))
 BRANDS = ROOT.parent / "shared" / "data" / "logos" / "brands"
 
 
+PART = "#part"  # a training file name for a logo's icon (its leading square)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=16)
@@ -37,6 +40,9 @@ def main() -> int:
     parser.add_argument("--brands", default=str(BRANDS))
     parser.add_argument("--out", default=str(ROOT / "resources" / "models" / "simscope-logo"))
     parser.add_argument("--run-dir", default="")
+    parser.add_argument("--parts", action="store_true",
+                        help="also train on each wide logo's icon (core.logos.images.load_logo_part) as one more "
+                             "file of its brand")
     args = parser.parse_args()
     import torch
     from safetensors.torch import save_file
@@ -57,9 +63,21 @@ def main() -> int:
     run = Path(args.run_dir or tempfile.mkdtemp(prefix="simscope-logo-model-"))
     print(f"training on {len(train.files)} logos of {len(set(train.labels))} brands "
           f"({len(data.files) - len(train.files)} logos of held-out brands left out); run in {run}", flush=True)
+    files, labels, loader = list(train.files), list(train.labels), None
+    if args.parts:
+        from core.logos.images import has_part, load_logo, load_logo_part
+
+        wide = [i for i, f in enumerate(train.files) if has_part(f)]
+        files += [train.files[i] + PART for i in wide]
+        labels += [train.labels[i] for i in wide]
+
+        def loader(f, size):
+            return load_logo_part(f[: -len(PART)], size) if f.endswith(PART) else load_logo(f, size)
+
+        print(f"+ {len(wide)} icons of wordmarks as files of their brands", flush=True)
     t0 = time.perf_counter()
-    state = train_simclr(train.files, settings, features_backbone(load("effnet-lite0").model), run, dups,
-                         labels=train.labels, resume=(run / "checkpoint.pt") if (run / "checkpoint.pt").exists() else None,
+    state = train_simclr(files, settings, features_backbone(load("effnet-lite0").model), run, dups,
+                         labels=labels, loader=loader, resume=(run / "checkpoint.pt") if (run / "checkpoint.pt").exists() else None,
                          on_epoch=lambda e: print(f"epoch {e.epoch}: train {e.train_loss:.3f} val {e.val_loss:.3f} "
                                                   f"{e.seconds:.0f} s", flush=True))
     seconds = time.perf_counter() - t0
