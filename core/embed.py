@@ -128,10 +128,7 @@ def _numpy_prepare(encoder):
     if not hasattr(encoder, "_numpy_prepare"):
         from core.logos.query import numpy_preprocess
 
-        try:
-            encoder._numpy_prepare = numpy_preprocess(getattr(encoder, "transform", None))
-        except AttributeError:  # a frozen or slotted encoder: prepare each time
-            return numpy_preprocess(getattr(encoder, "transform", None))
+        encoder._numpy_prepare = numpy_preprocess(getattr(encoder, "transform", None))
     return encoder._numpy_prepare
 
 

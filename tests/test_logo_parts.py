@@ -47,6 +47,8 @@ def test_a_wide_mark_has_its_leading_square_as_a_part_and_a_square_one_has_none(
     (tmp_path / "rule.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="100" '
                                        'viewBox="0 0 400 100"><rect x="0" y="48" width="400" height="3"/></svg>')
     assert not has_part(tmp_path / "rule.svg")
+    Image.new("RGB", (4000, 10), "black").save(tmp_path / "rule.png")  # a raster rule: the same answer
+    assert not has_part(tmp_path / "rule.png")
     with pytest.raises(ImageError):
         load_logo_part(tmp_path / "rule.svg", 128)
 

@@ -66,8 +66,11 @@ def test_index_query_compare_and_map(page, qtbot, logo_dir, tmp_path):
     # reopened from disk at the next start, with the last query and its look-alikes shown
     page.query_path = None
     page.results.clear()
+    parts = list(page.index.part_files)
     page._open_saved_index()
     assert len(page.index) == len(BRANDS) + 1
+    assert page.index.part_files == parts and len(parts) >= 5  # the wordmarks' icons come back too
+    assert f"{len(parts)} wordmarks searched by their icon" in page.index_label.text()
     assert page.query_path == str(outside.resolve())
     qtbot.waitUntil(lambda: "q.png" in page.compare_text.text(), timeout=60_000)
     assert page.hits[0].file.endswith("docker.svg") and page.results.count() > 0

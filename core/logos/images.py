@@ -134,12 +134,12 @@ def _drawing(path: str | os.PathLike[str], size: int, short_side: bool = False) 
     return im.convert("RGBA")
 
 
-def _on_white(im: Image.Image, size: int) -> Image.Image:
-    """``im`` (RGBA) fitted into a ``size``×``size`` white square, centred (enlarged if smaller)."""
+def _on_white(im: Image.Image, size: int, enlarge: bool = False) -> Image.Image:
+    """``im`` (RGBA) fitted into a ``size``×``size`` white square, centred (``enlarge``: also
+    when it is smaller). ``im`` may be shrunk in place."""
     if im.width > size or im.height > size:
-        im = im.copy()
         im.thumbnail((size, size))
-    elif max(im.size) < size:
+    elif enlarge and max(im.size) < size:
         scale = size / max(im.size)
         im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))),
                        Image.Resampling.BICUBIC)
@@ -150,11 +150,7 @@ def _on_white(im: Image.Image, size: int) -> Image.Image:
 
 def load_logo(path: str | os.PathLike[str], size: int = 256) -> Image.Image:
     """A ``size``×``size`` RGB image: the logo fitted and centred on white. Raises ``ImageError``."""
-    im = _drawing(path, size)
-    im.thumbnail((size, size))
-    canvas = Image.new("RGB", (size, size), (255, 255, 255))
-    canvas.paste(im, ((size - im.width) // 2, (size - im.height) // 2), im.getchannel("A"))
-    return canvas
+    return _on_white(_drawing(path, size), size)
 
 
 # -- parts: the icon of a wordmark ---------------------------------------------------------------
@@ -196,7 +192,8 @@ def _part_box(box: tuple[int, int, int, int] | None, min_side: int = 12) -> tupl
 def has_part(path: str | os.PathLike[str]) -> bool:
     """Whether the logo is wide (or tall) enough to have a part (drawn small: ~0.4 ms an SVG)."""
     try:
-        return _part_box(_content_box(_drawing(path, 48)), min_side=3) is not None  # 12 px at 192
+        svg = Path(path).suffix.lower() in (".svg", ".svgz")  # drawn at 48 px; a raster is read as it is
+        return _part_box(_content_box(_drawing(path, 48)), min_side=3 if svg else 12) is not None
     except ImageError:
         return False
 
@@ -215,4 +212,4 @@ def part_image(image: Image.Image, size: int = 256) -> Image.Image | None:
     """An image's leading square (a query logo as the user dropped it), on white; None if squarish."""
     im = image.convert("RGBA")
     box = _part_box(_content_box(im))
-    return None if box is None else _on_white(im.crop(box), size)
+    return None if box is None else _on_white(im.crop(box), size, enlarge=True)
