@@ -2,7 +2,12 @@
 
 Run: python bench/albums_eval.py [--all]
 Prints ARI, NMI and the unsorted share for the 200 `*_test` photos (and, with
---all, all 3,031), and which model preset and weights made the vectors; then,
+--all, all 3,031), and which model preset and weights made the vectors; for each,
+what the automatic events (the agreement of a grid of settings) reach beside the
+single default setting and the best fixed setting of that grid, the gap the
+automatic choice leaves (``--collections``: the same over seven collections cut
+from events4: all, the test photos, three events, two events, the training photos,
+600 and 150 at random); then,
 through the app's own Album (``--names``, on by default), the names it gave
 the events of the 200 test photos and how many carry the right kind, and
 precision@20 of search by words for beach / christmas / halloween / family in
@@ -20,7 +25,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.albums.cluster import ClusterSettings, cluster  # noqa: E402
+from dataclasses import replace  # noqa: E402
+
+from core.albums.cluster import DEFAULT_DIMS, ClusterSettings, cluster, grid  # noqa: E402
 from core.cache import EmbeddingCache  # noqa: E402
 from core.embed import embed_image_files  # noqa: E402
 from core.images import list_images  # noqa: E402
@@ -37,6 +44,50 @@ def strays(encoder, count: int) -> np.ndarray:
     step = max(1, len(files) // count) if count else 1
     with EmbeddingCache() as cache:
         return embed_image_files(files[::step][:count], encoder, cache).vectors
+
+
+def against_fixed(vectors: np.ndarray, truth: np.ndarray, settings: ClusterSettings) -> dict:
+    """ARI and unsorted share of the automatic events, the single default setting and every
+    fixed setting of the automatic grid (the best of them is what a perfect choice reaches)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    def score(s: ClusterSettings) -> tuple[float, float]:
+        labels, _ = cluster(vectors, s)
+        return adjusted_rand_score(truth, labels), float((labels < 0).mean())
+
+    fixed = {(s.min_size, s.dims): score(s) for s in grid(settings, len(vectors))}
+    best = max(fixed, key=lambda k: fixed[k][0])
+    return {"automatic": score(settings), "default": score(replace(settings, dims=DEFAULT_DIMS)),
+            "best": fixed[best], "best_setting": best}
+
+
+def collections(truth: np.ndarray, test: np.ndarray) -> dict[str, np.ndarray]:
+    """Seven collections cut from events4 (masks over all its photos), seeded."""
+    rng = np.random.default_rng(0)
+    n = len(truth)
+    pick = lambda k: np.isin(np.arange(n), rng.choice(n, k, replace=False))  # noqa: E731
+    return {"all": np.ones(n, bool), "test photos": test, "3 events": truth != "family",
+            "2 events": np.isin(truth, ["beach", "christmas"]), "training photos": ~test,
+            "600 at random": pick(600), "150 at random": pick(150)}
+
+
+def settings_report(encoder, settings: ClusterSettings) -> None:
+    with EmbeddingCache() as cache:
+        res = embed_image_files(list_images([DB]), encoder, cache)
+    truth = np.array([Path(p).parent.name.split("_")[0] for p in res.paths])
+    test = np.array(["_test" in p for p in res.paths])
+    rows = {}
+    print("automatic events vs fixed settings (ARI / unsorted):")
+    for name, mask in collections(truth, test).items():
+        r = rows[name] = against_fixed(res.vectors[mask], truth[mask], settings)
+        (a, ua), (d, ud), (b, ub) = r["automatic"], r["default"], r["best"]
+        print(f"  {name:<16} {mask.sum():5d} photos  automatic {a:.3f} / {ua:4.1%}   one default setting "
+              f"{d:.3f} / {ud:4.1%}   best fixed {b:.3f} / {ub:4.1%} (min size {r['best_setting'][0]}, "
+              f"{r['best_setting'][1]} dims)")
+    mean = lambda key, i: np.mean([r[key][i] for r in rows.values()])  # noqa: E731
+    print(f"  mean ARI: automatic {mean('automatic', 0):.3f}, one default setting {mean('default', 0):.3f}, "
+          f"best fixed (a different one per collection) {mean('best', 0):.3f}; largest unsorted share "
+          f"{max(r['automatic'][1] for r in rows.values()):.1%} / {max(r['default'][1] for r in rows.values()):.1%}")
 
 
 def evaluate(name: str, folders: list[Path], encoder, settings: ClusterSettings, stray: int = 0) -> None:
@@ -103,7 +154,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--all", action="store_true", help="also all 3,031 photos")
     parser.add_argument("--min-size", type=int, default=None, help="default: 2% of the photos, at least 8")
-    parser.add_argument("--dims", type=int, default=16)
+    parser.add_argument("--dims", type=int, default=None, help="default: automatic (with --min-size unset)")
+    parser.add_argument("--collections", action="store_true",
+                        help="automatic events vs the default and the best fixed setting on seven collections")
     parser.add_argument("--strays", action="store_true",
                         help="also mix in photos of objects (5 / 40): how many stay unsorted, as they should")
     parser.add_argument("--reach", type=float, default=1.0,
@@ -121,6 +174,8 @@ def main() -> int:
     evaluate("200 test photos", sorted(DB.glob("*_test")), encoder, settings, stray=5 if args.strays else 0)
     if args.all:
         evaluate("all 3,031 photos", [DB], encoder, settings, stray=40 if args.strays else 0)
+    if args.collections:
+        settings_report(encoder, settings)
     if not args.no_names:
         names_and_words(sorted(DB.glob("*_test")))
     return 0

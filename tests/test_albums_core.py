@@ -81,6 +81,51 @@ def test_big_albums_are_fitted_on_a_sample_and_every_photo_is_placed():
     assert adjusted_rand_score(full, labels) > 0.95
 
 
+def test_automatic_events_are_what_a_grid_of_settings_agrees_on_and_outliers_stay_unsorted():
+    from sklearn.metrics import adjusted_rand_score
+
+    from core.albums.cluster import _one_setting, agree, co_association, grid
+
+    runs = np.array([[0, 0, 1, -1], [0, 1, 1, -1]])
+    together = co_association(runs)
+    assert together[0, 1] == 0.5 and together[1, 2] == 0.5 and together[0, 2] == 0
+    assert together[0, 0] == 1 and together[3, 3] == 0  # never in an event: shares none
+    # three runs over 9 photos: 0-3 always together; 4-7 together twice; photo 8 unsorted twice
+    runs = np.array([[0, 0, 0, 0, 1, 1, 1, 1, -1],
+                     [1, 1, 1, 1, 0, 0, 0, 0, 0],
+                     [0, 0, 0, 0, 2, 2, 1, 1, -1]])
+    labels, conf = agree(runs, min_size=3)
+    assert len(set(labels[:4])) == 1 and len(set(labels[4:8])) == 1 and labels[0] != labels[4]
+    assert labels[8] == -1 and conf[8] == 0  # most runs leave it unsorted: it stays so
+    assert conf[0] == 1.0 and conf[4] == pytest.approx((1 + 2 / 3 + 2 / 3) / 3)  # 5 sat with 4 in every run, with 6 and 7 twice
+    assert (agree(runs, min_size=5)[0] == -1).all()  # groups under the smallest event stay unsorted
+    x, truth = _blobs(n=40, k=4)
+    auto = ClusterSettings()
+    assert auto.automatic and len(grid(auto, len(x))) == 9
+    labels, conf = cluster(x, auto)
+    assert labels.max() + 1 == 4 and adjusted_rand_score(truth, labels) > 0.95
+    assert conf[labels >= 0].min() > 0.9  # clean events: every setting agrees
+    assert conf.max() <= 1.0 and (conf[labels < 0] == 0).all()
+    # the user's settings win: one setting, exactly as asked
+    for mine in (ClusterSettings(min_size=8), ClusterSettings(dims=8)):
+        assert not mine.automatic
+        assert np.array_equal(cluster(x, mine)[0], _one_setting(x, mine, None, None)[0])
+    with pytest.raises(ValueError, match="dims"):
+        ClusterSettings(dims=0)
+
+
+def test_automatic_events_of_a_big_album_are_agreed_on_a_sample_and_the_rest_placed(monkeypatch):
+    from sklearn.metrics import adjusted_rand_score
+
+    import core.albums.cluster as clustering
+
+    monkeypatch.setattr(clustering, "CONSENSUS_LIMIT", 300)
+    x, truth = _blobs(n=250, k=4)  # 1,000 photos, 300 of them agreed on
+    labels, conf = cluster(x, ClusterSettings())
+    assert labels.max() + 1 == 4 and adjusted_rand_score(truth, labels) > 0.95
+    assert (labels >= 0).mean() > 0.95 and conf[labels >= 0].min() > 0
+
+
 def test_capture_time_gaps_split_look_alike_photos():
     rng = np.random.default_rng(1)
     x = rng.normal(0, 1, (1, 32)) + rng.normal(0, 0.05, (60, 32))  # one look
@@ -128,11 +173,14 @@ def test_the_grouping_says_what_it_chose_automatically_and_why():
     from core.albums.cluster import ClusterSettings, describe_settings, resolved_sizes
 
     auto = describe_settings(ClusterSettings(), 3031, timed=2900, with_gps=10)
-    assert f"smallest event {resolved_sizes(ClusterSettings(), 3031)[0]} photos (auto: 2% of 3,031" in auto
+    assert "automatic: events the 9 settings agree on (smallest event 30 / 61 / 121 photos × 8 / 16 / 32" in auto
+    assert f"at least {resolved_sizes(ClusterSettings(), 3031)[0]} photos" in auto
+    one = describe_settings(ClusterSettings(dims=16), 3031)
+    assert "smallest event 61 photos (auto: 2% of 3,031 photos, at least 8), 16 dimensions (yours)" in one
     assert "2,900 of 3,031 photos have a capture time" in auto and "over 6 h or moves over 50 km" in auto
     assert "the others grouped by content" in auto
     mine = describe_settings(ClusterSettings(min_size=5, time_gap_hours=2), 40, timed=40)
-    assert "smallest event 5 photos (yours)" in mine and "gaps over 2 h" in mine and "km" not in mine
+    assert "smallest event 5 photos (yours), 16 dimensions;" in mine and "gaps over 2 h" in mine and "km" not in mine
     assert "grouped by content alone" in describe_settings(ClusterSettings(), 40, timed=0)
 
 

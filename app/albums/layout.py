@@ -72,7 +72,8 @@ class AlbumsLayout:
         self.min_size = QSpinBox()
         self.min_size.setRange(0, 500)
         self.min_size.setSpecialValueText("auto")
-        self.min_size.setToolTip("Smallest event; auto = 2% of the photos, at least 8 (a fifth of a small album)")
+        self.min_size.setToolTip("Smallest event; auto = the events 9 settings agree on (1 / 2 / 4% of the photos × "
+                                 "8 / 16 / 32 dimensions); a number = that one setting")
         self.time_slider = self._slider(0, "How much gaps in capture time separate events (EXIF dates)")
         self.image_slider = self._slider(100, "Image vs caption/note: 100 = images only")
         self.loose_slider = self._slider(0, "Photos the clusterer left out join the event most of their neighbours "

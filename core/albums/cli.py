@@ -192,7 +192,8 @@ def register(sub) -> None:
     p.add_argument("--reach", type=float, default=1.0,
                    help="a photo HDBSCAN leaves out joins an event when it lies within this many times the "
                         "event's extent (1 = no further out than its members; higher = fewer unsorted)")
-    p.add_argument("--dims", type=int, default=16)
+    p.add_argument("--dims", type=int, default=None,
+                   help="PCA dimensions (default: with --min-size unset too, the events 8 / 16 / 32 dimensions × 3 sizes agree on; else 16)")
     p.add_argument("--preset", default="effnet-lite0", help="image model (effnet-lite0 offline, clip-vit-b32, …)")
     p.add_argument("--no-captions", action="store_true", help="do not caption with CoCa even when it is there")
     p.add_argument("--store", help="keep the album in this SQLite file (default: a throw-away one)")
