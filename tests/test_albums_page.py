@@ -351,3 +351,18 @@ def test_duplicates_view_shows_each_group_keeper_first(page, qtbot, tmp_path):
     assert "1 groups (1 duplicates, 0 bursts)" in page.note.text() and "nothing was deleted" in page.note.text()
     assert len(list(folder.glob("*.jpg"))) == 13
     save_screenshot(page.window(), "albums-duplicates")
+
+
+def test_automatic_settings_are_said_on_the_page(window, qtbot, folder):
+    page = show_page(window, "albums", size=(1180, 760))
+    assert page.min_size.value() == 0 and page.cluster_settings().automatic  # "auto": nothing set
+    report, group, _ = finish_job(qtbot, page.add_paths([str(folder)]))
+    assert "Automatic: events the 9 settings agree on" in page.note.text()
+    assert "photos most settings leave out stay unsorted" in page.note.text()
+    assert group.events >= 2
+    page.min_size.setValue(3)  # the user's setting wins: one setting, said as theirs
+    qtbot.waitUntil(lambda: "Smallest event 3 photos (yours)" in page.note.text(), timeout=30_000)
+    page.min_size.setValue(0)
+    qtbot.waitUntil(lambda: "Automatic: events the 9 settings agree on" in page.note.text(), timeout=30_000)
+    qtbot.wait(200)
+    assert_not_blank(save_screenshot(page.window(), "albums-automatic-1180"))
