@@ -13,6 +13,8 @@ distractors the model has seen):
   side at a random place, mirrored (half of them) and grayscaled (half of them), seeded; is the
   original at rank 1?
 * inverted contrast (the METU study's main failure): is the original at rank 1?
+* small copy: the logo drawn at 128 px (a small PNG of it, as users have them), enlarged to the
+  model's size: is the original at rank 1?
 For each model, ``whole`` ranks by the cosine of whole logos; ``+parts`` as the app searches
 (``core.logos.index.LogoIndex.search``): a wide (or tall) logo also has a vector for its leading
 square (a wordmark's icon), and a logo scores the best of whole and part on both sides, a match
@@ -53,14 +55,19 @@ def augmented(image, rng: random.Random):
     return im
 
 
+SMALL = 128  # px: the small copy's size
+
+
 def query_images(files: list[str], size: int):
-    from PIL import ImageOps
+    from PIL import Image, ImageOps
 
     from core.logos.images import load_logo
 
     originals = [load_logo(f, size) for f in files]
     rngs = [random.Random(i) for i in range(len(files))]
-    return [augmented(im, r) for im, r in zip(originals, rngs, strict=True)], [ImageOps.invert(im) for im in originals]
+    small = [load_logo(f, SMALL).resize((size, size), Image.Resampling.BICUBIC) for f in files]
+    return ([augmented(im, r) for im, r in zip(originals, rngs, strict=True)], [ImageOps.invert(im) for im in originals],
+            small)
 
 
 def scores_report(sims: np.ndarray, query_rows: list[int], labels: np.ndarray, exclude_self: bool) -> dict:
@@ -82,7 +89,7 @@ def scores_report(sims: np.ndarray, query_rows: list[int], labels: np.ndarray, e
     return {k: float(np.mean(v)) for k, v in out.items() if v}
 
 
-def phash_side(files, rows, aug_q, inv_q):
+def phash_side(files, rows, aug_q, inv_q, small_q):
     import imagehash
 
     from core.logos.dedup import phashes
@@ -96,7 +103,7 @@ def phash_side(files, rows, aug_q, inv_q):
 
     self_q = bits[rows].astype(bool)
     same = -(self_q[:, None, :] != bits[None, :, :]).sum(2).astype(np.float32)
-    return same, sims(aug_q), sims(inv_q)
+    return same, sims(aug_q), sims(inv_q), sims(small_q)
 
 
 def model_side(encoder, files, rows, held_files, cache):
@@ -116,7 +123,7 @@ def model_side(encoder, files, rows, held_files, cache):
     gallery_parts = np.full_like(vectors, np.nan)  # NaN rows: no part
     for f, v in zip(parts.paths, parts.vectors, strict=True):
         gallery_parts[row[f]] = v
-    aug_q, inv_q = query_images(held_files, size)
+    aug_q, inv_q, small_q = query_images(held_files, size)
 
     def enc(images):
         import torch
@@ -140,12 +147,12 @@ def model_side(encoder, files, rows, held_files, cache):
                      np.nan_to_num(qp @ gallery_parts.T, nan=-np.inf)]
         return whole, np.maximum(whole, np.maximum.reduce(via_parts) - PART_MARGIN)
 
-    aug_parts, inv_parts = query_parts(aug_q), query_parts(inv_q)
+    aug_parts, inv_parts, small_parts = query_parts(aug_q), query_parts(inv_q), query_parts(small_q)
     print(f"  {encoder.name}: {len(parts.paths)} of {len(files)} logos have a part (wider or taller than 1.5:1); "
           f"of the queries: augmented {int((~np.isnan(aug_parts[:, 0])).sum())}, inverted "
           f"{int((~np.isnan(inv_parts[:, 0])).sum())}", flush=True)
     return (scores(vectors[rows], gallery_parts[rows]), scores(enc(aug_q), aug_parts),
-            scores(enc(inv_q), inv_parts))
+            scores(enc(inv_q), inv_parts), scores(enc(small_q), small_parts))
 
 
 def main() -> int:
@@ -169,29 +176,31 @@ def main() -> int:
     print(f"gallery {len(data.files)} logos; queries: {len(rows)} logos of {len({data.labels[i] for i in rows})} "
           f"held-out brands", flush=True)
     manager = ModelManager("cpu")
-    print(f"{'model':<22} {'gallery':<9} {'brand r@5':>9} {'brand mAP':>9} {'aug r@1':>8} {'inv hit@1':>9}  weights")
+    print(f"{'model':<22} {'gallery':<9} {'brand r@5':>9} {'brand mAP':>9} {'aug r@1':>8} {'inv hit@1':>9} "
+          f"{'small hit@1':>11}  weights")
     for name in args.models + args.checkpoint:
         t0 = time.perf_counter()
         if name == "phash":
-            aug_q, inv_q = query_images(held_files, 128)
-            same, aug, inv = phash_side(data.files, rows, aug_q, inv_q)
+            same, aug, inv, small = phash_side(data.files, rows, *query_images(held_files, 128))
             weights = "imagehash.phash, 64 bits"
         else:
             encoder = load_encoder(manager, name)
             with EmbeddingCache() as cache:
-                same, aug, inv = model_side(encoder, data.files, rows, held_files, cache)
+                same, aug, inv, small = model_side(encoder, data.files, rows, held_files, cache)
             weights = encoder.weights
         label = Path(name).name if name.endswith(".pt") else name
-        sides = [(label, same, aug, inv)] if name == "phash" else [
-            (f"{label} whole", same[0], aug[0], inv[0]), (f"{label} +parts", same[1], aug[1], inv[1])]
-        for tag, s_same, s_aug, s_inv in sides:
+        sides = [(label, same, aug, inv, small)] if name == "phash" else [
+            (f"{label} whole", same[0], aug[0], inv[0], small[0]),
+            (f"{label} +parts", same[1], aug[1], inv[1], small[1])]
+        for tag, s_same, s_aug, s_inv, s_small in sides:
             for gallery, cols in (("held-out", rows), ("all", list(range(len(data.files))))):
                 at = [cols.index(r) for r in rows] if gallery == "held-out" else rows
                 brand = scores_report(s_same[:, cols], at, labels[cols], exclude_self=True)
                 a = scores_report(s_aug[:, cols], at, labels[cols], exclude_self=False)
                 v = scores_report(s_inv[:, cols], at, labels[cols], exclude_self=False)
+                m = scores_report(s_small[:, cols], at, labels[cols], exclude_self=False)
                 print(f"{tag:<22} {gallery:<9} {brand['r5']:>9.3f} {brand['ap']:>9.3f} {a['hit1']:>8.3f} "
-                      f"{v['hit1']:>9.3f}  {weights if gallery == 'all' else ''}"
+                      f"{v['hit1']:>9.3f} {m['hit1']:>11.3f}  {weights if gallery == 'all' else ''}"
                       f"{f' ({time.perf_counter() - t0:.0f} s)' if gallery == 'all' else ''}", flush=True)
     return 0
 

@@ -63,7 +63,7 @@ def main() -> int:
     run = Path(args.run_dir or tempfile.mkdtemp(prefix="simscope-logo-model-"))
     print(f"training on {len(train.files)} logos of {len(set(train.labels))} brands "
           f"({len(data.files) - len(train.files)} logos of held-out brands left out); run in {run}", flush=True)
-    files, labels, loader = list(train.files), list(train.labels), None
+    files, labels, loader, wide = list(train.files), list(train.labels), None, []
     if args.parts:
         from core.logos.images import has_part, load_logo, load_logo_part
 
@@ -90,6 +90,7 @@ def main() -> int:
     record = {"settings": asdict(settings), "history": [asdict(h) for h in state.history],
               "train_logos": len(train.files), "train_brands": len(set(train.labels)),
               "duplicate_groups": len(dups), "held_out_logos": len(data.files) - len(train.files),
+              "icons_as_brand_files": len(wide),  # --parts: the leading square of each wide logo
               "seconds_this_run": round(seconds), "torch": torch.__version__,
               "cpu_capability": torch.backends.cpu.get_cpu_capability()}
     (out / "training.json").write_text(json.dumps(record, indent=2), encoding="utf-8")

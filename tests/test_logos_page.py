@@ -74,6 +74,18 @@ def test_index_query_compare_and_map(page, qtbot, logo_dir, tmp_path):
     assert page.query_path == str(outside.resolve())
     qtbot.waitUntil(lambda: "q.png" in page.compare_text.text(), timeout=60_000)
     assert page.hits[0].file.endswith("docker.svg") and page.results.count() > 0
+    # an index saved by an older release's shipped model is made again when it opens, query kept
+    meta_file = page.index_dir / "index.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta["model"]["weights"] = "simscope-logo v1 (old)"
+    meta_file.write_text(json.dumps(meta), encoding="utf-8")
+    page.query_path = None
+    page._open_saved_index()
+    assert "out of date (it was made with simscope-logo v1" in page.note.text()
+    qtbot.waitUntil(lambda: json.loads(meta_file.read_text(encoding="utf-8"))["model"]["weights"]
+                    .startswith("simscope-logo v2"), timeout=120_000)
+    qtbot.waitUntil(lambda: page.query_path == str(outside.resolve()) and page.results.count() > 0, timeout=60_000)
+    assert page.hits[0].file.endswith("docker.svg")
 
 
 def test_duplicates_groups_and_keep_choice_is_saved(page, qtbot, logo_dir):

@@ -202,7 +202,7 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
 
     # -- index ----------------------------------------------------------------------
     def _open_saved_index(self) -> None:
-        from core.logos.index import LogoIndex
+        from core.logos.index import LogoIndex, stale_model
 
         if (self.index_dir / "combined_featuremap.npy").exists():
             try:
@@ -211,7 +211,17 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
                 self.say(f"The saved index could not be opened ({exc}); index the folder again.")
                 return
             last = self.context.settings.raw("logos/last_query", "") if self.context.settings else ""
-            if last and Path(last).exists() and self.query_path is None:  # as the user left it
+            last = last if last and Path(last).exists() and self.query_path is None else ""
+            why = stale_model(self.index.meta)
+            folder = self.index.meta.get("folder", "")
+            if why and folder and Path(folder).is_dir():  # a new logo could not be compared with it
+                self.say(f"The saved index is out of date ({why}): indexing {folder} again.")
+                self.index_folder(folder, query=last or None)
+                return
+            if why:
+                self.say(f"The saved index is out of date ({why}) and its folder {folder or '?'} is gone: "
+                         "index a folder again to compare new logos with it.")
+            if last:  # as the user left it
                 self.set_query(last)
 
     def _set_index(self, index) -> None:

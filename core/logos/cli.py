@@ -47,13 +47,18 @@ def cmd_index(args) -> int:
 
 
 def cmd_query(args) -> int:
-    from core.logos.index import LogoIndex
+    from core.logos.index import LogoIndex, stale_model
     from core.logos.query import onnx_query_vector
 
     index = LogoIndex.load(args.index)
     model = index.meta.get("model", {})
     vector = index.vector_of(str(Path(args.image))) if not args.reencode else None
     part = index.part_of(str(Path(args.image))) if vector is not None else None
+    if vector is None and (why := stale_model(index.meta)):
+        print(f"{args.index}: {why}. A new logo cannot be compared with it: index the folder again "
+              f"('python -m core logos index {index.meta.get('folder', 'DIR')} --out {args.index}'; "
+              "a few seconds per hundred logos).", file=sys.stderr)
+        return 2
     if vector is None and args.device in ("auto", "cpu") and not getattr(args, "tiny", False):
         got = onnx_query_vector(args.image, model, part=True)  # no torch: ~1 s from the shell
         if got is not None:

@@ -238,6 +238,26 @@ def wide_logos(paths: list[str], cache: EmbeddingCache, keys: list[str] | None =
     return [p for p, v in zip(paths, verdict, strict=True) if v]
 
 
+def stale_model(meta: dict) -> str | None:
+    """Why an index's vectors no longer match the model of the same name, or None: the shipped
+    logo model changes between releases (v1 → v2) under one preset name, and a query embedded
+    with the new weights is not comparable with vectors of the old ones."""
+    from core.models.loaders import TINY_LABEL
+    from core.models.registry import get_preset
+
+    model = meta.get("model") or {}
+    name, weights = model.get("preset"), model.get("weights") or ""
+    if not name or model.get("checkpoint") or not weights or weights == TINY_LABEL:
+        return None
+    try:
+        preset = get_preset(name)
+    except KeyError:
+        return None
+    if not preset.bundled or weights == preset.weights or weights.startswith(preset.weights + " ("):
+        return None
+    return f"it was made with {weights.split(' (')[0]}; this version of Simscope ships {preset.weights}"
+
+
 def embed_query(path: str | os.PathLike[str], encoder, warm: bool = True, part: bool = False):
     """One logo's vector (raises ``ImageError`` for a file that is not a logo), through the
     encoder's warm query path (``core.logos.query``: ONNX Runtime on the CPU; exporting and
