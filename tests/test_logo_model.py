@@ -98,8 +98,9 @@ def test_the_shipped_logo_model_is_offline_small_described_and_the_default():
 
 
 def test_the_shipped_model_finds_augmented_copies_of_brands_it_never_saw():
-    """20 logos of held-out brands, each rotated/cropped/mirrored/grayscaled, among the 356 held-out
-    logos: the original is the top hit for at least 18 (the bench reports the full figures)."""
+    """Every logo of the held-out brands (356), rotated/cropped/mirrored/grayscaled, among the 356
+    held-out logos: the original is the top hit for at least 95% (the issue's target; the bench
+    reports the full figures)."""
     from bench.logos_eval import augmented
     from core.logos.brands import load_brands
     from core.logos.images import load_logo
@@ -109,7 +110,7 @@ def test_the_shipped_model_finds_augmented_copies_of_brands_it_never_saw():
     encoder = load("simscope-logo")
     images = [load_logo(f, encoder.logo_size) for f in data.files]
     gallery = np.concatenate([encoder.embed_images(images[b : b + 64]) for b in range(0, len(images), 64)])
-    picks = list(range(0, len(images), len(images) // 20))[:20]
-    queries = encoder.embed_images([augmented(images[i], random.Random(i)) for i in picks])
-    hits = sum(int(np.argmax(q @ gallery.T)) == i for q, i in zip(queries, picks, strict=True))
-    assert hits >= 18, hits
+    copies = [augmented(im, random.Random(i)) for i, im in enumerate(images)]
+    queries = np.concatenate([encoder.embed_images(copies[b : b + 64]) for b in range(0, len(copies), 64)])
+    hit1 = float((np.argmax(queries @ gallery.T, axis=1) == np.arange(len(images))).mean())
+    assert len(images) == 356 and hit1 >= 0.95, hit1
