@@ -114,6 +114,20 @@ def test_automatic_events_are_what_a_grid_of_settings_agrees_on_and_outliers_sta
         ClusterSettings(dims=0)
 
 
+def test_a_users_setting_means_one_setting_inside_time_segments_too(monkeypatch):
+    import core.albums.cluster as clustering
+
+    calls = []
+    real = clustering._agreement
+    monkeypatch.setattr(clustering, "_agreement", lambda *a: calls.append(1) or real(*a))
+    x, _ = _blobs(n=40, k=2)
+    hours = np.arange(len(x)) * 0.01  # one long segment: content may split it
+    labels, _ = cluster(x, ClusterSettings(min_size=8), times=hours)
+    assert labels.max() + 1 == 2 and not calls  # the user's setting: no agreement anywhere
+    labels, _ = cluster(x, ClusterSettings(), times=hours)
+    assert labels.max() + 1 == 2 and calls  # automatic: the segment is split by the settings' agreement
+
+
 def test_automatic_events_of_a_big_album_are_agreed_on_a_sample_and_the_rest_placed(monkeypatch):
     from sklearn.metrics import adjusted_rand_score
 

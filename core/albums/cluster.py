@@ -274,7 +274,7 @@ def _time_first(image, settings, text, times, gps) -> tuple[np.ndarray, np.ndarr
         rows = np.flatnonzero(seg == s)
         parts = np.zeros(len(rows), int)
         if len(rows) >= 2 * max(min_size, 4):  # content may split a long segment
-            sub, _ = _content(image[rows], replace(settings, min_size=None),
+            sub, _ = _content(image[rows], replace(settings, min_size=None, consensus=settings.automatic),
                               None if text is None else text[rows], None)
             if sub.max() >= 1:  # two or more content groups: keep them apart, the rest join the nearest
                 sub, _ = place(features(image[rows], settings), sub, 3, 0.0, reach=np.inf)
