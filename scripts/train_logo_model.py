@@ -27,9 +27,6 @@ sys.path.insert(0, str(ROOT))
 BRANDS = ROOT.parent / "shared" / "data" / "logos" / "brands"
 
 
-PART = "#part"  # a training file name for a logo's icon (its leading square)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=16)
@@ -66,6 +63,7 @@ def main() -> int:
     files, labels, loader, wide = list(train.files), list(train.labels), None, []
     if args.parts:
         from core.logos.images import has_part, load_logo, load_logo_part
+        from core.logos.index import PART_KEY as PART  # the index's key suffix for a logo's icon
 
         wide = [i for i, f in enumerate(train.files) if has_part(f)]
         files += [train.files[i] + PART for i in wide]

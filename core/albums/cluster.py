@@ -81,7 +81,7 @@ class ClusterSettings:
 
 DEFAULT_DIMS = 16
 GRID_SIZES = (0.01, 0.02, 0.04)  # smallest event, as a share of the photos (at least the size floor)
-GRID_DIMS = (8, 16, 32)
+GRID_DIMS = (8, DEFAULT_DIMS, 32)  # the default's projection also places the photos beyond the agreed sample
 AGREE_CUT = 0.8  # average linkage on 1 - co-association: join while photos share an event under >= 20% of settings
 PLACE_CORE = 0.5  # photos beyond the agreed sample join an event within its members that sat with it this often
 CONSENSUS_LIMIT = 2000  # the co-association is n x n (16 MB at 2,000): agreed on at most this many photos, the rest placed
@@ -380,8 +380,7 @@ def _agreement(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | 
     conf[rows] = conf_fit
     rest = np.setdiff1d(np.arange(n), rows)
     if len(rest) and fitted.max() >= 0:
-        dims = DEFAULT_DIMS if DEFAULT_DIMS in projected else GRID_DIMS[len(GRID_DIMS) // 2]
-        z = features(image, replace(settings, dims=dims), text, times, projected[dims])
+        z = features(image, replace(settings, dims=DEFAULT_DIMS), text, times, projected[DEFAULT_DIMS])
         core = np.where(conf >= PLACE_CORE, labels, -2)  # placed among (and as far out as) each event's core
         placed, share = place(z, core, min_samples, settings.assign_share, settings.reach, todo=rest)
         labels[rest] = placed[rest]
