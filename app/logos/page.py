@@ -228,7 +228,10 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
         self.index = index
         self._update_run_actions()
         model = index.meta.get("model", {})
-        self.index_label.setText(f"Index: {len(index)} logos from {index.meta.get('folder', '?')}\n"
+        folder = index.meta.get("folder", "?")
+        shown = self.index_label.fontMetrics().elidedText(folder, Qt.TextElideMode.ElideMiddle, 190)
+        self.index_label.setToolTip(folder)  # a long path does not wrap mid-word and cut off
+        self.index_label.setText(f"Index: {len(index)} logos from\n{shown}\n"
                                  f"model: {model.get('preset', '?')}; {len(index.part_files)} wordmarks "
                                  f"searched by their icon too")
         i = self.model_choice.findData(model.get("checkpoint") or model.get("preset"))
