@@ -114,6 +114,26 @@ def test_automatic_events_are_what_a_grid_of_settings_agrees_on_and_outliers_sta
         ClusterSettings(dims=0)
 
 
+def test_the_read_out_fixes_edge_photos_of_the_agreed_events_and_keeps_strays_unsorted():
+    from core.albums.cluster import read_out
+
+    rng = np.random.default_rng(0)
+    a = rng.normal([0.0, 0.0], 0.3, (20, 2))
+    b = rng.normal([4.0, 0.0], 0.3, (20, 2))
+    z = np.concatenate([a, b, [[0.2, 0.1], [0.1, -0.2], [30.0, 30.0], [4.1, 0.3]]])
+    labels = np.array([0] * 20 + [1] * 20 + [1, -1, -1, 1])  # photo 40 sits in blob a but was put in b
+    conf = np.array([1.0] * 40 + [0.3, 0.0, 0.0, 0.4])
+    out, new_conf = read_out(z, z, labels, conf)
+    assert (out[:40] == labels[:40]).all() and (new_conf[:40] == 1.0).all()  # the sure members teach, unchanged
+    assert out[40] == 0 and new_conf[40] > 0.5  # an edge photo read again: it belongs with a
+    assert out[41] == 0 and new_conf[41] >= 0.5  # an unsorted photo inside a's radius joins it
+    assert out[42] == -1 and new_conf[42] == 0  # something else, far from both: stays unsorted
+    assert out[43] == 1  # a right edge photo stays where it was
+    assert read_out(z, z, labels, conf, reach=0.01)[0][41] == -1  # strict: it must lie within the radius
+    one = np.where(labels == 1, 0, labels)  # a single sure event: nothing to read against
+    assert np.array_equal(read_out(z, z, one, conf)[0], one)
+
+
 def test_a_users_setting_means_one_setting_inside_time_segments_too(monkeypatch):
     import core.albums.cluster as clustering
 

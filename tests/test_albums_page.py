@@ -359,6 +359,7 @@ def test_automatic_settings_are_said_on_the_page(window, qtbot, folder):
     report, group, _ = finish_job(qtbot, page.add_paths([str(folder)]))
     assert "Automatic: events the 9 settings agree on" in page.note.text()
     assert "photos most settings leave out stay unsorted" in page.note.text()
+    assert "their edges read again by what separates their sure photos" in page.note.text()
     assert group.events >= 2
     page.min_size.setValue(3)  # the user's setting wins: one setting, said as theirs
     qtbot.waitUntil(lambda: "Smallest event 3 photos (yours)" in page.note.text(), timeout=30_000)
