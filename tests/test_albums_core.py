@@ -132,6 +132,13 @@ def test_the_read_out_fixes_edge_photos_of_the_agreed_events_and_keeps_strays_un
     assert read_out(z, z, labels, conf, reach=0.01)[0][41] == -1  # strict: it must lie within the radius
     one = np.where(labels == 1, 0, labels)  # a single sure event: nothing to read against
     assert np.array_equal(read_out(z, z, one, conf)[0], one)
+    x, _ = _blobs(n=40, k=3)
+    x = np.concatenate([x, x.mean(0, keepdims=True) + 40.0])  # one stray far from everything
+    auto = ClusterSettings()
+    labels, _ = cluster(x, auto)
+    assert labels[-1] == -1 and labels.max() + 1 == 3
+    alone, _ = cluster(x, ClusterSettings(read_again=False))  # the agreement without the read-out
+    assert alone[-1] == -1 and alone.max() + 1 == 3
 
 
 def test_a_users_setting_means_one_setting_inside_time_segments_too(monkeypatch):

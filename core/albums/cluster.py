@@ -63,6 +63,7 @@ class ClusterSettings:
     fit_limit: int = 5000  # HDBSCAN and PCA see at most this many photos (a seeded sample); the rest are placed
     seed: int = 0
     consensus: bool = True  # with min_size and dims unset: events the settings of a grid agree on
+    read_again: bool = True  # ... then read again by a classifier of their sure photos (read_out)
 
     @property
     def automatic(self) -> bool:
@@ -393,9 +394,10 @@ def _agreement(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | 
         placed, share = place(z, core, min_samples, settings.assign_share, settings.reach, todo=rest)
         labels[rest] = placed[rest]
         conf[rest] = share[rest]
-    top = max(GRID_DIMS)  # the classifier reads the largest projection; the join radius is measured where HDBSCAN works
-    unit = features(image, replace(settings, dims=top), text, times, projected[top])
-    labels, conf = read_out(projected[top][0], unit, labels, conf, settings.reach)
+    if settings.read_again:  # the classifier reads the largest projection; the radius is measured where HDBSCAN works
+        top = max(GRID_DIMS)
+        unit = features(image, replace(settings, dims=top), text, times, projected[top])
+        labels, conf = read_out(projected[top][0], unit, labels, conf, settings.reach)
     return _by_size(labels), conf
 
 
