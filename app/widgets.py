@@ -92,7 +92,8 @@ class JobStrip(QWidget):
     """A page's own running job: name, progress bar, what it is doing, time left, and Cancel.
 
     Follows every queued job whose name starts with ``prefix`` (e.g. "Fusion:"), the most
-    recently started first; hidden when none of them is running."""
+    recently started first; hidden when none of them is running. Internal jobs (a selected
+    photo's explanation) are left out: they would flash a bar and a Cancel on every click."""
 
     def __init__(self, queue, prefix: str, parent=None) -> None:
         super().__init__(parent)
@@ -125,7 +126,7 @@ class JobStrip(QWidget):
         self.hide()
 
     def _mine(self, job) -> bool:
-        return job.name.startswith(self.prefix)
+        return job.name.startswith(self.prefix) and not job.internal
 
     def _changed(self, job) -> None:
         if not self._mine(job) or job.state.done:

@@ -123,7 +123,8 @@ def test_the_read_out_fixes_edge_photos_of_the_agreed_events_and_keeps_strays_un
     z = np.concatenate([a, b, [[0.2, 0.1], [0.1, -0.2], [30.0, 30.0], [4.1, 0.3]]])
     labels = np.array([0] * 20 + [1] * 20 + [1, -1, -1, 1])  # photo 40 sits in blob a but was put in b
     conf = np.array([1.0] * 40 + [0.3, 0.0, 0.0, 0.4])
-    out, new_conf = read_out(z, z, labels, conf)
+    out, new_conf, read = read_out(z, z, labels, conf)
+    assert read[40] and read[41] and not read[:40].any() and not read[42]
     assert (out[:40] == labels[:40]).all() and (new_conf[:40] == 1.0).all()  # the sure members teach, unchanged
     assert out[40] == 0 and new_conf[40] > 0.5  # an edge photo read again: it belongs with a
     assert out[41] == 0 and new_conf[41] >= 0.5  # an unsorted photo inside a's radius joins it

@@ -361,6 +361,13 @@ def test_automatic_settings_are_said_on_the_page(window, qtbot, folder):
     assert "photos most settings leave out stay unsorted" in page.note.text()
     assert "their edges read again by what separates their sure photos" in page.note.text()
     assert group.events >= 2
+    # a selected photo says how often the settings kept it with its event's photos
+    page.events.setCurrentRow(_event_rows(page).index(page.store.events()[0].id))
+    page.grid.selectionModel().select(page.grid_model.index(0), page.grid.selectionModel().SelectionFlag.Select)
+    assert not page.job_strip.isVisibleTo(page)  # explaining a click is no job to show or cancel
+    qtbot.waitUntil(lambda: "settings kept it with" in page.why.text(), timeout=10_000)
+    assert_not_blank(save_screenshot(page.window(), "albums-why-automatic-1180"))
+    page.grid.selectionModel().clearSelection()
     page.min_size.setValue(3)  # the user's setting wins: one setting, said as theirs
     qtbot.waitUntil(lambda: "Smallest event 3 photos (yours)" in page.note.text(), timeout=30_000)
     page.min_size.setValue(0)

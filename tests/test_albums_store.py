@@ -196,6 +196,7 @@ def test_an_album_from_before_caption_keys_opens_and_keeps_its_captions(tmp_path
         store.set_captions([("/a.jpg", "a dog on a beach", "file:abc")])
     with AlbumStore(path) as store:
         assert store.captions()["/a.jpg"] == ("a dog on a beach", "file:abc")
+        assert store.photo(1).why == ""  # and the column for what the grouping said was added
 
 
 @pytest.fixture
@@ -438,6 +439,38 @@ def test_every_edit_undoes_to_the_exact_store_and_redoes(store):
         assert store.snapshot() == before, f"undo of {name} is not exact"
         store.restore(after)
         assert store.snapshot() == after, f"redo of {name} is not exact"
+
+
+def test_why_says_how_surely_the_automatic_settings_placed_a_photo(store):
+    """With the automatic settings the grouping says, per photo, how often the settings kept it
+    with its event's photos (or that the read-out decided it), and the store keeps it."""
+    from core.albums.explain import explain_photo, grouping_reasons
+
+    data, _ = _data()
+    store.add_photos(data.paths)
+    regroup(store, data, ClusterSettings())
+    vec = {p: v for p, v in zip(data.paths, data.vectors, strict=True)}
+    ids = store.photo_ids(data.paths)
+    first = store.photo(ids[data.paths[0]])
+    assert first.event_id is not None
+    assert first.why == "The 9 settings kept it with this event's photos 100% of the time."
+    assert first.why in explain_photo(store, first.id, vec.get)
+    saids = [store.photo(ids[p]).why for p in data.paths]
+    assert all(w.startswith("The 9 settings kept it") for w in saids)  # three clean events
+    # what each kind of placement says (the clusterer's why for four photos)
+    why = {"kept": np.array([0.9, 0.4, np.nan, 0.0]), "read": np.array([np.nan, 0.83, np.nan, np.nan]),
+           "settings": 9, "sample": 2000}
+    said = grouping_reasons(why, np.array([0, 1, 1, -1]))
+    assert said[0] == "The 9 settings kept it with this event's photos 90% of the time."
+    assert said[1] == ("At an event's edge: the 9 settings kept it with these photos 40% of the time; read again "
+                       "by what separates the events' sure photos, it belongs here (83%).")
+    assert said[2].startswith("Beyond the 2,000 photos the 9 settings were compared on: placed beside")
+    assert said[3] == ""  # unsorted: the other lines say why
+    assert grouping_reasons({}, np.array([0, -1])) == ["", ""]  # a user's setting: nothing to say
+    # the user's own setting: one setting, nothing of the kind is said; pinned photos say "by you"
+    regroup(store, data, ClusterSettings(min_size=8))
+    assert store.photo(first.id).why == ""
+    assert not any("settings kept it" in line for line in explain_photo(store, first.id, vec.get))
 
 
 def test_why_a_photo_is_in_its_event_time_segment_nearest_photo_and_margin(store):

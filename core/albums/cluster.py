@@ -260,16 +260,21 @@ def place(z: np.ndarray, labels: np.ndarray, k: int, share: float, reach: float 
 
 
 def cluster(image: np.ndarray, settings: ClusterSettings | None = None, text: np.ndarray | None = None,
-            times: np.ndarray | None = None, gps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+            times: np.ndarray | None = None, gps: np.ndarray | None = None,
+            why: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(labels, confidence): labels -1 = unsorted; events numbered 0..k-1 by size.
 
     With ``time_first`` and capture times: time (and place) segments of two or more photos
-    are events (split further where content clearly splits them); the rest go to content."""
+    are events (split further where content clearly splits them); the rest go to content.
+    ``why``: a dict that the automatic content grouping fills for each photo: "kept" (the share
+    of the grid's settings that kept it with its event's photos; NaN beyond the agreed
+    sample), "read" (the read-out's probability where it re-decided the photo, else NaN),
+    "settings" (how many) and "sample" (how many photos the settings were compared on)."""
     settings = settings or ClusterSettings()
     n = len(image)
     if settings.time_first and times is not None and n and (~np.isnan(np.asarray(times, float))).sum() >= 2:
         return _time_first(image, settings, text, np.asarray(times, np.float64), gps)
-    return _content(image, settings, text, times)
+    return _content(image, settings, text, times, why)
 
 
 def _time_first(image, settings, text, times, gps) -> tuple[np.ndarray, np.ndarray]:
@@ -313,11 +318,11 @@ def _by_size(labels: np.ndarray) -> np.ndarray:
 
 
 def _content(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | None,
-             times: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+             times: np.ndarray | None, why: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Content (and optionally the time axis) alone: the settings' agreement when automatic,
     else one HDBSCAN run + the nearest-neighbour placement."""
     if settings.automatic:
-        return _agreement(image, settings, text, times)
+        return _agreement(image, settings, text, times, why)
     return _one_setting(image, settings, text, times)
 
 
@@ -359,16 +364,27 @@ def agree(runs: np.ndarray, min_size: int) -> tuple[np.ndarray, np.ndarray]:
     groups[(groups >= 0) & (sizes[np.maximum(groups, 0)] < min_size)] = -1
     kept = np.unique(groups[groups >= 0])
     labels = np.where(groups >= 0, np.searchsorted(kept, groups), -1)
-    conf = np.zeros(m)
-    for c in range(len(kept)):
+    return labels, _within(together, labels)
+
+
+def _within(together: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each photo's mean co-association with the other photos of its event (0 when unsorted)."""
+    out = np.zeros(len(labels))
+    for c in np.unique(labels[labels >= 0]):
         members = np.flatnonzero(labels == c)
         block = together[np.ix_(members, members)]
-        conf[members] = (block.sum(1) - np.diag(block)) / max(len(members) - 1, 1)
-    return labels, conf
+        out[members] = (block.sum(1) - np.diag(block)) / max(len(members) - 1, 1)
+    return out
+
+
+def kept_with(runs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The share of the runs in which each photo shared an event with the other photos of its
+    event in ``labels`` (on average; 0 for unsorted photos)."""
+    return _within(co_association(runs), labels)
 
 
 def _agreement(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | None,
-               times: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+               times: np.ndarray | None, why: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Events the settings of ``grid`` agree on (see the module); (labels, confidence)."""
     n = len(image)
     min_size, min_samples = resolved_sizes(settings, n)
@@ -394,15 +410,20 @@ def _agreement(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | 
         placed, share = place(z, core, min_samples, settings.assign_share, settings.reach, todo=rest)
         labels[rest] = placed[rest]
         conf[rest] = share[rest]
+    read = np.zeros(n, bool)
     if settings.read_again:  # the classifier reads the largest projection; the radius is measured where HDBSCAN works
         top = max(GRID_DIMS)
         unit = features(image, replace(settings, dims=top), text, times, projected[top])
-        labels, conf = read_out(projected[top][0], unit, labels, conf, settings.reach)
+        labels, conf, read = read_out(projected[top][0], unit, labels, conf, settings.reach)
+    if why is not None:
+        kept = np.full(n, np.nan)
+        kept[rows] = kept_with(runs, labels[rows])
+        why.update(kept=kept, read=np.where(read, conf, np.nan), settings=len(runs), sample=m)
     return _by_size(labels), conf
 
 
 def read_out(z: np.ndarray, unit: np.ndarray, labels: np.ndarray, conf: np.ndarray,
-             reach: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+             reach: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The agreed events read again by a linear classifier trained on their sure members.
 
     The agreement is right about the photos most settings keep together (confidence >=
@@ -412,11 +433,12 @@ def read_out(z: np.ndarray, unit: np.ndarray, labels: np.ndarray, conf: np.ndarr
     unsorted photo joins one when it is at least ``READ_SURE`` probable and, in ``unit`` (the
     normalised vectors HDBSCAN sees), no further from that event's centre than ``reach``
     times its furthest sure member, so a photo of something else stays unsorted. A photo read
-    again gets the classifier's probability as its confidence."""
+    again gets the classifier's probability as its confidence. Returns (labels, confidence,
+    which photos were read again)."""
     core = (labels >= 0) & (conf >= READ_CORE)
     classes = np.unique(labels[core])
     if len(classes) < 2:
-        return labels, conf
+        return labels, conf, np.zeros(len(labels), bool)
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=1.0, max_iter=1000).fit(np.asarray(z[core], np.float64), labels[core])
@@ -433,7 +455,7 @@ def read_out(z: np.ndarray, unit: np.ndarray, labels: np.ndarray, conf: np.ndarr
     join = (labels < 0) & (p >= READ_SURE) & (np.linalg.norm(u - centres[at], axis=1) <= reach * radius[at])
     out[join] = best[join]
     conf[again | join] = p[again | join]
-    return out, conf
+    return out, conf, again | join
 
 
 def _one_setting(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | None,

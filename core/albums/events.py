@@ -23,6 +23,7 @@ from datetime import datetime
 import numpy as np
 
 from core.albums.cluster import ClusterSettings, cluster, describe_settings, features
+from core.albums.explain import grouping_reasons
 from core.albums.store import AlbumStore
 
 UNSURE_BAND = 0.05  # closeness within this below the threshold → unsure
@@ -179,7 +180,9 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
         free &= np.array([p.id not in assign for p in photos])
     # 3. the clusterer, on everything (density needs all photos), decides the free ones
     gps = data.gps[rows] if data.gps is not None else None
-    labels, _ = cluster(image, settings, text=text, times=data.times[rows], gps=gps)
+    why: dict = {}
+    labels, _ = cluster(image, settings, text=text, times=data.times[rows], gps=gps, why=why)
+    reasons = grouping_reasons(why, labels)
     report.settings_note = describe_settings(
         settings, len(rows), int((~np.isnan(np.asarray(data.times[rows], float))).sum()),
         0 if gps is None else int((~np.isnan(np.asarray(gps, float))).all(axis=1).sum()))
@@ -225,7 +228,8 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
     outside = {p.event_id for p in stored if p.path not in row and p.event_id is not None}
     drop = [e.id for e in events.values()
             if e.id not in members_of and not e.name_pinned and not e.prototypes and e.id not in outside]
-    ids = store.apply_grouping(assign, unsure, new_events, {}, drop)
+    said = {photos[k].id: reasons[k] for k in np.flatnonzero(free)}
+    ids = store.apply_grouping(assign, unsure, new_events, {}, drop, said)
     path_ids = store.photo_ids([data.paths[r] for m in members_of.values() for r in m])
     for fields in updates.values():
         fields["representatives"] = [path_ids[data.paths[r]] for r in fields.pop("rep_rows")]

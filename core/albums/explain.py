@@ -9,7 +9,9 @@ says in plain lines what put a photo in its event, or left it unsorted or unsure
   content alone placed it;
 * its cosine similarity to its event's centre and to the nearest other photo of the event, and
   the next-closest event (the margin is why it is not there);
-* for events defined by example, the nearest example and its closeness.
+* for events defined by example, the nearest example and its closeness;
+* with the automatic settings, how often the settings kept it with its event's photos, or that
+  it sat at an event's edge and the read-out decided (``grouping_reasons``, kept by the store).
 
 The GUI shows these lines beside the selected photo; the CLI prints them
 (``python -m core albums why PHOTO``).
@@ -47,6 +49,31 @@ def time_segment(photos: list[Photo], photo: Photo, gap_hours: float) -> list[Ph
     return timed[lo: hi + 1]
 
 
+def grouping_reasons(why: dict, labels: np.ndarray) -> list[str]:
+    """What the automatic grouping can say of each photo it placed (``core.albums.cluster.cluster``'s
+    ``why``): how often the settings kept it with its event's photos, an edge photo the read-out
+    decided, or one placed beyond the sample
+    the settings were compared on; '' for unsorted photos and where it said nothing."""
+    n = len(labels)
+    if "kept" not in why:
+        return [""] * n
+    kept, read, runs, sample = why["kept"], why["read"], why["settings"], why["sample"]
+    out = []
+    for i in range(n):
+        if labels[i] < 0:
+            out.append("")
+        elif np.isnan(kept[i]):
+            out.append(f"Beyond the {sample:,} photos the {runs} settings were compared on: placed beside its "
+                       "nearest sure photos" + (f", then read again ({read[i]:.0%} here)." if not np.isnan(read[i])
+                                                else "."))
+        elif np.isnan(read[i]):
+            out.append(f"The {runs} settings kept it with this event's photos {kept[i]:.0%} of the time.")
+        else:
+            out.append(f"At an event's edge: the {runs} settings kept it with these photos {kept[i]:.0%} of the time; "
+                       f"read again by what separates the events' sure photos, it belongs here ({read[i]:.0%}).")
+    return out
+
+
 def _unit(x: np.ndarray) -> np.ndarray:
     return x / max(float(np.linalg.norm(x)), 1e-12)
 
@@ -75,6 +102,8 @@ def explain_photo(store: AlbumStore, photo_id: int, vector_of: Callable[[str], n
         lines.append(line + (f"; {same} of them in this event." if event else "."))
     else:
         lines.append("No capture time: placed by what it shows alone (never at a made-up time).")
+    if not photo.pinned and event is not None and photo.why:
+        lines.append(photo.why)
     # content
     v = vector_of(photo.path)
     if v is None:

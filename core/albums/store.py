@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS photos (
     tags TEXT NOT NULL DEFAULT '[]',
     taken_at REAL,
     error TEXT,
-    added_at REAL NOT NULL
+    added_at REAL NOT NULL,
+    why TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS photos_event ON photos(event_id);
 CREATE TABLE IF NOT EXISTS prototypes (
@@ -78,6 +79,7 @@ class Photo:
     tags: list[str] = field(default_factory=list)
     taken_at: float | None = None  # seconds since the epoch
     error: str | None = None
+    why: str = ""  # what the automatic grouping said of it when it last placed it ('' otherwise)
 
 
 @dataclass
@@ -123,6 +125,9 @@ class AlbumStore:
         if "caption_key" not in columns:  # albums made before captions knew their file's content
             with self.con:
                 self.con.execute("ALTER TABLE photos ADD COLUMN caption_key TEXT NOT NULL DEFAULT ''")
+        if "why" not in columns:  # albums made before the grouping said why it placed a photo
+            with self.con:
+                self.con.execute("ALTER TABLE photos ADD COLUMN why TEXT NOT NULL DEFAULT ''")
 
     # -- undo: what the user's edits change, as it was and as it is ---------------------
     # (table, primary key columns), in the order rows are inserted (parents first)
@@ -248,11 +253,11 @@ class AlbumStore:
         return {"unsorted": row[0] or 0, "unsure": row[1] or 0, "errors": row[2] or 0}
 
     def photo(self, photo_id: int) -> Photo:
-        r = self.con.execute("SELECT id, path, event_id, pinned, unsure, note, caption, tags, taken_at, error "
+        r = self.con.execute("SELECT id, path, event_id, pinned, unsure, note, caption, tags, taken_at, error, why "
                              "FROM photos WHERE id = ?", (photo_id,)).fetchone()
         if r is None:
             raise KeyError(f"no photo #{photo_id}")
-        return Photo(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6], json.loads(r[7]), r[8], r[9])
+        return Photo(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6], json.loads(r[7]), r[8], r[9], r[10])
 
     def photo_ids(self, paths: list[str]) -> dict[str, int]:
         out = {}
@@ -416,12 +421,15 @@ class AlbumStore:
 
     # -- the clusterer's writes ----------------------------------------------------
     def apply_grouping(self, assignments: dict[int, int | None], unsure: set[int],
-                       new_events: dict[int, dict], updates: dict[int, dict], drop: list[int]) -> dict[int, int]:
+                       new_events: dict[int, dict], updates: dict[int, dict], drop: list[int],
+                       why: dict[int, str] | None = None) -> dict[int, int]:
         """Write one re-clustering in one transaction (see ``core.albums.events.regroup``).
 
         ``assignments``: photo id → event id (negative ids name ``new_events``) or None;
+        ``why``: photo id → what the grouping said of it ('' where absent);
         returns the new events' real ids by their negative ids.
         """
+        why = why or {}
         ids: dict[int, int] = {}
         now = time.time()
         with self.con:
@@ -432,8 +440,8 @@ class AlbumStore:
                      json.dumps(fields.get("tags", []), ensure_ascii=False), now))
                 ids[tmp] = int(cur.lastrowid)
             self.con.executemany(
-                "UPDATE photos SET event_id=?, unsure=? WHERE id=? AND pinned=0",
-                [(ids.get(e, e) if e is not None else None, int(pid in unsure), pid)
+                "UPDATE photos SET event_id=?, unsure=?, why=? WHERE id=? AND pinned=0",
+                [(ids.get(e, e) if e is not None else None, int(pid in unsure), why.get(pid, ""), pid)
                  for pid, e in assignments.items()])
             for eid, fields in updates.items():
                 eid = ids.get(eid, eid)
