@@ -343,19 +343,19 @@ def co_association(runs: np.ndarray) -> np.ndarray:
     return together / max(len(runs), 1)
 
 
-def agree(runs: np.ndarray, min_size: int) -> tuple[np.ndarray, np.ndarray]:
+def agree(runs: np.ndarray, min_size: int, together: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The events that runs (rows of labels over the same photos, -1 = unsorted) agree on:
     average linkage on 1 - co-association cut at ``AGREE_CUT``; a photo unsorted in more than
     half the runs, and a group under ``min_size``, stay unsorted. Returns (labels, confidence:
     the share of runs in which a photo shared an event with each other photo of its own, on
-    average)."""
+    average). ``together``: the runs' co-association, when the caller has it already."""
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
 
     m = runs.shape[1]
     if m < 2:
         return np.full(m, -1), np.zeros(m)
-    together = co_association(runs)
+    together = co_association(runs) if together is None else together
     apart = squareform(1.0 - together, checks=False)  # the condensed upper triangle: the diagonal is left out
     groups = fcluster(linkage(apart, "average"), t=AGREE_CUT, criterion="distance") - 1
     del apart
@@ -377,12 +377,6 @@ def _within(together: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return out
 
 
-def kept_with(runs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """The share of the runs in which each photo shared an event with the other photos of its
-    event in ``labels`` (on average; 0 for unsorted photos)."""
-    return _within(co_association(runs), labels)
-
-
 def _agreement(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | None,
                times: np.ndarray | None, why: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Events the settings of ``grid`` agree on (see the module); (labels, confidence)."""
@@ -398,7 +392,8 @@ def _agreement(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | 
                      None if text is None else _project(text, d, settings.seed, rows)) for d in GRID_DIMS}
     sampled = {d: tuple(None if a is None else a[rows] for a in pair) for d, pair in projected.items()}
     runs = np.array([_one_setting(sub[0], s, sub[1], sub[2], sampled[s.dims])[0] for s in grid(settings, m)])
-    fitted, conf_fit = agree(runs, _fit_sizes(settings, n, m)[0])
+    together = co_association(runs)
+    fitted, conf_fit = agree(runs, _fit_sizes(settings, n, m)[0], together)
     labels = np.full(n, -1)
     labels[rows] = fitted
     conf = np.zeros(n)
@@ -417,7 +412,7 @@ def _agreement(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | 
         labels, conf, read = read_out(projected[top][0], unit, labels, conf, settings.reach)
     if why is not None:
         kept = np.full(n, np.nan)
-        kept[rows] = kept_with(runs, labels[rows])
+        kept[rows] = _within(together, labels[rows])
         why.update(kept=kept, read=np.where(read, conf, np.nan), settings=len(runs), sample=m)
     return _by_size(labels), conf
 
