@@ -142,6 +142,20 @@ def test_the_read_out_fixes_edge_photos_of_the_agreed_events_and_keeps_strays_un
     assert alone[-1] == -1 and alone.max() + 1 == 3
 
 
+def test_the_grouping_says_why_only_for_the_photos_content_grouped():
+    from core.albums.explain import grouping_reasons
+
+    x, _ = _blobs(n=40, k=3)
+    hours = np.full(len(x), np.nan)
+    hours[:40] = np.arange(40) * 0.01  # the first event has capture times: its time segment decides
+    why: dict = {}
+    labels, _ = cluster(x, ClusterSettings(), times=hours, why=why)
+    said = grouping_reasons(why, labels)
+    assert len(set(labels[:40])) == 1 and labels[0] >= 0 and all(s == "" for s in said[:40])
+    assert all(s.startswith("The 9 settings kept it") for s in said[40:])  # grouped by content alone
+    assert why["kept"].shape == why["beyond"].shape == (len(x),) and not why["beyond"].any()
+
+
 def test_a_users_setting_means_one_setting_inside_time_segments_too(monkeypatch):
     import core.albums.cluster as clustering
 
@@ -163,9 +177,12 @@ def test_automatic_events_of_a_big_album_are_agreed_on_a_sample_and_the_rest_pla
 
     monkeypatch.setattr(clustering, "CONSENSUS_LIMIT", 300)
     x, truth = _blobs(n=250, k=4)  # 1,000 photos, 300 of them agreed on
-    labels, conf = cluster(x, ClusterSettings())
+    why: dict = {}
+    labels, conf = cluster(x, ClusterSettings(), why=why)
     assert labels.max() + 1 == 4 and adjusted_rand_score(truth, labels) > 0.95
     assert (labels >= 0).mean() > 0.95 and conf[labels >= 0].min() > 0
+    assert why["sample"] == 300 and why["beyond"].sum() == 700  # the rest were placed, and said so
+    assert np.isnan(why["kept"][why["beyond"]]).all() and not np.isnan(why["kept"][~why["beyond"]]).any()
 
 
 def test_capture_time_gaps_split_look_alike_photos():

@@ -458,14 +458,15 @@ def test_why_says_how_surely_the_automatic_settings_placed_a_photo(store):
     saids = [store.photo(ids[p]).why for p in data.paths]
     assert all(w.startswith("The 9 settings kept it") for w in saids)  # three clean events
     # what each kind of placement says (the clusterer's why for four photos)
-    why = {"kept": np.array([0.9, 0.4, np.nan, 0.0]), "read": np.array([np.nan, 0.83, np.nan, np.nan]),
-           "settings": 9, "sample": 2000}
-    said = grouping_reasons(why, np.array([0, 1, 1, -1]))
+    why = {"kept": np.array([0.9, 0.4, np.nan, 0.0, np.nan]), "read": np.array([np.nan, 0.83, np.nan, np.nan, np.nan]),
+           "beyond": np.array([False, False, True, False, False]), "settings": 9, "sample": 2000}
+    said = grouping_reasons(why, np.array([0, 1, 1, -1, 2]))
     assert said[0] == "The 9 settings kept it with this event's photos 90% of the time."
     assert said[1] == ("At an event's edge: the 9 settings kept it with these photos 40% of the time; read again "
                        "by what separates the events' sure photos, it belongs here (83%).")
     assert said[2].startswith("Beyond the 2,000 photos the 9 settings were compared on: placed beside")
     assert said[3] == ""  # unsorted: the other lines say why
+    assert said[4] == ""  # in an event its time segment made: the time line says why
     assert grouping_reasons({}, np.array([0, -1])) == ["", ""]  # a user's setting: nothing to say
     # the user's own setting: one setting, nothing of the kind is said; pinned photos say "by you"
     regroup(store, data, ClusterSettings(min_size=8))

@@ -268,16 +268,19 @@ def cluster(image: np.ndarray, settings: ClusterSettings | None = None, text: np
     are events (split further where content clearly splits them); the rest go to content.
     ``why``: a dict that the automatic content grouping fills for each photo: "kept" (the share
     of the grid's settings that kept it with its event's photos; NaN beyond the agreed
-    sample), "read" (the read-out's probability where it re-decided the photo, else NaN),
-    "settings" (how many) and "sample" (how many photos the settings were compared on)."""
+    sample and where content did not group it), "read" (the read-out's probability where it
+    re-decided the photo, else NaN), "beyond" (placed beyond the agreed sample), "settings" (how
+    many) and "sample" (how many photos the settings were compared on)."""
     settings = settings or ClusterSettings()
     n = len(image)
     if settings.time_first and times is not None and n and (~np.isnan(np.asarray(times, float))).sum() >= 2:
-        return _time_first(image, settings, text, np.asarray(times, np.float64), gps)
+        return _time_first(image, settings, text, np.asarray(times, np.float64), gps, why)
     return _content(image, settings, text, times, why)
 
 
-def _time_first(image, settings, text, times, gps) -> tuple[np.ndarray, np.ndarray]:
+def _time_first(image, settings, text, times, gps, why: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Time (and place) segments first; ``why`` (see ``cluster``) covers the photos that content
+    alone grouped (no time, or alone in their segment)."""
     seg = time_segments(times, gps, settings.time_gap_hours, settings.jump_km)
     sizes = np.bincount(seg[seg >= 0]) if (seg >= 0).any() else np.zeros(0, int)
     labels = np.full(len(image), -1)
@@ -299,7 +302,14 @@ def _time_first(image, settings, text, times, gps) -> tuple[np.ndarray, np.ndarr
         conf[rows] = 1.0
     rest = np.flatnonzero(labels < 0)
     if len(rest) >= 2:
-        sub, sub_conf = _content(image[rest], settings, None if text is None else text[rest], None)
+        said: dict | None = {} if why is not None else None
+        sub, sub_conf = _content(image[rest], settings, None if text is None else text[rest], None, said)
+        if said:
+            for key, empty in (("kept", np.nan), ("read", np.nan), ("beyond", False)):
+                full = np.full(len(image), empty, dtype=said[key].dtype)
+                full[rest] = said[key]
+                why[key] = full
+            why.update(settings=said["settings"], sample=said["sample"])
         ok = sub >= 0
         labels[rest[ok]] = sub[ok] + next_label
         conf[rest[ok]] = sub_conf[ok]
@@ -413,7 +423,9 @@ def _agreement(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | 
     if why is not None:
         kept = np.full(n, np.nan)
         kept[rows] = _within(together, labels[rows])
-        why.update(kept=kept, read=np.where(read, conf, np.nan), settings=len(runs), sample=m)
+        beyond = np.zeros(n, bool)
+        beyond[rest] = True
+        why.update(kept=kept, read=np.where(read, conf, np.nan), beyond=beyond, settings=len(runs), sample=m)
     return _by_size(labels), conf
 
 

@@ -58,11 +58,12 @@ def grouping_reasons(why: dict, labels: np.ndarray) -> list[str]:
     if "kept" not in why:
         return [""] * n
     kept, read, runs, sample = why["kept"], why["read"], why["settings"], why["sample"]
+    beyond = why.get("beyond", np.zeros(n, bool))
     out = []
     for i in range(n):
-        if labels[i] < 0:
+        if labels[i] < 0 or (np.isnan(kept[i]) and not beyond[i]):  # unsorted, or its time segment decided
             out.append("")
-        elif np.isnan(kept[i]):
+        elif beyond[i]:
             out.append(f"Beyond the {sample:,} photos the {runs} settings were compared on: placed beside its "
                        "nearest sure photos" + (f", then read again ({read[i]:.0%} here)." if not np.isnan(read[i])
                                                 else "."))
