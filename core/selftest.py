@@ -27,7 +27,9 @@ def check_torch_ops(progress: ProgressFn, cancelled: CancelCheck) -> str:
 
 
 def check_albums(progress: ProgressFn, cancelled: CancelCheck) -> str:
-    """Index the demo photos with the offline image model and group them (timm, HDBSCAN, SQLite)."""
+    """Index the demo photos with the offline image model and group them as the app does by
+    default: the automatic settings (timm, HDBSCAN, SciPy's linkage, scikit-learn's read-out,
+    SQLite), so a bundle missing any of them fails here, not at a user's first album."""
     from core.albums.cluster import ClusterSettings
     from core.albums.pipeline import Album, make_models
     from core.albums.store import AlbumStore
@@ -39,9 +41,9 @@ def check_albums(progress: ProgressFn, cancelled: CancelCheck) -> str:
     with EmbeddingCache() as cache, AlbumStore(":memory:") as store:
         album = Album(store, cache, models)
         report = album.add([resource("demo", "photos")], progress, cancelled)
-        group = album.regroup(ClusterSettings(min_size=3))
-    if report.errors or report.found == 0:
-        raise RuntimeError(f"demo photos: {report.summary()} {report.errors}")
+        group = album.regroup(ClusterSettings())
+    if report.errors or report.found == 0 or group.events == 0:
+        raise RuntimeError(f"demo photos: {report.summary()} {report.errors}; {group.events} events")
     return f"{report.summary()}; {group.events} events"
 
 
