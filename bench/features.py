@@ -86,13 +86,13 @@ def _files(kind: str, n: int) -> tuple[list[str], object, dict]:
 def _bare(encoder, tensors, batch_size: int, with_tags: bool = False, onnx=None) -> float:
     """The forward alone (with the ImageNet head where the workspace keeps labels too, as Albums
     does), in torch or through ``onnx`` (``core.embed._onnx_forward``)."""
-    import torch
+    from core.embed import _encode, _stack
 
-    from core.embed import _encode
-
+    # the batches as each engine takes them, made before the clock starts: the forward alone
+    batches = [_stack(tensors[i: i + batch_size], onnx) for i in range(0, len(tensors), batch_size)]
     t0 = time.perf_counter()
-    for i in range(0, len(tensors), batch_size):
-        _encode(encoder, torch.stack(tensors[i: i + batch_size]), with_tags, onnx)
+    for x in batches:
+        _encode(encoder, x, with_tags, onnx)
     return time.perf_counter() - t0
 
 
