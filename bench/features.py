@@ -83,16 +83,27 @@ def _files(kind: str, n: int) -> tuple[list[str], object, dict]:
     raise ValueError(kind)
 
 
-def _bare(encoder, tensors, batch_size: int, with_tags: bool = False, onnx=None) -> float:
+def _bare(encoder, tensors, batch_size: int, with_tags: bool = False, onnx=None, workers: int = 1) -> float:
     """The forward alone (with the ImageNet head where the workspace keeps labels too, as Albums
-    does), in torch or through ``onnx`` (``core.embed._onnx_forward``)."""
+    does), in torch or through ``onnx`` (``core.embed._onnx_forward``), its batches shared out
+    to ``workers`` threads (ONNX Runtime's one-thread sessions side by side, as the pipeline runs
+    them)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from core.embed import _encode, _stack
 
     # the batches as each engine takes them, made before the clock starts: the forward alone
     batches = [_stack(tensors[i: i + batch_size], onnx) for i in range(0, len(tensors), batch_size)]
+    def part(w: int) -> None:
+        for x in batches[w::workers]:
+            _encode(encoder, x, with_tags, onnx)
+
     t0 = time.perf_counter()
-    for x in batches:
-        _encode(encoder, x, with_tags, onnx)
+    if workers == 1:
+        part(0)  # on this thread, as the pipeline runs torch (a torch op on another thread starts its own OpenMP team)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(part, range(workers)))
     return time.perf_counter() - t0
 
 
@@ -160,25 +171,34 @@ def run(kind: str, n: int, rounds: int) -> None:
 
     asked = kwargs.get("batch_size", 32)  # what the workspace passes
     batch = min(asked, CPU_BATCH) if str(encoder.device).startswith("cpu") else asked  # what the pipeline uses
-    from core.embed import ONNX_MIN_IMAGES, _onnx_forward
+    from core.embed import ONNX_MIN_IMAGES, _onnx_forward, forward_workers
 
     tags = bool(kwargs.get("with_tags"))
-    onnx = _onnx_forward(encoder, with_logits=tags) if len(files) >= ONNX_MIN_IMAGES else None  # as the pipeline
+    big_job = len(files) >= ONNX_MIN_IMAGES
+    onnx = _onnx_forward(encoder, with_logits=tags, parallel=True) if big_job else None  # as the pipeline
+    one = _onnx_forward(encoder, with_logits=tags) if big_job else None  # one session of all the threads
     engine = "ONNX Runtime" if onnx is not None else "torch"
+    workers = forward_workers() if onnx is not None else 1
     _bare(encoder, tensors[:batch], batch, tags, onnx)  # warm-up
-    bare, pipe, again, big = [], [], [], []
+    # the bare forward: the faster of one-thread sessions side by side and one session of all threads
+    bare, pipe, again, big = {"side by side": [], "one session": []}, [], [], []
     for _ in range(rounds):  # A B A B …, a pause before each: torch's OpenMP threads spin for a
         time.sleep(0.5)  # while after their last op and would slow whichever side runs next
-        bare.append(len(files) / _bare(encoder, tensors, batch, tags, onnx))
+        bare["side by side"].append(len(files) / _bare(encoder, tensors, batch, tags, onnx, workers))
+        if one is not None:
+            time.sleep(0.5)
+            bare["one session"].append(len(files) / _bare(encoder, tensors, batch, tags, one))
         time.sleep(0.5)
         big.append(len(files) / _bare(encoder, tensors, asked, tags))  # torch at the batch the workspace asks for
         time.sleep(0.5)
         first, second = _pipeline(kind, encoder, files, loader, kwargs)
         pipe.append(len(files) / first)
         again.append(len(files) / second)
-    b, p = float(np.median(bare)), float(np.median(pipe))
+    medians = {k: float(np.median(v)) for k, v in bare.items() if v}
+    b, p = max(medians.values()), float(np.median(pipe))
     print(f"{kind}: n={len(files)} engine={engine} batch={batch} torch_threads={torch.get_num_threads()} cores={os.cpu_count()} "
-          f"bare_per_s={b:.1f} pipeline_per_s={p:.1f} ratio={p / b:.2f} "
+          f"bare_per_s={b:.1f} ({', '.join(f'{k} {v:.1f}' for k, v in medians.items())}) "
+          f"pipeline_per_s={p:.1f} ratio={p / b:.2f} "
           f"decode_alone_ms={1000 * decode_s / len(files):.1f} rerun_per_s={np.median(again):.0f} (cache reads)"
           + f" torch_at_batch_{asked}_per_s={np.median(big):.1f} (before)", flush=True)
 

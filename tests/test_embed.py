@@ -178,12 +178,18 @@ def test_big_jobs_embed_through_onnx_runtime_with_the_same_vectors(effnet, tmp_p
     CPU); its vectors are torch's. A job that keeps ImageNet labels (Albums) gets them from the
     same ONNX pass (an export with the logits as a second output): the same top-5 as torch's."""
     photos = list_images([DEMO_PHOTOS])
+    broken = tmp_path / "broken.jpg"  # in the middle of a worker's batch: said, and the others kept in order
+    broken.write_bytes(b"\xff\xd8 not really a JPEG")
+    photos = [*photos[:5], broken, *photos[5:]]
     runs = {}
     for engine, onnx_min, tags in (("torch", 10**9, False), ("onnx", 0, False), ("torch+tags", 10**9, True),
                                    ("onnx+tags", 0, True)):
         with EmbeddingCache(tmp_path / f"{engine}.sqlite") as cache:
             runs[engine] = embed_image_files(photos, effnet, cache, onnx_min=onnx_min, with_tags=tags)
+        assert [p for p, _ in runs[engine].errors] == [str(broken)], engine
     assert runs["torch"].engine == "torch" and runs["onnx"].engine == "ONNX Runtime"
+    # the job's workers each ran their batches' forward in a one-thread session, side by side
+    assert effnet._query_embedder._one_thread.get_session_options().intra_op_num_threads == 1
     from core.embed import _numpy_prepare
 
     assert _numpy_prepare(effnet) is not None  # inputs prepared in NumPy, not by torch ops
