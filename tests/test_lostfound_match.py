@@ -228,6 +228,18 @@ def test_empty_categories_are_inferred_and_gate_in_proportion(service):
     match = next(m for m in service.match(cap.id) if m.post_id == coat.id)
     assert not match.similar, match
     ungated = next(m for m in service.match(cap.id, MatchSettings(use_category_gate=False)) if m.post_id == coat.id)
+    # the things a category holds, by their own words (English posts): a jacket is clothing, not a
+    # bag; a long-sleeved top is clothing, not an umbrella (both were, before the item words)
+    jacket = service.store.add(Post(kind="lost", description="Lost: jacket, please help"))
+    top = service.store.add(Post(kind="lost", description="I lost my long-sleeved top"))
+    buds = service.store.add(Post(kind="found", description="Found wireless earbuds at the bus stop"))
+    v = service.refresh()
+    assert v.inferred_category(jacket.id).startswith("의류 (inferred,"), v.inferred_category(jacket.id)
+    assert v.inferred_category(top.id).startswith("의류 (inferred,"), v.inferred_category(top.id)
+    assert v.inferred_category(buds.id).startswith("전자기기 (inferred,"), v.inferred_category(buds.id)
+    for extra in (jacket, top, buds):
+        service.store.delete(extra.id)
+    v = service.refresh()
     assert ungated.score > match.score  # the inferred categories are what lowered it
     service.store.update(cap.id, category="의류")  # the user says otherwise: theirs wins
     v = service.refresh()
