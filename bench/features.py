@@ -22,9 +22,11 @@ torch path ran at 0.55x the bare forward, Albums' ONNX path at 0.73x; 2 cores).
 
 Every run gets a new, empty cache (the second look at a file is a cache read: ``rerun`` lines).
 On the CPU the pipeline runs batches of ``core.embed.CPU_BATCH`` (small batches are faster
-there) and, from ``core.embed.ONNX_MIN_IMAGES`` images on, through ONNX Runtime; the bare
-forward runs the same engine and batch, and torch at the batch the workspace asks for (what ran
-before) is timed too.
+there) and, from ``core.embed.ONNX_MIN_IMAGES`` images on, through ONNX Runtime, each worker
+decoding its batch and running its forward in a one-thread session, one worker per core. The bare
+forward runs the same engine and batch on inputs prepared before the clock starts, both ways (the
+same one-thread sessions side by side, and one session of all the threads); the faster is the
+reference. Torch at the batch the workspace asks for (what ran before) is timed too.
 
 Run: python bench/features.py [--n 320] [--rounds 3] [--only fusion albums trends logos]
 """
