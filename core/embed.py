@@ -257,28 +257,30 @@ def embed_image_files(
 
     with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="simscope-decode") as pool:
         pending = deque(pool.submit(work, batch) for batch in batches[:n_workers])
-        for b, batch in enumerate(batches):
-            check_cancel(cancelled)
-            prepared, encoded = pending.popleft().result()
-            if b + n_workers < len(batches):
-                pending.append(pool.submit(work, batches[b + n_workers]))
-            good = [(i, t) for i, t in zip(batch, prepared, strict=True) if not isinstance(t, ImageError)]
-            for i, t in zip(batch, prepared, strict=True):
-                if isinstance(t, ImageError):
-                    result.errors.append((str(paths[i]), t.reason))
-            if good:
-                out, top = encoded or _encode(encoder, _stack([t for _, t in good], onnx), with_tags, onnx)
-                if with_tags:
-                    cache.put_many(tag_name, [keys[i] for i, _ in good], top, dtype="float32")
-                    for (i, _), row in zip(good, top, strict=True):
-                        tags[i] = row
-                cache.put_many(cache_name, [keys[i] for i, _ in good], out)
-                for (i, _), v in zip(good, out, strict=True):
-                    have[i] = v
-                result.computed += len(good)
-            progress(0.1 + 0.9 * (b + 1) / len(batches), f"Embedded {result.computed} of {len(todo)}")
-        for f in pending:
-            f.cancel()
+        try:
+            for b, batch in enumerate(batches):
+                check_cancel(cancelled)
+                prepared, encoded = pending.popleft().result()
+                if b + n_workers < len(batches):
+                    pending.append(pool.submit(work, batches[b + n_workers]))
+                good = [(i, t) for i, t in zip(batch, prepared, strict=True) if not isinstance(t, ImageError)]
+                for i, t in zip(batch, prepared, strict=True):
+                    if isinstance(t, ImageError):
+                        result.errors.append((str(paths[i]), t.reason))
+                if good:
+                    out, top = encoded or _encode(encoder, _stack([t for _, t in good], onnx), with_tags, onnx)
+                    if with_tags:
+                        cache.put_many(tag_name, [keys[i] for i, _ in good], top, dtype="float32")
+                        for (i, _), row in zip(good, top, strict=True):
+                            tags[i] = row
+                    cache.put_many(cache_name, [keys[i] for i, _ in good], out)
+                    for (i, _), v in zip(good, out, strict=True):
+                        have[i] = v
+                    result.computed += len(good)
+                progress(0.1 + 0.9 * (b + 1) / len(batches), f"Embedded {result.computed} of {len(todo)}")
+        finally:  # a cancel or an error: the batches not started yet are dropped, not run
+            for f in pending:
+                f.cancel()
     for i, src in copies.items():
         if src in have:
             have[i] = have[src]
