@@ -3,10 +3,10 @@
 Decoding and preprocessing run on a small thread pool ahead of the model, so
 they overlap the forward pass; on the CPU's ONNX Runtime path each worker also
 runs the forward of its own batch on one core (``_onnx_forward(parallel=True)``).
-Each finished batch is written to
-the cache in its own transaction before progress is reported; a cancel
-between batches therefore leaves the cache holding exactly the finished
-batches, and a re-run picks up where it stopped.
+Each finished batch is written to the cache, in order, in its own transaction
+before progress is reported; a cancel between batches therefore leaves the
+cache holding exactly the finished batches, and a re-run picks up where it
+stopped.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def _onnx_forward(encoder, with_logits: bool = False, parallel: bool = False):
     ``parallel``: a session of one thread, for workers that each decode and run their own
     images at once: 2 such workers on 2 cores ran Lite0 at 204 images/s against 193 for one
     session of 2 threads (batch 1 leaves threads waiting), and decoding no longer competes with
-    a forward that holds both cores (Albums' job 123 → 150 images/s, Lost & Found's 104 → 144)."""
+    a forward that holds both cores (bench/features.py: Albums' job 123 → 146 images/s, Lost &
+    Found's 104 → 126)."""
     if not str(getattr(encoder, "device", "cpu")).startswith("cpu") or getattr(encoder, "model", None) is None:
         return None
     attr = "_tagged_embedder" if with_logits else "_query_embedder"
