@@ -3,9 +3,9 @@
 Run: python bench/albums_index.py [throughput] [rerun] [cluster] [memory]   (default: all)
 
 * throughput — photos/s of the whole pipeline (JPEG files → cached vectors, decode
-  overlapping the model) vs the bare batched forward on pre-decoded tensors, in one run,
-  on the events4 photos (small) and on the camera-size exif-samples JPEGs, where the
-  ratio to the decode + model limit measured in the same run is printed too.
+  overlapping the model) vs the bare forward as the pipeline runs it (same engine, batch and
+  workers) on pre-decoded inputs, in one run, on the events4 photos (small) and on the
+  camera-size exif-samples JPEGs (``bench/features.py`` has every workspace, interleaved).
 * rerun — index + regroup again on the unchanged events4 folder (3,031 photos).
 * cluster — regroup 10,000 cached photos (events4 vectors, jittered copies).
 * memory — peak RSS of a child process that indexes 3,000 photos with ViT-B-32
@@ -40,46 +40,55 @@ def _fresh_env() -> None:
 def throughput(n_small: int = 480) -> None:
     import torch
 
+    from bench.features import _bare
     from core.cache import EmbeddingCache
-    from core.embed import embed_image_files
-    from core.images import list_images, open_image
+    from core.embed import (
+        CPU_BATCH,
+        ONNX_MIN_IMAGES,
+        _numpy_prepare,
+        _onnx_forward,
+        _open_photo,
+        embed_image_files,
+        forward_workers,
+    )
+    from core.images import list_images
     from core.models.loaders import load
 
     enc = load("effnet-lite0")
     print(f"model: {enc.describe()['weights']}, torch threads {torch.get_num_threads()}, {os.cpu_count()} cores")
     small = list_images([EVENTS4])[:n_small]
     big = [p for p in list_images([SHARED / "exif-samples" / "jpg"]) if _pixels(p) >= 5e6]
-    big = (big * 4)[:32]
+    big = big[:32]  # distinct files: a repeated one is embedded once (same content key)
+    prepare = _numpy_prepare(enc)
     for label, files in (("events4 (small photos)", small), ("camera-size (5-15 MP)", big)):
-        # bare forward on pre-decoded tensors
+        # the bare forward as the pipeline runs it (bench/features.py): same engine, batch and
+        # workers, on inputs decoded and prepared before the clock starts
         t0 = time.perf_counter()
-        tensors = [enc.preprocess(open_image(p, draft=(512, 512))) for p in files]
+        tensors = [torch.from_numpy(prepare(_open_photo(str(p)))[0]) for p in files]
         decode_s = time.perf_counter() - t0
-        enc.encode(torch.stack(tensors[:16]))  # warm-up
-        t0 = time.perf_counter()
-        for i in range(0, len(tensors), 16):
-            enc.encode(torch.stack(tensors[i : i + 16]))
-        model_s = time.perf_counter() - t0
+        onnx = _onnx_forward(enc, parallel=True) if len(files) >= ONNX_MIN_IMAGES else None
+        workers = forward_workers() if onnx is not None else 1
+        batch = min(16, CPU_BATCH)
+        _bare(enc, tensors[:batch], batch, False, onnx)  # warm-up
+        model_s = _bare(enc, tensors, batch, False, onnx, workers)
         rates = {}
-        for workers in (1, 2):
+        for w in (1, 2):
             _fresh_env()
             with EmbeddingCache() as cache:
                 t0 = time.perf_counter()
-                res = embed_image_files(files, enc, cache, batch_size=16, workers=workers)
-                rates[workers] = len(res.paths) / (time.perf_counter() - t0)
+                res = embed_image_files(files, enc, cache, batch_size=16, workers=w)
+                rates[w] = len(res.paths) / (time.perf_counter() - t0)
         n = len(files)
         bare = n / model_s
         serial = n / (decode_s + model_s)
-        ideal = n / max(decode_s, model_s)
         best = max(rates, key=rates.get)
-        print(f"\n{label}: {n} photos")
-        print(f"  decode+preprocess {1000 * decode_s / n:.1f} ms/photo (draft mode), model {1000 * model_s / n:.1f} ms/photo")
+        print(f"\n{label}: {n} photos, {'ONNX Runtime' if onnx is not None else 'torch'}")
+        print(f"  decode+preprocess {1000 * decode_s / n:.1f} ms/photo of one core (draft mode), "
+              f"model {1000 * model_s / n:.1f} ms/photo")
         print(f"  bare forward      {bare:7.1f} photos/s")
         for w, r in rates.items():
-            print(f"  pipeline, {w} decode thread(s): {r:7.1f} photos/s")
-        print(f"  pipeline / bare forward: {rates[best] / bare:.2f}x")
-        print(f"  limits: decode then model {serial:.1f}/s, perfect overlap {ideal:.1f}/s -> pipeline is "
-              f"{rates[best] / serial:.2f}x the serial and {rates[best] / ideal:.2f}x the perfect-overlap limit")
+            print(f"  pipeline, workers={w}: {r:7.1f} photos/s")
+        print(f"  pipeline / bare forward: {rates[best] / bare:.2f}x; / decode then model {rates[best] / serial:.2f}x")
 
 
 def _pixels(p) -> int:
