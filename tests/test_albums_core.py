@@ -257,6 +257,31 @@ def test_event_dates_read_like_a_person_writes_them():
     assert date_label(np.array([np.nan])) is None
 
 
+def test_an_event_with_a_date_is_named_by_a_photo_label_only_where_the_label_is_typical():
+    """Issue 19: events4's family photos were named "Neck Brace · Park Bench · 20 Aug 2008" (the
+    first label of 32% of them). Beside a date or place, a label names an event only when
+    at least ``TAG_SHARE`` of its photos have it first; with neither, the labels are all there is."""
+    from datetime import datetime
+
+    from core.albums.events import TAG_SHARE, GroupInput, describe_event
+
+    n = 20
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 8)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    hours = np.full(n, datetime(2008, 8, 20, 12).timestamp() / 3600)
+    scattered = [["neck brace"] if i < 6 else [f"label {i}"] for i in range(n)]  # first on 30% of them
+    typical = [["seashore"] if i < 12 else ["sandbar"] if i < 17 else [f"label {i}"] for i in range(n)]  # 60%, 25%
+    assert 6 / n < TAG_SHARE <= 12 / n
+    members = np.arange(n)
+    named = {key: describe_event(GroupInput([f"/p/{i}.jpg" for i in range(n)], x, t, tags, [""] * n), members)["name"]
+             for key, (t, tags) in {"scattered": (hours, scattered), "typical": (hours, typical),
+                                    "no time": (np.full(n, np.nan), scattered)}.items()}
+    assert named["scattered"] == "20 Aug 2008"
+    assert named["typical"] == "Seashore · 20 Aug 2008"
+    assert named["no time"].startswith("Neck Brace · ")  # nothing else to name it by
+
+
 def test_prototypes_are_nearest_the_centre():
     x, truth = _blobs(k=2)
     x[0] = x[truth == 0].mean(0)  # the centre itself
