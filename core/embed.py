@@ -97,14 +97,9 @@ def _one_thread_session(embedder):
     """The embedder's verified export in a session of one thread (made once, kept on it)."""
     session = getattr(embedder, "_one_thread", None)
     if session is None:
-        import onnxruntime as ort
+        from core.logos.query import cpu_session
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # the calling thread computes: workers run side by side
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session = ort.InferenceSession(str(embedder.onnx_path), options, providers=["CPUExecutionProvider"])
-        embedder._one_thread = session
+        session = embedder._one_thread = cpu_session(embedder.onnx_path, 1)  # workers run side by side
     return session
 
 

@@ -52,8 +52,8 @@ def time_segment(photos: list[Photo], photo: Photo, gap_hours: float) -> list[Ph
 def grouping_reasons(why: dict, labels: np.ndarray) -> list[str]:
     """What the automatic grouping can say of each photo it placed (``core.albums.cluster.cluster``'s
     ``why``): how often the settings kept it with its event's photos, an edge photo the read-out
-    decided, or one placed beyond the sample
-    the settings were compared on; '' for unsorted photos and where it said nothing."""
+    decided, or one placed beyond the sample the settings were compared on; '' for unsorted
+    photos and where it said nothing."""
     n = len(labels)
     if "kept" not in why:
         return [""] * n

@@ -36,6 +36,17 @@ log = logging.getLogger(__name__)
 ONNX_TOLERANCE = 1e-3  # max |Δ| between the ONNX and torch features (unit vectors) to use ONNX
 
 
+def cpu_session(path: str | os.PathLike[str], threads: int):
+    """An ONNX Runtime session of ``path`` on the CPU with ``threads`` intra-op threads (1: the
+    calling thread computes, so several callers run side by side), all graph optimisations on."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def _weights_hash(model) -> str:
     h = hashlib.blake2b(digest_size=8)
     for name, tensor in model.state_dict().items():
@@ -81,7 +92,6 @@ class QueryEmbedder:
             # onnxruntime's extension crashes on import once usearch's is loaded (core.search
             # loads them in the safe order); never crash the process: stay on torch
             raise RuntimeError("usearch was loaded before onnxruntime (see core.search._usearch_index)")
-        import onnxruntime as ort
         import torch
 
         from core.fileio import atomic_write
@@ -114,10 +124,7 @@ class QueryEmbedder:
             _prune(folder, keep=path)
         else:
             os.utime(path)  # recently used: kept by the pruning
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, torch.get_num_threads())
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = cpu_session(path, torch.get_num_threads())
         got = _l2(session.run(None, {"x": example.numpy()})[0])
         want = self.encoder.encode(example)
         diff = float(np.abs(got - want).max())
@@ -219,7 +226,7 @@ def onnx_query_vector(path: str | os.PathLike[str], model: dict,
     if not export.is_file() or prepare is None:
         return None
     try:
-        import onnxruntime as ort
+        import onnxruntime  # noqa: F401 - missing: no ONNX path (cpu_session imports it)
     except ImportError:
         return None
     size = int(info.get("logo_size", 256))
@@ -235,11 +242,8 @@ def onnx_query_vector(path: str | os.PathLike[str], model: dict,
         except ImageError as exc:
             if exc.reason != NO_PART:
                 raise
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                                              else (os.cpu_count() or 1), 8))
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(str(export), options, providers=["CPUExecutionProvider"])
+    session = cpu_session(export, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                      else (os.cpu_count() or 1), 8))
     os.utime(export)  # recently used: kept by the pruning
     whole = _l2(session.run(None, {"x": x})[0])[0]
     if not part:
