@@ -114,6 +114,17 @@ def test_automatic_events_are_what_a_grid_of_settings_agrees_on_and_outliers_sta
         ClusterSettings(dims=0)
 
 
+def test_an_unsorted_photo_joins_where_the_events_photos_are_not_within_a_ball_round_their_centre():
+    from core.albums.cluster import within_members
+
+    line = np.stack([np.arange(0, 10.01, 0.5), np.zeros(21)], 1)  # a long event: photos along a line
+    hollow, tip = [5.0, 4.0], [10.3, 0.2]  # inside the ball round its centre (radius 5) but near none of
+    # its photos; beyond the ball but beside its last photos
+    assert within_members(line, np.array([hollow, tip])).tolist() == [False, True]
+    assert within_members(line, np.array([hollow]), reach=2.0).tolist() == [True]  # looser: the user's slider
+    assert within_members(line[:1], np.array([tip])).tolist() == [False]  # one photo has no neighbourhood
+
+
 def test_the_read_out_fixes_edge_photos_of_the_agreed_events_and_keeps_strays_unsorted():
     from core.albums.cluster import read_out
 
