@@ -344,6 +344,32 @@ def test_search_by_words_finds_photos_by_their_tags_and_notes_in_korean_or_engli
             album.search_words("   ")
 
 
+def test_a_query_that_names_a_kind_also_finds_what_that_kinds_photos_show(data_dir):
+    """"halloween" / "할로윈" name the kind Halloween: the search also looks for what its photos
+    show (pumpkins, costumes); words that name no kind are searched as they are."""
+    from core.albums.pipeline import Album, make_models
+    from core.albums.store import AlbumStore
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+
+    models = make_models(ModelManager("cpu"), "effnet-lite0", captions=False)
+    with EmbeddingCache() as cache, AlbumStore(":memory:") as store:
+        album = Album(store, cache, models)
+        album.add([str(DEMO_PHOTOS)])
+        photos = store.photos("all")[:3]
+        for photo, note in zip(photos, ("a carved pumpkin with a candle inside", "a holiday at home",
+                                        "a festival parade downtown"), strict=True):
+            store.set_photo_note(photo.id, note)
+        for query in ("halloween", "할로윈"):
+            assert album.widened(query).startswith("Halloween: jack-o'-lantern")
+            hits = dict(album.search_words(query, k=len(store.photos("all"))))
+            best, *others = (hits[p.path] for p in photos)  # the words alone: 0.34 / 0.34 / 0.32
+            assert max(hits.values()) == best and best > max(others) + 0.05, (query, hits)
+        assert album.widened("shoes") == "" and album.widened("파티") == ""  # nearest kinds 0.40 / 0.59
+        store.set_vocabulary(["Beach", "Wedding"])  # the user's kinds only: Halloween is not one
+        assert album.widened("halloween") == ""
+
+
 def test_cli_albums_search_prints_ranked_json(data_dir):
     out = run_cli("albums", "search", "신발", "--in", str(DEMO_PHOTOS), "-k", "2", "--json", env_dir=data_dir)
     assert out.returncode == 0, out.stderr

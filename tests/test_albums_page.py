@@ -330,7 +330,10 @@ def test_search_by_words_shows_matching_photos_as_a_group(page, qtbot):
     shown = [page.grid_model.data(page.grid_model.index(r)) for r in range(page.grid_model.rowCount())]
     assert len(shown) == 3 and all(" · " in s for s in shown)
     assert [s.split(" · ")[1].split("_")[0] for s in shown[:2]] == ["shoes", "shoes"]
-    assert "photos for “신발”" in page.note.text()
+    assert "photos for “신발”" in page.note.text() and "Also searched" not in page.note.text()  # names no kind
+    finish_job(qtbot, page.search_words("할로윈", k=3))  # names one: what its photos show is searched too
+    assert "Also searched for what Halloween photos show: jack-o'-lantern, pumpkin" in page.note.text()
+    save_screenshot(page.window(), "albums-words-widened")
     assert page.search_words("  ") is None and "Type a word" in page.note.text()
     save_screenshot(page.window(), "albums-words")
 

@@ -219,14 +219,16 @@ class AlbumEdits:
 
         def work(album, progress, cancelled):
             progress(0.1, f"Searching for {query!r}")
-            return album.search_words(query, k)
+            return album.search_words(query, k), album.widened(query)
 
-        def done(hits) -> None:
+        def done(found) -> None:
+            hits, widened = found
             self._similar = (query, hits, "words")
             self._current = SIMILAR
             self._reload_keeping_note()
-            self.note.setText(f"{len(hits)} photos for “{query}”, best first." if hits else
-                              f"No photo has a note, caption or tag near “{query}”.")
+            also = f" Also searched for what {widened.replace(':', ' photos show:', 1)}." if widened else ""
+            self.note.setText((f"{len(hits)} photos for “{query}”, best first." if hits else
+                               f"No photo has a note, caption or tag near “{query}”.") + also)
 
         return self._album_job(f"Albums: search “{query}”", work, done)
 

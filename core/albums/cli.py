@@ -113,7 +113,15 @@ def cmd_similar(args) -> int:
 
 def cmd_search(args) -> int:
     """Photos matching words, across the app's album (or across ``--in`` folders)."""
-    return _search_cmd(args, lambda album: album.search_words(" ".join(args.words), args.k))
+    query = " ".join(args.words)
+
+    def find(album):
+        hits, widened = album.search_words(query, args.k), album.widened(query)
+        if widened:  # stderr: --json keeps stdout to the hits
+            print(f"also searched for what {widened.replace(':', ' photos show:', 1)}", file=sys.stderr)
+        return hits
+
+    return _search_cmd(args, find)
 
 
 def cmd_why(args) -> int:
