@@ -112,6 +112,8 @@ def queue_demo(window) -> None:
         from core.lostfound.demo import demo_csv
 
         lostfound.import_posts(str(demo_csv()))
+    for icon in ("fusion", "trends"):  # their demos are bigger jobs: each starts when its page is first shown
+        next(p for p in window.pages if p.icon == icon).start_demo_when_shown()
 
 
 def install_gui_thread_gc(window) -> None:

@@ -31,6 +31,23 @@ class WorkspacePage(QWidget):
 
     undo_stack = None  # a QUndoStack for pages whose edits can be undone (Edit → Undo)
 
+    def start_demo_when_shown(self) -> None:
+        """Demo mode (``app.main.queue_demo``): a page whose demo is a job of its own (Fusion's
+        6,400 images, Trends' 730 days of posts) starts it when first shown, so a first start
+        shows every workspace at work without loading what is never looked at."""
+        self._demo_on_show = True
+        if self.isVisible():  # shown already: built, its last dataset (if any) reopening
+            self.demo_if_new()
+
+    def demo_if_new(self):
+        """The page's demo job (``load_demo``) if demo mode asked for it and this data dir never
+        had a dataset on this page (one it had is reopened instead); else None. Pages call it
+        when they are first built."""
+        if not getattr(self, "_demo_on_show", False) or self.runs.last_dataset(self.icon) is not None:
+            return None
+        self._demo_on_show = False
+        return self.load_demo()
+
     def shutdown(self) -> None:
         """The window is closing: stop any threads the page owns."""
 

@@ -161,6 +161,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         layout.addWidget(self.status)
         self._set_busy(False)
         self._reopen_last_dataset()
+        self.demo_if_new()
 
     def shutdown(self) -> None:
         self.runs.close()
@@ -205,10 +206,13 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
                                         on_error=lambda job: self._error(job.error))
 
     # -- data -------------------------------------------------------------------
+    demo_limit: int | None = None  # the gas demo's rows (None: all 6,400)
+
     def load_demo(self, limit: int | None = None):
         from core.fusion.gas_demo import DEMO_NOTE, build_gas_demo, default_gas_csv
         from core.paths import data_dir
 
+        limit = self.demo_limit if limit is None else limit
         gas = default_gas_csv()
         if not gas.exists():
             self._error(f"The gas readings are not here ({gas}); load your own dataset instead.")

@@ -158,3 +158,4 @@ class TrendsLayout:
             else:
                 self._reopen = True
                 self.load(path)
+        self.demo_if_new()
