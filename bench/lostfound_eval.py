@@ -5,7 +5,10 @@ For each lost post, the candidates are its partner plus every found post of
 another class; hit@k = the partner is in the top k. Reported for text only,
 image only and combined at slider values 0.3 / 0.5 / 0.7, over all pairs and
 over the pairs whose lost post has no photo. No categories are given (they
-would make it trivial), so the channels are measured on their own.
+would make it trivial), so the channels are measured on their own. Then the
+categories: filled in, left empty, inferred; and as staff work (the found
+posts' given, the lost posts' inferred from their words alone or also from
+their nearest posts with a category).
 """
 
 from __future__ import annotations
@@ -64,22 +67,60 @@ def categories(v, meta: dict, lost_ids: list[int], partner: dict, calibration) -
     print(f"\ncategories inferred for {int(inferred.sum())} of {n} posts (all left empty): "
           f"{np.mean(right) if right else 0:.3f} right; mean confidence "
           f"{np.mean(v.category_conf[inferred]) if inferred.any() else 0:.2f}")
-    settings = SETTINGS["combined 0.5"]
-    found = [f for f, m in meta.items() if m["kind"] == "found"]
     print(f"{'categories':<14} {'hit@1':>6} {'hit@5':>6}   unrelated pairs above the similar line")
     for mode, vv in modes.items():
-        hits = {1: [], 5: []}
-        unrelated = 0
-        for q in lost_ids:
-            cls = meta[q]["cls"]
-            cands = np.array([vv.row(f) for f in found if meta[f]["cls"] != cls or f == partner[q]])
-            ranked = rank(vv, q, settings, calibration, k=None, candidates=cands)
-            order = [m.post_id for m in ranked[:5]]
-            for k in (1, 5):
-                hits[k].append(partner[q] in order[:k])
-            qcat = CATEGORY_OF.get(cls, "의류")
-            unrelated += sum(1 for m in ranked if m.similar and CATEGORY_OF.get(meta[m.post_id]["cls"], "의류") != qcat)
-        print(f"{mode:<14} {np.mean(hits[1]):6.3f} {np.mean(hits[5]):6.3f}   {unrelated}")
+        h1, h5, unrelated = category_hits(vv, meta, lost_ids, partner, calibration)
+        print(f"{mode:<14} {h1:6.3f} {h5:6.3f}   {unrelated}")
+
+
+def category_hits(vv, meta: dict, lost_ids: list[int], partner: dict, calibration) -> tuple[float, float, int]:
+    """hit@1, hit@5 and the unrelated pairs above the similar line, combined 0.5."""
+    settings = SETTINGS["combined 0.5"]
+    found = [f for f, m in meta.items() if m["kind"] == "found"]
+    hits = {1: [], 5: []}
+    unrelated = 0
+    for q in lost_ids:
+        cls = meta[q]["cls"]
+        cands = np.array([vv.row(f) for f in found if meta[f]["cls"] != cls or f == partner[q]])
+        ranked = rank(vv, q, settings, calibration, k=None, candidates=cands)
+        order = [m.post_id for m in ranked[:5]]
+        for k in (1, 5):
+            hits[k].append(partner[q] in order[:k])
+        qcat = CATEGORY_OF.get(cls, "의류")
+        unrelated += sum(1 for m in ranked if m.similar and CATEGORY_OF.get(meta[m.post_id]["cls"], "의류") != qcat)
+    return float(np.mean(hits[1])), float(np.mean(hits[5])), unrelated
+
+
+def staff_filled(posts: list[dict], tmp: Path, embedder) -> None:
+    """As a lost-and-found office works: the found posts' categories given (by staff), the lost
+    posts' left empty and inferred, from their own words and labels only or also from their
+    nearest posts with a category (core.lostfound.index.NEIGHBOURS)."""
+    import core.lostfound.index as index
+
+    store = PostStore(tmp / "staff.sqlite")
+    meta = {}
+    for p in posts:
+        category = CATEGORY_OF.get(p["cls"], "의류") if p["kind"] == "found" else ""
+        meta[store.add(Post(kind=p["kind"], description=p["description"], category=category), photo=p["image"]).id] = p
+    lost_ids = [pid for pid, p in meta.items() if p["kind"] == "lost"]
+    partner = {pid: next(q for q, m in meta.items() if m["kind"] == "found" and m["pair"] == p["pair"])
+               for pid, p in meta.items() if p["kind"] == "lost"}
+    service = LostFound(store, embedder)
+    print("\nfound posts' categories given (staff), lost posts' inferred:")
+    print(f"{'lost posts from':<34} {'right':>6} {'hit@1':>6} {'hit@5':>6}   unrelated pairs above the similar line")
+    kept = index.NEIGHBOURS
+    try:
+        for name, k in (("their words and labels", 0), (f"+ their {kept} nearest given posts", kept)):
+            index.NEIGHBOURS = k
+            v = service.refresh()
+            lost = [v.row(q) for q in lost_ids]
+            right = np.mean([v.top_category[i] == CATEGORY_OF.get(meta[q]["cls"], "의류")
+                             for i, q in zip(lost, lost_ids, strict=True)])
+            h1, h5, unrelated = category_hits(v, meta, lost_ids, partner, service.calibration)
+            print(f"{name:<34} {right:6.3f} {h1:6.3f} {h5:6.3f}   {unrelated}")
+    finally:
+        index.NEIGHBOURS = kept
+        store.close()
 
 
 def main() -> int:
@@ -128,6 +169,7 @@ def main() -> int:
                   f"{np.mean(nophoto[1]):14.3f} {np.mean(nophoto[5]):14.3f}")
         categories(v, meta, lost_ids, partner, service.calibration)
         store.close()
+        staff_filled(posts, tmp, service.embedder)
     return 0
 
 

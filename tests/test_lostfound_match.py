@@ -248,3 +248,57 @@ def test_empty_categories_are_inferred_and_gate_in_proportion(service):
 
     names = category_phrases()[0]
     assert v.category_prob[v.row(cap.id)].tolist() == [float(n == "의류") for n in names]  # one-hot: certain
+
+
+def test_an_empty_category_also_follows_the_nearest_posts_whose_category_was_given(service, monkeypatch):
+    """Staff file found posts with a category, owners often leave theirs empty: a lost post's
+    category is also read from its nearest posts with one, so words the category list does not
+    know (a bag by its model name, in Korean) still find the right one."""
+    import core.lostfound.index as index
+
+    for text, category in (("Louis Vuitton Neverfull found at the cafe on 2nd street", "가방"),
+                           ("Found a black leather wallet at the station", "지갑"),
+                           ("Blue folding umbrella left on the bus", "우산"),
+                           ("Found a Galaxy phone near the gym", "휴대폰"),
+                           ("Grey hoodie found in lecture hall 301", "의류"),
+                           ("White sneakers left in the locker room", "신발")):
+        service.store.add(Post(kind="found", description=text, category=category))
+    korean = service.store.add(Post(kind="lost", description="카페에서 루이비통 네버풀을 잃어버렸어요"))
+    english = service.store.add(Post(kind="lost", description="Lost my Neverfull at a cafe"))
+    monkeypatch.setattr(index, "NEIGHBOURS", 0)  # its own words only
+    v = service.refresh()
+    alone = {p.id: (v.top_category[v.row(p.id)], v.category_conf[v.row(p.id)]) for p in (korean, english)}
+    assert alone[korean.id][0] != "가방" and alone[english.id][1] < 0.2, alone
+    monkeypatch.setattr(index, "NEIGHBOURS", 5)
+    v = service.refresh()
+    for post in (korean, english):
+        assert v.inferred_category(post.id).startswith("가방 (inferred,"), v.inferred_category(post.id)
+        assert v.category_conf[v.row(post.id)] > 0.4
+    given = v.row(service.store.list()[0].id)
+    assert not v.category_inferred[given] and v.top_category[given] == "가방"  # the given ones stay as given
+
+
+def test_neighbour_categories_average_the_channels_a_post_shares_and_need_enough_given_posts():
+    from core.lostfound.index import neighbour_categories
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=8), rng.normal(size=8)
+    text = np.stack([a + 0.01 * rng.normal(size=8) for _ in range(6)] + [b + 0.01 * rng.normal(size=8) for _ in range(6)]
+                    + [a, b])
+    prob = np.zeros((14, 3))
+    prob[:6, 0] = 1.0  # six posts near a, given category 0; six near b, category 1; two asked
+    prob[6:12, 1] = 1.0
+    asked = np.arange(14) >= 12
+    has = np.ones(14, bool)
+    out = neighbour_categories([(text, has)], prob, asked, k=5)
+    assert out[12].argmax() == 0 and out[13].argmax() == 1 and out[12].sum() == pytest.approx(1.0)
+    assert not out[:12].any()  # only the asked posts get one
+    photo_far = np.stack([b] * 6 + [a] * 6 + [a, b])  # the photos say the opposite: the channels are averaged
+    both = neighbour_categories([(text, has), (photo_far, has)], prob, asked, k=5)
+    assert both[12, 0] == pytest.approx(0.5, abs=0.01) and both[12, 1] == pytest.approx(0.5, abs=0.01)
+    no_photo = has.copy()
+    no_photo[12] = False  # a post without a photo: its text alone
+    assert neighbour_categories([(text, has), (photo_far, no_photo)], prob, asked, k=5)[12, 0] == pytest.approx(1.0)
+    few = prob.copy()
+    few[3:12] = 0.0  # three given posts: fewer than k, nothing to go by
+    assert not neighbour_categories([(text, has)], few, asked, k=5).any()

@@ -174,6 +174,48 @@ def infer_categories(text: np.ndarray, has_text: np.ndarray, cross: np.ndarray, 
     return total / np.maximum(count, 1)[:, None]
 
 
+# A post left without a category also takes the categories of its nearest posts whose category the
+# user gave (text to text, photo to photo; softmax at NEIGHBOUR_TEMPERATURE over the cosines of the
+# NEIGHBOURS nearest), averaged with what its own words and labels say. Measured in
+# bench/lostfound_eval.py with the found posts' categories given (as staff file them) and the lost
+# posts' left empty: lost posts' guesses right 0.871 -> 0.935, hit@1 0.496 -> 0.532 (all given:
+# 0.597), no unrelated pair above the similar line. The newest NEIGHBOUR_REFERENCE such posts are
+# searched (a lost thing is found around when it was lost), so a refresh stays quick at 100,000.
+NEIGHBOURS = 5
+NEIGHBOUR_TEMPERATURE = 0.05
+NEIGHBOUR_REFERENCE = 2000
+
+
+def neighbour_categories(channels: list[tuple[np.ndarray, np.ndarray]], prob: np.ndarray, asked: np.ndarray,
+                         k: int = NEIGHBOURS, temperature: float = NEIGHBOUR_TEMPERATURE,
+                         reference: int = NEIGHBOUR_REFERENCE, block: int = 4096) -> np.ndarray:
+    """(N, K) category distribution from each ``asked`` post's nearest posts whose category is
+    known (rows of ``prob`` that are one-hot; the newest ``reference`` of them), per channel
+    ((vectors, present) pairs, e.g. text and photo) a softmax over the k best cosines, averaged
+    over the channels the post shares with them; zeros where there is nothing to go by."""
+    known = np.flatnonzero(prob.sum(1) > 0)[-reference:]
+    out = np.zeros_like(prob, dtype=np.float64)
+    count = np.zeros(len(prob))
+    for vectors, present in channels:
+        ref = known[present[known]]
+        rows = np.flatnonzero(asked & present)
+        if len(ref) < k or not len(rows):
+            continue
+        x = np.asarray(vectors, np.float32)
+        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+        labels = prob[ref]
+        for s in range(0, len(rows), block):
+            part = rows[s:s + block]
+            sims = x[part] @ x[ref].T
+            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            best = np.take_along_axis(sims, top, 1)
+            w = np.exp((best - best.max(1, keepdims=True)) / temperature)
+            d = (w[:, :, None] * labels[top]).sum(1)
+            out[part] += d / d.sum(1, keepdims=True)
+            count[part] += 1
+    return out / np.maximum(count, 1)[:, None]
+
+
 def build_vectors(posts: list[Post], embedder: PostEmbedder, progress: ProgressFn = null_progress,
                   cancelled: CancelCheck = never_cancelled) -> PostVectors:
     n = len(posts)
@@ -213,6 +255,10 @@ def build_vectors(posts: list[Post], embedder: PostEmbedder, progress: ProgressF
     inferred = np.zeros(n, bool)
     if n and not given.all() and (has_text | has_image).any():
         guess = infer_categories(text, has_text, cross, has_image, embedder.texts(phrases), owner)
+        if NEIGHBOURS:
+            near = neighbour_categories([(text, has_text), (image, has_image)], prob, ~given)
+            alike = near.sum(1) > 0
+            guess[alike] = (guess[alike] + near[alike]) / 2
         for i in np.flatnonzero(~given & (guess.sum(1) > 0)):
             prob[i], tops[i], inferred[i] = guess[i], names[int(guess[i].argmax())], True
     conf = np.where(given, 1.0, prob.max(1) if len(names) else 0.0)
