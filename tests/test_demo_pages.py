@@ -39,6 +39,7 @@ def test_every_workspace_has_a_working_demo(window, qtbot):
     fusion = next(p for p in window.pages if p.icon == "fusion")
     fusion.demo_limit = 80
     fusion = show_page(window, "fusion", SIZES[0])
+    assert fusion.data_label.text().startswith(("Building the gas demo set", "Loading dataset.csv"))  # not "No dataset"
     trends = show_page(window, "trends", SIZES[0])
     qtbot.waitUntil(lambda: fusion.data is not None and trends.prep is not None, timeout=180_000)
     assert "SYNTHETIC" in fusion.data_label.text() and "gas_demo_80" in fusion.dataset_path

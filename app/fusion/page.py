@@ -223,6 +223,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
             return build_gas_demo(gas, out, limit=limit, progress=progress, cancelled=cancelled)
 
         self.demo_note = DEMO_NOTE
+        self._loading("Building the gas demo set (its readings and images)…")
         return self.context.jobs.submit(build, "Fusion: build the gas demo set", Lane.IO,
                                         on_done=lambda path: self.load_dataset(str(path)),
                                         on_error=lambda job: self._error(job.error))
@@ -233,6 +234,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         if not path:
             return None
         ctx = self.context
+        self._loading(f"Loading {Path(path).name} and its image features…")
 
         def work(progress, cancelled):
             from core.fusion.data import load_dataset
@@ -383,7 +385,12 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
                             f"{result.feature_source or 'cached'}).")
         self.inspect()
 
+    def _loading(self, text: str) -> None:
+        if self.data is None:  # a loaded dataset stays described until the new one is ready
+            self.data_label.setText(text)
+
     def _error(self, text: str) -> None:
         self.last_error = text
+        self._loading("No dataset loaded.")
         self.status.setText(f"<span style='color:#c0392b'>{text}</span>")
         self._set_busy(False)
