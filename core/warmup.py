@@ -30,7 +30,12 @@ import threading
 import time
 from pathlib import Path
 
-MODULES = ("torch", "torchvision", "timm", "sklearn.decomposition", "hdbscan", "PIL.JpegImagePlugin")
+# onnxruntime and onnx: the first big embedding job exports its model and runs it through ONNX
+# Runtime; importing onnx there (0.6 s, ml_dtypes included) froze the window 0.55 s when Fusion's
+# demo loaded, 0.1 s with them imported here (bench/fusion_ui.py). onnxruntime before anything
+# loads usearch (core.search._usearch_index says why).
+MODULES = ("torch", "torchvision", "timm", "sklearn.decomposition", "hdbscan", "PIL.JpegImagePlugin",
+           "onnxruntime", "onnx")
 
 
 # (library, mode) in the order torch's own import opens them: libtorch_cpu comes in as a

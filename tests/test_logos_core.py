@@ -150,6 +150,24 @@ def test_torch_libraries_open_before_torch_and_torch_still_works():
     assert out.stdout.strip() == "['libtorch_cpu', 'libtorch_python'] 3.0 []"  # once torch is in: nothing
 
 
+def test_the_warm_up_loads_what_the_first_big_embedding_job_needs_and_search_still_works(tmp_path):
+    """onnx and onnxruntime come in at start-up (not in the middle of the first big job, where
+    importing onnx froze the window 0.55 s); usearch loads after them and works."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from core.warmup import warm_up; took = warm_up(); "
+            "assert {'onnx', 'onnxruntime', 'torch', 'hdbscan'} <= set(sys.modules), took; "
+            "import numpy as np; from core.search import SearchIndex; "
+            "i = SearchIndex(4, exact_max=2); i.add(['a', 'b', 'c'], np.eye(3, 4, dtype=np.float32)); "
+            "print(i.backend, [h.key for h in i.search(np.array([0, 1, 0, 0], np.float32), 1)])")
+    env = dict(__import__("os").environ, SIMSCOPE_DATA_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parent.parent, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "hnsw ['b']"
+
+
 def test_index_saves_reopens_and_finds_the_duplicate_first(logo_dir, data_dir, tmp_path):
     from core.cache import EmbeddingCache
     from core.models.loaders import load
