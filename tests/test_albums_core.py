@@ -187,6 +187,7 @@ def test_automatic_events_of_a_big_album_are_agreed_on_a_sample_and_the_rest_pla
     import core.albums.cluster as clustering
 
     monkeypatch.setattr(clustering, "CONSENSUS_LIMIT", 300)
+    monkeypatch.setattr(clustering, "CONSENSUS_ALL", 999)  # 1,000 photos: one more than every photo agrees on
     x, truth = _blobs(n=250, k=4)  # 1,000 photos, 300 of them agreed on
     why: dict = {}
     labels, conf = cluster(x, ClusterSettings(), why=why)
@@ -194,6 +195,10 @@ def test_automatic_events_of_a_big_album_are_agreed_on_a_sample_and_the_rest_pla
     assert (labels >= 0).mean() > 0.95 and conf[labels >= 0].min() > 0
     assert why["sample"] == 300 and why["beyond"].sum() == 700  # the rest were placed, and said so
     assert np.isnan(why["kept"][why["beyond"]]).all() and not np.isnan(why["kept"][~why["beyond"]]).any()
+    monkeypatch.setattr(clustering, "CONSENSUS_ALL", 1000)  # up to it, every photo takes part: none placed
+    why = {}
+    labels, _ = cluster(x, ClusterSettings(), why=why)
+    assert why["sample"] == 1000 and not why["beyond"].any() and adjusted_rand_score(truth, labels) > 0.95
 
 
 def test_capture_time_gaps_split_look_alike_photos():

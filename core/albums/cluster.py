@@ -29,14 +29,14 @@ sat with it under >= 70% of the settings) re-decides the edge photos, where HDBS
 turns on a few neighbours, and lets an unsorted photo join an event it is probably in and lies
 among that event's sure photos (its 5th nearest of them as near as they are to each other:
 ``within_members``). Over seven collections cut from events4 (bench/albums_eval.py
---collections) the mean ARI rose 0.746 (one setting) → 0.767 (the agreement) → 0.804 (read
+--collections) the mean ARI rose 0.746 (one setting) → 0.763 (the agreement) → 0.813 (read
 again), above the best fixed setting per collection (0.781, chosen knowing the answer), and the
-largest unsorted share fell 11.6% → 8.7% (all 3,031 photos: 0.676 / 11.0% → 0.714 / 8.1% → 0.751
-/ 4.0%); photos of unrelated objects mixed in mostly stay unsorted (60% of 5, 52% of 40; one
-setting: 60%, 70%).
+largest unsorted share fell 11.6% → 8.7% (all 3,031 photos: 0.676 / 11.0% → 0.687 / 7.7% → 0.775
+/ 2.9%); photos of unrelated objects mixed in often stay unsorted (60% of 5, 40-52% of 40 over
+sample seeds; one setting: 60%, 70%).
 
 Big albums: HDBSCAN (and the PCA) are fitted on a seeded sample of at most
-``fit_limit`` photos (``CONSENSUS_LIMIT`` when automatic) and every other photo is placed
+``fit_limit`` photos (when automatic: all up to ``CONSENSUS_ALL``, else ``CONSENSUS_LIMIT``) and every other photo is placed
 by that same nearest-neighbour rule, so grouping time stops growing with the album
 (10,000 photos: see bench/albums_index.py cluster).
 """
@@ -91,7 +91,15 @@ GRID_SIZES = (0.01, 0.02, 0.04)  # smallest event, as a share of the photos (at 
 GRID_DIMS = (8, DEFAULT_DIMS, 32)  # the default's projection also places the photos beyond the agreed sample
 AGREE_CUT = 0.8  # average linkage on 1 - co-association: join while photos share an event under >= 20% of settings
 PLACE_CORE = 0.5  # photos beyond the agreed sample join an event within its members that sat with it this often
-CONSENSUS_LIMIT = 2000  # the co-association is n x n (16 MB at 2,000): agreed on at most this many photos, the rest placed
+# The co-association is n x n (49 MB at 3,500 photos). Up to CONSENSUS_ALL photos every photo takes
+# part in the agreement (3,031 photos: 2.7 s, 3,500: 3.3 s); a bigger album agrees on a seeded
+# sample of CONSENSUS_LIMIT and places the rest, so its grouping time stops growing (10,000
+# photos: 1.7 s; agreeing on 4,000 of them took 4.9 s). On all 3,031 events4 photos a 2,000 sample
+# made ARI turn on which photos it drew (sample seeds 0-4: 0.718-0.767, mean 0.742); with all of
+# them agreed 0.769-0.775 (the PCA's seed alone moves it 0.751-0.756), and photos of other things
+# mixed in stay unsorted more often (37% -> 45% on average) (bench/albums_eval.py).
+CONSENSUS_ALL = 3500
+CONSENSUS_LIMIT = 2000
 READ_CORE = 0.7  # photos that sat with their event under this share of settings teach the read-out
 READ_SURE = 0.5  # an unsorted photo joins the read-out's event at this probability, among its sure members
 JOIN_NEIGHBOURS = 5  # ... "among": its 5th nearest sure member as near as theirs are to each other (within_members)
@@ -346,13 +354,15 @@ def grid(settings: ClusterSettings, n: int) -> list[ClusterSettings]:
 
 
 def co_association(runs: np.ndarray) -> np.ndarray:
-    """(n, n) share of the runs (rows of labels, -1 = unsorted) in which two photos share an event."""
+    """(n, n) share of the runs (rows of labels, -1 = unsorted) in which two photos share an event:
+    one product of all the runs' event indicators side by side (a product per run, each writing
+    the whole n x n matrix again, took 1.5 s at 4,000 photos)."""
     n = runs.shape[1]
-    together = np.zeros((n, n), np.float32)
-    for labels in runs:
-        onehot = (labels[:, None] == np.arange(labels.max() + 1)[None]).astype(np.float32)
-        together += onehot @ onehot.T
-    return together / max(len(runs), 1)
+    onehot = [(labels[:, None] == np.arange(labels.max() + 1)[None]) for labels in runs]
+    h = np.concatenate(onehot, axis=1).astype(np.float32) if onehot else np.zeros((n, 0), np.float32)
+    together = h @ h.T
+    together /= max(len(runs), 1)
+    return together
 
 
 def agree(runs: np.ndarray, min_size: int, together: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -396,7 +406,8 @@ def _agreement(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | 
     min_size, min_samples = resolved_sizes(settings, n)
     if n < max(min_size, 2):
         return np.full(n, -1), np.zeros(n)
-    rows = fit_rows(n, replace(settings, fit_limit=min(settings.fit_limit, CONSENSUS_LIMIT)))
+    rows = fit_rows(n, replace(settings, fit_limit=min(settings.fit_limit,
+                                                       n if n <= CONSENSUS_ALL else CONSENSUS_LIMIT)))
     m = len(rows)
     sub = (image[rows], None if text is None else text[rows], None if times is None else times[rows])
     # one PCA per dimension count (fitted on the agreed sample, all photos projected), shared by the sizes
