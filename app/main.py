@@ -257,8 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for page in window.pages:
                 page.shutdown()
-            queue.shutdown()
-            window.context.cache.close()
+            close_down(window, queue)
 
     watcher = FirstPaint()
     window.installEventFilter(watcher)
@@ -267,8 +266,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return app.exec()
     finally:
-        queue.shutdown()
-        window.context.cache.close()
+        close_down(window, queue)
+
+
+def close_down(window, queue) -> None:
+    """After the window has closed: stop the job queue (its running jobs end), then close every
+    database the pages and the cache hold open. A store left open kept its last changes in its
+    ``-wal`` file: a copy of ``albums.sqlite`` alone, as a backup, missed them."""
+    queue.shutdown()
+    for page in window.pages:
+        page.release()
+    window.context.cache.close()
 
 
 def quit_on_signals(app, window):

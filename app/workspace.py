@@ -51,6 +51,11 @@ class WorkspacePage(QWidget):
     def shutdown(self) -> None:
         """The window is closing: stop any threads the page owns."""
 
+    def release(self) -> None:
+        """The job queue has stopped (no job can touch the page's stores any more): close the
+        databases the page holds open, so SQLite folds each write-ahead log back into its file
+        (``app.main.close_down``)."""
+
     def confirm(self, key: str, question: str, detail: str) -> bool:
         """Ask once before a destructive group action, with "Don't ask again" (kept in the
         settings under ``confirm/<key>``)."""

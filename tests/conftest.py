@@ -70,8 +70,9 @@ def window(qtbot):
     collector = GarbageCollector(interval=0.5)  # GC on the GUI thread only, as in the app
     yield win
     collector.timer.stop()
-    queue.shutdown()
-    win.context.cache.close()
+    from app.main import close_down
+
+    close_down(win, queue)
     gc.collect()  # here, on the GUI thread, never on a worker
     gc.enable()
 
@@ -81,7 +82,7 @@ def restarted_window(qtbot):
     """A second window on the same data dir, as after a restart; closed (threads stopped) after."""
     import gc
 
-    from app.main import create_window
+    from app.main import close_down, create_window
 
     win, queue = create_window()
     qtbot.addWidget(win)
@@ -90,8 +91,7 @@ def restarted_window(qtbot):
     finally:
         for page in win.pages:
             page.shutdown()
-        queue.shutdown()
-        win.context.cache.close()
+        close_down(win, queue)
         gc.collect()
 
 

@@ -348,3 +348,8 @@ def test_sigterm_closes_the_app_cleanly_mid_demo(tmp_path):
     assert "signal SIGTERM: closing cleanly" in log.read_text()
     assert "leaked" not in err and "Traceback" not in err
     assert "geometry" in (tmp_path / "data" / "settings.ini").read_text()
+    # every database closed: each write-ahead log folded back into its file (a copy of the file
+    # alone is all of it; before, albums.sqlite-wal and lostfound.sqlite-wal were left behind)
+    stores = sorted(p.name for p in (tmp_path / "data").glob("*.sqlite"))
+    assert {"albums.sqlite", "lostfound.sqlite", "embeddings.sqlite"} <= set(stores), stores
+    assert sorted(p.name for p in (tmp_path / "data").glob("*.sqlite-wal")) == []

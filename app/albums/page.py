@@ -346,6 +346,12 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
     def shutdown(self) -> None:
         self.loader.stop()
 
+    def release(self) -> None:
+        album = self._worker_state["album"]
+        if album is not None:
+            album.store.close()
+        self.store.close()
+
 
 def explain_text(store, photo_id: int, index, time_gap_hours: float) -> str:
     """``core.albums.explain.explain_photo`` as one line for the page ("" if the photo is gone)."""

@@ -163,7 +163,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         self._reopen_last_dataset()
         self.demo_if_new()
 
-    def shutdown(self) -> None:
+    def release(self) -> None:
         self.runs.close()
 
     def _reopen_last_dataset(self) -> None:

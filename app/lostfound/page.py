@@ -381,6 +381,11 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
     def shutdown(self) -> None:
         self.loader.stop()
 
+    def release(self) -> None:
+        if self.service is not None:
+            self.service.store.close()
+        self.store.close()
+
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         if not self._shown:

@@ -50,7 +50,7 @@ class TrendsPage(TrendsLayout, WorkspacePage):
 
         self.runs = RunStore()  # kept across restarts: the dataset by path, runs with their models
 
-    def shutdown(self) -> None:
+    def release(self) -> None:
         self.runs.close()
 
     def open_run(self, run_id: int) -> None:

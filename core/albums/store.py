@@ -114,7 +114,9 @@ class AlbumStore:
         self.path = Path(path) if path else default_path()
         if str(path) != ":memory:":  # a throw-away store (the CLI)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = sqlite3.connect(str(self.path), timeout=30)
+        # one thread uses a store at a time; another may close it once that one has stopped (the
+        # app closes the model worker's store after the job queue: app.main.close_down)
+        self.con = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
         self.con.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a crash of the app (or kill -9) never loses a committed edit nor corrupts the
         # file; only a power cut can drop the last commits. It saves an fsync per edit (undo stalls).
