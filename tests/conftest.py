@@ -70,9 +70,8 @@ def window(qtbot):
     collector = GarbageCollector(interval=0.5)  # GC on the GUI thread only, as in the app
     yield win
     collector.timer.stop()
-    from app.main import close_down
-
-    close_down(win, queue)
+    queue.shutdown()  # the pages' stores stay open: Qt may still deliver their queued callbacks here
+    win.context.cache.close()
     gc.collect()  # here, on the GUI thread, never on a worker
     gc.enable()
 
