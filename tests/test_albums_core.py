@@ -352,7 +352,7 @@ def test_search_by_words_finds_photos_by_their_tags_and_notes_in_korean_or_engli
 def test_a_query_that_names_a_kind_also_finds_what_that_kinds_photos_show(data_dir):
     """"halloween" / "할로윈" name the kind Halloween: the search also looks for what its photos
     show (pumpkins, costumes); words that name no kind are searched as they are."""
-    from core.albums.pipeline import Album, make_models
+    from core.albums.pipeline import Album, kind_sentence, make_models
     from core.albums.store import AlbumStore
     from core.cache import EmbeddingCache
     from core.models.manager import ModelManager
@@ -366,13 +366,13 @@ def test_a_query_that_names_a_kind_also_finds_what_that_kinds_photos_show(data_d
                                         "a festival parade downtown"), strict=True):
             store.set_photo_note(photo.id, note)
         for query in ("halloween", "할로윈"):
-            assert album.widened(query).startswith("Halloween: jack-o'-lantern")
+            assert kind_sentence(album.find_words(query)[1]).startswith("Halloween: jack-o'-lantern")
             hits = dict(album.search_words(query, k=len(store.photos("all"))))
             best, *others = (hits[p.path] for p in photos)  # unwidened, another photo ranks first
             assert max(hits.values()) == best and best > max(others) + 0.05, (query, hits)
-        assert album.widened("shoes") == "" and album.widened("파티") == ""  # nearest kinds 0.40 / 0.59
+        assert album.find_words("shoes")[1] == "" and album.find_words("파티")[1] == ""  # nearest kinds 0.40 / 0.59
         store.set_vocabulary(["Beach", "Wedding"])  # the user's kinds only: Halloween is not one
-        assert album.widened("halloween") == ""
+        assert album.find_words("halloween")[1] == ""
 
 
 def test_cli_albums_search_prints_ranked_json(data_dir):

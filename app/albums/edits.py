@@ -219,14 +219,16 @@ class AlbumEdits:
 
         def work(album, progress, cancelled):
             progress(0.1, f"Searching for {query!r}")
-            return album.search_words(query, k), album.widened(query)
+            return album.find_words(query, k)
 
         def done(found) -> None:
-            hits, widened = found
+            from core.albums.pipeline import widened_note
+
+            hits, kind = found
             self._similar = (query, hits, "words")
             self._current = SIMILAR
             self._reload_keeping_note()
-            also = f" Also searched for what {widened.replace(':', ' photos show:', 1)}." if widened else ""
+            also = f" Also {widened_note(kind)}." if kind else ""
             self.note.setText((f"{len(hits)} photos for “{query}”, best first." if hits else
                                f"No photo has a note, caption or tag near “{query}”.") + also)
 

@@ -116,9 +116,11 @@ def cmd_search(args) -> int:
     query = " ".join(args.words)
 
     def find(album):
-        hits, widened = album.search_words(query, args.k), album.widened(query)
-        if widened:  # stderr: --json keeps stdout to the hits
-            print(f"also searched for what {widened.replace(':', ' photos show:', 1)}", file=sys.stderr)
+        from core.albums.pipeline import widened_note
+
+        hits, kind = album.find_words(query, args.k)
+        if kind:  # stderr: --json keeps stdout to the hits
+            print(f"also {widened_note(kind)}", file=sys.stderr)
         return hits
 
     return _search_cmd(args, find)

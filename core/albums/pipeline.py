@@ -68,6 +68,17 @@ KIND_HINTS = {
 KIND_QUERY = 0.65
 
 
+def kind_sentence(kind: str) -> str:
+    """'Halloween: jack-o'-lantern, pumpkin, costume, mask, witch': a default kind as it is
+    compared with photos' texts (naming and search by words)."""
+    return f"{kind}: {KIND_HINTS[kind]}"
+
+
+def widened_note(kind: str) -> str:
+    """What the page and the CLI say when a search by words was widened with ``kind``."""
+    return f"searched for what {kind} photos show: {KIND_HINTS[kind]}" if kind else ""
+
+
 @dataclass
 class AlbumModels:
     image: object
@@ -318,47 +329,39 @@ class Album:
         return self._words[1]
 
     def search_words(self, query: str, k: int = 20) -> list[tuple[str, float]]:
-        """Photos matching words ("beach", "생일 케이크"), best first: CLIP's text-image score when
-        the image model is CLIP, else the query (widened where it names a kind:
-        :meth:`widened`) against each photo's note, caption and tags in the multilingual
-        sentence space. ``ValueError``: an empty query; ``RuntimeError``: neither model is there
-        (the message says how to get one)."""
+        """Photos matching words ("beach", "생일 케이크"), best first: see :meth:`find_words`."""
+        return self.find_words(query, k)[0]
+
+    def find_words(self, query: str, k: int = 20) -> tuple[list[tuple[str, float]], str]:
+        """(photos matching words, best first; the kind the query was widened with, '' if none).
+
+        CLIP's text-image score when the image model is CLIP; else the query against each
+        photo's note, caption and tags in the multilingual sentence space, widened with what a
+        kind's photos show where the query names the kind (cosine to its name >= ``KIND_QUERY``;
+        kinds with ``KIND_HINTS``). On events4, precision@20 of beach / christmas / halloween /
+        family in English and Korean 0.700 → 0.794 over all 3,031 photos, 0.581 → 0.669 over the
+        200 test photos (bench/albums_eval.py). ``ValueError``: an empty query; ``RuntimeError``:
+        neither model is there (the message says how to get one)."""
         query = query.strip()
         if not query:
             raise ValueError("type a word or two to search for")
         if self.models.clip is not None or self.models.text is None:
             return search_words(self.search_index(), self.words_index(), query, k,
-                                clip=self.models.clip, text_model=self.models.text)
-        vector, _ = self._word_query(query)
-        return [(h.key, h.score) for h in self.words_index().search(vector, k)]
-
-    def widened(self, query: str) -> str:
-        """The kind a query in words names and was widened with ("Halloween: jack-o'-lantern,
-        pumpkin, costume, mask, witch"), '' when none (or with CLIP, which reads words itself)."""
-        if not query.strip() or self.models.clip is not None or self.models.text is None:
-            return ""
-        return self._word_query(query.strip())[1]
-
-    def _word_query(self, query: str) -> tuple[np.ndarray, str]:
-        """The query's sentence vector, plus the sentence of what a kind's photos show when the
-        query names the kind (cosine to its name >= ``KIND_QUERY``; kinds with ``KIND_HINTS``).
-        On events4, precision@20 of beach / christmas / halloween / family in English and Korean
-        0.700 → 0.794 over all 3,031 photos, 0.581 → 0.669 over the 200 test photos
-        (bench/albums_eval.py)."""
+                                clip=self.models.clip, text_model=self.models.text), ""
         q = embed_texts([query], self.models.text, self.cache)[0]
         q = q / max(float(np.linalg.norm(q)), 1e-12)
+        kind = ""
         kinds = [w for w in self.store.vocabulary() if w in KIND_HINTS]
-        if not kinds:
-            return q, ""
-        names = embed_texts(kinds, self.models.text, self.cache)
-        near = names @ q / np.maximum(np.linalg.norm(names, axis=1), 1e-12)
-        best = int(np.argmax(near))
-        if near[best] < KIND_QUERY:
-            return q, ""
-        said = f"{kinds[best]}: {KIND_HINTS[kinds[best]]}"
-        hint = embed_texts([said], self.models.text, self.cache)[0]
-        wide = q + hint / max(float(np.linalg.norm(hint)), 1e-12)
-        return (wide / max(float(np.linalg.norm(wide)), 1e-12)).astype(np.float32), said
+        if kinds:
+            names = embed_texts(kinds, self.models.text, self.cache)
+            near = names @ q / np.maximum(np.linalg.norm(names, axis=1), 1e-12)
+            if near.max() >= KIND_QUERY:
+                kind = kinds[int(np.argmax(near))]
+                hint = embed_texts([kind_sentence(kind)], self.models.text, self.cache)[0]
+                q = q + hint / max(float(np.linalg.norm(hint)), 1e-12)
+                q = q / max(float(np.linalg.norm(q)), 1e-12)
+        hits = self.words_index().search(np.asarray(q, np.float32), k)
+        return [(h.key, h.score) for h in hits], kind
 
     def duplicates(self, progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled):
         """Groups of duplicates and bursts (``core.albums.duplicates``), each with a suggested
@@ -402,7 +405,7 @@ class Album:
         index = self.words_index() if text_model is not None else None
         if index is None or not len(index):
             return None
-        kinds = embed_texts([f"{w}: {KIND_HINTS[w]}" if w in KIND_HINTS else w.replace("_", " ")
+        kinds = embed_texts([kind_sentence(w) if w in KIND_HINTS else w.replace("_", " ")
                              for w in vocab], text_model, self.cache)
         kinds = kinds / np.maximum(np.linalg.norm(kinds, axis=1, keepdims=True), 1e-12)
         paths = self.data.paths
