@@ -353,3 +353,21 @@ def test_sigterm_closes_the_app_cleanly_mid_demo(tmp_path):
     stores = sorted(p.name for p in (tmp_path / "data").glob("*.sqlite"))
     assert {"albums.sqlite", "lostfound.sqlite", "embeddings.sqlite"} <= set(stores), stores
     assert sorted(p.name for p in (tmp_path / "data").glob("*.sqlite-wal")) == []
+
+
+def test_closing_down_leaves_no_write_ahead_log_after_an_import(qtbot, data_dir):
+    """Posts imported (a job with a store of its own), then the app closes: every connection is
+    closed, so lostfound.sqlite holds all of it (no lostfound.sqlite-wal beside it)."""
+    from app.main import close_down, create_window
+    from core.lostfound.demo import demo_csv
+    from tests.conftest import finish_job
+
+    win, queue = create_window()
+    qtbot.addWidget(win)
+    lostfound = next(p for p in win.pages if p.icon == "lostfound")
+    finish_job(qtbot, lostfound.import_posts(str(demo_csv())))
+    assert lostfound.store.count() == 18
+    for page in win.pages:
+        page.shutdown()
+    close_down(win, queue)
+    assert not list(Path(data_dir).glob("*.sqlite-wal")), sorted(p.name for p in Path(data_dir).iterdir())

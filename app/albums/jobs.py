@@ -41,6 +41,8 @@ class AlbumJobs:
             album = state["album"]
             if album is None or album.models.image.name != preset:
                 models = make_models(ctx.models, preset, captions=True, progress=progress, cancelled=cancelled)
+                if album is not None:  # another model: the old album's store closes here, on its thread
+                    album.store.close()
                 album = state["album"] = Album(AlbumStore(store_path), ctx.cache, models)
             result = work(album, progress, cancelled)
             page.search_index = album.search_index()  # made here, read-only after: Find similar on the UI

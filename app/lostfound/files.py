@@ -22,7 +22,11 @@ class LostFoundFiles:
         store_path = self.store.path
 
         def work(progress, cancelled):
-            return PostStore(store_path).import_file(path)
+            store = PostStore(store_path)
+            try:
+                return store.import_file(path)
+            finally:  # closed here: a connection left open kept lostfound.sqlite-wal after the app closed
+                store.close()
 
         return self.context.jobs.submit(work, f"Lost & Found: import posts from {Path(path).name}", Lane.IO,
                                         on_done=self._imported, on_error=self._job_failed)
