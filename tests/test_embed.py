@@ -202,3 +202,33 @@ def test_big_jobs_embed_through_onnx_runtime_with_the_same_vectors(effnet, tmp_p
     np.testing.assert_array_equal(ours[:, 0], torch_tags[:, 0])  # the same most likely class
     np.testing.assert_allclose(ours[:, 1::2], torch_tags[:, 1::2], atol=2e-3)  # probabilities
     assert (ours[:, 1::2] > 0).all() and (np.diff(ours[:, 1::2], axis=1) <= 1e-6).all()  # sorted, best first
+
+
+def test_a_photo_is_prepared_by_resampling_only_its_centre_crop(effnet):
+    """The batch jobs resize only the part of a photo the centre crop keeps: the model's input
+    is the full resize-then-crop's but for rounding (±1 grey level here and there), exactly it at
+    a whole-number scale, and the features are the same photo's."""
+    import torch
+    from PIL import Image
+
+    from core.embed import _numpy_prepare
+    from core.images import list_images, open_image
+    from core.logos.query import numpy_preprocess
+
+    exact = numpy_preprocess(effnet.transform)
+    fast = _numpy_prepare(effnet)
+    grey = 2 / 255  # one grey level after Lite0's normalisation (mean 0.5, std 0.5)
+    photos = [open_image(p) for p in list_images([DEMO_PHOTOS])[:6]]
+    assert {p.size for p in photos} != {(256, 256)}  # real resizes, both up and down
+    a = np.concatenate([exact(p) for p in photos])
+    b = np.concatenate([fast(p) for p in photos])
+    assert a.shape == b.shape == (6, 3, 224, 224)
+    diff = np.abs(a - b)
+    assert diff.max() > 0  # not the same steps
+    assert (diff > 1.01 * grey).mean() < 1e-3 and diff.mean() < 0.2 * grey
+    with torch.no_grad():
+        fa, fb = (effnet.model(torch.from_numpy(x)).numpy() for x in (a, b))
+    fa, fb = (f / np.linalg.norm(f, axis=1, keepdims=True) for f in (fa, fb))
+    assert (fa * fb).sum(1).min() > 0.999
+    small = Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8))
+    np.testing.assert_array_equal(fast(small), exact(small))  # 64 → 256 → crop 224: scale 4, exact

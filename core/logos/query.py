@@ -292,12 +292,17 @@ def preprocess_spec(transform) -> list | None:
     return steps
 
 
-def numpy_preprocess(transform):
+def numpy_preprocess(transform, crop_only: bool = False):
     """``f(PIL image) -> (1, 3, H, W) float32 array`` doing what a torchvision ``Compose`` of
     Resize (bicubic/bilinear, int or (h, w)), CenterCrop, ToTensor and Normalize does, without
     a torch op (equal to it within 1e-6: checked in tests); ``None`` for any other transform,
     and ``f`` returns ``None`` for an image it cannot prepare exactly (smaller than the crop).
-    ``transform`` may also be the :func:`preprocess_spec` of one."""
+    ``transform`` may also be the :func:`preprocess_spec` of one.
+
+    ``crop_only``: a Resize followed by a CenterCrop resamples only the part the crop keeps (PIL's
+    ``box``), the same filter at the same scale over the same source pixels: a third to a half
+    less work for photos, and the same pixels but for rounding (±1 grey level on ~7 % of the
+    pixels of events4 / clothing photos, exact for whole-number scales)."""
     spec = transform if isinstance(transform, list) else preprocess_spec(transform)
     if spec is None:
         return None
@@ -308,28 +313,47 @@ def numpy_preprocess(transform):
     mean, std = np.asarray(spec[-1][1], np.float32), np.asarray(spec[-1][2], np.float32)
     scale, offset = (1.0 / (255.0 * std)).astype(np.float32), (mean / std).astype(np.float32)
 
+    def resized(size, w: int, h: int) -> tuple[int, int]:
+        if isinstance(size, int) or len(size) == 1:
+            short = size if isinstance(size, int) else size[0]
+            return (short, int(short * h / w)) if w <= h else (int(short * w / h), short)
+        return size[1], size[0]
+
+    def crop_box(crop, w: int, h: int) -> tuple[int, int, int, int] | None:
+        ch, cw = crop if len(crop) == 2 else (crop[0], crop[0])
+        if w < cw or h < ch:
+            return None
+        top, left = int(round((h - ch) / 2.0)), int(round((w - cw) / 2.0))
+        return left, top, left + cw, top + ch
+
     def run(image):
         im = image.convert("RGB")
-        for step in steps:
+        i = 0
+        while i < len(steps):
+            step = steps[i]
             if step[0] == "resize":
-                size = step[1]
                 w, h = im.size
-                if isinstance(size, int) or len(size) == 1:
-                    short = size if isinstance(size, int) else size[0]
-                    out = (short, int(short * h / w)) if w <= h else (int(short * w / h), short)
-                else:
-                    out = (size[1], size[0])
+                out = resized(step[1], w, h)
+                then = steps[i + 1] if i + 1 < len(steps) else None
+                if crop_only and out != im.size and then is not None and then[0] == "crop":
+                    box = crop_box(then[1], *out)
+                    if box is None:
+                        return None
+                    sx, sy = w / out[0], h / out[1]
+                    im = im.resize((box[2] - box[0], box[3] - box[1]), resamples[step[2]],
+                                   box=(box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy))
+                    i += 2
+                    continue
                 if out != im.size:
                     im = im.resize(out, resamples[step[2]])
             elif step[0] == "crop":
-                ch, cw = step[1] if len(step[1]) == 2 else (step[1][0], step[1][0])
-                w, h = im.size
-                if w < cw or h < ch:
+                box = crop_box(step[1], *im.size)
+                if box is None:
                     return None
-                top, left = int(round((h - ch) / 2.0)), int(round((w - cw) / 2.0))
-                im = im.crop((left, top, left + cw, top + ch))
+                im = im.crop(box)
             else:
                 return None
+            i += 1
         pixels = np.asarray(im)  # (H, W, 3) uint8
         x = np.empty((1, 3, *pixels.shape[:2]), np.float32)
         for c in range(3):  # (p / 255 - mean) / std, channel by channel, straight into CHW
