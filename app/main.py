@@ -66,6 +66,8 @@ def create_window(demo: bool = False):
         cache=EmbeddingCache(),
     )
     window = MainWindow(queue, settings, context)
+    if context.cache.moved_aside is not None:  # only vectors, computed again as needed: said, not asked
+        window.statusBar().showMessage("Unreadable embedding cache set aside; started anew", 30000)
     return window, queue
 
 
@@ -96,24 +98,28 @@ def apply_style(app) -> None:
 
 def queue_demo(window) -> None:
     """Fill the workspaces with the bundled demo data, so the first start shows them at work."""
+    from app.workspace import UnavailablePage
     from core.paths import resource
 
-    albums = next(p for p in window.pages if p.icon == "albums")
-    if not albums.store.folders():
+    pages = {p.icon: p for p in window.pages if not isinstance(p, UnavailablePage)}  # a page whose
+    # database cannot be opened says so and gets no demo
+    albums = pages.get("albums")
+    if albums is not None and not albums.store.folders():
         albums.add_paths([str(resource("demo", "album"))])
-    logos = next(p for p in window.pages if p.icon == "logos")
+    logos = pages.get("logos")
     query = str(resource("demo", "logos", "sun-copy.png"))  # a raster copy of sun.svg: look-alikes at once
-    if logos.index is None:
+    if logos is not None and logos.index is None:
         logos.index_folder(str(resource("demo", "logos")), query=query)
-    elif logos.query_path is None:
+    elif logos is not None and logos.query_path is None:
         logos.set_query(query)
-    lostfound = next(p for p in window.pages if p.icon == "lostfound")
-    if lostfound.store.count() == 0:
+    lostfound = pages.get("lostfound")
+    if lostfound is not None and lostfound.store.count() == 0:
         from core.lostfound.demo import demo_csv
 
         lostfound.import_posts(str(demo_csv()))
     for icon in ("fusion", "trends"):  # their demos are bigger jobs: each starts when its page is first shown
-        next(p for p in window.pages if p.icon == icon).start_demo_when_shown()
+        if icon in pages:
+            pages[icon].start_demo_when_shown()
 
 
 def install_gui_thread_gc(window) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
@@ -20,11 +22,13 @@ from PySide6.QtWidgets import (
 from app.jobs import JobQueue
 from app.jobs_view import JobsView
 from app.settings import Key, Settings
-from app.workspace import PageContext, WorkspacePage
+from app.workspace import PageContext, UnavailablePage, WorkspacePage
 from app.workspaces import PAGE_CLASSES
 from core import __version__
 from core.jobs import Job, JobState, Lane
 from core.paths import resource
+
+log = logging.getLogger(__name__)
 
 
 def detect_device(preference: str):
@@ -56,7 +60,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.pages: list[WorkspacePage] = []
         for cls in PAGE_CLASSES:
-            page = cls(context)
+            page = self._make_page(cls)
             self.pages.append(page)
             self.stack.addWidget(page)
             item = QListWidgetItem(QIcon(str(resource("icons", f"{cls.icon}.svg"))), cls.title)
@@ -200,6 +204,38 @@ class MainWindow(QMainWindow):
             self._on_job_event()  # the new page's job comes first
             if hasattr(self, "undo_group"):
                 self.undo_group.setActiveStack(self.pages[row].undo_stack)
+
+    def _make_page(self, cls: type[WorkspacePage]) -> WorkspacePage:
+        """The workspace's page, or one that says its database cannot be opened (and why)."""
+        from core.database import StoreUnavailable
+
+        try:
+            return cls(self.context)
+        except StoreUnavailable as exc:
+            log.warning("%s: %s", cls.title, exc)
+            path = exc.path
+            return UnavailablePage(cls, self.context, exc, lambda note: self._reopen_pages(path, note))
+
+    def _reopen_pages(self, path, note: str = "") -> None:
+        """Build again, in place, every page that could not open ``path`` (it was moved aside or
+        restored; Fusion and Trends share their runs file)."""
+        for row, old in enumerate(list(self.pages)):
+            if not isinstance(old, UnavailablePage) or old.error.path != path:
+                continue
+            page = self._make_page(old.page_class)
+            self.pages[row] = page
+            self.stack.insertWidget(row, page)
+            self.stack.removeWidget(old)
+            old.deleteLater()
+            if page.undo_stack is not None:
+                self.undo_group.addStack(page.undo_stack)
+            if self.nav.currentRow() == row:
+                self.stack.setCurrentIndex(row)
+                self.undo_group.setActiveStack(page.undo_stack)
+            if isinstance(page, UnavailablePage):
+                note = f"{page.title}: still cannot open {page.error.path.name}"
+        if note:
+            self.statusBar().showMessage(note, 15000)
 
     def current_page(self) -> WorkspacePage:
         return self.pages[self.stack.currentIndex()]

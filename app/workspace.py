@@ -118,3 +118,67 @@ class PlaceholderPage(WorkspacePage):
         super().__init__(context, parent)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty_state())
+
+
+class UnavailablePage(WorkspacePage):
+    """A workspace whose database cannot be opened (``core.database.StoreUnavailable``): it says
+    which file and why, and offers to move a damaged file aside or to try again; the other
+    workspaces work as usual (one damaged file used to stop the whole app at start)."""
+
+    def __init__(self, cls: type[WorkspacePage], context: PageContext, error, retry) -> None:
+        from PySide6.QtWidgets import QHBoxLayout, QPushButton
+
+        super().__init__(context)
+        self.page_class, self.error, self._retry = cls, error, retry
+        self.title, self.icon, self.summary = cls.title, cls.icon, cls.summary
+        self.setObjectName(f"page-unavailable-{cls.icon}")
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        heading = QLabel(f"{cls.title} cannot open its data", self)
+        heading.setObjectName("emptyTitle")
+        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message = QLabel(str(error), self)
+        self.message.setObjectName("emptyText")
+        self.message.setWordWrap(True)
+        self.message.setFixedWidth(620)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.ensurePolished()  # the style sheet's font decides the height: never clipped
+        self.message.setMinimumHeight(self.message.heightForWidth(620) + 4)
+        layout.addWidget(heading)
+        layout.addWidget(self.message, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addSpacing(8)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.move_button = QPushButton("Move it aside and start empty", self)
+        self.move_button.setToolTip(f"Renames {error.path.name} to {error.path.name}.damaged-<date>: "
+                                    "nothing is deleted")
+        self.move_button.setVisible(bool(error.damaged))
+        self.move_button.clicked.connect(self.move_aside)
+        folder = QPushButton("Show the folder", self)
+        folder.clicked.connect(self.show_folder)
+        again = QPushButton("Try again", self)
+        again.setToolTip("After restoring a backup or fixing the folder's permissions")
+        again.clicked.connect(lambda: self._retry(""))
+        for b in (self.move_button, folder, again):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        layout.addStretch(2)
+
+    def move_aside(self) -> None:
+        """Rename the damaged file (nothing is deleted) and open the workspace on a new one."""
+        from core.database import move_aside
+
+        try:
+            moved = move_aside(self.error.path)
+        except OSError as exc:
+            self.message.setText(f"{self.error}\n\nMoving it aside failed: {exc}")
+            self.message.setMinimumHeight(self.message.heightForWidth(620) + 4)
+            return
+        self._retry(f"Moved aside: {moved.name}")  # short: the status bar's right side holds the job
+
+    def show_folder(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.error.path.parent)))

@@ -14,6 +14,7 @@ default (half the size, plenty for cosine similarity) and read back in bulk.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
@@ -22,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 _CHUNK = 500  # keys per SELECT ... IN (...): below SQLite's variable limit
@@ -80,6 +83,22 @@ class EmbeddingCache:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self.moved_aside: Path | None = None  # where a damaged cache file went (it is never deleted)
+        try:
+            self._open_schema()
+        except sqlite3.DatabaseError as exc:
+            from core.database import StoreUnavailable, move_aside
+
+            self.close()
+            if isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
+                raise StoreUnavailable(self.path, "embedding cache", str(exc), damaged=False) from exc
+            # only vectors the models can compute again: set the file aside and start anew
+            self.moved_aside = move_aside(self.path)
+            log.warning("the embedding cache %s could not be read (%s); moved it aside to %s and "
+                        "started a new one (vectors are computed again as needed)", self.path, exc, self.moved_aside)
+            self._open_schema()
+
+    def _open_schema(self) -> None:
         con = self._con()
         with con:
             con.executescript(_SCHEMA)
@@ -97,9 +116,13 @@ class EmbeddingCache:
         if con is None:
             # check_same_thread=False only so close() can close every thread's connection.
             con = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.execute("PRAGMA journal_size_limit=67108864")  # WAL shrinks back to 64 MB
+            try:
+                con.execute("PRAGMA journal_mode=WAL")  # the first read of the file: a damaged one fails here
+                con.execute("PRAGMA synchronous=NORMAL")
+                con.execute("PRAGMA journal_size_limit=67108864")  # WAL shrinks back to 64 MB
+            except sqlite3.Error:
+                con.close()
+                raise
             self._local.con = con
             with self._all_lock:
                 self._all.append(con)

@@ -79,10 +79,14 @@ class RunStore:
 
         self.root = data_dir() / "runs" if path is None else Path(path).parent / "runs"
         self.path = Path(path) if path else data_dir() / "runs.sqlite"
-        self.con = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        self.con.execute("PRAGMA journal_mode=WAL")
-        with self.con:
-            self.con.executescript(_SCHEMA)
+        from core.database import connect
+
+        def setup(con: sqlite3.Connection) -> None:
+            con.execute("PRAGMA journal_mode=WAL")
+            with con:
+                con.executescript(_SCHEMA)
+
+        self.con = connect(self.path, "training runs", setup)  # StoreUnavailable: damaged, or no access
 
     def close(self) -> None:
         self.con.close()

@@ -116,20 +116,25 @@ class AlbumStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         # one thread uses a store at a time; another may close it once that one has stopped (the
         # app closes the model worker's store after the job queue: app.main.close_down)
-        self.con = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
-        self.con.execute("PRAGMA journal_mode=WAL")
+        from core.database import connect
+
+        self.con = connect(self.path, "album", self._setup)  # StoreUnavailable: damaged, or no access
+
+    @staticmethod
+    def _setup(con: sqlite3.Connection) -> None:
+        con.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a crash of the app (or kill -9) never loses a committed edit nor corrupts the
         # file; only a power cut can drop the last commits. It saves an fsync per edit (undo stalls).
-        self.con.execute("PRAGMA synchronous=NORMAL")
-        self.con.execute("PRAGMA foreign_keys=ON")
-        self.con.executescript(_SCHEMA)
-        columns = {r[1] for r in self.con.execute("PRAGMA table_info(photos)")}
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.execute("PRAGMA foreign_keys=ON")
+        con.executescript(_SCHEMA)
+        columns = {r[1] for r in con.execute("PRAGMA table_info(photos)")}
         if "caption_key" not in columns:  # albums made before captions knew their file's content
-            with self.con:
-                self.con.execute("ALTER TABLE photos ADD COLUMN caption_key TEXT NOT NULL DEFAULT ''")
+            with con:
+                con.execute("ALTER TABLE photos ADD COLUMN caption_key TEXT NOT NULL DEFAULT ''")
         if "why" not in columns:  # albums made before the grouping said why it placed a photo
-            with self.con:
-                self.con.execute("ALTER TABLE photos ADD COLUMN why TEXT NOT NULL DEFAULT ''")
+            with con:
+                con.execute("ALTER TABLE photos ADD COLUMN why TEXT NOT NULL DEFAULT ''")
 
     # -- undo: what the user's edits change, as it was and as it is ---------------------
     # (table, primary key columns), in the order rows are inserted (parents first)

@@ -127,11 +127,15 @@ class PostStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.photo_dir = self.path.parent / "lostfound" / "photos"
         self.photo_dir.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(self.path, check_same_thread=False)
-        self._con.row_factory = sqlite3.Row
-        self._con.execute("PRAGMA journal_mode=WAL")
-        with self._con:
-            self._con.executescript(_SCHEMA)
+        from core.database import connect
+
+        def setup(con: sqlite3.Connection) -> None:
+            con.row_factory = sqlite3.Row
+            con.execute("PRAGMA journal_mode=WAL")
+            with con:
+                con.executescript(_SCHEMA)
+
+        self._con = connect(self.path, "Lost & Found posts", setup)  # StoreUnavailable: damaged, or no access
 
     def close(self) -> None:
         self._con.close()

@@ -1,0 +1,71 @@
+"""Opening Simscope's SQLite files, and saying clearly when one cannot be opened.
+
+A store that SQLite cannot read (damaged, cut short by a failed copy, or not a database at all)
+used to stop the whole app at start with "file is not a database". Now the store says which file,
+why, and what the user can do; the file is never changed or deleted. Derived data (the embedding
+cache) is moved aside and started anew; the user's own stores (posts, albums, runs) are left for
+the user to restore or move aside (:func:`move_aside`, which the app offers as a button).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+SIDECARS = ("-wal", "-shm", "-journal")
+
+
+class StoreUnavailable(RuntimeError):
+    """A database file that cannot be opened; the message names it and says what to do.
+
+    ``damaged``: SQLite cannot read it (moving it aside lets Simscope start an empty one);
+    otherwise it could not be opened at all (permissions, a full disk, a lock)."""
+
+    def __init__(self, path: str | os.PathLike[str], what: str, reason: str, damaged: bool) -> None:
+        self.path, self.what, self.reason, self.damaged = Path(path), what, reason, damaged
+        if damaged:
+            text = (f"{self.path} cannot be read as Simscope's {what} ({reason}): the file is damaged "
+                    f"or is not one of Simscope's. It was left as it is. Restore it from a backup, or "
+                    f"move it aside and Simscope starts a new, empty one.")
+        else:
+            text = (f"{self.path} cannot be opened ({reason}). Check that its folder can be written "
+                    f"and the disk has room; nothing was changed.")
+        super().__init__(text)
+
+
+def connect(path: str | os.PathLike[str], what: str, setup: Callable[[sqlite3.Connection], None],
+            timeout: float = 30.0) -> sqlite3.Connection:
+    """``sqlite3.connect(path)`` then ``setup(connection)`` (pragmas, schema): the first reads of
+    the file, where a damaged one shows. Raises :class:`StoreUnavailable` for either failing."""
+    try:
+        con = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StoreUnavailable(path, what, str(exc), damaged=False) from exc
+    try:
+        setup(con)
+    except sqlite3.DatabaseError as exc:
+        con.close()
+        damaged = not isinstance(exc, sqlite3.OperationalError) or "malformed" in str(exc)
+        raise StoreUnavailable(path, what, str(exc), damaged=damaged) from exc
+    return con
+
+
+def move_aside(path: str | os.PathLike[str]) -> Path:
+    """Rename a damaged database (and its write-ahead log and shared-memory files) to
+    ``<name>.damaged-YYYYmmdd-HHMMSS``; nothing is deleted. Returns the new path."""
+    path = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 2
+    while target.exists():
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+        n += 1
+    for suffix in SIDECARS:  # the logs first: a log left beside a new, empty file would be replayed into it
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    path.rename(target)
+    return target

@@ -1,0 +1,130 @@
+"""A database file SQLite cannot read (damaged, cut short, not a database) never stops the app:
+the file is named, left as it is, and the user chooses; derived data (the cache) is set aside."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import save_screenshot
+
+JUNK = b"this is not an SQLite database, it was cut short by a failed copy " * 64
+
+
+def _damage(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(JUNK)
+    return path
+
+
+@pytest.mark.parametrize("store", ["posts", "album", "runs"])
+def test_a_damaged_store_is_named_and_left_as_it_is(tmp_path, store):
+    from core.albums.store import AlbumStore
+    from core.database import StoreUnavailable
+    from core.lostfound.store import PostStore
+    from core.runs import RunStore
+
+    cls, what = {"posts": (PostStore, "Lost & Found posts"), "album": (AlbumStore, "album"),
+                 "runs": (RunStore, "training runs")}[store]
+    path = _damage(tmp_path / f"{store}.sqlite")
+    with pytest.raises(StoreUnavailable) as caught:
+        cls(path)
+    err = caught.value
+    assert err.damaged and err.path == path
+    assert str(path) in str(err) and what in str(err) and "file is not a database" in str(err)
+    assert "left as it is" in str(err) and "backup" in str(err)
+    assert path.read_bytes() == JUNK  # not changed, not replaced by an empty store
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(path.name)] == [path.name]  # no log beside it
+
+
+def test_moving_a_damaged_store_aside_keeps_it_and_its_log(tmp_path):
+    from core.database import move_aside
+    from core.lostfound.store import PostStore
+
+    path = _damage(tmp_path / "lostfound.sqlite")
+    (tmp_path / "lostfound.sqlite-wal").write_bytes(b"log")
+    moved = move_aside(path)
+    assert moved.name.startswith("lostfound.sqlite.damaged-") and moved.read_bytes() == JUNK
+    assert (tmp_path / (moved.name + "-wal")).read_bytes() == b"log"  # never replayed into the new file
+    assert not path.exists() and not (tmp_path / "lostfound.sqlite-wal").exists()
+    store = PostStore(path)  # a new, empty store in its place
+    assert store.count() == 0
+    store.close()
+
+
+def test_a_damaged_cache_is_set_aside_and_started_anew(tmp_path):
+    import numpy as np
+
+    from core.cache import EmbeddingCache
+
+    path = _damage(tmp_path / "embeddings.sqlite")
+    with EmbeddingCache(path) as cache:
+        assert cache.moved_aside is not None and cache.moved_aside.read_bytes() == JUNK
+        cache.put_many("m", ["k"], np.ones((1, 4), np.float32))
+        assert cache.get_many("m", ["k"])[1].all()
+    with EmbeddingCache(path) as again:  # a sound file opens as it is
+        assert again.moved_aside is None and again.get_many("m", ["k"])[1].all()
+
+
+def test_the_cli_names_a_damaged_store(data_dir, capsys):
+    from core.cli import main
+
+    path = _damage(data_dir / "lostfound.sqlite")
+    assert main(["lostfound", "list"]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {path} cannot be read as Simscope's Lost & Found posts" in err
+    assert "This is a bug" not in err
+
+
+def test_the_app_starts_with_a_damaged_store_and_offers_to_move_it_aside(qtbot, data_dir):
+    """One damaged file stopped the whole app at start ("file is not a database"); now that
+    workspace says which file and why, the others open, and moving it aside opens the workspace."""
+    from app.lostfound.page import LostFoundPage
+    from app.main import close_down, create_window
+    from app.workspace import UnavailablePage
+
+    posts = _damage(data_dir / "lostfound.sqlite")
+    _damage(data_dir / "embeddings.sqlite")
+    win, queue = create_window()
+    qtbot.addWidget(win)
+    try:
+        assert win.context.cache.moved_aside is not None  # the cache only holds what can be computed again
+        assert "embedding cache set aside" in win.statusBar().currentMessage()
+        page = next(p for p in win.pages if p.icon == "lostfound")
+        assert isinstance(page, UnavailablePage)
+        assert str(posts) in page.message.text() and page.move_button.isVisibleTo(page)
+        assert [type(p).__name__ for p in win.pages if isinstance(p, UnavailablePage)] == ["UnavailablePage"]
+        win.nav.setCurrentRow(win.pages.index(page))
+        win.resize(1180, 760)
+        win.show()
+        qtbot.waitExposed(win)
+        save_screenshot(win, "damaged-lostfound-1180")
+        assert page.message.height() >= page.message.heightForWidth(page.message.width())  # not clipped
+        page.move_button.click()
+        reopened = win.pages[win.pages.index(next(p for p in win.pages if p.icon == "lostfound"))]
+        assert isinstance(reopened, LostFoundPage) and win.current_page() is reopened
+        assert reopened.store.count() == 0
+        kept = [p for p in data_dir.iterdir() if p.name.startswith("lostfound.sqlite.damaged-")]
+        assert len(kept) == 1 and kept[0].read_bytes() == JUNK
+        assert win.statusBar().currentMessage() == f"Moved aside: {kept[0].name}"
+        qtbot.wait(100)
+        save_screenshot(win, "damaged-lostfound-moved-1180")
+    finally:
+        close_down(win, queue)
+
+
+def test_fusion_and_trends_reopen_together_when_their_runs_file_is_moved_aside(qtbot, data_dir):
+    from app.main import close_down, create_window
+    from app.workspace import UnavailablePage
+
+    _damage(data_dir / "runs.sqlite")
+    win, queue = create_window()
+    qtbot.addWidget(win)
+    try:
+        broken = [p for p in win.pages if isinstance(p, UnavailablePage)]
+        assert sorted(p.icon for p in broken) == ["fusion", "trends"]
+        broken[0].move_button.click()
+        assert not any(isinstance(p, UnavailablePage) for p in win.pages)  # both open the new file
+        assert {p.icon for p in win.pages} == {"albums", "logos", "lostfound", "fusion", "trends"}
+        assert win.stack.count() == len(win.pages) and all(win.stack.widget(i) is p for i, p in enumerate(win.pages))
+    finally:
+        close_down(win, queue)
