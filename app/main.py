@@ -204,6 +204,37 @@ def platform_unavailable() -> bool:
     return True
 
 
+def data_dir_unusable() -> str:
+    """'' when the data folder (and its logs folder) can be written; else what stops it and what
+    to do, on one line. Checked first: the log, the stores and the settings all live there, and
+    a read-only or full disk used to end the start in a traceback."""
+    from core.cli import describe_error
+    from core.paths import ENV_DATA_DIR, data_dir, log_dir
+
+    try:
+        folder = data_dir()
+        log_dir()
+        probe = folder / f".simscope-write-test-{os.getpid()}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        return (f"Simscope cannot write its data folder: {describe_error(exc)}. Start it with "
+                f"--data-dir FOLDER (or set {ENV_DATA_DIR}) to use a folder it can write.")
+    return ""
+
+
+def say_cannot_start(message: str) -> None:
+    """On stderr, and in a dialog where a window can open (a user who started the app from its
+    icon sees no terminal); never a dialog offscreen, where nobody could close it."""
+    print(f"\n{message}\n", file=sys.stderr)
+    if os.environ.get("QT_QPA_PLATFORM", "") in ("offscreen", "minimal") or platform_unavailable():
+        return
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841 - the dialog needs it
+    QMessageBox.critical(None, "Simscope cannot start", message)
+
+
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
     args = parse_args(argv)
@@ -220,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["SIMSCOPE_DATA_DIR"] = os.path.join(
             platformdirs.user_data_dir("Simscope", "Simscope"), "demo")
 
+    unusable = data_dir_unusable()
+    if unusable:
+        say_cannot_start(unusable)
+        return 2
     install_error_handling()
     if platform_unavailable():
         return 3

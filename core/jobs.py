@@ -120,6 +120,20 @@ class Job:
         return self._done.wait(timeout)
 
 
+def failure_text(exc: BaseException) -> str:
+    """What a failed job says: a file error names the file and what to do (as the CLI does: a
+    full or read-only disk, a missing file); anything else its type and message."""
+    import sqlite3
+
+    if isinstance(exc, OSError):
+        from core.cli import describe_error
+
+        return describe_error(exc)
+    if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
+        return f"{exc}: free some disk space and run it again (what was saved before is kept)"
+    return f"{type(exc).__name__}: {exc}"
+
+
 class JobRunner:
     """Runs jobs on the model worker or the I/O pool and tells listeners what happens.
 
@@ -247,7 +261,7 @@ class JobRunner:
         except Cancelled:
             self._finish(job, JobState.CANCELLED)
         except BaseException as exc:  # noqa: BLE001 - reported to the user, never swallowed
-            job.error = f"{type(exc).__name__}: {exc}"
+            job.error = failure_text(exc)
             job.traceback = traceback.format_exc()
             self._finish(job, JobState.FAILED)
         else:

@@ -128,3 +128,17 @@ def test_fusion_and_trends_reopen_together_when_their_runs_file_is_moved_aside(q
         assert win.stack.count() == len(win.pages) and all(win.stack.widget(i) is p for i, p in enumerate(win.pages))
     finally:
         close_down(win, queue)
+
+
+def test_the_app_says_when_it_cannot_write_its_data_folder(tmp_path, capsys, monkeypatch):
+    """A data folder on a read-only or full disk (here: a path through a file) ended the start in
+    a traceback; now one line says which folder, why, and how to choose another; exit 2."""
+    from app.main import main
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # no dialog nobody could close
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["--data-dir", str(blocker / "data")]) == 2
+    err = capsys.readouterr().err
+    assert "Simscope cannot write its data folder" in err and str(blocker / "data") in err
+    assert "--data-dir FOLDER" in err and "Traceback" not in err

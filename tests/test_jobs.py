@@ -162,3 +162,25 @@ def test_gc_is_paused_while_libraries_load_and_back_after_even_when_nested():
         assert not gc.isenabled()  # the outer one still loads
     assert gc.isenabled() and gc.get_freeze_count() > 0  # what was loaded is frozen, not walked again
     gc.unfreeze()
+
+
+def test_a_job_that_fills_the_disk_says_which_file_and_what_to_do(runner, tmp_path):
+    """A full disk in the middle of a job: the message names the file and says to free space
+    (it said "OSError: [Errno 28] …" or "OperationalError: database or disk is full")."""
+    import errno
+    import sqlite3
+
+    def write(progress, cancelled):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "thumbs" / "a.jpg"))
+
+    def commit(progress, cancelled):
+        con = sqlite3.connect(tmp_path / "full.sqlite")  # a tiny page limit: SQLite's own "disk is full"
+        con.execute("PRAGMA max_page_count=2")
+        con.execute("CREATE TABLE t (x BLOB)")
+        con.execute("INSERT INTO t VALUES (?)", (b"x" * 100_000,))
+
+    on_disk, in_store = runner.submit(write, "thumbnails"), runner.submit(commit, "save")
+    assert on_disk.wait(5) and in_store.wait(5)
+    assert on_disk.error == f"No space left on device: {tmp_path / 'thumbs' / 'a.jpg'} (free some disk space and run it again)"
+    assert in_store.state is JobState.FAILED
+    assert in_store.error.startswith("database or disk is full: free some disk space"), in_store.error
