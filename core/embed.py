@@ -150,13 +150,11 @@ def _prepare(encoder, path: str, loader, prepare=None):
 
 
 def _numpy_prepare(encoder):
-    """The encoder's preprocessing in NumPy (``core.logos.query.numpy_preprocess``: its torch
-    transform, resampling only the centre crop: the same pixels but for ±1 grey level of rounding,
-    features at cosine ≥ 0.9995 to the full resize's on events4 photos, and events4 / clothing
-    photos 8-9 % faster through the whole job), or None where the transform has other steps. The decode
-    threads use it for either engine: a torch op called from another thread starts that
-    thread's own OpenMP team, whose threads spin after the op beside the forward's on the same
-    cores (Trends' torch jobs on 2 cores: the forward took twice the bare one)."""
+    """The encoder's preprocessing in NumPy (``core.logos.query.numpy_preprocess``: equal to its
+    torch transform, resampling only the centre crop where that is exact), or None where the
+    transform has other steps. The decode threads use it for either engine: a torch op called
+    from another thread starts that thread's own OpenMP team, whose threads spin after the op
+    beside the forward's on the same cores (Trends' torch jobs on 2 cores: the forward took twice the bare one)."""
     if not hasattr(encoder, "_numpy_prepare"):
         from core.logos.query import numpy_preprocess
 

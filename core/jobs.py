@@ -125,7 +125,7 @@ def failure_text(exc: BaseException) -> str:
     full or read-only disk, a missing file); anything else its type and message."""
     import sqlite3
 
-    if isinstance(exc, OSError):
+    if isinstance(exc, OSError) and exc.errno and exc.strerror:
         from core.cli import describe_error
 
         return describe_error(exc)
