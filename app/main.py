@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import multiprocessing
 import os
 import sys
@@ -223,6 +224,31 @@ def data_dir_unusable() -> str:
     return ""
 
 
+def lock_data_dir():
+    """(the lock, '') when no other Simscope runs on this data folder; (None, why) when one does.
+
+    Two windows on one folder would each hold its stores and settings, and each undo or
+    re-grouping would overwrite the other's work. The lock is held while the app runs and
+    released when it closes; one left by a crashed app is stale (its process is gone) and taken."""
+    from PySide6.QtCore import QLockFile
+
+    from core.paths import data_dir
+
+    folder = data_dir()
+    lock = QLockFile(str(folder / "simscope.lock"))
+    lock.setStaleLockTime(0)  # held for as long as the app runs: only a dead process's lock is stale
+    if lock.tryLock(200):
+        return lock, ""
+    if lock.error() != QLockFile.LockError.LockFailedError:  # no lock file can be made: go on unlocked
+        logging.getLogger("simscope").warning("could not lock the data folder %s (%s); starting without the lock",
+                                              folder, lock.error().name)
+        return None, ""
+    info = lock.getLockInfo()
+    pid = f" (process {info[0]} on {info[1]})" if info else ""
+    return None, (f"Simscope is already running with the data folder {folder}{pid}. Switch to its "
+                  f"window, or start this one with --data-dir FOLDER to work on another folder.")
+
+
 def say_cannot_start(message: str) -> None:
     """On stderr, and in a dialog where a window can open (a user who started the app from its
     icon sees no terminal); never a dialog offscreen, where nobody could close it."""
@@ -254,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     unusable = data_dir_unusable()
     if unusable:
         say_cannot_start(unusable)
+        return 2
+    lock, running = lock_data_dir()  # noqa: F841 - held until main returns (the app has closed)
+    if running:
+        say_cannot_start(running)
         return 2
     install_error_handling()
     if platform_unavailable():

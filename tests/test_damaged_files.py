@@ -142,3 +142,32 @@ def test_the_app_says_when_it_cannot_write_its_data_folder(tmp_path, capsys, mon
     err = capsys.readouterr().err
     assert "Simscope cannot write its data folder" in err and str(blocker / "data") in err
     assert "--data-dir FOLDER" in err and "Traceback" not in err
+
+
+def test_a_second_app_on_the_same_data_folder_says_so_and_a_crashed_ones_lock_is_taken(data_dir, capsys):
+    """Two windows on one folder would overwrite each other's edits: the second start says which
+    folder is in use and how to open another (exit 2); a lock left by a crashed app is taken."""
+    import subprocess
+    import sys
+
+    from PySide6.QtCore import QLockFile
+
+    from app.main import lock_data_dir, main
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    running = QLockFile(str(data_dir / "simscope.lock"))  # the first app
+    assert running.tryLock(100)
+    try:
+        assert main([]) == 2
+        err = capsys.readouterr().err
+        assert f"Simscope is already running with the data folder {data_dir}" in err and "--data-dir" in err
+    finally:
+        running.unlock()
+    # an app killed while it held the lock: its process is gone, so the lock is stale
+    subprocess.run([sys.executable, "-c", "import os, sys; from PySide6.QtCore import QLockFile; "
+                    "lock = QLockFile(sys.argv[1]); assert lock.tryLock(100); os._exit(0)",
+                    str(data_dir / "simscope.lock")], check=True, timeout=60)
+    assert (data_dir / "simscope.lock").exists()
+    lock, why = lock_data_dir()
+    assert lock is not None and lock.isLocked() and why == ""
+    lock.unlock()
