@@ -119,6 +119,12 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.backup_action = QAction("&Back up data…", self)
+        self.backup_action.setToolTip("A whole copy of your stores, photos, trained models and settings, "
+                                      "taken safely while Simscope runs")
+        self.backup_action.triggered.connect(lambda: self.back_up())
+        file_menu.addAction(self.backup_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
@@ -272,6 +278,27 @@ class MainWindow(QMainWindow):
         elif job.state is JobState.CANCELLED:
             self.statusBar().showMessage(f"{job.name}: cancelled", 5000)
         self._on_job_event(job)
+
+    def back_up(self, dest: str | None = None):
+        """File → Back up data…: ``core.backup.backup`` into a folder the user picks, as a job
+        (progress in the status bar); the status bar says where it went. Returns the job."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from core.backup import backup
+
+        if dest is None:
+            dest = QFileDialog.getExistingDirectory(self, "Back up Simscope's data into…")
+            if not dest:
+                return None
+
+        def done(report) -> None:
+            self.statusBar().showMessage(f"Backed up to {report.folder.name}", 30000)
+            log.info("%s", report.summary())
+            if report.notes:
+                QMessageBox.warning(self, "Backup", report.summary())
+
+        return self.jobs.submit(lambda progress, cancelled: backup(dest, progress=progress, cancelled=cancelled),
+                                "Back up data", Lane.IO, on_done=done)
 
     def open_settings(self):
         from app.dialogs.settings_dialog import SettingsDialog

@@ -78,6 +78,18 @@ def cmd_cache_stats(args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    from core.backup import backup
+
+    report = backup(args.dest, progress=_Bar())
+    if args.json:
+        _print({"folder": str(report.folder), "files": report.files, "bytes": report.bytes,
+                "stores": report.stores, "notes": report.notes}, True)
+    else:
+        print(report.summary())
+    return 0
+
+
 def cmd_cache_clear(args) -> int:
     from core.cache import EmbeddingCache
 
@@ -163,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = cache.add_parser("clear")
     p.add_argument("--preset", action="append")
     p.set_defaults(func=cmd_cache_clear)
+
+    p = sub.add_parser("backup", help="a whole copy of your data (stores, photos, trained models, settings) "
+                       "in DEST/simscope-backup-<date>, taken safely while the app runs")
+    p.add_argument("dest", help="the folder to write the backup into (outside the data folder)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("embed", help="embed the images in files/folders into the cache")
     p.add_argument("paths", nargs="+")

@@ -1,0 +1,127 @@
+"""A whole, consistent copy of the user's data, taken while the app runs (File → Back up data…,
+``python -m core backup DEST``).
+
+Every SQLite store goes through SQLite's online backup, so the copy holds each store as of one
+moment, its write-ahead log folded in (a plain file copy of a store in use can miss the log or
+catch it half-written); the files beside the stores (Lost & Found's photos, trained models, the
+logo index, imported weights, the settings) are copied as they are. Left out: what the app
+computes again (the embedding cache, thumbnails, ONNX exports), its logs, and the demo folder.
+The backup is written to a ``.partial`` folder and renamed when complete, so a folder named
+``simscope-backup-…`` is always whole; it is itself a data folder: ``python -m app --data-dir
+<backup>`` opens it, and copying its contents into the data folder (with the app closed) restores it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.jobs import CancelCheck, ProgressFn, check_cancel, never_cancelled, null_progress
+
+# relative paths (glob patterns) never copied: computed again, logs, locks, SQLite's side files
+LEFT_OUT = ("embeddings.sqlite", "embeddings.sqlite-*", "thumbs", "logs", "demo", "models/onnx",
+            "simscope.lock", "*.sqlite-wal", "*.sqlite-shm", "*.sqlite-journal", "*.damaged-*", ".*")
+
+
+@dataclass
+class BackupReport:
+    folder: Path
+    files: int = 0
+    bytes: int = 0
+    stores: list[str] = field(default_factory=list)  # the SQLite stores, copied through SQLite
+    notes: list[str] = field(default_factory=list)  # what could not be copied as asked, and why
+
+    def summary(self) -> str:
+        size = f"{self.bytes / 1e6:.1f} MB" if self.bytes >= 1e5 else f"{self.bytes / 1e3:.0f} kB"
+        text = f"Backed up {self.files} files ({size}; {len(self.stores)} stores) to {self.folder}"
+        return text + (f"; {len(self.notes)} notes: " + "; ".join(self.notes) if self.notes else "")
+
+
+def _left_out(rel: str) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in LEFT_OUT)
+
+
+def _plan(data: Path) -> list[Path]:
+    """The files to copy, relative to ``data``, stores first."""
+    files: list[Path] = []
+    for root, dirs, names in os.walk(data):
+        rel_root = Path(root).relative_to(data)
+        dirs[:] = sorted(d for d in dirs if not _left_out((rel_root / d).as_posix()))
+        files += [rel_root / n for n in sorted(names) if not _left_out((rel_root / n).as_posix())]
+    return sorted(files, key=lambda p: (p.suffix != ".sqlite", p.as_posix()))
+
+
+def _copy_store(src: Path, dst: Path) -> None:
+    """One store as of one moment, through SQLite's online backup (its log folded in)."""
+    source = sqlite3.connect(str(src), timeout=30)
+    try:
+        target = sqlite3.connect(str(dst))
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+
+
+def backup(dest: str | os.PathLike[str], data: str | os.PathLike[str] | None = None,
+           progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled) -> BackupReport:
+    """Write ``<dest>/simscope-backup-YYYYmmdd-HHMMSS/``: see the module's text. A store SQLite
+    cannot read is copied byte for byte and said in ``notes``; a cancel or an error leaves no
+    backup folder behind (nothing in the data folder is changed either way)."""
+    if data is None:
+        from core.paths import data_dir
+
+        data = data_dir()
+    data, dest = Path(data).resolve(), Path(dest).expanduser().resolve()
+    if dest == data or data in dest.parents:
+        raise ValueError(f"choose a folder outside the data folder {data} for the backup (not {dest})")
+    dest.mkdir(parents=True, exist_ok=True)
+    name = time.strftime("simscope-backup-%Y%m%d-%H%M%S")
+    final, n = dest / name, 2
+    while final.exists() or final.with_name(final.name + ".partial").exists():
+        final, n = dest / f"{name}-{n}", n + 1
+    partial = final.with_name(final.name + ".partial")
+    report = BackupReport(final)
+    plan = _plan(data)
+    total = sum((data / p).stat().st_size for p in plan) or 1
+    done = 0
+    partial.mkdir()
+    try:
+        for rel in plan:
+            check_cancel(cancelled)
+            src, dst = data / rel, partial / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            size = src.stat().st_size
+            if rel.suffix == ".sqlite":
+                try:
+                    _copy_store(src, dst)
+                    report.stores.append(rel.as_posix())
+                except sqlite3.DatabaseError as exc:
+                    dst.unlink(missing_ok=True)
+                    shutil.copy2(src, dst)
+                    report.notes.append(f"{rel.as_posix()} could not be read by SQLite ({exc}): copied byte for byte")
+            else:
+                shutil.copy2(src, dst)
+            report.files += 1
+            report.bytes += dst.stat().st_size
+            done += size
+            progress(done / total, f"{report.files} of {len(plan)} files")
+        from core import __version__
+
+        (partial / "backup.json").write_text(json.dumps({
+            "simscope": __version__, "from": str(data), "taken": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "files": report.files, "bytes": report.bytes, "stores": report.stores, "notes": report.notes,
+            "left_out": list(LEFT_OUT)}, indent=1, ensure_ascii=False), encoding="utf-8")
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # our own half-written folder, never the user's data
+        raise
+    return report
