@@ -173,10 +173,14 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Work that follows the first paint: device detection imports torch off the UI thread,
         then the other heavy libraries are imported while the window is idle (``core.warmup``)."""
+        from core.backup import snapshot_stores
         from core.warmup import warm_up
 
         self.refresh_device()
         self.jobs.submit(warm_up, "Load libraries", Lane.IO, internal=True)
+        # about once a day, a copy of every store a damaged one can be restored from
+        self.jobs.submit(lambda progress, cancelled: snapshot_stores(), "Snapshot the stores", Lane.IO,
+                         internal=True, on_error=lambda job: log.warning("snapshot failed: %s", job.error))
 
     def refresh_device(self) -> Job:
         self.device_label.setText("Device: detecting…")

@@ -154,12 +154,25 @@ class UnavailablePage(WorkspacePage):
                                     "nothing is deleted")
         self.move_button.setVisible(bool(error.damaged))
         self.move_button.clicked.connect(self.move_aside)
+        from core.backup import latest_snapshot
+
+        self.snapshot = latest_snapshot(error.path)
+        self.restore_button = QPushButton(self)
+        if self.snapshot is not None:
+            from datetime import datetime
+
+            taken = datetime.strptime(self.snapshot.parent.name[:15], "%Y%m%d-%H%M%S")
+            self.restore_button.setText(f"Restore the copy of {taken.day} {taken:%b %Y, %H:%M}")
+            self.restore_button.setToolTip(f"The daily snapshot {self.snapshot}; the damaged file is "
+                                           "moved aside first (nothing is deleted)")
+        self.restore_button.setVisible(self.snapshot is not None)
+        self.restore_button.clicked.connect(self.restore)
         folder = QPushButton("Show the folder", self)
         folder.clicked.connect(self.show_folder)
         again = QPushButton("Try again", self)
         again.setToolTip("After restoring a backup or fixing the folder's permissions")
         again.clicked.connect(lambda: self._retry(""))
-        for b in (self.move_button, folder, again):
+        for b in (self.restore_button, self.move_button, folder, again):
             buttons.addWidget(b)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -176,6 +189,19 @@ class UnavailablePage(WorkspacePage):
             self.message.setMinimumHeight(self.message.heightForWidth(620) + 4)
             return
         self._retry(f"Moved aside: {moved.name}")  # short: the status bar's right side holds the job
+
+    def restore(self) -> None:
+        """Put the newest sound snapshot of the store in its place (the damaged file is moved
+        aside, never deleted) and open the workspace on it."""
+        from core.backup import restore_snapshot
+
+        try:
+            restore_snapshot(self.error.path, self.snapshot)
+        except OSError as exc:
+            self.message.setText(f"{self.error}\n\nRestoring the copy failed: {exc}")
+            self.message.setMinimumHeight(self.message.heightForWidth(620) + 4)
+            return
+        self._retry(f"Restored from the snapshot of {self.snapshot.parent.name}")
 
     def show_folder(self) -> None:
         from PySide6.QtCore import QUrl

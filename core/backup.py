@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -24,8 +25,10 @@ from pathlib import Path
 
 from core.jobs import CancelCheck, ProgressFn, check_cancel, never_cancelled, null_progress
 
+log = logging.getLogger(__name__)
+
 # relative paths (glob patterns) never copied: computed again, logs, locks, SQLite's side files
-LEFT_OUT = ("embeddings.sqlite", "embeddings.sqlite-*", "thumbs", "logs", "demo", "models/onnx",
+LEFT_OUT = ("embeddings.sqlite", "embeddings.sqlite-*", "thumbs", "logs", "demo", "models/onnx", "snapshots",
             "simscope.lock", "*.sqlite-wal", "*.sqlite-shm", "*.sqlite-journal", "*.damaged-*", ".*")
 
 
@@ -125,3 +128,99 @@ def backup(dest: str | os.PathLike[str], data: str | os.PathLike[str] | None = N
         shutil.rmtree(partial, ignore_errors=True)  # our own half-written folder, never the user's data
         raise
     return report
+
+
+# -- daily snapshots of the stores ----------------------------------------------------------
+SNAPSHOTS = "snapshots"  # in the data folder: one folder per snapshot, named by its time
+KEEP_SNAPSHOTS = 5
+SNAPSHOT_EVERY_H = 20.0  # about once a day, also for an app left open overnight and restarted
+_STAMP = "%Y%m%d-%H%M%S"
+
+
+def _snapshots(data: Path) -> list[Path]:
+    """Whole snapshots, newest first."""
+    folder = data / SNAPSHOTS
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.endswith(".partial")),
+                  key=lambda p: p.name, reverse=True)
+
+
+def snapshot_stores(data: str | os.PathLike[str] | None = None, keep: int = KEEP_SNAPSHOTS,
+                    every_h: float = SNAPSHOT_EVERY_H, now: float | None = None) -> Path | None:
+    """A copy of every store (the ``*.sqlite`` files but the cache: a few MB) in
+    ``<data>/snapshots/<time>/``, through SQLite's online backup, when the newest is older than
+    ``every_h`` hours; the newest ``keep`` are kept. The app takes one after each start, so a
+    store damaged later (a disk fault, a bad copy over it) can be put back as it was that day
+    (:func:`latest_snapshot`, the damaged workspace's *Restore* button). A store SQLite cannot
+    read is left out of the snapshot (an older one keeps its sound copy). None when none was due."""
+    if data is None:
+        from core.paths import data_dir
+
+        data = data_dir()
+    data = Path(data)
+    now = time.time() if now is None else now
+    for stale in (data / SNAPSHOTS).glob("*.partial"):  # one a killed app left half-written: ours
+        shutil.rmtree(stale)
+    taken = _snapshots(data)
+    if taken:
+        try:
+            newest = time.mktime(time.strptime(taken[0].name[:15], _STAMP))
+        except ValueError:
+            newest = 0.0
+        if now - newest < every_h * 3600:
+            return None
+    stores = sorted(p for p in data.glob("*.sqlite") if not _left_out(p.name))
+    if not stores:
+        return None
+    final = data / SNAPSHOTS / time.strftime(_STAMP, time.localtime(now))
+    partial = final.with_name(final.name + ".partial")
+    partial.mkdir(parents=True, exist_ok=True)
+    try:
+        for store in stores:
+            try:
+                _copy_store(store, partial / store.name)
+            except sqlite3.DatabaseError as exc:
+                (partial / store.name).unlink(missing_ok=True)
+                log.warning("snapshot: %s left out (%s)", store, exc)
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    for old in _snapshots(data)[keep:]:
+        shutil.rmtree(old)
+    return final
+
+
+def latest_snapshot(store: str | os.PathLike[str]) -> Path | None:
+    """The newest snapshot's copy of ``store`` (a path in the data folder) that SQLite reads
+    as sound (``PRAGMA quick_check``), or None."""
+    store = Path(store)
+    for snap in _snapshots(store.parent):
+        copy = snap / store.name
+        if not copy.is_file():
+            continue
+        try:
+            con = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+            try:
+                if con.execute("PRAGMA quick_check").fetchone()[0] == "ok":
+                    return copy
+            finally:
+                con.close()
+        except sqlite3.DatabaseError as exc:
+            log.warning("snapshot %s is not sound (%s)", copy, exc)
+    return None
+
+
+def restore_snapshot(store: str | os.PathLike[str], copy: str | os.PathLike[str]) -> Path | None:
+    """Put ``copy`` (from :func:`latest_snapshot`) in the place of ``store``: the store there, if
+    any, is moved aside first (``core.database.move_aside``: renamed, never deleted), and the
+    copy is written beside it and renamed into place. Returns where the old file went."""
+    from core.database import move_aside
+
+    store, copy = Path(store), Path(copy)
+    moved = move_aside(store) if store.exists() else None
+    tmp = store.with_name(f".{store.name}.restoring")
+    shutil.copy2(copy, tmp)
+    os.replace(tmp, store)
+    return moved

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import DEMO_PHOTOS, finish_job
+from tests.conftest import DEMO_PHOTOS, finish_job, save_screenshot
 
 
 def _fill(data_dir):
@@ -97,3 +97,73 @@ def test_file_back_up_data_runs_as_a_job_and_says_where(window, qtbot, tmp_path,
     assert report.folder.parent == dest and (report.folder / "albums.sqlite").exists()
     assert window.statusBar().currentMessage() == f"Backed up to {report.folder.name}"
     shutil.rmtree(dest)
+
+
+def test_daily_snapshots_of_the_stores_and_restoring_a_damaged_store_from_one(data_dir):
+    import time
+
+    from core.backup import latest_snapshot, restore_snapshot, snapshot_stores
+    from core.lostfound.store import PostStore
+
+    store, cache = _fill(data_dir)  # the store stays open, its post in the write-ahead log
+    now = time.time()
+    first = snapshot_stores(now=now)
+    assert first is not None and first.parent == data_dir / "snapshots"
+    assert sorted(p.name for p in first.iterdir()) == ["lostfound.sqlite"]  # stores only, not the cache
+    assert snapshot_stores(now=now + 3600) is None  # one about a day
+    later = [snapshot_stores(now=now + 21 * 3600 * k, keep=2) for k in (1, 2, 3)]
+    assert all(later) and sorted(p.name for p in (data_dir / "snapshots").iterdir()) == sorted(
+        p.name for p in later[1:])  # the newest 2 kept
+    store.close()
+    cache.close()
+    posts = data_dir / "lostfound.sqlite"
+    junk = b"overwritten by a bad copy " * 200
+    posts.write_bytes(junk)
+    (data_dir / "lostfound.sqlite-wal").unlink(missing_ok=True)
+    newest = snapshot_stores(now=now + 21 * 3600 * 4, keep=3)  # the damaged store is left out of it
+    assert newest is not None and not (newest / "lostfound.sqlite").exists()
+    copy = latest_snapshot(posts)
+    assert copy is not None and copy.parent == later[2]  # the newest sound copy
+    moved = restore_snapshot(posts, copy)
+    assert moved.read_bytes() == junk  # kept aside, not deleted
+    restored = PostStore(posts)
+    try:
+        assert [p.description for p in restored.list()] == ["검은색 지갑을 잃어버렸어요"]
+    finally:
+        restored.close()
+
+
+def test_the_damaged_workspace_offers_its_last_snapshot(qtbot, data_dir):
+    from datetime import datetime
+
+    from app.lostfound.page import LostFoundPage
+    from app.main import close_down, create_window
+    from app.workspace import UnavailablePage
+    from core.backup import snapshot_stores
+
+    store, cache = _fill(data_dir)
+    snap = snapshot_stores()
+    store.close()
+    cache.close()
+    (data_dir / "lostfound.sqlite").write_bytes(b"junk" * 500)
+    (data_dir / "lostfound.sqlite-wal").unlink(missing_ok=True)
+    win, queue = create_window()
+    qtbot.addWidget(win)
+    try:
+        page = next(p for p in win.pages if p.icon == "lostfound")
+        assert isinstance(page, UnavailablePage) and page.restore_button.isVisibleTo(page)
+        taken = snap.name
+        when = datetime.strptime(taken, "%Y%m%d-%H%M%S")
+        assert page.restore_button.text() == f"Restore the copy of {when.day} {when:%b %Y, %H:%M}"
+        win.nav.setCurrentRow(win.pages.index(page))
+        win.resize(1180, 760)
+        win.show()
+        qtbot.waitExposed(win)
+        save_screenshot(win, "damaged-lostfound-snapshot-1180")
+        page.restore_button.click()
+        reopened = next(p for p in win.pages if p.icon == "lostfound")
+        assert isinstance(reopened, LostFoundPage) and reopened.store.count() == 1
+        assert win.statusBar().currentMessage() == f"Restored from the snapshot of {taken}"
+        assert len(list(data_dir.glob("lostfound.sqlite.damaged-*"))) == 1
+    finally:
+        close_down(win, queue)
