@@ -162,12 +162,32 @@ class MainWindow(QMainWindow):
         tools.addAction(settings_action)
 
         help_menu = self.menuBar().addMenu("&Help")
+        from core.paths import data_dir, log_dir
+
+        self.data_folder_action = QAction("Show the &data folder", self)
+        self.data_folder_action.setToolTip(str(data_dir()))
+        self.data_folder_action.triggered.connect(lambda: self._show_folder(data_dir()))
+        self.log_folder_action = QAction("Show the &logs", self)
+        self.log_folder_action.setToolTip(str(log_dir()))
+        self.log_folder_action.triggered.connect(lambda: self._show_folder(log_dir()))
         about = QAction("&About Simscope", self)
         about.triggered.connect(lambda: QMessageBox.about(
             self, "About Simscope",
             f"<b>Simscope {__version__}</b><br>Multimodal similarity workbench.<br>"
-            "Models run on your own GPU (CUDA / Apple MPS) or CPU."))
+            "Models run on your own GPU (CUDA / Apple MPS) or CPU.<br><br>"
+            f"Data: {data_dir()}<br>Logs: {log_dir()}"))
+        for action in (self.data_folder_action, self.log_folder_action):
+            help_menu.addAction(action)
+        help_menu.addSeparator()
         help_menu.addAction(about)
+
+    @staticmethod
+    def _show_folder(folder) -> bool:
+        """Open a folder in the system's file manager."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # -- behaviour --------------------------------------------------------------
     def start(self) -> None:

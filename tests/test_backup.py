@@ -167,3 +167,15 @@ def test_the_damaged_workspace_offers_its_last_snapshot(qtbot, data_dir):
         assert len(list(data_dir.glob("lostfound.sqlite.damaged-*"))) == 1
     finally:
         close_down(win, queue)
+
+
+def test_help_shows_the_data_and_log_folders(window, data_dir, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toLocalFile()) or True))
+    help_menu = window.menuBar().actions()[-1].menu()
+    assert window.data_folder_action in help_menu.actions() and window.log_folder_action in help_menu.actions()
+    window.data_folder_action.trigger()
+    window.log_folder_action.trigger()
+    assert opened == [str(data_dir), str(data_dir / "logs")]
