@@ -42,8 +42,11 @@ class BackupReport:
 
     def summary(self) -> str:
         size = f"{self.bytes / 1e6:.1f} MB" if self.bytes >= 1e5 else f"{self.bytes / 1e3:.0f} kB"
-        text = f"Backed up {self.files} files ({size}; {len(self.stores)} stores) to {self.folder}"
-        return text + (f"; {len(self.notes)} notes: " + "; ".join(self.notes) if self.notes else "")
+        def n(count: int, what: str) -> str:
+            return f"{count} {what}" + ("" if count == 1 else "s")
+
+        text = f"Backed up {n(self.files, 'file')} ({size}; {n(len(self.stores), 'store')}) to {self.folder}"
+        return text + (f"; {n(len(self.notes), 'note')}: " + "; ".join(self.notes) if self.notes else "")
 
 
 def _left_out(rel: str) -> bool:
