@@ -160,6 +160,9 @@ def test_the_damaged_workspace_offers_its_last_snapshot(qtbot, data_dir):
         win.show()
         qtbot.waitExposed(win)
         save_screenshot(win, "damaged-lostfound-snapshot-1180")
+        win.resize(1920, 1080)
+        qtbot.wait(50)
+        save_screenshot(win, "damaged-lostfound-snapshot-1920")
         page.restore_button.click()
         reopened = next(p for p in win.pages if p.icon == "lostfound")
         assert isinstance(reopened, LostFoundPage) and reopened.store.count() == 1
