@@ -506,3 +506,38 @@ def test_why_a_photo_is_in_its_event_time_segment_nearest_photo_and_margin(store
     store.move_photos([first.id], None)
     said = " ".join(explain_photo(store, first.id, vec.get))
     assert "Placed unsorted by you" in said and f"'{event.name}'" in said
+
+
+def test_an_export_that_fills_the_disk_leaves_only_whole_photos_and_says_where_it_stopped(store, tmp_path,
+                                                                                          monkeypatch):
+    """A USB stick that fills in the middle of an export: no photo is left cut short under its
+    real name, the export stops at once (not one error per remaining photo) and says so."""
+    import errno
+
+    import core.albums.pipeline as pipeline
+
+    data, _ = _data(n=10)
+    for i in range(len(data.paths)):
+        data.paths[i] = str(tmp_path / "src" / f"{i}.jpg")
+        Path(data.paths[i]).parent.mkdir(exist_ok=True)
+        Path(data.paths[i]).write_bytes(b"\xff\xd8" + bytes(1000) + b"\xff\xd9")
+    store.add_photos(data.paths)
+    regroup(store, data, ClusterSettings(min_size=5))
+    copies, copy2 = [], shutil.copy2
+
+    def copy_until_full(src, dest):
+        copies.append(dest)
+        if len(copies) == 6:  # half of it written, then the disk is full
+            Path(dest).write_bytes(Path(src).read_bytes()[:500])
+            raise OSError(errno.ENOSPC, "No space left on device", str(dest))
+        return copy2(src, dest)
+
+    monkeypatch.setattr(pipeline.shutil, "copy2", copy_until_full)
+    out = tmp_path / "out"
+    rep = export_album(store, out, "copy")
+    assert rep["exported"] == 5 and len(copies) == 6  # stopped at the full disk
+    assert len(rep["problems"]) == 1 and "the disk is full: the export stopped here, 5 of 30" in rep["problems"][0][1]
+    photos = [f for f in out.rglob("*") if f.is_file() and f.suffix == ".jpg"]
+    assert len(photos) == 5 and all(f.stat().st_size == 1004 for f in photos)  # whole, or not there
+    assert not [f for f in out.rglob(".*.partial")]
+    assert (out / "photos.csv").read_text(encoding="utf-8").count("\n") == 6  # the manifest lists them

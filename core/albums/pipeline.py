@@ -10,6 +10,7 @@ recomputes nothing.
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import shutil
@@ -454,6 +455,18 @@ def _folder_name(name: str, used: set[str]) -> str:
     return out  # not unique_name: "events.json" as a folder is "events.json (2)", not "events (2).json"
 
 
+def _copy_whole(src: str, dest: Path) -> None:
+    """Copy a photo under a temporary name and rename it when complete: an export cut short (a
+    full disk, a pulled drive) never leaves a truncated photo under its real name."""
+    tmp = dest.with_name(f".{dest.name}.partial")
+    try:
+        shutil.copy2(src, tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def export_album(store: AlbumStore, out_dir: str | os.PathLike[str], mode: str = "copy",
                  progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled) -> dict:
     """One folder per event (and Unsorted), photos copied or linked; ``events.json`` and
@@ -469,9 +482,9 @@ def export_album(store: AlbumStore, out_dir: str | os.PathLike[str], mode: str =
     manifest_json = out / unique_name("events.json", used)
     manifest_csv = out / unique_name("photos.csv", used)
     total = sum(len(g[1]) for g in groups) or 1
-    done, rows, problems, linked_as_copy = 0, [], [], 0
+    done, rows, problems, linked_as_copy, full = 0, [], [], 0, False
     for name, photos in groups:
-        if not photos:
+        if not photos or full:
             continue
         folder = out / _folder_name(name, used)
         folder.mkdir()
@@ -489,12 +502,17 @@ def export_album(store: AlbumStore, out_dir: str | os.PathLike[str], mode: str =
                     try:
                         os.symlink(os.path.abspath(src), dest)
                     except OSError:  # no symlinks here (Windows without the right): copy instead
-                        shutil.copy2(src, dest)
+                        _copy_whole(src, dest)
                         linked_as_copy += 1
                 else:
-                    shutil.copy2(src, dest)
+                    _copy_whole(src, dest)
                 rows.append({"event": name, "file": src, "exported_as": str(dest)})
             except OSError as exc:
+                if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+                    problems.append((src, f"the disk is full: the export stopped here, {len(rows)} of {total} "
+                                          f"photos exported whole (free some space and export again)"))
+                    full = True
+                    break
                 problems.append((src, exc.strerror or str(exc)))
             done += 1
             progress(done / total, f"Exported {done} of {total}")
