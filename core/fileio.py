@@ -47,6 +47,36 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         fh.write(text)
 
 
+def copy_whole(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
+    """Copy a file (with its times) under a temporary name beside ``dest`` and rename it when
+    complete: a copy cut short (a full disk, a pulled drive) never leaves a truncated file under
+    the real name."""
+    import shutil
+
+    dest = Path(dest)
+    tmp = dest.with_name(f".{dest.name}.partial")
+    try:
+        shutil.copy2(src, tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def move_whole(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
+    """Move a file: a rename on the same disk; across disks :func:`copy_whole`, and the source is
+    removed only once the copy is whole."""
+    try:
+        os.rename(src, dest)
+    except OSError as exc:
+        import errno
+
+        if exc.errno != errno.EXDEV:
+            raise
+        copy_whole(src, dest)
+        os.unlink(src)
+
+
 def unique_name(name: str, used: set[str]) -> str:
     """``name``, or ``stem (2).ext``, ``stem (3).ext`` … not in ``used`` (compared case-blind,
     as on macOS and Windows); the result is added to ``used``."""

@@ -514,8 +514,6 @@ def test_an_export_that_fills_the_disk_leaves_only_whole_photos_and_says_where_i
     real name, the export stops at once (not one error per remaining photo) and says so."""
     import errno
 
-    import core.albums.pipeline as pipeline
-
     data, _ = _data(n=10)
     for i in range(len(data.paths)):
         data.paths[i] = str(tmp_path / "src" / f"{i}.jpg")
@@ -532,7 +530,7 @@ def test_an_export_that_fills_the_disk_leaves_only_whole_photos_and_says_where_i
             raise OSError(errno.ENOSPC, "No space left on device", str(dest))
         return copy2(src, dest)
 
-    monkeypatch.setattr(pipeline.shutil, "copy2", copy_until_full)
+    monkeypatch.setattr(shutil, "copy2", copy_until_full)
     out = tmp_path / "out"
     rep = export_album(store, out, "copy")
     assert rep["exported"] == 5 and len(copies) == 6  # stopped at the full disk

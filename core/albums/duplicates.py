@@ -176,10 +176,9 @@ def find_duplicates(paths: list[str], vectors: np.ndarray, bits: np.ndarray, tim
 def move_others(group: DuplicateGroup, folder: str | os.PathLike[str], keep: str | None = None) -> list[str]:
     """Move every photo of ``group`` but the keeper (``keep`` or the suggested one) into ``folder``
     (made if needed; a name already there gets " (2)"); the new paths. Nothing is deleted."""
-    import shutil
     from pathlib import Path
 
-    from core.fileio import unique_name
+    from core.fileio import move_whole, unique_name
 
     keep = keep or group.keeper
     out = Path(folder)
@@ -190,6 +189,6 @@ def move_others(group: DuplicateGroup, folder: str | os.PathLike[str], keep: str
         if path == keep:
             continue
         target = out / unique_name(Path(path).name, used)
-        shutil.move(path, target)
+        move_whole(path, target)  # across disks: the source goes only once its copy is whole
         moved.append(str(target))
     return moved

@@ -13,7 +13,6 @@ import csv
 import errno
 import json
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from core.albums.exif import read_exif
 from core.albums.store import AlbumStore
 from core.cache import EmbeddingCache
 from core.embed import embed_image_files, embed_texts
-from core.fileio import atomic_write, csv_safe, unique_name
+from core.fileio import atomic_write, copy_whole, csv_safe, unique_name
 from core.images import ImageError, open_image, scan_images
 from core.jobs import (
     CancelCheck,
@@ -455,18 +454,6 @@ def _folder_name(name: str, used: set[str]) -> str:
     return out  # not unique_name: "events.json" as a folder is "events.json (2)", not "events (2).json"
 
 
-def _copy_whole(src: str, dest: Path) -> None:
-    """Copy a photo under a temporary name and rename it when complete: an export cut short (a
-    full disk, a pulled drive) never leaves a truncated photo under its real name."""
-    tmp = dest.with_name(f".{dest.name}.partial")
-    try:
-        shutil.copy2(src, tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def export_album(store: AlbumStore, out_dir: str | os.PathLike[str], mode: str = "copy",
                  progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled) -> dict:
     """One folder per event (and Unsorted), photos copied or linked; ``events.json`` and
@@ -502,10 +489,10 @@ def export_album(store: AlbumStore, out_dir: str | os.PathLike[str], mode: str =
                     try:
                         os.symlink(os.path.abspath(src), dest)
                     except OSError:  # no symlinks here (Windows without the right): copy instead
-                        _copy_whole(src, dest)
+                        copy_whole(src, dest)
                         linked_as_copy += 1
                 else:
-                    _copy_whole(src, dest)
+                    copy_whole(src, dest)
                 rows.append({"event": name, "file": src, "exported_as": str(dest)})
             except OSError as exc:
                 if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
