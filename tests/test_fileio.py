@@ -48,3 +48,31 @@ def test_copy_whole_keeps_the_file_times(tmp_path):
     copy_whole(src, tmp_path / "b.jpg")
     assert (tmp_path / "b.jpg").stat().st_mtime == 1_000_000_000
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_post_photo_cut_short_is_not_kept_as_the_photo(tmp_path, monkeypatch):
+    """Lost & Found stores a post's photo under its content hash and skips the copy when that
+    name exists: a copy cut short used to stay there truncated, and every later post with the
+    same photo kept the broken file. Now only a whole copy takes the name."""
+    from core.lostfound.store import Post, PostStore
+    from tests.conftest import DEMO_PHOTOS
+
+    photo = DEMO_PHOTOS / "hat_2a12baab.jpg"
+    store = PostStore(tmp_path / "lf.sqlite")
+    copy2 = shutil.copy2
+
+    def cut_short(a, b):
+        with open(b, "wb") as fh:
+            fh.write(photo.read_bytes()[:2000])
+        raise OSError(errno.EIO, "Input/output error", str(b))
+
+    try:
+        monkeypatch.setattr(shutil, "copy2", cut_short)
+        with pytest.raises(OSError):
+            store.add(Post("found", "a hat"), photo=photo)
+        assert store.count() == 0 and list(store.photo_dir.iterdir()) == []
+        monkeypatch.setattr(shutil, "copy2", copy2)
+        post = store.add(Post("found", "a hat"), photo=photo)
+        assert open(post.image, "rb").read() == photo.read_bytes()
+    finally:
+        store.close()

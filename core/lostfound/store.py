@@ -12,14 +12,13 @@ import csv
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.cache import hash_file
-from core.fileio import atomic_write, atomic_write_text, csv_safe, read_csv
+from core.fileio import atomic_write, atomic_write_text, copy_whole, csv_safe, read_csv
 from core.images import ImageError, open_image
 from core.lostfound.categories import parse_category
 
@@ -147,8 +146,8 @@ class PostStore:
         open_image(source)  # raises ImageError with a clear reason
         digest = hash_file(source)
         dest = self.photo_dir / f"{digest}{source.suffix.lower()}"
-        if not dest.exists():
-            shutil.copy2(source, dest)
+        if not dest.exists():  # named by its content: one there is whole (copy_whole), so it is this photo
+            copy_whole(source, dest)
         return str(dest), digest
 
     def validate(self, post: Post) -> None:
