@@ -298,6 +298,8 @@ class MainWindow(QMainWindow):
 
     def _on_job_finished(self, job: Job) -> None:
         if job.state is JobState.FAILED:
+            # in the log too, with its traceback: what Help → Show the logs is for
+            log.warning("job %r failed: %s\n%s", job.name, job.error, (job.traceback or "").rstrip())
             self.statusBar().showMessage(f"{job.name} failed: {job.error}  (details in View → Jobs)", 15000)
         elif job.state is JobState.CANCELLED:
             self.statusBar().showMessage(f"{job.name}: cancelled", 5000)

@@ -171,3 +171,21 @@ def test_a_second_app_on_the_same_data_folder_says_so_and_a_crashed_ones_lock_is
     lock, why = lock_data_dir()
     assert lock is not None and lock.isLocked() and why == ""
     lock.unlock()
+
+
+def test_an_unreadable_imported_json_is_set_aside_and_made_again_from_the_imported_files(data_dir):
+    """``models/imported.json`` cut short by a crash made every model job fail ("… is unreadable;
+    fix or delete it"); now it is moved aside and made again from the imported copies."""
+    import json
+
+    from core.models.registry import imported_files
+    from core.paths import models_dir
+
+    mine = models_dir() / "effnet-lite0" / "my-finetune.pth"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"weights")
+    (models_dir() / "imported.json").write_text('{"effnet-lite0": "/gone', encoding="utf-8")
+    assert imported_files() == {"effnet-lite0": str(mine)}
+    assert json.loads((models_dir() / "imported.json").read_text(encoding="utf-8")) == {"effnet-lite0": str(mine)}
+    kept = list(models_dir().glob("imported.json.damaged-*"))
+    assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == '{"effnet-lite0": "/gone'

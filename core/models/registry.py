@@ -281,9 +281,37 @@ def imported_files() -> dict[str, str]:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON object was expected, not {type(data).__name__}")
     except (OSError, ValueError) as exc:
-        raise RuntimeError(f"{path} is unreadable ({exc}); fix or delete it") from exc
+        return _rebuild_imported(path, exc)
     return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+def _rebuild_imported(path: Path, why: Exception) -> dict[str, str]:
+    """``imported.json`` could not be read (a crash while it was written, a bad edit): it is
+    moved aside (never deleted) and made again from the imported copies themselves, which
+    :func:`import_weights` keeps in ``models/<preset>/`` (every model job used to fail with
+    "imported.json is unreadable; fix or delete it")."""
+    import logging
+
+    from core.database import move_aside
+
+    moved = move_aside(path)
+    found: dict[str, str] = {}
+    for name in PRESETS:
+        folder = models_dir() / name
+        entries = sorted((p for p in folder.iterdir() if not p.name.startswith(".")),
+                         key=lambda p: p.stat().st_mtime) if folder.is_dir() else []
+        if entries:
+            found[name] = str(entries[-1])  # the newest copy: what the last import put there
+    target = path.with_suffix(".tmp")
+    target.write_text(json.dumps(found, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(target, path)
+    logging.getLogger(__name__).warning(
+        "%s could not be read (%s): moved aside to %s and made again from the imported files: %s",
+        path, why, moved.name, ", ".join(f"{k} → {v}" for k, v in found.items()) or "none")
+    return found
 
 
 def set_imported_file(preset: str, path: str | None) -> None:
