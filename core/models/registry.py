@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -275,16 +276,20 @@ def _overrides_path() -> Path:
     return models_dir() / "imported.json"
 
 
+_IMPORTED_LOCK = threading.Lock()  # the model worker and the UI's dialogs may read it at once
+
+
 def imported_files() -> dict[str, str]:
     path = _overrides_path()
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError(f"a JSON object was expected, not {type(data).__name__}")
-    except (OSError, ValueError) as exc:
-        return _rebuild_imported(path, exc)
+    with _IMPORTED_LOCK:
+        if not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError(f"a JSON object was expected, not {type(data).__name__}")
+        except (OSError, ValueError) as exc:
+            return _rebuild_imported(path, exc)
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
