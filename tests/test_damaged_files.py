@@ -99,6 +99,14 @@ def test_the_app_starts_with_a_damaged_store_and_offers_to_move_it_aside(qtbot, 
         qtbot.waitExposed(win)
         save_screenshot(win, "damaged-lostfound-1180")
         assert page.message.height() >= page.message.heightForWidth(page.message.width())  # not clipped
+        from PySide6.QtWidgets import QPushButton
+
+        again = next(b for b in page.findChildren(QPushButton) if b.text() == "Try again")
+        again.click()  # still damaged: said, and the page stays
+        still = next(p for p in win.pages if p.icon == "lostfound")
+        assert isinstance(still, UnavailablePage) and still is not page
+        assert win.statusBar().currentMessage() == "Lost & Found: still cannot open lostfound.sqlite"
+        page = still
         page.move_button.click()
         reopened = win.pages[win.pages.index(next(p for p in win.pages if p.icon == "lostfound"))]
         assert isinstance(reopened, LostFoundPage) and win.current_page() is reopened
