@@ -131,6 +131,9 @@ def failure_text(exc: BaseException) -> str:
         return describe_error(exc)
     if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
         return f"{exc}: free some disk space and run it again (what was saved before is kept)"
+    if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in str(exc) or "not a database" in str(exc)):
+        return (f"a store is damaged ({exc}): restart Simscope; the workspace then names the file and "
+                f"offers its last daily snapshot")
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -184,3 +184,9 @@ def test_a_job_that_fills_the_disk_says_which_file_and_what_to_do(runner, tmp_pa
     assert on_disk.error == f"No space left on device: {tmp_path / 'thumbs' / 'a.jpg'} (free some disk space and run it again)"
     assert in_store.state is JobState.FAILED
     assert in_store.error.startswith("database or disk is full: free some disk space"), in_store.error
+
+    def damaged(progress, cancelled):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    bad = runner.submit(damaged, "search")
+    assert bad.wait(5) and bad.error.startswith("a store is damaged (database disk image is malformed): restart")
