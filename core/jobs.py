@@ -132,8 +132,8 @@ def failure_text(exc: BaseException) -> str:
     if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
         return f"{exc}: free some disk space and run it again (what was saved before is kept)"
     if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in str(exc) or "not a database" in str(exc)):
-        return (f"a store is damaged ({exc}): restart Simscope; the workspace then names the file and "
-                f"offers its last daily snapshot")
+        return (f"a store is damaged ({exc}): close Simscope and put back a copy from a backup or from "
+                f"snapshots/ in the data folder (Help → Show the data folder)")
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -189,4 +189,4 @@ def test_a_job_that_fills_the_disk_says_which_file_and_what_to_do(runner, tmp_pa
         raise sqlite3.DatabaseError("database disk image is malformed")
 
     bad = runner.submit(damaged, "search")
-    assert bad.wait(5) and bad.error.startswith("a store is damaged (database disk image is malformed): restart")
+    assert bad.wait(5) and bad.error.startswith("a store is damaged (database disk image is malformed): close Simscope")
