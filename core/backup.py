@@ -71,6 +71,9 @@ def _copy_store(src: Path, dst: Path) -> None:
         target = sqlite3.connect(str(dst))
         try:
             source.backup(target)
+            # one self-contained file (no -wal / -shm beside it once it is read); the app sets
+            # write-ahead logging again when it opens a restored copy
+            target.execute("PRAGMA journal_mode=DELETE")
         finally:
             target.close()
     finally:
@@ -181,18 +184,38 @@ def snapshot_stores(data: str | os.PathLike[str] | None = None, keep: int = KEEP
     partial.mkdir(parents=True, exist_ok=True)
     try:
         for store in stores:
+            copy = partial / store.name
             try:
-                _copy_store(store, partial / store.name)
+                _copy_store(store, copy)
+                why = _unsound(copy)  # the backup copies pages as they are: check the copy
             except sqlite3.DatabaseError as exc:
-                (partial / store.name).unlink(missing_ok=True)
-                log.warning("snapshot: %s left out (%s)", store, exc)
+                why = str(exc)
+            if why:
+                copy.unlink(missing_ok=True)
+                log.warning("snapshot: %s left out (%s)", store, why)
         partial.rename(final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    for old in _snapshots(data)[keep:]:
+    kept = _snapshots(data)
+    have = {p.name for snap in kept[:keep] for p in snap.iterdir()}
+    for old in kept[keep:]:
+        only = {p.name for p in old.iterdir()} - have
+        if only:  # the last sound copy of a store that has been unreadable since: kept
+            have |= only
+            continue
         shutil.rmtree(old)
     return final
+
+
+def _unsound(copy: Path) -> str:
+    """'' when SQLite's ``quick_check`` passes on ``copy``; else what it found."""
+    con = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+    try:
+        result = con.execute("PRAGMA quick_check").fetchone()[0]
+    finally:
+        con.close()
+    return "" if result == "ok" else str(result)
 
 
 def latest_snapshot(store: str | os.PathLike[str]) -> Path | None:
@@ -204,12 +227,8 @@ def latest_snapshot(store: str | os.PathLike[str]) -> Path | None:
         if not copy.is_file():
             continue
         try:
-            con = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
-            try:
-                if con.execute("PRAGMA quick_check").fetchone()[0] == "ok":
-                    return copy
-            finally:
-                con.close()
+            if not _unsound(copy):
+                return copy
         except sqlite3.DatabaseError as exc:
             log.warning("snapshot %s is not sound (%s)", copy, exc)
     return None

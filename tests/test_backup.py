@@ -122,6 +122,10 @@ def test_daily_snapshots_of_the_stores_and_restoring_a_damaged_store_from_one(da
     (data_dir / "lostfound.sqlite-wal").unlink(missing_ok=True)
     newest = snapshot_stores(now=now + 21 * 3600 * 4, keep=3)  # the damaged store is left out of it
     assert newest is not None and not (newest / "lostfound.sqlite").exists()
+    for k in (5, 6, 7):  # days go by with the store damaged: its last sound copy is never pruned
+        (data_dir / "albums.sqlite").touch()
+        snapshot_stores(now=now + 21 * 3600 * k, keep=2)
+    assert later[2].is_dir() and not later[1].exists()
     copy = latest_snapshot(posts)
     assert copy is not None and copy.parent == later[2]  # the newest sound copy
     moved = restore_snapshot(posts, copy)
