@@ -249,6 +249,61 @@ def lock_data_dir():
                   f"window, or start this one with --data-dir FOLDER to work on another folder.")
 
 
+def _instance_name() -> str:
+    """The local socket of the app that holds this data folder (one per folder)."""
+    import hashlib
+
+    from core.paths import data_dir
+
+    return "simscope-" + hashlib.blake2b(str(data_dir().resolve()).encode("utf-8"), digest_size=8).hexdigest()
+
+
+def ask_running_app_to_show() -> bool:
+    """A second start on a folder in use: ask the app that holds it to bring its window to the
+    front (what double-clicking the icon again means); True when it answered that it did."""
+    from PySide6.QtNetwork import QLocalSocket
+
+    sock = QLocalSocket()
+    sock.connectToServer(_instance_name())
+    if not sock.waitForConnected(1000):
+        return False
+    sock.write(b"show\n")
+    sock.flush()
+    shown = sock.waitForReadyRead(3000) and bytes(sock.readAll().data()).startswith(b"shown")
+    sock.disconnectFromServer()
+    return shown
+
+
+def listen_for_second_starts(window):
+    """The running app's side of :func:`ask_running_app_to_show`: show, raise and activate the
+    window when asked. Returns the server (kept by the caller), or None if it cannot listen."""
+    from PySide6.QtNetwork import QLocalServer
+
+    server = QLocalServer(window)
+    name = _instance_name()
+    QLocalServer.removeServer(name)  # a socket file a crashed app left: this app holds the folder's lock
+    if not server.listen(name):
+        logging.getLogger("simscope").warning("a second start cannot reach this window (%s)", server.errorString())
+        return None
+
+    def answer(conn) -> None:
+        if bytes(conn.readAll().data()).startswith(b"show"):
+            window.showNormal() if window.isMinimized() else window.show()
+            window.raise_()
+            window.activateWindow()
+            conn.write(b"shown\n")
+            conn.flush()
+        conn.disconnectFromServer()
+
+    def accept() -> None:
+        while server.hasPendingConnections():
+            conn = server.nextPendingConnection()
+            conn.readyRead.connect(lambda c=conn: answer(c))
+
+    server.newConnection.connect(accept)
+    return server
+
+
 def say_cannot_start(message: str) -> None:
     """On stderr, and in a dialog where a window can open (a user who started the app from its
     icon sees no terminal); never a dialog offscreen, where nobody could close it."""
@@ -283,6 +338,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     lock, running = lock_data_dir()  # noqa: F841 - held until main returns (the app has closed)
     if running:
+        if ask_running_app_to_show():  # the icon clicked again: the running window comes to the front
+            print("Simscope is already running with this data folder; its window was brought to the front.",
+                  file=sys.stderr)
+            return 0
         say_cannot_start(running)
         return 2
     install_error_handling()
@@ -330,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
                 page.shutdown()
             close_down(window, queue)
 
+    _second_starts = listen_for_second_starts(window)  # noqa: F841 - kept while the app runs
     watcher = FirstPaint()
     window.installEventFilter(watcher)
     window.show()

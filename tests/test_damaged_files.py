@@ -197,3 +197,29 @@ def test_an_unreadable_imported_json_is_set_aside_and_made_again_from_the_import
     assert json.loads((models_dir() / "imported.json").read_text(encoding="utf-8")) == {"effnet-lite0": str(mine)}
     kept = list(models_dir().glob("imported.json.damaged-*"))
     assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == '{"effnet-lite0": "/gone'
+
+
+def test_a_second_start_brings_the_running_window_to_the_front(qtbot, data_dir):
+    """Double-clicking the icon again: the second start asks the running app (over a local
+    socket named for the data folder) to show its window, and exits 0 without a dialog."""
+    import os
+    import subprocess
+    import sys
+
+    from app.main import close_down, create_window, listen_for_second_starts
+
+    win, queue = create_window()
+    qtbot.addWidget(win)
+    try:
+        server = listen_for_second_starts(win)
+        assert server is not None and server.isListening()
+        assert not win.isVisible()
+        env = {**os.environ, "SIMSCOPE_DATA_DIR": str(data_dir), "QT_QPA_PLATFORM": "offscreen"}
+        second = subprocess.Popen([sys.executable, "-c", "from app.main import ask_running_app_to_show as a; "
+                                   "print(a())"], env=env, stdout=subprocess.PIPE, text=True,
+                                  cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        qtbot.waitUntil(lambda: second.poll() is not None, timeout=30_000)  # this loop answers it
+        assert second.stdout.read().strip() == "True" and second.returncode == 0
+        assert win.isVisible()
+    finally:
+        close_down(win, queue)
