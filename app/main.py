@@ -378,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
                         QTimer.singleShot(0, lambda: queue_demo(window))
             return False
 
+    # a second start on this folder brings this window to the front (also in the self-test: the
+    # bundle must carry QtNetwork)
+    _second_starts = listen_for_second_starts(window)  # noqa: F841 - kept while the app runs
     if args.self_test:
         from app.selftest import run_self_test
 
@@ -389,7 +392,6 @@ def main(argv: list[str] | None = None) -> int:
                 page.shutdown()
             close_down(window, queue)
 
-    _second_starts = listen_for_second_starts(window)  # noqa: F841 - kept while the app runs
     watcher = FirstPaint()
     window.installEventFilter(watcher)
     window.show()
