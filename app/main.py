@@ -153,7 +153,6 @@ def install_error_handling() -> None:
     An uncaught error on the UI thread does not end the app; a hard crash (segfault)
     leaves its Python stack in ``faults.log`` through faulthandler."""
     import faulthandler
-    import logging
     import traceback
 
     from core.paths import log_dir
@@ -193,7 +192,6 @@ def platform_unavailable() -> bool:
     """True (after saying why, on stderr and in the log) when Qt cannot open a window here.
 
     Checked before the QApplication exists: Qt itself would abort the process."""
-    import logging
 
     from app.platform_check import check
 
@@ -203,105 +201,6 @@ def platform_unavailable() -> bool:
     logging.getLogger("simscope").error("cannot start: %s", verdict.message)
     print(f"\nSimscope cannot open its window.\n{verdict.message}\n", file=sys.stderr)
     return True
-
-
-def data_dir_unusable() -> str:
-    """'' when the data folder (and its logs folder) can be written; else what stops it and what
-    to do, on one line. Checked first: the log, the stores and the settings all live there, and
-    a read-only or full disk used to end the start in a traceback."""
-    from core.cli import describe_error
-    from core.paths import ENV_DATA_DIR, data_dir, log_dir
-
-    try:
-        folder = data_dir()
-        log_dir()
-        probe = folder / f".simscope-write-test-{os.getpid()}"
-        probe.write_bytes(b"ok")
-        probe.unlink()
-    except OSError as exc:
-        return (f"Simscope cannot write its data folder: {describe_error(exc)}. Start it with "
-                f"--data-dir FOLDER (or set {ENV_DATA_DIR}) to use a folder it can write.")
-    return ""
-
-
-def lock_data_dir():
-    """(the lock, '') when no other Simscope runs on this data folder; (None, why) when one does.
-
-    Two windows on one folder would each hold its stores and settings, and each undo or
-    re-grouping would overwrite the other's work. The lock is held while the app runs and
-    released when it closes; one left by a crashed app is stale (its process is gone) and taken."""
-    from PySide6.QtCore import QLockFile
-
-    from core.paths import data_dir
-
-    folder = data_dir()
-    lock = QLockFile(str(folder / "simscope.lock"))
-    lock.setStaleLockTime(0)  # held for as long as the app runs: only a dead process's lock is stale
-    if lock.tryLock(200):
-        return lock, ""
-    if lock.error() != QLockFile.LockError.LockFailedError:  # no lock file can be made: go on unlocked
-        logging.getLogger("simscope").warning("could not lock the data folder %s (%s); starting without the lock",
-                                              folder, lock.error().name)
-        return None, ""
-    info = lock.getLockInfo()
-    pid = f" (process {info[0]} on {info[1]})" if info else ""
-    return None, (f"Simscope is already running with the data folder {folder}{pid}. Switch to its "
-                  f"window, or start this one with --data-dir FOLDER to work on another folder.")
-
-
-def _instance_name() -> str:
-    """The local socket of the app that holds this data folder (one per folder)."""
-    import hashlib
-
-    from core.paths import data_dir
-
-    return "simscope-" + hashlib.blake2b(str(data_dir().resolve()).encode("utf-8"), digest_size=8).hexdigest()
-
-
-def ask_running_app_to_show() -> bool:
-    """A second start on a folder in use: ask the app that holds it to bring its window to the
-    front (what double-clicking the icon again means); True when it answered that it did."""
-    from PySide6.QtNetwork import QLocalSocket
-
-    sock = QLocalSocket()
-    sock.connectToServer(_instance_name())
-    if not sock.waitForConnected(1000):
-        return False
-    sock.write(b"show\n")
-    sock.flush()
-    shown = sock.waitForReadyRead(3000) and bytes(sock.readAll().data()).startswith(b"shown")
-    sock.disconnectFromServer()
-    return shown
-
-
-def listen_for_second_starts(window):
-    """The running app's side of :func:`ask_running_app_to_show`: show, raise and activate the
-    window when asked. Returns the server (kept by the caller), or None if it cannot listen."""
-    from PySide6.QtNetwork import QLocalServer
-
-    server = QLocalServer(window)
-    name = _instance_name()
-    QLocalServer.removeServer(name)  # a socket file a crashed app left: this app holds the folder's lock
-    if not server.listen(name):
-        logging.getLogger("simscope").warning("a second start cannot reach this window (%s)", server.errorString())
-        return None
-
-    def answer(conn) -> None:
-        if bytes(conn.readAll().data()).startswith(b"show"):
-            window.showNormal() if window.isMinimized() else window.show()
-            window.raise_()
-            window.activateWindow()
-            conn.write(b"shown\n")
-            conn.flush()
-        conn.disconnectFromServer()
-
-    def accept() -> None:
-        while server.hasPendingConnections():
-            conn = server.nextPendingConnection()
-            conn.readyRead.connect(lambda c=conn: answer(c))
-
-    server.newConnection.connect(accept)
-    return server
 
 
 def say_cannot_start(message: str) -> None:
@@ -331,6 +230,13 @@ def main(argv: list[str] | None = None) -> int:
 
         os.environ["SIMSCOPE_DATA_DIR"] = os.path.join(
             platformdirs.user_data_dir("Simscope", "Simscope"), "demo")
+
+    from app.instance import (
+        ask_running_app_to_show,
+        data_dir_unusable,
+        listen_for_second_starts,
+        lock_data_dir,
+    )
 
     unusable = data_dir_unusable()
     if unusable:
@@ -419,7 +325,6 @@ def quit_on_signals(app, window):
     default ended the process at once (and multiprocessing reported leaked semaphores). A Python
     signal handler only runs when the interpreter gets control, so a timer gives it the chance
     four times a second."""
-    import logging
     import signal
 
     from PySide6.QtCore import QTimer

@@ -160,7 +160,8 @@ def test_a_second_app_on_the_same_data_folder_says_so_and_a_crashed_ones_lock_is
 
     from PySide6.QtCore import QLockFile
 
-    from app.main import lock_data_dir, main
+    from app.instance import lock_data_dir
+    from app.main import main
 
     data_dir.mkdir(parents=True, exist_ok=True)
     running = QLockFile(str(data_dir / "simscope.lock"))  # the first app
@@ -206,7 +207,8 @@ def test_a_second_start_brings_the_running_window_to_the_front(qtbot, data_dir):
     import subprocess
     import sys
 
-    from app.main import close_down, create_window, listen_for_second_starts
+    from app.instance import listen_for_second_starts
+    from app.main import close_down, create_window
 
     win, queue = create_window()
     qtbot.addWidget(win)
@@ -215,7 +217,7 @@ def test_a_second_start_brings_the_running_window_to_the_front(qtbot, data_dir):
         assert server is not None and server.isListening()
         assert not win.isVisible()
         env = {**os.environ, "SIMSCOPE_DATA_DIR": str(data_dir), "QT_QPA_PLATFORM": "offscreen"}
-        second = subprocess.Popen([sys.executable, "-c", "from app.main import ask_running_app_to_show as a; "
+        second = subprocess.Popen([sys.executable, "-c", "from app.instance import ask_running_app_to_show as a; "
                                    "print(a())"], env=env, stdout=subprocess.PIPE, text=True,
                                   cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         qtbot.waitUntil(lambda: second.poll() is not None, timeout=30_000)  # this loop answers it
