@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.jobs import JobQueue
 from app.jobs_view import JobsView
 from app.settings import Key, Settings
-from app.workspace import PageContext, UnavailablePage, WorkspacePage
+from app.workspace import PageContext, UnavailablePage, WorkspacePage, show_folder
 from app.workspaces import PAGE_CLASSES
 from core import __version__
 from core.jobs import Job, JobState, Lane
@@ -166,10 +166,10 @@ class MainWindow(QMainWindow):
 
         self.data_folder_action = QAction("Show the &data folder", self)
         self.data_folder_action.setToolTip(str(data_dir()))
-        self.data_folder_action.triggered.connect(lambda: self._show_folder(data_dir()))
+        self.data_folder_action.triggered.connect(lambda: show_folder(data_dir()))
         self.log_folder_action = QAction("Show the &logs", self)
         self.log_folder_action.setToolTip(str(log_dir()))
-        self.log_folder_action.triggered.connect(lambda: self._show_folder(log_dir()))
+        self.log_folder_action.triggered.connect(lambda: show_folder(log_dir()))
         about = QAction("&About Simscope", self)
         about.triggered.connect(lambda: QMessageBox.about(
             self, "About Simscope",
@@ -180,14 +180,6 @@ class MainWindow(QMainWindow):
             help_menu.addAction(action)
         help_menu.addSeparator()
         help_menu.addAction(about)
-
-    @staticmethod
-    def _show_folder(folder) -> bool:
-        """Open a folder in the system's file manager."""
-        from PySide6.QtCore import QUrl
-        from PySide6.QtGui import QDesktopServices
-
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # -- behaviour --------------------------------------------------------------
     def start(self) -> None:

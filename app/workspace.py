@@ -8,6 +8,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 
+def show_folder(folder) -> bool:
+    """Open a folder in the system's file manager (the data folder, the logs, a damaged file's)."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+
 @dataclass
 class PageContext:
     """What a page needs from the app: the job queue, settings, models, the cache."""
@@ -168,7 +176,7 @@ class UnavailablePage(WorkspacePage):
         self.restore_button.setVisible(self.snapshot is not None)
         self.restore_button.clicked.connect(self.restore)
         folder = QPushButton("Show the folder", self)
-        folder.clicked.connect(self.show_folder)
+        folder.clicked.connect(lambda: show_folder(error.path.parent))
         again = QPushButton("Try again", self)
         again.setToolTip("After restoring a backup or fixing the folder's permissions")
         again.clicked.connect(lambda: self._retry(""))
@@ -202,9 +210,3 @@ class UnavailablePage(WorkspacePage):
             self.message.setMinimumHeight(self.message.heightForWidth(620) + 4)
             return
         self._retry(f"Restored from the snapshot of {self.snapshot.parent.name}")
-
-    def show_folder(self) -> None:
-        from PySide6.QtCore import QUrl
-        from PySide6.QtGui import QDesktopServices
-
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.error.path.parent)))

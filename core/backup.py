@@ -239,10 +239,9 @@ def restore_snapshot(store: str | os.PathLike[str], copy: str | os.PathLike[str]
     any, is moved aside first (``core.database.move_aside``: renamed, never deleted), and the
     copy is written beside it and renamed into place. Returns where the old file went."""
     from core.database import move_aside
+    from core.fileio import copy_whole
 
-    store, copy = Path(store), Path(copy)
+    store = Path(store)
     moved = move_aside(store) if store.exists() else None
-    tmp = store.with_name(f".{store.name}.restoring")
-    shutil.copy2(copy, tmp)
-    os.replace(tmp, store)
+    copy_whole(copy, store)
     return moved

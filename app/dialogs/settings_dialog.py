@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.settings import Key, Settings
+from app.workspace import show_folder
 from core.models.registry import presets_for
 from core.paths import data_dir
 
@@ -69,7 +68,7 @@ class SettingsDialog(QDialog):
         path = QLabel(str(data_dir()))
         path.setToolTip("Set SIMSCOPE_DATA_DIR to use another folder")
         open_btn = QPushButton("Open")
-        open_btn.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(data_dir()))))
+        open_btn.clicked.connect(lambda: show_folder(data_dir()))
         row.addWidget(path, 1)
         row.addWidget(open_btn)
         form.addRow("Data folder:", folder)
