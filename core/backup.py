@@ -92,6 +92,8 @@ def backup(dest: str | os.PathLike[str], data: str | os.PathLike[str] | None = N
     data, dest = Path(data).resolve(), Path(dest).expanduser().resolve()
     if dest == data or data in dest.parents:
         raise ValueError(f"choose a folder outside the data folder {data} for the backup (not {dest})")
+    if dest.exists() and not dest.is_dir():
+        raise ValueError(f"{dest} is a file: choose a folder to write the backup into")
     dest.mkdir(parents=True, exist_ok=True)
     name = time.strftime("simscope-backup-%Y%m%d-%H%M%S")
     final, n = dest / name, 2

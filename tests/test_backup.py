@@ -52,6 +52,9 @@ def test_a_backup_is_whole_while_the_stores_are_open_and_opens_as_a_data_folder(
         copy.close()
     with pytest.raises(ValueError, match="outside the data folder"):
         backup(data_dir / "backups")
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(ValueError, match="a-file is a file: choose a folder"):
+        backup(tmp_path / "a-file")
 
 
 def test_a_cancelled_backup_leaves_no_folder_and_a_damaged_store_is_kept_byte_for_byte(data_dir, tmp_path):
