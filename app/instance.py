@@ -63,8 +63,11 @@ def _instance_name() -> str:
 def ask_running_app_to_show() -> bool:
     """A second start on a folder in use: ask the app that holds it to bring its window to the
     front (what double-clicking the icon again means); True when it answered that it did."""
-    from PySide6.QtNetwork import QLocalSocket
-
+    try:
+        from PySide6.QtNetwork import QLocalSocket
+    except ImportError as exc:  # a system library QtNetwork needs is missing: the message instead
+        logging.getLogger("simscope").warning("cannot reach the running app: %s", exc)
+        return False
     sock = QLocalSocket()
     sock.connectToServer(_instance_name())
     if not sock.waitForConnected(1000):
@@ -79,8 +82,11 @@ def ask_running_app_to_show() -> bool:
 def listen_for_second_starts(window):
     """The running app's side of :func:`ask_running_app_to_show`: show, raise and activate the
     window when asked. Returns the server (kept by the caller), or None if it cannot listen."""
-    from PySide6.QtNetwork import QLocalServer
-
+    try:
+        from PySide6.QtNetwork import QLocalServer
+    except ImportError as exc:  # a system library QtNetwork needs is missing (app.platform_check names it)
+        logging.getLogger("simscope").warning("a second start cannot reach this window: %s", exc)
+        return None
     server = QLocalServer(window)
     name = _instance_name()
     QLocalServer.removeServer(name)  # a socket file a crashed app left: this app holds the folder's lock

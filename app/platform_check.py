@@ -83,6 +83,13 @@ DEBIAN_PACKAGES = {
     "liblzma.so.5": "liblzma5",
     "liblz4.so.1": "liblz4-1",
     "libGLdispatch.so.0": "libglvnd0",
+    # QtNetwork (a second start raises the running window: app.instance)
+    "libgssapi_krb5.so.2": "libgssapi-krb5-2",
+    "libkrb5.so.3": "libkrb5-3",
+    "libk5crypto.so.3": "libk5crypto3",
+    "libkrb5support.so.0": "libkrb5support0",
+    "libcom_err.so.2": "libcom-err2",
+    "libkeyutils.so.1": "libkeyutils1",
 }
 
 PLUGIN_FILES = {
@@ -170,6 +177,9 @@ def check_platform(name: str) -> Verdict:
             f"(./scripts/setup.sh), or choose another platform with QT_QPA_PLATFORM."))
     if sys.platform.startswith("linux"):
         missing = missing_libraries(plugin)
+        network = folder.parent.parent / "lib" / "libQt6Network.so.6"  # the app imports QtNetwork too
+        if network.exists():
+            missing += [m for m in missing_libraries(network) if m not in missing]
         if missing:
             packages = sorted({DEBIAN_PACKAGES.get(m, "") for m in missing} - {""})
             unknown = [m for m in missing if m not in DEBIAN_PACKAGES]

@@ -225,3 +225,15 @@ def test_a_second_start_brings_the_running_window_to_the_front(qtbot, data_dir):
         assert win.isVisible()
     finally:
         close_down(win, queue)
+
+
+def test_without_qtnetwork_a_second_start_falls_back_to_the_message(data_dir, monkeypatch):
+    """QtNetwork needs system libraries (Kerberos) a minimal Linux may lack: the app still starts
+    (no listener) and a second start says which folder is in use instead of crashing."""
+    import sys
+
+    from app.instance import ask_running_app_to_show, listen_for_second_starts
+
+    monkeypatch.setitem(sys.modules, "PySide6.QtNetwork", None)  # its import now fails
+    assert ask_running_app_to_show() is False
+    assert listen_for_second_starts(None) is None
