@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -93,6 +93,9 @@ class MainWindow(QMainWindow):
         geometry = settings.get(Key.WINDOW_GEOMETRY)
         if geometry:
             self.restoreGeometry(geometry)
+        state = settings.get(Key.WINDOW_STATE)
+        if state:
+            self.restoreState(QByteArray(state))
         self.nav.setCurrentRow(min(max(settings.get(Key.LAST_PAGE), 0), len(self.pages) - 1))
         self.undo_group.setActiveStack(self.current_page().undo_stack)
 
@@ -152,6 +155,11 @@ class MainWindow(QMainWindow):
             action = QAction(page.title, self, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
             action.triggered.connect(lambda _=False, i=i: self.nav.setCurrentRow(i))
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        reset_view = QAction("&Reset this page's view", self)
+        reset_view.setToolTip("Its sliders, choices, splitters and columns as they were at the first start")
+        reset_view.triggered.connect(lambda: self.current_page().reset_view())
+        view_menu.addAction(reset_view)
 
         tools = self.menuBar().addMenu("&Tools")
         models_action = QAction("&Models…", self)
@@ -335,6 +343,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.settings.set(Key.WINDOW_GEOMETRY, bytes(self.saveGeometry().data()))
+        self.settings.set(Key.WINDOW_STATE, bytes(self.saveState().data()))
+        self.settings.sync()  # with the pages' views (app.viewstate), kept since the last idle write
         for page in self.pages:
             page.shutdown()
         super().closeEvent(event)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QByteArray, QObject, QSettings, Signal
 
 from core.models.registry import (
     DEFAULT_IMAGE_PRESET,
@@ -30,6 +30,7 @@ class Key(str, Enum):
     ALLOW_DOWNLOADS = "models/allow_downloads"
     IO_WORKERS = "jobs/io_workers"
     WINDOW_GEOMETRY = "window/geometry"
+    WINDOW_STATE = "window/state"  # the Jobs dock: shown or not, where, how tall
     LAST_PAGE = "window/last_page"
 
 
@@ -41,6 +42,7 @@ DEFAULTS: dict[Key, Any] = {
     Key.ALLOW_DOWNLOADS: True,
     Key.IO_WORKERS: 2,
     Key.WINDOW_GEOMETRY: b"",
+    Key.WINDOW_STATE: b"",
     Key.LAST_PAGE: 0,
 }
 
@@ -86,7 +88,9 @@ class Settings(QObject):
         value = _coerce(value, DEFAULTS[key])
         if self.get(key) == value:
             return
-        self._q.setValue(key.value, value)
+        # bytes as a QByteArray ('@ByteArray(…)' in the file): PySide writes Python bytes as a
+        # pickled object, which only PySide reads back
+        self._q.setValue(key.value, QByteArray(value) if isinstance(value, bytes) else value)
         self._q.sync()
         self.changed.emit(key.value)
 
@@ -98,6 +102,20 @@ class Settings(QObject):
         self._q.setValue(name, value)
         self._q.sync()
         self.changed.emit(name)
+
+    # What a page's view keeps (app.viewstate): written at Qt's next idle sync and at close, not
+    # synced per change (a slider dragged sends many), and not announced through ``changed``.
+    def view_value(self, name: str) -> Any:
+        return self._q.value(name) if self._q.contains(name) else None
+
+    def set_view_value(self, name: str, value: Any) -> None:
+        self._q.setValue(name, value)
+
+    def remove_view_value(self, name: str) -> None:
+        self._q.remove(name)
+
+    def sync(self) -> None:
+        self._q.sync()
 
     def migrate(self) -> None:
         version = _coerce(self._q.value("settings_version"), 0)

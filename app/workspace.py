@@ -56,6 +56,23 @@ class WorkspacePage(QWidget):
         self._demo_on_show = False
         return self.load_demo()
 
+    def keep_view(self, name: str, widget, quiet: bool = False) -> None:
+        """Keep ``widget``'s setting between starts (``app.viewstate``): the last one is put
+        back now, and View → *Reset this page's view* puts back the page's own."""
+        if getattr(self, "_view", None) is None:
+            from app.viewstate import ViewState
+
+            self._view = ViewState(self.context.settings, self.icon or type(self).__name__, self)
+        self._view.keep(name, widget, quiet)
+
+    def reset_view(self) -> bool:
+        """Back to what the page started with; False when it keeps nothing."""
+        view = getattr(self, "_view", None)
+        if view is None:
+            return False
+        view.reset()
+        return True
+
     def shutdown(self) -> None:
         """The window is closing: stop any threads the page owns."""
 

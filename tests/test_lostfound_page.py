@@ -68,6 +68,20 @@ def test_demo_posts_matches_slider_and_screenshot(page, qtbot):
     assert len(page.posts_model.posts) == 18
 
 
+def test_an_empty_page_loads_no_model_until_its_first_post(page, qtbot):
+    """Shown with no posts, the page starts no job (it showed 'embed posts 0%' and loaded two
+    models for nothing); the first post loads them."""
+    from core.lostfound.store import Post
+
+    qtbot.wait(100)
+    assert not [j for j in page.context.jobs.jobs() if "embed posts" in j.name]
+    assert "first post" in page.model_label.text()
+    page.store.add(Post(kind="lost", description="검은 우산"))
+    page.reload_posts()
+    _wait_ready(page, qtbot, 1)
+    assert page.model_label.text().startswith("Models: text ")
+
+
 def test_delete_and_undo(page, qtbot):
     from core.lostfound.store import Post
 

@@ -138,6 +138,7 @@ class AlbumJobs:
         self.reload()
 
     def _model_changed(self) -> None:
+        self._save_tuning()  # the album's model, kept with it (back after a restart)
         if self._shown and self.store.folders():
             self.regroup()
 

@@ -55,6 +55,7 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         self.setAcceptDrops(True)
         self._build()
         self._restore_tuning()
+        self.keep_view("events : photos", self.split)
         self.reload()
 
     # -- settings -----------------------------------------------------------------
@@ -75,15 +76,17 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
                 w.blockSignals(True)
                 w.setValue(saved[key])
                 w.blockSignals(False)
-        index = self.metric.findData(saved.get("metric"))
-        if index >= 0:
-            self.metric.blockSignals(True)
-            self.metric.setCurrentIndex(index)
-            self.metric.blockSignals(False)
+        for combo, key in ((self.metric, "metric"), (self.model_choice, "model")):  # the album's model too:
+            index = combo.findData(saved.get(key))  # its events were made with it
+            if index >= 0:
+                combo.blockSignals(True)
+                combo.setCurrentIndex(index)
+                combo.blockSignals(False)
 
     def _save_tuning(self) -> None:
         values = {key: w.value() for key, w in self._tuning_widgets().items()}
-        self.store.set_meta("tuning", {**values, "metric": self.metric.currentData()})
+        self.store.set_meta("tuning", {**values, "metric": self.metric.currentData(),
+                                       "model": self.model_choice.currentData()})
 
     def proto_settings(self) -> PrototypeSettings:
         return PrototypeSettings(metric=self.metric.currentData(), threshold=self.closeness.value())

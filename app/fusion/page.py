@@ -159,6 +159,10 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         # A fixed height: new text must not re-lay out the page (and re-render every plot) each epoch.
         self.status.setFixedHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
         layout.addWidget(self.status)
+        for name, w in (("modality", self.modality), ("fusion", self.fusion_type), ("loss", self.loss),
+                        ("embedding dim", self.embedding_dim), ("temperature", self.temperature), ("epochs", self.epochs),
+                        ("batch", self.batch_size), ("lr", self.lr), ("fine-tune", self.fine_tune)):
+            self.keep_view(name, w)  # the training form as the user left it
         self._set_busy(False)
         self._reopen_last_dataset()
         self.demo_if_new()

@@ -113,6 +113,9 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
         self.tabs.addTab(self.map_tab, "Map")
         self._notes: dict = {}  # tab → its last message
         self.tabs.currentChanged.connect(self._tab_changed)
+        for name, w in (("model", self.model_choice), ("top k", self.k), ("score", self.threshold),
+                        ("hash bits", self.dup_threshold)):
+            self.keep_view(name, w)  # the user's, back after a restart (an index's own model still shows)
         from app.widgets import JobStrip
 
         layout = QVBoxLayout(self)

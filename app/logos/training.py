@@ -94,6 +94,10 @@ class LogoTraining:
         lw.setFixedWidth(400)  # the form, the four buttons and the backbone names fit
         h.addWidget(lw)
         h.addWidget(self.loss_plot, 1)
+        for name, w in (("backbone", self.backbone), ("epochs", self.epochs), ("batch", self.batch),
+                        ("image size", self.image_size), ("temperature", self.temperature),
+                        ("re-weight above", self.rw_threshold), ("negative weight", self.neg_weight), ("lr", self.lr)):
+            self.keep_view(f"train {name}", w)
         self._set_training(False)
         self._fill_runs()
 

@@ -28,13 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.lostfound.edits import LostFoundEdits
 from app.lostfound.files import LostFoundFiles
-from app.lostfound.models import (
-    MATCH_COLUMNS,
-    THUMB,
-    PostsModel,
-    format_breakdown,
-    score_text,
-)
+from app.lostfound.models import MATCH_COLUMNS, THUMB, PostsModel, format_breakdown, score_text
 from app.workspace import PageContext, WorkspacePage
 from core.jobs import Lane
 from core.lostfound.match import MatchSettings, rank
@@ -163,9 +157,7 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
         self.use_image_gate.setChecked(True)
         self.use_category_gate = QCheckBox("category cap")
         self.use_category_gate.setChecked(True)
-        for w in (self.slider,):
-            w.valueChanged.connect(self.update_matches)
-        for w in (self.image_gate, self.category_cap, self.threshold):
+        for w in (self.slider, self.image_gate, self.category_cap, self.threshold):
             w.valueChanged.connect(self.update_matches)
         for w in (self.use_image_gate, self.use_category_gate):
             w.toggled.connect(self.update_matches)
@@ -219,6 +211,13 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #5a6a7a")
         layout.addWidget(self.note)
+        for name, w in (("text share", self.slider), ("image gate", self.use_image_gate), ("gate", self.image_gate),
+                        ("category cap", self.use_category_gate), ("cap", self.category_cap),
+                        ("similar", self.threshold), ("show", self.kind_filter), ("posts : detail", left_split),
+                        ("posts : matches", split), ("post columns", self.table.horizontalHeader()),
+                        ("match columns", self.matches.horizontalHeader())):
+            self.keep_view(name, w)  # the user's settings of the view, back after a restart
+        self.keep_view("model", self.model_choice, quiet=True)  # read when the models load
         self._update_slider_label()
 
     @staticmethod
@@ -279,6 +278,9 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
         store = self.store
         clip = self.model_choice.currentData()
         service = self.service
+        if service is None and not self.posts_model.all_posts:  # nothing to embed: no model loaded yet
+            self.model_label.setText("Models: they load with the first post")
+            return None
         if service is None:  # what the label says while the models load (progress in the strip)
             self.model_label.setText("Models: loading the text and image models…")
 

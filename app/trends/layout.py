@@ -147,6 +147,8 @@ class TrendsLayout:
         layout.addWidget(self.job_strip)
         layout.addWidget(self.info)
         layout.addWidget(self.tabs, 1)
+        for name, w in (("epochs", self.epochs), ("hidden", self.hidden), ("plots", overview)):
+            self.keep_view(name, w)  # the user's, back after a restart
         self._set_busy(False)
         self._built = True
         self.runs_view.refresh()
