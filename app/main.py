@@ -91,6 +91,9 @@ def apply_style(app) -> None:
     from core.paths import resource
 
     install_fonts(app)
+    from app.theme import use_light_scheme
+
+    use_light_scheme(app)  # the colours below are drawn for a light window
 
     qss = resource("style.qss")
     if qss.exists():

@@ -371,3 +371,36 @@ def test_closing_down_leaves_no_write_ahead_log_after_an_import(qtbot, data_dir)
         page.shutdown()
     close_down(win, queue)
     assert not list(Path(data_dir).glob("*.sqlite-wal")), sorted(p.name for p in Path(data_dir).iterdir())
+
+
+def test_a_dark_desktop_still_gets_a_readable_light_window(qapp, qtbot):
+    """The app's colours are drawn for light: on a desktop whose palette is dark, its grey notes
+    and dark titles came out dark on dark. apply_style asks for the light scheme, else uses
+    Fusion's light palette."""
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QLabel
+
+    from app.main import apply_style
+    from app.theme import is_dark
+
+    saved_palette, saved_style = QPalette(qapp.palette()), qapp.style().name()
+    dark = QPalette()
+    for role, colour in ((QPalette.ColorRole.Window, "#202020"), (QPalette.ColorRole.WindowText, "#f0f0f0"),
+                         (QPalette.ColorRole.Base, "#181818"), (QPalette.ColorRole.Text, "#eeeeee")):
+        dark.setColor(role, QColor(colour))
+    try:
+        qapp.setPalette(dark)
+        assert is_dark(qapp.palette())
+        apply_style(qapp)
+        assert not is_dark(qapp.palette())
+        note = QLabel("a page's note, in the app's grey")
+        note.setStyleSheet("color: #5a6a7a")
+        note.setAutoFillBackground(True)
+        qtbot.addWidget(note)
+        note.resize(300, 30)
+        image = note.grab().toImage()
+        background = QColor(image.pixel(2, 2))
+        assert background.lightness() > 200  # the grey text stands on a light window
+    finally:
+        qapp.setStyle(saved_style)
+        qapp.setPalette(saved_palette)
