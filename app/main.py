@@ -279,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                         "module_import_epoch": _T_IMPORT,
                         "torch_imported_before_paint": "torch" in sys.modules,
                     }), flush=True)
+                    window.force_close = True  # a timing run: nothing to ask
                     QTimer.singleShot(0, app.quit)
                 else:
                     QTimer.singleShot(0, window.start)
@@ -339,6 +340,7 @@ def quit_on_signals(app, window):
             return
         closing.append(signum)
         logging.getLogger("simscope").info("signal %s: closing cleanly", signal.Signals(signum).name)
+        window.force_close = True  # no question: a logout or a kill cannot wait for an answer
         window.close()
         app.quit()
 

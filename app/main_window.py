@@ -82,6 +82,11 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_dock)
         self.resizeDocks([self.jobs_dock], [220], Qt.Orientation.Vertical)
         self.jobs_dock.hide()
+        from app.viewstate import ViewState
+
+        self.jobs_view_state = ViewState(settings, "jobs", self)  # its columns and filter, as the pages' views
+        self.jobs_view_state.keep("columns", self.jobs_view.table.horizontalHeader())
+        self.jobs_view_state.keep("internal", self.jobs_view.internal_box)
 
         self._build_status_bar()
         self._build_menus()
@@ -341,7 +346,31 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    force_close = False  # a signal or the session's end: close without asking (app.main.quit_on_signals)
+
+    def confirm_quit(self) -> bool:
+        """Closing stops the running jobs: with any of the user's running or waiting, say which
+        and ask (Keep working is the default)."""
+        jobs = [j for j in self.jobs.jobs() if not j.state.done and not j.internal]
+        if not jobs:
+            return True
+        lines = [f"• {j.name}" + (f": {j.progress:.0%}" if j.state is JobState.RUNNING else ": waiting")
+                 for j in jobs[:6]] + ([f"… and {len(jobs) - 6} more"] if len(jobs) > 6 else [])
+        box = QMessageBox(QMessageBox.Icon.Warning, "Quit Simscope?",
+                          f"{len(jobs)} job{'s are' if len(jobs) > 1 else ' is'} not finished:", parent=self)
+        box.setInformativeText("\n".join(lines) + "\n\nQuitting stops them. What they finished is kept (photos "
+                               "and logos already embedded stay in the cache, a logo training keeps its last "
+                               "epoch for Resume); the rest runs again when asked.")
+        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(box.addButton("Keep working", QMessageBox.ButtonRole.RejectRole))
+        self._quit_box = box  # tests answer it
+        box.exec()
+        return box.clickedButton() is quit_button
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self.force_close and not self.confirm_quit():
+            event.ignore()
+            return
         self.settings.set(Key.WINDOW_GEOMETRY, bytes(self.saveGeometry().data()))
         self.settings.set(Key.WINDOW_STATE, bytes(self.saveState().data()))
         self.settings.sync()  # with the pages' views (app.viewstate), kept since the last idle write

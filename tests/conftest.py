@@ -66,6 +66,7 @@ def window(qtbot):
     from app.main import create_window
 
     win, queue = create_window()
+    win.force_close = True  # pytest-qt closes it at teardown, jobs or not: nobody answers a question there
     qtbot.addWidget(win)
     collector = GarbageCollector(interval=0.5)  # GC on the GUI thread only, as in the app
     yield win
@@ -84,6 +85,7 @@ def restarted_window(qtbot):
     from app.main import close_down, create_window
 
     win, queue = create_window()
+    win.force_close = True  # as the window fixture's
     qtbot.addWidget(win)
     try:
         yield win

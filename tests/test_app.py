@@ -363,6 +363,7 @@ def test_closing_down_leaves_no_write_ahead_log_after_an_import(qtbot, data_dir)
     from tests.conftest import finish_job
 
     win, queue = create_window()
+    win.force_close = True  # closed by the test, not asked
     qtbot.addWidget(win)
     lostfound = next(p for p in win.pages if p.icon == "lostfound")
     finish_job(qtbot, lostfound.import_posts(str(demo_csv())))
@@ -404,3 +405,49 @@ def test_a_dark_desktop_still_gets_a_readable_light_window(qapp, qtbot):
     finally:
         qapp.setStyle(saved_style)
         qapp.setPalette(saved_palette)
+
+
+def test_closing_with_a_running_job_asks_first_and_keep_working_keeps_it(window, qtbot):
+    """Closing the window stops the jobs: with one of the user's running it names it and asks;
+    Keep working (the default) leaves the window and the job as they were, Quit closes. The app's
+    own jobs (device detection) and a closing signal do not ask."""
+    from PySide6.QtWidgets import QApplication
+
+    window.force_close = False  # as a user's window (the fixture's closes without asking)
+    window.show()
+
+    def long_job(progress, cancelled):
+        for i in range(600):
+            check_cancel(cancelled)
+            time.sleep(0.02)
+            progress(i / 600, "working")
+        return "ok"
+
+    job = window.jobs.submit(long_job, "Albums: add Holidays", Lane.IO)
+    qtbot.waitUntil(lambda: job.state is JobState.RUNNING, timeout=5000)
+    answers = []
+
+    def answer(role_text: str) -> None:
+        box = window._quit_box
+        answers.append(box.informativeText())
+        next(b for b in box.buttons() if b.text() == role_text).click()
+
+    QTimer.singleShot(200, lambda: answer("Keep working"))
+    window.close()
+    assert window.isVisible() and job.state is JobState.RUNNING  # nothing stopped
+    assert "Albums: add Holidays" in answers[0] and "Quitting stops them" in answers[0]
+    assert window._quit_box.defaultButton().text() == "Keep working"
+    QTimer.singleShot(200, lambda: answer("Quit"))
+    window.close()
+    assert not window.isVisible()
+    window.jobs.cancel(job.id)
+    qtbot.waitUntil(lambda: job.state.done, timeout=5000)
+    # nothing of the user's running: no question
+    window.show()
+    internal = window.jobs.submit(long_job, "detect devices", Lane.IO, internal=True)
+    window._quit_box = None
+    window.close()
+    assert not window.isVisible() and window._quit_box is None
+    window.jobs.cancel(internal.id)
+    qtbot.waitUntil(lambda: internal.state.done, timeout=5000)
+    assert QApplication.activeModalWidget() is None

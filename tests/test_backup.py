@@ -155,6 +155,7 @@ def test_the_damaged_workspace_offers_its_last_snapshot(qtbot, data_dir):
     (data_dir / "lostfound.sqlite").write_bytes(b"junk" * 500)
     (data_dir / "lostfound.sqlite-wal").unlink(missing_ok=True)
     win, queue = create_window()
+    win.force_close = True  # closed by the test, not asked
     qtbot.addWidget(win)
     try:
         page = next(p for p in win.pages if p.icon == "lostfound")

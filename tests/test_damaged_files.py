@@ -85,6 +85,7 @@ def test_the_app_starts_with_a_damaged_store_and_offers_to_move_it_aside(qtbot, 
     posts = _damage(data_dir / "lostfound.sqlite")
     _damage(data_dir / "embeddings.sqlite")
     win, queue = create_window()
+    win.force_close = True  # closed by the test, not asked
     qtbot.addWidget(win)
     try:
         assert win.context.cache.moved_aside is not None  # the cache only holds what can be computed again
@@ -126,6 +127,7 @@ def test_fusion_and_trends_reopen_together_when_their_runs_file_is_moved_aside(q
 
     _damage(data_dir / "runs.sqlite")
     win, queue = create_window()
+    win.force_close = True  # closed by the test, not asked
     qtbot.addWidget(win)
     try:
         broken = [p for p in win.pages if isinstance(p, UnavailablePage)]
@@ -211,6 +213,7 @@ def test_a_second_start_brings_the_running_window_to_the_front(qtbot, data_dir):
     from app.main import close_down, create_window
 
     win, queue = create_window()
+    win.force_close = True  # closed by the test, not asked
     qtbot.addWidget(win)
     try:
         server = listen_for_second_starts(win)

@@ -32,6 +32,7 @@ def test_lost_and_found_view_is_back_after_a_restart_and_reset_puts_the_defaults
     wanted = outer.sizes()
     page.table.horizontalHeader().resizeSection(4, 200)
     window.jobs_dock.show()  # the window's own state too: the Jobs view stays open
+    window.jobs_view.internal_box.setChecked(True)
     window.close()  # writes the settings file
     text = (data_dir / "settings.ini").read_text(encoding="latin-1")
     assert "PyObjectWrapper" not in text  # bytes as @ByteArray, not a pickled Python object (the window's too)
@@ -51,7 +52,7 @@ def test_lost_and_found_view_is_back_after_a_restart_and_reset_puts_the_defaults
         outer2 = next(s for s in p2.findChildren(QSplitter) if s.orientation().name == "Horizontal")
         assert outer2.sizes() == wanted
         assert p2.table.horizontalHeader().sectionSize(4) == 200
-        assert win2.jobs_dock.isVisible()
+        assert win2.jobs_dock.isVisible() and win2.jobs_view.internal_box.isChecked()
 
         p2.reset_view()  # View → Reset this page's view
         assert (p2.slider.value(), p2.use_image_gate.isChecked(), p2.threshold.value()) == defaults
