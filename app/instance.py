@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 
 def data_dir_unusable() -> str:
@@ -26,6 +27,20 @@ def data_dir_unusable() -> str:
     return ""
 
 
+UNCLEAN_STOP: dict | None = None  # set by lock_data_dir when the last run's lock was left behind
+
+
+def unclean_stop_note(stop: dict | None, broken: list[str]) -> str:
+    """What the status bar says after a start that followed an unclean stop ('' after a clean one)."""
+    if not stop:
+        return ""
+    started = time.strftime("%d %b %H:%M", time.localtime(stop["started"]))
+    found = (f"{', '.join(broken)} could not be opened (see {'their pages' if len(broken) > 1 else 'its page'})"
+             if broken else "every store was checked and is sound")
+    return (f"Simscope did not close properly last time (the run started {started}: a crash, a kill or a power "
+            f"cut); {found} (Help → Show the logs).")
+
+
 def lock_data_dir():
     """(the lock, '') when no other Simscope runs on this data folder; (None, why) when one does.
 
@@ -36,10 +51,16 @@ def lock_data_dir():
 
     from core.paths import data_dir
 
+    global UNCLEAN_STOP
     folder = data_dir()
-    lock = QLockFile(str(folder / "simscope.lock"))
+    path = folder / "simscope.lock"
+    lock = QLockFile(str(path))
     lock.setStaleLockTime(0)  # held for as long as the app runs: only a dead process's lock is stale
+    left = lock.getLockInfo() if path.exists() else None  # a lock file is there before we take it
+    when = path.stat().st_mtime if left else 0.0
     if lock.tryLock(200):
+        if left:  # it was stale: the app that held it never closed (a crash, a kill, a power cut)
+            UNCLEAN_STOP = {"pid": left[0], "host": left[1], "started": when}
         return lock, ""
     if lock.error() != QLockFile.LockError.LockFailedError:  # no lock file can be made: go on unlocked
         logging.getLogger("simscope").warning("could not lock the data folder %s (%s); starting without the lock",

@@ -264,7 +264,18 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Simscope")
     app.setOrganizationName("Simscope")
 
-    window, queue = create_window()
+    import app.instance as instance
+    from core.database import checking
+
+    with checking(instance.UNCLEAN_STOP is not None):  # after a crash, each store is checked as it opens
+        window, queue = create_window()
+    from app.workspace import UnavailablePage
+
+    note = instance.unclean_stop_note(instance.UNCLEAN_STOP,
+                                      [p.title for p in window.pages if isinstance(p, UnavailablePage)])
+    if note:
+        logging.getLogger("simscope").warning("%s (process %s)", note, instance.UNCLEAN_STOP["pid"])
+        window.statusBar().showMessage(note, 60_000)
 
     class FirstPaint(QObject):
         done = False

@@ -242,10 +242,17 @@ class MainWindow(QMainWindow):
 
     def _make_page(self, cls: type[WorkspacePage]) -> WorkspacePage:
         """The workspace's page, or one that says its database cannot be opened (and why)."""
-        from core.database import StoreUnavailable
+        import sqlite3
+
+        from core.database import StoreUnavailable, checking
 
         try:
-            return cls(self.context)
+            try:
+                return cls(self.context)
+            except sqlite3.DatabaseError as exc:  # damage deep in a store opens without complaint and
+                log.warning("%s: %s: checking its stores", cls.title, exc)  # shows at its first query:
+                with checking():  # open them again, each checked page by page, to name the file
+                    return cls(self.context)
         except StoreUnavailable as exc:
             log.warning("%s: %s", cls.title, exc)
             path = exc.path

@@ -240,3 +240,99 @@ def test_without_qtnetwork_a_second_start_falls_back_to_the_message(data_dir, mo
     monkeypatch.setitem(sys.modules, "PySide6.QtNetwork", None)  # its import now fails
     assert ask_running_app_to_show() is False
     assert listen_for_second_starts(None) is None
+
+
+def _damage_deep(path, posts: int = 300) -> bytes:
+    """A posts store whose first pages are sound (it opens) and whose sixth is overwritten:
+    damage a disk fault or a crash mid-write leaves, found only when a query reaches it."""
+    from core.lostfound.store import Post, PostStore
+
+    store = PostStore(path)
+    for i in range(posts):
+        store.add(Post(kind="lost", description=f"검은 우산 {i} " * 20))
+    store.close()
+    with open(path, "r+b") as fh:
+        fh.seek(4096 * 5 + 200)
+        fh.write(bytes(range(7, 207)) * 10)  # the same damage every run
+    return path.read_bytes()
+
+
+def test_damage_deep_in_a_store_is_found_by_the_check_and_named(tmp_path):
+    """Such a store opens without complaint and failed later at a query ('database disk image is
+    malformed'); checked (after an unclean stop) it is named as damaged when opened, and the
+    file is left as it was."""
+    import sqlite3
+
+    from core.database import StoreUnavailable, checking
+    from core.lostfound.store import PostStore
+
+    path = tmp_path / "lostfound.sqlite"
+    before = _damage_deep(path)
+    store = PostStore(path)  # opens: the damage is not on the pages an open reads
+    with pytest.raises(sqlite3.DatabaseError, match="malformed"):
+        store.list()
+    store.close()
+    with checking(), pytest.raises(StoreUnavailable) as caught:
+        PostStore(path)
+    assert caught.value.damaged and caught.value.path == path
+    assert "cannot be read as Simscope's Lost & Found posts (SQLite's check found damage inside it: " in str(caught.value)
+    assert path.read_bytes() == before
+    PostStore(tmp_path / "sound.sqlite").close()  # a sound store passes the check
+    with checking():
+        PostStore(tmp_path / "sound.sqlite").close()
+
+
+def test_the_app_starts_with_damage_deep_in_a_store_and_names_it(qtbot, data_dir):
+    """The Lost & Found page's first query met the damage and the window was never made (the
+    start ended in 'database disk image is malformed'); now its stores are opened again with the
+    check, the file is named and the other workspaces open."""
+    from app.main import close_down, create_window
+    from app.workspace import UnavailablePage
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "lostfound.sqlite"
+    _damage_deep(path)
+    win, queue = create_window()
+    win.force_close = True  # closed by the test, not asked
+    qtbot.addWidget(win)
+    try:
+        unavailable = [p for p in win.pages if isinstance(p, UnavailablePage)]
+        assert [p.icon for p in unavailable] == ["lostfound"]
+        assert str(path) in unavailable[0].message.text() and "damage inside it" in unavailable[0].message.text()
+        assert unavailable[0].move_button.isVisibleTo(unavailable[0])
+        win.nav.setCurrentRow(win.pages.index(unavailable[0]))
+        win.resize(1180, 760)
+        win.show()
+        qtbot.waitExposed(win)
+        save_screenshot(win, "damaged-deep-lostfound-1180")
+    finally:
+        close_down(win, queue)
+
+
+def test_a_start_after_an_unclean_stop_checks_the_stores_and_says_so(data_dir, monkeypatch):
+    """The lock a killed app left behind tells the next start that the last run did not close:
+    it is noted (with the run's start), and the status bar says what the check found."""
+    import subprocess
+    import sys
+
+    import app.instance as instance
+
+    monkeypatch.setattr(instance, "UNCLEAN_STOP", None)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock, _ = instance.lock_data_dir()  # a clean start: no lock was there
+    assert instance.UNCLEAN_STOP is None
+    lock.unlock()
+    subprocess.run([sys.executable, "-c", "import os, sys; from PySide6.QtCore import QLockFile; "
+                    "lock = QLockFile(sys.argv[1]); assert lock.tryLock(100); os._exit(0)",
+                    str(data_dir / "simscope.lock")], check=True, timeout=60)
+    lock, why = instance.lock_data_dir()
+    try:
+        assert lock is not None and why == ""
+        stop = instance.UNCLEAN_STOP
+        assert stop is not None and stop["pid"] > 0 and stop["started"] > 0
+        note = instance.unclean_stop_note(stop, [])
+        assert "did not close properly last time" in note and "every store was checked and is sound" in note
+        assert "Lost & Found could not be opened (see its page)" in instance.unclean_stop_note(stop, ["Lost & Found"])
+        assert instance.unclean_stop_note(None, []) == ""
+    finally:
+        lock.unlock()
