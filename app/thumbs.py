@@ -17,14 +17,27 @@ from core.images import ImageError
 from core.thumbs import thumbnail_file
 
 
+def screen_ratio() -> float:
+    """The highest device pixel ratio of the screens (2 on a Retina or 200 % display, 1.5 at
+    150 %): thumbnails are made with that many pixels per point, so they are sharp on every
+    screen the window may move to (drawn at 1x they were blown up 2x and blurred)."""
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is None:
+        return 1.0
+    return max((s.devicePixelRatio() for s in QGuiApplication.screens()), default=1.0)
+
+
 class ThumbnailLoader(QObject):
     ready = Signal(str)  # a path whose thumbnail (or failure tile) is now available
     _loaded = Signal(str, QImage, str)  # from pool threads, delivered queued
 
     def __init__(self, size: int = 160, memory_items: int = 3000, parent: QObject | None = None,
-                 loader=None, kind: str = "photo") -> None:
+                 loader=None, kind: str = "photo", ratio: float | None = None) -> None:
         super().__init__(parent)
-        self.size = size
+        self.size = size  # in points (device-independent pixels), as views lay them out
+        self.ratio = max(1.0, ratio or screen_ratio())
+        self.pixels = round(size * self.ratio)  # what is decoded and cached: sharp on a HiDPI screen
         self._loader, self._kind = loader, kind
         self.pool = QThreadPool(self)
         # half the cores at most, two at most: the rest stay for the model and the UI thread (on
@@ -48,7 +61,7 @@ class ThumbnailLoader(QObject):
 
     def _work(self, path: str) -> None:
         try:
-            image = QImage(str(thumbnail_file(path, self.size, loader=self._loader, kind=self._kind)))
+            image = QImage(str(thumbnail_file(path, self.pixels, loader=self._loader, kind=self._kind)))
             self._loaded.emit(path, image, "" if not image.isNull() else "the thumbnail could not be read")
         except ImageError as exc:
             self._loaded.emit(path, QImage(), exc.reason)
@@ -68,21 +81,26 @@ class ThumbnailLoader(QObject):
     def _square(self, pix: QPixmap) -> QPixmap:
         """Centred on a transparent size×size square: every item of a grid gets the same
         decoration size, so names under the photos line up and are never drawn over."""
-        if pix.width() == pix.height() == self.size:
-            return pix
-        out = QPixmap(self.size, self.size)
-        out.fill(QColor(0, 0, 0, 0))
-        p = QPainter(out)
-        p.drawPixmap((self.size - pix.width()) // 2, (self.size - pix.height()) // 2, pix)
-        p.end()
-        return out
+        n = self.pixels
+        if pix.width() != n or pix.height() != n:
+            out = QPixmap(n, n)  # in device pixels, then marked as ``ratio`` per point
+            out.fill(QColor(0, 0, 0, 0))
+            p = QPainter(out)
+            p.drawPixmap((n - pix.width()) // 2, (n - pix.height()) // 2, pix)
+            p.end()
+            pix = out
+        pix.setDevicePixelRatio(self.ratio)
+        return pix
 
     def failure_tile(self) -> QPixmap:
-        pix = QPixmap(self.size, self.size)
+        from PySide6.QtCore import QRect
+
+        pix = QPixmap(self.pixels, self.pixels)
+        pix.setDevicePixelRatio(self.ratio)  # the painter works in points from here
         pix.fill(QColor("#e3e6ea"))
         p = QPainter(pix)
         p.setPen(QColor("#b0413e"))
-        p.drawText(pix.rect(), 0x84, "cannot\nread")  # AlignCenter
+        p.drawText(QRect(0, 0, self.size, self.size), 0x84, "cannot\nread")  # AlignCenter
         p.end()
         return pix
 

@@ -14,13 +14,20 @@ from core.images import ImageError, is_image_path, open_image
 
 @lru_cache(maxsize=2048)
 def thumbnail(path: str, size: int = 64) -> QPixmap:
-    """A cached thumbnail; a grey tile for a photo that cannot be read."""
+    """A cached thumbnail (``size`` in points, made with the screen's pixels per point: sharp on
+    HiDPI); a grey tile for a photo that cannot be read."""
+    from app.thumbs import screen_ratio
+
+    ratio = screen_ratio()
+    pixels = round(size * ratio)
     try:
-        im = open_image(path, draft=(size * 2, size * 2))
-        im.thumbnail((size, size))
+        im = open_image(path, draft=(pixels * 2, pixels * 2))
+        im.thumbnail((pixels, pixels))
         data = im.tobytes("raw", "RGB")
         qim = QImage(data, im.width, im.height, im.width * 3, QImage.Format.Format_RGB888).copy()
-        return QPixmap.fromImage(qim)
+        pix = QPixmap.fromImage(qim)
+        pix.setDevicePixelRatio(ratio)
+        return pix
     except ImageError:
         pix = QPixmap(size, size)
         pix.fill(Qt.GlobalColor.lightGray)

@@ -45,8 +45,9 @@ class PhotoGridModel(QAbstractListModel):
                 self._marked.clear()
             out = QPixmap(pix)
             painter = QPainter(out)
-            side = max(16, out.width() // 6)
-            self._marks[kind].paint(painter, QRect(out.width() - side - 4, 4, side, side))
+            width = int(out.deviceIndependentSize().width())  # the painter works in points on a HiDPI pixmap
+            side = max(16, width // 6)
+            self._marks[kind].paint(painter, QRect(width - side - 4, 4, side, side))
             painter.end()
             self._marked[key] = out
         return out

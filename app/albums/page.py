@@ -264,8 +264,11 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         pix = self.loader.pixmap(photo.path)
         size = THUMB // 2
         if pix:
-            label.setPixmap(pix.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                                       Qt.TransformationMode.SmoothTransformation))
+            ratio = pix.devicePixelRatio()  # as many device pixels per point as the thumbnail has
+            small = pix.scaled(round(size * ratio), round(size * ratio), Qt.AspectRatioMode.KeepAspectRatio,
+                               Qt.TransformationMode.SmoothTransformation)
+            small.setDevicePixelRatio(ratio)
+            label.setPixmap(small)
         else:
             label.setFixedSize(size, size)
             label.setStyleSheet("background: #eef1f4")

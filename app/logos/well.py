@@ -13,16 +13,20 @@ THUMB = 96
 
 def logo_pixmap(path: str, size: int) -> QPixmap:
     """A logo drawn now (for one or two images: the query and the comparison)."""
+    from app.thumbs import screen_ratio
     from core.images import ImageError
 
+    ratio = screen_ratio()  # drawn with as many pixels as the screen has per point: sharp on HiDPI
     try:
-        im = load_logo(path, size)
+        im = load_logo(path, round(size * ratio))
     except ImageError:
         pix = QPixmap(size, size)
         pix.fill(QColor("#e3e6ea"))
         return pix
     data = im.tobytes("raw", "RGB")
-    return QPixmap.fromImage(QImage(data, im.width, im.height, im.width * 3, QImage.Format.Format_RGB888).copy())
+    pix = QPixmap.fromImage(QImage(data, im.width, im.height, im.width * 3, QImage.Format.Format_RGB888).copy())
+    pix.setDevicePixelRatio(ratio)
+    return pix
 
 
 class QueryWell(QLabel):
