@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.filedialogs import pick_folder
 from app.jobs import JobQueue
 from app.jobs_view import JobsView
 from app.settings import Key, Settings
@@ -320,12 +321,11 @@ class MainWindow(QMainWindow):
     def back_up(self, dest: str | None = None):
         """File → Back up data…: ``core.backup.backup`` into a folder the user picks, as a job
         (progress in the status bar); the status bar says where it went. Returns the job."""
-        from PySide6.QtWidgets import QFileDialog
 
         from core.backup import backup
 
         if dest is None:
-            dest = QFileDialog.getExistingDirectory(self, "Back up Simscope's data into…")
+            dest = pick_folder(self, "backup", "Back up Simscope's data into…")
             if not dest:
                 return None
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
+from app.filedialogs import pick_folder
 from core.albums.store import AlbumStore
 from core.jobs import Lane
 
@@ -55,7 +56,7 @@ class AlbumJobs:
 
     def add_paths(self, paths: list[str] | None):
         if paths is None:
-            folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+            folder = pick_folder(self, "photos", "Add a folder of photos", next_in_parent=True)
             paths = [folder] if folder else []
         if not paths:
             return None
@@ -144,7 +145,7 @@ class AlbumJobs:
 
     def export(self, folder: str | None, mode: str | None = None):
         if folder is None:
-            folder = QFileDialog.getExistingDirectory(self, "Export events into a folder")
+            folder = pick_folder(self, "export", "Export events into a folder")
             if not folder:
                 return None
             answer = QMessageBox.question(self, "Export", "Link the photos instead of copying them?\n"

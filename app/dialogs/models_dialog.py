@@ -7,7 +7,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QMessageBox,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app.filedialogs import open_file, pick_folder
 from app.jobs import JobQueue
 from core.jobs import Job, Lane
 from core.models.registry import PRESETS, Preset, import_weights, preset_status
@@ -131,11 +131,10 @@ class ModelsDialog(QDialog):
             return None
         if not path:
             if preset.family in ("sentence_transformers", "hf_clip"):
-                path = QFileDialog.getExistingDirectory(self, f"Model folder for {preset.title}")
+                path = pick_folder(self, "models", f"Model folder for {preset.title}", next_in_parent=True)
             else:
-                path, _ = QFileDialog.getOpenFileName(
-                    self, f"Weights for {preset.title}", "",
-                    "Weights (*.safetensors *.bin *.pt *.pth);;All files (*)")
+                path = open_file(self, "models", f"Weights for {preset.title}",
+                                 "Weights (*.safetensors *.bin *.pt *.pth);;All files (*)")
         if not path:
             return None
         # Checking a file loads it into the model: a model-worker job, not the UI thread.

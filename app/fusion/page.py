@@ -13,7 +13,6 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app.filedialogs import open_file
 from app.fusion.evaluation import FusionEvaluation
 from app.fusion.sweep import FusionSweep
 from app.fusion.tabs import CLASS_COLORS, FusionTabs
@@ -234,7 +234,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
 
     def load_dataset(self, path: str | None):
         if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Fusion dataset", "", "CSV (*.csv)")
+            path = open_file(self, "tables", "Fusion dataset", "CSV (*.csv)")
         if not path:
             return None
         ctx = self.context

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
+from PySide6.QtWidgets import QTableWidgetItem
 
+from app.filedialogs import save_file
 from core.jobs import Lane
 
 
@@ -59,7 +60,7 @@ class FusionSweep:
 
     def export_sweep(self, path: str | None) -> None:
         if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Export sweep", "fusion_sweep.csv", "CSV (*.csv)")
+            path = save_file(self, "export", "Export sweep", "fusion_sweep.csv", "CSV (*.csv)")
         if not path:
             return
         from core.fileio import atomic_write

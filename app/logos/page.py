@@ -16,7 +16,6 @@ from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.filedialogs import open_file, pick_folder
 from app.logos.duplicates import LogoDuplicates
 from app.logos.map import LogoMap
 from app.logos.training import LogoTraining
@@ -246,7 +246,7 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
     def index_folder(self, folder: str | None, query: str | None = None):
         """Index a folder as a job; ``query``: a logo to look up once the index is ready."""
         if folder is None:
-            folder = QFileDialog.getExistingDirectory(self, "Index a folder of logos")
+            folder = pick_folder(self, "logos", "Index a folder of logos", next_in_parent=True)
         if not folder:
             return None
         ctx, choice, out = self.context, self.model_choice.currentData(), self.index_dir
@@ -275,7 +275,7 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
 
     # -- query ----------------------------------------------------------------------
     def _pick_query(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Query logo", "", "Logos (*.png *.jpg *.jpeg *.webp *.svg)")
+        path = open_file(self, "logos", "Query logo", "Logos (*.png *.jpg *.jpeg *.webp *.svg)")
         if path:
             self.set_query(path)
 

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app.filedialogs import open_file
 from app.widgets import PhotoDrop
 from core.images import ImageError, open_image
 from core.lostfound.categories import TOP_LEVELS
@@ -107,7 +107,7 @@ class PostDialog(QDialog):
         self.adjustSize()
 
     def _choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Photo", "", "Images (*.jpg *.jpeg *.png *.webp *.heic *.tif *.tiff *.bmp)")
+        path = open_file(self, "photos", "Photo", "Images (*.jpg *.jpeg *.png *.webp *.heic *.tif *.tiff *.bmp)")
         if path:
             self.photo.set_path(path)
 

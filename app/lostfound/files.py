@@ -6,8 +6,9 @@ import csv
 import json
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
+from app.filedialogs import open_file, save_file
 from app.lostfound.models import format_breakdown
 from core.jobs import Lane
 from core.lostfound.store import PostStore
@@ -16,7 +17,7 @@ from core.lostfound.store import PostStore
 class LostFoundFiles:
     def import_posts(self, path: str | None):
         if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Import posts", "", "Posts (*.csv *.json)")
+            path = open_file(self, "tables", "Import posts", "Posts (*.csv *.json)")
         if not path:
             return None
         store_path = self.store.path
@@ -43,7 +44,7 @@ class LostFoundFiles:
 
     def export_posts(self, path: str | None) -> int:
         if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Export posts", "posts.csv", "CSV (*.csv);;JSON (*.json)")
+            path = save_file(self, "export", "Export posts", "posts.csv", "CSV (*.csv);;JSON (*.json)")
         if not path:
             return 0
         n = self.store.export(path)
@@ -80,7 +81,7 @@ class LostFoundFiles:
 
     def _export_report(self, rows, path: str | None) -> None:
         if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Export report", "matches.csv", "CSV (*.csv);;JSON (*.json)")
+            path = save_file(self, "export", "Export report", "matches.csv", "CSV (*.csv);;JSON (*.json)")
         if not path:
             return
         from dataclasses import asdict

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
+from PySide6.QtWidgets import QTableWidgetItem
 
+from app.filedialogs import open_file
 from app.trends.layout import TrendsLayout
 from app.workspace import PageContext, WorkspacePage
 from core.jobs import Lane
@@ -88,7 +89,7 @@ class TrendsPage(TrendsLayout, WorkspacePage):
         if not self._built:
             self._build()
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Posts CSV", "", "CSV (*.csv)")
+            path = open_file(self, "tables", "Posts CSV", "CSV (*.csv)")
         if not path:
             return None
         ctx = self.context
