@@ -34,7 +34,8 @@ def unclean_stop_note(stop: dict | None, broken: list[str]) -> str:
     """What the status bar says after a start that followed an unclean stop ('' after a clean one)."""
     if not stop:
         return ""
-    started = time.strftime("%d %b %H:%M", time.localtime(stop["started"]))
+    t = time.localtime(stop["started"])
+    started = f"{t.tm_mday} {time.strftime('%b %H:%M', t)}"
     found = (f"{', '.join(broken)} could not be opened (see {'their pages' if len(broken) > 1 else 'its page'})"
              if broken else "every store was checked and is sound")
     return (f"Simscope did not close properly last time (the run started {started}: a crash, a kill or a power "

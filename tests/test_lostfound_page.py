@@ -163,3 +163,43 @@ def test_find_all_writes_a_report_and_a_missing_clip_says_how_to_get_it(page, qt
     qtbot.waitUntil(lambda: page.last_error is not None, timeout=30_000)
     assert "Multilingual CLIP" in page.last_error and "How to get it" in page.last_error
     assert "failed" in page.note.text()
+
+
+def test_cancelling_a_post_with_typed_text_asks_before_throwing_it_away(qtbot):
+    """Esc, Cancel or the close button on a form with a description typed threw it away;
+    now it asks (Keep editing is the default), and a form left as it was closes at once."""
+    from PySide6.QtCore import QTimer
+
+    from app.lostfound.dialog import PostDialog
+    from core.lostfound.store import Post
+
+    def answer(dialog, text: str) -> None:
+        QTimer.singleShot(100, lambda: next(b for b in dialog.discard_box.buttons() if b.text() == text).click())
+
+    empty = PostDialog()
+    qtbot.addWidget(empty)
+    empty.show()
+    empty.reject()
+    assert not empty.isVisible() and empty.discard_box is None  # nothing typed: no question
+    typed = PostDialog()
+    qtbot.addWidget(typed)
+    typed.show()
+    typed.description.setPlainText("검은 가죽 반지갑, 학생증 들어 있음")
+    answer(typed, "Keep editing")
+    typed.reject()
+    assert typed.isVisible() and typed.description.toPlainText().startswith("검은 가죽")
+    assert typed.discard_box.text() == "Discard this post?"
+    assert typed.discard_box.defaultButton().text() == "Keep editing"
+    answer(typed, "Discard")
+    typed.reject()
+    assert not typed.isVisible()
+    edit = PostDialog(Post(id=3, kind="found", description="black umbrella", place="Library"))
+    qtbot.addWidget(edit)
+    edit.show()
+    edit.reject()  # opened and closed unchanged
+    assert not edit.isVisible() and edit.discard_box is None
+    edit.show()
+    edit.place.setText("Main hall")
+    answer(edit, "Discard")
+    edit.reject()
+    assert edit.discard_box.text() == "Discard your changes to this post?" and not edit.isVisible()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -97,6 +98,23 @@ class PostDialog(QDialog):
                 self.date.setDate(QDate.fromString(post.date, "yyyy-MM-dd"))
             self.photo.set_path(post.image)
         self.photo_changed = False
+        self._initial = self.values()
+        self.discard_box = None  # the question Cancel asks when something was typed (tests answer it)
+
+    def reject(self) -> None:
+        """Cancel, Esc or the close button: what was typed is not thrown away without asking."""
+        if self.values() == self._initial and not self.photo_changed:
+            super().reject()
+            return
+        new = self.original is None or not self.original.id
+        box = QMessageBox(QMessageBox.Icon.Question, self.windowTitle(),
+                          "Discard this post?" if new else "Discard your changes to this post?", parent=self)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole))
+        self.discard_box = box
+        box.exec()
+        if box.clickedButton() is discard:
+            super().reject()
 
     def _photo_changed(self, _path) -> None:
         self.photo_changed = True
