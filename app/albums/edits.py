@@ -236,9 +236,10 @@ class AlbumEdits:
 
     def edit_vocabulary(self) -> None:
         text, ok = QInputDialog.getMultiLineText(
-            self, "Event names", "CLIP picks each event's name from these (one per line). "
-            "Used with a CLIP image model; your renames always win.", "\n".join(self.store.vocabulary()))
-        if ok:
-            self.store.set_vocabulary(text.splitlines())
-            if self.model_choice.currentData().startswith("clip"):
-                self.regroup()
+            self, "Event names", "Each event's kind is picked from these (one per line): by CLIP with a CLIP "
+            "model, else from the photos' notes, captions and labels; an event none fits is named by its date "
+            "and place. Your renames always win.", "\n".join(self.store.vocabulary()))
+        words = [w.strip() for w in text.splitlines() if w.strip()]
+        if ok and words != self.store.vocabulary():
+            self.store.set_vocabulary(words)
+            self.regroup()  # the names are given when events are made, offline as with CLIP

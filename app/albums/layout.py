@@ -43,7 +43,7 @@ class AlbumsLayout:
         self.export_action = QAction("Export…", self)
         self.export_action.triggered.connect(lambda: self.export(None))
         self.vocab_action = QAction("Event names…", self)
-        self.vocab_action.setToolTip("The vocabulary CLIP names events from")
+        self.vocab_action.setToolTip("The kinds events are named from (Beach, Birthday, …)")
         self.vocab_action.triggered.connect(self.edit_vocabulary)
         self.folders_action = QAction("Folders…", self)
         self.folders_action.setToolTip("The folders this album watches; remove one to take its photos out")
