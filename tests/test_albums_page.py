@@ -97,7 +97,7 @@ def test_edits_survive_restart_and_reclustering(page, qtbot, folder):
         assert store.photo(noted.id).note == "설날 가족 사진"
 
 
-def test_loose_setting_places_stray_photos_that_strict_leaves_unsorted(page, qtbot, folder):
+def test_loose_setting_places_stray_photos_that_strict_leaves_unsorted(page, qtbot, folder, monkeypatch):
     page.min_size.setValue(3)
     finish_job(qtbot, page.add_paths([str(folder)]))
     strict = page.store.group_counts()["unsorted"]
@@ -114,6 +114,18 @@ def test_loose_setting_places_stray_photos_that_strict_leaves_unsorted(page, qtb
     assert not page._debounce.isActive()  # the explicit run takes the pending change; a late timer would cancel it
     finish_job(qtbot, job)
     assert page.store.group_counts()["unsorted"] == strict  # and back
+    # Event names edited offline: the events are named again (only a CLIP model re-grouped before)
+    from PySide6.QtWidgets import QInputDialog
+
+    before = page._pending_regroup
+    monkeypatch.setattr(QInputDialog, "getMultiLineText", staticmethod(lambda *a, **k: ("Beach\n Winter \n\n", True)))
+    page.edit_vocabulary()
+    assert page.store.vocabulary() == ["Beach", "Winter"]
+    assert page._pending_regroup is not before
+    finish_job(qtbot, page._pending_regroup)
+    again = page._pending_regroup
+    page.edit_vocabulary()  # the same list: nothing to do
+    assert page._pending_regroup is again
 
 
 def test_merge_split_dissolve_and_examples(page, qtbot, folder):
