@@ -132,3 +132,42 @@ def listen_for_second_starts(window):
 
     server.newConnection.connect(accept)
     return server
+
+
+def open_window():
+    """``app.main.create_window`` at a start: first the restore asked for before the restart
+    (``core.restore``: the folder is locked and nothing is open yet); after an unclean stop every
+    store is checked as it opens. The status bar says what was done."""
+    from app.main import create_window
+    from app.workspace import UnavailablePage
+    from core.database import checking
+    from core.paths import data_dir
+    from core.restore import restore_if_requested
+
+    log = logging.getLogger("simscope")
+    restored = restore_if_requested(data_dir())
+    if restored:
+        log.info("%s", restored)
+    with checking(UNCLEAN_STOP is not None):
+        window, queue = create_window()
+    note = unclean_stop_note(UNCLEAN_STOP, [p.title for p in window.pages if isinstance(p, UnavailablePage)])
+    if note:
+        log.warning("%s (process %s)", note, UNCLEAN_STOP["pid"])
+    if restored or note:
+        window.statusBar().showMessage(" ".join(t for t in (restored, note) if t), 60_000)
+    return window, queue
+
+
+def start_again(lock) -> None:
+    """Start the app again once this one has closed (File → Restore from a backup…): the lock is
+    let go first, or the new start would find this app still there."""
+    from PySide6.QtCore import QProcess
+
+    from app.backups import restart_command
+
+    if lock is not None:
+        lock.unlock()
+    program, *args = restart_command()
+    if not QProcess.startDetached(program, args):
+        logging.getLogger("simscope").error("could not start Simscope again (%s): start it yourself to "
+                                            "finish the restore", " ".join(restart_command()))

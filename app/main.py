@@ -264,18 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Simscope")
     app.setOrganizationName("Simscope")
 
-    import app.instance as instance
-    from core.database import checking
+    from app.instance import open_window, start_again
 
-    with checking(instance.UNCLEAN_STOP is not None):  # after a crash, each store is checked as it opens
-        window, queue = create_window()
-    from app.workspace import UnavailablePage
-
-    note = instance.unclean_stop_note(instance.UNCLEAN_STOP,
-                                      [p.title for p in window.pages if isinstance(p, UnavailablePage)])
-    if note:
-        logging.getLogger("simscope").warning("%s (process %s)", note, instance.UNCLEAN_STOP["pid"])
-        window.statusBar().showMessage(note, 60_000)
+    window, queue = open_window()  # a restore asked for, stores checked after a crash: said in the status bar
 
     class FirstPaint(QObject):
         done = False
@@ -321,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         return app.exec()
     finally:
         close_down(window, queue)
+        if window.restart_requested:  # File → Restore from a backup…: the next start restores
+            start_again(lock)
 
 
 def close_down(window, queue) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.filedialogs import pick_folder
+from app.backups import BackupActions
 from app.jobs import JobQueue
 from app.jobs_view import JobsView
 from app.settings import Key, Settings
@@ -42,7 +42,7 @@ def detect_device(preference: str):
         return resolve_device(preference), available_devices()
 
 
-class MainWindow(QMainWindow):
+class MainWindow(BackupActions, QMainWindow):
     def __init__(self, jobs: JobQueue, settings: Settings, context: PageContext) -> None:
         super().__init__()
         self.jobs = jobs
@@ -133,6 +133,11 @@ class MainWindow(QMainWindow):
                                       "taken safely while Simscope runs")
         self.backup_action.triggered.connect(lambda: self.back_up())
         file_menu.addAction(self.backup_action)
+        self.restore_action = QAction("&Restore from a backup…", self)
+        self.restore_action.setToolTip("Put a backup in place of your data (Simscope restarts; what it replaces "
+                                       "is moved aside, nothing is deleted)")
+        self.restore_action.triggered.connect(lambda: self.restore_from_backup())
+        file_menu.addAction(self.restore_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -317,26 +322,6 @@ class MainWindow(QMainWindow):
         elif job.state is JobState.CANCELLED:
             self.statusBar().showMessage(f"{job.name}: cancelled", 5000)
         self._on_job_event(job)
-
-    def back_up(self, dest: str | None = None):
-        """File → Back up data…: ``core.backup.backup`` into a folder the user picks, as a job
-        (progress in the status bar); the status bar says where it went. Returns the job."""
-
-        from core.backup import backup
-
-        if dest is None:
-            dest = pick_folder(self, "backup", "Back up Simscope's data into…")
-            if not dest:
-                return None
-
-        def done(report) -> None:
-            self.statusBar().showMessage(f"Backed up to {report.folder.name}", 30000)
-            log.info("%s", report.summary())
-            if report.notes:
-                QMessageBox.warning(self, "Backup", report.summary())
-
-        return self.jobs.submit(lambda progress, cancelled: backup(dest, progress=progress, cancelled=cancelled),
-                                "Back up data", Lane.IO, on_done=done)
 
     def open_settings(self):
         from app.dialogs.settings_dialog import SettingsDialog

@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 # relative paths (glob patterns) never copied: computed again, logs, locks, SQLite's side files
 LEFT_OUT = ("embeddings.sqlite", "embeddings.sqlite-*", "thumbs", "logs", "demo", "models/onnx", "snapshots",
-            "simscope.lock", "*.sqlite-wal", "*.sqlite-shm", "*.sqlite-journal", "*.damaged-*", ".*")
+            "simscope.lock", "*.sqlite-wal", "*.sqlite-shm", "*.sqlite-journal", "*.damaged-*", ".*",
+            "replaced-*", "restore-pending.json")  # the last two: what a restore set aside or has yet to do
 
 
 @dataclass

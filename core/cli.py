@@ -90,6 +90,18 @@ def cmd_backup(args) -> int:
     return 0
 
 
+def cmd_restore(args) -> int:
+    from core.restore import restore_backup
+
+    report = restore_backup(args.backup, progress=_Bar())
+    if args.json:
+        _print({"backup": str(report.backup), "taken": report.taken, "files": report.files,
+                "replaced": str(report.aside) if report.aside else None}, True)
+    else:
+        print(report.summary())
+    return 0
+
+
 def cmd_cache_clear(args) -> int:
     from core.cache import EmbeddingCache
 
@@ -181,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dest", help="the folder to write the backup into (outside the data folder)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="put a backup in place of your data (with the app closed); what it "
+                       "replaces is moved to replaced-<date>/ in the data folder, nothing is deleted")
+    p.add_argument("backup", help="a simscope-backup-<date> folder written by backup")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("embed", help="embed the images in files/folders into the cache")
     p.add_argument("paths", nargs="+")
