@@ -8,7 +8,7 @@ logo index, imported weights, the settings) are copied as they are. Left out: wh
 computes again (the embedding cache, thumbnails, ONNX exports), its logs, and the demo folder.
 The backup is written to a ``.partial`` folder and renamed when complete, so a folder named
 ``simscope-backup-…`` is always whole; it is itself a data folder: ``python -m app --data-dir
-<backup>`` opens it, and copying its contents into the data folder (with the app closed) restores it.
+<backup>`` opens it, and ``core.restore`` puts it back in place of the data folder's contents.
 """
 
 from __future__ import annotations
