@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
@@ -170,3 +170,34 @@ class JobStrip(QWidget):
         if self.job is not None:
             self.queue.cancel(self.job.id)
             self.cancel_button.setEnabled(False)
+
+
+class EmptyHint(QObject):
+    """Text drawn in the middle of an item view while it has no rows ("No posts yet: …"),
+    so an empty table says what to do instead of showing bare headers. ``text``: a string, or
+    a function giving it when the view is drawn (it depends on why the view is empty)."""
+
+    def __init__(self, view, text) -> None:
+        super().__init__(view)
+        self.view, self.text = view, text
+        view.viewport().installEventFilter(self)
+        view.empty_hint = self
+
+    def current(self) -> str:
+        model = self.view.model()
+        if model is not None and model.rowCount() > 0:
+            return ""
+        return self.text() if callable(self.text) else self.text
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        from PySide6.QtCore import QEvent
+
+        if event.type() == QEvent.Type.Paint and self.current():
+            from PySide6.QtGui import QColor, QPainter
+
+            painter = QPainter(obj)
+            painter.setPen(QColor("#5a6a7a"))
+            rect = obj.rect().adjusted(24, 24, -24, -24)
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.current())
+            painter.end()
+        return False

@@ -27,13 +27,16 @@ def page(window, qtbot):
 
 
 def test_index_query_compare_and_map(page, qtbot, logo_dir, tmp_path):
+    assert page.results.empty_hint.current().startswith("Index a folder of logos")  # says what to do first
     finish_job(qtbot, page.index_folder(str(logo_dir)))
+    assert page.results.empty_hint.current().startswith("Drop, paste (Ctrl+V) or pick a logo")
     assert page.index is not None and len(page.index) == len(BRANDS) + 1
     page.set_query(str(logo_dir / "github.svg"))  # in the index: answered at once, no job
     assert page.results.count() == min(12, len(page.index) - 1)
     assert page.hits[0].file.endswith("github_copy.png")
     page.threshold.setValue(0.99)
     assert page.results.count() == 0
+    assert page.results.empty_hint.current() == "No look-alike scores 0.99 or more: lower 'score ≥'"
     page.threshold.setValue(0.0)
     page.results.setCurrentRow(0)
     assert "github_copy.png" in page.compare_text.text() and not page.compare_right.pixmap().isNull()

@@ -76,10 +76,15 @@ def test_an_empty_page_loads_no_model_until_its_first_post(page, qtbot):
     qtbot.wait(100)
     assert not [j for j in page.context.jobs.jobs() if "embed posts" in j.name]
     assert "first post" in page.model_label.text()
+    assert page.table.empty_hint.current() == "No posts yet: Add post, or Import a CSV or JSON file"
     page.store.add(Post(kind="lost", description="검은 우산"))
     page.reload_posts()
     _wait_ready(page, qtbot, 1)
     assert page.model_label.text().startswith("Models: text ")
+    assert page.table.empty_hint.current() == ""  # rows: no hint
+    page.search.setText("지갑")
+    assert page.table.empty_hint.current() == "No post matches the search or the filter"
+    page.search.setText("")
 
 
 def test_delete_and_undo(page, qtbot):

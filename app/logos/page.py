@@ -35,6 +35,7 @@ from app.logos.map import LogoMap
 from app.logos.training import LogoTraining
 from app.logos.well import THUMB, QueryWell, logo_pixmap
 from app.thumbs import ThumbnailLoader
+from app.widgets import EmptyHint
 from app.workspace import PageContext, WorkspacePage
 from core.jobs import Lane
 from core.logos.images import load_logo
@@ -156,6 +157,11 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
         self.results.setMovement(QListView.Movement.Static)
         self.results.setWordWrap(True)
         self.results.currentRowChanged.connect(self.compare)
+        EmptyHint(self.results, lambda: (
+            "Index a folder of logos (Index folder…), then drop, paste or pick a logo: its look-alikes appear here"
+            if self.index is None else "Drop, paste (Ctrl+V) or pick a logo: its look-alikes appear here"
+            if self.query_vector is None or not self.query_path else
+            f"No look-alike scores {self.threshold.value():.2f} or more: lower 'score ≥'"))
         self.compare_left = QLabel()
         self.compare_right = QLabel()
         for w in (self.compare_left, self.compare_right):

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.lostfound.edits import LostFoundEdits
 from app.lostfound.files import LostFoundFiles
 from app.lostfound.models import MATCH_COLUMNS, THUMB, PostsModel, format_breakdown, score_text
+from app.widgets import EmptyHint
 from app.workspace import PageContext, WorkspacePage
 from core.jobs import Lane
 from core.lostfound.match import MatchSettings, rank
@@ -122,6 +123,8 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.update_matches())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.detail.show_post(self.selected_post()))
         self.table.doubleClicked.connect(lambda _: self.edit_post(self.selected_post()))
+        EmptyHint(self.table, lambda: "No post matches the search or the filter" if self.posts_model.all_posts
+                  else "No posts yet: Add post, or Import a CSV or JSON file")
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
