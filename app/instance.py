@@ -142,10 +142,16 @@ def open_window():
     from app.workspace import UnavailablePage
     from core.database import checking
     from core.paths import data_dir
-    from core.restore import restore_if_requested
+    from core.restore import PENDING, restore_if_requested
 
     log = logging.getLogger("simscope")
-    restored = restore_if_requested(data_dir())
+    restored = ""
+    if (data_dir() / PENDING).exists():
+        progress = _restore_progress()
+        try:
+            restored = restore_if_requested(data_dir(), progress)
+        finally:
+            _restore_progress.dialog.close()
     if restored:
         log.info("%s", restored)
     with checking(UNCLEAN_STOP is not None):
@@ -156,6 +162,32 @@ def open_window():
     if restored or note:
         window.statusBar().showMessage(" ".join(t for t in (restored, note) if t), 60_000)
     return window, queue
+
+
+def _restore_progress():
+    """A progress dialog while a restore copies the backup in, before the window opens (a backup
+    with many photos takes a while, and nothing else would show that the app is at work)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QProgressDialog
+
+    dialog = QProgressDialog("Restoring the backup…", "", 0, 1000)
+    dialog.setCancelButton(None)  # half a restore is never left: it finishes or puts everything back
+    dialog.setWindowTitle("Simscope")
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+    dialog.setMinimumDuration(500)
+    dialog.setAutoReset(False)  # closed by open_window once the restore is over, whatever its outcome
+    _restore_progress.dialog = dialog  # kept while the restore runs (tests read it)
+
+    _restore_progress.shown = []  # (fraction, text) as the dialog showed them
+
+    def progress(fraction: float, message: str | None = None) -> None:
+        if message:
+            dialog.setLabelText(f"Restoring the backup: {message}")
+        dialog.setValue(int(1000 * fraction))
+        _restore_progress.shown.append((fraction, dialog.labelText()))
+        QApplication.processEvents()
+
+    return progress
 
 
 def start_again(lock) -> None:

@@ -168,7 +168,7 @@ def request_restore(backup: str | os.PathLike[str], data: Path) -> dict:
     return info
 
 
-def restore_if_requested(data: Path) -> str:
+def restore_if_requested(data: Path, progress: ProgressFn = null_progress) -> str:
     """At a start, with the folder locked and nothing open: the restore asked for before the last
     close, if any. What the status bar says ('' when none was asked for); the request is done
     either way (a failed one leaves the data folder as it was, and says why)."""
@@ -182,6 +182,6 @@ def restore_if_requested(data: Path) -> str:
         return f"The restore asked for could not be read ({exc}); your data is as it was."
     pending.unlink()  # once: a restore that fails is not tried again at every start
     try:
-        return restore_backup(backup, data, locked=True).summary() + "."
+        return restore_backup(backup, data, progress=progress, locked=True).summary() + "."
     except (OSError, ValueError) as exc:
         return f"The restore from {backup} did not happen: {exc}. Your data is as it was."

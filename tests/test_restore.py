@@ -197,6 +197,11 @@ def test_file_restore_from_a_backup_checks_asks_and_restores_at_the_next_start(w
     qtbot.addWidget(win2)
     try:
         assert win2.statusBar().currentMessage().startswith("Restored the backup of")
+        from app.instance import _restore_progress
+
+        shown = _restore_progress.shown  # the copy showed its progress before the window, then went
+        assert shown[-1][0] == 1.0 and shown[-1][1].startswith("Restoring the backup: ") and " of " in shown[-1][1]
+        assert not _restore_progress.dialog.isVisible()
         lostfound = next(p for p in win2.pages if p.icon == "lostfound")
         assert [p.description for p in lostfound.store.list()] == ["검은색 지갑"]
         assert any(p.name.startswith("replaced-") for p in data_dir.iterdir())
