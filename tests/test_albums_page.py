@@ -87,8 +87,11 @@ def test_edits_survive_restart_and_reclustering(page, qtbot, folder):
     page.min_size.setValue(4)
     result = finish_job(qtbot, page.regroup())
     assert result[0] is None  # tuning does not re-index
+    page.events.setCurrentRow(_event_rows(page).index(page.store.events()[-1].id))
+    shown = page.current_key()
     again = AlbumsPage(page.context)  # as after a restart: the tuning comes back with the album
     assert (again.time_slider.value(), again.min_size.value()) == (40, 4)
+    assert again.current_key() == shown  # and the event that was open (the first one before)
     assert again.cluster_settings() == page.cluster_settings()
     again.deleteLater()
     with AlbumStore(page.store.path) as store:  # as after a restart

@@ -7,6 +7,7 @@ the model worker, through one ``core.albums.pipeline.Album`` that lives there.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt, QTimer
@@ -25,6 +26,8 @@ from core.albums.store import AlbumStore, Photo
 from core.images import is_image_path
 from core.jobs import Lane
 from core.paths import resource
+
+SHOWN = "view/albums/shown"  # the group shown when the app closed (an event id, or unsorted…)
 
 
 class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
@@ -56,7 +59,19 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         self._build()
         self._restore_tuning()
         self.keep_view("events : photos", self.split)
+        saved = self.context.settings.view_value(SHOWN) if self.context.settings is not None else None
         self.reload()
+        self._reopen_shown(saved)
+
+    def _reopen_shown(self, saved) -> None:
+        """The event (or Unsorted…) shown when the app closed, if it is still there."""
+        rows = [self.events.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.events.count())]
+        try:
+            key = json.loads(saved) if saved else None
+        except (TypeError, ValueError):
+            return
+        if key in rows and key != SIMILAR:
+            self.events.setCurrentRow(rows.index(key))
 
     # -- settings -----------------------------------------------------------------
     def cluster_settings(self) -> ClusterSettings:
@@ -188,6 +203,8 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
     def show_group(self) -> None:
         key = self.current_key()
         self._current = key
+        if self.context.settings is not None and key not in (None, SIMILAR):
+            self.context.settings.set_view_value(SHOWN, json.dumps(key))  # back after a restart
         is_event = isinstance(key, int)
         while self.reps.count():
             w = self.reps.takeAt(0).widget()
