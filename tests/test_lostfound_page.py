@@ -208,3 +208,32 @@ def test_cancelling_a_post_with_typed_text_asks_before_throwing_it_away(qtbot):
     answer(edit, "Discard")
     edit.reject()
     assert edit.discard_box.text() == "Discard your changes to this post?" and not edit.isVisible()
+
+
+def test_dropping_a_photo_starts_a_post_with_it_and_a_csv_is_imported(page, qtbot):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from app.lostfound.dialog import PostDialog
+    from core.lostfound.demo import demo_csv
+
+    def drop(*paths) -> QDropEvent:
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+        event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier)
+        page.dropEvent(event)
+        return event
+
+    photo = next(DEMO_PHOTOS.glob("*.jpg"))
+    drop(photo, next(DEMO_PHOTOS.glob("hat*.jpg")))
+    dialog = next(d for d in page.findChildren(PostDialog) if d.isVisible())
+    assert dialog.photo.path == str(photo) and dialog.photo_changed and dialog.windowTitle() == "New post"
+    assert "only " + photo.name + " was taken" in page.note.text()
+    dialog.description.setPlainText("검은 모자")
+    dialog.accept()  # saved as one undoable post, its photo stored with it
+    qtbot.waitUntil(lambda: page.store.count() == 1, timeout=5000)
+    assert page.store.list()[0].image
+    drop(demo_csv())
+    qtbot.waitUntil(lambda: page.store.count() == 19, timeout=30_000)
+    assert drop(__file__).isAccepted() is False  # a .py file is neither: refused

@@ -15,6 +15,33 @@ from core.lostfound.store import PostStore
 
 
 class LostFoundFiles:
+    # -- drops: a photo starts a new post with it, a CSV or JSON file is imported ----------------
+    @staticmethod
+    def _dropped(event) -> list[str]:
+        from core.images import is_image_path
+
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        return [p for p in paths if is_image_path(p) or p.lower().endswith((".csv", ".json"))]
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self._dropped(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        paths = self._dropped(event)
+        if not paths:
+            return
+        event.acceptProposedAction()
+        first, rest = paths[0], len(paths) - 1
+        if first.lower().endswith((".csv", ".json")):
+            self.import_posts(first)
+        else:
+            self.edit_post(None).photo.set_path(first)  # the form, with the photo: the user adds the words
+        if rest:
+            self.note.setText(f"Dropped {rest + 1} files: only {Path(first).name} was taken (one post, or one "
+                              f"file to import, at a time)")
+
     def import_posts(self, path: str | None):
         if not path:
             path = open_file(self, "tables", "Import posts", "Posts (*.csv *.json)")

@@ -52,6 +52,7 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, WorkspacePage):
         self.last_report = None
         self.last_error: str | None = None
         self._build()
+        self.setAcceptDrops(True)  # a photo dropped starts a post with it; a CSV / JSON is imported
         self._shown = False  # models load on first show, not at start-up
         self.reload_posts()
 
