@@ -156,6 +156,11 @@ class MainWindow(BackupActions, QMainWindow):
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        self.find_action = QAction("&Find", self, shortcut=QKeySequence.StandardKey.Find)
+        self.find_action.setToolTip("To the page's search field (Albums: search by words; Lost & Found: posts)")
+        self.find_action.triggered.connect(self.find)
+        edit_menu.addAction(self.find_action)
 
         view_menu = self.menuBar().addMenu("&View")
         self.jobs_action = self.jobs_dock.toggleViewAction()
@@ -245,6 +250,14 @@ class MainWindow(BackupActions, QMainWindow):
             self._on_job_event()  # the new page's job comes first
             if hasattr(self, "undo_group"):
                 self.undo_group.setActiveStack(self.pages[row].undo_stack)
+                self.find_action.setEnabled(self.pages[row].search_field is not None)
+
+    def find(self) -> None:
+        """Edit → Find (Ctrl+F): the current page's search field, its text selected to type over."""
+        field = self.current_page().search_field
+        if field is not None:
+            field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            field.selectAll()
 
     def _make_page(self, cls: type[WorkspacePage]) -> WorkspacePage:
         """The workspace's page, or one that says its database cannot be opened (and why)."""

@@ -38,6 +38,7 @@ class WorkspacePage(QWidget):
         self.setObjectName(f"page-{type(self).__name__}")
 
     undo_stack = None  # a QUndoStack for pages whose edits can be undone (Edit → Undo)
+    search_field = None  # the QLineEdit Edit → Find (Ctrl+F) goes to, on pages that have one
 
     def start_demo_when_shown(self) -> None:
         """Demo mode (``app.main.queue_demo``): a page whose demo is a job of its own (Fusion's

@@ -451,3 +451,20 @@ def test_closing_with_a_running_job_asks_first_and_keep_working_keeps_it(window,
     window.jobs.cancel(internal.id)
     qtbot.waitUntil(lambda: internal.state.done, timeout=5000)
     assert QApplication.activeModalWidget() is None
+
+
+def test_edit_find_goes_to_the_pages_search_field(window, qtbot):
+    from tests.conftest import show_page
+
+    lostfound = show_page(window, "lostfound")
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    lostfound.search.setText("지갑")
+    assert window.find_action.isEnabled() and window.find_action.shortcut().toString() == "Ctrl+F"
+    window.find_action.trigger()
+    assert window.focusWidget() is lostfound.search and lostfound.search.selectedText() == "지갑"
+    albums = show_page(window, "albums")
+    window.find_action.trigger()
+    assert window.focusWidget() is albums.word_search
+    show_page(window, "fusion")
+    assert not window.find_action.isEnabled()  # no search field there

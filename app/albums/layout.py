@@ -124,6 +124,7 @@ class AlbumsLayout:
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         self.word_search = QLineEdit()
+        self.search_field = self.word_search  # Edit → Find (Ctrl+F)
         self.word_search.setPlaceholderText("Search by words: beach, 생일 케이크…")
         self.word_search.setToolTip("Finds photos by their notes, captions and tags (any language), "
                                     "or by CLIP when the image model is CLIP. Enter to search.")

@@ -98,7 +98,7 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
         self.kind_filter = QComboBox()
         for label, value in (("All posts", ""), ("Lost", "lost"), ("Found", "found")):
             self.kind_filter.addItem(label, value)
-        self.search = QLineEdit()
+        self.search = self.search_field = QLineEdit()  # Edit → Find (Ctrl+F) comes here
         self.search.setPlaceholderText("Search description, category, place…")
         from app.thumbs import ThumbnailLoader
 
