@@ -99,6 +99,13 @@ def test_delete_and_undo(page, qtbot):
     assert page.store.count() == 1 and "Undo" in page.note.text()
     page.undo_delete()
     assert page.store.count() == 2 and page.selected_post().id == 1
+    page.select_post(2)
+    from app.lostfound.page import LostFoundPage
+
+    again = LostFoundPage(page.context)  # as after a restart: the post that was selected
+    assert again.selected_post().id == 2
+    again.release()
+    again.deleteLater()
 
 
 def test_add_edit_delete_undo_and_redo_restore_the_store_exactly(page, qtbot):

@@ -35,6 +35,8 @@ from core.jobs import Lane
 from core.lostfound.match import MatchSettings
 from core.lostfound.store import Post, PostStore
 
+SELECTED = "view/lostfound/selected"  # the post selected when the app closed
+
 
 class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspacePage):
     title = "Lost & Found"
@@ -54,7 +56,11 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
         self._build()
         self.setAcceptDrops(True)  # a photo dropped starts a post with it; a CSV / JSON is imported
         self._shown = False  # models load on first show, not at start-up
+        settings = self.context.settings
+        shown = settings.view_value(SELECTED) if settings is not None else None  # before the reload rewrites it
         self.reload_posts()
+        if shown is not None and str(shown).isdigit():
+            self.select_post(int(shown))  # the post selected when the app closed, if it is still there
 
     # -- layout -----------------------------------------------------------------
     def _build(self) -> None:
@@ -123,6 +129,7 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
         self.table.setColumnHidden(5, True)  # status: in the form and the search; keeps room for text
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.update_matches())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.detail.show_post(self.selected_post()))
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._remember_selected())
         self.table.doubleClicked.connect(lambda _: self.edit_post(self.selected_post()))
         EmptyHint(self.table, lambda: "No post matches the search or the filter" if self.posts_model.all_posts
                   else "No posts yet: Add post, or Import a CSV or JSON file")
@@ -267,6 +274,11 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
         if row is not None:
             self.table.selectRow(row)
         return row is not None
+
+    def _remember_selected(self) -> None:
+        post = self.selected_post()
+        if post is not None and self.context.settings is not None:
+            self.context.settings.set_view_value(SELECTED, post.id)
 
     def selected_post(self) -> Post | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
