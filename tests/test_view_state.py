@@ -66,12 +66,14 @@ def test_the_albums_model_stays_with_the_album_and_a_logos_model_that_is_gone_fa
     albums.model_choice.setCurrentIndex(albums.model_choice.findData("clip-vit-b32"))
     assert albums.store.get_meta("tuning")["model"] == "clip-vit-b32"  # in the album's own store
     logos.k.setValue(30)
+    logos.tabs.setCurrentWidget(logos.map_tab)  # a tab built when first shown: built again at the start
     logos.model_choice.setCurrentIndex(logos.model_choice.findData("effnet-lite0"))
     window.close()
     with restarted_window(qtbot) as win2:
         assert _page(win2, "albums").model_choice.currentData() == "clip-vit-b32"  # its events were made with it
         l2 = _page(win2, "logos")
         assert l2.k.value() == 30 and l2.model_choice.currentData() == "effnet-lite0"
+        assert l2.tabs.currentWidget() is l2.map_tab and hasattr(l2, "map_plot")
         # a trained model kept as the choice, then deleted: the page's default, nothing forced
         import json
 

@@ -161,7 +161,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         layout.addWidget(self.status)
         for name, w in (("modality", self.modality), ("fusion", self.fusion_type), ("loss", self.loss),
                         ("embedding dim", self.embedding_dim), ("temperature", self.temperature), ("epochs", self.epochs),
-                        ("batch", self.batch_size), ("lr", self.lr), ("fine-tune", self.fine_tune)):
+                        ("batch", self.batch_size), ("lr", self.lr), ("fine-tune", self.fine_tune), ("tab", self.tabs)):
             self.keep_view(name, w)  # the training form as the user left it
         self._set_busy(False)
         self._reopen_last_dataset()

@@ -114,9 +114,6 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
         self.tabs.addTab(self.map_tab, "Map")
         self._notes: dict = {}  # tab → its last message
         self.tabs.currentChanged.connect(self._tab_changed)
-        for name, w in (("model", self.model_choice), ("top k", self.k), ("score", self.threshold),
-                        ("hash bits", self.dup_threshold)):
-            self.keep_view(name, w)  # the user's, back after a restart (an index's own model still shows)
         from app.widgets import JobStrip
 
         layout = QVBoxLayout(self)
@@ -128,6 +125,9 @@ class LogosPage(LogoDuplicates, LogoTraining, LogoMap, WorkspacePage):
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #5a6a7a")
         layout.addWidget(self.note)
+        for name, w in (("model", self.model_choice), ("top k", self.k), ("score", self.threshold),
+                        ("hash bits", self.dup_threshold), ("tab", self.tabs)):
+            self.keep_view(name, w)  # the user's, back after a restart (an index's own model still shows)
 
     def _fill_models(self) -> None:
         from core.logos.service import list_runs, runs_dir

@@ -147,7 +147,7 @@ class TrendsLayout:
         layout.addWidget(self.job_strip)
         layout.addWidget(self.info)
         layout.addWidget(self.tabs, 1)
-        for name, w in (("epochs", self.epochs), ("hidden", self.hidden), ("plots", overview)):
+        for name, w in (("epochs", self.epochs), ("hidden", self.hidden), ("plots", overview), ("tab", self.tabs)):
             self.keep_view(name, w)  # the user's, back after a restart
         self._set_busy(False)
         self._built = True
