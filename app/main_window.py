@@ -378,6 +378,9 @@ class MainWindow(BackupActions, QMainWindow):
             return
         self.settings.set(Key.WINDOW_GEOMETRY, bytes(self.saveGeometry().data()))
         self.settings.set(Key.WINDOW_STATE, bytes(self.saveState().data()))
+        for page in self.pages:
+            page.flush_view()
+        self.jobs_view_state.flush()
         self.settings.sync()  # with the pages' views (app.viewstate), kept since the last idle write
         for page in self.pages:
             page.shutdown()

@@ -87,10 +87,17 @@ class ViewState(QObject):
     is kept, as in tests that build a page alone)."""
 
     def __init__(self, settings, page: str, parent: QObject | None = None) -> None:
+        from PySide6.QtCore import QTimer
+
         super().__init__(parent)
         self.settings = settings
         self.page = page
         self._kept: dict[str, tuple[_Control, object, bool]] = {}  # name → (control, first value, quiet)
+        # a splitter dragged or a window resized (stretching a column) changes many times a second:
+        # the values are written once things are still, and at close (flush)
+        self._changed: set[str] = set()
+        self._timer = QTimer(self, singleShot=True, interval=400)
+        self._timer.timeout.connect(self.flush)
 
     def key(self, name: str) -> str:
         return f"view/{self.page}/{name}"
@@ -105,7 +112,18 @@ class ViewState(QObject):
             saved = self.settings.view_value(self.key(name))
             if saved is not None:
                 self._put(name, control, saved, quiet)
-            control.signal.connect(lambda *_: self.settings.set_view_value(self.key(name), control.get()))
+            control.signal.connect(lambda *_: self._note(name))
+
+    def _note(self, name: str) -> None:
+        self._changed.add(name)
+        self._timer.start()
+
+    def flush(self) -> None:
+        """Write the values changed since the last write (the window calls it when it closes)."""
+        self._timer.stop()
+        for name in sorted(self._changed):
+            self.settings.set_view_value(self.key(name), self._kept[name][0].get())
+        self._changed.clear()
 
     def _put(self, name: str, control: _Control, value, quiet: bool) -> None:
         was = control.widget.blockSignals(True) if quiet else None
@@ -123,5 +141,8 @@ class ViewState(QObject):
         """What the page started with, and nothing kept."""
         for name, (control, first, quiet) in self._kept.items():
             self._put(name, control, first, quiet)
-            if self.settings is not None:
+        self._timer.stop()
+        self._changed.clear()
+        if self.settings is not None:
+            for name in self._kept:
                 self.settings.remove_view_value(self.key(name))

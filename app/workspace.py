@@ -66,6 +66,11 @@ class WorkspacePage(QWidget):
             self._view = ViewState(self.context.settings, self.icon or type(self).__name__, self)
         self._view.keep(name, widget, quiet)
 
+    def flush_view(self) -> None:
+        """Write what the view keeps now (the window is closing)."""
+        if getattr(self, "_view", None) is not None:
+            self._view.flush()
+
     def reset_view(self) -> bool:
         """Back to what the page started with; False when it keeps nothing."""
         view = getattr(self, "_view", None)

@@ -122,7 +122,7 @@ def test_every_kind_of_kept_control_round_trips(qtbot, data_dir):
         return ws, view
 
     path = str(data_dir / "view.ini")
-    first, _ = build(Settings(QSettings(path, QSettings.Format.IniFormat)))
+    first, first_view = build(Settings(QSettings(path, QSettings.Format.IniFormat)))
     first["spin"].setValue(7)
     first["double"].setValue(0.125)
     first["slider"].setValue(42)
@@ -131,7 +131,14 @@ def test_every_kind_of_kept_control_round_trips(qtbot, data_dir):
     first["tabs"].setCurrentIndex(1)
     first["split"].setSizes([100, 300, 200])
     first["split"].splitterMoved.emit(100, 1)
-    del first  # its settings object goes too, writing the file
+    for _ in range(20):  # a splitter dragged: many changes, written once things are still (or at close)
+        first["slider"].setValue(42 + _ % 2)
+    first["slider"].setValue(42)
+    assert first_view._changed and first_view._timer.isActive()  # noqa: SLF001 - nothing written yet
+    assert first_view.settings.view_value("view/test/slider") is None
+    qtbot.waitUntil(lambda view=first_view: not view._changed, timeout=3000)  # noqa: SLF001
+    assert int(first_view.settings.view_value("view/test/slider")) == 42
+    del first, first_view  # its settings object goes too, writing the file
     import gc
 
     gc.collect()
