@@ -53,8 +53,8 @@ class BackupActions:
                               f"Restore the backup of {info.get('taken', '?')} ({info.get('files', '?')} files)?",
                               parent=self)
             box.setInformativeText(f"Simscope closes, puts the backup in place and starts again. Your data as it "
-                                   f"is now is moved to {data_dir()}/replaced-<date>/ (nothing is deleted); "
-                                   f"the embedding cache is kept.")
+                                   f"is now is moved to {data_dir()}/replaced-<date>/ (nothing is deleted: "
+                                   f"restoring that folder undoes this); the embedding cache is kept.")
             restore = box.addButton("Restore and restart", QMessageBox.ButtonRole.DestructiveRole)
             box.setDefaultButton(box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole))
             self.restore_box = box  # tests answer it

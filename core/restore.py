@@ -120,7 +120,8 @@ def restore_backup(backup: str | os.PathLike[str], data: str | os.PathLike[str] 
 
         data = data_dir()
     data, backup = Path(data).resolve(), Path(backup).expanduser().resolve()
-    if backup == data or data in backup.parents:
+    undo = backup.parent == data and backup.name.startswith("replaced-")  # what an earlier restore set aside
+    if (backup == data or data in backup.parents) and not undo:
         raise ValueError(f"{backup} is inside the data folder {data}: a backup is restored from outside it")
     info = read_backup(backup)
     running = "" if locked else app_running(data)
@@ -155,7 +156,31 @@ def restore_backup(backup: str | os.PathLike[str], data: str | os.PathLike[str] 
         raise
     report.files = len(copied)
     report.aside = aside if moved else None
+    if moved:
+        _make_restorable(aside, data, backup, len(moved))
     return report
+
+
+def _make_restorable(aside: Path, data: Path, backup: Path, files: int) -> None:
+    """What a restore set aside becomes a backup of its own (File → Restore from a backup… takes
+    it: the restore can be undone): each store folded with its write-ahead log into one file, as
+    a backup holds it, and a manifest. A store that cannot be folded (damaged) is left as it was."""
+    for store in aside.rglob("*.sqlite"):
+        try:
+            con = sqlite3.connect(str(store))
+            try:
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                con.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                con.close()
+        except sqlite3.DatabaseError:
+            continue
+    from core import __version__
+
+    atomic_write_text(aside / MANIFEST, json.dumps({
+        "simscope": __version__, "from": str(data), "taken": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "files": files, "replaced_by": str(backup),
+        "note": "the data as it was before a restore: restore this folder to undo it"}, indent=1, ensure_ascii=False))
 
 
 # -- a restore the app does at its next start --------------------------------------------

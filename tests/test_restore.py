@@ -59,10 +59,16 @@ def test_a_restore_puts_the_backup_in_place_and_moves_what_it_replaces_aside(dat
     assert (data_dir / "embeddings.sqlite").read_bytes() == b"cache stays"  # vectors keyed by content
     aside = report.aside
     assert aside.parent == data_dir and aside.name.startswith("replaced-")
-    assert not wal.exists() and (aside / "lostfound.sqlite-wal").read_bytes() == kept[1]  # never replayed
+    assert not wal.exists()  # the killed app's log went aside with its store: never replayed into the backup's
     assert _posts(aside / "lostfound.sqlite")[-1] == "blue umbrella after the backup"  # nothing lost
     assert "last_page=4" in (aside / "settings.ini").read_text(encoding="utf-8")
     assert "Restored the backup of" in report.summary() and str(aside) in report.summary()
+    # what was set aside is a backup of its own, its log folded in: restoring it undoes the restore
+    assert not (aside / "lostfound.sqlite-wal").exists() and json.loads((aside / "backup.json").read_text())
+    undone = restore_backup(aside)
+    assert _posts(data_dir / "lostfound.sqlite") == ["검은색 지갑", "blue umbrella after the backup"]
+    assert "last_page=4" in (data_dir / "settings.ini").read_text(encoding="utf-8")
+    assert _posts(undone.aside / "lostfound.sqlite") == ["검은색 지갑"]  # and the restored state kept aside
     # a later backup leaves out what the restore set aside
     from core.backup import backup
 
