@@ -53,6 +53,7 @@ def lock_data_dir():
     from core.paths import data_dir
 
     global UNCLEAN_STOP
+    UNCLEAN_STOP = None  # found afresh by each start
     folder = data_dir()
     path = folder / "simscope.lock"
     lock = QLockFile(str(path))
