@@ -52,7 +52,8 @@ class BackupActions:
             box = QMessageBox(QMessageBox.Icon.Question, "Restore from a backup",
                               f"Restore the backup of {info.get('taken', '?')} ({info.get('files', '?')} files)?",
                               parent=self)
-            box.setInformativeText(f"Simscope closes, puts the backup in place and starts again. Your data as it "
+            box.setInformativeText(f"Simscope closes (running jobs stop; what they finished is kept), puts the "
+                                   f"backup in place and starts again. Your data as it "
                                    f"is now is moved to {data_dir()}/replaced-<date>/ (nothing is deleted: "
                                    f"restoring that folder undoes this); the embedding cache is kept.")
             restore = box.addButton("Restore and restart", QMessageBox.ButtonRole.DestructiveRole)
