@@ -154,3 +154,27 @@ def test_every_kind_of_kept_control_round_trips(qtbot, data_dir):
     assert max(a, b, c) - min(a, b, c) <= 4  # equal again
     with pytest.raises(TypeError, match="QLabel"):
         view.keep("label", QLabel())
+
+
+def test_a_kept_clip_choice_without_its_weights_falls_back_to_the_offline_models(window, qtbot):
+    """Kept from a machine that had CLIP (or a restored backup): the page uses the offline models
+    and says why, instead of a job that fails at every start; the choice stays kept."""
+    import json
+
+    from app.lostfound.page import LostFoundPage
+    from core.lostfound.store import Post
+    from core.models.registry import preset_status
+
+    if preset_status("clip-xlmr-b32").available:
+        pytest.skip("this machine has the CLIP weights")
+    page = _page(window, "lostfound")
+    page.store.add(Post(kind="lost", description="검은 우산"))
+    window.settings.set_view_value("view/lostfound/model", json.dumps({"data": "clip-xlmr-b32", "text": "?"}))
+    again = LostFoundPage(page.context)
+    try:
+        assert again.model_choice.currentData() is None  # offline
+        assert "was the model last time, but" in again.note.text() and "Tools → Models" in again.note.text()
+        assert json.loads(window.settings.view_value("view/lostfound/model"))["data"] == "clip-xlmr-b32"
+    finally:
+        again.release()
+        again.deleteLater()

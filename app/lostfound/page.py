@@ -229,7 +229,25 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
                         ("match columns", self.matches.horizontalHeader())):
             self.keep_view(name, w)  # the user's settings of the view, back after a restart
         self.keep_view("model", self.model_choice, quiet=True)  # read when the models load
+        self._fall_back_if_missing()
         self._update_slider_label()
+
+    def _fall_back_if_missing(self) -> None:
+        """A CLIP model kept from the last start whose weights are not here (another machine, a
+        restored backup): the offline models, and the note says so, rather than a job that fails at
+        every start. The choice stays kept: with its weights imported it comes back."""
+        chosen = self.model_choice.currentData()
+        if chosen is None:
+            return
+        from core.models.registry import preset_status
+
+        status = preset_status(chosen)
+        if not status.available:
+            self.model_choice.blockSignals(True)
+            self.model_choice.setCurrentIndex(0)
+            self.model_choice.blockSignals(False)
+            self.note.setText(f"{status.preset.title} was the model last time, but {status.location}: the "
+                              f"offline models are used (Tools → Models imports its weights).")
 
     @staticmethod
     def _spin(value: float, tip: str) -> QDoubleSpinBox:
