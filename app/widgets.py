@@ -201,3 +201,17 @@ class EmptyHint(QObject):
             painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.current())
             painter.end()
         return False
+
+
+def ask_to_discard(dialog, question: str) -> bool:
+    """Cancel, Esc or the close button on a form with something typed: ask before throwing it
+    away (Keep editing is the default). True: discard. The box is kept as ``dialog.discard_box``
+    (tests answer it)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Question, dialog.windowTitle(), question, parent=dialog)
+    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole))
+    dialog.discard_box = box
+    box.exec()
+    return box.clickedButton() is discard

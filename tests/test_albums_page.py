@@ -100,7 +100,7 @@ def test_edits_survive_restart_and_reclustering(page, qtbot, folder):
         assert store.photo(noted.id).note == "설날 가족 사진"
 
 
-def test_loose_setting_places_stray_photos_that_strict_leaves_unsorted(page, qtbot, folder, monkeypatch):
+def test_loose_setting_places_stray_photos_that_strict_leaves_unsorted(page, qtbot, folder):
     page.min_size.setValue(3)
     finish_job(qtbot, page.add_paths([str(folder)]))
     strict = page.store.group_counts()["unsorted"]
@@ -118,17 +118,24 @@ def test_loose_setting_places_stray_photos_that_strict_leaves_unsorted(page, qtb
     finish_job(qtbot, job)
     assert page.store.group_counts()["unsorted"] == strict  # and back
     # Event names edited offline: the events are named again (only a CLIP model re-grouped before)
-    from PySide6.QtWidgets import QInputDialog
+    from PySide6.QtCore import QTimer
 
-    before = page._pending_regroup
-    monkeypatch.setattr(QInputDialog, "getMultiLineText", staticmethod(lambda *a, **k: ("Beach\n Winter \n\n", True)))
-    page.edit_vocabulary()
+    before, vocabulary = page._pending_regroup, page.store.vocabulary()
+    dialog = page.edit_vocabulary()
+    dialog.edit.setPlainText("Beach\n Winter \n\n")
+    QTimer.singleShot(100, lambda: next(b for b in dialog.discard_box.buttons() if b.text() == "Keep editing").click())
+    dialog.reject()  # Esc on an edited list asks; Keep editing keeps it
+    assert dialog.isVisible() and page.store.vocabulary() == vocabulary
+    dialog.accept()
     assert page.store.vocabulary() == ["Beach", "Winter"]
     assert page._pending_regroup is not before
     finish_job(qtbot, page._pending_regroup)
     again = page._pending_regroup
-    page.edit_vocabulary()  # the same list: nothing to do
+    page.edit_vocabulary().accept()  # the same list: nothing to do
     assert page._pending_regroup is again
+    unchanged = page.edit_vocabulary()
+    unchanged.reject()  # nothing edited: closes without a question
+    assert not unchanged.isVisible() and unchanged.discard_box is None
 
 
 def test_merge_split_dissolve_and_examples(page, qtbot, folder):

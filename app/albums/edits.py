@@ -234,12 +234,17 @@ class AlbumEdits:
 
         return self._album_job(f"Albums: search “{query}”", work, done)
 
-    def edit_vocabulary(self) -> None:
-        text, ok = QInputDialog.getMultiLineText(
-            self, "Event names", "Each event's kind is picked from these (one per line): by CLIP with a CLIP "
-            "model, else from the photos' notes, captions and labels; an event none fits is named by its date "
-            "and place. Your renames always win.", "\n".join(self.store.vocabulary()))
-        words = [w.strip() for w in text.splitlines() if w.strip()]
-        if ok and words != self.store.vocabulary():
-            self.store.set_vocabulary(words)
-            self.regroup()  # the names are given when events are made, offline as with CLIP
+    def edit_vocabulary(self):
+        """Albums → Event names…: a changed list names the events again (offline as with CLIP)."""
+        from app.albums.vocabulary import VocabularyDialog
+
+        dialog = VocabularyDialog(self.store.vocabulary(), self)
+
+        def save() -> None:
+            if dialog.words() != self.store.vocabulary():
+                self.store.set_vocabulary(dialog.words())
+                self.regroup()
+
+        dialog.accepted.connect(save)
+        dialog.open()
+        return dialog

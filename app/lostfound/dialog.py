@@ -12,14 +12,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
 )
 
 from app.filedialogs import open_file
-from app.widgets import PhotoDrop
+from app.widgets import PhotoDrop, ask_to_discard
 from core.images import ImageError, open_image
 from core.lostfound.categories import TOP_LEVELS
 from core.lostfound.store import STATUSES, Post
@@ -107,13 +106,7 @@ class PostDialog(QDialog):
             super().reject()
             return
         new = self.original is None or not self.original.id
-        box = QMessageBox(QMessageBox.Icon.Question, self.windowTitle(),
-                          "Discard this post?" if new else "Discard your changes to this post?", parent=self)
-        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole))
-        self.discard_box = box
-        box.exec()
-        if box.clickedButton() is discard:
+        if ask_to_discard(self, "Discard this post?" if new else "Discard your changes to this post?"):
             super().reject()
 
     def _photo_changed(self, _path) -> None:
