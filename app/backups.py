@@ -9,6 +9,7 @@ import sys
 from PySide6.QtWidgets import QMessageBox
 
 from app.filedialogs import pick_folder
+from app.widgets import ask
 from core.jobs import Lane
 
 log = logging.getLogger(__name__)
@@ -49,23 +50,17 @@ class BackupActions:
                 return None
 
         def checked(info) -> None:
-            box = QMessageBox(QMessageBox.Icon.Question, "Restore from a backup",
-                              f"Restore the backup of {info.get('taken', '?')} ({info.get('files', '?')} files)?",
-                              parent=self)
-            box.setInformativeText(f"Simscope closes (running jobs stop; what they finished is kept), puts the "
-                                   f"backup in place and starts again. Your data as it "
-                                   f"is now is moved to {data_dir()}/replaced-<date>/ (nothing is deleted: "
-                                   f"restoring that folder undoes this); the embedding cache is kept.")
-            restore = box.addButton("Restore and restart", QMessageBox.ButtonRole.DestructiveRole)
-            box.setDefaultButton(box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole))
-            self.restore_box = box  # tests answer it
-            box.exec()
-            if box.clickedButton() is not restore:
+            if not ask(self, "Restore from a backup",
+                       f"Restore the backup of {info.get('taken', '?')} ({info.get('files', '?')} files)?",
+                       f"Simscope closes (running jobs stop; what they finished is kept), puts the backup in "
+                       f"place and starts again. Your data as it is now is moved to {data_dir()}/replaced-<date>/ "
+                       f"(nothing is deleted: restoring that folder undoes this); the embedding cache is kept.",
+                       "Restore and restart", "Cancel", "restore_box"):
                 return
             from core.restore import request_restore
 
             try:
-                request_restore(folder, data_dir())
+                request_restore(folder, data_dir(), info)  # checked by the job just now: not again here
             except (OSError, ValueError) as exc:
                 QMessageBox.warning(self, "Restore from a backup", str(exc))
                 return

@@ -23,6 +23,7 @@ from app.backups import BackupActions
 from app.jobs import JobQueue
 from app.jobs_view import JobsView
 from app.settings import Key, Settings
+from app.widgets import ask
 from app.workspace import PageContext, UnavailablePage, WorkspacePage, show_folder
 from app.workspaces import PAGE_CLASSES
 from core import __version__
@@ -361,16 +362,10 @@ class MainWindow(BackupActions, QMainWindow):
             return True
         lines = [f"• {j.name}" + (f": {j.progress:.0%}" if j.state is JobState.RUNNING else ": waiting")
                  for j in jobs[:6]] + ([f"… and {len(jobs) - 6} more"] if len(jobs) > 6 else [])
-        box = QMessageBox(QMessageBox.Icon.Warning, "Quit Simscope?",
-                          f"{len(jobs)} job{'s are' if len(jobs) > 1 else ' is'} not finished:", parent=self)
-        box.setInformativeText("\n".join(lines) + "\n\nQuitting stops them. What they finished is kept (photos "
-                               "and logos already embedded stay in the cache, a logo training keeps its last "
-                               "epoch for Resume); the rest runs again when asked.")
-        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(box.addButton("Keep working", QMessageBox.ButtonRole.RejectRole))
-        self._quit_box = box  # tests answer it
-        box.exec()
-        return box.clickedButton() is quit_button
+        return ask(self, "Quit Simscope?", f"{len(jobs)} job{'s are' if len(jobs) > 1 else ' is'} not finished:",
+                   "\n".join(lines) + "\n\nQuitting stops them. What they finished is kept (photos and logos "
+                   "already embedded stay in the cache, a logo training keeps its last epoch for Resume); the "
+                   "rest runs again when asked.", "Quit", "Keep working", "_quit_box", warning=True)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         if not self.force_close and not self.confirm_quit():

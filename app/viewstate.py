@@ -96,6 +96,7 @@ class ViewState(QObject):
         # a splitter dragged or a window resized (stretching a column) changes many times a second:
         # the values are written once things are still, and at close (flush)
         self._changed: set[str] = set()
+        self._values: dict[str, object] = {}  # remember(): values that are not a control's (the event shown)
         self._timer = QTimer(self, singleShot=True, interval=400)
         self._timer.timeout.connect(self.flush)
 
@@ -118,12 +119,26 @@ class ViewState(QObject):
         self._changed.add(name)
         self._timer.start()
 
+    def remember(self, name: str, value) -> None:
+        """Keep a value that is not a control's (the event shown, the post selected), written as
+        the controls' are: once things are still."""
+        if self.settings is not None:
+            self._values[name] = value
+            self._timer.start()
+
+    def kept(self, name: str):
+        """What ``remember`` kept at the last start, or None."""
+        return self.settings.view_value(self.key(name)) if self.settings is not None else None
+
     def flush(self) -> None:
         """Write the values changed since the last write (the window calls it when it closes)."""
         self._timer.stop()
         for name in sorted(self._changed):
             self.settings.set_view_value(self.key(name), self._kept[name][0].get())
+        for name, value in self._values.items():
+            self.settings.set_view_value(self.key(name), value)
         self._changed.clear()
+        self._values.clear()
 
     def _put(self, name: str, control: _Control, value, quiet: bool) -> None:
         was = control.widget.blockSignals(True) if quiet else None

@@ -192,26 +192,36 @@ class EmptyHint(QObject):
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
         from PySide6.QtCore import QEvent
 
-        if event.type() == QEvent.Type.Paint and self.current():
+        text = self.current() if event.type() == QEvent.Type.Paint else ""
+        if text:
             from PySide6.QtGui import QColor, QPainter
 
             painter = QPainter(obj)
             painter.setPen(QColor("#5a6a7a"))
             rect = obj.rect().adjusted(24, 24, -24, -24)
-            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.current())
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), text)
             painter.end()
         return False
 
 
-def ask_to_discard(dialog, question: str) -> bool:
-    """Cancel, Esc or the close button on a form with something typed: ask before throwing it
-    away (Keep editing is the default). True: discard. The box is kept as ``dialog.discard_box``
-    (tests answer it)."""
+def ask(parent, title: str, question: str, detail: str, act: str, keep: str, kept_as: str,
+        warning: bool = False) -> bool:
+    """A question whose safe answer (``keep``) is the default; True when the user chose ``act``.
+    The box is kept on ``parent`` as ``kept_as`` (tests answer it)."""
     from PySide6.QtWidgets import QMessageBox
 
-    box = QMessageBox(QMessageBox.Icon.Question, dialog.windowTitle(), question, parent=dialog)
-    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-    box.setDefaultButton(box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole))
-    dialog.discard_box = box
+    icon = QMessageBox.Icon.Warning if warning else QMessageBox.Icon.Question
+    box = QMessageBox(icon, title, question, parent=parent)
+    if detail:
+        box.setInformativeText(detail)
+    act_button = box.addButton(act, QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(box.addButton(keep, QMessageBox.ButtonRole.RejectRole))
+    setattr(parent, kept_as, box)
     box.exec()
-    return box.clickedButton() is discard
+    return box.clickedButton() is act_button
+
+
+def ask_to_discard(dialog, question: str) -> bool:
+    """Cancel, Esc or the close button on a form with something typed: ask before throwing it
+    away (Keep editing is the default). True: discard."""
+    return ask(dialog, dialog.windowTitle(), question, "", "Discard", "Keep editing", "discard_box")

@@ -57,14 +57,18 @@ class WorkspacePage(QWidget):
         self._demo_on_show = False
         return self.load_demo()
 
-    def keep_view(self, name: str, widget, quiet: bool = False) -> None:
-        """Keep ``widget``'s setting between starts (``app.viewstate``): the last one is put
-        back now, and View → *Reset this page's view* puts back the page's own."""
+    def view_state(self):
+        """The page's ``app.viewstate.ViewState`` (made when first asked for)."""
         if getattr(self, "_view", None) is None:
             from app.viewstate import ViewState
 
             self._view = ViewState(self.context.settings, self.icon or type(self).__name__, self)
-        self._view.keep(name, widget, quiet)
+        return self._view
+
+    def keep_view(self, name: str, widget, quiet: bool = False) -> None:
+        """Keep ``widget``'s setting between starts (``app.viewstate``): the last one is put
+        back now, and View → *Reset this page's view* puts back the page's own."""
+        self.view_state().keep(name, widget, quiet)
 
     def flush_view(self) -> None:
         """Write what the view keeps now (the window is closing)."""

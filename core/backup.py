@@ -212,13 +212,15 @@ def snapshot_stores(data: str | os.PathLike[str] | None = None, keep: int = KEEP
 
 
 def _unsound(copy: Path) -> str:
-    """'' when SQLite's ``quick_check`` passes on ``copy``; else what it found."""
+    """'' when SQLite's ``quick_check`` passes on ``copy`` (opened read-only); else what it found.
+    Raises ``sqlite3.DatabaseError`` when SQLite cannot read the file at all."""
+    from core.database import quick_check
+
     con = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
     try:
-        result = con.execute("PRAGMA quick_check").fetchone()[0]
+        return quick_check(con)
     finally:
         con.close()
-    return "" if result == "ok" else str(result)
 
 
 def latest_snapshot(store: str | os.PathLike[str]) -> Path | None:

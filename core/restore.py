@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.backup import _plan
+from core.backup import _plan, _unsound
 from core.database import SIDECARS
 from core.fileio import atomic_write_text, copy_whole
 from core.jobs import ProgressFn, null_progress
@@ -63,15 +63,9 @@ def read_backup(folder: str | os.PathLike[str]) -> dict:
                          f"simscope-backup-<date> folder that File → Back up data… wrote") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{manifest} cannot be read ({exc}): the backup is damaged") from None
-    from core.database import quick_check
-
     for store in sorted(folder.glob("*.sqlite")):
         try:
-            con = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
-            try:
-                found = quick_check(con)
-            finally:
-                con.close()
+            found = _unsound(store)  # the same check the daily snapshots pass
         except sqlite3.DatabaseError as exc:
             found = str(exc)
         if found:
@@ -184,10 +178,11 @@ def _make_restorable(aside: Path, data: Path, backup: Path, files: int) -> None:
 
 
 # -- a restore the app does at its next start --------------------------------------------
-def request_restore(backup: str | os.PathLike[str], data: Path) -> dict:
-    """Check ``backup`` now (``ValueError`` if it cannot be restored) and note it for the next
-    start of the app, which restores before it opens any store. Returns its manifest."""
-    info = read_backup(backup)
+def request_restore(backup: str | os.PathLike[str], data: Path, info: dict | None = None) -> dict:
+    """Check ``backup`` now (``ValueError`` if it cannot be restored; ``info``: its manifest from a
+    check just made, not made again) and note it for the next start of the app, which restores
+    before it opens any store. Returns its manifest."""
+    info = read_backup(backup) if info is None else info
     atomic_write_text(data / PENDING, json.dumps({"backup": str(Path(backup).resolve()),
                                                   "taken": info.get("taken", "?")}, ensure_ascii=False))
     return info

@@ -89,6 +89,7 @@ def test_edits_survive_restart_and_reclustering(page, qtbot, folder):
     assert result[0] is None  # tuning does not re-index
     page.events.setCurrentRow(_event_rows(page).index(page.store.events()[-1].id))
     shown = page.current_key()
+    page.flush_view()  # what the window does when it closes
     again = AlbumsPage(page.context)  # as after a restart: the tuning comes back with the album
     assert (again.time_slider.value(), again.min_size.value()) == (40, 4)
     assert again.current_key() == shown  # and the event that was open (the first one before)

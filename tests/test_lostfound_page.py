@@ -100,6 +100,7 @@ def test_delete_and_undo(page, qtbot):
     page.undo_delete()
     assert page.store.count() == 2 and page.selected_post().id == 1
     page.select_post(2)
+    page.flush_view()  # what the window does when it closes
     from app.lostfound.page import LostFoundPage
 
     again = LostFoundPage(page.context)  # as after a restart: the post that was selected

@@ -27,8 +27,6 @@ from core.images import is_image_path
 from core.jobs import Lane
 from core.paths import resource
 
-SHOWN = "view/albums/shown"  # the group shown when the app closed (an event id, or unsorted…)
-
 
 class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
     title = "Albums"
@@ -59,7 +57,7 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         self._build()
         self._restore_tuning()
         self.keep_view("events : photos", self.split)
-        saved = self.context.settings.view_value(SHOWN) if self.context.settings is not None else None
+        saved = self.view_state().kept("shown")  # read before the reload shows a group
         self.reload()
         self._reopen_shown(saved)
 
@@ -203,8 +201,8 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
     def show_group(self) -> None:
         key = self.current_key()
         self._current = key
-        if self.context.settings is not None and key not in (None, SIMILAR):
-            self.context.settings.set_view_value(SHOWN, json.dumps(key))  # back after a restart
+        if key not in (None, SIMILAR):
+            self.view_state().remember("shown", json.dumps(key))  # back after a restart
         is_event = isinstance(key, int)
         while self.reps.count():
             w = self.reps.takeAt(0).widget()

@@ -35,8 +35,6 @@ from core.jobs import Lane
 from core.lostfound.match import MatchSettings
 from core.lostfound.store import Post, PostStore
 
-SELECTED = "view/lostfound/selected"  # the post selected when the app closed
-
 
 class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspacePage):
     title = "Lost & Found"
@@ -56,8 +54,7 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
         self._build()
         self.setAcceptDrops(True)  # a photo dropped starts a post with it; a CSV / JSON is imported
         self._shown = False  # models load on first show, not at start-up
-        settings = self.context.settings
-        shown = settings.view_value(SELECTED) if settings is not None else None  # before the reload rewrites it
+        shown = self.view_state().kept("selected")  # read before the reload selects anything
         self.reload_posts()
         if shown is not None and str(shown).isdigit():
             self.select_post(int(shown))  # the post selected when the app closed, if it is still there
@@ -295,8 +292,8 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
 
     def _remember_selected(self) -> None:
         post = self.selected_post()
-        if post is not None and self.context.settings is not None:
-            self.context.settings.set_view_value(SELECTED, post.id)
+        if post is not None:
+            self.view_state().remember("selected", post.id)
 
     def selected_post(self) -> Post | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
