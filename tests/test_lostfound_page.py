@@ -245,3 +245,26 @@ def test_dropping_a_photo_starts_a_post_with_it_and_a_csv_is_imported(page, qtbo
     drop(demo_csv())
     qtbot.waitUntil(lambda: page.store.count() == 19, timeout=30_000)
     assert drop(__file__).isAccepted() is False  # a .py file is neither: refused
+
+
+def test_slider_end_labelled_text_gives_the_text_weight(page, qtbot):
+    """The handle at the end labelled "Text" sets text weight 1.00 (it gave 0.00 : 1.00 before)."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+
+    def handle_x() -> int:
+        opt = QStyleOptionSlider()
+        page.slider.initStyleOption(opt)
+        rect = page.slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                                  QStyle.SubControl.SC_SliderHandle, page.slider)
+        return page.slider.mapTo(page, rect.center()).x()
+
+    text_x = page.text_end.mapTo(page, page.text_end.rect().center()).x()
+    image_x = page.image_end.mapTo(page, page.image_end.rect().center()).x()
+    assert text_x < image_x
+    page.slider.setValue(page.slider.maximum())
+    at_max = handle_x()
+    assert page.settings().text_weight == 1.0 and page.slider_label.text().startswith("1.00 : 0.00")
+    assert abs(at_max - text_x) < abs(at_max - image_x)  # the handle sits by "Text"
+    page.slider.setValue(page.slider.minimum())
+    assert page.settings().text_weight == 0.0
+    assert abs(handle_x() - image_x) < abs(handle_x() - text_x)
