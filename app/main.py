@@ -229,10 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.data_dir:
         os.environ["SIMSCOPE_DATA_DIR"] = args.data_dir
     elif args.demo and not os.environ.get("SIMSCOPE_DATA_DIR"):
-        import platformdirs
+        from core.paths import demo_data_dir
 
-        os.environ["SIMSCOPE_DATA_DIR"] = os.path.join(
-            platformdirs.user_data_dir("Simscope", "Simscope"), "demo")
+        os.environ["SIMSCOPE_DATA_DIR"] = str(demo_data_dir())
 
     from app.instance import (
         ask_running_app_to_show,
@@ -267,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.instance import open_window, start_again
 
     window, queue = open_window()  # a restore asked for, stores checked after a crash: said in the status bar
+    window.mark_data_folder(demo=args.demo)
 
     class FirstPaint(QObject):
         done = False

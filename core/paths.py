@@ -28,6 +28,17 @@ def data_dir() -> Path:
     return path
 
 
+def demo_data_dir() -> Path:
+    """The demo's own folder (``--demo``, File → Open the demo): never the user's data folder."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR)) / "demo"
+
+
+def is_demo_dir(path: Path) -> bool:
+    return path.resolve() == demo_data_dir().resolve()
+
+
 def log_dir() -> Path:
     override = os.environ.get(ENV_DATA_DIR)
     if override:
@@ -56,6 +67,14 @@ def resources_dir() -> Path:
     if frozen:
         return Path(frozen) / "resources"
     return Path(__file__).resolve().parent.parent / "resources"
+
+
+def docs_dir() -> Path:
+    """``docs/`` (the user guide Help shows) from a source checkout or from a PyInstaller bundle."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        return Path(frozen) / "docs"
+    return Path(__file__).resolve().parent.parent / "docs"
 
 
 def resource(*parts: str) -> Path:
