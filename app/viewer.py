@@ -1,0 +1,360 @@
+"""A photo viewer (a loupe): one photo large, zoom, next / previous, and what is known of it.
+
+Opened by double-click or Space on a photo in Albums, Lost & Found and Logos. Keys: ← / →
+previous / next (within the event or the results the viewer was opened on), Home / End, F fit,
+1 actual pixels (100 %), + / − or the wheel to zoom (under the pointer), I the info panel,
+Esc or Space back. The photo is decoded off the UI thread (full resolution, so 100 % is true
+pixels); the info panel (``core.photo_info``) reads only the header and EXIF.
+
+And a comparison of duplicates side by side (:class:`CompareDialog`): each photo with its
+info, the rows that differ between them in bold, the suggested keeper marked, and one action
+that keeps it and moves the others into a folder (the page makes that an undoable step).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRectF, Qt, QThreadPool, Signal
+from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.photo_info import PhotoInfo, compare, photo_info
+
+Details = Callable[[str], list[tuple[str, str]]]  # extra info rows for a path (its event, why it is there)
+Loader = Callable[[str], object]  # path -> PIL image (a drawing's renderer for Logos)
+
+ZOOM_STEP = 1.25
+MIN_SCALE, MAX_SCALE = 0.02, 32.0
+
+
+def pil_to_qimage(image) -> QImage:
+    image = image.convert("RGBA") if image.mode not in ("RGB", "RGBA") else image
+    fmt = QImage.Format.Format_RGBA8888 if image.mode == "RGBA" else QImage.Format.Format_RGB888
+    data = image.tobytes()
+    return QImage(data, image.width, image.height, len(data) // image.height, fmt).copy()
+
+
+def _default_loader(path: str):
+    from core.images import open_image
+
+    return open_image(path)
+
+
+class _Decoder(QObject):
+    """Decodes photos on a pool thread; ``done(path, image, error)`` arrives on the UI thread."""
+
+    done = Signal(str, QImage, str)
+
+    def __init__(self, loader: Loader, parent=None) -> None:
+        super().__init__(parent)
+        self.loader = loader
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+
+    def start(self, path: str) -> None:
+        self.pool.start(lambda: self._work(path))
+
+    def _work(self, path: str) -> None:
+        try:
+            image = pil_to_qimage(self.loader(path))
+            self.done.emit(path, image, "" if not image.isNull() else "it could not be shown")
+        except Exception as exc:  # noqa: BLE001 - shown on the viewer; any reader error names the file
+            self.done.emit(path, QImage(), str(getattr(exc, "reason", "") or exc))
+
+
+class ImageView(QGraphicsView):
+    """The photo, fitted to the view or at a zoom; the wheel zooms under the pointer."""
+
+    zoomed = Signal(float)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.item = QGraphicsPixmapItem()
+        self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.scene().addItem(self.item)
+        self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform | QPainter.RenderHint.Antialiasing)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setBackgroundBrush(Qt.GlobalColor.black)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.fitting = True
+
+    def set_image(self, image: QImage) -> None:
+        pix = QPixmap.fromImage(image)
+        self.item.setPixmap(pix)
+        self.scene().setSceneRect(QRectF(pix.rect()))
+        self.fit()
+
+    def scale_now(self) -> float:
+        return self.transform().m11()
+
+    def fit(self) -> None:
+        self.fitting = True
+        if not self.item.pixmap().isNull():
+            self.resetTransform()
+            self.fitInView(self.item, Qt.AspectRatioMode.KeepAspectRatio)
+            if self.scale_now() > 1:  # small photos are not blown up when fitted
+                self.resetTransform()
+        self.zoomed.emit(self.scale_now())
+
+    def actual_pixels(self) -> None:
+        self.fitting = False
+        self.resetTransform()
+        ratio = self.devicePixelRatioF() or 1.0
+        self.scale(1 / ratio, 1 / ratio)  # one photo pixel per screen pixel, also on HiDPI
+        self.zoomed.emit(self.scale_now())
+
+    def zoom(self, factor: float) -> None:
+        target = min(max(self.scale_now() * factor, MIN_SCALE), MAX_SCALE)
+        self.fitting = False
+        self.scale(target / self.scale_now(), target / self.scale_now())
+        self.zoomed.emit(self.scale_now())
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt API
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom(ZOOM_STEP ** steps)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if self.fitting:
+            self.fit()
+
+
+def _form(rows: list[tuple[str, str]], bold: set[str] = frozenset()) -> QWidget:
+    box = QWidget()
+    form = QFormLayout(box)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    for label, text in rows:
+        value = QLabel(text)
+        value.setWordWrap(True)
+        value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        value.setObjectName(f"info:{label}")
+        name = QLabel(label)
+        if label in bold:
+            for w in (name, value):
+                font = w.font()
+                font.setBold(True)
+                w.setFont(font)
+            value.setStyleSheet("color: #b3261e")
+        form.addRow(name, value)
+    return box
+
+
+class PhotoViewer(QDialog):
+    """``paths`` shown one at a time from ``index``; ``details`` adds rows (event, why) per path."""
+
+    shown = Signal(str)  # the path now shown (after decoding, or with its error)
+
+    def __init__(self, paths: list[str], index: int = 0, parent=None, details: Details | None = None,
+                 loader: Loader | None = None, title: str = "") -> None:
+        super().__init__(parent)
+        self.paths = list(paths)
+        self.index = max(0, min(index, len(self.paths) - 1))
+        self.details = details
+        self.title = title
+        self.setWindowTitle(title or "Photo")
+        self.setModal(False)
+        self.resize(1100, 720)
+        self._cache: OrderedDict[str, QImage] = OrderedDict()  # the last few decoded, for ← → back and forth
+        self.errors: dict[str, str] = {}
+        self.decoder = _Decoder(loader or _default_loader, self)
+        self.decoder.done.connect(self._decoded)
+
+        self.view = ImageView()
+        self.view.zoomed.connect(self._show_zoom)
+        self.message = QLabel()
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setStyleSheet("color: #ddd; background: black; padding: 12px")
+        self.message.hide()
+        self.info = QScrollArea()
+        self.info.setWidgetResizable(True)
+        self.info.setFixedWidth(320)
+
+        bar = QToolBar()
+        self.actions_by_name: dict[str, QAction] = {}
+        for name, text, keys, slot in (
+            ("previous", "◀ Previous", ["Left", "PgUp"], self.previous),
+            ("next", "Next ▶", ["Right", "PgDown"], self.next),
+            ("fit", "Fit", ["F"], self.view.fit),
+            ("actual", "100 %", ["1"], self.view.actual_pixels),
+            ("zoom_in", "Zoom in", ["+", "="], lambda: self.view.zoom(ZOOM_STEP)),
+            ("zoom_out", "Zoom out", ["-"], lambda: self.view.zoom(1 / ZOOM_STEP)),
+            ("info", "Info", ["I"], self.toggle_info),
+            ("first", "First", ["Home"], lambda: self.go(0)),
+            ("last", "Last", ["End"], lambda: self.go(len(self.paths) - 1)),
+        ):
+            action = QAction(text, self)
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setToolTip(f"{text} ({' / '.join(keys)})")
+            action.triggered.connect(slot)
+            self.actions_by_name[name] = action
+            if name not in ("first", "last"):
+                bar.addAction(action)
+            else:
+                self.addAction(action)
+        close = QAction("Back", self)
+        close.setShortcuts([QKeySequence("Space")])  # Esc closes any dialog
+        close.triggered.connect(self.reject)
+        self.addAction(close)
+        self.position = QLabel()
+        self.zoom_label = QLabel()
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addWidget(self.zoom_label)
+        bar.addWidget(QLabel("   "))
+        bar.addWidget(self.position)
+
+        middle = QHBoxLayout()
+        middle.setContentsMargins(0, 0, 0, 0)
+        middle.addWidget(self.view, 1)
+        middle.addWidget(self.message, 1)
+        middle.addWidget(self.info)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(bar)
+        layout.addLayout(middle, 1)
+        if self.paths:
+            self.go(self.index)
+
+    # -- navigation --------------------------------------------------------------
+    @property
+    def path(self) -> str:
+        return self.paths[self.index] if self.paths else ""
+
+    def go(self, index: int) -> None:
+        if not self.paths:
+            return
+        self.index = max(0, min(index, len(self.paths) - 1))
+        self.position.setText(f"{self.index + 1} / {len(self.paths)}")
+        self.actions_by_name["previous"].setEnabled(self.index > 0)
+        self.actions_by_name["next"].setEnabled(self.index < len(self.paths) - 1)
+        self.setWindowTitle(f"{self.path.rsplit('/', 1)[-1]} — {self.title}" if self.title else self.path)
+        self._show_info(self.path)
+        image = self._cache.get(self.path)
+        if image is not None:
+            self._show_image(self.path, image)
+        else:
+            self.message.setText("Loading…")
+            self.decoder.start(self.path)
+
+    def next(self) -> None:
+        self.go(self.index + 1)
+
+    def previous(self) -> None:
+        self.go(self.index - 1)
+
+    def toggle_info(self) -> None:
+        self.info.setVisible(not self.info.isVisible())
+
+    # -- showing -------------------------------------------------------------------
+    def _decoded(self, path: str, image: QImage, error: str) -> None:
+        if error:
+            self.errors[path] = error
+        else:
+            self._cache[path] = image
+            while len(self._cache) > 4:
+                self._cache.popitem(last=False)
+        if path == self.path:
+            if error:
+                self.view.hide()
+                self.message.setText(f"{path}\ncannot be shown: {error}")
+                self.message.show()
+                self.shown.emit(path)
+            else:
+                self._show_image(path, image)
+
+    def _show_image(self, path: str, image: QImage) -> None:
+        self.message.hide()
+        self.view.show()
+        self.view.set_image(image)
+        self.shown.emit(path)
+
+    def _show_zoom(self, scale: float) -> None:
+        ratio = self.view.devicePixelRatioF() or 1.0
+        text = f"{scale * ratio * 100:.0f} %"
+        self.zoom_label.setText(f"Fit ({text})" if self.view.fitting else text)
+
+    def _show_info(self, path: str) -> None:
+        info: PhotoInfo = photo_info(path)
+        rows = info.rows()
+        if self.details is not None:
+            rows += self.details(path)
+        self.info_rows = rows
+        self.info.setWidget(_form(rows))
+
+
+class CompareDialog(QDialog):
+    """Duplicates side by side: the rows that differ in bold, the suggested keeper marked, and one
+    action — keep it, move the others into a folder (``on_keep(keeper, others)`` does the move)."""
+
+    def __init__(self, paths: list[str], keeper: str, why: str = "", parent=None,
+                 on_keep: Callable[[str, list[str]], None] | None = None, loader: Loader | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Compare {len(paths)} photos")
+        self.resize(min(1600, 420 * len(paths) + 40), 760)
+        self.comparison = compare(paths, keeper)
+        self.keeper = keeper
+        self.on_keep = on_keep
+        columns = QHBoxLayout()
+        self.views: list[ImageView] = []
+        self.decoder = _Decoder(loader or _default_loader, self)
+        self.decoder.done.connect(self._decoded)
+        for info in self.comparison.infos:
+            column = QVBoxLayout()
+            head = QLabel(("★ Suggested keeper" + (f": {why}" if why else "")) if info.path == keeper
+                          else "A copy")
+            head.setObjectName("keeperHead" if info.path == keeper else "copyHead")
+            head.setStyleSheet("font-weight: 600; color: #1b6e20" if info.path == keeper else "color: #555")
+            head.setWordWrap(True)
+            column.addWidget(head)
+            view = ImageView()
+            view.setMinimumSize(260, 220)
+            self.views.append(view)
+            column.addWidget(view, 1)
+            rows = info.rows() + [("EXIF fields", str(info.exif_fields))]
+            column.addWidget(_form(rows, bold=self.comparison.differ))
+            columns.addLayout(column, 1)
+            self.decoder.start(info.path)
+        buttons = QDialogButtonBox()
+        self.keep_button = buttons.addButton("Keep the suggested photo, move the others aside…",
+                                             QDialogButtonBox.ButtonRole.AcceptRole)
+        self.keep_button.setToolTip("The others are moved into a folder you choose (never deleted); Edit → Undo "
+                                    "puts them back")
+        self.keep_button.setEnabled(on_keep is not None)
+        buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        buttons.accepted.connect(self.keep_suggested)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(buttons)
+
+    def _decoded(self, path: str, image: QImage, error: str) -> None:
+        for info, view in zip(self.comparison.infos, self.views, strict=True):
+            if info.path == path and not error:
+                view.set_image(image)
+
+    def keep_suggested(self) -> None:
+        if self.on_keep is not None:
+            others = [i.path for i in self.comparison.infos if i.path != self.keeper]
+            self.on_keep(self.keeper, others)
+        self.accept()

@@ -1,0 +1,83 @@
+"""The photo viewer (a loupe) and the duplicates comparison, built alone, offscreen."""
+
+from __future__ import annotations
+
+import shutil
+
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from tests.conftest import ROOT, assert_not_blank, save_screenshot
+
+ALBUM = ROOT / "resources" / "demo" / "album"
+
+
+def _paths(n=3):
+    return [str(p) for p in sorted(ALBUM.glob("arezzo-*.jpg"))[:n]]
+
+
+def test_viewer_opens_large_zooms_and_walks_the_list(qtbot, tmp_path):
+    from app.viewer import PhotoViewer
+
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    paths = [*_paths(3), str(broken)]
+    viewer = PhotoViewer(paths, index=0, details=lambda p: [("Event", "Arezzo")], title="Arezzo")
+    qtbot.addWidget(viewer)
+    viewer.resize(1180, 760)
+    viewer.show()
+    with qtbot.waitSignal(viewer.shown, timeout=10_000):
+        pass
+    photo = viewer.view.item.pixmap()
+    assert photo.width() == 640 and photo.height() == 480  # full resolution, not a thumbnail
+    assert viewer.view.fitting and viewer.zoom_label.text().startswith("Fit")
+    labels = dict(viewer.info_rows)
+    assert labels["Camera"] == "NIKON COOLPIX P6000" and "Arezzo" in labels["Place"]
+    assert labels["Taken"].startswith("Wed 22 Oct 2008") and labels["Event"] == "Arezzo"
+    # 100 %: one photo pixel per screen pixel; the wheel / + zooms from there
+    viewer.actions_by_name["actual"].trigger()
+    assert abs(viewer.view.scale_now() * viewer.view.devicePixelRatioF() - 1) < 1e-6
+    viewer.actions_by_name["zoom_in"].trigger()
+    assert viewer.view.scale_now() * viewer.view.devicePixelRatioF() > 1.2 and viewer.zoom_label.text() == "125 %"
+    # → next, ← previous, End: the last one cannot be read, and says so with its file
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    assert viewer.index == 1 and viewer.position.text() == "2 / 4"
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)
+    assert viewer.index == 0 and not viewer.actions_by_name["previous"].isEnabled()
+    with qtbot.waitSignal(viewer.shown, timeout=10_000):
+        qtbot.keyClick(viewer, Qt.Key.Key_End)
+    assert viewer.index == 3 and "broken.jpg" in viewer.message.text() and "cannot be shown" in viewer.message.text()
+    assert not viewer.actions_by_name["next"].isEnabled()
+    qtbot.keyClick(viewer, Qt.Key.Key_Home)
+    qtbot.waitUntil(lambda: viewer.view.isVisible())
+    assert_not_blank(save_screenshot(viewer, "viewer-1180"))
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)
+    assert not viewer.isVisible()
+
+
+def test_compare_marks_the_keeper_and_the_rows_that_differ(qtbot, tmp_path):
+    from app.viewer import CompareDialog
+
+    original = _paths(1)[0]
+    copy = tmp_path / "copy.jpg"
+    with Image.open(original) as im:
+        im.resize((320, 240)).save(copy, quality=60)  # a smaller re-encoded copy, its EXIF dropped
+    moved = []
+    dialog = CompareDialog([original, str(copy)], keeper=original, why="the most pixels",
+                           on_keep=lambda keep, others: moved.append((keep, others)))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: all(not v.item.pixmap().isNull() for v in dialog.views), timeout=10_000)
+    assert {"Size", "File size", "Taken", "Camera"} <= dialog.comparison.differ
+    assert "Folder" in dialog.comparison.differ
+    from PySide6.QtWidgets import QLabel
+
+    keeper_head = dialog.findChild(QLabel, "keeperHead")
+    assert keeper_head is not None and "Suggested keeper" in keeper_head.text()
+    sizes = [w for w in dialog.findChildren(QLabel, "info:Size")]
+    assert len(sizes) == 2 and all(w.font().bold() for w in sizes)  # the differing row is bold in both
+    files = dialog.findChildren(QLabel, "info:File")
+    assert files and not any(w.font().bold() for w in files)  # a label that never differs stays plain
+    dialog.keep_button.click()
+    assert moved == [(original, [str(copy)])]
+    shutil.rmtree(tmp_path, ignore_errors=True)
