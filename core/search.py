@@ -74,6 +74,11 @@ RERANK = 12  # HNSW candidates per wanted result, re-scored exactly against the 
 VERSION = 1
 PCA_SAMPLE = 20_000  # rows the projection is fitted on
 CHUNK = 100_000  # rows normalised / projected / added at a time (bounds the float32 temporaries)
+# neighbours(): the self-join (every row's k nearest), for Albums' duplicates and bursts
+SELF_BLOCK = 2048  # rows answered at a time (exact: a SELF_BLOCK × n block of scores)
+SELF_RERANK = 2  # candidates per wanted neighbour, re-scored exactly
+SELF_EF = 32  # the graph's search expansion for the self-join (bench/albums_scale.py)
+SELF_DIMS = 64  # the exact self-join scans the rows projected to this many dimensions
 
 
 @dataclass
@@ -311,6 +316,73 @@ class SearchIndex:
         if count <= 0:
             return np.zeros(0, np.int64)
         return np.argpartition(-scores, count - 1)[:count]
+
+    def neighbours(self, k: int, threshold: float = -1.0, rows: np.ndarray | None = None,
+                   threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each live row's (of ``rows``, default all) up to ``k`` nearest other live rows with a
+        cosine ≥ ``threshold``: three arrays (row, other row, cosine), never a row with itself.
+        A self-join in O(n·k) memory, for Albums' duplicates and bursts (never an n × n matrix).
+
+        HNSW: the graph answers the rows in batches (``threads`` at once) with ``SELF_EF``, ``k ×
+        SELF_RERANK`` candidates each, re-scored exactly against the stored vectors. Exact
+        (at most ``exact_max`` rows): a blocked scan of the rows projected on their top
+        ``SELF_DIMS`` (uncentred) principal directions picks ``k × SELF_RERANK`` candidates per
+        row, re-scored exactly; its time is quadratic in n but bounded by ``exact_max``, its
+        memory ``SELF_BLOCK`` × n."""
+        live = self._live()
+        rows = live if rows is None else np.asarray(rows, np.int64)
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+        count = min(k * SELF_RERANK, len(live) - 1)
+        if k < 1 or count < 1 or not len(rows):
+            return empty
+        threads = threads or os.cpu_count() or 1
+        alive = np.zeros(len(self.keys), bool)
+        alive[live] = True
+        found = []
+        if self._hnsw is not None:
+            self._hnsw.expansion_search = max(SELF_EF, count + 1)
+            for s in range(0, len(rows), SELF_BLOCK):
+                part = rows[s: s + SELF_BLOCK]
+                got = self._hnsw.search(self._project(self._vectors[part]), count + 1, threads=threads)
+                keys = np.asarray(got.keys, np.int64).reshape(len(part), -1)
+                ok = np.arange(keys.shape[1])[None] < np.asarray(got.counts).reshape(-1, 1)
+                found.append(self._best_of(part, np.where(ok, keys, -1), k, threshold, alive))
+        else:
+            dead = np.zeros(self._n, bool)
+            dead[self._dead] = True
+            full = np.asarray(self._vectors[: self._n], np.float32)
+            if self.dim > SELF_DIMS and self._n > SELF_DIMS:
+                basis = np.ascontiguousarray(self._principal(live, SELF_DIMS, centre=False)[1].T)
+                coarse = full @ basis
+            else:
+                coarse = full
+            for s in range(0, len(rows), SELF_BLOCK):
+                part = rows[s: s + SELF_BLOCK]
+                scores = coarse[part] @ coarse.T
+                scores[:, dead] = -np.inf
+                scores[np.arange(len(part)), part] = -np.inf
+                top = np.argpartition(-scores, count - 1, axis=1)[:, :count]
+                found.append(self._best_of(part, top, k, threshold, alive))
+        return tuple(np.concatenate(col) for col in zip(*found, strict=True)) if found else empty
+
+    def _best_of(self, part: np.ndarray, candidates: np.ndarray, k: int,
+                 threshold: float, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, other, cosine) of each row's ``k`` best ``candidates`` (-1: none) by the exact
+        cosine of the stored vectors, at or above ``threshold``, never the row itself nor a removed
+        one (``alive``: a mask over the rows)."""
+        bad = (candidates < 0) | (candidates == part[:, None])
+        safe = np.where(bad, part[:, None], candidates)
+        vectors = np.asarray(self._vectors[part], np.float32)
+        scores = np.empty(candidates.shape, np.float32)
+        for j in range(candidates.shape[1]):  # column by column: no (rows × candidates × D) temporary
+            scores[:, j] = np.einsum("ij,ij->i", vectors, np.asarray(self._vectors[safe[:, j]], np.float32))
+        scores[bad | ~alive[safe]] = -np.inf
+        keep = min(k, candidates.shape[1])
+        best = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
+        s = np.take_along_axis(scores, best, 1)
+        o = np.take_along_axis(safe, best, 1)
+        ok = s >= threshold
+        return np.broadcast_to(part[:, None], o.shape)[ok], o[ok], s[ok]
 
     def _coarse_scores(self, q: np.ndarray) -> np.ndarray:
         """Every row's score for the exact scan: full vectors, or the reduced copy (``reduce``)."""
