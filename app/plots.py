@@ -7,7 +7,13 @@
 - ``HoverReadout``: a crosshair following the mouse and a box with the values of every curve at
   the nearest x (``readout_text`` is the same text for a given x, for tests and tooltips);
 - ``empty_message``: a grey line in the middle of a plot that has no data yet, gone with the first
-  curve that has points.
+  curve that has points; the axes show no made-up ticks until then;
+- ``smooth`` / ``SmoothedCurve``: TensorBoard's debiased exponential moving average, drawn over
+  the raw values (faint), for loss curves.
+
+Legends are never drawn over the data (a row above it, or below it when they have many
+entries), and clicking an entry (its line or its name) hides or shows that series, as in
+TensorBoard.
 """
 
 from __future__ import annotations
@@ -47,6 +53,14 @@ def curve_style(pg, color: str, dashed: bool = False) -> dict:
             "symbolPen": pg.mkPen(color)}
 
 
+def toggle_faint(item, label) -> None:
+    """A hidden series' name is drawn grey and struck out, so its entry says it is hidden."""
+    label.setText(label.text, color="#24323f" if item.isVisible() else "#9aa5b1")
+    font = label.item.font()
+    font.setStrikeOut(not item.isVisible())
+    label.item.setFont(font)
+
+
 def corner_legend(plot, columns: int = 1, outside: bool = False, above: bool = False):
     """A legend in the top-right corner on a light background, so curves under it stay readable;
     with ``outside`` it sits below the plot, in its own row, and covers nothing. Drawn only once
@@ -66,7 +80,23 @@ def corner_legend(plot, columns: int = 1, outside: bool = False, above: bool = F
             changed = getattr(curve, "sigPlotChanged", None)
             if changed is not None:
                 changed.connect(self.update_visible)
+            sample, label = self.items[-1]
+            sample.setToolTip(f"Click to hide or show {name}")
+            label.setToolTip(f"Click to hide or show {name}")
+            # the name toggles its series as the line sample does (pyqtgraph: the sample only)
+            label.mouseClickEvent = lambda event, s=sample: s.mouseClickEvent(event)
+            sample.sigClicked.connect(lambda item, lab=label: toggle_faint(item, lab))
             self.update_visible()
+
+        def toggle(self, name: str) -> bool:
+            """Hide or show the series called ``name`` (what a click on its entry does); its new state."""
+            for sample, label in self.items:
+                if label.text == name:
+                    sample.item.setVisible(not sample.item.isVisible())
+                    sample.update()
+                    toggle_faint(sample.item, label)
+                    return sample.item.isVisible()
+            raise KeyError(name)
 
         def removeItem(self, curve):  # noqa: N802 - pyqtgraph API
             super().removeItem(curve)
@@ -84,6 +114,8 @@ def corner_legend(plot, columns: int = 1, outside: bool = False, above: bool = F
                 super().paint(p, *args)
 
     item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
+    if not outside:  # a box in the corner covered the newest points: a row above the data instead
+        above = True
     if outside or above:
         legend = Legend(colCount=columns, brush=pg.mkBrush(255, 255, 255, 0), pen=None)
         # the row under the bottom axis, or the top axis' row (the axis is not used on these plots
@@ -140,7 +172,8 @@ class HoverReadout:
         self.proxy = pg.SignalProxy(self.item.scene().sigMouseMoved, rateLimit=30, slot=self._moved)
 
     def curves(self) -> list:
-        return [c for c in self.item.listDataItems() if c.name() and c.xData is not None and len(c.xData)]
+        return [c for c in self.item.listDataItems()
+                if c.name() and c.isVisible() and c.xData is not None and len(c.xData)]
 
     def readout_text(self, x: float) -> str:
         """The values of every named curve at the x nearest ``x`` (each curve its own nearest)."""
@@ -189,6 +222,7 @@ class HoverReadout:
 
 def empty_message(plot, text: str):
     """A grey message in the middle of a plot while none of its curves has a point."""
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QGraphicsSimpleTextItem
 
     item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
@@ -200,15 +234,28 @@ def empty_message(plot, text: str):
                 return True
         return False
 
+    axes = [item.getAxis(name) for name in ("left", "bottom") if item.getAxis(name) is not None]
+
+    def show_axes(shown: bool) -> None:
+        """No ticks on a plot without data: the 0..1 a view starts with is made up."""
+        for axis in axes:
+            axis.setStyle(showValues=shown)
+        label.axes_shown = shown
+
     class Message(QGraphicsSimpleTextItem):
         def paint(self, painter, option, widget=None):  # checked at every paint: never stale
-            if not has_data():
+            data = has_data()
+            if data != label.axes_shown:
+                QTimer.singleShot(0, lambda: show_axes(has_data()))  # not from inside a paint
+            if not data:
                 super().paint(painter, option, widget)
 
     label = Message(text, item.vb)
     label.setBrush(Qt.GlobalColor.gray)
     label.setZValue(25)
     label.has_data = has_data
+    label.axes_shown = True
+    show_axes(has_data())
     item.vb.empty_message = label  # the Python side (its paint) lives as long as the view
 
     def place(*_):
@@ -220,3 +267,53 @@ def empty_message(plot, text: str):
     item.vb.sigStateChanged.connect(place)
     place()
     return label
+
+
+def smooth(values, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing: an exponential moving average, debiased so the first points are
+    not pulled towards 0; NaN values (an epoch without a validation loss) are skipped and stay NaN."""
+    y = np.asarray(values, dtype=float)
+    out = np.full_like(y, np.nan)
+    if not 0 < weight < 1:
+        return y.copy()
+    last, steps = 0.0, 0
+    for i, v in enumerate(y):
+        if not np.isfinite(v):
+            continue
+        steps += 1
+        last = last * weight + (1 - weight) * v
+        out[i] = last / (1 - weight ** steps)
+    return out
+
+
+class SmoothedCurve:
+    """A loss curve drawn twice: the raw values faint, their smoothed line over them (one legend
+    entry, the smoothed one's). ``set_weight`` re-draws with another smoothing (0: raw only)."""
+
+    def __init__(self, plot, name: str, color: str, weight: float = 0.6, dashed: bool = False) -> None:
+        import pyqtgraph as pg
+
+        item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
+        faint = pg.mkColor(color)
+        faint.setAlpha(70)
+        self.raw = item.plot([], [], pen=pg.mkPen(faint, width=1))
+        self.line = item.plot([], [], name=name, **curve_style(pg, color, dashed))
+        self.line.visibleChanged.connect(lambda: self.raw.setVisible(self.line.isVisible()))
+        self.weight = weight
+        self.x = np.zeros(0)
+        self.y = np.zeros(0)
+
+    def set_data(self, x, y) -> None:
+        self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        self._draw()
+
+    def set_weight(self, weight: float) -> None:
+        self.weight = weight
+        self._draw()
+
+    def _draw(self) -> None:
+        smoothed = smooth(self.y, self.weight)
+        keep = np.isfinite(smoothed)
+        self.line.setData(self.x[keep], smoothed[keep])
+        raw_keep = np.isfinite(self.y)
+        self.raw.setData(self.x[raw_keep], self.y[raw_keep] if self.weight > 0 else [])
