@@ -2,7 +2,11 @@
 
 Listeners of the core runner are called on worker threads; here they only
 emit a signal, which Qt queues to the UI thread. Callbacks given to
-:meth:`JobQueue.submit` therefore always run on the UI thread.
+:meth:`JobQueue.submit` therefore always run on the UI thread:
+``on_message(payload)`` for each ``progress.send(payload)`` of the job, in
+order and before ``on_done(result)``. Once ``on_done`` and ``job_finished``
+have run, the job's result is released (the Jobs view keeps the summary);
+``Job.keep_result`` keeps it for a caller that reads ``job.result`` after.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from core.jobs import Job, JobFn, JobRunner, JobState, Lane
+from core.jobs import Job, JobFn, JobRunner, JobState, Lane, Priority
 
 
 @dataclass
@@ -22,6 +26,7 @@ class _Callbacks:
     on_error: Callable[[Job], None] | None = None
     on_progress: Callable[[float, str], None] | None = None
     on_cancelled: Callable[[Job], None] | None = None
+    on_message: Callable[[Any], None] | None = None
 
 
 class JobQueue(QObject):
@@ -49,9 +54,13 @@ class JobQueue(QObject):
         on_progress: Callable[[float, str], None] | None = None,
         on_cancelled: Callable[[Job], None] | None = None,
         internal: bool = False,
+        on_message: Callable[[Any], None] | None = None,
+        priority: Priority | int = Priority.NORMAL,
     ) -> Job:
-        callbacks = _Callbacks(on_done, on_error, on_progress, on_cancelled)
-        job = self.runner.submit(fn, name, lane, internal=internal)
+        """``priority``: :attr:`Priority.INTERACTIVE` for what the user waits on (a query, a match),
+        :attr:`Priority.BATCH` for training and bulk embedding (they yield between batches)."""
+        callbacks = _Callbacks(on_done, on_error, on_progress, on_cancelled, on_message)
+        job = self.runner.submit(fn, name, lane, internal=internal, priority=priority)
         # Safe after submit(): events reach _dispatch through the UI thread's
         # event loop, so none is handled before this method returns.
         self._callbacks[job.id] = callbacks
@@ -76,17 +85,26 @@ class JobQueue(QObject):
         if event == "queued":
             self.job_added.emit(job)
             return
+        if event == "message" or job.state.done:  # what the job sent comes before its end
+            for payload in job.take_messages():
+                if cb.on_message:
+                    cb.on_message(payload)
+            if event == "message":
+                return
         if event in ("started", "progress", "cancel-requested"):
             if event == "progress" and cb.on_progress:
                 cb.on_progress(job.progress, job.message)
             self.job_changed.emit(job)
             return
         self._callbacks.pop(job.id, None)
-        if event == JobState.FINISHED.value and cb.on_done:
-            cb.on_done(job.result)
-        elif event == JobState.FAILED.value and cb.on_error:
-            cb.on_error(job)
-        elif event == JobState.CANCELLED.value and cb.on_cancelled:
-            cb.on_cancelled(job)
-        self.job_finished.emit(job)
+        try:
+            if event == JobState.FINISHED.value and cb.on_done:
+                cb.on_done(job.result)
+            elif event == JobState.FAILED.value and cb.on_error:
+                cb.on_error(job)
+            elif event == JobState.CANCELLED.value and cb.on_cancelled:
+                cb.on_cancelled(job)
+            self.job_finished.emit(job)
+        finally:
+            self.runner.release(job)
 

@@ -45,6 +45,9 @@ class JobsModel(QAbstractTableModel):
         super().__init__(parent)
         self.queue = queue
         self.show_internal = False  # the app's housekeeping jobs (device detection, warm-up)
+        # every job seen, internal ones too, until "Clear finished": a finished one is its summary
+        # (the queue released its result once delivered, and lists only its last finished jobs)
+        self._seen: dict[int, Job] = {}
         self._jobs: list[Job] = []
         self._rows: dict[int, int] = {}
         queue.job_added.connect(self._add)
@@ -100,11 +103,12 @@ class JobsModel(QAbstractTableModel):
     def set_show_internal(self, show: bool) -> None:
         self.show_internal = bool(show)
         self.beginResetModel()
-        self._jobs = [j for j in self.queue.jobs() if self.show_internal or not j.internal]
+        self._jobs = [j for j in self._seen.values() if self.show_internal or not j.internal]
         self._rows = {j.id: i for i, j in enumerate(self._jobs)}
         self.endResetModel()
 
     def _add(self, job: Job) -> None:
+        self._seen.setdefault(job.id, job)
         if job.id in self._rows or (job.internal and not self.show_internal):
             return
         row = len(self._jobs)
@@ -127,6 +131,7 @@ class JobsModel(QAbstractTableModel):
 
     def clear_done(self) -> None:
         self.beginResetModel()
+        self._seen = {i: j for i, j in self._seen.items() if not j.state.done}
         self._jobs = [j for j in self._jobs if not j.state.done]
         self._rows = {j.id: i for i, j in enumerate(self._jobs)}
         self.endResetModel()

@@ -26,7 +26,9 @@ def run_self_test(window, queue, app, timeout_s: float = 600.0) -> int:
         if page is not None and page not in real_pages:
             print(f"skip  {name}: workspace not built yet", flush=True)
             continue
-        jobs.append(queue.submit(fn, f"Self-test: {name}"))
+        job = queue.submit(fn, f"Self-test: {name}")
+        job.keep_result = True  # printed below, after the queue delivered it
+        jobs.append(job)
     deadline = time.monotonic() + timeout_s
     while not all(j.state.done for j in jobs) and time.monotonic() < deadline:
         app.processEvents()

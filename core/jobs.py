@@ -3,28 +3,44 @@
 A job is a plain function ``fn(progress, cancelled)``:
 
 * ``progress(fraction, message=None)`` reports how far it is (0..1);
+* ``progress.send(payload)`` sends a message to whoever submitted the job (an
+  epoch's losses, a curve, a partial result): the job's own channel. Messages
+  arrive in order, each once, all before the job's result; the GUI hands them
+  to ``JobQueue.submit(..., on_message=fn)`` on the UI thread. Without a
+  listener they wait in the job (:meth:`Job.take_messages`);
 * ``cancelled()`` says whether the user asked it to stop; a job checks it
   between steps and stops with :func:`check_cancel` (which raises
   :class:`Cancelled`) at a point where its stores are consistent.
 
-Model jobs run one after another on a single thread, so only one job at a
-time touches the GPU and loaded models are never shared between threads.
+Model jobs run on a single thread, so only one job at a time touches the GPU
+and loaded models are never shared between threads. They run by
+:class:`Priority`: interactive work (a query, a match) first, batch work
+(training, bulk embedding) last. A batch job never holds the worker for more
+than one batch: each of its ``progress`` and ``cancelled`` calls is a *yield
+point* where the worker first runs the interactive jobs waiting, on this same
+thread, then returns to the batch. So a batch job calls them only between
+batches, where its models are in a state any other job may use.
 File I/O jobs (decoding, thumbnails, hashing) run on a small thread pool.
+
 Listeners hear about every state change; they are called from worker
-threads, and the GUI turns them into Qt signals (``app/jobs.py``).
+threads, and the GUI turns them into Qt signals (``app/jobs.py``). A finished
+job's result is the consumer's: once delivered it is released
+(:meth:`JobRunner.release`), and the runner keeps only the last
+``keep_finished`` finished jobs (as summaries: name, state, times, error).
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
-import queue
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, IntEnum
 from typing import Any
 
 ProgressFn = Callable[..., None]  # progress(fraction: float, message: str | None = None)
@@ -42,23 +58,44 @@ def check_cancel(cancelled: CancelCheck) -> None:
         raise Cancelled()
 
 
-def null_progress(fraction: float, message: str | None = None) -> None:
-    """A progress callback that ignores reports (for direct calls and tests)."""
+class Progress:
+    """A job's ``progress`` argument: call it with ``(fraction, message=None)``; ``send(payload)``
+    puts a message on the job's channel (dropped where nobody listens, as in direct calls)."""
+
+    __slots__ = ("_report", "_send")
+
+    def __init__(self, report: Callable[[float, str | None], None],
+                 send: Callable[[Any], None] | None = None) -> None:
+        self._report, self._send = report, send
+
+    def __call__(self, fraction: float, message: str | None = None) -> None:
+        self._report(fraction, message)
+
+    def send(self, payload: Any) -> None:
+        if self._send is not None:
+            self._send(payload)
+
+
+def _ignore(fraction: float, message: str | None = None) -> None:
+    pass
+
+
+null_progress = Progress(_ignore)  # ignores reports and messages (for direct calls and tests)
 
 
 def never_cancelled() -> bool:
     return False
 
 
-def sub_progress(progress: ProgressFn, start: float, end: float) -> ProgressFn:
-    """A callback that maps a sub-step's 0..1 onto ``start..end`` of ``progress``."""
+def sub_progress(progress: ProgressFn, start: float, end: float) -> Progress:
+    """A callback that maps a sub-step's 0..1 onto ``start..end`` of ``progress`` (messages pass)."""
     span = end - start
 
     def report(fraction: float, message: str | None = None) -> None:
         fraction = min(max(fraction, 0.0), 1.0)
         progress(start + span * fraction, message)
 
-    return report
+    return Progress(report, getattr(progress, "send", None))
 
 
 class JobState(str, Enum):
@@ -78,6 +115,15 @@ class Lane(str, Enum):
     IO = "io"  # the file I/O pool
 
 
+class Priority(IntEnum):
+    """Order on the model worker (lower first). Interactive jobs also run at a batch job's yield
+    points; normal ones wait for the running job, then go before any batch job queued."""
+
+    INTERACTIVE = 0  # a query, a match, a find-similar: the user waits for it
+    NORMAL = 1
+    BATCH = 2  # training, bulk embedding: yields to interactive work between batches
+
+
 _ids = itertools.count(1)
 
 
@@ -86,6 +132,7 @@ class Job:
     name: str
     fn: JobFn
     lane: Lane = Lane.MODEL
+    priority: Priority = Priority.NORMAL
     id: int = field(default_factory=lambda: next(_ids))
     state: JobState = JobState.QUEUED
     progress: float = 0.0
@@ -97,6 +144,9 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     internal: bool = False  # the app's own housekeeping (device detection, warm-up): hidden by default
+    keep_result: bool = False  # the result stays after delivery (for a caller that reads job.result)
+    delivered: bool = False  # its end was handed to the consumer (callbacks run), result released
+    _messages: deque = field(default_factory=deque, repr=False)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     _done: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -118,6 +168,49 @@ class Job:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job is done (for CLI and tests, never the GUI thread)."""
         return self._done.wait(timeout)
+
+    def take_messages(self) -> list:
+        """The messages the job sent that nobody has taken yet, oldest first (thread-safe)."""
+        taken = []
+        while True:
+            try:
+                taken.append(self._messages.popleft())
+            except IndexError:
+                return taken
+
+
+class _ModelQueue:
+    """The model worker's queue: by priority, then by submission; ``close`` ends ``get``."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, Job]] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def put(self, job: Job) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (int(job.priority), next(self._seq), job))
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def get(self) -> Job | None:
+        """The next job, waiting for one; None once closed and empty."""
+        with self._cond:
+            while not self._heap and not self._closed:
+                self._cond.wait()
+            return heapq.heappop(self._heap)[2] if self._heap else None
+
+    def take_interactive(self) -> Job | None:
+        """The first interactive job waiting, or None (never waits)."""
+        with self._cond:
+            if self._heap and self._heap[0][0] == Priority.INTERACTIVE:
+                return heapq.heappop(self._heap)[2]
+            return None
 
 
 def failure_text(exc: BaseException) -> str:
@@ -142,14 +235,19 @@ class JobRunner:
 
     Progress reports are throttled: a listener hears at most one report per
     ``min_interval`` seconds per job unless the fraction moved by 1% or more.
+    Messages (``progress.send``) are never throttled: each is heard as a
+    ``"message"`` event; the listener takes them with :meth:`Job.take_messages`.
     """
 
-    def __init__(self, io_workers: int = 2, min_interval: float = 0.05) -> None:
+    def __init__(self, io_workers: int = 2, min_interval: float = 0.05, keep_finished: int = 200) -> None:
         self._listeners: list[Listener] = []
         self._jobs: dict[int, Job] = {}
         self._lock = threading.Lock()
         self._min_interval = min_interval
-        self._model_queue: queue.Queue[Job | None] = queue.Queue()
+        self._keep_finished = keep_finished
+        self._finished: deque[int] = deque()  # ids of finished jobs still listed, oldest first
+        self._yielding = False  # the model worker is running interactive jobs at a yield point
+        self._model_queue = _ModelQueue()
         self._model_thread = threading.Thread(
             target=self._model_loop, name="simscope-model-worker", daemon=True
         )
@@ -165,10 +263,11 @@ class JobRunner:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    def submit(self, fn: JobFn, name: str, lane: Lane | str = Lane.MODEL, internal: bool = False) -> Job:
+    def submit(self, fn: JobFn, name: str, lane: Lane | str = Lane.MODEL, internal: bool = False,
+               priority: Priority | int = Priority.NORMAL) -> Job:
         if self._closed:
             raise RuntimeError("the job runner has been shut down")
-        job = Job(name=name, fn=fn, lane=Lane(lane), internal=internal)
+        job = Job(name=name, fn=fn, lane=Lane(lane), internal=internal, priority=Priority(priority))
         with self._lock:
             self._jobs[job.id] = job
         self._emit(job, "queued")
@@ -185,6 +284,13 @@ class JobRunner:
     def jobs(self) -> list[Job]:
         with self._lock:
             return list(self._jobs.values())
+
+    def release(self, job: Job) -> None:
+        """The job's result and messages were delivered: let them go (unless ``keep_result``)."""
+        if not job.keep_result:
+            job.result = None
+        job._messages.clear()
+        job.delivered = True
 
     def cancel(self, job_id: int) -> bool:
         job = self.get(job_id)
@@ -203,7 +309,7 @@ class JobRunner:
             for job in self.jobs():
                 if not job.state.done:
                     job.cancel()
-        self._model_queue.put(None)
+        self._model_queue.close()
         self._model_thread.join(timeout)
         self._io_pool.shutdown(wait=True, cancel_futures=cancel)
         # Futures dropped by cancel_futures never ran: mark their jobs.
@@ -230,14 +336,33 @@ class JobRunner:
                 return
             self._run(job)
 
+    def _yield_point(self) -> None:
+        """Inside a batch job on the model worker: run the interactive jobs waiting, then go on."""
+        if self._yielding or threading.current_thread() is not self._model_thread:
+            return
+        self._yielding = True
+        try:
+            while (job := self._model_queue.take_interactive()) is not None:
+                self._run(job)
+        finally:
+            self._yielding = False
+
     def _finish(self, job: Job, state: JobState) -> None:
         job.state = state
         job.finished_at = time.monotonic()
         # Drop the function: its closure may hold GUI objects, and a reference cycle through
         # a finished job could otherwise be garbage-collected on a worker thread.
         job.fn = None
+        with self._lock:  # the list keeps the last finished jobs only (what a view shows)
+            self._finished.append(job.id)
+            while len(self._finished) > self._keep_finished:
+                self._jobs.pop(self._finished.popleft(), None)
         job._done.set()
         self._emit(job, state.value)
+
+    def _send(self, job: Job, payload: Any) -> None:
+        job._messages.append(payload)
+        self._emit(job, "message")
 
     def _run(self, job: Job) -> None:
         if job.cancel_requested:
@@ -248,7 +373,9 @@ class JobRunner:
         self._emit(job, "started")
         last = [0.0, -1.0]  # time of the last report, fraction reported
 
-        def progress(fraction: float, message: str | None = None) -> None:
+        batch = job.lane is Lane.MODEL and job.priority is Priority.BATCH
+
+        def report(fraction: float, message: str | None = None) -> None:
             fraction = min(max(float(fraction), 0.0), 1.0)
             job.progress = fraction
             changed_msg = message is not None and message != job.message
@@ -258,9 +385,17 @@ class JobRunner:
             if changed_msg or fraction - last[1] >= 0.01 or now - last[0] >= self._min_interval:
                 last[0], last[1] = now, fraction
                 self._emit(job, "progress")
+            if batch:
+                self._yield_point()
 
+        def cancelled() -> bool:
+            if batch:
+                self._yield_point()
+            return job._cancel.is_set()
+
+        progress = Progress(report, lambda payload: self._send(job, payload))
         try:
-            job.result = job.fn(progress, job._cancel.is_set)
+            job.result = job.fn(progress, cancelled)
         except Cancelled:
             self._finish(job, JobState.CANCELLED)
         except BaseException as exc:  # noqa: BLE001 - reported to the user, never swallowed

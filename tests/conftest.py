@@ -106,11 +106,13 @@ def show_page(window, icon: str, size: tuple[int, int] = (1300, 820)):
 
 
 def finish_job(qtbot, job, timeout: int = 180_000):
-    """Wait for a queued job; it must have finished (not failed or been cancelled). Its result."""
+    """Wait until the queue has delivered a job (its callbacks ran on the UI thread); it must have
+    finished (not failed or been cancelled). Its result, kept for this caller past delivery."""
     from core.jobs import JobState
 
-    qtbot.waitUntil(lambda: job.state.done, timeout=timeout)
-    qtbot.wait(50)  # the done callback runs on the UI thread
+    assert not job.delivered or job.keep_result, f"{job.name}: delivered before finish_job, its result released"
+    job.keep_result = True
+    qtbot.waitUntil(lambda: job.delivered, timeout=timeout)
     assert job.state is JobState.FINISHED, job.error
     return job.result
 

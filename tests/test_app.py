@@ -181,12 +181,12 @@ def test_demo_start_groups_the_bundled_photos_through_the_queue(window, qtbot):
     window.show()
     window.start()
     finished = []
-    window.jobs.job_finished.connect(finished.append)
+    window.jobs.job_finished.connect(lambda j: finished.append((j, j.result)))  # released after this signal
     queue_demo(window)
-    qtbot.waitUntil(lambda: any(j.name.startswith("Albums: add") for j in finished), timeout=120_000)
-    job = next(j for j in finished if j.name.startswith("Albums: add"))
+    qtbot.waitUntil(lambda: any(j.name.startswith("Albums: add") for j, _ in finished), timeout=120_000)
+    job, result = next((j, r) for j, r in finished if j.name.startswith("Albums: add"))
     assert job.state is JobState.FINISHED, job.error
-    report, group, models = job.result
+    report, group, models = result
     assert report.found == 15 and report.computed + report.reused == 15 and not report.errors
     assert "efficientnet-lite0" in models["image"]["weights"]
     albums = next(p for p in window.pages if p.icon == "albums")

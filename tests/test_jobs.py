@@ -190,3 +190,77 @@ def test_a_job_that_fills_the_disk_says_which_file_and_what_to_do(runner, tmp_pa
 
     bad = runner.submit(damaged, "search")
     assert bad.wait(5) and bad.error.startswith("a store is damaged (database disk image is malformed): close Simscope")
+
+
+def test_a_job_sends_messages_in_order_and_they_wait_for_a_taker(runner):
+    heard = []
+    runner.add_listener(lambda job, event: heard.append(event))
+
+    def work(progress, cancelled):
+        for epoch in range(3):
+            progress.send({"epoch": epoch + 1})
+        sub_progress(progress, 0.5, 1.0).send("from a sub-step")
+        return "trained"
+
+    job = runner.submit(work, "train")
+    assert job.wait(5) and job.result == "trained"
+    assert heard.count("message") == 4 and heard.index("message") < heard.index("finished")
+    assert job.take_messages() == [{"epoch": 1}, {"epoch": 2}, {"epoch": 3}, "from a sub-step"]
+    assert job.take_messages() == []
+    runner.release(job)
+    assert job.result is None and job.delivered
+
+
+def test_the_runner_keeps_only_the_last_finished_jobs():
+    from core.jobs import JobRunner
+
+    r = JobRunner(io_workers=1, keep_finished=3)
+    try:
+        jobs = [r.submit(lambda p, c, i=i: i, f"j{i}") for i in range(6)]
+        assert all(j.wait(5) for j in jobs)
+        assert [j.name for j in r.jobs()] == ["j3", "j4", "j5"]
+    finally:
+        r.shutdown()
+
+
+def test_interactive_jobs_run_between_the_batches_of_a_batch_job(runner):
+    from core.jobs import Priority
+
+    order = []
+    started, proceed = threading.Event(), threading.Event()
+
+    def training(progress, cancelled):
+        for b in range(4):
+            if b == 1:
+                started.set()
+                proceed.wait(5)  # the interactive jobs are queued while batch 1 runs
+            order.append(f"batch {b}")
+            check_cancel(cancelled)  # the yield point between batches
+        return threading.current_thread().name
+
+    batch = runner.submit(training, "train", priority=Priority.BATCH)
+    assert started.wait(5)
+    normal = runner.submit(lambda p, c: order.append("normal"), "a download")
+    query = runner.submit(lambda p, c: order.append("query") or threading.current_thread().name, "query",
+                          priority=Priority.INTERACTIVE)
+    match = runner.submit(lambda p, c: order.append("match"), "match", priority=Priority.INTERACTIVE)
+    proceed.set()
+    assert batch.wait(5) and query.wait(5) and normal.wait(5) and match.wait(5)
+    # both interactive jobs ran at the first yield after they came, on the model worker, one at a time;
+    # the normal job waited for the batch job to end
+    assert order == ["batch 0", "batch 1", "query", "match", "batch 2", "batch 3", "normal"]
+    assert query.result == batch.result == "simscope-model-worker"
+
+
+def test_the_model_queue_runs_interactive_then_normal_then_batch(runner):
+    from core.jobs import Priority
+
+    gate = threading.Event()
+    order = []
+    runner.submit(lambda p, c: gate.wait(5), "blocker")  # a normal job: no yield points
+    jobs = [runner.submit(lambda p, c, n=n: order.append(n), n, priority=prio)
+            for n, prio in [("batch", Priority.BATCH), ("normal", Priority.NORMAL),
+                            ("interactive", Priority.INTERACTIVE), ("normal 2", Priority.NORMAL)]]
+    gate.set()
+    assert all(j.wait(5) for j in jobs)
+    assert order == ["interactive", "normal", "normal 2", "batch"]
