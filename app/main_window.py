@@ -108,6 +108,9 @@ class MainWindow(BackupActions, QMainWindow):
 
     # -- building ---------------------------------------------------------------
     def _build_status_bar(self) -> None:
+        from app.statusbar import StatusBar
+
+        self.setStatusBar(StatusBar(self))  # long messages cut at a word, whole in the tooltip
         bar = self.statusBar()
         self.job_label = QLabel("")
         self.job_label.setObjectName("jobLabel")
@@ -174,13 +177,14 @@ class MainWindow(BackupActions, QMainWindow):
         self.find_action.triggered.connect(self.find)
         edit_menu.addAction(self.find_action)
 
-        view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu = self.menuBar().addMenu("&View")
         self.jobs_action = self.jobs_dock.toggleViewAction()
         self.jobs_action.setText("&Jobs")
         self.jobs_action.setShortcut(QKeySequence("Ctrl+J"))
         view_menu.addAction(self.jobs_action)
         for i, page in enumerate(self.pages):
-            action = QAction(page.title, self, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
+            # "&" in a menu text is a mnemonic: "Lost & Found" showed as "Lost _Found"
+            action = QAction(page.title.replace("&", "&&"), self, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
             action.triggered.connect(lambda _=False, i=i: self.nav.setCurrentRow(i))
             view_menu.addAction(action)
         view_menu.addSeparator()
