@@ -137,17 +137,28 @@ def install_gui_thread_gc(window) -> None:
 
 
 def write_crash_report(text: str) -> str:
-    """A readable report in the user log dir; returns its path."""
+    """A readable report in the user log dir (else the temporary folder); returns its path, or
+    why none could be written (a full disk must not turn one error into two)."""
     import platform
+    import tempfile
+    from pathlib import Path
 
     from core import __version__
     from core.paths import log_dir
 
-    path = log_dir() / time.strftime("crash-%Y%m%d-%H%M%S.txt")
     frozen = "bundle" if getattr(sys, "frozen", False) else "source"
-    path.write_text(f"Simscope {__version__} ({frozen}) on {platform.platform()}, Python {platform.python_version()}\n"
-                    f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n\n{text}", encoding="utf-8")
-    return str(path)
+    report = (f"Simscope {__version__} ({frozen}) on {platform.platform()}, Python {platform.python_version()}\n"
+              f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n\n{text}")
+    failed = []
+    for folder in (log_dir, lambda: Path(tempfile.gettempdir())):  # the log's disk may be the full one
+        path = None
+        try:
+            path = folder() / time.strftime("crash-%Y%m%d-%H%M%S.txt")
+            path.write_text(report, encoding="utf-8")
+            return str(path)
+        except OSError as exc:
+            failed.append(f"{path or 'its folder'}: {exc.strerror or exc}")
+    return f"no file (it could not be written: {'; '.join(failed)})"
 
 
 def install_error_handling() -> None:
@@ -156,6 +167,7 @@ def install_error_handling() -> None:
     An uncaught error on the UI thread does not end the app; a hard crash (segfault)
     leaves its Python stack in ``faults.log`` through faulthandler."""
     import faulthandler
+    import sqlite3
     import traceback
 
     from core.paths import log_dir
@@ -175,9 +187,14 @@ def install_error_handling() -> None:
         log.error("uncaught error (report: %s)\n%s", report, text)
         from PySide6.QtWidgets import QApplication, QMessageBox
 
+        said = f"{exc_type.__name__}: {exc}"
+        if isinstance(exc, sqlite3.Error):  # a full or read-only disk: which store, and what to do
+            from core.database import describe_sqlite_error
+
+            said = describe_sqlite_error(exc)
         if QApplication.instance() is not None:
             box = QMessageBox(QMessageBox.Icon.Critical, "Simscope: unexpected error",
-                              f"{exc_type.__name__}: {exc}\n\nA report was written to {report}\n"
+                              f"{said}\n\nA report was written to {report}\n"
                               f"(the log is {log_file}).")
             box.setDetailedText(text)
             box.open()
@@ -232,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         from core.paths import demo_data_dir
 
         os.environ["SIMSCOPE_DATA_DIR"] = str(demo_data_dir())
+    from core.paths import private_files
+
+    private_files()  # stores, photos, backups and exports: this user's only (0600 / 0700)
 
     from app.instance import (
         ask_running_app_to_show,

@@ -117,7 +117,27 @@ class Settings(QObject):
     def sync(self) -> None:
         self._q.sync()
 
+    def drop_unreadable(self) -> list[str]:
+        """Remove each value Qt cannot read back (a pickled Python object, ``@Variant(…PySide::
+        PyObjectWrapper…)``, from an old version or another program), saying so in the log; the
+        app then uses its default. Reading one raised at start and stopped the app. Returns the keys."""
+        import logging
+
+        dropped = []
+        for key in self._q.allKeys():
+            try:
+                self._q.value(key)
+            except (RuntimeError, TypeError, ValueError) as exc:
+                logging.getLogger("simscope").warning("settings: dropped %s in %s: its value cannot be read (%s); "
+                                                      "the default is used", key, self.path, exc)
+                self._q.remove(key)
+                dropped.append(key)
+        if dropped:
+            self._q.sync()
+        return dropped
+
     def migrate(self) -> None:
+        self.drop_unreadable()
         version = _coerce(self._q.value("settings_version"), 0)
         if version < 2:
             for old, new in _RENAMED_IN_2.items():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import time
+from pathlib import Path
 
 from core.jobs import Cancelled
 from core.progress import ProgressBar as _Bar  # noqa: E402 - kept for old imports
@@ -93,7 +95,7 @@ def cmd_backup(args) -> int:
 def cmd_restore(args) -> int:
     from core.restore import restore_backup
 
-    report = restore_backup(args.backup, progress=_Bar())
+    report = restore_backup(args.backup, progress=_Bar(), locked=True)  # main holds the folder's lock
     if args.json:
         _print({"backup": str(report.backup), "taken": report.taken, "files": report.files,
                 "replaced": str(report.aside) if report.aside else None}, True)
@@ -272,23 +274,59 @@ def describe_error(exc: BaseException) -> str:
 
 
 def _crash_report(exc: BaseException) -> str:
+    import tempfile
     import traceback
 
     from core.paths import log_dir
 
-    path = log_dir() / time.strftime("cli-crash-%Y%m%d-%H%M%S.txt")
-    path.write_text(f"python -m core {' '.join(sys.argv[1:])}\n\n"
-                    + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), encoding="utf-8")
-    return str(path)
+    text = (f"python -m core {' '.join(sys.argv[1:])}\n\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    name = time.strftime("cli-crash-%Y%m%d-%H%M%S.txt")
+    failed = []
+    for folder in (log_dir, lambda: Path(tempfile.gettempdir())):  # the log's disk may be the full one
+        path = None
+        try:
+            path = folder() / name
+            path.write_text(text, encoding="utf-8")
+            return str(path)
+        except OSError as err:
+            failed.append(f"{path or 'its folder'}: {err.strerror or err}")
+    return f"no file (it could not be written: {'; '.join(failed)})"
+
+
+# Commands that write a user's store: each holds the data folder's lock (core.folderlock), so two
+# at once run one after the other and none runs under the app. The embedding cache is derived
+# data written in short transactions, and a backup reads through SQLite's backup API: no lock.
+WRITERS = {"lostfound import", "lostfound demo", "cache clear", "restore", "models import",
+           "models download", "albums cluster"}
+
+
+def _writer_lock(args):
+    import contextlib
+
+    command = " ".join(x for x in (args.command, getattr(args, "action", None)) if x)
+    if command not in WRITERS or (command == "albums cluster" and not getattr(args, "store", None)):
+        return contextlib.nullcontext()
+    from core.folderlock import hold_data_dir
+
+    return hold_data_dir(" ".join(sys.argv[1:]) or command, say=lambda text: print(text, file=sys.stderr))
 
 
 def main(argv: list[str] | None = None) -> int:
     from core.images import ImageError
     from core.models.registry import ModelUnavailable
+    from core.paths import private_files
 
     args = build_parser().parse_args(argv)
+    private_files()  # stores, photos, backups and exports: this user's only (0600 / 0700)
     try:
-        return args.func(args)
+        with _writer_lock(args):
+            return args.func(args)
+    except sqlite3.Error as exc:  # a full or read-only disk, a store held by another program: one line
+        from core.database import describe_sqlite_error
+
+        print(f"error: {describe_sqlite_error(exc)}", file=sys.stderr)
+        return 2
     except ModelUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3

@@ -13,6 +13,7 @@ import contextlib
 import os
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -47,6 +48,67 @@ def quick_check(con: sqlite3.Connection) -> str:
 
 
 
+# The stores this process has open (path → (what, connection)): an SQLite error carries no file
+# name, so :func:`describe_sqlite_error` names the open one (or the few open ones).
+_OPEN: dict[str, tuple[str, weakref.ref]] = {}
+
+
+class _Connection(sqlite3.Connection):
+    """A plain SQLite connection that can be weakly referenced (the C type cannot)."""
+
+
+def open_stores() -> list[tuple[str, str]]:
+    """(path, what) of each store :func:`connect` opened in this process that is still open."""
+    out = []
+    for path, (what, ref) in list(_OPEN.items()):
+        con = ref()
+        try:
+            if con is None:
+                raise sqlite3.ProgrammingError
+            con.total_changes  # noqa: B018 - raises ProgrammingError once the connection is closed
+        except sqlite3.ProgrammingError:
+            _OPEN.pop(path, None)
+            continue
+        out.append((path, what))
+    return out
+
+
+# (what SQLite says, its result code name) → (what happened, what to do)
+_SQLITE_HINTS = (
+    (("disk is full", "SQLITE_FULL"), "the disk is full (SQLite could not write)",
+     "free some disk space and run it again; the unfinished change was rolled back and nothing saved before "
+     "is lost"),
+    (("readonly", "read-only", "SQLITE_READONLY"), "it cannot be written (the file, its folder or the disk is "
+     "read-only)", "check the permissions of the file and its folder, or work on a copy of the data folder "
+     "on a disk that can be written"),
+    (("is locked", "SQLITE_BUSY", "SQLITE_LOCKED"), "another program held it for too long (another "
+     "Simscope, or a sync or backup tool)", "close that program and run it again"),
+    (("disk i/o error", "SQLITE_IOERR"), "the disk reported an error reading or writing it",
+     "check the disk (a drive pulled out, a network folder that dropped), then copy the data folder to a "
+     "sound disk and run it again"),
+    (("unable to open", "SQLITE_CANTOPEN"), "it cannot be opened", "check that it and its folder exist and "
+     "can be written"),
+    (("malformed", "not a database", "SQLITE_CORRUPT", "SQLITE_NOTADB"), "it is damaged",
+     "close Simscope and put back a copy from a backup or from snapshots/ in the data folder"),
+)
+
+
+def describe_sqlite_error(exc: sqlite3.Error, path: str | os.PathLike[str] | None = None) -> str:
+    """One line for an SQLite error: which store (``path``, else the one(s) open in this process),
+    what happened and what to do. Never a bare "database or disk is full"."""
+    if path is not None:
+        where = str(path)
+    else:
+        stores = [p for p, _what in open_stores()]
+        where = (stores[0] if len(stores) == 1 else "one of " + ", ".join(stores[:4])
+                 + (f" and {len(stores) - 4} more" if len(stores) > 4 else "") if stores else "a Simscope store")
+    said = f"{exc} {getattr(exc, 'sqlite_errorname', '')}".lower()
+    for needles, what, todo in _SQLITE_HINTS:
+        if any(n.lower() in said for n in needles):
+            return f"{where}: {what} ({exc}): {todo}"
+    return f"{where}: SQLite failed ({exc}); nothing more was written to it"
+
+
 class StoreUnavailable(RuntimeError):
     """A database file that cannot be opened; the message names it and says what to do.
 
@@ -70,7 +132,7 @@ def connect(path: str | os.PathLike[str], what: str, setup: Callable[[sqlite3.Co
     """``sqlite3.connect(path)`` then ``setup(connection)`` (pragmas, schema): the first reads of
     the file, where a damaged one shows. Raises :class:`StoreUnavailable` for either failing."""
     try:
-        con = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False)
+        con = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False, factory=_Connection)
     except sqlite3.Error as exc:
         raise StoreUnavailable(path, what, str(exc), damaged=False) from exc
     try:
@@ -83,6 +145,7 @@ def connect(path: str | os.PathLike[str], what: str, setup: Callable[[sqlite3.Co
     if found:
         con.close()
         raise StoreUnavailable(path, what, f"SQLite's check found damage inside it: {found}", damaged=True)
+    _OPEN[str(path)] = (what, weakref.ref(con))
     return con
 
 

@@ -57,10 +57,27 @@ def copy_whole(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> Non
     tmp = dest.with_name(f".{dest.name}.partial")
     try:
         shutil.copy2(src, tmp)
+        private(tmp)
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def private(path: str | os.PathLike[str]) -> None:
+    """On POSIX, take away the group's and others' access to a file or folder Simscope wrote (a
+    copied photo kept its 0644; posts and photos were readable by every user of the machine)."""
+    if os.name == "posix":
+        mode = os.stat(path).st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(path, mode & 0o700)
+
+
+def few(names, shown: int = 5) -> str:
+    """At most ``shown`` names, then how many more: a 1,000,000-column header is not a message."""
+    names = [str(n) for n in names]
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more:,} more" if more > 0 else "")
 
 
 def move_whole(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
@@ -158,14 +175,18 @@ ENCODINGS = ("utf-8-sig", "cp949", "latin-1")  # tried in this order; latin-1 ac
 
 def decode_text(data: bytes) -> tuple[str, str]:
     """(text, encoding name): UTF-16 by its BOM, else UTF-8 (with or without BOM), else CP949 /
-    EUC-KR (what Korean spreadsheets save), else Latin-1, which reads any bytes."""
+    EUC-KR (what Korean spreadsheets save), else Latin-1, which reads any bytes. A BOM (U+FEFF)
+    anywhere in the text is dropped."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "UTF-16"
+        return data.decode("utf-16").replace("\ufeff", ""), "UTF-16"
     for enc in ENCODINGS:
         try:
             text = data.decode(enc)
         except UnicodeDecodeError:
             continue
+        # a BOM past the start (files joined end to end, a cell pasted from one) marks an encoding,
+        # never text: dropped as the one at the start is (it made "\ufefffound" an unknown kind)
+        text = text.replace("\ufeff", "")
         name = {"utf-8-sig": "UTF-8" + (" with BOM" if data.startswith(b"\xef\xbb\xbf") else ""),
                 "cp949": "CP949 (Korean)", "latin-1": "Latin-1"}[enc]
         return text, name
@@ -213,7 +234,7 @@ def read_csv(path: str | os.PathLike[str], required: tuple[str, ...] = (), max_b
         raise ValueError(f"{path}: the header row is not valid CSV ({exc})") from None
     missing = [c for c in required if c not in header]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (the header has: {', '.join(header)})")
+        raise ValueError(f"{path}: missing column(s) {few(missing)} (the header has: {few(header)})")
     rows: list[tuple[int, dict]] = []
     while True:
         start = reader.line_num + 1

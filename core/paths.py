@@ -24,8 +24,16 @@ def data_dir() -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)  # private: posts and photos are personal
     return path
+
+
+def private_files() -> None:
+    """New files and folders readable by this user only (umask 077) on POSIX: stores, photos,
+    backups and exports are 0600 / 0700. Called at the start of the app and of the CLI."""
+    if os.name == "posix":
+        os.umask(0o077)
 
 
 def demo_data_dir() -> Path:

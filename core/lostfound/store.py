@@ -18,7 +18,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.cache import hash_file
-from core.fileio import atomic_write, atomic_write_text, copy_whole, csv_safe, read_csv
+from core.fileio import (
+    atomic_write,
+    atomic_write_text,
+    check_regular_file,
+    copy_whole,
+    csv_safe,
+    decode_text,
+    few,
+    read_csv,
+)
 from core.images import ImageError, open_image
 from core.lostfound.categories import parse_category
 
@@ -356,19 +365,42 @@ class PostStore:
         return len(posts)
 
 
+class _NotFinite(str):
+    """A JSON number that is not finite (``NaN``, ``Infinity``, ``1e999999``): its row is refused."""
+
+
+def _json_float(text: str) -> float | _NotFinite:
+    import math
+
+    value = float(text)
+    return value if math.isfinite(value) else _NotFinite(f"{text} (out of range)")
+
+
 def _read_rows(path: Path, report: ImportReport | None = None) -> list[tuple[int, dict]]:
     """(line number, row) pairs from a CSV or JSON file of posts; problems with the file's
     encoding, columns and rows go into ``report``."""
     if path.suffix.lower() == ".json":
+        check_regular_file(path)
+        text, encoding = decode_text(path.read_bytes())  # a BOM (UTF-8 or UTF-16) as the CSV reader takes it
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = json.loads(text, parse_constant=_NotFinite, parse_float=_json_float)
+        except ValueError as exc:
             raise PostError(f"{path.name} is not valid JSON: {exc}") from exc
         if isinstance(data, dict) and isinstance(data.get("posts"), list):
             data = data["posts"]
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise PostError(f"{path.name}: expected a list of posts (objects with {', '.join(FIELDS)})")
-        return [(i + 1, r) for i, r in enumerate(data)]
+        if report is not None and not encoding.startswith("UTF-8"):
+            report.note(1, "warning", f"{path.name} was read as {encoding}; save it as UTF-8 to be sure of the text")
+        rows = []
+        for i, r in enumerate(data, 1):
+            bad = [k for k, v in r.items() if isinstance(v, _NotFinite)]
+            if bad and report is not None:
+                report.note(i, "error", f"{path.name}, post {i}: {few(repr(k) for k in bad)} "
+                                        f"{'is' if len(bad) == 1 else 'are'} {r[bad[0]]}, not a number: not imported")
+            elif not bad:
+                rows.append((i, r))
+        return rows
     try:
         table = read_csv(path, required=("kind", "description"))
     except ValueError as exc:
@@ -378,7 +410,7 @@ def _read_rows(path: Path, report: ImportReport | None = None) -> list[tuple[int
             report.note(1, "warning", f"{table.note}; save it as UTF-8 to be sure of the text")
         extra = [h for h in table.header if h and h not in FIELDS and h != "id"]
         if extra:
-            report.note(1, "warning", f"column(s) {', '.join(extra)} are not used (the columns are "
+            report.note(1, "warning", f"column(s) {few(extra)} are not used (the columns are "
                                       f"{', '.join(FIELDS)})")
         for line, problem in table.problems:
             report.note(line, "error", problem)

@@ -9,8 +9,9 @@
   non-UTF-8 names, a dangling symlink, a symlink loop, a FIFO, a symlink to /dev/zero and a
   folder named x.jpg;
 * ``csv/{lostfound,fusion,trends}/``: per schema, missing / extra columns, wrong types,
-  NaN / inf / 1e400, BOM, Latin-1, CP949, UTF-16, NUL bytes, unclosed quotes, embedded newlines,
-  formula values and 100k rows;
+  NaN / inf / 1e400, BOM (at the start and inside), Latin-1, CP949, UTF-16, NUL bytes, unclosed quotes, embedded newlines,
+  formula values and 100k rows; for Lost & Found also JSON with a BOM, UTF-16, NaN / -Infinity /
+  1e999999 numbers, and a 100,000-column CSV;
 * ``checkpoints/``: zero-byte, truncated, a pickled object, another model's state dict, a
   plain tensor.
 
@@ -21,6 +22,7 @@ with a reason).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
@@ -146,6 +148,9 @@ def _variants(header: list[str], good_rows: list[list[str]], numeric: str, bulk_
         "inf.csv": (with_value("inf").encode(), "skip"),
         "overflow-1e400.csv": (with_value("1e400").encode(), "skip"),
         "bom.csv": (("\ufeff" + base).encode("utf-8"), "ok"),
+        # a BOM past the start (two files joined, a pasted cell): dropped, as the reader drops the first
+        "bom-inside.csv": (text([good_rows[0], ["\ufeff" + good_rows[1][0], *good_rows[1][1:]], *good_rows[2:]])
+                           .encode("utf-8"), "ok"),
         "latin1.csv": (base.replace(good_rows[0][-1], good_rows[0][-1] + " café").encode("latin-1", "replace"), "ok"),
         "cp949.csv": (base.replace(good_rows[0][-1], good_rows[0][-1] + " 지갑").encode("cp949", "replace"), "ok"),
         "utf16.csv": (base.encode("utf-16"), "ok"),
@@ -187,6 +192,20 @@ def make_csvs(folder: Path, images: Path) -> dict[str, dict[str, str]]:
         for name, (data, what) in _variants(header, rows, numeric, bulk, required).items():
             (sub / name).write_bytes(data)
             expect[schema][name] = what
+    # JSON posts: a UTF-8 BOM (read, as a CSV with one is); numbers that are not finite (that row refused,
+    # named); a 100,000-column CSV (read; its warning names a few columns and a count)
+    lf = folder / "lostfound"
+    posts = [{"kind": "found", "description": "black cap", "place": "library"},
+             {"kind": "lost", "description": "blue umbrella", "place": "hall"}]
+    (lf / "bom.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(posts).encode("utf-8"))
+    (lf / "utf16.json").write_bytes(json.dumps(posts, ensure_ascii=False).encode("utf-16"))
+    for name, number in (("nan.json", "NaN"), ("infinity.json", "-Infinity"), ("overflow-1e999999.json", "1e999999")):
+        (lf / name).write_text(json.dumps(posts)[:-1] + f', {{"kind": "found", "description": "x", "place": {number}}}]',
+                               encoding="utf-8")
+        expect["lostfound"][name] = "skip"
+    expect["lostfound"].update({"bom.json": "ok", "utf16.json": "ok", "wide-1e5-columns.csv": "ok"})
+    (lf / "wide-1e5-columns.csv").write_text(",".join(["kind", "description", *(f"c{i}" for i in range(100_000))])
+                                             + "\nfound,red wallet\n", encoding="utf-8")
     # lostfound's "kind" is text: its wrong type is a kind that is not lost/found
     (folder / "lostfound" / "wrong-types.csv").write_text(
         (folder / "lostfound" / "good.csv").read_text(encoding="utf-8").replace("found,", "maybe,", 1), encoding="utf-8")
