@@ -27,13 +27,13 @@ def test_every_workspace_has_a_working_demo(window, qtbot):
         return [j.name for j in finished]
 
     qtbot.waitUntil(lambda: any(n.startswith("Albums: add") for n in names()), timeout=180_000)
-    qtbot.waitUntil(lambda: logos.index is not None and bool(getattr(logos, "hits", None)), timeout=180_000)
+    qtbot.waitUntil(lambda: logos.index is not None and bool(logos.lookalikes.hits), timeout=180_000)
     qtbot.waitUntil(lambda: lostfound.store.count() > 0, timeout=60_000)
     # Albums: events a person recognises, and the page says what the demo is
     assert albums.demo_banner.isVisibleTo(albums) and "Arezzo" in albums.events.item(0).text()
     # Logos: the demo index opens with a query already shown, its look-alikes listed
     assert logos.query_path and logos.query_path.endswith("sun-copy.png")
-    assert logos.results.count() >= 3 and "sun" in logos.results.item(0).text()
+    assert logos.lookalikes.results.count() >= 3 and "sun" in logos.lookalikes.results.item(0).text()
     # Fusion and Trends: their demos start when their pages are first shown (a small gas subset
     # here: the app's is all 6,400 rows) and are labelled synthetic
     fusion = next(p for p in window.pages if p.icon == "fusion")

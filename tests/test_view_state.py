@@ -65,15 +65,15 @@ def test_the_albums_model_stays_with_the_album_and_a_logos_model_that_is_gone_fa
     albums, logos = _page(window, "albums"), _page(window, "logos")
     albums.model_choice.setCurrentIndex(albums.model_choice.findData("clip-vit-b32"))
     assert albums.store.get_meta("tuning")["model"] == "clip-vit-b32"  # in the album's own store
-    logos.k.setValue(30)
+    logos.lookalikes.k.setValue(30)
     logos.tabs.setCurrentWidget(logos.map_tab)  # a tab built when first shown: built again at the start
     logos.model_choice.setCurrentIndex(logos.model_choice.findData("effnet-lite0"))
     window.close()
     with restarted_window(qtbot) as win2:
         assert _page(win2, "albums").model_choice.currentData() == "clip-vit-b32"  # its events were made with it
         l2 = _page(win2, "logos")
-        assert l2.k.value() == 30 and l2.model_choice.currentData() == "effnet-lite0"
-        assert l2.tabs.currentWidget() is l2.map_tab and hasattr(l2, "map_plot")
+        assert l2.lookalikes.k.value() == 30 and l2.model_choice.currentData() == "effnet-lite0"
+        assert l2.tabs.currentWidget() is l2.map_tab and l2.map_tab.built
         # a trained model kept as the choice, then deleted: the page's default, nothing forced
         import json
 
@@ -84,7 +84,7 @@ def test_the_albums_model_stays_with_the_album_and_a_logos_model_that_is_gone_fa
     with restarted_window(qtbot) as win3:
         l3 = _page(win3, "logos")
         assert l3.model_choice.currentData() == "simscope-logo"
-        assert l3.k.value() == 12  # the unreadable value dropped, the default kept
+        assert l3.lookalikes.k.value() == 12  # the unreadable value dropped, the default kept
         assert win3.settings.view_value("view/logos/top k") is None
 
 
@@ -134,9 +134,9 @@ def test_every_kind_of_kept_control_round_trips(qtbot, data_dir):
     for _ in range(20):  # a splitter dragged: many changes, written once things are still (or at close)
         first["slider"].setValue(42 + _ % 2)
     first["slider"].setValue(42)
-    assert first_view._changed and first_view._timer.isActive()  # noqa: SLF001 - nothing written yet
+    assert first_view._changed and first_view._timer.isActive()  # nothing written yet
     assert first_view.settings.view_value("view/test/slider") is None
-    qtbot.waitUntil(lambda view=first_view: not view._changed, timeout=3000)  # noqa: SLF001
+    qtbot.waitUntil(lambda view=first_view: not view._changed, timeout=3000)
     assert int(first_view.settings.view_value("view/test/slider")) == 42
     del first, first_view  # its settings object goes too, writing the file
     import gc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -18,11 +18,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.logos.session import LogoSession
+from app.thumbs import ThumbnailLoader
 from core.jobs import Lane
 
 
-class LogoDuplicates:
-    def _dups_tab(self) -> QWidget:
+class DuplicatesTab(QWidget):
+    """``session``: the shared index (and where the groups go); ``jobs`` hashes the pictures, each
+    hash kept in ``cache``; ``loader`` draws the thumbnails."""
+
+    message = Signal(str)  # for this tab's note
+    status = Signal(str)  # for the note of whichever tab is showing
+
+    def __init__(self, session: LogoSession, jobs, cache, loader: ThumbnailLoader,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.jobs, self.cache, self.loader = session, jobs, cache, loader
+        self.keep: dict[int, str] = {}
+        self._bits = None
+        self._dup_items: dict[str, list] = {}
+        self._build()
+        loader.ready.connect(self._thumb_ready)
+
+    @property
+    def groups(self) -> list:
+        return self.session.groups
+
+    def _build(self) -> None:
         self.dup_threshold = QSpinBox()
         self.dup_threshold.setRange(0, 32)
         self.dup_threshold.setValue(4)
@@ -38,8 +60,7 @@ class LogoDuplicates:
         self.dup_label = QLabel("Duplicates are the same picture (perceptual hash, or an embedding cosine ≥ 0.985); "
                                 "look-alikes are the similar ones (top-k). Tick the one to keep in each group.")
         self.dup_label.setWordWrap(True)
-        w = QWidget()
-        v = QVBoxLayout(w)
+        v = QVBoxLayout(self)
         row = QHBoxLayout()
         row.addWidget(find)
         row.addWidget(QLabel("distance ≤"))
@@ -48,14 +69,13 @@ class LogoDuplicates:
         v.addLayout(row)
         v.addWidget(self.dup_label)
         v.addWidget(self.dup_tree, 1)
-        return w
 
     # -- duplicates -------------------------------------------------------------------
     def find_duplicates(self):
-        if self.index is None:
-            self.say("Index a folder first.")
+        if self.session.index is None:
+            self.status.emit("Index a folder first.")
             return None
-        files, cache = list(self.index.files), self.context.cache
+        files, cache = list(self.session.index.files), self.cache
 
         def work(progress, cancelled):
             from core.logos.dedup import phashes
@@ -66,8 +86,8 @@ class LogoDuplicates:
             self._bits = result
             self._regroup_duplicates()
 
-        return self.context.jobs.submit(work, "Logos: perceptual hashes", Lane.IO, on_done=done,
-                                        on_error=self._failed)
+        return self.jobs.submit(work, "Logos: perceptual hashes", Lane.IO, on_done=done,
+                                on_error=lambda job: self.status.emit(f"{job.name} failed: {job.error}"))
 
     def _regroup_duplicates(self) -> None:
         if self._bits is None:
@@ -75,13 +95,14 @@ class LogoDuplicates:
         from core.logos.dedup import duplicate_groups
 
         bits, ok, errors = self._bits
-        rows = {f: i for i, f in enumerate(self.index.files)}
-        vectors = self.index.vectors[[rows[f] for f in ok]] if all(f in rows for f in ok) else None
+        index = self.session.index
+        rows = {f: i for i, f in enumerate(index.files)}
+        vectors = index.vectors[[rows[f] for f in ok]] if all(f in rows for f in ok) else None
         # the same picture: hash distance within the threshold, or an almost identical embedding
-        self.groups = duplicate_groups(bits, ok, self.dup_threshold.value(), vectors=vectors)
+        self.session.set_groups(duplicate_groups(bits, ok, self.dup_threshold.value(), vectors=vectors))
         self.dup_tree.blockSignals(True)
         self.dup_tree.clear()
-        self._dup_items: dict[str, list] = {}
+        self._dup_items = {}
         for g_i, g in enumerate(self.groups):
             keep = self.keep.get(g_i, g.keep) if self.keep.get(g_i) in g.files else g.keep
             top = QTreeWidgetItem([f"Group {g_i + 1}: {len(g.files)} files", "", ""])
@@ -121,4 +142,8 @@ class LogoDuplicates:
                    "groups": [{"keep": self.keep.get(i, g.keep), "files": g.files} for i, g in enumerate(self.groups)]}
         from core.fileio import atomic_write_text
 
-        atomic_write_text(self.index_dir / "duplicates.json", json.dumps(choices, ensure_ascii=False, indent=1))
+        atomic_write_text(self.session.index_dir / "duplicates.json", json.dumps(choices, ensure_ascii=False, indent=1))
+
+    def _thumb_ready(self, path: str) -> None:
+        for item in self._dup_items.get(path, []):
+            item.setIcon(0, QIcon(self.loader.pixmap(path)))

@@ -4,14 +4,43 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from app.logos.session import LogoSession
 from app.logos.well import logo_pixmap
 from core.logos.images import load_logo
 
 
-class LogoMap:
-    def _build_map_tab(self) -> None:
+class MapTab(QWidget):
+    """``session``: the index drawn (the query a star), followed while the tab shows. Built when
+    first shown (pyqtgraph is imported then)."""
+
+    def __init__(self, session: LogoSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.built = False
+        self._map_xy = None
+        session.index_changed.connect(self._index_changed)
+        session.query_changed.connect(self._follow)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.build()
+        self.update_map()
+
+    def _index_changed(self, _index) -> None:
+        self._map_xy = None
+        self._follow()
+
+    def _follow(self) -> None:
+        if self.isVisible():
+            self.update_map()
+
+    def build(self) -> None:
+        """The plot and the hover preview (once)."""
+        if self.built:
+            return
+        self.built = True
         import pyqtgraph as pg
 
         pg.setConfigOptions(antialias=True, background="w", foreground="#24323f")
@@ -42,24 +71,24 @@ class LogoMap:
         self.map_preview.setFixedSize(200, 230)
         self.map_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.map_preview.setWordWrap(True)
-        h = QHBoxLayout(self.map_tab)
+        h = QHBoxLayout(self)
         h.addWidget(self.map_plot, 1)
         h.addWidget(self.map_preview)
-        self._map_xy = None
 
     # -- map ----------------------------------------------------------------------------
     def update_map(self) -> None:
-        if self.index is None or not hasattr(self, "map_plot"):
+        index, query = self.session.index, self.session.query_vector
+        if index is None or not self.built:
             return
         if self._map_xy is None:
-            x = self.index.vectors - self.index.vectors.mean(0)
+            x = index.vectors - index.vectors.mean(0)
             _, _, vt = np.linalg.svd(x[:: max(1, len(x) // 2000)], full_matrices=False)
             self._pcs = vt[:2]
-            self._map_mean = self.index.vectors.mean(0)
+            self._map_mean = index.vectors.mean(0)
             self._map_xy = x @ self._pcs.T
             self.scatter.setData(pos=self._map_xy, data=list(range(len(self._map_xy))))
-        if self.query_vector is not None:
-            q = (self.query_vector - self._map_mean) @ self._pcs.T
+        if query is not None:
+            q = (query - self._map_mean) @ self._pcs.T
             self.query_marker.setData(pos=[q])
         else:
             self.query_marker.setData(pos=[])
@@ -68,7 +97,7 @@ class LogoMap:
         if len(points) == 0:
             return
         i = points[0].data()
-        path = self.index.files[i]
+        path = self.session.index.files[i]
         self.map_preview.setPixmap(logo_pixmap(path, 180))
         self.map_preview.setToolTip(path)
         self._thumb_beside(i, path)

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -20,11 +20,39 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.logos.session import LogoSession, no_keep
 from core.jobs import Lane
 
 
-class LogoTraining:
-    def _build_train_tab(self) -> None:
+class TrainTab(QWidget):
+    """``session``: the index whose logos it trains on (and the duplicate groups, kept together);
+    ``jobs`` runs the training in a child process with ``models``' device; ``keep_view`` keeps the
+    form's values between starts. Built when first shown (pyqtgraph is imported then)."""
+
+    message = Signal(str)  # for this tab's note
+    trained = Signal(dict)  # a run finished or paused: its checkpoint can serve an index
+    use_checkpoint = Signal(str)  # index the folder again with this run's model
+
+    def __init__(self, session: LogoSession, jobs, models, keep_view=no_keep, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.jobs, self.models, self.keep_view = session, jobs, models, keep_view
+        self.train_job = None
+        self.run_dir: Path | None = None
+        self.history: list[dict] = []
+        self.built = False
+        self._busy = False
+        self._runs: list[dict] = []
+        session.index_changed.connect(self._update_run_actions)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.build()
+
+    def build(self) -> None:
+        """The form, the buttons, the runs and the loss plot (once)."""
+        if self.built:
+            return
+        self.built = True
         import pyqtgraph as pg
 
         from core.logos.service import TrainSettings
@@ -88,7 +116,7 @@ class LogoTraining:
         left.addWidget(QLabel("Runs (kept in the data dir: params.json, losses.csv, checkpoint.pt)"))
         left.addWidget(self.runs, 1)
         left.addWidget(self.use_run)
-        h = QHBoxLayout(self.train_tab)
+        h = QHBoxLayout(self)
         lw = QWidget()
         lw.setLayout(left)
         lw.setFixedWidth(400)  # the form, the four buttons and the backbone names fit
@@ -125,35 +153,35 @@ class LogoTraining:
                              image_size=self.image_size.value(), temperature=self.temperature.value(),
                              threshold=self.rw_threshold.value(), negative_weight=self.neg_weight.value(),
                              lr=self.lr.value(), backbone=self.backbone.currentData(),
-                             device=self.context.models.device.torch_device)
+                             device=self.models.device.torch_device)
 
     def start_training(self, resume: bool = False):
-        if not hasattr(self, "loss_plot"):
-            self._build_train_tab()
-        if self.index is None:
-            self.say("Index a folder first: training uses its logos.", self.train_tab)
+        self.build()
+        index = self.session.index
+        if index is None:
+            self.message.emit("Index a folder first: training uses its logos.")
             return None
-        from core.logos.service import runs_dir
+        from core.logos.service import TrainSettings, runs_dir
 
-        files = list(self.index.files)
+        files = list(index.files)
         resume_from = None
         if resume:
             run = self._selected_run()
             if run is None or not run["checkpoint"]:
-                self.say("Select a run with a checkpoint to resume.", self.train_tab)
+                self.message.emit("Select a run with a checkpoint to resume.")
                 return None
             self.run_dir = Path(run["dir"])
             resume_from = run["checkpoint"]
-            settings = self.settings().__class__(**run["params"])
+            settings = TrainSettings(**run["params"])
             self.history = list(run["history"])
         else:
             settings = self.settings()
             self.run_dir = runs_dir() / time.strftime("%Y%m%d-%H%M%S")
             self.history = []
-        groups = ([[files.index(f) for f in g.files if f in files] for g in self.groups] if self.groups else [])
+        groups = [[files.index(f) for f in g.files if f in files] for g in self.session.groups]
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "pause.request").unlink(missing_ok=True)
-        run_dir, tiny = str(self.run_dir), self.context.models.tiny
+        run_dir, tiny = str(self.run_dir), self.models.tiny
         self._redraw_losses()
 
         def work(progress, cancelled):
@@ -162,29 +190,29 @@ class LogoTraining:
 
             return run_in_process(train_in_child, (files, settings, run_dir, groups, resume_from, tiny),
                                   progress=progress, cancelled=cancelled,
-                                  on_message=lambda kind, e: self.relay.epoch.emit(e))
+                                  on_message=lambda kind, e: progress.send(e))  # an epoch's losses
 
-        self.train_job = self.context.jobs.submit(work, f"Logos: train SimCLR ({settings.backbone})", Lane.MODEL,
-                                                  on_done=self._trained, on_error=self._failed,
-                                                  on_cancelled=lambda job: self._set_training(False))
+        self.train_job = self.jobs.submit(work, f"Logos: train SimCLR ({settings.backbone})", Lane.MODEL,
+                                          on_done=self._trained, on_error=self._failed, on_message=self._epoch,
+                                          on_cancelled=lambda job: self._set_training(False))
         self._set_training(True)
         return self.train_job
 
     def pause_training(self) -> None:
         if self.run_dir is not None and self.train_job is not None and not self.train_job.state.done:
             (self.run_dir / "pause.request").touch()
-            self.say("Pausing after this epoch…", self.train_tab)
+            self.message.emit("Pausing after this epoch…")
 
     def cancel_training(self) -> None:
         if self.train_job is not None:
-            self.context.jobs.cancel(self.train_job.id)
+            self.jobs.cancel(self.train_job.id)
 
     def _epoch(self, e: dict) -> None:
         self.history.append(e)
         self._redraw_losses()
 
     def _redraw_losses(self) -> None:
-        if not hasattr(self, "loss_plot"):
+        if not self.built:
             return
         ep = [h["epoch"] for h in self.history]
         self.train_curve.setData(ep, [h["train_loss"] for h in self.history])
@@ -194,26 +222,29 @@ class LogoTraining:
     def _trained(self, result: dict) -> None:
         self._set_training(False)
         state = "finished" if result["finished"] else "paused (Resume continues)"
-        self.say(f"Training {state}: {len(result['history'])} epochs, checkpoint {result['checkpoint']}",
-                 self.train_tab)
+        self.message.emit(f"Training {state}: {len(result['history'])} epochs, checkpoint {result['checkpoint']}")
         self._fill_runs()
-        self._fill_models()
+        self.trained.emit(result)
+
+    def _failed(self, job) -> None:
+        self._set_training(False)
+        self.message.emit(f"{job.name} failed: {job.error}")
 
     def _set_training(self, busy: bool) -> None:
-        if not hasattr(self, "train_button"):
-            return
         self._busy = busy
+        if not self.built:
+            return
         self.train_button.setEnabled(not busy)
         self.pause_button.setEnabled(busy)
         self.cancel_button.setEnabled(busy)
         self._update_run_actions()
 
-    def _update_run_actions(self) -> None:
+    def _update_run_actions(self, *_) -> None:
         """Resume and "Index with this model" only when they can act, and say why not."""
-        if not hasattr(self, "resume_button"):
+        if not self.built:
             return
         run = self._selected_run()
-        busy = getattr(self, "_busy", False)
+        busy, index = self._busy, self.session.index
         finished = run is not None and len(run["history"]) >= run["params"].get("epochs", 0)
         can_resume = not busy and run is not None and bool(run["checkpoint"]) and not finished
         self.resume_button.setEnabled(can_resume)
@@ -221,10 +252,10 @@ class LogoTraining:
                                       "Training is running" if busy else
                                       "Select a paused run in the list below" if run is None or finished else
                                       "This run has no checkpoint yet")
-        can_use = not busy and run is not None and bool(run["checkpoint"]) and self.index is not None
+        can_use = not busy and run is not None and bool(run["checkpoint"]) and index is not None
         self.use_run.setEnabled(can_use)
         self.use_run.setToolTip("Re-index the folder with this run's trained backbone" if can_use else
-                                "Index a folder first" if self.index is None else
+                                "Index a folder first" if index is None else
                                 "Select a run with a checkpoint" if run is None or not run["checkpoint"] else
                                 "Training is running")
 
@@ -241,8 +272,8 @@ class LogoTraining:
         self._update_run_actions()
 
     def _selected_run(self):
-        row = self.runs.currentRow() if hasattr(self, "runs") else -1
-        return self._runs[row] if 0 <= row < len(getattr(self, "_runs", [])) else None
+        row = self.runs.currentRow() if self.built else -1
+        return self._runs[row] if 0 <= row < len(self._runs) else None
 
     def _show_run(self, row: int) -> None:
         self._update_run_actions()
@@ -252,10 +283,9 @@ class LogoTraining:
             self._redraw_losses()
 
     def _use_selected_run(self):
+        """Index the folder again with the selected run's model (the page does: its model choice)."""
         run = self._selected_run()
-        if run is None or not run["checkpoint"] or self.index is None:
-            self.say("Select a run with a checkpoint (and index a folder first).", self.train_tab)
-            return None
-        self._fill_models()
-        self.model_choice.setCurrentIndex(self.model_choice.findData(run["checkpoint"]))
-        return self.index_folder(self.index.meta.get("folder"))
+        if run is None or not run["checkpoint"] or self.session.index is None:
+            self.message.emit("Select a run with a checkpoint (and index a folder first).")
+            return
+        self.use_checkpoint.emit(run["checkpoint"])

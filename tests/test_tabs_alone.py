@@ -1,0 +1,134 @@
+"""Every tab is a widget of its own: each is built here alone, offscreen, from what it needs (its
+workspace's shared state, the job queue, the models), with no page and no window, and its main
+action is driven to a result a user would see."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.conftest import finish_job
+
+
+@pytest.fixture
+def jobs(runner):
+    from app.jobs import JobQueue
+
+    queue = JobQueue(runner)
+    yield queue
+    queue.shutdown()
+
+
+@pytest.fixture
+def models():
+    from core.models.manager import ModelManager
+
+    return ModelManager("cpu", tiny=True)
+
+
+# -- Logos ------------------------------------------------------------------------------------
+@pytest.fixture
+def logo_session(tmp_path):
+    """An index over real logo files (and a pixel copy of one), its vectors made by hand: the
+    GitHub logo and its copy point the same way, every other logo elsewhere."""
+    from app.logos.session import LogoSession
+    from core.logos.images import load_logo
+    from core.logos.index import LogoIndex
+    from tests.test_logos_core import copy_brand_logos
+
+    folder = copy_brand_logos(tmp_path / "logos")
+    load_logo(folder / "github.svg", 200).save(folder / "github_copy.png")
+    files = sorted(str(p) for p in folder.iterdir())
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(files), 16)).astype(np.float32)
+    vectors[files.index(str(folder / "github_copy.png"))] = vectors[files.index(str(folder / "github.svg"))] + 0.01
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    session = LogoSession(tmp_path / "index")
+    session.set_index(LogoIndex(files, vectors, {"folder": str(folder), "model": {"preset": "effnet-lite0"}}))
+    return session, folder
+
+
+@pytest.fixture
+def logo_loader(qtbot):
+    from app.logos.well import THUMB
+    from app.thumbs import ThumbnailLoader
+    from core.logos.images import load_logo
+
+    loader = ThumbnailLoader(THUMB, loader=load_logo, kind="logo")
+    yield loader
+    loader.stop()
+
+
+def test_logos_lookalikes_tab_alone_answers_a_query_from_the_index(qtbot, jobs, models, logo_session, logo_loader):
+    from app.logos.lookalikes import LookalikesTab
+
+    session, folder = logo_session
+    tab = LookalikesTab(session, jobs, models, logo_loader)
+    qtbot.addWidget(tab)
+    tab.show()
+    assert tab.results.empty_hint.current().startswith("Drop, paste (Ctrl+V) or pick a logo")
+    notes = []
+    tab.message.connect(notes.append)
+    tab.threshold.setValue(-1.0)  # random vectors: every score counts
+    assert tab.set_query(str(folder / "github.svg")) is None  # in the index: no job
+    assert tab.hits[0].file.endswith("github_copy.png") and tab.results.count() == min(12, len(session.index) - 1)
+    assert "github_copy.png" in tab.compare_text.text() and notes[-1].startswith(f"{tab.results.count()} look-alikes")
+    tab.k.setValue(3)
+    assert tab.results.count() == 3
+
+
+def test_logos_duplicates_tab_alone_finds_the_copy_and_saves_the_keeper(qtbot, jobs, logo_session, logo_loader):
+    import json
+
+    from app.logos.duplicates import DuplicatesTab
+    from core.cache import EmbeddingCache
+
+    session, _ = logo_session
+    cache = EmbeddingCache()
+    tab = DuplicatesTab(session, jobs, cache, logo_loader)
+    qtbot.addWidget(tab)
+    heard = []
+    session.groups_changed.connect(heard.append)
+    finish_job(qtbot, tab.find_duplicates())
+    cache.close()
+    assert heard and any(any(f.endswith("github_copy.png") for f in g.files) for g in session.groups)
+    top = tab.dup_tree.topLevelItem(0)
+    other = next(top.child(i) for i in range(top.childCount())
+                 if top.child(i).checkState(2) != Qt.CheckState.Checked)
+    other.setCheckState(2, Qt.CheckState.Checked)
+    saved = json.loads((session.index_dir / "duplicates.json").read_text(encoding="utf-8"))
+    assert saved["groups"][0]["keep"] == other.data(0, Qt.ItemDataRole.UserRole + 1)
+
+
+def test_logos_map_tab_alone_draws_the_index_and_the_query(qtbot, logo_session):
+    from app.logos.map import MapTab
+
+    session, folder = logo_session
+    tab = MapTab(session)
+    qtbot.addWidget(tab)
+    tab.show()  # built when first shown
+    assert len(tab.scatter.data) == len(session.index) and len(tab.query_marker.data) == 0
+    session.query_path = str(folder / "github.svg")
+    session.set_query_vectors(session.index.vector_of(session.query_path), None)
+    assert len(tab.query_marker.data) == 1
+
+
+@pytest.mark.timeout(300)
+def test_logos_train_tab_alone_trains_an_epoch_with_a_live_curve(qtbot, jobs, models, logo_session):
+    from app.logos.training import TrainTab
+
+    session, _ = logo_session
+    tab = TrainTab(session, jobs, models)
+    qtbot.addWidget(tab)
+    tab.show()
+    trained = []
+    tab.trained.connect(trained.append)
+    tab.backbone.setCurrentIndex(tab.backbone.findData("effnet-lite0"))
+    tab.epochs.setValue(1)
+    tab.batch.setValue(8)
+    tab.image_size.setValue(64)
+    result = finish_job(qtbot, tab.start_training(), timeout=240_000)
+    assert result["finished"] and len(result["history"]) == 1
+    qtbot.waitUntil(lambda: bool(trained))
+    assert len(tab.train_curve.getData()[0]) == 1 and tab.runs.count() == 1 and tab.train_button.isEnabled()
