@@ -178,7 +178,7 @@ def install_error_handling() -> None:
         handlers=[logging.FileHandler(log_file, encoding="utf-8"), logging.StreamHandler()],
     )
     log = logging.getLogger("simscope")
-    faults = open(log_dir() / "faults.log", "a", encoding="utf-8")  # noqa: SIM115 - open for the app's life
+    faults = open(log_dir() / "faults.log", "a", encoding="utf-8")  # open for the app's life
     faulthandler.enable(faults)
 
     def excepthook(exc_type, exc, tb):
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     if unusable:
         say_cannot_start(unusable)
         return 2
-    lock, running = lock_data_dir()  # noqa: F841 - held until main returns (the app has closed)
+    lock, running = lock_data_dir()  # held until main returns (the app has closed)
     if running:
         if ask_running_app_to_show():  # the icon clicked again: the running window comes to the front
             print("Simscope is already running with this data folder; its window was brought to the front.",
@@ -283,15 +283,16 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Simscope")
     app.setOrganizationName("Simscope")
 
+    from app.data_folders import mark_data_folder
     from app.instance import open_window, start_again
 
-    window, queue = open_window()  # a restore asked for, stores checked after a crash: said in the status bar
-    window.mark_data_folder(demo=args.demo)
+    window, queue = open_window(create_window)  # a restore asked for, stores checked after a crash: said in the status bar
+    mark_data_folder(window, demo=args.demo)
 
     class FirstPaint(QObject):
         done = False
 
-        def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+        def eventFilter(self, obj, event):  # Qt API
             if event.type() == QEvent.Type.Paint and not self.done:
                 self.done = True
                 painted = time.time()
@@ -312,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # a second start on this folder brings this window to the front (also in the self-test: the
     # bundle must carry QtNetwork)
-    _second_starts = listen_for_second_starts(window)  # noqa: F841 - kept while the app runs
+    _second_starts = listen_for_second_starts(window)  # kept while the app runs
     if args.self_test:
         from app.selftest import run_self_test
 
@@ -327,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     watcher = FirstPaint()
     window.installEventFilter(watcher)
     window.show()
-    _signal_timer = quit_on_signals(app, window)  # noqa: F841 - kept alive while the loop runs
+    _signal_timer = quit_on_signals(app, window)  # kept alive while the loop runs
     try:
         return app.exec()
     finally:

@@ -143,16 +143,9 @@ class MainWindow(BackupActions, QMainWindow):
         self.restore_action.triggered.connect(lambda: self.restore_from_backup())
         file_menu.addAction(self.restore_action)
         file_menu.addSeparator()
-        self.demo_action = QAction("Open the &demo", self)
-        self.demo_action.setToolTip("A second window on the bundled demo data, in a folder of its own: nothing "
-                                    "you do there touches your data")
-        self.demo_action.triggered.connect(lambda: self.open_other_folder(demo=True))
-        file_menu.addAction(self.demo_action)
-        self.own_data_action = QAction("Open your &own data", self)
-        self.own_data_action.setToolTip("A window on your own data folder (this one shows the demo)")
-        self.own_data_action.triggered.connect(lambda: self.open_other_folder(demo=False))
-        file_menu.addAction(self.own_data_action)
-        self.own_data_action.setVisible(False)
+        from app.data_folders import folder_actions
+
+        self.demo_action, self.own_data_action = folder_actions(self, file_menu)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -227,47 +220,6 @@ class MainWindow(BackupActions, QMainWindow):
         help_menu.addAction(about)
 
     # -- behaviour --------------------------------------------------------------
-    def mark_data_folder(self, demo: bool) -> None:
-        """Say which data folder this window works on: the demo is labelled in the title, and the
-        status bar names the folder at start."""
-        from core.paths import data_dir, is_demo_dir
-
-        self.is_demo = demo or is_demo_dir(data_dir())
-        title = f"Simscope {__version__}"
-        self.setWindowTitle(f"{title} — DEMO data (kept apart from your own)" if self.is_demo else title)
-        self.demo_action.setVisible(not self.is_demo)
-        self.own_data_action.setVisible(self.is_demo)
-        if not self.statusBar().currentMessage():
-            note = (f"Working on the demo's own folder: {data_dir()}" if self.is_demo else
-                    f"Working on your data folder: {data_dir()} (File → Open the demo to try Simscope on sample data)")
-            self.statusBar().showMessage(note, 15_000)
-
-    def other_folder_command(self, demo: bool) -> tuple[str, list[str]]:
-        """The program and arguments that start Simscope on the demo, or on the user's own folder."""
-        import sys
-
-        from core.paths import demo_data_dir
-
-        args = [] if getattr(sys, "frozen", False) else ["-m", "app"]
-        if demo:
-            args += ["--demo", "--data-dir", str(demo_data_dir())]
-        return sys.executable, args
-
-    def open_other_folder(self, demo: bool) -> bool:
-        from PySide6.QtCore import QProcess, QProcessEnvironment
-
-        program, args = self.other_folder_command(demo)
-        process = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
-        env.remove("SIMSCOPE_DATA_DIR")  # the other window's folder is its own, not this one's
-        process.setProcessEnvironment(env)
-        process.setProgram(program)
-        process.setArguments(args)
-        started, _pid = process.startDetached()
-        if not started:
-            QMessageBox.warning(self, "Simscope", f"Simscope could not be started: {program} {' '.join(args)}")
-        return started
-
     def start(self) -> None:
         """Work that follows the first paint: device detection imports torch off the UI thread,
         then the other heavy libraries are imported while the window is idle (``core.warmup``)."""
@@ -428,7 +380,7 @@ class MainWindow(BackupActions, QMainWindow):
                    "already embedded stay in the cache, a logo training keeps its last epoch for Resume); the "
                    "rest runs again when asked.", "Quit", "Keep working", "_quit_box", warning=True)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event) -> None:  # Qt API
         if not self.force_close and not self.confirm_quit():
             event.ignore()
             return

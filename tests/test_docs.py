@@ -52,19 +52,20 @@ def test_help_user_guide_shows_the_pages_and_the_real_shortcuts(window, qtbot):
 
 
 def test_the_window_says_which_folder_and_labels_the_demo(window, tmp_path, monkeypatch):
+    from app.data_folders import mark_data_folder, other_folder_command
     from core.paths import data_dir, demo_data_dir
 
     window.statusBar().clearMessage()
-    window.mark_data_folder(demo=False)
+    mark_data_folder(window, demo=False)
     assert "DEMO" not in window.windowTitle() and str(data_dir()) in window.statusBar().currentMessage()
     assert window.demo_action.isVisible() and not window.own_data_action.isVisible()
-    program, args = window.other_folder_command(demo=True)
+    program, args = other_folder_command(demo=True)
     assert program == sys.executable and args[-3:] == ["--demo", "--data-dir", str(demo_data_dir())]
     assert demo_data_dir() != data_dir()  # the demo never lands in the user's folder
-    window.mark_data_folder(demo=True)
+    mark_data_folder(window, demo=True)
     assert "DEMO" in window.windowTitle() and window.own_data_action.isVisible()
     assert not window.demo_action.isVisible()
-    assert "--demo" not in window.other_folder_command(demo=False)[1]
+    assert "--demo" not in other_folder_command(demo=False)[1]
 
 
 def test_start_script_opens_the_users_folder_and_the_demo_on_request():
