@@ -3,9 +3,12 @@ each page at 1180×760 and 1920×1080 land in out/screenshots/ (looked at by han
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 
-from tests.conftest import assert_not_blank, save_screenshot, show_page
+from tests.conftest import ROOT, assert_not_blank, save_screenshot, show_page
 
 SIZES = [(1180, 760), (1920, 1080)]
 
@@ -49,7 +52,11 @@ def test_every_workspace_has_a_working_demo(window, qtbot):
         for size in SIZES:
             show_page(window, icon, size)
             qtbot.wait(150)
-            assert_not_blank(save_screenshot(window, f"demo-{icon}-{size[0]}"))
+            shot = save_screenshot(window, f"demo-{icon}-{size[0]}")
+            assert_not_blank(shot)
+            if size == SIZES[0] and os.environ.get("SIMSCOPE_DOC_IMAGES"):  # README's pictures, made here
+                (ROOT / "docs" / "images").mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(shot, ROOT / "docs" / "images" / f"{icon}.png")
     assert sum(n == "Fusion: build the gas demo set" for n in names()) == 1
     assert trends.demo_button.isEnabled() and "synthetic" in trends.demo_button.text().lower()
 

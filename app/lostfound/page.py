@@ -31,7 +31,7 @@ from app.lostfound.matches import LostFoundMatches
 from app.lostfound.models import MATCH_COLUMNS, THUMB, PostsModel
 from app.widgets import EmptyHint
 from app.workspace import PageContext, WorkspacePage
-from core.jobs import Lane
+from core.jobs import Lane, Priority
 from core.lostfound.match import MatchSettings
 from core.lostfound.store import Post, PostStore
 
@@ -46,9 +46,9 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
         super().__init__(context, parent)
         self.store = PostStore()
         self.service = None  # core.lostfound.service.LostFound once models are loaded
-        from PySide6.QtGui import QUndoStack
+        from app.undo import new_stack
 
-        self.undo_stack = QUndoStack(self)  # add, edit, delete: Edit → Undo / Redo (Ctrl+Z / Ctrl+Shift+Z)
+        self.undo_stack = new_stack(self)  # add, edit, delete: Edit → Undo / Redo (Ctrl+Z / Ctrl+Shift+Z)
         self.last_report = None
         self.last_error: str | None = None
         self._build()
@@ -327,8 +327,9 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
             service.refresh(progress, cancelled)
             return service
 
-        return ctx.jobs.submit(build, "Lost & Found: embed posts", Lane.MODEL,
-                               on_done=self._vectors_ready, on_error=self._job_failed)
+        return ctx.jobs.submit(build, "Lost & Found: embed posts", Lane.MODEL,  # the matches wait for it
+                               on_done=self._vectors_ready, on_error=self._job_failed,
+                               priority=Priority.INTERACTIVE)
 
     def _vectors_ready(self, service) -> None:
         self.service = service

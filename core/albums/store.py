@@ -151,10 +151,11 @@ class AlbumStore:
             out[table] = {tuple(r[i] for i in idx): tuple(r) for r in cur.fetchall()}
         return out
 
-    def restore(self, snap: dict[str, dict[tuple, tuple]]) -> int:
+    def restore(self, snap: dict[str, dict[tuple, tuple]], now: dict | None = None) -> int:
         """Make the edit tables equal ``snap`` (a :meth:`snapshot`), writing only the rows that
-        differ, in one transaction; returns how many rows were written. Undo and redo use it."""
-        now = self.snapshot()
+        differ, in one transaction; returns how many rows were written. Undo and redo use it
+        (``now``: the snapshot they just took, so it is not read twice)."""
+        now = self.snapshot() if now is None else now
         written = 0
         with self.con:
             for table, pk in reversed(self.EDIT_TABLES):  # children first: nothing dangles

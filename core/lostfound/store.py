@@ -211,10 +211,11 @@ class PostStore:
         """Every post row (deleted ones too), by id: what an edit can change (undo)."""
         return {r[0]: tuple(r) for r in self._con.execute("SELECT * FROM posts ORDER BY id")}
 
-    def restore(self, snap: dict[int, tuple]) -> int:
+    def restore(self, snap: dict[int, tuple], now: dict[int, tuple] | None = None) -> int:
         """Make the posts table equal ``snap``, writing only rows that differ; stored photo files
-        are content-addressed and never deleted, so every row's photo is still there."""
-        now = self.snapshot()
+        are content-addressed and never deleted, so every row's photo is still there (``now``:
+        the snapshot the caller just took, so it is not read twice)."""
+        now = self.snapshot() if now is None else now
         cols = [d[0] for d in self._con.execute("SELECT * FROM posts LIMIT 0").description]
         gone = [(k,) for k in now if k not in snap]
         new = [row for k, row in snap.items() if k not in now]
