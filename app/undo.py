@@ -1,34 +1,88 @@
-"""Undo for edits to a store (Albums, Lost & Found): each edit is a QUndoCommand holding the
-store as it was and as it is.
+"""Undo for edits to a store (Albums, Lost & Found): each edit is a QUndoCommand holding the rows
+it changed, as they were and as they are; a page's stack keeps the last :data:`UNDO_LIMIT` steps.
 
-A store's ``snapshot()`` keys every row an edit can touch; ``restore()`` writes back only the
-rows that differ, in one transaction, so undoing a merge of 1,000 photos writes about 1,000
-rows. Albums' re-grouping and indexing change the store under the user's edits, so they clear
-its stack rather than be undone piecemeal.
+A store's ``snapshot()`` keys every row an edit can touch (Albums: ``{table: {key: row}}``, Lost &
+Found: ``{id: row}``); :func:`record` compares the snapshots taken around an edit and keeps only
+the rows that differ (``None`` for a row that did not exist). Undo and redo lay those rows over
+the store's rows as they are now and hand the result to ``restore()``, which writes only the rows
+that differ, in one transaction: undoing a merge of 1,000 photos writes about 1,000 rows, and a
+renamed event costs its one row on the stack, not two copies of every table. Albums' re-grouping
+and indexing change the store under the user's edits, so they clear its stack rather than be
+undone piecemeal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand, QUndoStack
+
+UNDO_LIMIT = 200  # steps kept per page; the oldest go first
+
+_FLAT = "\0rows"  # a store whose snapshot is one table ({key: row}), as Lost & Found's
+
+
+def new_stack(parent: QObject | None = None) -> QUndoStack:
+    """A page's undo stack, limited to :data:`UNDO_LIMIT` steps."""
+    stack = QUndoStack(parent)
+    stack.setUndoLimit(UNDO_LIMIT)
+    return stack
+
+
+def _tables(snapshot: dict) -> dict[str, dict]:
+    if snapshot and not isinstance(next(iter(snapshot.values())), dict):
+        return {_FLAT: snapshot}
+    return snapshot if snapshot else {_FLAT: {}}
+
+
+def changes(before: dict, after: dict) -> tuple[dict, dict]:
+    """The rows an edit changed: ({table: {key: row or None}} as they were, the same as they are)."""
+    was, now = _tables(before), _tables(after)
+    old: dict[str, dict] = {}
+    new: dict[str, dict] = {}
+    for table in was.keys() | now.keys():
+        a, b = was.get(table, {}), now.get(table, {})
+        keys = [k for k in a.keys() | b.keys() if a.get(k) != b.get(k)]
+        if keys:
+            old[table] = {k: a.get(k) for k in keys}
+            new[table] = {k: b.get(k) for k in keys}
+    return old, new
+
+
+def laid_over(snapshot: dict, rows: dict) -> dict:
+    """``snapshot`` with ``rows`` (from :func:`changes`) written over it: a row None is removed."""
+    flat = _FLAT in rows or (snapshot and not isinstance(next(iter(snapshot.values())), dict))
+    tables = {_FLAT: dict(snapshot)} if flat else {t: dict(r) for t, r in snapshot.items()}
+    for table, changed in rows.items():
+        target = tables.setdefault(table, {})
+        for key, row in changed.items():
+            if row is None:
+                target.pop(key, None)
+            else:
+                target[key] = row
+    return tables[_FLAT] if flat else tables
 
 
 class StoreEdit(QUndoCommand):
     def __init__(self, store, text: str, before: dict, after: dict, refresh: Callable[[], None]) -> None:
         super().__init__(text)
-        self.store, self.before, self.after, self.refresh = store, before, after, refresh
+        self.store, self.refresh = store, refresh
+        self.before, self.after = changes(before, after)  # only the rows that differ
         self._done = True  # pushed after the edit ran: the first redo() has nothing to do
 
     def redo(self) -> None:
         if self._done:
             self._done = False
             return
-        self.store.restore(self.after)
-        self.refresh()
+        self._apply(self.after)
 
     def undo(self) -> None:
-        self.store.restore(self.before)
+        self._apply(self.before)
+
+    def _apply(self, rows: dict) -> None:
+        now = self.store.snapshot()
+        self.store.restore(laid_over(now, rows), now)
         self.refresh()
 
 
