@@ -48,9 +48,9 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         # (photo or words, [(path, score)], None or "words"): the Similar / Words group shown
         self._similar: tuple[str, list[tuple[str, float]], str | None] | None = None
         self.search_index = None  # core.search.SearchIndex of the album's photos, made by the last job
-        from PySide6.QtGui import QUndoStack
+        from app.undo import new_stack
 
-        self.undo_stack = QUndoStack(self)  # Edit → Undo / Redo (the window's QUndoGroup)
+        self.undo_stack = new_stack(self)  # Edit → Undo / Redo (the window's QUndoGroup), limited
         self._arriving: set[int] = set()  # ids of add jobs still running
         context.jobs.job_finished.connect(lambda job: self._arriving.discard(job.id))
         self.setAcceptDrops(True)
