@@ -11,6 +11,7 @@ have run, the job's result is released (the Jobs view keeps the summary);
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from core.jobs import Job, JobFn, JobRunner, JobState, Lane, Priority
+
+log = logging.getLogger("simscope.jobs")
 
 
 @dataclass
@@ -56,11 +59,14 @@ class JobQueue(QObject):
         internal: bool = False,
         on_message: Callable[[Any], None] | None = None,
         priority: Priority | int = Priority.NORMAL,
+        resource: str | None = None,
     ) -> Job:
         """``priority``: :attr:`Priority.INTERACTIVE` for what the user waits on (a query, a match),
-        :attr:`Priority.BATCH` for training and bulk embedding (they yield between batches)."""
+        :attr:`Priority.BATCH` for training and bulk embedding (they yield between batches);
+        ``resource``: what the job works on, so that an interactive job never runs inside a batch
+        job on the same one (an album's store mid-indexing)."""
         callbacks = _Callbacks(on_done, on_error, on_progress, on_cancelled, on_message)
-        job = self.runner.submit(fn, name, lane, internal=internal, priority=priority)
+        job = self.runner.submit(fn, name, lane, internal=internal, priority=priority, resource=resource)
         # Safe after submit(): events reach _dispatch through the UI thread's
         # event loop, so none is handled before this method returns.
         self._callbacks[job.id] = callbacks
@@ -91,12 +97,15 @@ class JobQueue(QObject):
                     cb.on_message(payload)
             if event == "message":
                 return
+        if event == "started":  # the app's log says what ran when (a test waits for it too)
+            log.info("job started: %s", job.name)
         if event in ("started", "progress", "cancel-requested"):
             if event == "progress" and cb.on_progress:
                 cb.on_progress(job.progress, job.message)
             self.job_changed.emit(job)
             return
         self._callbacks.pop(job.id, None)
+        log.info("job %s: %s (%.1f s)", job.state.value, job.name, job.elapsed)
         try:
             if event == JobState.FINISHED.value and cb.on_done:
                 cb.on_done(job.result)

@@ -19,7 +19,9 @@ and loaded models are never shared between threads. They run by
 than one batch: each of its ``progress`` and ``cancelled`` calls is a *yield
 point* where the worker first runs the interactive jobs waiting, on this same
 thread, then returns to the batch. So a batch job calls them only between
-batches, where its models are in a state any other job may use.
+batches, where its models are in a state any other job may use. Jobs that
+name the same ``resource`` (e.g. an album's store) never interleave: an
+interactive job on it waits for the batch job's end.
 File I/O jobs (decoding, thumbnails, hashing) run on a small thread pool.
 
 Listeners hear about every state change; they are called from worker
@@ -133,6 +135,7 @@ class Job:
     fn: JobFn
     lane: Lane = Lane.MODEL
     priority: Priority = Priority.NORMAL
+    resource: str | None = None  # what it works on: not run inside a batch job on the same one
     id: int = field(default_factory=lambda: next(_ids))
     state: JobState = JobState.QUEUED
     progress: float = 0.0
@@ -205,12 +208,17 @@ class _ModelQueue:
                 self._cond.wait()
             return heapq.heappop(self._heap)[2] if self._heap else None
 
-    def take_interactive(self) -> Job | None:
-        """The first interactive job waiting, or None (never waits)."""
+    def take_interactive(self, busy: str | None = None) -> Job | None:
+        """The first interactive job waiting whose resource is not ``busy``, or None (never waits)."""
         with self._cond:
-            if self._heap and self._heap[0][0] == Priority.INTERACTIVE:
-                return heapq.heappop(self._heap)[2]
-            return None
+            waiting = [item for item in self._heap if item[0] == Priority.INTERACTIVE
+                       and (busy is None or item[2].resource != busy)]
+            if not waiting:
+                return None
+            item = min(waiting)
+            self._heap.remove(item)
+            heapq.heapify(self._heap)
+            return item[2]
 
 
 def failure_text(exc: BaseException) -> str:
@@ -264,10 +272,11 @@ class JobRunner:
             self._listeners.remove(listener)
 
     def submit(self, fn: JobFn, name: str, lane: Lane | str = Lane.MODEL, internal: bool = False,
-               priority: Priority | int = Priority.NORMAL) -> Job:
+               priority: Priority | int = Priority.NORMAL, resource: str | None = None) -> Job:
         if self._closed:
             raise RuntimeError("the job runner has been shut down")
-        job = Job(name=name, fn=fn, lane=Lane(lane), internal=internal, priority=Priority(priority))
+        job = Job(name=name, fn=fn, lane=Lane(lane), internal=internal, priority=Priority(priority),
+                  resource=resource)
         with self._lock:
             self._jobs[job.id] = job
         self._emit(job, "queued")
@@ -336,13 +345,13 @@ class JobRunner:
                 return
             self._run(job)
 
-    def _yield_point(self) -> None:
+    def _yield_point(self, batch: Job) -> None:
         """Inside a batch job on the model worker: run the interactive jobs waiting, then go on."""
         if self._yielding or threading.current_thread() is not self._model_thread:
             return
         self._yielding = True
         try:
-            while (job := self._model_queue.take_interactive()) is not None:
+            while (job := self._model_queue.take_interactive(batch.resource)) is not None:
                 self._run(job)
         finally:
             self._yielding = False
@@ -386,11 +395,11 @@ class JobRunner:
                 last[0], last[1] = now, fraction
                 self._emit(job, "progress")
             if batch:
-                self._yield_point()
+                self._yield_point(job)
 
         def cancelled() -> bool:
             if batch:
-                self._yield_point()
+                self._yield_point(job)
             return job._cancel.is_set()
 
         progress = Progress(report, lambda payload: self._send(job, payload))

@@ -34,6 +34,44 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     return path
 
 
+spawned_groups: list[int] = []  # process groups a test started (tests/test_bad_inputs.py's drivers)
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended while we looked
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":  # (state, ppid, pgrp): zombies are gone already
+            members.append(int(stat.parent.name))
+    return members
+
+
+def end_group(pgid: int) -> None:
+    """End what is left of a process group a test started (fork servers and their children)."""
+    import signal
+
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 10
+    while _group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left():
+    """After the suite: no process of a group a test started is still alive."""
+    yield
+    left = {g: m for g in spawned_groups if (m := _group_members(g))}
+    for g in left:
+        end_group(g)
+    assert not left, f"processes left running after the suite (process group: pids): {left}"
+
+
 @pytest.fixture(autouse=True)
 def no_dangling_threads():
     before = {t.ident for t in threading.enumerate()}

@@ -341,7 +341,9 @@ def test_sigterm_closes_the_app_cleanly_mid_demo(tmp_path):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (log.exists() and "starting" in log.read_text()):
         time.sleep(0.2)
-    time.sleep(4)  # the window is up and the demo's jobs are running
+    while time.monotonic() < deadline and "job started: Albums: add" not in log.read_text():
+        time.sleep(0.2)  # the window is up and the demo's jobs are running (the queue logs each start)
+    assert "job started: Albums: add" in log.read_text()
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err[-2000:]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import end_group, spawned_groups
+
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER_IMPORTERS = ["embed", "albums cluster", "logos index", "logos dedup", "logos train"]
 FILE_IMPORTERS = ["logos query", "lostfound import", "fusion train", "trends build-labels", "trends train",
@@ -49,19 +51,23 @@ def driven(corpus, tmp_path_factory):
             work = tmp_path_factory.mktemp(importer.replace(" ", "-"))
             out = work / "results.json"
             log = open(work / "driver.log", "w+", encoding="utf-8")  # noqa: SIM115 - closed when it ends
+            # its own process group: the fork servers its CLI runs start (and their children) are
+            # in it too, and end with it below; the suite checks that none is left (conftest)
             proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "bad_inputs" / "drive.py"), importer,
                                      str(corpus), str(work / "data"), str(out)], cwd=ROOT, env=env,
-                                    stdout=log, stderr=subprocess.STDOUT, text=True)
+                                    stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            spawned_groups.append(proc.pid)
             running[importer] = (proc, out, log)
         for importer, (proc, out, log) in list(running.items()):
             if proc.poll() is not None:
+                end_group(proc.pid)
                 log.seek(0)
                 done[importer] = (proc.returncode, log.read(), out)
                 log.close()
                 del running[importer]
         if time.monotonic() > deadline:
             for proc, _, _ in running.values():
-                proc.kill()
+                end_group(proc.pid)
             raise AssertionError(f"drivers still running after 25 min: {sorted(running)}")
         time.sleep(0.2)
     return done

@@ -264,3 +264,29 @@ def test_the_model_queue_runs_interactive_then_normal_then_batch(runner):
     gate.set()
     assert all(j.wait(5) for j in jobs)
     assert order == ["interactive", "normal", "normal 2", "batch"]
+
+
+def test_an_interactive_job_on_the_batch_jobs_own_resource_waits_for_its_end(runner):
+    from core.jobs import Priority
+
+    order = []
+    started, proceed = threading.Event(), threading.Event()
+
+    def indexing(progress, cancelled):
+        for b in range(3):
+            if b == 1:
+                started.set()
+                proceed.wait(5)
+            order.append(f"batch {b}")
+            progress((b + 1) / 3)
+        return None
+
+    batch = runner.submit(indexing, "index album", priority=Priority.BATCH, resource="album.sqlite")
+    assert started.wait(5)
+    same = runner.submit(lambda p, c: order.append("search album"), "search", priority=Priority.INTERACTIVE,
+                         resource="album.sqlite")
+    other = runner.submit(lambda p, c: order.append("logo query"), "query", priority=Priority.INTERACTIVE,
+                          resource="logo index")
+    proceed.set()
+    assert batch.wait(5) and same.wait(5) and other.wait(5)
+    assert order == ["batch 0", "batch 1", "logo query", "batch 2", "search album"]

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QInputDialog, QMenu
 
 from app.albums.folders import FoldersDialog
 from app.albums.grid import SIMILAR, UNSORTED, photos_text
+from core.jobs import Priority
 
 
 class AlbumEdits:
@@ -204,7 +205,7 @@ class AlbumEdits:
             self.note.setText(f"{said}: the keeper of each is suggested; nothing was deleted.")
 
         return self._album_job("Albums: find duplicates", lambda album, progress, cancelled:
-                               album.duplicates(progress, cancelled), done)
+                               album.duplicates(progress, cancelled), done, priority=Priority.NORMAL)
 
     def search_words(self, query: str, k: int = 60):
         """Photos matching words, shown as a "Words: …" group (a job: the sentence model
@@ -232,7 +233,7 @@ class AlbumEdits:
             self.note.setText((f"{len(hits)} photos for “{query}”, best first." if hits else
                                f"No photo has a note, caption or tag near “{query}”.") + also)
 
-        return self._album_job(f"Albums: search “{query}”", work, done)
+        return self._album_job(f"Albums: search “{query}”", work, done, priority=Priority.INTERACTIVE)
 
     def edit_vocabulary(self):
         """Albums → Event names…: a changed list names the events again (offline as with CLIP)."""

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.filedialogs import pick_folder
 from core.albums.store import AlbumStore
-from core.jobs import Lane
+from core.jobs import Lane, Priority
 
 
 def regroup_change(before, after) -> str:
@@ -29,7 +29,9 @@ def regroup_change(before, after) -> str:
 
 class AlbumJobs:
     # -- jobs -------------------------------------------------------------------------
-    def _album_job(self, name: str, work, on_done, lane=Lane.MODEL):
+    def _album_job(self, name: str, work, on_done, lane=Lane.MODEL, priority=Priority.BATCH):
+        """Indexing and grouping are batch work (they yield to other pages' queries between batches);
+        a search is interactive, but waits for a batch job on this album (the same resource)."""
         ctx = self.context
         preset = self.model_choice.currentData()
         store_path = self.store.path
@@ -50,6 +52,7 @@ class AlbumJobs:
             return result
 
         return ctx.jobs.submit(run, name, lane, on_done=on_done, on_error=self._job_failed,
+                               priority=priority, resource=str(store_path),
                                on_cancelled=lambda job: (self.note.setText(f"{job.name}: cancelled; "
                                                                            "finished photos are kept"),
                                                          self.reload()))

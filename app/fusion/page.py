@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -27,14 +27,7 @@ from app.fusion.evaluation import FusionEvaluation
 from app.fusion.sweep import FusionSweep
 from app.fusion.tabs import CLASS_COLORS, FusionTabs
 from app.workspace import PageContext, WorkspacePage
-from core.jobs import Lane
-
-
-class _Relay(QObject):
-    """Carries per-epoch reports and sweep rows from the model worker to the UI thread."""
-
-    epoch = Signal(object)
-    sweep_row = Signal(object)
+from core.jobs import Lane, Priority
 
 
 class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
@@ -58,9 +51,6 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         from core.runs import RunStore
 
         self.runs = RunStore()  # kept across restarts: datasets by path, runs with their models
-        self.relay = _Relay(self)
-        self.relay.epoch.connect(self._on_epoch)
-        self.relay.sweep_row.connect(self._on_sweep_row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         self._placeholder = self.empty_state()
@@ -250,7 +240,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
 
         return ctx.jobs.submit(work, f"Fusion: load {Path(path).name} and its image features", Lane.MODEL,
                                on_done=lambda r: self._dataset_ready(path, *r),
-                               on_error=lambda job: self._error(job.error))
+                               on_error=lambda job: self._error(job.error), priority=Priority.BATCH)
 
     def _dataset_ready(self, path, data, features, encoder) -> None:
         self.data, self.features = data, features
@@ -294,7 +284,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
             self._error("Load a dataset first.")
             return None
         cfg = self.config()
-        data, feats, relay, dataset = self.data, self.features, self.relay, self.dataset_path
+        data, feats, dataset = self.data, self.features, self.dataset_path
         self.history = []
         for curve in list(self.curves.values()) + list(self.sim_curves.values()):
             curve.setData([], [])
@@ -307,7 +297,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
             # (plots stalled 180-360 ms per epoch). Fine-tuning loads its own backbone there,
             # so the shared encoder that serves the cache is never changed.
             result = run_in_process(train_in_child, (cfg, data, feats, "effnet-lite0"), progress=progress,
-                                    cancelled=cancelled, on_message=lambda kind, r: relay.epoch.emit(r))
+                                    cancelled=cancelled, on_message=lambda kind, r: progress.send(r))
             if dataset:  # kept: settings, metrics, curves and the model, in the data dir
                 from core.fusion.runs import save_run
                 from core.runs import RunStore
@@ -322,7 +312,8 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         self.train_job = self.context.jobs.submit(work, f"Fusion: train {cfg.modality}/{cfg.fusion_type}",
                                                   Lane.MODEL, on_done=self._trained,
                                                   on_error=lambda job: self._error(job.error),
-                                                  on_cancelled=lambda job: self._set_busy(False))
+                                                  on_cancelled=lambda job: self._set_busy(False),
+                                                  on_message=self._on_epoch, priority=Priority.BATCH)
         self._set_busy(True)
         return self.train_job
 

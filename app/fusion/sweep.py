@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidgetItem
 
 from app.filedialogs import save_file
-from core.jobs import Lane
+from core.jobs import Lane, Priority
 
 
 class FusionSweep:
@@ -18,7 +18,7 @@ class FusionSweep:
             self._error("Load a dataset first.")
             return None
         base = self.config()
-        data, feats, relay = self.data, self.features, self.relay
+        data, feats = self.data, self.features
         self.sweep_rows = []
         self.sweep_table.setRowCount(0)
 
@@ -27,12 +27,13 @@ class FusionSweep:
             from core.process import run_in_process
 
             return run_in_process(sweep_in_child, (base, data, feats, grid), progress=progress,
-                                  cancelled=cancelled, on_message=lambda kind, r: relay.sweep_row.emit(r))
+                                  cancelled=cancelled, on_message=lambda kind, r: progress.send(r))
 
         self.train_job = self.context.jobs.submit(work, "Fusion: sweep", Lane.MODEL,
                                                   on_done=lambda rows: self._sweep_done(rows),
                                                   on_error=lambda job: self._error(job.error),
-                                                  on_cancelled=lambda job: self._set_busy(False))
+                                                  on_cancelled=lambda job: self._set_busy(False),
+                                                  on_message=self._on_sweep_row, priority=Priority.BATCH)
         self._set_busy(True)
         self.tabs.setCurrentIndex(3)
         return self.train_job

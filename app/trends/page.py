@@ -10,21 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QTableWidgetItem
 
 from app.filedialogs import open_file
 from app.trends.layout import TrendsLayout
 from app.workspace import PageContext, WorkspacePage
-from core.jobs import Lane
+from core.jobs import Lane, Priority
 from core.paths import data_dir
 
 COLOURS = ["#c0392b", "#2471a3", "#229954", "#d4ac0d", "#7d3c98", "#e67e22", "#5d6d7e", "#a04000"]
 ARROWS = {1: "▲ hot", 0: "▶ steady", -1: "▼ cold"}
-
-
-class _Relay(QObject):
-    epoch = Signal(object)
 
 
 class TrendsPage(TrendsLayout, WorkspacePage):
@@ -43,8 +39,6 @@ class TrendsPage(TrendsLayout, WorkspacePage):
         self.history = []
         self.train_job = None
         self.last_error: str | None = None
-        self.relay = _Relay()
-        self.relay.epoch.connect(self._epoch)
         self._built = False
         self.dataset_path: str | None = None
         from core.runs import RunStore
@@ -101,7 +95,7 @@ class TrendsPage(TrendsLayout, WorkspacePage):
 
         self.info.setText(f"Loading {path}…")
         return ctx.jobs.submit(work, f"Trends: load {Path(path).name}", Lane.MODEL, on_done=self._loaded,
-                               on_error=self._failed)
+                               on_error=self._failed, priority=Priority.BATCH)
 
     def _loaded(self, prep) -> None:
         self.prep, self.result = prep, None
@@ -169,7 +163,7 @@ class TrendsPage(TrendsLayout, WorkspacePage):
 
         cfg = TrendConfig(epochs=self.epochs.value(), hidden=self.hidden.value(),
                           device=self.context.models.device.torch_device)
-        prep, relay, dataset = self.prep, self.relay, self.dataset_path
+        prep, dataset = self.prep, self.dataset_path
         self.history = []
         for c in self.curves.values():
             c.setData([], [])
@@ -181,7 +175,7 @@ class TrendsPage(TrendsLayout, WorkspacePage):
             from core.trends.service import latest_forecast, report, train_in_child
 
             result = run_in_process(train_in_child, (prep.tokens, prep.labels, prep.split, cfg), progress=progress,
-                                    cancelled=cancelled, on_message=lambda kind, e: relay.epoch.emit(e))
+                                    cancelled=cancelled, on_message=lambda kind, e: progress.send(e))
             # the comparison and the latest forecast run the models: here, not on the UI thread
             result["rows"] = report(prep, result["model"], result["numeric"])
             result["latest"] = latest_forecast(prep, result["model"])
@@ -194,7 +188,8 @@ class TrendsPage(TrendsLayout, WorkspacePage):
             return result
 
         self.train_job = self.context.jobs.submit(work, "Trends: train forecaster", Lane.MODEL, on_done=self._trained,
-                                                  on_error=self._failed, on_cancelled=lambda j: self._set_busy(False))
+                                                  on_error=self._failed, on_cancelled=lambda j: self._set_busy(False),
+                                                  on_message=self._epoch, priority=Priority.BATCH)
         self._set_busy(True)
         return self.train_job
 
