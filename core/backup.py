@@ -131,7 +131,7 @@ def backup(dest: str | os.PathLike[str], data: str | os.PathLike[str] | None = N
         (partial / "backup.json").write_text(json.dumps({
             "simscope": __version__, "from": str(data), "taken": time.strftime("%Y-%m-%d %H:%M:%S"),
             "files": report.files, "bytes": report.bytes, "stores": report.stores, "notes": report.notes,
-            "left_out": list(LEFT_OUT)}, indent=1, ensure_ascii=False), encoding="utf-8")
+            "left_out": list(LEFT_OUT), "paths": [rel.as_posix() for rel in plan]}, indent=1, ensure_ascii=False), encoding="utf-8")
         partial.rename(final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)  # our own half-written folder, never the user's data

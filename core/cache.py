@@ -132,8 +132,12 @@ class EmbeddingCache:
     def file_keys(self, paths: Sequence[str | os.PathLike[str]]) -> list[str]:
         """Content keys for files, hashing only files that are new or changed.
 
-        Raises ``FileNotFoundError``/``OSError`` for a file that cannot be read.
+        Raises ``FileNotFoundError``/``OSError`` for a file that cannot be read, or that is larger
+        than any image (``core.images.MAX_IMAGE_BYTES``: every key here is an image's; a crafted
+        2 GB file took 26 s to hash before it was refused as an image).
         """
+        from core.images import MAX_IMAGE_BYTES
+
         con = self._con()
         keys: list[str] = []
         updates: list[tuple] = []
@@ -147,6 +151,9 @@ class EmbeddingCache:
                 raise OSError(0, bad_name, p.encode("utf-8", "replace").decode("utf-8"))
             check_regular_file(p)
             st = os.stat(p)
+            if st.st_size > MAX_IMAGE_BYTES:
+                raise OSError(0, f"the file is {st.st_size / 1e9:.1f} GB, more than any photo "
+                                 f"({MAX_IMAGE_BYTES / 1e9:.1f} GB at most): skipped", p)
             row = con.execute(
                 "SELECT content_hash FROM files WHERE path=? AND size=? AND mtime_ns=?",
                 (p, st.st_size, st.st_mtime_ns),

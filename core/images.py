@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import stat
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -11,6 +16,11 @@ from core.fileio import special_file_reason, utf8_name_problem
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif"}
 MAX_PIXELS = 120_000_000  # ~ a 120 MP panorama; beyond it is a decompression bomb
+# A 120 MP 16-bit RGBA TIFF stored raw is 960 MB: a bigger file is not a photo. A JPEG header
+# followed by zeros made Pillow's header reader walk them byte by byte (51 s for 256 MB, 153 s
+# for 2 GB), so a file's reading also has a deadline, checked at each read.
+MAX_IMAGE_BYTES = 1_000_000_000
+READ_TIMEOUT_S = 20.0
 _heif_registered = False
 
 
@@ -39,20 +49,71 @@ def is_image_path(path: str | os.PathLike[str]) -> bool:
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
 
 
-def open_image(path: str | os.PathLike[str], draft: tuple[int, int] | None = None) -> Image.Image:
-    """Open an image as RGB with its EXIF orientation applied.
+class _DeadlineReader(io.BufferedReader):
+    """A file whose reads fail (``TimeoutError``) once ``deadline`` (monotonic) has passed."""
 
-    ``draft`` lets JPEG decode at a reduced scale (much faster for big photos
-    that are only going to be resized). Raises :class:`ImageError`.
-    """
-    _register_heif()
+    def __init__(self, raw: io.RawIOBase, deadline: float) -> None:
+        super().__init__(raw, 1 << 16)
+        self.deadline = deadline
+
+    def read(self, size: int | None = -1) -> bytes:
+        if time.monotonic() > self.deadline:
+            raise TimeoutError("reading it took too long")
+        return super().read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        if time.monotonic() > self.deadline:
+            raise TimeoutError("reading it took too long")
+        return super().read1(size)
+
+
+@contextlib.contextmanager
+def bounded_image(path: str | os.PathLike[str], timeout: float | None = None) -> Iterator[Image.Image]:
+    """``with bounded_image(p) as im``: ``Image.open`` on a regular file of at most
+    ``MAX_IMAGE_BYTES``, opened without blocking (a FIFO swapped in after a check is refused, not
+    waited on), whose every read fails once ``timeout`` (``READ_TIMEOUT_S``) seconds have passed.
+    Raises ``ImageError`` for these; Pillow's own errors pass through."""
     reason = special_file_reason(path)  # by stat: a FIFO or /dev/zero would hang the decoder
     if reason is not None:
         raise ImageError(path, reason)
     try:
-        if os.path.getsize(path) == 0:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise ImageError(path, "the file does not exist (moved or deleted?)") from None
+    except PermissionError:
+        raise ImageError(path, "permission denied") from None
+    raw = io.FileIO(fd, "rb")
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ImageError(path, "not a regular file (it was replaced while being read)")
+        if st.st_size == 0:
             raise ImageError(path, "the file is empty (0 bytes)")
-        with Image.open(path) as im:
+        if st.st_size > MAX_IMAGE_BYTES:
+            raise ImageError(path, f"the file is {st.st_size / 1e9:.1f} GB, more than any photo "
+                                   f"({MAX_IMAGE_BYTES / 1e9:.1f} GB at most): skipped")
+        limit = READ_TIMEOUT_S if timeout is None else timeout
+        fh = _DeadlineReader(raw, time.monotonic() + limit)
+        try:
+            with Image.open(fh) as im:
+                yield im
+        except TimeoutError:
+            raise ImageError(path, f"reading it took longer than {limit:g} s (a damaged or crafted "
+                                   f"file?): skipped") from None
+    finally:
+        raw.close()
+
+
+def open_image(path: str | os.PathLike[str], draft: tuple[int, int] | None = None) -> Image.Image:
+    """Open an image as RGB with its EXIF orientation applied.
+
+    ``draft`` lets JPEG decode at a reduced scale (much faster for big photos
+    that are only going to be resized). Bounded by :func:`bounded_image` (size, time).
+    Raises :class:`ImageError`.
+    """
+    _register_heif()
+    try:
+        with bounded_image(path) as im:
             w, h = im.size
             if w * h > MAX_PIXELS:
                 raise ImageError(path, f"{w}×{h} pixels is too large to decode safely")

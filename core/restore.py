@@ -7,6 +7,14 @@ in, each whole or not at all. If any step fails, what was copied is removed and 
 go back, so the folder is as it was. The embedding cache stays: its vectors are keyed by the
 files' contents and models, so they are as right for the restored data as before.
 
+What it copies is what the backup's manifest (``backup.json``) lists under ``paths``, and only
+when each is a regular file inside the backup: a listed path that is absolute, has ``..``, goes
+through a symbolic link, is not there, or is one of the app's own files (the lock, a pending
+restore, a log, SQLite's side files: :data:`core.backup.LEFT_OUT`) refuses the whole backup, as
+does a manifest of a newer Simscope or a store whose ``PRAGMA user_version`` is newer than this
+one knows. A backup whose manifest has no ``paths`` (written before they were listed) restores
+what the backup would copy from a data folder (:func:`core.backup._plan`), by the same checks.
+
 It runs with no app on the folder: the CLI (``python -m core restore BACKUP``) refuses while the
 app runs, and the app restores at its next start (``request_restore`` then a restart), before it
 opens any store.
@@ -19,17 +27,21 @@ import os
 import shutil
 import socket
 import sqlite3
+import stat
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from core.backup import _plan, _unsound
+from core.backup import _left_out, _plan, _unsound
 from core.database import SIDECARS
-from core.fileio import atomic_write_text, copy_whole
+from core.fileio import atomic_write_text
 from core.jobs import ProgressFn, null_progress
 
 MANIFEST = "backup.json"
 PENDING = "restore-pending.json"  # in the data folder: the backup the next start puts in place
+# No store of this version sets PRAGMA user_version (each is 0, its tables made by CREATE ... IF
+# NOT EXISTS and columns added as needed): a higher one was written by a newer Simscope
+KNOWN_USER_VERSION = 0
 
 
 @dataclass
@@ -63,7 +75,16 @@ def read_backup(folder: str | os.PathLike[str]) -> dict:
                          f"simscope-backup-<date> folder that File → Back up data… wrote") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{manifest} cannot be read ({exc}): the backup is damaged") from None
-    for store in sorted(folder.glob("*.sqlite")):
+    _check_version(folder, info)
+    info["_files"] = _listed_files(folder, info)
+    for store in (folder / rel for rel in info["_files"] if rel.suffix == ".sqlite"):
+        try:
+            version = _user_version(store)
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"{store} in the backup is damaged ({exc}): choose another backup") from None
+        if version > KNOWN_USER_VERSION:
+            raise ValueError(f"{store} in the backup is of a newer format (user_version {version}; this Simscope "
+                             f"reads up to {KNOWN_USER_VERSION}): update Simscope to restore it")
         try:
             found = _unsound(store)  # the same check the daily snapshots pass
         except sqlite3.DatabaseError as exc:
@@ -71,6 +92,95 @@ def read_backup(folder: str | os.PathLike[str]) -> dict:
         if found:
             raise ValueError(f"{store} in the backup is damaged ({found}): choose another backup")
     return info
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    """(0, 1, 0) from '0.1.0' (a suffix such as 'rc1' or '+local' ignored); ValueError if not a version."""
+    import re
+
+    m = re.match(r"^\s*v?(\d+(?:\.\d+)*)", str(text))
+    if m is None:
+        raise ValueError(text)
+    return tuple(int(p) for p in m.group(1).split("."))
+
+
+def _check_version(folder: Path, info: dict) -> None:
+    """Refuse a backup written by a newer Simscope: its stores may have columns this one misreads."""
+    from core import __version__
+
+    try:
+        theirs = _version_tuple(info["simscope"])
+    except ValueError:
+        raise ValueError(f"{folder / MANIFEST} names no Simscope version ({info['simscope']!r}): the backup "
+                         f"is damaged or was not written by Simscope") from None
+    ours = _version_tuple(__version__)
+    width = max(len(theirs), len(ours))
+    if theirs + (0,) * (width - len(theirs)) > ours + (0,) * (width - len(ours)):
+        raise ValueError(f"{folder} was written by Simscope {info['simscope']}, newer than this one ({__version__}): "
+                         f"update Simscope to restore it")
+
+
+def _user_version(store: Path) -> int:
+    con = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    try:
+        return int(con.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        con.close()
+
+
+def _listed_files(folder: Path, info: dict) -> list[Path]:
+    """What the restore copies, relative to the backup ``folder``: its manifest's ``paths``, each a
+    regular file inside the backup reached through no link; ``ValueError`` naming the first that
+    is not (the whole backup is refused: a crafted or damaged one)."""
+    listed = info.get("paths")
+    if listed is None:  # a backup written before manifests listed their files: what one would copy
+        listed = [p.as_posix() for p in _plan(folder) if p.as_posix() != MANIFEST]
+    if not isinstance(listed, list) or not all(isinstance(e, str) for e in listed):
+        raise ValueError(f"{folder / MANIFEST}: its list of files (paths) is not a list of names: the backup is damaged")
+    root = os.path.realpath(folder)
+    out: list[Path] = []
+    for entry in listed:
+        def refuse(why: str, entry: str = entry) -> ValueError:
+            return ValueError(f"{folder} cannot be restored: {entry!r} {why}. Nothing was changed; choose another backup")
+
+        posix = PurePosixPath(entry)
+        if (not entry or posix.is_absolute() or PureWindowsPath(entry).drive or "\\" in entry
+                or any(part in ("..", ".") for part in entry.split("/"))):
+            raise refuse("is not a plain path inside the backup (absolute, or with ..)")
+        if entry == MANIFEST or _left_out(entry):
+            raise refuse("is one of the app's own files (a lock, a pending restore, a log, a cache …), "
+                         "which no backup holds")
+        path = folder / posix
+        if os.path.realpath(path) != os.path.join(root, *posix.parts):
+            raise refuse(f"is, or lies in, a symbolic link (to {os.path.realpath(path)}): a backup holds files, not links")
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            raise refuse("is listed in its manifest but missing: the backup is incomplete") from None
+        if not stat.S_ISREG(mode):
+            raise refuse("is not a regular file (a folder, pipe or device)")
+        out.append(Path(*posix.parts))
+    return out
+
+
+def _copy_regular(src: Path, dest: Path) -> None:
+    """``src`` to ``dest``, whole or not at all (a temporary name, then a rename), refusing (OSError)
+    a ``src`` that became a link or a special file since it was checked."""
+    fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                 | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"{src} is no longer a regular file")
+        tmp = dest.with_name(f".{dest.name}.partial")
+        try:
+            with open(tmp, "wb") as out:
+                shutil.copyfileobj(fh, out, 1 << 20)
+            os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def app_running(data: Path) -> str:
@@ -122,7 +232,7 @@ def restore_backup(backup: str | os.PathLike[str], data: str | os.PathLike[str] 
     if running:
         raise ValueError(f"Simscope is running on {data} ({running}): close it first, or restore from "
                          f"its File menu (it restores at its next start)")
-    incoming = [p.relative_to(backup) for p in sorted(backup.rglob("*")) if p.is_file() and p.name != MANIFEST]
+    incoming = info["_files"]  # listed, checked (read_backup)
     stamp = time.strftime("replaced-%Y%m%d-%H%M%S")
     aside, n = data / stamp, 2
     while aside.exists():
@@ -138,7 +248,7 @@ def restore_backup(backup: str | os.PathLike[str], data: str | os.PathLike[str] 
             moved.append(rel)
         for i, rel in enumerate(incoming):
             (data / rel).parent.mkdir(parents=True, exist_ok=True)
-            copy_whole(backup / rel, data / rel)
+            _copy_regular(backup / rel, data / rel)
             copied.append(rel)
             progress((i + 1) / max(len(incoming), 1), f"{i + 1} of {len(incoming)} files")
     except BaseException:
@@ -171,9 +281,11 @@ def _make_restorable(aside: Path, data: Path, backup: Path, files: int) -> None:
             continue
     from core import __version__
 
+    paths = sorted(p.relative_to(aside).as_posix() for p in aside.rglob("*") if p.is_file() and not p.is_symlink())
+    paths = [p for p in paths if p != MANIFEST and not _left_out(p)]  # a damaged store's left-over log stays out
     atomic_write_text(aside / MANIFEST, json.dumps({
         "simscope": __version__, "from": str(data), "taken": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "files": files, "replaced_by": str(backup),
+        "files": files, "replaced_by": str(backup), "paths": paths,
         "note": "the data as it was before a restore: restore this folder to undo it"}, indent=1, ensure_ascii=False))
 
 

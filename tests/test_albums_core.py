@@ -309,7 +309,7 @@ def test_exif_dates_and_gps_from_real_camera_files():
     infos = [read_exif(str(p)) for p in sorted(folder.glob("*.jpg"))]
     assert any(i["taken_at"] is not None for i in infos)
     assert any(i["gps"] is not None and -90 <= i["gps"][0] <= 90 for i in infos)
-    assert read_exif(str(DEMO_PHOTOS / "hat_2a12baab.jpg")) == {"taken_at": None, "gps": None}
+    assert read_exif(str(DEMO_PHOTOS / "hat_2a12baab.jpg")) == {"taken_at": None, "gps": None, "note": ""}
 
 
 def test_cli_cluster_writes_the_documented_json(data_dir, tmp_path):

@@ -90,7 +90,7 @@ def test_a_restore_that_fails_half_way_leaves_the_folder_as_it_was(data_dir, tmp
             raise OSError(28, "No space left on device", str(dest))
         restore.shutil.copy2(src, dest)
 
-    monkeypatch.setattr(restore, "copy_whole", full_disk)
+    monkeypatch.setattr(restore, "_copy_regular", full_disk)
     with pytest.raises(OSError, match="No space left"):
         restore.restore_backup(folder)
     after = {p.relative_to(data_dir): p.read_bytes() for p in data_dir.rglob("*") if p.is_file()}

@@ -27,7 +27,7 @@ from app.logos.session import LogoSession
 from app.logos.well import THUMB, QueryWell, logo_pixmap
 from app.thumbs import ThumbnailLoader
 from app.widgets import EmptyHint
-from core.jobs import Lane
+from core.jobs import Lane, Priority
 from core.logos.index import PART_MARGIN
 from core.paths import data_dir
 
@@ -157,7 +157,7 @@ class LookalikesTab(QWidget):
                 s.set_query_vectors(*vectors)
 
         return self.jobs.submit(work, f"Logos: look up {Path(path).name}", Lane.MODEL, on_done=done,
-                                on_error=self._failed)
+                                on_error=self._failed, priority=Priority.INTERACTIVE)
 
     def update_hits(self) -> None:
         s = self.session

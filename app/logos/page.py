@@ -22,7 +22,7 @@ from app.logos.training import TrainTab
 from app.logos.well import THUMB
 from app.thumbs import ThumbnailLoader
 from app.workspace import PageContext, WorkspacePage
-from core.jobs import Lane
+from core.jobs import Lane, Priority
 from core.logos.images import load_logo
 
 
@@ -203,7 +203,7 @@ class LogosPage(WorkspacePage):
                 self.set_query(query)
 
         return ctx.jobs.submit(work, f"Logos: index {Path(folder).name}", Lane.MODEL, on_done=done,
-                               on_error=self._failed)
+                               on_error=self._failed, priority=Priority.BATCH)
 
     def index_with(self, checkpoint: str):
         """Index the indexed folder again with a trained run's model (Train › Index with this model)."""

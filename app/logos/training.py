@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.logos.session import LogoSession, no_keep
-from core.jobs import Lane
+from core.jobs import Lane, Priority
 
 
 class TrainTab(QWidget):
@@ -194,7 +194,8 @@ class TrainTab(QWidget):
 
         self.train_job = self.jobs.submit(work, f"Logos: train SimCLR ({settings.backbone})", Lane.MODEL,
                                           on_done=self._trained, on_error=self._failed, on_message=self._epoch,
-                                          on_cancelled=lambda job: self._set_training(False))
+                                          on_cancelled=lambda job: self._set_training(False),
+                                          priority=Priority.BATCH)
         self._set_training(True)
         return self.train_job
 

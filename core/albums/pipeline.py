@@ -21,7 +21,7 @@ import numpy as np
 
 from core.albums.cluster import ClusterSettings
 from core.albums.events import GroupInput, GroupReport, PrototypeSettings, regroup
-from core.albums.exif import read_exif
+from core.albums.exif import EARLIEST_YEAR, read_exif
 from core.albums.store import AlbumStore
 from core.cache import EmbeddingCache
 from core.embed import embed_image_files, embed_texts
@@ -137,6 +137,7 @@ class IndexReport:
     captioned: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message) per file
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not read at all: FIFOs, loops, …
+    dates_unknown: list[tuple[str, str]] = field(default_factory=list)  # (path, why) an EXIF time not believed
 
     def summary(self) -> str:
         text = (f"{self.found} photos ({self.new} new): {self.computed} embedded, {self.reused} from cache"
@@ -145,6 +146,10 @@ class IndexReport:
             text += f"; {len(self.errors)} could not be read"
         if self.skipped:
             text += f"; {len(self.skipped)} skipped ({self.skipped[0][1]}" + (", …)" if len(self.skipped) > 1 else ")")
+        if self.dates_unknown:
+            n = len(self.dates_unknown)
+            text += (f"; {n} capture time{'s' if n > 1 else ''} before {EARLIEST_YEAR} or in the future taken as "
+                     f"unknown ({Path(self.dates_unknown[0][0]).name}" + (", …)" if n > 1 else ")"))
         return text
 
 
@@ -206,6 +211,8 @@ class Album:
                 progress(0.9 + 0.08 * i / max(len(res.paths), 1), "Reading capture times")
             exif = read_exif(p)
             taken = exif["taken_at"]
+            if exif["note"]:
+                report.dates_unknown.append((p, exif["note"]))
             hours.append(taken.timestamp() / 3600 if taken else np.nan)
             gps.append(exif["gps"] or (np.nan, np.nan))
             info_rows.append((p, taken.timestamp() if taken else None, tags[i], captions[i], None))

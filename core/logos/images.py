@@ -38,16 +38,21 @@ def scan_logos(folder: str | os.PathLike[str]) -> tuple[list[Path], list[tuple[s
 def svg_png(path: str, size: int, short_side: bool = False) -> bytes:
     """PNG bytes of an SVG drawn ``size`` wide (or high, for a tall logo); ``short_side``: its
     shorter side ``size`` (a part of a wide mark keeps its detail). Top-level, so a child process
-    can run it (see :func:`use_render_processes`)."""
+    can run it (see :func:`use_render_processes`). The SVG is checked first
+    (:func:`core.logos.svgsafe.safe_svg`: bounded, no file outside its folder, no special file)
+    and drawn from that text, so resvg reads no file; ``SvgRefused`` says why one is not drawn."""
     import resvg_py
 
+    from core.logos.svgsafe import safe_svg
+
+    text = safe_svg(path)
     # Loading the system's fonts is a third of resvg's time (10.4 -> 7.1 ms a logo at 256 px):
     # a logo without text is drawn without them (the same pixels: checked in tests)
-    options = {} if _may_have_text(path) else {"skip_system_fonts": True}
-    data = bytes(resvg_py.svg_to_bytes(svg_path=path, width=size, **options))
+    options = {} if "<text" in text else {"skip_system_fonts": True}
+    data = bytes(resvg_py.svg_to_bytes(svg_string=text, width=size, **options))
     height = int.from_bytes(data[20:24], "big")  # the PNG header's height
     if (height > size) if not short_side else (height < size):  # fit the other side instead
-        data = bytes(resvg_py.svg_to_bytes(svg_path=path, height=size, **options))
+        data = bytes(resvg_py.svg_to_bytes(svg_string=text, height=size, **options))
     return data
 
 
@@ -63,24 +68,38 @@ _render_pool = None
 _render_pool_lock = threading.Lock()
 
 
+RENDER_TIMEOUT_S = 20.0  # one drawing in a child (8-80 ms a logo); past it the child is killed
+
+
 def use_render_processes(workers: int = 2) -> None:
-    """Draw SVGs in ``workers`` child processes from now on (the app calls this).
+    """Draw SVGs in ``workers`` child processes from now on (the app and ``logos index`` call this).
 
     resvg holds the interpreter lock while it draws (8 ms a logo idle, 20-80 ms on a busy
     machine): in the window's decode threads that starved the UI thread (60-80 ms frames while
     indexing logos, bench/pages_ui.py), and two threads could not draw at once. Children have
-    their own lock, so the window stays smooth and two logos are drawn in parallel."""
-    global _render_pool
+    their own lock, so the window stays smooth and two logos are drawn in parallel. A child also
+    bounds a drawing: one past ``RENDER_TIMEOUT_S`` is killed, one that crashes resvg (a
+    segmentation fault) kills only the child; either file is skipped with its name, and the next
+    files are drawn in fresh children, never in this process."""
+    global _render_pool, _render_workers
     with _render_pool_lock:
         if _render_pool is None and workers > 0:
-            from concurrent.futures import ProcessPoolExecutor
-
-            from core.process import context
-
-            _render_pool = ProcessPoolExecutor(max_workers=workers, mp_context=context())
+            _render_workers = workers
+            _render_pool = _new_pool(workers)
             import atexit
 
             atexit.register(stop_render_processes)  # closed while the interpreter is whole
+
+
+_render_workers = 2
+
+
+def _new_pool(workers: int):
+    from concurrent.futures import ProcessPoolExecutor
+
+    from core.process import context
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context())
 
 
 def stop_render_processes() -> None:
@@ -92,29 +111,65 @@ def stop_render_processes() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _render_svg(path: str | os.PathLike[str], size: int, short_side: bool = False) -> Image.Image:
+def _replace_pool(broken, kill: bool) -> str:
+    """A fresh pool in place of ``broken`` (its children killed when ``kill``: one is stuck), once
+    however many threads saw it break; how its children ended (``signal 11`` …), for the message."""
     global _render_pool
+    procs = list(getattr(broken, "_processes", {}).values())  # to kill a stuck child
+    if kill:
+        for proc in procs:
+            proc.kill()
+    how = sorted({f"signal {-p.exitcode}" if p.exitcode < 0 else f"exit {p.exitcode}"
+                  for p in procs if p.exitcode not in (None, 0)})
+    with _render_pool_lock:
+        if _render_pool is broken:
+            _render_pool = _new_pool(_render_workers)
+    broken.shutdown(wait=False, cancel_futures=True)
+    return ", ".join(how) or "it stopped"
+
+
+def _draw_in_child(pool, path: str, size: int, short_side: bool) -> bytes:
+    """``svg_png`` in a child; a crash is tried once more in a fresh child (a sibling's crash
+    breaks every drawing then under way), then the file is skipped; a drawing past the time
+    limit is skipped at once. ``ImageError`` names the file."""
+    from concurrent.futures import TimeoutError as FutureTimeout
+    from concurrent.futures.process import BrokenProcessPool
+
+    for attempt in (1, 2):
+        try:
+            return pool.submit(svg_png, path, size, short_side).result(timeout=RENDER_TIMEOUT_S)
+        except FutureTimeout:
+            _replace_pool(pool, kill=True)
+            raise ImageError(path, f"drawing it took longer than {RENDER_TIMEOUT_S:g} s: skipped") from None
+        except BrokenProcessPool:
+            how = _replace_pool(pool, kill=False)
+            if attempt == 2:
+                import logging
+
+                logging.getLogger(__name__).warning("the SVG drawing process crashed on %s (%s)", path, how)
+                raise ImageError(path, f"the drawing library crashed on it ({how}): skipped") from None
+            pool = _render_pool or pool
+    raise AssertionError("unreachable")
+
+
+def _render_svg(path: str | os.PathLike[str], size: int, short_side: bool = False) -> Image.Image:
+    from core.logos.svgsafe import SvgRefused
+
     try:
         pool = _render_pool
         if pool is not None:
-            from concurrent.futures.process import BrokenProcessPool
-
-            try:
-                data = pool.submit(svg_png, str(path), size, short_side).result()
-            except BrokenProcessPool as exc:  # a child died (killed, out of memory): draw here
-                import logging
-
-                logging.getLogger(__name__).warning("SVG drawing processes stopped (%s); drawing "
-                                                    "in this process from now on", exc)
-                _render_pool = None
-                data = svg_png(str(path), size, short_side)
+            data = _draw_in_child(pool, str(path), size, short_side)
         else:
             data = svg_png(str(path), size, short_side)
         im = Image.open(io.BytesIO(data))
         im.load()
         return im
+    except SvgRefused as exc:
+        raise ImageError(path, f"an SVG not drawn: {exc}") from None
     except FileNotFoundError:
         raise ImageError(path, "the file does not exist (moved or deleted?)") from None
+    except PermissionError:
+        raise ImageError(path, "permission denied") from None
     except (ValueError, OSError) as exc:
         raise ImageError(path, f"not an SVG resvg can draw ({str(exc).splitlines()[0][:120]})") from None
 
