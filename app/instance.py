@@ -12,7 +12,7 @@ def data_dir_unusable() -> str:
     """'' when the data folder (and its logs folder) can be written; else what stops it and what
     to do, on one line. Checked first: the log, the stores and the settings all live there, and
     a read-only or full disk used to end the start in a traceback."""
-    from core.cli import describe_error
+    from core.errors import describe_error
     from core.paths import ENV_DATA_DIR, data_dir, log_dir
 
     try:
@@ -135,11 +135,11 @@ def listen_for_second_starts(window):
     return server
 
 
-def open_window():
-    """``app.main.create_window`` at a start: first the restore asked for before the restart
-    (``core.restore``: the folder is locked and nothing is open yet); after an unclean stop every
-    store is checked as it opens. The status bar says what was done."""
-    from app.main import create_window
+def open_window(create_window):
+    """``create_window()`` (``app.main``'s, passed in: this module is below it) at a start: first
+    the restore asked for before the restart (``core.restore``: the folder is locked and nothing
+    is open yet); after an unclean stop every store is checked as it opens. The status bar says
+    what was done."""
     from app.workspace import UnavailablePage
     from core.database import checking
     from core.paths import data_dir

@@ -62,13 +62,13 @@ class JobsModel(QAbstractTableModel):
     def job(self, row: int) -> Job:
         return self._jobs[row]
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent=QModelIndex()) -> int:  # Qt API
         return 0 if parent.isValid() else len(self._jobs)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent=QModelIndex()) -> int:
         return len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         return None
@@ -168,7 +168,7 @@ class _JobDelegate(QStyledItemDelegate):
     def _button_rect(rect: QRect) -> QRect:
         return rect.adjusted(3, 2, -3, -2)
 
-    def editorEvent(self, event, model, option, index):  # noqa: N802 - Qt API
+    def editorEvent(self, event, model, option, index):  # Qt API
         if index.column() == COL_CANCEL and event.type() == QEvent.Type.MouseButtonRelease:
             job: Job = index.data(Qt.ItemDataRole.UserRole)
             if not job.state.done and self._button_rect(option.rect).contains(event.position().toPoint()):

@@ -29,7 +29,7 @@ def integer_axis(orientation: str = "bottom"):
     import pyqtgraph as pg
 
     class IntegerAxis(pg.AxisItem):
-        def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph API
+        def tickValues(self, minVal, maxVal, size):  # pyqtgraph API
             out = []
             for spacing, values in super().tickValues(minVal, maxVal, size):
                 if spacing < 1:
@@ -40,7 +40,7 @@ def integer_axis(orientation: str = "bottom"):
                 out = [(1.0, list(range(lo, hi + 1)))]
             return out
 
-        def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
+        def tickStrings(self, values, scale, spacing):  # pyqtgraph API
             return [str(int(round(v))) for v in values]
 
     return IntegerAxis(orientation)
@@ -75,7 +75,7 @@ def corner_legend(plot, columns: int = 1, outside: bool = False, above: bool = F
     class Legend(pg.LegendItem):
         """Shown only while one of its curves has data: no entries over an empty plot."""
 
-        def addItem(self, curve, name):  # noqa: N802 - pyqtgraph API
+        def addItem(self, curve, name):  # pyqtgraph API
             super().addItem(curve, name)
             changed = getattr(curve, "sigPlotChanged", None)
             if changed is not None:
@@ -98,7 +98,7 @@ def corner_legend(plot, columns: int = 1, outside: bool = False, above: bool = F
                     return sample.item.isVisible()
             raise KeyError(name)
 
-        def removeItem(self, curve):  # noqa: N802 - pyqtgraph API
+        def removeItem(self, curve):  # pyqtgraph API
             super().removeItem(curve)
             self.update_visible()
 

@@ -40,7 +40,7 @@ class StatusBar(QStatusBar):
                 right = min(right, child.geometry().x())
         return max(0, right - 12)
 
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, event) -> None:  # Qt API
         message = self.currentMessage()
         if not message:
             self.shown_text = ""

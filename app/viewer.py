@@ -74,7 +74,7 @@ class _Decoder(QObject):
         try:
             image = pil_to_qimage(self.loader(path))
             self.done.emit(path, image, "" if not image.isNull() else "it could not be shown")
-        except Exception as exc:  # noqa: BLE001 - shown on the viewer; any reader error names the file
+        except Exception as exc:  # shown on the viewer; any reader error names the file
             self.done.emit(path, QImage(), str(getattr(exc, "reason", "") or exc))
 
 
@@ -127,12 +127,12 @@ class ImageView(QGraphicsView):
         self.scale(target / self.scale_now(), target / self.scale_now())
         self.zoomed.emit(self.scale_now())
 
-    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def wheelEvent(self, event) -> None:  # Qt API
         steps = event.angleDelta().y() / 120
         if steps:
             self.zoom(ZOOM_STEP ** steps)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def resizeEvent(self, event) -> None:  # Qt API
         super().resizeEvent(event)
         if self.fitting:
             self.fit()

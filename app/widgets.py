@@ -60,12 +60,12 @@ class PhotoDrop(QLabel):
             self.setToolTip("")
         self.changed.emit(path)
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def dragEnterEvent(self, event) -> None:  # Qt API
         urls = event.mimeData().urls()
         if urls and urls[0].isLocalFile() and is_image_path(urls[0].toLocalFile()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         path = event.mimeData().urls()[0].toLocalFile()
         if Path(path).exists():
             self.set_path(path)
@@ -189,7 +189,7 @@ class EmptyHint(QObject):
             return ""
         return self.text() if callable(self.text) else self.text
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, obj, event) -> bool:  # Qt API
         from PySide6.QtCore import QEvent
 
         text = self.current() if event.type() == QEvent.Type.Paint else ""

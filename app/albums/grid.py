@@ -63,7 +63,7 @@ class PhotoGridModel(QAbstractListModel):
         self._rows = {p.path: i for i, p in enumerate(photos)}
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent=QModelIndex()) -> int:  # Qt API
         return 0 if parent.isValid() else len(self.photos)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -102,10 +102,10 @@ class PhotoGridModel(QAbstractListModel):
     def flags(self, index):
         return super().flags(index) | Qt.ItemFlag.ItemIsDragEnabled
 
-    def mimeTypes(self) -> list[str]:  # noqa: N802
+    def mimeTypes(self) -> list[str]:
         return [MIME]
 
-    def mimeData(self, indexes) -> QMimeData:  # noqa: N802
+    def mimeData(self, indexes) -> QMimeData:
         mime = QMimeData()
         mime.setData(MIME, json.dumps([self.photos[i.row()].id for i in indexes]).encode())
         return mime
@@ -134,16 +134,16 @@ class EventList(QListWidget):
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setWordWrap(False)
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
+    def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasFormat(MIME):
             event.acceptProposedAction()
 
-    def dragMoveEvent(self, event) -> None:  # noqa: N802
+    def dragMoveEvent(self, event) -> None:
         item = self.itemAt(event.position().toPoint())
         ok = item is not None and item.data(Qt.ItemDataRole.UserRole) not in (UNSURE, ERRORS)
         event.setAccepted(ok and event.mimeData().hasFormat(MIME))
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         item = self.itemAt(event.position().toPoint())
         if item is None or not event.mimeData().hasFormat(MIME):
             return

@@ -343,12 +343,12 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         return explain_text(self.store, photo_id, self.search_index, self.cluster_settings().time_gap_hours)
 
     # -- drops and lifecycle -------------------------------------------------------
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
+    def dragEnterEvent(self, event) -> None:
         urls = event.mimeData().urls()
         if urls and all(u.isLocalFile() for u in urls):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         paths = [u.toLocalFile() for u in event.mimeData().urls()]
         paths = [p for p in paths if Path(p).is_dir() or is_image_path(p)]
         if paths:
@@ -357,7 +357,7 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         else:
             self.note.setText("Drop folders or photos (JPEG, PNG, WebP, TIFF, HEIC).")
 
-    def showEvent(self, event) -> None:  # noqa: N802
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._shown:
             self._shown = True

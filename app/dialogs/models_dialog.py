@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from app.filedialogs import open_file, pick_folder
 from app.jobs import JobQueue
 from core.jobs import Job, Lane
-from core.models.registry import PRESETS, Preset, import_weights, preset_status
+from core.models.registry import PRESETS, Preset, preset_status
+from core.models.weights import import_weights
 
 COLUMNS = ["Model", "Task", "Status", "Where"]
 

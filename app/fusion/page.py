@@ -56,7 +56,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         self._placeholder = self.empty_state()
         layout.addWidget(self._placeholder)
 
-    def showEvent(self, event) -> None:  # noqa: N802
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self.built:
             self.build()

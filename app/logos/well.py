@@ -47,12 +47,12 @@ class QueryWell(QLabel):
         self.setPixmap(logo_pixmap(path, 180))
         self.setToolTip(path)
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
+    def dragEnterEvent(self, event) -> None:
         urls = event.mimeData().urls()
         if urls and urls[0].isLocalFile() and is_logo_path(urls[0].toLocalFile()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         self.dropped.emit(event.mimeData().urls()[0].toLocalFile())
         event.acceptProposedAction()
 

@@ -24,11 +24,11 @@ class LostFoundFiles:
         paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
         return [p for p in paths if is_image_path(p) or p.lower().endswith((".csv", ".json"))]
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def dragEnterEvent(self, event) -> None:  # Qt API
         if self._dropped(event):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def dropEvent(self, event) -> None:  # Qt API
         paths = self._dropped(event)
         if not paths:
             return

@@ -357,7 +357,7 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
             self.service.store.close()
         self.store.close()
 
-    def showEvent(self, event) -> None:  # noqa: N802
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._shown:
             self._shown = True

@@ -61,7 +61,7 @@ class TrendsPage(TrendsLayout, WorkspacePage):
         self.latest_title.setText(f"Run {run.label} reopened" + (" (its dataset changed since)" if changed else "")
                                   + ": train again to see the per-category forecast.")
 
-    def showEvent(self, event) -> None:  # noqa: N802
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._built:
             self._build()
