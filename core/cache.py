@@ -132,9 +132,10 @@ class EmbeddingCache:
     def file_keys(self, paths: Sequence[str | os.PathLike[str]]) -> list[str]:
         """Content keys for files, hashing only files that are new or changed.
 
-        Raises ``FileNotFoundError``/``OSError`` for a file that cannot be read, or that is larger
-        than any image (``core.images.MAX_IMAGE_BYTES``: every key here is an image's; a crafted
-        2 GB file took 26 s to hash before it was refused as an image).
+        Raises ``FileNotFoundError``/``OSError`` for a file that cannot be read. A file larger
+        than any image (``core.images.MAX_IMAGE_BYTES``: every key here is an image's) is keyed by
+        its path, size and time, unread: a crafted 2 GB file took 26 s to hash before reading it
+        as an image refused it (``open_image`` then says why, by name).
         """
         from core.images import MAX_IMAGE_BYTES
 
@@ -151,9 +152,10 @@ class EmbeddingCache:
                 raise OSError(0, bad_name, p.encode("utf-8", "replace").decode("utf-8"))
             check_regular_file(p)
             st = os.stat(p)
-            if st.st_size > MAX_IMAGE_BYTES:
-                raise OSError(0, f"the file is {st.st_size / 1e9:.1f} GB, more than any photo "
-                                 f"({MAX_IMAGE_BYTES / 1e9:.1f} GB at most): skipped", p)
+            if st.st_size > MAX_IMAGE_BYTES:  # never read: no vector is ever stored under it
+                stamp = f"too-big:{p}:{st.st_size}:{st.st_mtime_ns}".encode("utf-8", "surrogateescape")
+                keys.append("file:" + hashlib.blake2b(stamp, digest_size=16).hexdigest())
+                continue
             row = con.execute(
                 "SELECT content_hash FROM files WHERE path=? AND size=? AND mtime_ns=?",
                 (p, st.st_size, st.st_mtime_ns),
