@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:  # for the annotations only: no import at run time
+    from app.jobs import JobQueue
+    from app.settings import Settings
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
 
 
 def show_folder(folder) -> bool:
@@ -20,17 +27,16 @@ def show_folder(folder) -> bool:
 class PageContext:
     """What a page needs from the app: the job queue, settings, models, the cache."""
 
-    jobs: object  # app.jobs.JobQueue
-    settings: object  # app.settings.Settings
-    models: object  # core.models.manager.ModelManager (model worker only)
-    cache: object  # core.cache.EmbeddingCache
+    jobs: JobQueue
+    settings: Settings
+    models: ModelManager  # used on the model worker only
+    cache: EmbeddingCache
 
 
 class WorkspacePage(QWidget):
     title = "Workspace"
     icon = ""  # a resources/icons/*.svg name
     summary = ""
-    planned: list[str] = []
 
     def __init__(self, context: PageContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,30 +135,12 @@ class WorkspacePage(QWidget):
         text.setMinimumHeight(text.heightForWidth(560) + 4)  # never clipped when space runs short
         layout.addWidget(heading)
         layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
-        if self.planned:
-            items = "".join(f"<li>{p}</li>" for p in self.planned)
-            plan = QLabel(f"<p><b>Coming to this workspace:</b></p><ul>{items}</ul>", box)
-            plan.setObjectName("emptyPlan")
-            plan.setWordWrap(True)
-            plan.setFixedWidth(560)
-            plan.ensurePolished()
-            plan.setMinimumHeight(plan.heightForWidth(560) + 4)
-            layout.addWidget(plan, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(box)
         return scroll
-
-
-class PlaceholderPage(WorkspacePage):
-    """A workspace whose tools have not landed yet: its empty state says what will be there."""
-
-    def __init__(self, context: PageContext, parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.empty_state())
 
 
 class UnavailablePage(WorkspacePage):

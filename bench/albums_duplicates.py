@@ -21,10 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.albums.duplicates import COS, HASH_BITS, hash_distances, photo_hashes  # noqa: E402
-from core.cache import EmbeddingCache  # noqa: E402
-from core.embed import embed_image_files  # noqa: E402
-from core.models.loaders import load  # noqa: E402
+from core.albums.duplicates import COS, HASH_BITS, hash_distances, photo_hashes
+from core.cache import EmbeddingCache
+from core.embed import embed_image_files
+from core.models.loaders import load
 
 DB = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "photos" / "events4" / "Database"
 

@@ -25,13 +25,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dataclasses import replace  # noqa: E402
+from dataclasses import replace
 
-from core.albums.cluster import DEFAULT_DIMS, ClusterSettings, cluster, grid  # noqa: E402
-from core.cache import EmbeddingCache  # noqa: E402
-from core.embed import embed_image_files  # noqa: E402
-from core.images import list_images  # noqa: E402
-from core.models.loaders import load  # noqa: E402
+from core.albums.cluster import DEFAULT_DIMS, ClusterSettings, cluster, grid
+from core.cache import EmbeddingCache
+from core.embed import embed_image_files
+from core.images import list_images
+from core.models.loaders import load
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 DB = DATA / "photos" / "events4" / "Database"

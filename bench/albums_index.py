@@ -45,7 +45,6 @@ def throughput(n_small: int = 480) -> None:
     from core.embed import (
         CPU_BATCH,
         ONNX_MIN_IMAGES,
-        _numpy_prepare,
         _onnx_forward,
         _open_photo,
         embed_image_files,
@@ -53,13 +52,14 @@ def throughput(n_small: int = 480) -> None:
     )
     from core.images import list_images
     from core.models.loaders import load
+    from core.models.onnx import shared_prepare
 
     enc = load("effnet-lite0")
     print(f"model: {enc.describe()['weights']}, torch threads {torch.get_num_threads()}, {os.cpu_count()} cores")
     small = list_images([EVENTS4])[:n_small]
     big = [p for p in list_images([SHARED / "exif-samples" / "jpg"]) if _pixels(p) >= 5e6]
     big = big[:32]  # distinct files: a repeated one is embedded once (same content key)
-    prepare = _numpy_prepare(enc)
+    prepare = shared_prepare(enc)
     for label, files in (("events4 (small photos)", small), ("camera-size (5-15 MP)", big)):
         # the bare forward as the pipeline runs it (bench/features.py): same engine, batch and
         # workers, on inputs decoded and prepared before the clock starts
@@ -97,7 +97,7 @@ def _pixels(p) -> int:
     try:
         with Image.open(p) as im:
             return im.size[0] * im.size[1]
-    except Exception:  # noqa: BLE001 - odd samples are simply not camera-size photos here
+    except Exception:  # odd samples are simply not camera-size photos here
         return 0
 
 

@@ -16,7 +16,7 @@ pass alone: the limit a pipeline can approach), images/s, interleaved A B A B â€
   drawn in two child processes as the app and ``logos index`` do (``--threads-only``: in the
   decode threads, where resvg holds the interpreter lock).
 
-The decode threads prepare each input in NumPy (``core.embed._numpy_prepare``): preparing it with
+The decode threads prepare each input in NumPy (``core.models.onnx.shared_prepare``): preparing it with
 torch ops there started an OpenMP team per thread whose spinning slowed the forward (Trends'
 torch path ran at 0.55x the bare forward, Albums' ONNX path at 0.73x; 2 cores).
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.fusion.gas_demo import default_gas_csv  # noqa: E402
+from core.fusion.gas_demo import default_gas_csv
 
 GAS = default_gas_csv()
 

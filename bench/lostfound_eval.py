@@ -23,12 +23,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.lostfound_data import SHARED, make_pairs  # noqa: E402
-from core.cache import EmbeddingCache  # noqa: E402
-from core.lostfound.match import MatchSettings, rank  # noqa: E402
-from core.lostfound.service import LostFound, make_embedder  # noqa: E402
-from core.lostfound.store import Post, PostStore  # noqa: E402
-from core.models.manager import ModelManager  # noqa: E402
+from bench.lostfound_data import SHARED, make_pairs
+from core.cache import EmbeddingCache
+from core.lostfound.match import MatchSettings, rank
+from core.lostfound.service import LostFound, make_embedder
+from core.lostfound.store import Post, PostStore
+from core.models.manager import ModelManager
 
 SETTINGS = {
     "text only": MatchSettings(text_weight=1.0, use_image_gate=False),

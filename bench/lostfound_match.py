@@ -20,13 +20,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.lostfound_data import SHARED, make_pairs  # noqa: E402
-from core.cache import EmbeddingCache  # noqa: E402
-from core.images import open_image  # noqa: E402
-from core.lostfound.match import MatchSettings, rank  # noqa: E402
-from core.lostfound.service import LostFound, make_embedder  # noqa: E402
-from core.lostfound.store import Post, PostStore  # noqa: E402
-from core.models.manager import ModelManager  # noqa: E402
+from bench.lostfound_data import SHARED, make_pairs
+from core.cache import EmbeddingCache
+from core.images import open_image
+from core.lostfound.match import MatchSettings, rank
+from core.lostfound.service import LostFound, make_embedder
+from core.lostfound.store import Post, PostStore
+from core.models.manager import ModelManager
 
 
 def seed_way(embedder, query: Post, others: list[Post]) -> list[float]:

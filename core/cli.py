@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+from core.errors import describe_error
 from core.jobs import Cancelled
-from core.progress import ProgressBar as _Bar  # noqa: E402 - kept for old imports
+from core.progress import ProgressBar
 
 
 def _print(obj, as_json: bool) -> None:
@@ -51,12 +52,12 @@ def cmd_models_status(args) -> int:
 def cmd_models_download(args) -> int:
     from core.models.download import download
 
-    print(download(args.name, progress=_Bar()))
+    print(download(args.name, progress=ProgressBar()))
     return 0
 
 
 def cmd_models_import(args) -> int:
-    from core.models.registry import import_weights
+    from core.models.weights import import_weights
 
     print(f"imported: {import_weights(args.name, args.path)}")
     return 0
@@ -83,7 +84,7 @@ def cmd_cache_stats(args) -> int:
 def cmd_backup(args) -> int:
     from core.backup import backup
 
-    report = backup(args.dest, progress=_Bar())
+    report = backup(args.dest, progress=ProgressBar())
     if args.json:
         _print({"folder": str(report.folder), "files": report.files, "bytes": report.bytes,
                 "stores": report.stores, "notes": report.notes}, True)
@@ -95,7 +96,7 @@ def cmd_backup(args) -> int:
 def cmd_restore(args) -> int:
     from core.restore import restore_backup
 
-    report = restore_backup(args.backup, progress=_Bar(), locked=True)  # main holds the folder's lock
+    report = restore_backup(args.backup, progress=ProgressBar(), locked=True)  # main holds the folder's lock
     if args.json:
         _print({"backup": str(report.backup), "taken": report.taken, "files": report.files,
                 "replaced": str(report.aside) if report.aside else None}, True)
@@ -129,10 +130,10 @@ def cmd_embed(args) -> int:
         from core.cluster import embed_on_ray
 
         with EmbeddingCache() as cache:
-            ray_res = embed_on_ray(files, args.preset, cache, address=args.ray or None, progress=_Bar(),
+            ray_res = embed_on_ray(files, args.preset, cache, address=args.ray or None, progress=ProgressBar(),
                                    device=args.device, workers=args.workers, encoder=encoder)
     with EmbeddingCache() as cache:  # after Ray: every vector is in the cache, nothing is computed here
-        res = embed_image_files(files, encoder, cache, progress=_Bar(), batch_size=args.batch_size)
+        res = embed_image_files(files, encoder, cache, progress=ProgressBar(), batch_size=args.batch_size)
     report = {"preset": res.preset, "weights": res.weights, "device": encoder.device,
               "embedded": len(res.paths), "computed": res.computed, "reused": res.reused,
               "errors": [{"file": f, "error": e} for f, e in skipped + res.errors]}
@@ -146,14 +147,6 @@ def cmd_embed(args) -> int:
         report["vectors"] = args.out
     _print(report, args.json)
     return 0
-
-
-def add_ray_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
-                   help="embed as a Ray Data job (needs the cluster extra): on the cluster at ADDRESS, "
-                        "or on a local Ray instance without one; the vectors land in this machine's cache")
-    p.add_argument("--workers", type=int, default=None, help="Ray: model replicas (default: one per GPU, "
-                   "else one per 2 CPUs)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -208,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--out", help="also save the vectors as .npy")
     p.add_argument("--json", action="store_true")
+    from core.cluster import add_ray_arguments
+
     add_ray_arguments(p)
     p.set_defaults(func=cmd_embed)
 
@@ -227,50 +222,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_trends(sub)
     return parser
-
-
-_OS_HINTS = {
-    "ENOENT": "check the path: was it moved or deleted?",
-    "EISDIR": "a folder is there where a file was expected: choose another name or folder",
-    "ENOTDIR": "part of the path is a file, not a folder",
-    "EACCES": "check the permissions of the file and its folder",
-    "EPERM": "check the permissions of the file and its folder",
-    "ENOSPC": "free some disk space and run it again",
-    "EEXIST": "it exists already: choose another name",
-    "EROFS": "the disk is read-only: choose another folder",
-    "ELOOP": "a symbolic link points at itself (a loop)",
-    "ENAMETOOLONG": "use a shorter name",
-}
-
-
-def describe_error(exc: BaseException) -> str:
-    """What failed, on which file, and what to do: never a bare errno or key."""
-    import errno as errno_names
-
-    if isinstance(exc, OSError):
-        what = exc.strerror or str(exc) or type(exc).__name__
-        where = f": {exc.filename}" if exc.filename else ""
-        if exc.filename2:
-            where += f" → {exc.filename2}"
-        hint = _OS_HINTS.get(errno_names.errorcode.get(exc.errno or 0, ""), "")
-        if not exc.strerror and exc.args and isinstance(exc.args[0], str):
-            return exc.args[0]
-        return f"{what}{where}" + (f" ({hint})" if hint else "")
-    if isinstance(exc, UnicodeError):
-        enc = getattr(exc, "encoding", "the expected encoding")
-        return (f"the text is not valid {enc} ({getattr(exc, 'reason', exc)}): save the file as UTF-8 "
-                f"(or UTF-8 with BOM) and try again")
-    from core.images import ImageError
-
-    if isinstance(exc, ImageError):
-        return f"{exc.path}: {exc.reason}"
-    if isinstance(exc, KeyError):
-        key = exc.args[0] if exc.args else "?"
-        return f"{key!r} is missing or unknown (a required column, setting or name)"
-    text = str(exc)
-    if text == "embedded null byte":
-        return "a file name or path holds a NUL byte (\\0), which no file system allows: check the input"
-    return text if text else type(exc).__name__
 
 
 def _crash_report(exc: BaseException) -> str:
@@ -333,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyError, ValueError, OSError, RuntimeError, ImageError) as exc:
         print(f"error: {describe_error(exc)}", file=sys.stderr)
         return 2
-    except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback in a report
+    except Exception as exc:  # a bug: one line here, the traceback in a report
         report = _crash_report(exc)
         print(f"error: unexpected {type(exc).__name__}: {exc}. This is a bug in Simscope; the details "
               f"are in {report}", file=sys.stderr)

@@ -4,9 +4,9 @@ same embedding cache.
 ``embed_on_ray(paths, preset, cache)`` runs one Ray Data job: the files still to embed (the
 cache is asked first, by the same content keys) become a dataset of paths, and
 ``map_batches`` sends them through :class:`EmbedActor`, a class-based UDF, so each worker loads
-the model once (``core.models.loaders.load``) and prepares every image with the function the
-desktop pipeline uses (``core.embed._prepare``: the photo reader, or Logos' SVG/raster loader
-for ``kind="logo"``). Workers ask for a GPU when the cluster has them. The vectors stream back
+the model once (``core.models.manager``, or the caller's ``load_encoder``) and prepares every
+image with the function the desktop pipeline uses (``core.embed._prepare``: the photo reader, or
+the caller's ``loader``: Logos passes its SVG/raster loader). Workers ask for a GPU when the cluster has them. The vectors stream back
 to this process, which writes them into its embedding cache under the key the desktop uses, so
 ``embed_image_files`` afterwards finds every one and computes nothing: the app, every
 workspace and the rest of the CLI then use them as if they had been made here. A file that
@@ -33,18 +33,25 @@ from core.cache import EmbeddingCache
 from core.embed import EmbedResult
 from core.jobs import CancelCheck, Cancelled, ProgressFn, never_cancelled, null_progress
 
-KINDS = ("photo", "logo", "logo-part")  # logo-part: the leading square of wide logos (core.logos.images)
-
 
 def _ray():
     try:
         import ray
-        import ray.data  # noqa: F401
+        import ray.data
     except ImportError as exc:
         raise RuntimeError(
             "the Ray path needs the cluster extra: pip install -e \".[cluster]\" (or pip install \"ray[data]\")"
         ) from exc
     return ray
+
+
+def add_ray_arguments(p) -> None:
+    """``--ray [ADDRESS]`` and ``--workers N`` on an argparse parser (``embed``, ``logos index``)."""
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="embed as a Ray Data job (needs the cluster extra): on the cluster at ADDRESS, "
+                        "or on a local Ray instance without one; the vectors land in this machine's cache")
+    p.add_argument("--workers", type=int, default=None, help="Ray: model replicas (default: one per GPU, "
+                   "else one per 2 CPUs)")
 
 
 def check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
@@ -64,40 +71,28 @@ def check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
                               f"is it running (ray start --head), and is the port open?") from None
 
 
-def _loader(kind: str, logo_size: int):
-    if kind == "logo":
-        from core.logos.images import load_logo
-
-        return lambda p: load_logo(p, logo_size)
-    if kind == "logo-part":
-        from core.logos.images import load_logo_part
-
-        return lambda p: load_logo_part(p, logo_size)
-    from core.embed import _open_photo
-
-    return _open_photo
-
-
 class EmbedActor:
     """One Ray worker: the preset's model, loaded once; ``__call__`` embeds a batch of paths
     with the desktop's preprocessing and forward (``core.embed._prepare`` and ``_encode``: ONNX
-    Runtime on a CPU, the encoder's torch forward on a GPU)."""
+    Runtime on a CPU, the encoder's torch forward on a GPU). ``loader`` and ``load_encoder`` are
+    :func:`embed_on_ray`'s (pickled to the worker)."""
 
-    def __init__(self, preset: str, device: str, kind: str, logo_size: int) -> None:
-        from core.embed import _onnx_forward
-        from core.logos.service import load_encoder
+    def __init__(self, preset: str, device: str, loader=None, load_encoder=None) -> None:
+        from core.embed import _onnx_forward, _open_photo
         from core.models.manager import ModelManager
 
-        self.encoder = load_encoder(ModelManager(device), preset)
-        self.loader = _loader(kind, logo_size)
+        models = ModelManager(device)
+        self.encoder = load_encoder(models, preset) if load_encoder is not None else models.get(preset)
+        self.loader = loader or _open_photo
         # on a CPU worker, ONNX Runtime as the desktop's big jobs (the export is made once per node)
         self.onnx = _onnx_forward(self.encoder)
 
     def __call__(self, batch: dict) -> dict:
-        from core.embed import _encode, _numpy_prepare, _prepare, _stack
+        from core.embed import _encode, _prepare, _stack
         from core.images import ImageError
+        from core.models.onnx import shared_prepare
 
-        prepare = _numpy_prepare(self.encoder)
+        prepare = shared_prepare(self.encoder)
         prepared = [_prepare(self.encoder, str(p), self.loader, prepare) for p in batch["path"]]
         good = [i for i, t in enumerate(prepared) if not isinstance(t, ImageError)]
         vectors = np.zeros((len(prepared), self.encoder.dim), np.float32)
@@ -108,28 +103,33 @@ class EmbedActor:
 
 
 def embed_on_ray(paths: list[str | os.PathLike[str]], preset: str, cache: EmbeddingCache,
-                 address: str | None = None, kind: str = "photo", workers: int | None = None,
+                 address: str | None = None, workers: int | None = None,
                  batch_size: int = 16, device: str = "auto", progress: ProgressFn = null_progress,
                  cancelled: CancelCheck = never_cancelled, num_cpus: int | None = None,
-                 encoder=None) -> EmbedResult:
+                 encoder=None, loader=None, namespace: str = "", load_encoder=None) -> EmbedResult:
     """Embed ``paths`` with ``preset`` (or a trained checkpoint) on Ray and put the vectors into
     ``cache`` as the desktop would. ``address``: a running cluster ("auto", "ray://host:10001");
     None starts a local Ray instance (``num_cpus`` of this machine's CPUs). ``workers``: model
     replicas (default: one per GPU when the cluster has GPUs, else one per 2 CPUs). ``encoder``:
-    this process's copy of the model, for its cache name and logo size (loaded on the CPU when
-    not given; the CLI passes the one it then reads the cache with).
+    this process's copy of the model, for its cache name (loaded on the CPU when not given; the
+    CLI passes the one it then reads the cache with).
+
+    What is embedded is the caller's: ``loader(path) -> PIL image`` reads a file (default the
+    photo reader; it must pickle: a module-level function or a ``functools.partial`` of one),
+    the vectors go into the cache under ``<cache name><namespace>``, and
+    ``load_encoder(models, preset) -> encoder`` loads the model on each worker (default
+    ``models.get(preset)``). Logos passes its logo loader, namespace and checkpoint loader.
 
     The result counts what was computed and reused and names the files that failed; the vectors
     themselves are in ``cache`` (``embed_image_files`` then reads them, computing nothing)."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     check_reachable(address)
-    from core.logos.index import NAMESPACE, PART_NAMESPACE
-    from core.logos.service import load_encoder
     from core.models.manager import ModelManager
 
-    local = encoder if encoder is not None else load_encoder(ModelManager("cpu"), preset)
-    namespace = {"logo": NAMESPACE, "logo-part": PART_NAMESPACE}.get(kind, "")
+    if encoder is not None:
+        local = encoder
+    else:
+        models = ModelManager("cpu")
+        local = load_encoder(models, preset) if load_encoder is not None else models.get(preset)
     cache_name = local.cache_name + namespace
     result = EmbedResult(preset=local.name, weights=local.weights, engine="Ray")
     progress(0.0, f"Checking {len(paths)} files")
@@ -153,8 +153,9 @@ def embed_on_ray(paths: list[str | os.PathLike[str]], preset: str, cache: Embedd
     progress(0.05, f"{result.reused} in cache, {len(todo)} to embed on Ray")
     if todo:
         with ray_session(address, num_cpus) as ray:
-            _run(ray, [str(Path(paths[i])) for i in todo], [keys[i] for i in todo], preset, device, kind,
-                 local.logo_size, workers, batch_size, cache, cache_name, result, progress, cancelled)
+            _run(ray, [str(Path(paths[i])) for i in todo], [keys[i] for i in todo], preset, device,
+                 {"loader": loader, "load_encoder": load_encoder}, workers, batch_size, cache, cache_name,
+                 result, progress, cancelled)
     progress(1.0, result.summary())
     return result
 
@@ -176,7 +177,7 @@ def ray_session(address: str | None = None, num_cpus: int | None = None):
             ray.shutdown()
 
 
-def _run(ray, paths, keys, preset, device, kind, logo_size, workers, batch_size, cache, cache_name,
+def _run(ray, paths, keys, preset, device, udf_options, workers, batch_size, cache, cache_name,
          result, progress, cancelled) -> None:
     import logging
 
@@ -193,8 +194,7 @@ def _run(ray, paths, keys, preset, device, kind, logo_size, workers, batch_size,
     per_worker = {"num_gpus": 1} if gpus and device.startswith("cuda") else {"num_cpus": max(1, cpus // workers)}
     ds = ray.data.from_items([{"path": p, "key": k} for p, k in zip(paths, keys, strict=True)],
                              override_num_blocks=max(1, min(len(paths) // batch_size, 4 * workers)))
-    out = ds.map_batches(EmbedActor, fn_constructor_kwargs={"preset": preset, "device": device, "kind": kind,
-                                                            "logo_size": logo_size},
+    out = ds.map_batches(EmbedActor, fn_constructor_kwargs={"preset": preset, "device": device, **udf_options},
                          batch_size=batch_size, compute=ActorPoolStrategy(size=workers), batch_format="numpy",
                          **per_worker)
     done = 0

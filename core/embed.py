@@ -22,6 +22,8 @@ import numpy as np
 from core.cache import EmbeddingCache, text_key
 from core.images import ImageError, open_image
 from core.jobs import CancelCheck, ProgressFn, check_cancel, never_cancelled, null_progress
+from core.models.onnx import shared_export, shared_prepare
+from core.vectors import unit
 
 
 @dataclass
@@ -48,8 +50,8 @@ class EmbedResult:
 # by batch size (bench/features.py, interleaved, medians): 1: 45, 2: 60, 4: 62, 8: 42, 16: 29,
 # 32: 21 (a batch's activations outgrow the caches). GPUs keep the caller's batch.
 CPU_BATCH = 4
-# ... and faster still through ONNX Runtime (the query path's verified batch-1 export,
-# core.logos.query): Lite0 here 157 images/s against torch's 65 at batch 4. Exporting and checking
+# ... and faster still through ONNX Runtime (the verified batch-1 export of
+# core.models.onnx): Lite0 here 157 images/s against torch's 65 at batch 4. Exporting and checking
 # costs a few seconds once per model, so only jobs with this many images to embed take it.
 ONNX_MIN_IMAGES = 256
 
@@ -66,20 +68,10 @@ def _onnx_forward(encoder, with_logits: bool = False, parallel: bool = False):
     session of 2 threads (batch 1 leaves threads waiting), and decoding no longer competes with
     a forward that holds both cores (bench/features.py: Albums' job 123 → 146 images/s, Lost &
     Found's 104 → 126)."""
-    if not str(getattr(encoder, "device", "cpu")).startswith("cpu") or getattr(encoder, "model", None) is None:
+    export = shared_export(encoder, with_logits)  # made once per encoder, shared with Logos' queries
+    if export is None:
         return None
-    attr = "_tagged_embedder" if with_logits else "_query_embedder"
-    embedder = getattr(encoder, attr, None)
-    if embedder is None:
-        from core.logos.query import QueryEmbedder  # the export works for any timm image encoder
-
-        embedder = QueryEmbedder(encoder, with_logits=with_logits)
-        setattr(encoder, attr, embedder)
-    session = embedder.session
-    if session is None or (with_logits and not embedder.with_logits):
-        return None
-    if parallel:
-        session = _one_thread_session(embedder)
+    session = export.one_thread_session() if parallel else export.session
 
     def run(x):
         # a list of prepared (3, H, W) arrays runs as it is: stacking them into one batch only for
@@ -91,16 +83,6 @@ def _onnx_forward(encoder, with_logits: bool = False, parallel: bool = False):
         return np.concatenate([o[0] for o in outs])
 
     return run
-
-
-def _one_thread_session(embedder):
-    """The embedder's verified export in a session of one thread (made once, kept on it)."""
-    session = getattr(embedder, "_one_thread", None)
-    if session is None:
-        from core.logos.query import cpu_session
-
-        session = embedder._one_thread = cpu_session(embedder.onnx_path, 1)  # workers run side by side
-    return session
 
 
 def forward_workers(workers: int = 2) -> int:
@@ -127,7 +109,7 @@ def _encode(encoder, x, with_tags: bool, onnx):
         return encoder.encode_with_top(x) if with_tags else (encoder.encode(x), None)
     out = onnx(x)
     raw, logits = out if with_tags else (out, None)
-    feats = raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12)
+    feats = unit(raw)
     return feats, (top_pairs(logits) if with_tags else None)
 
 
@@ -147,19 +129,6 @@ def _prepare(encoder, path: str, loader, prepare=None):
         return encoder.preprocess(image)
     except ImageError as exc:
         return exc
-
-
-def _numpy_prepare(encoder):
-    """The encoder's preprocessing in NumPy (``core.logos.query.numpy_preprocess``: equal to its
-    torch transform, resampling only the centre crop where that is exact), or None where the
-    transform has other steps. The decode threads use it for either engine: a torch op called
-    from another thread starts that thread's own OpenMP team, whose threads spin after the op
-    beside the forward's on the same cores (Trends' torch jobs on 2 cores: the forward took twice the bare one)."""
-    if not hasattr(encoder, "_numpy_prepare"):
-        from core.logos.query import numpy_preprocess
-
-        encoder._numpy_prepare = numpy_preprocess(getattr(encoder, "transform", None), crop_only=True)
-    return encoder._numpy_prepare
 
 
 def _stack(prepared: list, onnx):
@@ -239,7 +208,10 @@ def embed_image_files(
     if len(todo) >= onnx_min and (not with_tags or hasattr(encoder, "encode_with_top")):
         onnx = _onnx_forward(encoder, with_logits=with_tags, parallel=True)
     result.engine = "ONNX Runtime" if onnx is not None else "torch"
-    prepare = _numpy_prepare(encoder)
+    # the preprocessing in NumPy (equal to the torch transform) for either engine: a torch op called
+    # from another thread starts that thread's own OpenMP team, whose threads spin after the op beside
+    # the forward's on the same cores (Trends' torch jobs on 2 cores: the forward took twice the bare one)
+    prepare = shared_prepare(encoder)
     batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
     # ONNX Runtime: each worker decodes its batch and runs its forward on one core; torch: the
     # workers decode ahead and this thread runs the forward (its own thread pool)

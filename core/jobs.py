@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import Any
 
+from core.errors import failure_text
+
 ProgressFn = Callable[..., None]  # progress(fraction: float, message: str | None = None)
 CancelCheck = Callable[[], bool]
 JobFn = Callable[[ProgressFn, CancelCheck], Any]
@@ -221,23 +223,6 @@ class _ModelQueue:
             return item[2]
 
 
-def failure_text(exc: BaseException) -> str:
-    """What a failed job says: a file error names the file and what to do (as the CLI does: a
-    full or read-only disk, a missing file); anything else its type and message."""
-    import sqlite3
-
-    if isinstance(exc, OSError) and exc.errno and exc.strerror:
-        from core.cli import describe_error
-
-        return describe_error(exc)
-    if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
-        return f"{exc}: free some disk space and run it again (what was saved before is kept)"
-    if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in str(exc) or "not a database" in str(exc)):
-        return (f"a store is damaged ({exc}): close Simscope and put back a copy from a backup or from "
-                f"snapshots/ in the data folder (Help → Show the data folder)")
-    return f"{type(exc).__name__}: {exc}"
-
-
 class JobRunner:
     """Runs jobs on the model worker or the I/O pool and tells listeners what happens.
 
@@ -407,7 +392,7 @@ class JobRunner:
             job.result = job.fn(progress, cancelled)
         except Cancelled:
             self._finish(job, JobState.CANCELLED)
-        except BaseException as exc:  # noqa: BLE001 - reported to the user, never swallowed
+        except BaseException as exc:  # reported to the user, never swallowed
             job.error = failure_text(exc)
             job.traceback = traceback.format_exc()
             self._finish(job, JobState.FAILED)

@@ -85,7 +85,7 @@ def _child(conn, fn, args, kwargs) -> None:
         _leave_room_for_the_ui()
         result = fn(*args, emit=emit, **kwargs)
         emit("result", result)
-    except BaseException as exc:  # noqa: BLE001 - sent to the parent, which raises it
+    except BaseException as exc:  # sent to the parent, which raises it
         emit("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
     finally:
         conn.close()

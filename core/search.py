@@ -57,6 +57,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.vectors import unit
+
 EXACT_MAX = 20_000  # at or below: exact NumPy search (bench/search.py)
 HNSW_DTYPE = "i8"  # the graph's own copy of the (projected) vectors
 HNSW_DIM = 128  # HNSW over a PCA projection to this many dimensions when the vectors have more
@@ -109,12 +111,6 @@ def _usearch_index():
     from usearch.index import Index
 
     return Index
-
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, np.float32)
-    n = np.linalg.norm(x, axis=-1, keepdims=True)
-    return x / np.maximum(n, 1e-12)
 
 
 class SearchIndex:
@@ -186,7 +182,7 @@ class SearchIndex:
         self._reserve(start + len(keys))
         for i in range(0, len(keys), CHUNK):
             stop = min(i + CHUNK, len(keys))
-            self._vectors[start + i: start + stop] = _normalise(vectors[i:stop])
+            self._vectors[start + i: start + stop] = unit(vectors[i:stop], np.float32)
         self._n += len(keys)
         for i, key in enumerate(keys):
             self.keys.append(key)
@@ -237,7 +233,7 @@ class SearchIndex:
         if self._pca is None:
             return vectors.astype(np.float32)
         mean, comps = self._pca
-        return _normalise((vectors.astype(np.float32) - mean) @ comps.T)
+        return unit((vectors.astype(np.float32) - mean) @ comps.T, np.float32)
 
     def _live(self) -> np.ndarray:
         return np.array([r for r, k in enumerate(self.keys) if k is not None], np.int64)
@@ -277,7 +273,7 @@ class SearchIndex:
                exact: bool = False) -> list[Hit]:
         """Top-k keys by cosine, best first, each with score ≥ ``threshold``; ``exclude``: a key
         or keys left out (a query that is itself in the index)."""
-        q = _normalise(np.asarray(query, np.float32).ravel())
+        q = unit(np.asarray(query, np.float32).ravel())
         excluded = {exclude} if isinstance(exclude, str) else set(exclude or ())
         skip = {self.rows[e] for e in excluded if e in self.rows} if excluded else set()
         want = min(k, len(self) - len(skip))
@@ -305,7 +301,7 @@ class SearchIndex:
         rows (``len(self.keys)``) that may be returned. Exact backend: by the full vectors, or by
         the reduced copy when the index was made with ``reduce``; HNSW: its candidates (ef ≥
         count), then ``within``."""
-        q = _normalise(np.asarray(query, np.float32).ravel())
+        q = unit(np.asarray(query, np.float32).ravel())
         if self._hnsw is not None:
             rows = self._hnsw_candidates(q, count, rerank=False)
             return rows if within is None else rows[within[rows]]

@@ -50,7 +50,7 @@ def driven(corpus, tmp_path_factory):
             importer = todo.pop(0)
             work = tmp_path_factory.mktemp(importer.replace(" ", "-"))
             out = work / "results.json"
-            log = open(work / "driver.log", "w+", encoding="utf-8")  # noqa: SIM115 - closed when it ends
+            log = open(work / "driver.log", "w+", encoding="utf-8")  # closed when it ends
             # its own process group: the fork servers its CLI runs start (and their children) are
             # in it too, and end with it below; the suite checks that none is left (conftest)
             proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "bad_inputs" / "drive.py"), importer,

@@ -53,7 +53,7 @@ def test_errors_say_what_failed_on_which_file_never_a_bare_errno():
     def caught(fn):
         try:
             fn()
-        except Exception as exc:  # noqa: BLE001 - the point is to describe any of them
+        except Exception as exc:  # the point is to describe any of them
             return describe_error(exc)
         raise AssertionError("no error")
 

@@ -189,10 +189,10 @@ def test_big_jobs_embed_through_onnx_runtime_with_the_same_vectors(effnet, tmp_p
         assert [p for p, _ in runs[engine].errors] == [str(broken)], engine
     assert runs["torch"].engine == "torch" and runs["onnx"].engine == "ONNX Runtime"
     # the job's workers each ran their batches' forward in a one-thread session, side by side
-    assert effnet._query_embedder._one_thread.get_session_options().intra_op_num_threads == 1
-    from core.embed import _numpy_prepare
+    from core.models.onnx import shared_export, shared_prepare
 
-    assert _numpy_prepare(effnet) is not None  # inputs prepared in NumPy, not by torch ops
+    assert shared_export(effnet).one_thread.get_session_options().intra_op_num_threads == 1
+    assert shared_prepare(effnet) is not None  # inputs prepared in NumPy, not by torch ops
     assert runs["onnx"].computed == 12 and runs["onnx"].paths == runs["torch"].paths
     np.testing.assert_allclose(runs["onnx"].vectors, runs["torch"].vectors, atol=3e-3)  # float16 cache
     assert runs["onnx+tags"].engine == "ONNX Runtime" and runs["torch+tags"].engine == "torch"
@@ -210,12 +210,11 @@ def test_the_centre_crop_alone_is_resampled_only_where_that_is_exact(effnet, mon
     rounding, which changed an ImageNet label of a demo photo and the demo album's events."""
     from PIL import Image
 
-    from core.embed import _numpy_prepare
     from core.images import list_images, open_image
-    from core.logos.query import numpy_preprocess
+    from core.models.onnx import numpy_preprocess, shared_prepare
 
     exact = numpy_preprocess(effnet.transform)
-    fast = _numpy_prepare(effnet)
+    fast = shared_prepare(effnet)
     boxes = []
     resize = Image.Image.resize
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F  # noqa: N812
+import torch.nn.functional as F
 from PIL import Image
 
 from core.images import ImageError
@@ -297,8 +297,9 @@ def test_query_path_onnx_equals_the_index_vectors_and_is_exported_once(logo_dir,
     from PIL import Image
 
     from core.cache import EmbeddingCache
-    from core.logos.query import QueryEmbedder, numpy_preprocess
+    from core.logos.query import QueryEmbedder
     from core.models.loaders import load
+    from core.models.onnx import numpy_preprocess
 
     enc = load("effnet-lite0")
     with EmbeddingCache() as cache:
@@ -334,8 +335,9 @@ def test_a_new_process_embeds_a_query_through_the_export_without_torch(logo_dir,
     import sys
 
     from core.cache import EmbeddingCache
-    from core.logos.query import QueryEmbedder, model_key, onnx_query_vector
+    from core.logos.query import QueryEmbedder, onnx_query_vector
     from core.models.loaders import load
+    from core.models.onnx import model_key
 
     enc = load("effnet-lite0")
     with EmbeddingCache() as cache:

@@ -10,10 +10,10 @@ from core.models.loaders import TINY_LABEL, load
 from core.models.registry import (
     PRESETS,
     ModelUnavailable,
-    import_weights,
     imported_files,
     preset_status,
 )
+from core.models.weights import import_weights
 from tests.conftest import DEMO_PHOTOS
 
 

@@ -197,8 +197,9 @@ def test_file_restore_from_a_backup_checks_asks_and_restores_at_the_next_start(w
     window.context.cache.close()
 
     from app.instance import open_window
+    from app.main import create_window
 
-    win2, queue2 = open_window()  # the next start
+    win2, queue2 = open_window(create_window)  # the next start
     win2.force_close = True
     qtbot.addWidget(win2)
     try:

@@ -13,7 +13,7 @@ def cmd_cluster(args) -> int:
     from core.albums.store import AlbumStore
     from core.cache import EmbeddingCache
     from core.models.manager import ModelManager
-    from core.progress import ProgressBar as _Bar
+    from core.progress import ProgressBar
 
     settings = ClusterSettings(min_size=args.min_size, time_weight=args.time_weight, dims=args.dims,
                                image_weight=args.image_weight, reach=args.reach, time_first=not args.no_time_first,
@@ -23,7 +23,7 @@ def cmd_cluster(args) -> int:
         print(note.splitlines()[0], file=sys.stderr)
     with EmbeddingCache() as cache, AlbumStore(args.store or ":memory:") as store:
         album = Album(store, cache, models)
-        report = album.add(args.dirs, progress=_Bar())
+        report = album.add(args.dirs, progress=ProgressBar())
         album.regroup(settings)
         out = album.to_json()
     out["settings"] = settings.__dict__
@@ -56,16 +56,16 @@ def cmd_export(args) -> int:
 def _open_album(args, models, cache, store):
     """The album to search: ``--in`` folders (a throw-away store) or the app's; None if empty."""
     from core.albums.pipeline import Album
-    from core.progress import ProgressBar as _Bar
+    from core.progress import ProgressBar
 
     album = Album(store, cache, models)
     if args.within:
-        report = album.add(args.within, progress=_Bar())
+        report = album.add(args.within, progress=ProgressBar())
     elif not store.folders():
         print("The album is empty: add folders in the app, or pass --in DIR…", file=sys.stderr)
         return None
     else:
-        report = album.index(progress=_Bar())
+        report = album.index(progress=ProgressBar())
     for path, why in report.errors:  # left out of the look-up, each said by name
         print(f"skipped {path}: {why}", file=sys.stderr)
     return album

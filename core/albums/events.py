@@ -25,6 +25,7 @@ import numpy as np
 from core.albums.cluster import ClusterSettings, cluster, describe_settings, features
 from core.albums.explain import grouping_reasons
 from core.albums.store import AlbumStore
+from core.vectors import unit
 
 UNSURE_BAND = 0.05  # closeness within this below the threshold → unsure
 TIE_MARGIN = 0.02  # two example events this close → unsure
@@ -73,9 +74,7 @@ class GroupReport:
 def closeness(a: np.ndarray, b: np.ndarray, metric: str) -> np.ndarray:
     """(len(a), len(b)) closeness in 0..1-ish: cosine similarity, or 1 - Euclidean distance / 2."""
     if metric == "cosine":
-        an = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-        bn = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-        return an @ bn.T
+        return unit(a) @ unit(b).T
     if metric == "euclidean":
         d = np.sqrt(np.maximum(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1), 0.0))
         return 1.0 - d / 2.0
@@ -119,8 +118,7 @@ def place_label(gps: np.ndarray | None) -> str | None:
 def describe_event(data: GroupInput, members: np.ndarray, namer=None) -> dict:
     """Name, caption, tags and representatives (3–5 photos nearest the centre) of one event."""
     v = data.vectors[members]
-    centre = v.mean(0)
-    centre /= max(np.linalg.norm(centre), 1e-12)
+    centre = unit(v.mean(0))
     order = members[np.argsort(-(v @ centre))]
     reps = order[: min(5, max(3, len(order) // 10))].tolist()
     caps = [data.captions[i] for i in members if data.captions and data.captions[i]]

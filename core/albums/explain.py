@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from core.albums.store import AlbumStore, Photo
+from core.vectors import unit
 
 
 def _when(seconds: float) -> str:
@@ -75,10 +76,6 @@ def grouping_reasons(why: dict, labels: np.ndarray) -> list[str]:
     return out
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / max(float(np.linalg.norm(x)), 1e-12)
-
-
 def explain_photo(store: AlbumStore, photo_id: int, vector_of: Callable[[str], np.ndarray | None],
                   time_gap_hours: float = 6.0) -> list[str]:
     """Plain lines saying why the photo is in its event (or unsorted); see the module's docstring."""
@@ -109,7 +106,7 @@ def explain_photo(store: AlbumStore, photo_id: int, vector_of: Callable[[str], n
     v = vector_of(photo.path)
     if v is None:
         return lines + ["Not indexed yet: its similarity is not known."]
-    v = _unit(np.asarray(v, np.float32))
+    v = unit(np.asarray(v, np.float32))
     # every other placed photo's vector, as one matrix (no per-photo NumPy calls on the UI thread)
     placed, rows = [], []
     index_rows = getattr(getattr(vector_of, "__self__", None), "rows", None)  # a SearchIndex's .vector
@@ -125,11 +122,10 @@ def explain_photo(store: AlbumStore, photo_id: int, vector_of: Callable[[str], n
     sims = np.zeros(0, np.float32)
     event_of = np.array([p.event_id for p in placed], np.int64)
     if len(rows):
-        matrix = np.asarray(rows, np.float32)
-        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        matrix = unit(rows, np.float32)
         sims = matrix @ v
         for e in np.unique(event_of):
-            centres[int(e)] = float(_unit(matrix[event_of == e].mean(0)) @ v)
+            centres[int(e)] = float(unit(matrix[event_of == e].mean(0)) @ v)
     if event is not None and event.id in centres:
         mine = np.flatnonzero(event_of == event.id)
         nearest = mine[np.argmax(sims[mine])]

@@ -36,6 +36,7 @@ from core.jobs import (
     sub_progress,
 )
 from core.models.registry import ModelUnavailable
+from core.vectors import unit
 
 IMAGE_PRESETS = ("effnet-lite0", "clip-vit-b32", "clip-xlmr-b32")  # offline default first
 TEXT_PRESET = "use-multilingual"  # notes may be Korean or English; captions are English
@@ -356,17 +357,17 @@ class Album:
             return search_words(self.search_index(), self.words_index(), query, k,
                                 clip=self.models.clip, text_model=self.models.text), ""
         q = embed_texts([query], self.models.text, self.cache)[0]
-        q = q / max(float(np.linalg.norm(q)), 1e-12)
+        q = unit(q)
         kind = ""
         kinds = [w for w in self.store.vocabulary() if w in KIND_HINTS]
         if kinds:
             names = embed_texts(kinds, self.models.text, self.cache)
-            near = names @ q / np.maximum(np.linalg.norm(names, axis=1), 1e-12)
+            near = unit(names) @ q
             if near.max() >= KIND_QUERY:
                 kind = kinds[int(np.argmax(near))]
                 hint = embed_texts([kind_sentence(kind)], self.models.text, self.cache)[0]
-                q = q + hint / max(float(np.linalg.norm(hint)), 1e-12)
-                q = q / max(float(np.linalg.norm(q)), 1e-12)
+                q = q + unit(hint)
+                q = unit(q)
         hits = self.words_index().search(np.asarray(q, np.float32), k)
         return [(h.key, h.score) for h in hits], kind
 
@@ -415,7 +416,7 @@ class Album:
             return None
         kinds = embed_texts([kind_sentence(w) if w in KIND_HINTS else w.replace("_", " ")
                              for w in vocab], text_model, self.cache)
-        kinds = kinds / np.maximum(np.linalg.norm(kinds, axis=1, keepdims=True), 1e-12)
+        kinds = unit(kinds)
         paths = self.data.paths
 
         def kind(centre: np.ndarray, members) -> str | None:

@@ -145,7 +145,7 @@ class AlbumStore:
         """Every row an edit can change, keyed by primary key: {table: {key: row}}."""
         out = {}
         for table, pk in self.EDIT_TABLES:
-            cur = self.con.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
+            cur = self.con.execute(f"SELECT * FROM {table}")  # fixed names
             cols = [d[0] for d in cur.description]
             idx = [cols.index(c) for c in pk]
             out[table] = {tuple(r[i] for i in idx): tuple(r) for r in cur.fetchall()}
@@ -161,15 +161,15 @@ class AlbumStore:
             for table, pk in reversed(self.EDIT_TABLES):  # children first: nothing dangles
                 gone = [k for k in now[table] if k not in snap[table]]
                 where = " AND ".join(f"{c}=?" for c in pk)
-                self.con.executemany(f"DELETE FROM {table} WHERE {where}", gone)  # noqa: S608
+                self.con.executemany(f"DELETE FROM {table} WHERE {where}", gone)
                 written += len(gone)
             for table, pk in self.EDIT_TABLES:
-                cols = [d[0] for d in self.con.execute(f"SELECT * FROM {table} LIMIT 0").description]  # noqa: S608
+                cols = [d[0] for d in self.con.execute(f"SELECT * FROM {table} LIMIT 0").description]
                 changed = [row for k, row in snap[table].items() if now[table].get(k) != row]
                 new = [row for row in changed if tuple(row[cols.index(c)] for c in pk) not in now[table]]
                 old = [row for row in changed if tuple(row[cols.index(c)] for c in pk) in now[table]]
                 marks = ",".join("?" * len(cols))
-                self.con.executemany(f"INSERT INTO {table} VALUES ({marks})", new)  # noqa: S608
+                self.con.executemany(f"INSERT INTO {table} VALUES ({marks})", new)
                 if old:  # only the columns that differ (a merge changes event_id and pinned): cheap indexes
                     keys = [cols.index(c) for c in pk]
                     where = " AND ".join(f"{c}=?" for c in pk)
@@ -180,7 +180,7 @@ class AlbumStore:
                         by_columns.setdefault(diff, []).append([r[i] for i in diff] + [r[i] for i in keys])
                     for diff, rows in by_columns.items():
                         sets = ", ".join(f"{cols[i]}=?" for i in diff)
-                        self.con.executemany(f"UPDATE {table} SET {sets} WHERE {where}", rows)  # noqa: S608
+                        self.con.executemany(f"UPDATE {table} SET {sets} WHERE {where}", rows)
                 written += len(changed)
         return written
 

@@ -17,28 +17,33 @@ def cmd_index(args) -> int:
     from core.cache import EmbeddingCache
     from core.logos.index import build_index
     from core.logos.service import load_encoder
-    from core.progress import ProgressBar as _Bar
+    from core.progress import ProgressBar
 
     ray_device, args.device = args.device, ("cpu" if args.ray is not None else args.device)
     encoder = load_encoder(_manager(args), args.model)
     if args.ray is not None:  # fill the cache on Ray first; the index then reads every vector from it
+        from functools import partial
+
         from core.cluster import embed_on_ray, ray_session
-        from core.logos.images import list_logos
-        from core.logos.index import wide_logos
+        from core.logos.images import list_logos, load_logo, load_logo_part
+        from core.logos.index import NAMESPACE, PART_NAMESPACE, wide_logos
 
         files = [str(f) for f in list_logos(args.dir)]
         if files:  # none: build_index says so below
             with EmbeddingCache() as cache, ray_session(args.ray or None):
-                options = {"progress": _Bar(), "device": ray_device, "workers": args.workers, "encoder": encoder}
-                embed_on_ray(files, args.model, cache, address=args.ray or None, kind="logo", **options)
+                options = {"progress": ProgressBar(), "device": ray_device, "workers": args.workers,
+                           "encoder": encoder, "load_encoder": load_encoder, "address": args.ray or None}
+                embed_on_ray(files, args.model, cache, loader=partial(load_logo, size=encoder.logo_size),
+                             namespace=NAMESPACE, **options)
                 wide = wide_logos(files, cache)  # the wordmarks' icons, on Ray too
                 if wide:
-                    embed_on_ray(wide, args.model, cache, address=args.ray or None, kind="logo-part", **options)
+                    embed_on_ray(wide, args.model, cache, loader=partial(load_logo_part, size=encoder.logo_size),
+                                 namespace=PART_NAMESPACE, **options)
     from core.logos.images import use_render_processes
 
     use_render_processes()  # as the app: SVGs drawn in two children (resvg holds the GIL; +10% here)
     with EmbeddingCache() as cache:
-        index, errors = build_index(args.dir, encoder, cache, progress=_Bar())
+        index, errors = build_index(args.dir, encoder, cache, progress=ProgressBar())
     index.save(args.out)
     for path, msg in errors:
         print(f"skipped {path}: {msg}", file=sys.stderr)
@@ -112,9 +117,9 @@ def cmd_train(args) -> int:
     from core.cache import EmbeddingCache
     from core.logos.dedup import duplicate_groups, phashes
     from core.logos.images import scan_logos
-    from core.logos.service import TrainSettings
+    from core.logos.settings import TrainSettings
     from core.logos.simclr import train_simclr
-    from core.progress import ProgressBar as _Bar
+    from core.progress import ProgressBar
 
     manager = _manager(args)
     found, skipped = scan_logos(args.dir)
@@ -137,7 +142,7 @@ def cmd_train(args) -> int:
     backbone = features_backbone(manager.get(args.backbone).model).to(settings.device)
     out = Path(args.out)
     run_dir = out.parent if out.suffix == ".pt" else out
-    state = train_simclr(ok, settings, backbone, run_dir, groups, resume=args.resume, progress=_Bar(),
+    state = train_simclr(ok, settings, backbone, run_dir, groups, resume=args.resume, progress=ProgressBar(),
                          on_epoch=lambda e: print(f"epoch {e.epoch}: train {e.train_loss:.4f} val {e.val_loss:.4f}",
                                                           file=sys.stderr))
     ck = run_dir / "checkpoint.pt"
@@ -157,7 +162,7 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="index folder (combined_featuremap.npy + file names)")
     p.add_argument("--model", default="simscope-logo",
                    help="a preset (simscope-logo: the shipped logo model; effnet-lite0; swin-t) or a trained checkpoint.pt")
-    from core.cli import add_ray_arguments
+    from core.cluster import add_ray_arguments
 
     add_ray_arguments(p)
     p.set_defaults(func=cmd_index)

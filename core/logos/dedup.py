@@ -15,6 +15,7 @@ from core.cache import EmbeddingCache
 from core.images import ImageError
 from core.jobs import CancelCheck, ProgressFn, check_cancel, never_cancelled, null_progress
 from core.logos.images import load_logo
+from core.vectors import components
 
 HASH_NAME = "phash8:logo"  # 64 bits, cached like vectors
 
@@ -69,25 +70,18 @@ def duplicate_groups(bits: np.ndarray, files: list[str], threshold: int = 4, vec
     if n == 0:
         return []
     packed = np.packbits(bits, axis=1)  # (N, 8) bytes
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     popcount = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1)
+    rows, cols = [], []  # the close pairs (i < j): the edges of a graph whose components are the groups
     for i in range(n - 1):
         d = popcount[np.bitwise_xor(packed[i + 1 :], packed[i])].sum(1)
         close = np.flatnonzero(d <= threshold)
         if vectors is not None:
             close = np.union1d(close, np.flatnonzero(vectors[i + 1 :] @ vectors[i] >= tight))
-        for j in close + i + 1:
-            parent[find(int(j))] = find(i)
-    members: dict[int, list[int]] = {}
-    for i in range(n):
-        members.setdefault(find(i), []).append(i)
+        rows.append(np.full(len(close), i))
+        cols.append(close + i + 1)
+    members: dict[int, list[int]] = {}  # each group's files in file order, groups by their first file
+    for i, label in enumerate(components(n, np.concatenate([*rows, []]), np.concatenate([*cols, []]))):
+        members.setdefault(int(label), []).append(i)
     groups = []
     for idx in members.values():
         if len(idx) < 2:

@@ -267,12 +267,8 @@ def embed_query(path: str | os.PathLike[str], encoder, warm: bool = True, part: 
     :meth:`LogoIndex.search`'s ``query_part``."""
     from core.logos.query import QueryEmbedder
 
-    if not warm:
-        embedder = QueryEmbedder(encoder, use_onnx=False)
-    else:
-        embedder = getattr(encoder, "_query_embedder", None)
-        if embedder is None:
-            embedder = encoder._query_embedder = QueryEmbedder(encoder)
+    # warm: the encoder's shared export (made once per encoder, as its embedding jobs use it)
+    embedder = QueryEmbedder(encoder, shared=True) if warm else QueryEmbedder(encoder, use_onnx=False)
     return (embedder(path), embedder.part(path)) if part else embedder(path)
 
 

@@ -7,34 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.logos.index import checkpoint_id
+from core.logos.settings import TrainSettings  # noqa: F401 - the GUI and the CLI import it from here
 from core.models.loaders import ImageEncoder
 from core.paths import data_dir
 
 DEFAULT_PRESET = "simscope-logo"  # our Lite0 trained on brand logos (ships); effnet-lite0: ImageNet features
 BACKBONES = ("simscope-logo", "effnet-lite0", "swin-t")
-
-
-@dataclass
-class TrainSettings:
-    epochs: int = 10
-    batch_size: int = 32
-    image_size: int = 224
-    temperature: float = 0.5
-    threshold: float = 0.9  # re-weighting: negatives above this cosine similarity …
-    negative_weight: float = 0.7  # … get this weight
-    lr: float = 3e-4
-    weight_decay: float = 1e-4
-    warmup_epochs: int = 1
-    val_fraction: float = 0.1
-    projection_dim: int = 128
-    hidden_dim: int = 512
-    backbone: str = "simscope-logo"  # a registry preset: the shipped logo model by default; effnet-lite0; swin-t once imported
-    invert: bool = True  # contrast inversion among the augmentations
-    seed: int = 0
-    device: str = "cpu"
-    freeze_blocks: int = 3  # stem + first stages keep ImageNet's weights (2x faster; see simclr.freeze_early)
-    precision: str = "auto"  # auto: bf16 autocast where the device computes it natively (AMX / AVX-512-BF16, CUDA), else fp32
-
 
 
 def runs_dir() -> Path:

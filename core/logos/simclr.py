@@ -33,11 +33,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812
+import torch.nn.functional as F
 from torch import nn
 
 from core.jobs import CancelCheck, Cancelled, ProgressFn, never_cancelled, null_progress
-from core.logos.service import TrainSettings
+from core.logos.settings import TrainSettings
 
 
 def nt_xent_loss_with_reweighting(z_i: torch.Tensor, z_j: torch.Tensor, temperature: float = 0.5,
@@ -209,19 +209,16 @@ def batches_by_label(labels: list[int], batch_size: int, rng: random.Random, per
 def merged_labels(n: int, labels: list[int] | None, duplicate_groups: list[list[int]]) -> list[int]:
     """One label per file: the given ones (or each file its own), with perceptual-hash
     duplicates joined to one label, so they are positives rather than negatives."""
+    from core.vectors import components
+
     out = list(labels) if labels is not None else list(range(n))
-    parent = {x: x for x in out}
-
-    def root(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for group in duplicate_groups:
-        for i in group[1:]:
-            parent[root(out[i])] = root(out[group[0]])
-    return [root(x) for x in out]
+    values, node = np.unique(np.asarray(out), return_inverse=True)  # a node per label value
+    pairs = [(node[group[0]], node[i]) for group in duplicate_groups for i in group[1:]]
+    joined = components(len(values), [a for a, _ in pairs], [b for _, b in pairs])
+    first: dict[int, int] = {}  # each joined label: the label of its first file
+    for x, c in zip(out, joined[node], strict=True):
+        first.setdefault(int(c), x)
+    return [first[int(c)] for c in joined[node]]
 
 
 @dataclass

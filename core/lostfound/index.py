@@ -22,6 +22,7 @@ from core.embed import embed_image_files, embed_texts
 from core.jobs import CancelCheck, ProgressFn, check_cancel, never_cancelled, null_progress
 from core.lostfound.categories import category_phrases, parse_category
 from core.lostfound.store import Post
+from core.vectors import unit
 
 LABELS_TOP_K = 3
 
@@ -133,7 +134,7 @@ class PostEmbedder:
         for labels in named:
             weights = np.array([p for _, p in labels], np.float32)
             v = (weights[:, None] / weights.sum() * np.stack([vecs[name] for name, _ in labels])).sum(0)
-            out.append(v / max(np.linalg.norm(v), 1e-12))
+            out.append(unit(v))
         return np.stack(out).astype(np.float32)
 
 
@@ -152,8 +153,7 @@ def infer_categories(text: np.ndarray, has_text: np.ndarray, cross: np.ndarray, 
     cosine), in the multilingual sentence space. A softmax over those per channel, averaged over the channels a post has; probability 0
     where it has neither. A vague text ("I lost something") spreads its probability thin, so a
     guess from it weighs little in the category gate."""
-    c = np.asarray(phrases, np.float32)
-    c = c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
+    c = unit(phrases, np.float32)
     owner = np.asarray(owner)
     k = int(owner.max()) + 1 if len(owner) else 0
     total = np.zeros((len(text), k))
@@ -161,8 +161,7 @@ def infer_categories(text: np.ndarray, has_text: np.ndarray, cross: np.ndarray, 
     for vectors, present in ((text, has_text), (cross, has_image)):
         if not present.any():
             continue
-        v = np.asarray(vectors[present], np.float32)
-        v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        v = unit(vectors[present], np.float32)
         sims = v @ c.T
         best = np.full((len(v), k), -np.inf)
         for j in range(k):  # each category: its best phrase
@@ -201,8 +200,7 @@ def neighbour_categories(channels: list[tuple[np.ndarray, np.ndarray]], prob: np
         rows = np.flatnonzero(asked & present)
         if len(ref) < k or not len(rows):
             continue
-        x = np.asarray(vectors, np.float32)
-        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+        x = unit(vectors, np.float32)
         labels = prob[ref]
         for s in range(0, len(rows), block):
             part = rows[s:s + block]

@@ -69,22 +69,12 @@ class Calibration:
         mu, sigma, _ = self.stats.get(channel, (*PRIORS[channel], 0))
         return (np.asarray(raw, np.float64) - mu) / max(sigma, 1e-3)
 
-    def apply(self, channel: str, raw: np.ndarray) -> np.ndarray:
-        return _phi(self.z(channel, raw))
-
 
 def _phi(z: np.ndarray) -> np.ndarray:
-    """The standard normal CDF."""
-    return 0.5 * (1.0 + _erf(np.asarray(z, np.float64) / math.sqrt(2.0)))
+    """The standard normal CDF (SciPy's ``ndtr``)."""
+    from scipy.special import ndtr
 
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    # Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7): no SciPy needed for one function.
-    sign = np.sign(x)
-    x = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * x)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return sign * (1.0 - poly * np.exp(-x * x))
+    return ndtr(np.asarray(z, np.float64))
 
 
 def _dots(matrix: np.ndarray, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -222,9 +222,9 @@ class PostStore:
         changed = [row for k, row in snap.items() if k in now and now[k] != row]
         with self._con:
             self._con.executemany("DELETE FROM posts WHERE id=?", gone)
-            self._con.executemany(f"INSERT INTO posts VALUES ({','.join('?' * len(cols))})", new)  # noqa: S608
+            self._con.executemany(f"INSERT INTO posts VALUES ({','.join('?' * len(cols))})", new)
             sets = ", ".join(f"{c}=?" for c in cols[1:])
-            self._con.executemany(f"UPDATE posts SET {sets} WHERE id=?",  # noqa: S608
+            self._con.executemany(f"UPDATE posts SET {sets} WHERE id=?",
                                   [list(r[1:]) + [r[0]] for r in changed])
         return len(gone) + len(new) + len(changed)
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from core.models.onnx import EncoderRuntime
 from core.models.registry import (
     COCA,
     EFFNET_LITE0_PKG,
@@ -31,6 +32,7 @@ from core.models.registry import (
     get_preset,
     resolve_weights,
 )
+from core.vectors import unit
 
 TINY_LABEL = "random init (tiny test configuration: not a result)"
 _CONFIGS = Path(__file__).parent / "configs"
@@ -73,7 +75,7 @@ def load_checkpoint(path: str | os.PathLike[str], required: tuple[str, ...] = ()
         raise ValueError(f"{path}: the file is empty (0 bytes), not a {what}")
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises many kinds; each becomes one clear message
+    except Exception as exc:  # torch raises many kinds; each becomes one clear message
         raise ValueError(f"{path}: {_unsafe_load_text(path, exc)}") from exc
     if not isinstance(obj, dict):
         raise ValueError(f"{path} holds a {type(obj).__name__}, not a {what}")
@@ -97,18 +99,13 @@ def load_state_file(path: str | os.PathLike[str]) -> dict:
         raise ValueError(f"{path.name}: the file is empty (0 bytes), not a weights file")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ValueError(_unsafe_load_text(path, exc)) from exc
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):
         raise ValueError(f"{path.name} holds a {type(obj).__name__}, not a state dict")
     return obj
-
-
-def _l2(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
 # -- encoders ------------------------------------------------------------------------
@@ -149,6 +146,8 @@ class ImageEncoder(Encoder):
     forward: Callable | None = None
     dim: int = 0
     logo_size: int = 256  # the size logos are drawn at before ``transform`` (Logos)
+    # its ONNX exports and NumPy preprocessing, made on first use (core.models.onnx)
+    runtime: EncoderRuntime = field(default_factory=lambda: EncoderRuntime(), repr=False, compare=False)
 
     def preprocess(self, image) -> Any:
         return self.transform(image.convert("RGB"))
@@ -158,7 +157,7 @@ class ImageEncoder(Encoder):
 
         with torch.inference_mode():
             feats = self.forward(batch.to(self.device))
-        return _l2(feats.float().cpu().numpy())
+        return unit(feats.float().cpu().numpy(), np.float32)
 
     def embed_images(self, images: Sequence, batch_size: int = 32) -> np.ndarray:
         import torch
@@ -178,7 +177,7 @@ class TextEncoder(Encoder):
     def embed_texts(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         out = [np.zeros((0, self.dim), np.float32)]
         for i in range(0, len(texts), batch_size):
-            out.append(_l2(np.asarray(self.embed_fn(list(texts[i : i + batch_size])), np.float32)))
+            out.append(unit(self.embed_fn(list(texts[i : i + batch_size])), np.float32))
         return np.concatenate(out)
 
 
@@ -195,7 +194,7 @@ class ClipEncoder(ImageEncoder):
         with torch.inference_mode():
             for i in range(0, len(texts), batch_size):
                 tokens = self.tokenizer(list(texts[i : i + batch_size])).to(self.device)
-                out.append(_l2(self.model.encode_text(tokens).float().cpu().numpy()))
+                out.append(unit(self.model.encode_text(tokens).float().cpu().numpy(), np.float32))
         return np.concatenate(out)
 
 
@@ -247,7 +246,7 @@ class ImageNetClassifier(ImageEncoder):
             probs = m.get_classifier()(feats).softmax(-1)
         top = probs.topk(top_k, dim=-1)
         pairs = torch.stack([top.indices.float(), top.values], dim=-1).flatten(1)
-        return _l2(feats.float().cpu().numpy()), pairs.float().cpu().numpy()
+        return unit(feats.float().cpu().numpy(), np.float32), pairs.float().cpu().numpy()
 
     @staticmethod
     def label_names(pairs: np.ndarray) -> list[list[tuple[str, float]]]:
@@ -496,7 +495,7 @@ class HFClipEncoder(ClipEncoder):
                                      max_length=77, return_tensors="pt").to(self.device)
                 feats = self.model.get_text_features(input_ids=tok["input_ids"],
                                                      attention_mask=tok["attention_mask"])
-                out.append(_l2(feats.float().cpu().numpy()))
+                out.append(unit(feats.float().cpu().numpy(), np.float32))
         return np.concatenate(out)
 
 

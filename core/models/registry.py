@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -296,7 +295,7 @@ def imported_files() -> dict[str, str]:
 def _rebuild_imported(path: Path, why: Exception) -> dict[str, str]:
     """``imported.json`` could not be read (a crash while it was written, a bad edit): it is
     moved aside (never deleted) and made again from the imported copies themselves, which
-    :func:`import_weights` keeps in ``models/<preset>/`` (every model job used to fail with
+    :func:`core.models.weights.import_weights` keeps in ``models/<preset>/`` (every model job used to fail with
     "imported.json is unreadable; fix or delete it")."""
     import logging
 
@@ -329,48 +328,6 @@ def set_imported_file(preset: str, path: str | None) -> None:
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, target)
-
-
-def import_weights(name: str, source: str | os.PathLike[str]) -> Path:
-    """Copy a weights file (or model folder) into the app's models dir and use it.
-
-    The copy is checked first (:func:`core.models.loaders.check_weights` loads
-    it with ``weights_only=True`` into the preset's architecture), so a wrong
-    file is refused with a clear message and nothing is changed.
-    """
-    from core.models.loaders import check_weights
-
-    preset = get_preset(name)
-    src = Path(source).expanduser()
-    if not src.exists():
-        raise FileNotFoundError(f"{src} does not exist")
-    check_weights(preset, src)
-    dest_dir = models_dir() / preset.name
-    dest = dest_dir / src.name
-    # Copy into a staging folder beside the old one, then swap: the old import stays whole until
-    # the new copy is complete, and re-importing the file that is already imported (it lies in
-    # dest_dir) reads it before anything is removed.
-    import tempfile
-
-    stage = Path(tempfile.mkdtemp(prefix=f".{preset.name}.import-", dir=models_dir()))
-    try:
-        if src.is_dir():
-            shutil.copytree(src, stage / src.name)
-        else:
-            shutil.copy2(src, stage / src.name)
-        old = None
-        if dest_dir.exists():
-            old = dest_dir.with_name(f".{preset.name}.old-{os.getpid()}")
-            shutil.rmtree(old, ignore_errors=True)
-            dest_dir.rename(old)
-        stage.rename(dest_dir)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    set_imported_file(preset.name, str(dest))
-    return dest
 
 
 # -- status ----------------------------------------------------------------------

@@ -47,13 +47,13 @@ def cmd_train(args) -> int:
 
     from core.cache import EmbeddingCache
     from core.models.manager import ModelManager
-    from core.progress import ProgressBar as _Bar
+    from core.progress import ProgressBar
     from core.trends.model import TrendConfig
     from core.trends.service import format_report, prepare, report, train_in_child, verdict
 
     manager = ModelManager(args.device)
     with EmbeddingCache() as cache:
-        prep = prepare(args.csv, manager, cache, args.image_model, args.text_model, progress=_Bar())
+        prep = prepare(args.csv, manager, cache, args.image_model, args.text_model, progress=ProgressBar())
     cfg = TrendConfig(hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       device=manager.device.torch_device)
     res = train_in_child(prep.tokens, prep.labels, prep.split, cfg,

@@ -31,7 +31,7 @@ def store_state(data_dir: Path) -> dict:
             continue
         con = sqlite3.connect(path, timeout=30)
         try:
-            count = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
+            count = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # fixed names
             ok = con.execute("PRAGMA integrity_check").fetchone()[0]
         except sqlite3.Error as exc:
             count, ok = -1, str(exc)
@@ -58,7 +58,7 @@ def run_forked(argv: list[str], timeout: float) -> dict:
             rc = main(argv)
         except SystemExit as exc:  # argparse
             rc = exc.code if isinstance(exc.code, int) else 2
-        except BaseException:  # noqa: BLE001 - reported as a traceback, which the test refuses
+        except BaseException:  # reported as a traceback, which the test refuses
             import traceback
 
             traceback.print_exc()
@@ -145,9 +145,9 @@ def main() -> int:
     import torch  # noqa: F401 - imported once here (no torch op runs before a fork: no thread pool is forked)
     import torchvision  # noqa: F401
 
-    import core.cli  # noqa: F401 - every forked child shares these imports
-    import core.embed  # noqa: F401
-    import core.logos.index  # noqa: F401
+    import core.cli  # every forked child shares these imports
+    import core.embed
+    import core.logos.index
     import core.models.loaders  # noqa: F401
 
     expect = json.loads((corpus / "expect.json").read_text(encoding="utf-8"))
