@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -263,6 +264,15 @@ def _writer_lock(args):
     return hold_data_dir(" ".join(sys.argv[1:]) or command, say=lambda text: print(text, file=sys.stderr))
 
 
+def say_data_folder() -> None:
+    """One line on stderr naming the data folder the command works on (the app's by default;
+    SIMSCOPE_DATA_DIR picks another), so a user never wonders where their data went."""
+    from core.paths import ENV_DATA_DIR, data_dir
+
+    how = f"from {ENV_DATA_DIR}" if os.environ.get(ENV_DATA_DIR) else "the app's default; SIMSCOPE_DATA_DIR picks another"
+    print(f"data folder: {data_dir()} ({how})", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     from core.images import ImageError
     from core.models.registry import ModelUnavailable
@@ -270,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     private_files()  # stores, photos, backups and exports: this user's only (0600 / 0700)
+    say_data_folder()
     try:
         with _writer_lock(args):
             return args.func(args)

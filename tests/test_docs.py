@@ -72,3 +72,14 @@ def test_start_script_opens_the_users_folder_and_the_demo_on_request():
     script = (ROOT / "scripts" / "start.sh").read_text(encoding="utf-8")
     last = [line for line in script.splitlines() if line.startswith("exec ")][-1]
     assert "--demo" not in last and '"$@"' in last
+
+
+def test_the_cli_names_the_data_folder_it_works_on(tmp_path):
+    import os
+
+    env = dict(os.environ, SIMSCOPE_DATA_DIR=str(tmp_path / "mine"), HF_HUB_OFFLINE="1")
+    out = subprocess.run([sys.executable, "-m", "core", "cache", "stats", "--json"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert f"data folder: {tmp_path / 'mine'} (from SIMSCOPE_DATA_DIR)" in out.stderr
+    assert out.stdout.lstrip().startswith("{")  # stdout stays the command's own output
