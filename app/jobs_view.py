@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from app.jobs import JobQueue
 from core.jobs import Job, JobState
 
-COLUMNS = ["Job", "State", "Progress", "Elapsed", "", "Details"]
+COLUMNS = ["Job", "State", "Progress", "Elapsed", "Action", "Details"]
 COL_NAME, COL_STATE, COL_PROGRESS, COL_ELAPSED, COL_CANCEL, COL_DETAILS = range(6)
 _STATE_COLORS = {
     JobState.FAILED: QColor("#c0392b"),
@@ -31,6 +31,18 @@ _STATE_COLORS = {
     JobState.FINISHED: QColor("#27ae60"),
     JobState.RUNNING: QColor("#2471a3"),
 }
+
+
+def details_text(job: Job) -> str:
+    """What a job is doing, or how it ended: a done job's last step ("Hashing 0 of 15", reported
+    as the step began) would read as if it were still at it."""
+    if job.state is JobState.FAILED:
+        return job.error or ""
+    if job.state is JobState.FINISHED:
+        return f"Done in {format_elapsed(job.elapsed)}"
+    if job.state is JobState.CANCELLED:
+        return "Cancelled" + (f" at {job.progress:.0%}" if job.started_at else " before it started")
+    return job.message
 
 
 def format_elapsed(seconds: float) -> str:
@@ -88,14 +100,15 @@ class JobsModel(QAbstractTableModel):
             if col == COL_CANCEL:
                 return "" if job.state.done else "Cancel"
             if col == COL_DETAILS:
-                return job.error if job.state is JobState.FAILED else job.message
+                return details_text(job)
         if role == Qt.ItemDataRole.ForegroundRole and col in (COL_STATE, COL_DETAILS):
             if col == COL_STATE or job.state is JobState.FAILED:
                 return _STATE_COLORS.get(job.state)
         if role == Qt.ItemDataRole.ToolTipRole:
             if job.state is JobState.FAILED:
                 return job.traceback or job.error
-            return f"{job.name} ({job.lane.value} worker)"
+            last = f"\nlast step: {job.message}" if job.state.done and job.message else ""
+            return f"{job.name} ({job.lane.value} worker){last}"
         if role == Qt.ItemDataRole.UserRole:
             return job
         return None
