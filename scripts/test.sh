@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up the environment (if needed) and run the test suite offscreen (~11 min on
-# 2 cores). The desktop-bundle build (PyInstaller, ~12 min, ~5 GB) is not part of it:
+# 2 cores). The desktop-bundle build (PyInstaller, ~12 min, CPU bundle ~1 GB) is not part of it:
 # run ./scripts/build.sh for that, or SIMSCOPE_BUNDLE=1 ./scripts/test.sh to include
 # its test. Extra arguments go to pytest.
 set -euo pipefail

@@ -91,8 +91,10 @@ class PostEmbedder:
                 "cross": "CLIP joint space" if self.clip else
                 f"ImageNet top-{LABELS_TOP_K} labels of the photo, embedded as text"}
 
-    def texts(self, texts: list[str]) -> np.ndarray:
-        return embed_texts(texts, self.text_encoder, self.cache)
+    def texts(self, texts: list[str], progress: ProgressFn | None = None,
+              cancelled: CancelCheck = never_cancelled) -> np.ndarray:
+        """Text vectors through the cache; ``progress`` hears count, rate and time left."""
+        return embed_texts(texts, self.text_encoder, self.cache, progress, cancelled)
 
     def photos(self, paths: list[str], cancelled: CancelCheck = never_cancelled,
                progress: ProgressFn = null_progress) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
@@ -222,12 +224,15 @@ def build_vectors(posts: list[Post], embedder: PostEmbedder, progress: ProgressF
     has_text = np.array([bool(t.strip()) for t in texts], bool)
     dim_t = embedder.text_encoder.dim
     text = np.zeros((n, dim_t), np.float32)
-    if has_text.any():
-        idx = np.flatnonzero(has_text)
-        text[idx] = embedder.texts([texts[i] for i in idx])
-    check_cancel(cancelled)
-    progress(0.2, "Embedding photos")
     photo_rows = [i for i, p in enumerate(posts) if p.image]
+    text_end = 0.5 if photo_rows else 0.9  # a first refresh of a big import: the texts take most of it
+    if has_text.any():
+        from core.jobs import sub_progress
+
+        idx = np.flatnonzero(has_text)
+        text[idx] = embedder.texts([texts[i] for i in idx], sub_progress(progress, 0.0, text_end), cancelled)
+    check_cancel(cancelled)
+    progress(text_end, "Embedding photos" if photo_rows else "Matching categories")
     image = np.zeros((n, embedder.image_encoder.dim), np.float32)
     cross = np.zeros((n, dim_t), np.float32)
     has_image = np.zeros(n, bool)
@@ -236,7 +241,7 @@ def build_vectors(posts: list[Post], embedder: PostEmbedder, progress: ProgressF
         from core.jobs import sub_progress
 
         img, crs, errs = embedder.photos([posts[i].image for i in photo_rows], cancelled,
-                                         sub_progress(progress, 0.2, 1.0))
+                                         sub_progress(progress, text_end, 0.95))
         bad = {i for i, _ in errs}
         for j, i in enumerate(photo_rows):
             if j not in bad:

