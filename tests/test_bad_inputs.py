@@ -20,7 +20,7 @@ from tests.conftest import end_group, spawned_groups
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER_IMPORTERS = ["embed", "albums cluster", "logos index", "logos dedup", "logos train"]
 FILE_IMPORTERS = ["logos query", "lostfound import", "fusion train", "trends build-labels", "trends train",
-                  "trends predict", "models import"]
+                  "trends predict", "models import", "restore"]
 
 
 @pytest.fixture(scope="module")

@@ -131,6 +131,8 @@ def cases(importer: str, corpus: Path, data: Path, expect: dict) -> list[tuple[s
     elif importer == "models import":
         out = [(n, e, ["models", "import", "effnet-lite0", str(corpus / "checkpoints" / n)], 120.0)
                for n, e in expect["checkpoints"].items()]
+    elif importer == "restore":
+        out = [(n, e, ["restore", str(corpus / "backups" / n)], 60.0) for n, e in expect["backups"].items()]
     else:
         raise SystemExit(f"unknown importer {importer!r}")
     return out

@@ -121,6 +121,9 @@ def make_images(folder: Path) -> dict[str, str]:
     os.mkfifo(put("fifo.jpg", "skip"))
     os.symlink("/dev/zero", put("dev-zero.jpg", "skip"))
     (put("folder.jpg", "skip")).mkdir()
+    from tests.bad_inputs.hostile import make_hostile_images
+
+    expect.update(make_hostile_images(folder, GOOD[0], _exif_jpeg))  # issue 36: SVG references, bombs, EXIF years
     return expect
 
 
@@ -252,6 +255,9 @@ def make_corpus(root: Path) -> dict:
     images = root / "images"
     expect = {"images": make_images(images), "csv": make_csvs(root / "csv", images),
               "checkpoints": make_checkpoints(root / "checkpoints")}
+    from tests.bad_inputs.hostile import make_backups
+
+    expect["backups"] = make_backups(root / "backups", GOOD[0])
     (root / "expect.json").write_text(json.dumps(expect, indent=1), encoding="utf-8")  # ASCII: names escaped
     return expect
 
