@@ -35,7 +35,7 @@ def _event_rows(page):
 
 def test_add_folder_groups_events_and_reports_the_bad_file(page, qtbot, folder):
     page.min_size.setValue(3)
-    qtbot.wait(500)  # the debounced regroup has nothing to do yet (no folders)
+    qtbot.waitUntil(lambda: not page._debounce.isActive(), timeout=5000)  # its regroup: nothing to do (no folders)
     assert page.body.currentWidget() is page.empty  # an empty album says what to do
     job = page.add_paths([str(folder)])
     # while the first photos are on their way: no "drop photo folders" panel, and progress on the page
