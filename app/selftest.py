@@ -12,7 +12,7 @@ import time
 
 # which page (by icon) each check belongs to; checks of pages that are placeholders are skipped
 PAGE_OF_CHECK = {"torch operators": None, "Albums": "albums", "Logos": "logos", "Lost & Found": "lostfound", "Fusion": "fusion",
-                 "Trends": "trends"}
+                 "Trends": "trends", "SimCLR": "logos"}
 
 
 def run_self_test(window, queue, app, timeout_s: float = 600.0) -> int:

@@ -15,10 +15,22 @@ from core.jobs import CancelCheck, ProgressFn
 
 
 def check_torch_ops(progress: ProgressFn, cancelled: CancelCheck) -> str:
-    """torchvision's compiled operators (a naive bundle dies with 'torchvision::nms does not exist')."""
+    """torchvision's compiled operators (a naive bundle dies with 'torchvision::nms does not exist').
+    Beside a CPU torch the CUDA-built torchvision's operators cannot load and are not shipped
+    (core/torchvision_compat.py): there the check is that torchvision imports and its v2
+    transforms (SimCLR's augmentations) run."""
     import torch
     import torchvision
 
+    if torch.version.cuda is None and not torchvision.extension._has_ops():
+        from torchvision.transforms import v2
+
+        views = v2.Compose([v2.RandomResizedCrop(32, scale=(0.5, 1.0)), v2.RandomHorizontalFlip(),
+                            v2.ToDtype(torch.float32, scale=True)])(torch.zeros(3, 64, 48, dtype=torch.uint8))
+        if tuple(views.shape) != (3, 32, 32):
+            raise RuntimeError(f"torchvision's v2 transforms gave shape {tuple(views.shape)}")
+        return (f"torch {torch.__version__} (CPU), torchvision {torchvision.__version__}: transforms ok, "
+                "compiled operators not shipped")
     boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30]], dtype=torch.float32)
     keep = torchvision.ops.nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5)
     if keep.tolist() != [0, 2]:
@@ -130,6 +142,26 @@ def check_trends(progress: ProgressFn, cancelled: CancelCheck) -> str:
             f"samples, 1 epoch: loss {result.history[0].train_loss:.2f}")
 
 
+def check_simclr(progress: ProgressFn, cancelled: CancelCheck) -> str:
+    """One epoch of Logos' SimCLR training on the demo logos, in a spawned child as the Train tab
+    runs it: the shipped backbone, torchvision's v2 augmentations, autograd on CPU, a checkpoint."""
+    import math
+
+    from core.logos.settings import TrainSettings
+    from core.logos.simclr import train_in_child
+    from core.paths import data_dir, resource
+    from core.process import run_in_process
+
+    files = sorted(str(p) for p in resource("demo", "logos").iterdir() if p.suffix in (".svg", ".png"))
+    settings = TrainSettings(epochs=1, batch_size=8, image_size=64, hidden_dim=64, projection_dim=32)
+    result = run_in_process(train_in_child, (files, settings, str(data_dir() / "selftest-simclr"), []),
+                            progress=progress, cancelled=cancelled)
+    loss = result["history"][-1]["train_loss"] if result["history"] else float("nan")
+    if not result["finished"] or not math.isfinite(loss):
+        raise RuntimeError(f"SimCLR epoch: finished {result['finished']}, loss {loss}")
+    return f"1 epoch on {len(files)} demo logos in a child process: loss {loss:.3f}"
+
+
 CHECKS: dict[str, Callable[[ProgressFn, CancelCheck], str]] = {
     "torch operators": check_torch_ops,
     "Albums": check_albums,
@@ -137,4 +169,5 @@ CHECKS: dict[str, Callable[[ProgressFn, CancelCheck], str]] = {
     "Lost & Found": check_lostfound,
     "Fusion": check_fusion,
     "Trends": check_trends,
+    "SimCLR": check_simclr,
 }
