@@ -246,7 +246,7 @@ def empty_message(plot, text: str):
         def paint(self, painter, option, widget=None):  # checked at every paint: never stale
             data = has_data()
             if data != label.axes_shown:
-                QTimer.singleShot(0, lambda: show_axes(has_data()))  # not from inside a paint
+                QTimer.singleShot(0, item, lambda: show_axes(has_data()))  # not inside a paint; dropped with the plot
             if not data:
                 super().paint(painter, option, widget)
 
@@ -317,3 +317,50 @@ class SmoothedCurve:
         self.line.setData(self.x[keep], smoothed[keep])
         raw_keep = np.isfinite(self.y)
         self.raw.setData(self.x[raw_keep], self.y[raw_keep] if self.weight > 0 else [])
+
+
+def smoothing_control(curves: list, weight: float = 0.6):
+    """A "Smoothing" slider (0 to 0.99, as TensorBoard's) for ``curves`` (SmoothedCurve): returns
+    (the widget, its slider); moving it re-draws every curve with the new weight."""
+    from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
+
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(0, 99)
+    slider.setValue(round(weight * 100))
+    slider.setFixedWidth(140)
+    tip = ("TensorBoard's smoothing of the loss curves: an average over the last epochs (0: none); "
+           "the raw values stay drawn faint")
+    slider.setToolTip(tip)
+    value = QLabel(f"{weight:.2f}")
+    value.setFixedWidth(value.fontMetrics().horizontalAdvance("0.00") + 6)
+
+    def changed(v: int) -> None:
+        value.setText(f"{v / 100:.2f}")
+        for curve in curves:
+            curve.set_weight(v / 100)
+
+    slider.valueChanged.connect(changed)
+    name = QLabel("Smoothing")
+    name.setToolTip(tip)
+    row.addWidget(name)
+    row.addWidget(slider)
+    row.addWidget(value)
+    row.addStretch(1)
+    return box, slider
+
+
+def explain_entry(plot, curve, name: str, why: str = "") -> None:
+    """A series that has no points for a reason says so in the legend: its entry reads ``why``
+    (grey, no line sample) instead of a name beside a line that is nowhere; ``why=""`` puts the
+    name back."""
+    item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
+    for sample, label in item.legend.items:
+        if sample.item is curve:
+            label.setText(why or name, color="#7b8794" if why else "#24323f")
+            sample.setVisible(not why)
+            label.setToolTip(why or f"Click to hide or show {name}")
+            return
+    raise KeyError(name)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRectF, Qt, QThreadPool, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QThreadPool, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -34,10 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.photo_info import PhotoInfo, compare, photo_info
+from core.photo_info import compare, photo_info
 
 Details = Callable[[str], list[tuple[str, str]]]  # extra info rows for a path (its event, why it is there)
 Loader = Callable[[str], object]  # path -> PIL image (a drawing's renderer for Logos)
+Info = Callable[[str], list[tuple[str, str]]]  # the info rows of a path, in place of a photo's (a drawing's)
 
 ZOOM_STEP = 1.25
 MIN_SCALE, MAX_SCALE = 0.02, 32.0
@@ -164,8 +165,9 @@ class PhotoViewer(QDialog):
     shown = Signal(str)  # the path now shown (after decoding, or with its error)
 
     def __init__(self, paths: list[str], index: int = 0, parent=None, details: Details | None = None,
-                 loader: Loader | None = None, title: str = "") -> None:
+                 loader: Loader | None = None, title: str = "", info: Info | None = None) -> None:
         super().__init__(parent)
+        self.info_of = info or (lambda path: photo_info(path).rows())
         self.paths = list(paths)
         self.index = max(0, min(index, len(self.paths) - 1))
         self.details = details
@@ -295,12 +297,35 @@ class PhotoViewer(QDialog):
         self.zoom_label.setText(f"Fit ({text})" if self.view.fitting else text)
 
     def _show_info(self, path: str) -> None:
-        info: PhotoInfo = photo_info(path)
-        rows = info.rows()
+        rows = list(self.info_of(path))
         if self.details is not None:
             rows += self.details(path)
         self.info_rows = rows
         self.info.setWidget(_form(rows))
+
+
+class _SpaceOpens(QObject):
+    """Space on an item view opens its current item (a key filter: the view would take Space
+    to select, before a shortcut saw it)."""
+
+    def __init__(self, view, open_at: Callable[[int], object]) -> None:
+        super().__init__(view)
+        self.view, self.open_at = view, open_at
+        view.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # Qt API
+        if (event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Space
+                and not event.modifiers() and self.view.currentIndex().isValid()):
+            self.open_at(self.view.currentIndex().row())
+            return True
+        return False
+
+
+def open_on_activate(view, open_at: Callable[[int], object]) -> QObject:
+    """Double-click or Space on an item of ``view`` (a QAbstractItemView) calls ``open_at(row)``
+    with its row (the current one for Space)."""
+    view.doubleClicked.connect(lambda index: open_at(index.row()))
+    return _SpaceOpens(view, open_at)
 
 
 class CompareDialog(QDialog):

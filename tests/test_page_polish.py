@@ -7,6 +7,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core.jobs import JobRunner, JobState, Lane
+from tests import test_tabs_alone as tabs_alone
+
+# the tabs' fixtures (a job queue, tiny models, a logo index over real logo files)
+jobs, models, logo_session, logo_loader = (tabs_alone.jobs, tabs_alone.models, tabs_alone.logo_session,
+                                           tabs_alone.logo_loader)
 
 
 @pytest.fixture
@@ -38,3 +43,66 @@ def test_jobs_view_labels_every_column_and_a_finished_job_drops_its_last_step(qt
     details = model.data(model.index(row, COL_DETAILS))
     assert "Hashing" not in details and details.startswith("Done in ")
     assert "last step: Hashing 0 of 15" in model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+
+
+# -- Logos --------------------------------------------------------------------------------------
+def test_logos_lookalike_opens_in_the_viewer_drawn_large_with_its_score(qtbot, jobs, models, logo_session,
+                                                                        logo_loader):
+    from app.logos.lookalikes import LookalikesTab
+
+    session, folder = logo_session
+    tab = LookalikesTab(session, jobs, models, logo_loader)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.threshold.setValue(-1.0)
+    tab.set_query(str(folder / "github.svg"))
+    tab.results.setCurrentRow(0)
+    tab.results.setFocus()
+    qtbot.keyClick(tab.results, Qt.Key.Key_Space)  # Space on the current look-alike
+    viewer = tab.viewer
+    assert viewer is not None and viewer.isVisible()
+    assert viewer.paths[0].endswith("github.svg") and viewer.path.endswith("github_copy.png")
+    rows = dict(viewer.info_rows)
+    assert rows["Look-alike"].startswith(f"score {tab.hits[0].score:.3f}, rank 1")
+    qtbot.waitUntil(lambda: not viewer.view.item.pixmap().isNull(), timeout=10_000)
+    assert viewer.view.item.pixmap().width() == 1024  # the drawing rendered large, not the thumbnail
+    viewer.previous()  # ← goes to the query, an SVG: described as a drawing, not as a broken photo
+    rows = dict(viewer.info_rows)
+    assert rows["Kind"].startswith("SVG drawing") and "Problem" not in rows
+    qtbot.waitUntil(lambda: viewer.view.item.pixmap().width() == 1024 and viewer.path in viewer._cache,
+                    timeout=10_000)
+    assert viewer.path not in viewer.errors
+    # a double-click on another look-alike opens it there
+    rect = tab.results.visualItemRect(tab.results.item(2))
+    qtbot.mouseClick(tab.results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # QTest: the press
+    qtbot.mouseDClick(tab.results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert tab.viewer is not viewer and tab.viewer.index == 3 and tab.viewer.path == tab.hits[2].file
+
+
+def test_logos_loss_legend_says_why_validation_has_no_line_and_smoothing_redraws(qtbot, jobs, models,
+                                                                                   logo_session):
+    from app.logos.training import TrainTab
+    session, _ = logo_session
+    tab = TrainTab(session, jobs, models)
+    qtbot.addWidget(tab)
+    tab.resize(1100, 600)
+    tab.show()
+    nan = float("nan")  # what a run on fewer than MIN_FOR_VALIDATION logos records each epoch
+    tab.history = [{"epoch": e, "train_loss": 3.0 - 0.4 * e + (0.3 if e % 2 else 0), "val_loss": nan}
+                   for e in range(1, 6)]
+    tab._redraw_losses()
+    legend = tab.loss_plot.getPlotItem().legend
+    entries = {label.text: sample for sample, label in legend.items}
+    why = [t for t in entries if t.startswith("no validation split: too few logos")]
+    assert why and not entries[why[0]].isVisible() and "validation" not in entries
+    assert entries["train"].isVisible()
+    raw_y = list(tab.train_smoothed.raw.getData()[1])
+    smoothed = list(tab.train_curve.getData()[1])
+    assert smoothed != raw_y  # smoothed at 0.6 by default, the raw drawn faint under it
+    tab.smoothing.setValue(0)
+    assert list(tab.train_curve.getData()[1]) == raw_y
+    # a run with a validation split: the entry is "validation" again, with its line
+    tab.history = [dict(h, val_loss=2.5) for h in tab.history]
+    tab._redraw_losses()
+    entries = {label.text: sample for sample, label in legend.items}
+    assert "validation" in entries and entries["validation"].isVisible()

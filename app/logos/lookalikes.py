@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.logos.session import LogoSession
-from app.logos.well import THUMB, QueryWell, logo_pixmap
+from app.logos.well import THUMB, QueryWell, load_logo_large, logo_info, logo_pixmap
 from app.thumbs import ThumbnailLoader
+from app.viewer import PhotoViewer, open_on_activate
 from app.widgets import EmptyHint
 from core.jobs import Lane, Priority
 from core.logos.index import PART_MARGIN
@@ -72,6 +73,9 @@ class LookalikesTab(QWidget):
         self.results.setMovement(QListView.Movement.Static)
         self.results.setWordWrap(True)
         self.results.currentRowChanged.connect(self.compare)
+        self.results.setToolTip("Double-click or Space: the look-alikes large, beside the query (← → to step)")
+        self.viewer = None
+        open_on_activate(self.results, self.open_viewer)
         s = self.session
         EmptyHint(self.results, lambda: (
             "Index a folder of logos (Index folder…), then drop, paste or pick a logo: its look-alikes appear here"
@@ -202,6 +206,29 @@ class LookalikesTab(QWidget):
         self.compare_right.setPixmap(logo_pixmap(hit.file, 210))
         self.compare_text.setText(f"{Path(query).name}  ↔  {Path(hit.file).name}: score {hit.score:.3f}, "
                                   f"rank {hit.rank}" + (f", matched by {hit.via}" if hit.via else ""))
+
+    def open_viewer(self, row: int):
+        """The query and its look-alikes in the viewer, at look-alike ``row`` (← → step through
+        them, the query first): drawings rendered large, each with its score and rank."""
+        query = self.session.query_path
+        if not query or not 0 <= row < len(self.hits):
+            return None
+        hits = {h.file: h for h in self.hits}
+
+        def details(path: str) -> list[tuple[str, str]]:
+            hit = hits.get(path)
+            if hit is None:
+                return [("Look-alikes of", "this logo: the query")]
+            return [("Look-alike", f"score {hit.score:.3f}, rank {hit.rank}"
+                     + (f", matched by {hit.via}" if hit.via else "")), ("Query", Path(query).name)]
+
+        if self.viewer is not None:
+            self.viewer.close()
+        self.viewer = PhotoViewer([query] + [h.file for h in self.hits], row + 1, self, details=details,
+                                  loader=load_logo_large, title=f"Look-alikes of {Path(query).name}",
+                                  info=logo_info)
+        self.viewer.show()
+        return self.viewer
 
     def _failed(self, job) -> None:
         self.status.emit(f"{job.name} failed: {job.error}")

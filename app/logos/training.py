@@ -97,17 +97,25 @@ class TrainTab(QWidget):
         self.use_run = QPushButton("Index with this model")
         self.use_run.clicked.connect(self._use_selected_run)
         pg.setConfigOptions(antialias=True, background="w", foreground="#24323f")
-        from app.plots import HoverReadout, corner_legend, empty_message, epoch_label, integer_axis
+        from app.plots import (
+            HoverReadout,
+            SmoothedCurve,
+            corner_legend,
+            empty_message,
+            epoch_label,
+            integer_axis,
+            smoothing_control,
+        )
 
         self.loss_plot = pg.PlotWidget(title="NT-Xent loss", axisItems={"bottom": integer_axis()})
         corner_legend(self.loss_plot)
         self.loss_plot.setLabel("bottom", "epoch")
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.getAxis("left").setWidth(48)
-        self.train_curve = self.loss_plot.plot(pen=pg.mkPen("#2471a3", width=2), symbol="o", symbolSize=5,
-                                               name="train")
-        self.val_curve = self.loss_plot.plot(pen=pg.mkPen("#e67e22", width=2), symbol="o", symbolSize=5,
-                                             name="validation")
+        self.train_smoothed = SmoothedCurve(self.loss_plot, "train", "#2471a3")
+        self.val_smoothed = SmoothedCurve(self.loss_plot, "validation", "#e67e22")
+        self.train_curve, self.val_curve = self.train_smoothed.line, self.val_smoothed.line
+        self.smoothing_box, self.smoothing = smoothing_control([self.train_smoothed, self.val_smoothed])
         self.loss_readout = HoverReadout(self.loss_plot, epoch_label)
         empty_message(self.loss_plot, "Train, or select a run: its loss per epoch appears here")
         left = QVBoxLayout()
@@ -121,7 +129,11 @@ class TrainTab(QWidget):
         lw.setLayout(left)
         lw.setFixedWidth(400)  # the form, the four buttons and the backbone names fit
         h.addWidget(lw)
-        h.addWidget(self.loss_plot, 1)
+        plot_column = QVBoxLayout()
+        plot_column.addWidget(self.loss_plot, 1)
+        plot_column.addWidget(self.smoothing_box)
+        h.addLayout(plot_column, 1)
+        self.keep_view("train smoothing", self.smoothing)
         for name, w in (("backbone", self.backbone), ("epochs", self.epochs), ("batch", self.batch),
                         ("image size", self.image_size), ("temperature", self.temperature),
                         ("re-weight above", self.rw_threshold), ("negative weight", self.neg_weight), ("lr", self.lr)):
@@ -215,10 +227,17 @@ class TrainTab(QWidget):
     def _redraw_losses(self) -> None:
         if not self.built:
             return
+        from app.plots import explain_entry
+        from core.logos.settings import MIN_FOR_VALIDATION
+
         ep = [h["epoch"] for h in self.history]
-        self.train_curve.setData(ep, [h["train_loss"] for h in self.history])
-        val = [(h["epoch"], h["val_loss"]) for h in self.history if np.isfinite(h["val_loss"])]
-        self.val_curve.setData([v[0] for v in val], [v[1] for v in val])
+        self.train_smoothed.set_data(ep, [h["train_loss"] for h in self.history])
+        val = [h["val_loss"] for h in self.history]
+        self.val_smoothed.set_data(ep, val)
+        # NaN throughout: the run had no validation split (fewer logos than a split needs)
+        none = bool(self.history) and not np.isfinite(np.asarray(val, dtype=float)).any()
+        explain_entry(self.loss_plot, self.val_curve, "validation",
+                      f"no validation split: too few logos (a split needs {MIN_FOR_VALIDATION})" if none else "")
 
     def _trained(self, result: dict) -> None:
         self._set_training(False)

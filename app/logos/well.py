@@ -9,6 +9,29 @@ from PySide6.QtWidgets import QLabel
 from core.logos.images import is_logo_path, load_logo
 
 THUMB = 96
+VIEWER_SIZE = 1024  # a logo in the viewer: drawings rendered this large, so zooming stays sharp
+
+
+def load_logo_large(path: str):
+    """The viewer's loader: a logo (an SVG drawn by resvg) fitted on white, VIEWER_SIZE square."""
+    return load_logo(path, VIEWER_SIZE)
+
+
+def logo_info(path: str) -> list[tuple[str, str]]:
+    """The viewer's info rows for a logo: a drawing has no pixels or EXIF, a raster its size."""
+    import os
+
+    from core.photo_info import human_bytes, photo_info
+
+    if path.lower().endswith((".svg", ".svgz")):
+        rows = [("File", os.path.basename(path)), ("Folder", os.path.dirname(path)),
+                ("Kind", f"SVG drawing (shown drawn at {VIEWER_SIZE} px)")]
+        try:
+            rows.append(("File size", human_bytes(os.stat(path).st_size)))
+        except OSError as exc:
+            rows.append(("Problem", f"cannot be read: {exc.strerror or exc}"))
+        return rows
+    return [r for r in photo_info(path).rows() if r[0] not in ("Taken", "Camera", "Lens", "Exposure")]
 
 
 def logo_pixmap(path: str, size: int) -> QPixmap:

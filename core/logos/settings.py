@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MIN_FOR_VALIDATION = 20  # fewer logos than this: no validation split (its loss is NaN every epoch)
+
 
 @dataclass
 class TrainSettings:

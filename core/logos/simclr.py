@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.jobs import CancelCheck, Cancelled, ProgressFn, never_cancelled, null_progress
-from core.logos.settings import TrainSettings
+from core.logos.settings import MIN_FOR_VALIDATION, TrainSettings
 
 
 def nt_xent_loss_with_reweighting(z_i: torch.Tensor, z_j: torch.Tensor, temperature: float = 0.5,
@@ -323,7 +323,7 @@ def train_simclr(files: list[str], settings: TrainSettings, backbone: nn.Module,
     rng = random.Random(settings.seed)
     order = list(range(len(files)))
     rng.shuffle(order)
-    n_val = max(2, int(len(files) * settings.val_fraction)) if len(files) >= 20 else 0
+    n_val = max(2, int(len(files) * settings.val_fraction)) if len(files) >= MIN_FOR_VALIDATION else 0
     val_idx, train_idx = order[:n_val], order[n_val:]
     if len(train_idx) < 2:
         raise ValueError("training needs at least 2 logos")
