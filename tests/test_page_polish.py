@@ -106,3 +106,52 @@ def test_logos_loss_legend_says_why_validation_has_no_line_and_smoothing_redraws
     tab._redraw_losses()
     entries = {label.text: sample for sample, label in legend.items}
     assert "validation" in entries and entries["validation"].isVisible()
+
+
+# -- Albums ---------------------------------------------------------------------------------------
+def test_keep_the_suggested_photo_and_move_the_others_aside_is_one_undoable_step(qtbot, tmp_path):
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    from app.albums.keep import keep_and_move_aside
+    from app.undo import new_stack
+    from core.albums.duplicates import find_duplicates, photo_hashes
+    from core.albums.store import AlbumStore
+    from tests.conftest import shared_data
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    original = photos / "nikon.jpg"
+    shutil.copyfile(shared_data("photos", "exif-samples", "jpg", "Nikon_D70.jpg"), original)
+    with Image.open(original) as im:  # the same shot saved again, smaller: the original is the keeper
+        im.resize((im.width // 2, im.height // 2)).save(photos / "nikon-small.jpg", quality=80)
+    shutil.copyfile(shared_data("photos", "exif-samples", "jpg", "Kodak_CX7530.jpg"), photos / "kodak.jpg")
+    paths = sorted(str(p) for p in photos.iterdir())
+    vectors = np.eye(3, 8, dtype=np.float32)
+    vectors[paths.index(str(photos / "nikon-small.jpg"))] = vectors[paths.index(str(original))]
+    groups = find_duplicates(paths, vectors, photo_hashes(paths))
+    assert len(groups) == 1 and groups[0].keeper == str(original)
+    store = AlbumStore(tmp_path / "album.db")
+    store.add_folder(str(photos))
+    store.add_photos(paths)
+    stack = new_stack()
+    refreshed, said = [], []
+    aside = tmp_path / "moved aside"
+    moved = keep_and_move_aside(stack, store, groups[0], str(aside), lambda: refreshed.append(1), said.append)
+    small, target = str(photos / "nikon-small.jpg"), str(aside / "nikon-small.jpg")
+    assert moved == [(small, target)] and stack.count() == 1 and refreshed
+    assert not (photos / "nikon-small.jpg").exists() and (aside / "nikon-small.jpg").is_file()
+    assert store.paths() == {str(original), str(photos / "kodak.jpg")}
+    stack.undo()  # the file back where it was, its row back in the album
+    assert (photos / "nikon-small.jpg").is_file() and not (aside / "nikon-small.jpg").exists()
+    assert store.paths() == set(paths)
+    stack.redo()
+    assert (aside / "nikon-small.jpg").is_file() and small not in store.paths()
+    # something now stands at the old path: undo refuses, moving and changing nothing, and says why
+    (photos / "nikon-small.jpg").write_bytes(b"a new file")
+    stack.undo()
+    assert (aside / "nikon-small.jpg").is_file() and small not in store.paths()
+    assert (photos / "nikon-small.jpg").read_bytes() == b"a new file"
+    assert said and "nikon-small.jpg exists now: nothing was moved" in said[-1] and stack.count() == 0
