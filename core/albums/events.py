@@ -261,8 +261,10 @@ def _impute(text: np.ndarray | None, image: np.ndarray) -> np.ndarray | None:
     if have.all():
         return text
     out = text.copy()
-    sims = image[~have] @ image[have].T
     k = min(5, int(have.sum()))
-    nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-    out[~have] = text[have][nearest].mean(1)
+    missing, known = np.flatnonzero(~have), image[have]
+    for s in range(0, len(missing), 2048):  # a block at a time: memory 2,048 × the photos with text
+        rows = missing[s: s + 2048]
+        nearest = np.argpartition(-(image[rows] @ known.T), k - 1, axis=1)[:, :k]
+        out[rows] = text[have][nearest].mean(1)
     return out
