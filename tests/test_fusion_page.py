@@ -32,25 +32,25 @@ def test_train_live_plots_sliders_inspector(page, qtbot):
     page.start_training()
     assert not page.train_button.isEnabled() and page.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: page.result is not None, timeout=120_000)
-    assert len(page.history) == 6
-    x, y = page.curves["val_acc"].getData()
+    assert len(page.session.history) == 6
+    x, y = page.plots.curves["val_acc"].getData()
     assert len(x) == 6
-    assert len(page.sim_curves[("v", 0)].getData()[0]) == 6
-    assert len(page.curves["vision_weight"].getData()[0]) == 6
-    before = page.current_eval["confusion"]
-    assert page.confusion.rowCount() == 5 and page.confusion.item(4, 4).text().endswith("right")  # + totals
-    assert "%" in page.confusion.item(0, 0).text()
-    page.v_slider.setValue(0)
-    page.s_slider.setValue(0)
-    assert page.current_eval["confusion"] != before  # live re-run, no retraining
-    page.reset_sliders()
-    assert page.current_eval["confusion"] == before
+    assert len(page.plots.sim_curves[("v", 0)].getData()[0]) == 6
+    assert len(page.plots.curves["vision_weight"].getData()[0]) == 6
+    before = page.evaluation.current_eval["confusion"]
+    assert page.evaluation.confusion.rowCount() == 5 and page.evaluation.confusion.item(4, 4).text().endswith("right")  # + totals
+    assert "%" in page.evaluation.confusion.item(0, 0).text()
+    page.evaluation.v_slider.setValue(0)
+    page.evaluation.s_slider.setValue(0)
+    assert page.evaluation.current_eval["confusion"] != before  # live re-run, no retraining
+    page.evaluation.reset_sliders()
+    assert page.evaluation.current_eval["confusion"] == before
     page.tabs.setCurrentIndex(0)
     assert_not_blank(save_screenshot(page.window(), "fusion-training"))
     page.tabs.setCurrentIndex(2)
-    page.sample.setValue(3)
-    assert "predicted" in page.sample_info.text()
-    assert len(page.bar_plots["probs"].listDataItems()) + len(page.bar_plots["probs"].items()) > 0
+    page.inspector.sample.setValue(3)
+    assert "predicted" in page.inspector.sample_info.text()
+    assert len(page.inspector.bar_plots["probs"].listDataItems()) + len(page.inspector.bar_plots["probs"].items()) > 0
     assert_not_blank(save_screenshot(page.window(), "fusion-inspector"))
     page.tabs.setCurrentIndex(1)
     assert_not_blank(save_screenshot(page.window(), "fusion-evaluation"))
@@ -60,15 +60,15 @@ def test_cancel_and_sweep(page, qtbot, tmp_path):
     page.epochs.setValue(200)
     page.embedding_dim.setValue(32)
     job = page.start_training()
-    qtbot.waitUntil(lambda: len(page.history) >= 1, timeout=60_000)
+    qtbot.waitUntil(lambda: len(page.session.history) >= 1, timeout=60_000)
     page.cancel()
     qtbot.waitUntil(lambda: job.state is JobState.CANCELLED, timeout=30_000)
     qtbot.waitUntil(lambda: page.train_button.isEnabled(), timeout=5000)
     page.epochs.setValue(2)
     page.start_sweep({"temperature": (0.1, 0.5), "embedding_dim": (16,), "lr": (1e-3,)})
-    qtbot.waitUntil(lambda: page.sweep_table.rowCount() == 2 and page.train_button.isEnabled(), timeout=120_000)
+    qtbot.waitUntil(lambda: page.sweep.sweep_table.rowCount() == 2 and page.train_button.isEnabled(), timeout=120_000)
     out = tmp_path / "sweep.csv"
-    page.export_sweep(str(out))
+    page.sweep.export_sweep(str(out))
     lines = out.read_text().splitlines()
     assert lines[0].startswith("temperature") and len(lines) == 3
     assert_not_blank(save_screenshot(page.window(), "fusion-sweep"))

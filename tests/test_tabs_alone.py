@@ -132,3 +132,93 @@ def test_logos_train_tab_alone_trains_an_epoch_with_a_live_curve(qtbot, jobs, mo
     assert result["finished"] and len(result["history"]) == 1
     qtbot.waitUntil(lambda: bool(trained))
     assert len(tab.train_curve.getData()[0]) == 1 and tab.runs.count() == 1 and tab.train_button.isEnabled()
+
+
+# -- Fusion -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gas_tiny(tmp_path_factory):
+    """80 rows of the shipped gas readings with their images, and their cached image features."""
+    from core.cache import EmbeddingCache
+    from core.fusion.data import load_dataset
+    from core.fusion.features import image_features
+    from core.fusion.gas_demo import build_gas_demo, default_gas_csv
+    from core.models.loaders import load
+
+    out = tmp_path_factory.mktemp("gas")
+    path = build_gas_demo(default_gas_csv(), out, limit=80)
+    data = load_dataset(path)
+    with EmbeddingCache(out / "emb.sqlite") as cache:
+        feats = image_features(data, load("effnet-lite0"), cache)
+    return str(path), data, feats
+
+
+@pytest.fixture
+def fusion_session(qtbot, gas_tiny):
+    from app.fusion.session import FusionSession
+
+    session = FusionSession()
+    session.set_dataset(*gas_tiny)
+    return session
+
+
+def _fusion_config(**kw):
+    from core.fusion.train import TrainConfig
+
+    return TrainConfig(**{"embedding_dim": 16, "num_epochs": 3, "batch_size": 16, "lr": 3e-3, "seed": 1, **kw})
+
+
+def test_fusion_training_plots_alone_draw_each_epoch(qtbot, fusion_session):
+    from app.fusion.tabs import TrainingPlots
+    from core.fusion.train import train
+
+    plots = TrainingPlots(fusion_session)
+    qtbot.addWidget(plots)
+    plots.show()
+    train(_fusion_config(), fusion_session.data, fusion_session.features, on_epoch=fusion_session.add_epoch)
+    def drawn(curve) -> int:
+        x = curve.getData()[0]
+        return 0 if x is None else len(x)
+
+    qtbot.waitUntil(lambda: drawn(plots.curves["val_acc"]) == 3 and drawn(plots.sim_curves[("v", 0)]) == 3)
+    fusion_session.set_history([])  # a new training starts empty
+    assert drawn(plots.curves["train_loss"]) == 0 and drawn(plots.sim_curves[("v", 0)]) == 0
+    qtbot.waitUntil(lambda: not plots.loss_plot.getAxis("left").style["showValues"])  # no made-up ticks
+
+
+def test_fusion_evaluation_and_inspector_alone_rerun_inference_with_the_sliders(qtbot, fusion_session):
+    from app.fusion.evaluation import EvaluationTab, InspectorTab
+    from core.fusion.train import train
+
+    evaluation = EvaluationTab(fusion_session, lambda: 0.1)
+    inspector = InspectorTab(fusion_session, evaluation)
+    for w in (evaluation, inspector):
+        qtbot.addWidget(w)
+    fusion_session.set_result(train(_fusion_config(), fusion_session.data, fusion_session.features))
+    before = evaluation.current_eval["confusion"]
+    assert evaluation.confusion.rowCount() == 5 and evaluation.confusion.item(4, 4).text().endswith("right")
+    evaluation.v_slider.setValue(0)
+    evaluation.s_slider.setValue(0)
+    assert evaluation.current_eval["confusion"] != before and inspector.current_eval is evaluation.current_eval
+    evaluation.reset_sliders()
+    assert evaluation.current_eval["confusion"] == before
+    inspector.sample.setValue(2)
+    assert "predicted" in inspector.sample_info.text()
+    assert inspector.sample.maximum() == len(fusion_session.val.index) - 1
+
+
+@pytest.mark.timeout(300)
+def test_fusion_sweep_tab_alone_fills_its_table_and_exports(qtbot, jobs, fusion_session, tmp_path):
+    import csv
+
+    from app.fusion.sweep import SweepTab
+
+    tab = SweepTab(fusion_session, jobs)
+    qtbot.addWidget(tab)
+    done = []
+    tab.finished.connect(done.append)
+    finish_job(qtbot, tab.start_sweep(_fusion_config(), {"temperature": (0.1, 0.5), "embedding_dim": (16,),
+                                                          "lr": (1e-3,)}), timeout=240_000)
+    assert tab.sweep_table.rowCount() == 2 and done and done[0].startswith("Sweep done")
+    tab.export_sweep(str(tmp_path / "sweep.csv"))
+    with open(tmp_path / "sweep.csv", newline="", encoding="utf-8") as fh:
+        assert len(list(csv.reader(fh))) == 3

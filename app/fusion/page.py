@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
@@ -23,14 +24,24 @@ from PySide6.QtWidgets import (
 )
 
 from app.filedialogs import open_file
-from app.fusion.evaluation import FusionEvaluation
-from app.fusion.sweep import FusionSweep
-from app.fusion.tabs import CLASS_COLORS, FusionTabs
+from app.fusion.evaluation import EvaluationTab, InspectorTab
+from app.fusion.session import FusionSession
+from app.fusion.sweep import SweepTab
+from app.fusion.tabs import TrainingPlots
 from app.workspace import PageContext, WorkspacePage
 from core.jobs import Lane, Priority
 
 
-class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
+def _combo(items) -> QComboBox:
+    c = QComboBox()
+    c.addItems(items)
+    return c
+
+
+class FusionPage(WorkspacePage):
+    """The dataset row, the training form and its buttons, the tabs (each a widget over a shared
+    ``FusionSession``: Training's curves, Evaluation, Inspector, Sweep, Runs) and a status line."""
+
     title = "Fusion"
     icon = "fusion"
     summary = ("Train and inspect a sensor + vision classifier (Normal / Caution / Warning / Critical) "
@@ -39,14 +50,9 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
     def __init__(self, context: PageContext, parent=None) -> None:
         super().__init__(context, parent)
         self.built = False
-        self.data = None
-        self.features = None
-        self.result = None
-        self.history: list = []
-        self.sweep_rows: list = []
+        self.session = FusionSession(self)
         self.train_job = None
         self.last_error: str | None = None
-        self.dataset_path: str | None = None
         self._reopen_run = False  # after the last dataset reopens at start: show its latest run
         from core.runs import RunStore
 
@@ -55,6 +61,22 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         layout.setContentsMargins(6, 6, 6, 6)
         self._placeholder = self.empty_state()
         layout.addWidget(self._placeholder)
+
+    @property
+    def data(self):
+        return self.session.data
+
+    @property
+    def dataset_path(self) -> str | None:
+        return self.session.dataset_path
+
+    @property
+    def result(self):
+        return self.session.result
+
+    @result.setter
+    def result(self, result) -> None:  # None: the next training's result is awaited
+        self.session.result = result
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -88,9 +110,9 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         layout.addWidget(self.job_strip)
 
         form = QGridLayout()
-        self.modality = self._combo(["fusion", "sensor", "vision"])
-        self.fusion_type = self._combo(["text_similarity", "late"])
-        self.loss = self._combo(["ce", "cb", "paco"])
+        self.modality = _combo(["fusion", "sensor", "vision"])
+        self.fusion_type = _combo(["text_similarity", "late"])
+        self.loss = _combo(["ce", "cb", "paco"])
         self.embedding_dim = QSpinBox(minimum=8, maximum=2048, value=512, singleStep=64)
         self.temperature = QDoubleSpinBox(decimals=2, minimum=0.01, maximum=5.0, singleStep=0.05)
         self.temperature.setValue(0.1)
@@ -114,7 +136,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setEnabled(False)
         self.sweep_button = QPushButton("Run sweep (27 settings)")
-        self.sweep_button.clicked.connect(lambda: self.start_sweep())
+        self.sweep_button.clicked.connect(lambda: self.start_sweep())  # the default grid
         form.setColumnStretch(9, 1)
         actions = QHBoxLayout()  # a row of their own: the page (and the window) fits 1,180 px
         for button in (self.train_button, self.cancel_button, self.sweep_button):
@@ -123,11 +145,18 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         layout.addLayout(form)
         layout.addLayout(actions)
 
+        s, jobs = self.session, self.context.jobs
+        self.plots = TrainingPlots(s)
+        self.evaluation = EvaluationTab(s, self.temperature.value)
+        self.inspector = InspectorTab(s, self.evaluation)
+        self.sweep = SweepTab(s, jobs)
+        self.sweep.finished.connect(self._sweep_finished)
+        self.sweep.failed.connect(self._error)
+        self.sweep.cancelled.connect(lambda: self._set_busy(False))
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._training_tab(pg), "Training")
-        self.tabs.addTab(self._evaluation_tab(), "Evaluation")
-        self.tabs.addTab(self._inspector_tab(pg), "Inspector")
-        self.tabs.addTab(self._sweep_tab(), "Sweep")
+        for tab, name in ((self.plots, "Training"), (self.evaluation, "Evaluation"), (self.inspector, "Inspector"),
+                          (self.sweep, "Sweep")):
+            self.tabs.addTab(tab, name)
         from app.runs_view import RunsView
 
         self.runs_view = RunsView(
@@ -181,7 +210,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         if run.dataset_changed():
             self._error(f"{Path(run.dataset).name} changed since run #{run_id}: its results were for the old file.")
             return None
-        data, feats, device = self.data, self.features, self.context.models.device.torch_device
+        data, feats, device = self.data, self.session.features, self.context.models.device.torch_device
 
         def work(progress, cancelled):
             from core.fusion.runs import load_result
@@ -189,9 +218,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
             return load_result(run, data, feats, device)
 
         def done(result):
-            self.history = list(result.history)
-            for refresh in (self._plot_loss, self._plot_acc, self._plot_weights):
-                refresh()
+            self.session.set_history(result.history)
             self._trained(result)
             self.status.setText(f"Run {run.label} reopened: test macro-F1 {result.test['macro_f1']:.3f} "
                                 f"(same as when it was trained).")
@@ -201,6 +228,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
 
     # -- data -------------------------------------------------------------------
     demo_limit: int | None = None  # the gas demo's rows (None: all 6,400)
+    demo_note = ""  # what the demo set is (synthetic), shown under its name
 
     def load_demo(self, limit: int | None = None):
         from core.fusion.gas_demo import DEMO_NOTE, build_gas_demo, default_gas_csv
@@ -243,8 +271,7 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
                                on_error=lambda job: self._error(job.error), priority=Priority.BATCH)
 
     def _dataset_ready(self, path, data, features, encoder) -> None:
-        self.data, self.features = data, features
-        self.dataset_path = str(Path(path).resolve())
+        self.session.set_dataset(str(Path(path).resolve()), data, features)
         self.runs.remember_dataset("fusion", self.dataset_path)
         self.runs_view.refresh()
         if self._reopen_run:
@@ -252,15 +279,8 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
             mine = [r for r in self.runs.list("fusion", self.dataset_path) if r.model]
             if mine and not mine[-1].dataset_changed():
                 QTimer.singleShot(0, lambda run_id=mine[-1].id: self.open_run(run_id))
-        legend = self.sim_plot.getPlotItem().legend
-        if legend is not None:  # name the curves after this dataset's classes
-            legend.clear()
-            legend.setColumnCount(2)
-            for c, name in enumerate(data.class_names[:len(CLASS_COLORS)]):
-                legend.addItem(self.sim_curves[("v", c)], f"vision {name}")
-                legend.addItem(self.sim_curves[("s", c)], f"sensor {name}")
         counts = np.bincount(data.labels, minlength=len(data.class_names))
-        note = getattr(self, "demo_note", "") if "gas_demo" in path else ""
+        note = self.demo_note if "gas_demo" in path else ""
         self.data_label.setText(
             f"<b>{Path(path).name}</b>: {len(data)} samples, sensors {', '.join(data.sensor_columns)}; "
             + ", ".join(f"{n} {c}" for n, c in zip(counts, data.class_names, strict=True))
@@ -284,10 +304,8 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
             self._error("Load a dataset first.")
             return None
         cfg = self.config()
-        data, feats, dataset = self.data, self.features, self.dataset_path
-        self.history = []
-        for curve in list(self.curves.values()) + list(self.sim_curves.values()):
-            curve.setData([], [])
+        data, feats, dataset = self.data, self.session.features, self.dataset_path
+        self.session.set_history([])
 
         def work(progress, cancelled):
             from core.fusion.train import train_in_child
@@ -317,6 +335,20 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         self._set_busy(True)
         return self.train_job
 
+    def start_sweep(self, grid: dict | None = None):
+        """The grid (default: 27 settings) around the form's settings, its rows live in Sweep."""
+        if self.data is None:
+            self._error("Load a dataset first.")
+            return None
+        self.train_job = self.sweep.start_sweep(self.config(), grid)
+        self._set_busy(True)
+        self.tabs.setCurrentWidget(self.sweep)
+        return self.train_job
+
+    def _sweep_finished(self, text: str) -> None:
+        self._set_busy(False)
+        self.status.setText(text)
+
     def cancel(self) -> None:
         if self.train_job is not None:
             self.context.jobs.cancel(self.train_job.id)
@@ -328,57 +360,18 @@ class FusionPage(FusionTabs, FusionEvaluation, FusionSweep, WorkspacePage):
         self.cancel_button.setEnabled(busy)
 
     def _on_epoch(self, report) -> None:
-        self.history.append(report)
-        h = self.history
+        self.session.add_epoch(report)
+        h = self.session.history
         self.status.setText(f"epoch {h[-1].epoch}: val accuracy {h[-1].val_acc:.3f}, "
                             f"val macro-F1 {h[-1].val_macro_f1:.3f}")
-        # One plot per event-loop turn: repainting all four at once stalled the window
-        # for ~100 ms (software rendering on 2 cores); one at a time stays short.
-        for i, refresh in enumerate((self._plot_loss, self._plot_acc, self._plot_sims, self._plot_weights)):
-            QTimer.singleShot(25 * i, refresh)
-
-    def _x(self) -> list[int]:
-        return [r.epoch for r in self.history]
-
-    def _plot_loss(self) -> None:
-        for key in ("train_loss", "val_loss"):
-            self.curves[key].setData(self._x(), [getattr(r, key) for r in self.history])
-
-    def _plot_acc(self) -> None:
-        for key in ("train_acc", "val_acc"):
-            self.curves[key].setData(self._x(), [getattr(r, key) for r in self.history])
-
-    def _plot_weights(self) -> None:
-        h = self.history
-        if h and h[-1].vision_weight is not None:
-            self.curves["vision_weight"].setData(self._x(), [r.vision_weight for r in h])
-            self.curves["sensor_weight"].setData(self._x(), [r.sensor_weight for r in h])
-
-    def _plot_sims(self) -> None:
-        h = self.history
-        for (mod, c), curve in self.sim_curves.items():
-            values = [(r.sim_vision if mod == "v" else r.sim_sensor) for r in h]
-            if values and values[-1] is not None:
-                curve.setData(self._x(), [v[c] for v in values])
 
     def _trained(self, result) -> None:
-        self.result = result
         self._set_busy(False)
         self.runs_view.refresh()
-        tr, va, te = result.split
-        self.val_sensors = ((self.data.sensors[va] - result.sensor_mean) / result.sensor_std).astype(np.float32)
-        vision = result.vision if result.vision is not None else self.features
-        self.val_vision = vision[va]
-        self.val_labels = self.data.labels[va]
-        self.val_index = va
-        self.sample.setMaximum(len(va) - 1)
-        self.reset_sliders(rerun=False)
-        # the worker already evaluated the learned settings: show that, no inference on the UI thread
-        self._show_eval(result.val)
+        self.session.set_result(result)  # Evaluation shows what the worker evaluated; Inspector follows
         self.status.setText(f"Trained: test macro-F1 {result.test['macro_f1']:.3f}, test accuracy "
                             f"{result.test['accuracy']:.3f} (best epoch by val macro-F1; image features: "
                             f"{result.feature_source or 'cached'}).")
-        self.inspect()
 
     def _loading(self, text: str) -> None:
         if self.data is None:  # a loaded dataset stays described until the new one is ready

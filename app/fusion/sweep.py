@@ -4,21 +4,49 @@ from __future__ import annotations
 
 import csv
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QTableWidgetItem
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.filedialogs import save_file
+from app.fusion.session import FusionSession
 from core.jobs import Lane, Priority
 
 
-class FusionSweep:
-    # -- sweep ------------------------------------------------------------------
-    def start_sweep(self, grid: dict | None = None):
-        if self.data is None:
-            self._error("Load a dataset first.")
-            return None
-        base = self.config()
-        data, feats = self.data, self.features
+class SweepTab(QWidget):
+    """``session``: the dataset swept; ``jobs`` runs the grid in a child process, a row per setting."""
+
+    finished = Signal(str)  # the sweep ended: what the status line says
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, session: FusionSession, jobs, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.jobs = session, jobs
+        self.sweep_rows: list = []
+        layout = QVBoxLayout(self)
+        self.sweep_table = QTableWidget(0, 6)
+        self.sweep_table.setHorizontalHeaderLabels(["temperature", "embedding_dim", "lr", "val macro-F1",
+                                                    "test macro-F1", "seconds"])
+        self.sweep_table.setSortingEnabled(True)
+        self.sweep_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        export = QPushButton("Export CSV…")
+        export.clicked.connect(lambda: self.export_sweep(None))
+        export.setEnabled(False)
+        export.setToolTip("Run the sweep first")
+        self.export_button = export
+        layout.addWidget(self.sweep_table, 1)
+        layout.addWidget(export, 0, Qt.AlignmentFlag.AlignRight)
+
+    def start_sweep(self, base, grid: dict | None = None):
+        """Train each setting of ``grid`` (default: 27) around ``base`` (a TrainConfig) on the session's data."""
+        data, feats = self.session.data, self.session.features
         self.sweep_rows = []
         self.sweep_table.setRowCount(0)
 
@@ -29,14 +57,10 @@ class FusionSweep:
             return run_in_process(sweep_in_child, (base, data, feats, grid), progress=progress,
                                   cancelled=cancelled, on_message=lambda kind, r: progress.send(r))
 
-        self.train_job = self.context.jobs.submit(work, "Fusion: sweep", Lane.MODEL,
-                                                  on_done=lambda rows: self._sweep_done(rows),
-                                                  on_error=lambda job: self._error(job.error),
-                                                  on_cancelled=lambda job: self._set_busy(False),
-                                                  on_message=self._on_sweep_row, priority=Priority.BATCH)
-        self._set_busy(True)
-        self.tabs.setCurrentIndex(3)
-        return self.train_job
+        return self.jobs.submit(work, "Fusion: sweep", Lane.MODEL, on_done=self._sweep_done,
+                                on_error=lambda job: self.failed.emit(job.error),
+                                on_cancelled=lambda job: self.cancelled.emit(),
+                                on_message=self._on_sweep_row, priority=Priority.BATCH)
 
     def _on_sweep_row(self, row) -> None:
         self.sweep_rows.append(row)
@@ -53,11 +77,10 @@ class FusionSweep:
         self.sweep_table.setSortingEnabled(True)
 
     def _sweep_done(self, rows) -> None:
-        self._set_busy(False)
         self.sweep_table.sortItems(3, Qt.SortOrder.DescendingOrder)
         best = rows[0]
-        self.status.setText(f"Sweep done: best val macro-F1 {best.val_macro_f1:.3f} at T={best.temperature}, "
-                            f"embedding_dim={best.embedding_dim}, lr={best.lr}")
+        self.finished.emit(f"Sweep done: best val macro-F1 {best.val_macro_f1:.3f} at T={best.temperature}, "
+                           f"embedding_dim={best.embedding_dim}, lr={best.lr}")
 
     def export_sweep(self, path: str | None) -> None:
         if not path:

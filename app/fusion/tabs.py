@@ -1,53 +1,25 @@
-"""The Fusion page's tabs: live training plots, evaluation, the sample inspector, the sweep table."""
+"""Fusion › Training: the live curves (loss, accuracy, similarity to the true class, modality weights)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QFormLayout,
-    QGridLayout,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QPushButton,
-    QSlider,
-    QSpinBox,
-    QTableWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from app.fusion.session import FusionSession
 
 CLASS_COLORS = ["#27ae60", "#f1c40f", "#e67e22", "#c0392b"]
 
 
-class FusionTabs:
-    @staticmethod
-    def _combo(items) -> QComboBox:
-        c = QComboBox()
-        c.addItems(items)
-        return c
+class TrainingPlots(QWidget):
+    """``session``: each epoch the page's training reports is drawn here as it comes."""
 
-    def _plot(self, pg, title: str, ylabel: str, legend_columns: int = 1, outside: bool = False):
-        from app.plots import HoverReadout, corner_legend, empty_message, epoch_label, integer_axis
+    def __init__(self, session: FusionSession, parent: QWidget | None = None) -> None:
+        import pyqtgraph as pg
 
-        w = pg.PlotWidget(title=title, axisItems={"bottom": integer_axis()})
-        w.setLabel("bottom", "epoch")
-        w.setLabel("left", ylabel)
-        corner_legend(w, legend_columns, outside=outside)
-        w.showGrid(x=True, y=True, alpha=0.2)
-        for axis in ("left", "bottom"):
-            w.getAxis(axis).enableAutoSIPrefix(False)
-        # A fixed axis width: wider tick labels must not resize (and re-lay out) the plot.
-        w.getAxis("left").setWidth(52)
-        self.readouts = [*getattr(self, "readouts", []), HoverReadout(w, epoch_label)]
-        empty_message(w, "Train a model: its curves appear here, epoch by epoch")
-        return w
-
-    def _training_tab(self, pg) -> QWidget:
-        tab = QWidget()
-        grid = QGridLayout(tab)
+        super().__init__(parent)
+        self.session = session
+        self.readouts = []
+        grid = QGridLayout(self)
         self.loss_plot = self._plot(pg, "Loss", "loss")
         self.acc_plot = self._plot(pg, "Accuracy", "accuracy")
         self.sim_plot = self._plot(pg, "Similarity to the true class (val)", "cosine", legend_columns=4,
@@ -79,87 +51,69 @@ class FusionTabs:
         grid.addWidget(self.acc_plot, 0, 1)
         grid.addWidget(self.sim_plot, 1, 0)
         grid.addWidget(self.weight_plot, 1, 1)
-        return tab
+        session.dataset_changed.connect(self._name_classes)
+        session.history_reset.connect(self._redraw)
+        session.epoch.connect(self._on_epoch)
 
-    def _evaluation_tab(self) -> QWidget:
-        tab = QWidget()
-        layout = QHBoxLayout(tab)
-        left = QVBoxLayout()
-        self.confusion = QTableWidget(0, 0)
-        self.confusion.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        for header in (self.confusion.horizontalHeader(), self.confusion.verticalHeader()):
-            header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # the cells fill the pane
-        self.per_class = QTableWidget(0, 3)
-        self.per_class.setHorizontalHeaderLabels(["precision", "recall", "F1"])
-        self.per_class.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.eval_label = QLabel("Train a model to see its confusion matrix (validation split).")
-        left.addWidget(QLabel("Confusion matrix (rows: true, columns: predicted)"))
-        left.addWidget(self.confusion, 1)
-        left.addWidget(QLabel("Per class"))
-        left.addWidget(self.per_class, 1)
-        right = QFormLayout()
-        self.t_slider = QSlider(Qt.Orientation.Horizontal, minimum=1, maximum=100, value=10)
-        self.v_slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=200, value=50)
-        self.s_slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=200, value=50)
-        self.slider_values = QLabel("")
-        for s in (self.t_slider, self.v_slider, self.s_slider):
-            s.valueChanged.connect(self.rerun_inference)
-        reset = QPushButton("Back to the learned values")
-        reset.clicked.connect(self.reset_sliders)
-        right.addRow("Temperature", self.t_slider)
-        right.addRow("Vision weight", self.v_slider)
-        right.addRow("Sensor weight", self.s_slider)
-        right.addRow("", self.slider_values)
-        right.addRow("", reset)
-        right.addRow("", self.eval_label)
-        box = QWidget()
-        box.setLayout(right)
-        layout.addLayout(left, 3)
-        layout.addWidget(box, 2)
-        return tab
+    def _plot(self, pg, title: str, ylabel: str, legend_columns: int = 1, outside: bool = False):
+        from app.plots import HoverReadout, corner_legend, empty_message, epoch_label, integer_axis
 
-    def _inspector_tab(self, pg) -> QWidget:
-        tab = QWidget()
-        layout = QHBoxLayout(tab)
-        side = QVBoxLayout()
-        self.sample = QSpinBox(minimum=0, maximum=0)
-        self.sample.valueChanged.connect(self.inspect)
-        self.sample_image = QLabel()
-        self.sample_image.setFixedSize(160, 160)
-        self.sample_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.sample_info = QLabel("")
-        self.sample_info.setWordWrap(True)
-        side.addWidget(QLabel("Validation sample"))
-        side.addWidget(self.sample)
-        side.addWidget(self.sample_image)
-        side.addWidget(self.sample_info, 1)
-        self.bar_plots = {}
-        plots = QGridLayout()
-        for i, (key, title) in enumerate([("sim_vision", "Vision ↔ class similarity"),
-                                          ("sim_sensor", "Sensor ↔ class similarity"),
-                                          ("weights", "Softmax weights (vision | sensor)"),
-                                          ("probs", "Fused prediction")]):
-            w = pg.PlotWidget(title=title)
-            w.showGrid(y=True, alpha=0.2)
-            self.bar_plots[key] = w
-            plots.addWidget(w, i // 2, i % 2)
-        layout.addLayout(side, 1)
-        layout.addLayout(plots, 4)
-        return tab
+        w = pg.PlotWidget(title=title, axisItems={"bottom": integer_axis()})
+        w.setLabel("bottom", "epoch")
+        w.setLabel("left", ylabel)
+        corner_legend(w, legend_columns, outside=outside)
+        w.showGrid(x=True, y=True, alpha=0.2)
+        for axis in ("left", "bottom"):
+            w.getAxis(axis).enableAutoSIPrefix(False)
+        # A fixed axis width: wider tick labels must not resize (and re-lay out) the plot.
+        w.getAxis("left").setWidth(52)
+        self.readouts.append(HoverReadout(w, epoch_label))
+        empty_message(w, "Train a model: its curves appear here, epoch by epoch")
+        return w
 
-    def _sweep_tab(self) -> QWidget:
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        self.sweep_table = QTableWidget(0, 6)
-        self.sweep_table.setHorizontalHeaderLabels(["temperature", "embedding_dim", "lr", "val macro-F1",
-                                                    "test macro-F1", "seconds"])
-        self.sweep_table.setSortingEnabled(True)
-        self.sweep_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        export = QPushButton("Export CSV…")
-        export.clicked.connect(lambda: self.export_sweep(None))
-        export.setEnabled(False)
-        export.setToolTip("Run the sweep first")
-        self.export_button = export
-        layout.addWidget(self.sweep_table, 1)
-        layout.addWidget(export, 0, Qt.AlignmentFlag.AlignRight)
-        return tab
+    def _name_classes(self, data) -> None:
+        legend = self.sim_plot.getPlotItem().legend
+        if legend is not None:  # name the curves after this dataset's classes
+            legend.clear()
+            legend.setColumnCount(2)
+            for c, name in enumerate(data.class_names[:len(CLASS_COLORS)]):
+                legend.addItem(self.sim_curves[("v", c)], f"vision {name}")
+                legend.addItem(self.sim_curves[("s", c)], f"sensor {name}")
+
+    def _redraw(self) -> None:
+        if not self.session.history:
+            for curve in list(self.curves.values()) + list(self.sim_curves.values()):
+                curve.setData([], [])
+            return
+        for refresh in (self._plot_loss, self._plot_acc, self._plot_weights):
+            refresh()
+
+    def _on_epoch(self, _report) -> None:
+        # One plot per event-loop turn: repainting all four at once stalled the window
+        # for ~100 ms (software rendering on 2 cores); one at a time stays short.
+        for i, refresh in enumerate((self._plot_loss, self._plot_acc, self._plot_sims, self._plot_weights)):
+            QTimer.singleShot(25 * i, refresh)
+
+    def _x(self) -> list[int]:
+        return [r.epoch for r in self.session.history]
+
+    def _plot_loss(self) -> None:
+        for key in ("train_loss", "val_loss"):
+            self.curves[key].setData(self._x(), [getattr(r, key) for r in self.session.history])
+
+    def _plot_acc(self) -> None:
+        for key in ("train_acc", "val_acc"):
+            self.curves[key].setData(self._x(), [getattr(r, key) for r in self.session.history])
+
+    def _plot_weights(self) -> None:
+        h = self.session.history
+        if h and h[-1].vision_weight is not None:
+            self.curves["vision_weight"].setData(self._x(), [r.vision_weight for r in h])
+            self.curves["sensor_weight"].setData(self._x(), [r.sensor_weight for r in h])
+
+    def _plot_sims(self) -> None:
+        h = self.session.history
+        for (mod, c), curve in self.sim_curves.items():
+            values = [(r.sim_vision if mod == "v" else r.sim_sensor) for r in h]
+            if values and values[-1] is not None:
+                curve.setData(self._x(), [v[c] for v in values])
