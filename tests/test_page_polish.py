@@ -155,3 +155,24 @@ def test_keep_the_suggested_photo_and_move_the_others_aside_is_one_undoable_step
     assert (aside / "nikon-small.jpg").is_file() and small not in store.paths()
     assert (photos / "nikon-small.jpg").read_bytes() == b"a new file"
     assert said and "nikon-small.jpg exists now: nothing was moved" in said[-1] and stack.count() == 0
+
+
+# -- Trends ---------------------------------------------------------------------------------------
+def test_trends_training_reports_progress_from_the_first_batch(tmp_path, data_dir):
+    """The bar moves within epoch 1 (it sat at 0 % until the first epoch ended)."""
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+    from core.trends.model import TrendConfig, train_trends
+    from core.trends.service import prepare
+    from core.trends.synthetic import make_dataset
+
+    demo = make_dataset(tmp_path / "demo", days=300, categories=3, seed=1)
+    with EmbeddingCache() as cache:
+        prep = prepare(demo, ModelManager("cpu", tiny=True), cache)
+    reports = []
+    cfg = TrendConfig(hidden=16, heads=2, epochs=2, batch_size=16)
+    train_trends(prep.tokens, prep.labels, prep.split, cfg, progress=lambda f, m=None: reports.append((f, m)))
+    first_epoch = [r for r in reports if r[0] < 0.5]
+    assert len(first_epoch) >= 2 and first_epoch[0][1].startswith("Epoch 1/2: batch 1 of ")
+    fractions = [f for f, _ in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0

@@ -128,7 +128,8 @@ def train_trends(tokens: DayTokens, labels: Labels, split: Split, cfg: TrendConf
         model.train()
         order = rng.permutation(fit)
         losses = []
-        for b in range(0, len(order), cfg.batch_size):
+        starts = range(0, len(order), cfg.batch_size)
+        for n, b in enumerate(starts, 1):
             if cancelled():
                 raise Cancelled()
             idx = order[b : b + cfg.batch_size]
@@ -139,6 +140,9 @@ def train_trends(tokens: DayTokens, labels: Labels, split: Split, cfg: TrendConf
             loss.backward()
             opt.step()
             losses.append(float(loss.detach()))
+            # from the first batch on, not only at each epoch's end (a bar at 0 % for a minute)
+            progress((epoch + n / (len(starts) + 1)) / cfg.epochs,
+                     f"Epoch {epoch + 1}/{cfg.epochs}: batch {n} of {len(starts)}, loss {np.mean(losses):.3f}")
         val_loss, _, _ = _evaluate(model, tokens, labels, val, mean, std, cfg, y_cls, y_reg)
         test_loss, pred_cls, _ = _evaluate(model, tokens, labels, test, mean, std, cfg, y_cls, y_reg)
         acc = float((pred_cls == y_cls[test].numpy()).mean())
