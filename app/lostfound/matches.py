@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTableWidgetItem
 
-from app.lostfound.models import MATCH_COLUMNS, format_breakdown, score_text
+from app.lostfound.models import MATCH_COLUMNS, format_breakdown
 from core.lostfound.match import rank
 from core.lostfound.store import Post
 
@@ -57,11 +57,13 @@ class LostFoundMatches:
         if post is not None and post.image:
             thumb.setData(Qt.ItemDataRole.DecorationRole, self.loader.pixmap(post.image))
             thumb.setData(Qt.ItemDataRole.UserRole + 1, post.image)
-        cells = [thumb, QTableWidgetItem(str(m.post_id)), QTableWidgetItem(score_text(m.score)),
+        cells = [thumb, QTableWidgetItem(str(m.post_id)), QTableWidgetItem(m.text()),
                  QTableWidgetItem(post.description if post else "?"),
                  QTableWidgetItem(format_breakdown(m.breakdown))]
         cells[2].setToolTip(f"score {m.score:.4f}: this pair is more alike than {m.score:.2%} of the "
-                            "unrelated lost × found pairs in the store (calibrated per channel)")
+                            "unrelated lost × found pairs in the store (calibrated per channel); raw "
+                            f"{m.raw:.4f}: the channels' cosines, weighted as in the score, which orders "
+                            "pairs with the same score")
         if m.similar:
             cells[2].setForeground(QColor("#27ae60"))
         from app.lostfound.breakdown import ROLE, breakdown_tooltip

@@ -12,11 +12,6 @@ MATCH_COLUMNS = ["", "#", "Score", "Description", "Breakdown"]
 THUMB = 48
 
 
-def score_text(score: float) -> str:
-    """A match score as what it means: 'beats 99.7%' of unrelated pairs (never a bare 1.000)."""
-    if score >= 0.9995:
-        return "beats >99.9%"
-    return f"beats {score * 100:.1f}%"
 
 
 class PostsModel(QAbstractTableModel):

@@ -71,7 +71,7 @@ def cmd_match(args) -> int:
         for m in matches:
             post = service.store.get(m.post_id)
             mark = "similar" if m.similar else ""
-            print(f"#{m.post_id:<5} {m.score:.3f} {mark:<8} {post.description}")
+            print(f"#{m.post_id:<5} {m.text():<27} {mark:<8} {post.description}")
     return 0
 
 

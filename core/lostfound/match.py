@@ -180,12 +180,29 @@ def fit_calibration(v: PostVectors, max_pairs: int = 20_000, seed: int = 0) -> C
 @dataclass
 class Match:
     post_id: int
-    score: float
+    score: float  # calibrated: the share of unrelated pairs this pair beats
     similar: bool
     breakdown: dict
+    raw: float = 0.0  # the channels' raw cosines, weighted as in the score: breaks ties, shown with it
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def text(self) -> str:
+        """'beats 99.7% · raw 0.412', as the page's matches table and the CLI show a match."""
+        return f"{score_text(self.score)} · raw {self.raw:.3f}"
+
+
+def score_text(score: float) -> str:
+    """A match score as what it means: 'beats 99.7%' of unrelated pairs (never a bare 1.000)."""
+    if score >= 0.9995:
+        return "beats >99.9%"
+    return f"beats {score * 100:.1f}%"
+
+
+def weighted_raw(parts: dict) -> np.ndarray:
+    """Per pair, the raw cosines of the channels it has, weighted as the score weighs them."""
+    return sum(np.nan_to_num(parts[ch]["raw"] * parts[ch]["weight"]) for ch in CHANNELS)
 
 
 def rank(v: PostVectors, post_id: int, settings: MatchSettings, calibration: Calibration,
@@ -197,7 +214,9 @@ def rank(v: PostVectors, post_id: int, settings: MatchSettings, calibration: Cal
     if candidates is None and exact is False and getattr(v, "reduced", None) and len(c) >= PRESELECT_MIN:
         c = preselect(v, q, c)
     scores, parts = score_rows(v, q, c, settings, calibration)
-    order = np.argsort(-scores, kind="stable")
+    raw = weighted_raw(parts)
+    # Best first; a tie of calibrated scores (gated or capped pairs all sit at the cap) by the raw score.
+    order = np.lexsort((-raw, -np.round(scores, 4)))
     if k is not None:
         order = order[:k]
     matches = []
@@ -206,7 +225,7 @@ def rank(v: PostVectors, post_id: int, settings: MatchSettings, calibration: Cal
                           for key, arr in parts[ch].items()} for ch in CHANNELS}
         breakdown["gates"] = [g for g, hit in parts["gates"].items() if hit[j]]
         matches.append(Match(int(v.ids[c[j]]), round(float(scores[j]), 4),
-                             bool(scores[j] >= settings.similar_threshold), breakdown))
+                             bool(scores[j] >= settings.similar_threshold), breakdown, round(float(raw[j]), 4)))
     return matches
 
 
