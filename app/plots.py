@@ -61,11 +61,12 @@ def toggle_faint(item, label) -> None:
     label.item.setFont(font)
 
 
-def corner_legend(plot, columns: int = 1, outside: bool = False, above: bool = False):
+def corner_legend(plot, columns: int = 1, outside: bool = False, above: bool = False, beside: bool = False):
     """A legend in the top-right corner on a light background, so curves under it stay readable;
     with ``outside`` it sits below the plot, in its own row, and covers nothing. Drawn only once
     it has entries (no empty box on an empty plot). With ``above`` it is one row between the title
-    and the data (small plots: a row of ~20 px instead of a box over the newest points)."""
+    and the data (small plots: a row of ~20 px instead of a box over the newest points); with
+    ``beside`` a column right of the data (many entries on a short plot: width, not height)."""
     import pyqtgraph as pg
 
     def has_data(curve) -> bool:
@@ -108,12 +109,25 @@ def corner_legend(plot, columns: int = 1, outside: bool = False, above: bool = F
 
         def update_visible(self, *_):
             self.setVisible(any(has_data(sample.item) for sample, _ in self.items))
+            if beside:  # as tall as its entries, at the top of the data's row: rows never spread out
+                self.setMaximumHeight(max(1.0, self.layout.preferredHeight()))
 
         def paint(self, p, *args):
             if self.items:
                 super().paint(p, *args)
 
     item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
+    if beside:
+        legend = Legend(colCount=columns, brush=pg.mkBrush(255, 255, 255, 0), pen=None, labelTextSize="8pt")
+        item.layout.addItem(legend, 2, 3)  # the data's row, right of its right axis' cell
+        from PySide6.QtWidgets import QSizePolicy
+
+        # its entries never make the data's row taller (8 entries pushed the axis below the plot)
+        legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop)
+        legend.layout.setVerticalSpacing(-6)  # 8 entries fit beside a plot 150 px high
+        item.legend = legend
+        return legend
     if not outside:  # a box in the corner covered the newest points: a row above the data instead
         above = True
     if outside or above:

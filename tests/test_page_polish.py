@@ -176,3 +176,44 @@ def test_trends_training_reports_progress_from_the_first_batch(tmp_path, data_di
     assert len(first_epoch) >= 2 and first_epoch[0][1].startswith("Epoch 1/2: batch 1 of ")
     fractions = [f for f, _ in reports]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+# -- Fusion ---------------------------------------------------------------------------------------
+def test_fusion_similarity_plot_comes_back_with_a_reopened_run_and_loss_is_smoothed(qtbot, tmp_path, data_dir):
+    """After a restart the run is reopened from the run store: 'Similarity to the true class'
+    was empty (its values were not kept); now every plot is drawn again."""
+    import numpy as np
+
+    from app.fusion.session import FusionSession
+    from app.fusion.tabs import TrainingPlots
+    from core.fusion.data import load_dataset
+    from core.fusion.gas_demo import build_gas_demo, default_gas_csv
+    from core.fusion.runs import WORKSPACE, load_result, save_run
+    from core.fusion.train import TrainConfig, train
+    from core.runs import RunStore
+
+    data = load_dataset(build_gas_demo(default_gas_csv(), tmp_path / "gas", limit=80))
+    feats = np.random.default_rng(0).normal(size=(len(data), 1280)).astype(np.float32)  # stand-in Lite0 features
+    result = train(TrainConfig(embedding_dim=16, num_epochs=3, batch_size=16, seed=1), data, feats)
+    assert result.history[-1].sim_vision is not None
+    store = RunStore()
+    save_run(store, str(tmp_path / "gas"), result)
+    store.close()
+    again = RunStore()  # a new process
+    (run,) = again.list(WORKSPACE)
+    reopened = load_result(run, data, feats)
+    again.close()
+    session = FusionSession()
+    plots = TrainingPlots(session)
+    qtbot.addWidget(plots)
+    session.dataset_changed.emit(data)
+    session.set_history(reopened.history)
+    x, y = plots.sim_curves[("v", 0)].getData()
+    assert list(x) == [1, 2, 3]
+    assert np.allclose(y, [h.sim_vision[0] for h in result.history])
+    raw = list(plots.smoothed["train_loss"].raw.getData()[1])
+    assert raw == [h.train_loss for h in result.history]
+    plots.smoothing.setValue(0)
+    assert list(plots.curves["train_loss"].getData()[1]) == raw
+    legend = plots.sim_plot.getPlotItem().legend
+    assert len(legend.items) == 2 * min(4, len(data.class_names))

@@ -20,16 +20,20 @@ class TrainingPlots(QWidget):
         self.session = session
         self.readouts = []
         grid = QGridLayout(self)
+        # legends in a column right of the data: 8 entries below it took the data's height at
+        # 1180×760 (a flat line), a row above it 20 px of four plots' height
         self.loss_plot = self._plot(pg, "Loss", "loss")
         self.acc_plot = self._plot(pg, "Accuracy", "accuracy")
-        self.sim_plot = self._plot(pg, "Similarity to the true class (val)", "cosine", legend_columns=4,
-                                   outside=True)  # 8 entries: below the plot, covering nothing
+        self.sim_plot = self._plot(pg, "Similarity to the true class (val)", "cosine")
         self.weight_plot = self._plot(pg, "Learned modality weights", "weight")
-        from app.plots import curve_style
+        from app.plots import SmoothedCurve, curve_style, smoothing_control
 
+        self.smoothed = {"train_loss": SmoothedCurve(self.loss_plot, "train", "#2471a3"),
+                         "val_loss": SmoothedCurve(self.loss_plot, "val", "#e67e22")}
+        self.smoothing_box, self.smoothing = smoothing_control(list(self.smoothed.values()))
         self.curves = {
-            "train_loss": self.loss_plot.plot(name="train", **curve_style(pg, "#2471a3")),
-            "val_loss": self.loss_plot.plot(name="val", **curve_style(pg, "#e67e22")),
+            "train_loss": self.smoothed["train_loss"].line,
+            "val_loss": self.smoothed["val_loss"].line,
             "train_acc": self.acc_plot.plot(name="train", **curve_style(pg, "#2471a3")),
             "val_acc": self.acc_plot.plot(name="val", **curve_style(pg, "#e67e22")),
             "vision_weight": self.weight_plot.plot(name="vision", **curve_style(pg, "#8e44ad")),
@@ -51,17 +55,21 @@ class TrainingPlots(QWidget):
         grid.addWidget(self.acc_plot, 0, 1)
         grid.addWidget(self.sim_plot, 1, 0)
         grid.addWidget(self.weight_plot, 1, 1)
+        grid.addWidget(self.smoothing_box, 2, 0)
+        grid.setContentsMargins(4, 4, 4, 4)
+        grid.setSpacing(4)
         session.dataset_changed.connect(self._name_classes)
         session.history_reset.connect(self._redraw)
         session.epoch.connect(self._on_epoch)
 
-    def _plot(self, pg, title: str, ylabel: str, legend_columns: int = 1, outside: bool = False):
+    def _plot(self, pg, title: str, ylabel: str):
         from app.plots import HoverReadout, corner_legend, empty_message, epoch_label, integer_axis
 
-        w = pg.PlotWidget(title=title, axisItems={"bottom": integer_axis()})
+        w = pg.PlotWidget(axisItems={"bottom": integer_axis()})
+        w.setTitle(title, size="10pt")  # a smaller title row: the data keeps ≥ 150 px at 1180×760
         w.setLabel("bottom", "epoch")
         w.setLabel("left", ylabel)
-        corner_legend(w, legend_columns, outside=outside)
+        corner_legend(w, beside=True)
         w.showGrid(x=True, y=True, alpha=0.2)
         for axis in ("left", "bottom"):
             w.getAxis(axis).enableAutoSIPrefix(False)
@@ -75,7 +83,6 @@ class TrainingPlots(QWidget):
         legend = self.sim_plot.getPlotItem().legend
         if legend is not None:  # name the curves after this dataset's classes
             legend.clear()
-            legend.setColumnCount(2)
             for c, name in enumerate(data.class_names[:len(CLASS_COLORS)]):
                 legend.addItem(self.sim_curves[("v", c)], f"vision {name}")
                 legend.addItem(self.sim_curves[("s", c)], f"sensor {name}")
@@ -84,9 +91,11 @@ class TrainingPlots(QWidget):
         if not self.session.history:
             for curve in list(self.curves.values()) + list(self.sim_curves.values()):
                 curve.setData([], [])
+            for smoothed in self.smoothed.values():  # and the faint raw lines under them
+                smoothed.set_data([], [])
             return
-        for refresh in (self._plot_loss, self._plot_acc, self._plot_weights):
-            refresh()
+        for refresh in (self._plot_loss, self._plot_acc, self._plot_sims, self._plot_weights):
+            refresh()  # a reopened run: every plot, its similarities too
 
     def _on_epoch(self, _report) -> None:
         # One plot per event-loop turn: repainting all four at once stalled the window
@@ -99,7 +108,7 @@ class TrainingPlots(QWidget):
 
     def _plot_loss(self) -> None:
         for key in ("train_loss", "val_loss"):
-            self.curves[key].setData(self._x(), [getattr(r, key) for r in self.session.history])
+            self.smoothed[key].set_data(self._x(), [getattr(r, key) for r in self.session.history])
 
     def _plot_acc(self) -> None:
         for key in ("train_acc", "val_acc"):

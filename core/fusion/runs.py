@@ -14,7 +14,8 @@ import numpy as np
 from core.runs import Run, RunStore
 
 WORKSPACE = "fusion"
-CURVES = ("train_loss", "val_loss", "train_acc", "val_acc", "val_macro_f1", "vision_weight", "sensor_weight")
+CURVES = ("train_loss", "val_loss", "train_acc", "val_acc", "val_macro_f1", "vision_weight", "sensor_weight",
+          "sim_vision", "sim_sensor")  # the last two: per epoch a list (one cosine per class) or None
 
 
 def save_run(store: RunStore, dataset: str, result) -> Run:
@@ -61,9 +62,11 @@ def load_result(run: Run, data, features: np.ndarray, device: str = "cpu"):
     val = evaluate(model, vision[va], sensors[va], data.labels[va], cfg.num_classes)
     test = evaluate(model, vision[te], sensors[te], data.labels[te], cfg.num_classes)
     n = len(run.curves.get("train_loss", []))
+    sims = {k: run.curves.get(k) or [None] * n for k in ("sim_vision", "sim_sensor")}  # runs kept before: none
     history = [EpochReport(epoch=i + 1, train_loss=run.curves["train_loss"][i], train_acc=run.curves["train_acc"][i],
                            val_loss=run.curves["val_loss"][i], val_acc=run.curves["val_acc"][i],
-                           val_macro_f1=run.curves["val_macro_f1"][i], sim_vision=None, sim_sensor=None,
+                           val_macro_f1=run.curves["val_macro_f1"][i], sim_vision=sims["sim_vision"][i],
+                           sim_sensor=sims["sim_sensor"][i],
                            vision_weight=run.curves["vision_weight"][i], sensor_weight=run.curves["sensor_weight"][i],
                            seconds=0.0) for i in range(n)]
     return TrainResult(cfg, model, history, val, test, (tr, va, te), mean, std, tuple(ck.get("class_names", ())),
