@@ -170,18 +170,19 @@ class AlbumEdits:
         if self.search_index is None:
             self.note.setText("The album's photos are still being read; try again when they are grouped.")
             return []
-        from core.albums.pipeline import similar_photos
+        from core.albums.relevance import similar_found
 
         try:
-            hits = similar_photos(self.search_index, path, k)
+            found = similar_found(self.search_index, path, k)  # only what beats most unrelated pairs
         except KeyError:
             self.note.setText(f"{Path(path).name} has no image vector: it could not be read, "
                               "or it is still being read.")
             return []
-        self._similar = (path, hits, None)
+        hits = found.pairs()
+        self._similar, self._beats = (path, hits, None), {p: b for p, _, b in found.hits}
         self._current = SIMILAR
         self._reload_keeping_note()
-        self.note.setText(f"{len(hits)} photos most like {Path(path).name}, best first.")
+        self.note.setText(f"Like {Path(path).name}: {found.summary()}.")
         return hits
 
     def find_duplicates(self):
@@ -220,17 +221,20 @@ class AlbumEdits:
 
         def work(album, progress, cancelled):
             progress(0.1, f"Searching for {query!r}")
-            return album.find_words(query, k)
+            from core.albums.relevance import words_found
+
+            return words_found(album, query, k)  # only what beats most unrelated pairs
 
         def done(found) -> None:
             from core.albums.pipeline import widened_note
 
-            hits, kind = found
-            self._similar = (query, hits, "words")
+            result, kind = found
+            hits = result.pairs()
+            self._similar, self._beats = (query, hits, "words"), {p: b for p, _, b in result.hits}
             self._current = SIMILAR
             self._reload_keeping_note()
             also = f" Also {widened_note(kind)}." if kind else ""
-            self.note.setText((f"{len(hits)} photos for “{query}”, best first." if hits else
+            self.note.setText((f"For “{query}”: {result.summary()}." if hits or result.below else
                                f"No photo has a note, caption or tag near “{query}”.") + also)
 
         return self._album_job(f"Albums: search “{query}”", work, done, priority=Priority.INTERACTIVE)

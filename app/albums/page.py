@@ -47,6 +47,7 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         self._current: object = None
         # (photo or words, [(path, score)], None or "words"): the Similar / Words group shown
         self._similar: tuple[str, list[tuple[str, float]], str | None] | None = None
+        self._beats: dict[str, float] = {}  # the Similar view: path → share of unrelated pairs it beats
         self.search_index = None  # core.search.SearchIndex of the album's photos, made by the last job
         from app.undo import new_stack
 
@@ -229,6 +230,8 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
                     self.reps.addWidget(self._rep_label(by_id[pid]))
             self.reps.addStretch(1)
         elif key == SIMILAR and self._similar is not None:
+            from core.albums.relevance import CUT, beats_text, share_text
+
             source, hits, kind = self._similar
             by_path = {p.path: p for p in self.store.photos("all")}
             found = [(by_path[path], score) for path, score in hits if path in by_path]
@@ -245,21 +248,25 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
                 return
             if kind == "words":
                 self.name_edit.setText(f"Words: {source}")
-                self.caption.setText("Photos whose note, caption or tags are nearest these words, best first "
-                                     "(cosine similarity in a multilingual sentence space, or CLIP's "
-                                     "text-image score; shown before each name).")
+                self.caption.setText("Photos whose note, caption or tags are nearest these words, best first: "
+                                     f"only those more alike than {share_text(CUT)} of unrelated pairs (everyday words "
+                                     "against this album). Before each name the share they beat; hover for "
+                                     "the cosine in the multilingual sentence space, or CLIP's score.")
             else:
                 self.name_edit.setText(f"Similar to {Path(source).name}")
                 if source in by_path:
                     self.reps.addWidget(QLabel("This photo:"))
                     self.reps.addWidget(self._rep_label(by_path[source]))
                     self.reps.addStretch(1)
-                self.caption.setText("The photos nearest this one across the whole album, most alike first "
-                                     "(cosine similarity of the image embeddings, shown before each name).")
+                self.caption.setText("The photos nearest this one across the whole album, most alike first: "
+                                     f"only those more alike than {share_text(CUT)} of random pairs of its photos. Before "
+                                     "each name the share they beat; hover for the cosine of the image "
+                                     "embeddings.")
             self.event_note.setText("")
             for w in (self.name_edit, self.event_note, self.split_button, self.example_button):
                 w.setEnabled(w is self.split_button)
-            self.grid_model.set_photos([p for p, _ in found], {p.id: s for p, s in found})
+            self.grid_model.set_photos([p for p, _ in found], {p.id: s for p, s in found},
+                                       labels={p.id: beats_text(self._beats.get(p.path, float("nan"))) for p, _ in found})
             return
         else:
             photos = self.store.photos(None if key == UNSORTED else key) if key else []

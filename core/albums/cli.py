@@ -71,12 +71,17 @@ def _open_album(args, models, cache, store):
     return album
 
 
-def _print_hits(args, hits) -> None:
+def _print_hits(args, found) -> None:
+    """What passed the cut, in the page's units ('beats 99.7%' of unrelated pairs, then the raw
+    cosine); how many were left below goes to stderr (--json keeps stdout to the hits)."""
+    from core.albums.relevance import beats_text
+
     if args.json:
-        print(json.dumps([{"photo": p, "score": round(s, 6)} for p, s in hits], ensure_ascii=False, indent=1))
+        print(json.dumps(found.to_json(), ensure_ascii=False, indent=1))
     else:
-        for rank, (p, s) in enumerate(hits, 1):
-            print(f"{rank:3d}  {s:.3f}  {p}")
+        for rank, (p, raw, share) in enumerate(found.hits, 1):
+            print(f"{rank:3d}  {beats_text(share):<13} raw {raw:.3f}  {p}")
+    print(found.summary(), file=sys.stderr)
 
 
 def _on_album(args, find):
@@ -108,7 +113,10 @@ def _search_cmd(args, find) -> int:
 
 def cmd_similar(args) -> int:
     """The photos nearest one photo, across the app's album (or across ``--in`` folders)."""
-    return _search_cmd(args, lambda album: album.similar(args.photo, args.k))
+    from core.albums.relevance import similar_found
+
+    return _search_cmd(args, lambda album: similar_found(album.search_index(), args.photo, args.k,
+                                                         album.models.image, args.cut / 100))
 
 
 def cmd_search(args) -> int:
@@ -117,8 +125,9 @@ def cmd_search(args) -> int:
 
     def find(album):
         from core.albums.pipeline import widened_note
+        from core.albums.relevance import words_found
 
-        hits, kind = album.find_words(query, args.k)
+        hits, kind = words_found(album, query, args.k, args.cut / 100)
         if kind:  # stderr: --json keeps stdout to the hits
             print(f"also {widened_note(kind)}", file=sys.stderr)
         return hits
@@ -183,6 +192,8 @@ def _album_options(p, preset_help: str = "image model (the album's, for cached v
 
 
 def register(sub) -> None:
+    from core.albums.relevance import CUT
+
     albums = sub.add_parser("albums", help="photo folders grouped into events").add_subparsers(
         dest="action", required=True)
     p = albums.add_parser("cluster", help="group the photos in folders into events")
@@ -215,14 +226,20 @@ def register(sub) -> None:
     p.add_argument("--store", help="the album's SQLite file (default: the app's)")
     p.set_defaults(func=cmd_export)
     p = albums.add_parser("similar", help="the photos nearest one photo (image embeddings), best first")
-    p.add_argument("photo")
-    p.add_argument("-k", type=int, default=20)
+    p.add_argument("photo", help="a photo of the album, or any photo file (embedded first)")
+    p.add_argument("-k", type=int, default=20, help="at most this many photos (default 20)")
+    p.add_argument("--cut", type=float, default=CUT * 100, metavar="PERCENT",
+                   help="show only photos more alike than this %% of unrelated pairs of the album "
+                        "(default %(default)g; 0 shows the best k whatever their score)")
     _album_options(p)
     p.set_defaults(func=cmd_similar)
     p = albums.add_parser("search", help="photos matching words (\"beach\", \"생일 케이크\"): their notes, "
                                          "captions and tags in a multilingual sentence space, or CLIP")
-    p.add_argument("words", nargs="+")
-    p.add_argument("-k", type=int, default=20)
+    p.add_argument("words", nargs="+", help="the words to look for, in any language the models read")
+    p.add_argument("-k", type=int, default=20, help="at most this many photos (default 20)")
+    p.add_argument("--cut", type=float, default=CUT * 100, metavar="PERCENT",
+                   help="show only photos more alike than this %% of unrelated pairs of the album "
+                        "(default %(default)g; 0 shows the best k whatever their score)")
     _album_options(p, "image model (clip-…: CLIP text-image search)")
     p.set_defaults(func=cmd_search)
     p = albums.add_parser("why", help="why a photo is in its event: its time segment, nearest photos, margin")

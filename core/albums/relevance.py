@@ -115,10 +115,11 @@ class Found:
     def summary(self) -> str:
         """'7 photos more alike than 99 % of unrelated pairs; 8 below the cut not shown'."""
         n = len(self.hits)
-        noun = "photo" if n == 1 else "photos"
+        noun = "photo" if n <= 1 else "photos"
         if not self.measured:
             return f"{n} {noun} (too few photos to measure a cut: all shown)"
-        text = f"{'the best ' if self.more else ''}{n} {noun} more alike than {share_text(self.cut)} of unrelated pairs"
+        count = f"the best {n}" if self.more else str(n) if n else "no"
+        text = f"{count} {noun} more alike than {share_text(self.cut)} of unrelated pairs"
         if self.below:
             text += f"; {self.below} below the cut not shown"
         return text
