@@ -387,7 +387,23 @@ class Album:
                 proto: PrototypeSettings | None = None) -> GroupReport:
         if self.data is None:
             self.index()
+        from core.albums.incremental import mark_grouped
+
+        mark_grouped(self.store)  # photos added after this are new to the grouping (place_new)
         return regroup(self.store, self.data, settings, proto, self.namer())
+
+    def place_new(self, settings: ClusterSettings | None = None):
+        """Photos added since the last grouping placed into the existing events without regrouping
+        the library (``core.albums.incremental``: capture time first, then their nearest photos);
+        a PlaceReport. An album never grouped is grouped (a GroupReport): nothing to place into."""
+        from core.albums.incremental import new_photos, place_new
+
+        if self.data is None:
+            self.index()
+        paths = new_photos(self.store)
+        if paths is None:
+            return self.regroup(settings)
+        return place_new(self.store, self.data, paths, settings, self.namer)
 
     def namer(self) -> Callable[[np.ndarray, np.ndarray], str | None] | None:
         """``name(image centre, member rows)``: the event's kind from the store's vocabulary.

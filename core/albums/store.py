@@ -308,6 +308,13 @@ class AlbumStore:
             self._drop_empty_events()
         return len(gone)
 
+    def added_since(self, when: float) -> list[str]:
+        """Readable photos added after ``when`` (epoch seconds) that are in no event and not placed by the
+        user: what incremental placement (``core.albums.incremental``) takes."""
+        return [r[0] for r in self.con.execute(
+            "SELECT path FROM photos WHERE added_at > ? AND event_id IS NULL AND pinned = 0 AND error IS NULL",
+            (when,))]
+
     def paths(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT path FROM photos")}
 

@@ -1,0 +1,77 @@
+"""Photos added later are placed into the existing events without regrouping the library
+(``core.albums.incremental``): by capture time first, then by their nearest photos; a new time
+segment of their own is a new event, a stray stays unsorted; the user's events are untouched."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from core.albums.cluster import ClusterSettings
+from core.albums.events import GroupInput, regroup
+from core.albums.incremental import mark_grouped, new_photos, place_new
+from core.albums.store import AlbumStore
+
+DAY = 24.0
+
+
+def _library(rng, k=3, n=30, dim=32):
+    centres = rng.normal(0, 1, (k, dim))
+    x = np.concatenate([c + rng.normal(0, 0.25, (n, dim)) for c in centres])
+    times = np.concatenate([350_000 + 30 * DAY * e + np.sort(rng.uniform(0, 4, n)) for e in range(k)])
+    return centres, x, times
+
+
+def _input(paths, x, times) -> GroupInput:
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return GroupInput(list(paths), x.astype(np.float32), np.asarray(times, np.float64),
+                      [["thing"]] * len(paths), [""] * len(paths))
+
+
+def test_photos_added_later_join_events_by_time_then_content_and_nothing_else_moves(data_dir):
+    rng = np.random.default_rng(0)
+    centres, x, times = _library(rng)
+    paths = [f"/lib/{i:03d}.jpg" for i in range(len(x))]
+    with AlbumStore() as store:
+        store.add_photos(paths)
+        assert new_photos(store) is None  # never grouped: nothing to place into
+        regroup(store, _input(paths, x, times), ClusterSettings(min_size=20))
+        mark_grouped(store)
+        before = {p.path: p.event_id for p in store.photos("all")}
+        events = {e.id: e.name for e in store.events()}
+        assert len(events) == 3
+        first = before[paths[0]]
+        store.rename_event(first, "Beach week")
+        time.sleep(0.01)
+        far = rng.normal(0, 1, x.shape[1]) * 3
+        added = {
+            "/lib/new-by-time-a.jpg": (centres[2] + rng.normal(0, 0.25, x.shape[1]), times[5] + 0.5),  # event 0's days, event 2's look
+            "/lib/new-by-time-b.jpg": (far, times[6] + 0.2),  # chained by time: joins as well
+            "/lib/new-by-content.jpg": (centres[1] + rng.normal(0, 0.1, x.shape[1]), np.nan),
+            "/lib/new-trip-1.jpg": (far + rng.normal(0, 0.2, x.shape[1]), times[-1] + 200 * DAY),
+            "/lib/new-trip-2.jpg": (far + rng.normal(0, 0.2, x.shape[1]), times[-1] + 200 * DAY + 2),
+            "/lib/new-trip-3.jpg": (far + rng.normal(0, 0.2, x.shape[1]), times[-1] + 200 * DAY + 3),
+            "/lib/new-stray.jpg": (-centres.sum(0) * 3, np.nan),
+        }
+        store.add_photos(list(added))
+        assert sorted(new_photos(store)) == sorted(added)
+        all_paths = paths + list(added)
+        data = _input(all_paths, np.concatenate([x, np.stack([v for v, _ in added.values()])]),
+                      np.concatenate([times, [t for _, t in added.values()]]))
+        report = place_new(store, data, new_photos(store), ClusterSettings(min_size=20))
+        after = {p.path: p.event_id for p in store.photos("all")}
+        assert all(after[p] == before[p] for p in paths)  # no regroup: every placed photo stays
+        assert after["/lib/new-by-time-a.jpg"] == first and after["/lib/new-by-time-b.jpg"] == first
+        assert after["/lib/new-by-content.jpg"] == before[paths[45]]
+        trip = {after[f"/lib/new-trip-{i}.jpg"] for i in (1, 2, 3)}
+        assert len(trip) == 1 and trip.pop() not in events  # a new event of their own
+        assert after["/lib/new-stray.jpg"] is None
+        assert (report.new, report.by_time, report.by_content, report.new_events, report.unsorted) == (7, 2, 1, 1, 1)
+        assert store.event(first).name == "Beach week"  # the user's name stays
+        assert all(store.event(e).name == name for e, name in events.items() if e != first)
+        new_event = store.event(after["/lib/new-trip-1.jpg"])
+        assert new_event.name and len(new_event.representatives) == 3
+        assert "capture time" in report.summary() and "no regroup" in report.summary()
+        assert new_photos(store) == []  # placed: not new any more
+        assert "added later" in store.photo(store.photo_ids(["/lib/new-by-content.jpg"])["/lib/new-by-content.jpg"]).why
