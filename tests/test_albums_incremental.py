@@ -75,3 +75,28 @@ def test_photos_added_later_join_events_by_time_then_content_and_nothing_else_mo
         assert "capture time" in report.summary() and "no regroup" in report.summary()
         assert new_photos(store) == []  # placed: not new any more
         assert "added later" in store.photo(store.photo_ids(["/lib/new-by-content.jpg"])["/lib/new-by-content.jpg"]).why
+
+
+def test_cli_albums_add_again_places_the_new_photos_and_regroups_only_when_asked(data_dir, tmp_path):
+    import shutil
+
+    from tests.conftest import DEMO_PHOTOS
+    from tests.test_cli import run_cli
+
+    library = tmp_path / "Pictures"
+    library.mkdir()
+    photos = sorted(DEMO_PHOTOS.glob("*.jpg"))
+    for p in photos[:9]:
+        shutil.copy(p, library / p.name)
+    store = tmp_path / "album.sqlite"
+    first = run_cli("albums", "add", str(library), "--store", str(store), "--no-captions", env_dir=data_dir)
+    assert first.returncode == 0, first.stderr
+    assert "9 photos (9 new): 9 embedded" in first.stdout and "grouped:" in first.stdout  # never grouped: grouped
+    for p in photos[9:]:
+        shutil.copy(p, library / p.name)
+    again = run_cli("albums", "add", str(library), "--store", str(store), "--no-captions", env_dir=data_dir)
+    assert again.returncode == 0, again.stderr
+    assert "12 photos (3 new): 3 embedded, 9 from cache" in again.stdout
+    assert "3 new photos:" in again.stdout and "(no regroup)" in again.stdout
+    full = run_cli("albums", "add", str(library), "--store", str(store), "--regroup", "--no-captions", env_dir=data_dir)
+    assert full.returncode == 0 and "12 from cache" in full.stdout and "grouped:" in full.stdout

@@ -41,6 +41,31 @@ def cmd_cluster(args) -> int:
     return 0
 
 
+def cmd_add(args) -> int:
+    """Add folders to the app's album (or ``--store``) and index them, with count, rate and time
+    left; a kill or Ctrl-C half-way loses only the batch in flight (run it again: it goes on).
+    New photos are placed into the existing events; ``--regroup`` groups the whole library again."""
+    from core.albums.cluster import ClusterSettings
+    from core.albums.pipeline import Album, make_models
+    from core.albums.store import AlbumStore, default_path
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+    from core.progress import ProgressBar
+
+    models = make_models(ModelManager(args.device), args.preset, captions=not args.no_captions)
+    with EmbeddingCache() as cache, AlbumStore(args.store or default_path()) as store:
+        album = Album(store, cache, models)
+        report = album.add(args.dirs, progress=ProgressBar())
+        for path, msg in report.skipped + report.errors:
+            print(f"skipped {path}: {msg}", file=sys.stderr)
+        settings = ClusterSettings(time_gap_hours=args.time_gap)
+        grouped = album.regroup(settings) if args.regroup else album.place_new(settings)
+        print(report.summary())
+        print(grouped.summary() if hasattr(grouped, "summary") else
+              f"grouped: {grouped.events} events, {grouped.unsorted} unsorted")
+    return 0
+
+
 def cmd_export(args) -> int:
     from core.albums.pipeline import export_album
     from core.albums.store import AlbumStore, default_path
@@ -220,6 +245,16 @@ def register(sub) -> None:
     p.add_argument("--store", help="keep the album in this SQLite file (default: a throw-away one)")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_cluster)
+    p = albums.add_parser("add", help="add folders to the album and index them (safe to stop and run again); "
+                                      "new photos join the existing events")
+    p.add_argument("dirs", nargs="+")
+    p.add_argument("--regroup", action="store_true", help="group the whole library again (default: place the new photos)")
+    p.add_argument("--time-gap", type=float, default=6.0, help="hours between two photos that start a new event (default 6)")
+    p.add_argument("--store", help="the album's SQLite file (default: the app's)")
+    p.add_argument("--preset", default="effnet-lite0", help="image model (effnet-lite0 offline, clip-vit-b32, …)")
+    p.add_argument("--no-captions", action="store_true", help="do not caption with CoCa even when it is there")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_add)
     p = albums.add_parser("export", help="one folder per event, plus events.json and photos.csv")
     p.add_argument("out")
     p.add_argument("--mode", choices=("copy", "link"), default="copy")
