@@ -77,7 +77,7 @@ def place_new(store: AlbumStore, data: GroupInput, paths: list[str],
     settings = settings or ClusterSettings()
     report = PlaceReport()
     row = {p: i for i, p in enumerate(data.paths)}
-    placed = [(row[p.path], p.event_id) for p in store.placements() if p.event_id is not None and p.path in row]
+    placed = [(row[p], e) for p, e in store.in_events() if p in row]
     new = np.array([row[p] for p in paths if p in row], np.int64)
     report.new = len(new)
     if not len(new):
@@ -104,7 +104,8 @@ def place_new(store: AlbumStore, data: GroupInput, paths: list[str],
     why: dict[int, str] = {}
     # 1. time (and place): joins the event of a photo taken within the gap, chained
     timed = [int(r) for r in new if not np.isnan(times[r])]
-    ref_rows, ref_events = list(old_rows[~np.isnan(times[old_rows])]), list(old_events[~np.isnan(times[old_rows])])
+    known = ~np.isnan(times[old_rows])
+    ref_rows, ref_events = old_rows[known].tolist(), old_events[known].tolist()
     changed = True
     while changed and timed:
         changed = False
@@ -147,12 +148,14 @@ def place_new(store: AlbumStore, data: GroupInput, paths: list[str],
     rest = np.array([r for r in new if int(r) not in assign], np.int64)
     if len(rest) and len(old_rows):
         k = min(K_NEAREST, len(old_rows))
-        ref = vectors[old_rows]
         event_ids = np.array(sorted(members), np.int64)
-        slot = np.searchsorted(event_ids, old_events)  # each placed photo's event as 0..E-1
+        slot = np.full(len(vectors), -1, np.int64)  # each placed photo's event as 0..E-1, by data row
+        slot[old_rows] = np.searchsorted(event_ids, old_events)
+        outside = slot < 0
         for s in range(0, len(rest), 256):
             part = rest[s:s + 256]
-            sims = vectors[part] @ ref.T
+            sims = vectors[part] @ vectors.T  # all rows (no copy of the placed ones' matrix), others masked
+            sims[:, outside] = -np.inf
             top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
             for r, nearest in zip(part, top, strict=True):
                 votes = np.bincount(slot[nearest], minlength=len(event_ids))
