@@ -160,28 +160,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_models_list)
     p = models.add_parser("status", help="one preset; exit 1 when its weights are missing")
-    p.add_argument("name")
+    p.add_argument("name", help="the preset (python -m core models list shows them)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_models_status)
     p = models.add_parser("download", help="fetch a preset's weights (needs internet)")
-    p.add_argument("name")
+    p.add_argument("name", help="the preset (python -m core models list shows them)")
     p.set_defaults(func=cmd_models_download)
     p = models.add_parser("import", help="use a weights file (or model folder) you have")
-    p.add_argument("name")
-    p.add_argument("path")
+    p.add_argument("name", help="the preset the weights are for (python -m core models list shows them)")
+    p.add_argument("path", help="the weights file (.safetensors, .bin, .pt) or the model's folder")
     p.set_defaults(func=cmd_models_import)
 
     p = sub.add_parser("device", help="compute devices torch can use here")
-    p.add_argument("--prefer", default="auto", choices=["auto", "cuda", "mps", "cpu"])
+    p.add_argument("--prefer", default="auto", choices=["auto", "cuda", "mps", "cpu"],
+                   help="the device to report as chosen (default auto: CUDA, then MPS, then CPU)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_device)
 
     cache = sub.add_parser("cache", help="the embedding cache").add_subparsers(dest="action", required=True)
-    p = cache.add_parser("stats")
+    p = cache.add_parser("stats", help="how many vectors per preset, and the cache's size")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_cache_stats)
-    p = cache.add_parser("clear")
-    p.add_argument("--preset", action="append")
+    p = cache.add_parser("clear", help="drop cached vectors (they are computed again when needed)")
+    p.add_argument("--preset", action="append", help="only this preset's vectors (repeat for more; default: all)")
     p.set_defaults(func=cmd_cache_clear)
 
     p = sub.add_parser("backup", help="a whole copy of your data (stores, photos, trained models, settings) "
@@ -196,10 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("embed", help="embed the images in files/folders into the cache")
-    p.add_argument("paths", nargs="+")
-    p.add_argument("--preset", default="effnet-lite0")
-    p.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"])
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("paths", nargs="+", help="image files and folders (scanned recursively)")
+    p.add_argument("--preset", default="effnet-lite0", help="image model (default effnet-lite0, offline)")
+    p.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"], help=DEVICE_HELP)
+    p.add_argument("--batch-size", type=int, default=32, help="images per batch (default 32)")
     p.add_argument("--out", help="also save the vectors as .npy")
     p.add_argument("--json", action="store_true")
     from core.cluster import add_ray_arguments
@@ -222,7 +223,23 @@ def build_parser() -> argparse.ArgumentParser:
     from core.trends.cli import register as register_trends
 
     register_trends(sub)
+    _common_help(parser)
     return parser
+
+
+JSON_HELP = "print the result as JSON (for scripts) instead of text"
+DEVICE_HELP = "where models run: auto (CUDA, then MPS, then CPU), cuda, mps or cpu (default auto)"
+
+
+def _common_help(parser: argparse.ArgumentParser) -> None:
+    """--json and --device mean the same in every command: one help text each where a command
+    gives none of its own (tests/test_cli_texts.py checks every option has one)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _common_help(sub)
+        elif not action.help and action.dest in ("json", "device"):
+            action.help = JSON_HELP if action.dest == "json" else DEVICE_HELP
 
 
 def _crash_report(exc: BaseException) -> str:

@@ -43,6 +43,8 @@ def describe_error(exc: BaseException) -> str:
         return f"{exc.path}: {exc.reason}"
     if isinstance(exc, KeyError):
         key = exc.args[0] if exc.args else "?"
+        if isinstance(key, str) and " " in key.strip():
+            return key  # raised with a sentence ("no post with id 99"): said as it is, never quoted as a key
         return f"{key!r} is missing or unknown (a required column, setting or name)"
     text = str(exc)
     if text == "embedded null byte":
@@ -57,6 +59,8 @@ def failure_text(exc: BaseException) -> str:
 
     if isinstance(exc, OSError) and exc.errno and exc.strerror:
         return describe_error(exc)
+    if getattr(type(exc), "plain", False):  # written for a person (e.g. ModelUnavailable): as it is
+        return str(exc)
     if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
         return f"{exc}: free some disk space and run it again (what was saved before is kept)"
     if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in str(exc) or "not a database" in str(exc)):

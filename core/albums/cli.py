@@ -222,7 +222,7 @@ def register(sub) -> None:
     albums = sub.add_parser("albums", help="photo folders grouped into events").add_subparsers(
         dest="action", required=True)
     p = albums.add_parser("cluster", help="group the photos in folders into events")
-    p.add_argument("dirs", nargs="+")
+    p.add_argument("dirs", nargs="+", help="photo folders (scanned recursively) or single photos")
     p.add_argument("--json", help="write the result here (default: print it)")
     p.add_argument("--min-size", type=int, default=None, help="smallest event (default: 2%% of the photos, at least 8; a fifth of a small album)")
     p.add_argument("--time-weight", type=float, default=0.0,
@@ -247,7 +247,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_cluster)
     p = albums.add_parser("add", help="add folders to the album and index them (safe to stop and run again); "
                                       "new photos join the existing events")
-    p.add_argument("dirs", nargs="+")
+    p.add_argument("dirs", nargs="+", help="photo folders (scanned recursively) or single photos to add")
     p.add_argument("--regroup", action="store_true", help="group the whole library again (default: place the new photos)")
     p.add_argument("--time-gap", type=float, default=6.0, help="hours between two photos that start a new event (default 6)")
     p.add_argument("--store", help="the album's SQLite file (default: the app's)")
@@ -256,8 +256,9 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_add)
     p = albums.add_parser("export", help="one folder per event, plus events.json and photos.csv")
-    p.add_argument("out")
-    p.add_argument("--mode", choices=("copy", "link"), default="copy")
+    p.add_argument("out", help="the folder to export into (existing files are never overwritten)")
+    p.add_argument("--mode", choices=("copy", "link"), default="copy",
+                   help="copy the photos, or link to them (a copy where links are not allowed; default copy)")
     p.add_argument("--store", help="the album's SQLite file (default: the app's)")
     p.set_defaults(func=cmd_export)
     p = albums.add_parser("similar", help="the photos nearest one photo (image embeddings), best first")
@@ -278,7 +279,7 @@ def register(sub) -> None:
     _album_options(p, "image model (clip-…: CLIP text-image search)")
     p.set_defaults(func=cmd_search)
     p = albums.add_parser("why", help="why a photo is in its event: its time segment, nearest photos, margin")
-    p.add_argument("photo")
+    p.add_argument("photo", help="a photo of the album")
     p.add_argument("--time-gap", type=float, default=6.0, help="the grouping's time gap in hours (default 6)")
     _album_options(p)
     p.set_defaults(func=cmd_why)

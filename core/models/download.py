@@ -7,6 +7,25 @@ from pathlib import Path
 from core.jobs import CancelCheck, Cancelled, ProgressFn, never_cancelled, null_progress
 from core.models.registry import ModelUnavailable, get_preset, preset_status
 
+OFFLINE = ("this computer is offline (no internet, or the Hugging Face hub cannot be reached); "
+           "connect and download again, or import the weights as below")
+# What huggingface_hub, requests, httpx and urllib3 raise when the hub cannot be reached or
+# HF_HUB_OFFLINE is set (by name: none of them is imported for it).
+_OFFLINE_ERRORS = {"LocalEntryNotFoundError", "OfflineModeIsEnabled", "ConnectionError", "ConnectError",
+                   "ConnectTimeout", "ReadTimeout", "Timeout", "MaxRetryError", "NameResolutionError",
+                   "NewConnectionError", "gaierror"}
+
+
+def offline_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it came from) says the hub could not be reached."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if any(t.__name__ in _OFFLINE_ERRORS for t in type(exc).__mro__):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
 
 def download(
     name: str, progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled
@@ -46,6 +65,8 @@ def download(
     except Cancelled:
         raise
     except Exception as exc:
+        if offline_error(exc):
+            raise ModelUnavailable(preset, OFFLINE) from exc
         raise ModelUnavailable(preset, f"the download failed ({type(exc).__name__}: {exc})") from exc
     status = preset_status(preset)
     if not status.available:

@@ -36,6 +36,8 @@ LOGO_MODEL = "logo_model"  # Simscope's own logo model: a timm backbone whose we
 class ModelUnavailable(RuntimeError):
     """A preset's weights are not on this machine and cannot be fetched now."""
 
+    plain = True  # its message is written for a person: a failed job shows it without the class name
+
     def __init__(self, preset: Preset, reason: str) -> None:
         self.preset = preset
         self.reason = reason

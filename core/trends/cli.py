@@ -110,33 +110,51 @@ def cmd_predict(args) -> int:
     return 0
 
 
+POSTS_FORMAT = """\
+the posts CSV (UTF-8, a header row), one row per post:
+  date       YYYY-MM-DD
+  category   what kind of thing (dress, shoes, …): the trend is per category
+  image      the post's image, a path relative to the CSV's folder (may be empty)
+  text       the post's text, any language (may be empty)
+  comments   non-negative whole numbers: the post's engagement
+  likes
+  collects
+Every problem is reported with its line. example:
+  date,category,image,text,comments,likes,collects
+  2025-01-03,dress,images/0001.png,"red floral summer dress",3,41,7"""
+
+
 def register(sub) -> None:
+    import argparse
+
+    formats = {"epilog": POSTS_FORMAT, "formatter_class": argparse.RawDescriptionHelpFormatter}
     trends = sub.add_parser("trends", help="popularity-trend forecaster on daily posts").add_subparsers(
         dest="action", required=True)
     p = trends.add_parser("make-demo", help="write a SYNTHETIC posts dataset (stated rule in its README)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--days", type=int, default=730)
-    p.add_argument("--categories", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="the folder to write posts.csv, images/ and SYNTHETIC.txt into")
+    p.add_argument("--days", type=int, default=730, help="days of posts (default 730)")
+    p.add_argument("--categories", type=int, default=5, help="how many categories (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.set_defaults(func=cmd_make_demo)
-    p = trends.add_parser("build-labels", help="60-day windows, the share two months later, tertile trends")
-    p.add_argument("csv")
+    p = trends.add_parser("build-labels", help="60-day windows, the share two months later, tertile trends",
+                          **formats)
+    p.add_argument("csv", help="the posts CSV (format below)")
     p.add_argument("--out", help="write the labels CSV here (default: stdout)")
     p.set_defaults(func=cmd_build_labels)
-    p = trends.add_parser("train", help="train on a time-based split and report against the baselines")
-    p.add_argument("csv")
+    p = trends.add_parser("train", help="train on a time-based split and report against the baselines", **formats)
+    p.add_argument("csv", help="the posts CSV (format below)")
     p.add_argument("--out", required=True, help="model file (.pt)")
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=20, help="passes over the training windows (default 20)")
     p.add_argument("--hidden", type=int, default=128, help="fused width (the write-up used 1024)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--batch-size", type=int, default=64, help="windows per step (default 64)")
+    p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 0.001)")
     p.add_argument("--image-model", default="effnet-lite0", help="image preset (clip-vit-b32 when imported)")
     p.add_argument("--text-model", default="use-multilingual", help="text preset (clip-vit-b32 when imported)")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_train)
-    p = trends.add_parser("predict", help="trend and share two months after the data's last day")
-    p.add_argument("csv")
-    p.add_argument("--model", required=True)
+    p = trends.add_parser("predict", help="trend and share two months after the data's last day", **formats)
+    p.add_argument("csv", help="the posts CSV (format below), up to the day to predict from")
+    p.add_argument("--model", required=True, help="a model file written by trends train (.pt)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_predict)
