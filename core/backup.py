@@ -3,7 +3,8 @@
 
 Every SQLite store goes through SQLite's online backup, so the copy holds each store as of one
 moment, its write-ahead log folded in (a plain file copy of a store in use can miss the log or
-catch it half-written); the files beside the stores (Lost & Found's photos, trained models, the
+catch it half-written; the stores include ``kinds.sqlite``, the event kinds Albums learned from
+the user's names); the files beside the stores (Lost & Found's photos, trained models, the
 logo index, imported weights, the settings) are copied as they are. Left out: what the app
 computes again (the embedding cache, thumbnails, ONNX exports), its logs, and the demo folder.
 The backup is written to a ``.partial`` folder and renamed when complete, so a folder named

@@ -206,6 +206,31 @@ def cmd_duplicates(args) -> int:
     return 0
 
 
+def cmd_kinds(args) -> int:
+    """The event kinds learned from the names the user gave events (``core.albums.kinds``): list, or forget."""
+    from core.albums.kinds import KindStore, default_path
+
+    if args.kinds_action == "forget" and not (args.all or args.kind):
+        print("error: name the kind to forget, or --all", file=sys.stderr)
+        return 2
+    if not default_path().exists():
+        print("No kinds learned yet: rename an event in Albums and group again.", file=sys.stderr)
+        return 0 if args.kinds_action == "list" else 1
+    with KindStore() as kinds:
+        if args.kinds_action == "forget":
+            n = kinds.forget(None if args.all else args.kind)
+            what = "every kind" if args.all else f"'{args.kind}'"
+            print(f"Forgot {what}: {n} named event{'s' if n != 1 else ''}" if n else
+                  f"No kind '{args.kind}' is learned (albums kinds list)")
+            return 0 if n or args.all else 1
+        rows = kinds.kinds()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    for r in [] if args.json else rows:
+        print(f"{r['kind']}: {r['photos']} example photos from " + ", ".join(f"'{n}'" for n in r["named"]))
+    return 0
+
+
 def _album_options(p, preset_help: str = "image model (the album's, for cached vectors)") -> None:
     """The options every look-up in an album shares: where, which store, model, output."""
     p.add_argument("--in", dest="within", nargs="+", metavar="DIR",
@@ -288,3 +313,9 @@ def register(sub) -> None:
     p.add_argument("--move-to", metavar="DIR", help="move every photo but the keeper of each group here")
     _album_options(p)
     p.set_defaults(func=cmd_duplicates)
+    p = albums.add_parser("kinds", help="event kinds learned from the names you gave events: list, or forget one or all")
+    p.add_argument("kinds_action", choices=("list", "forget"), help="list the learned kinds, or forget one (or --all)")
+    p.add_argument("kind", nargs="?", help="the kind to forget (as listed)")
+    p.add_argument("--all", action="store_true", help="forget every learned kind")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_kinds)

@@ -126,6 +126,7 @@ def describe_event(data: GroupInput, members: np.ndarray, namer=None) -> dict:
     tag_counts = Counter(data.tags[i][0] for i in members if data.tags and data.tags[i])
     tags = words or [t for t, _ in tag_counts.most_common(3)]
     label = namer(centre, members) if namer else None
+    why = getattr(label, "why", "")  # a learned kind says which named event it resembles (core.albums.kinds)
     if label:
         name = label + (f" · {words[0]}" if words else "")
     elif tags:
@@ -141,7 +142,7 @@ def describe_event(data: GroupInput, members: np.ndarray, namer=None) -> dict:
         name = name.split(" · ")[0]
     name = " · ".join(part for part in (name, where, when) if part)
     caption = next((data.captions[i] for i in order if data.captions and data.captions[i]), "")
-    return {"name": name, "caption": caption, "tags": tags, "rep_rows": reps}
+    return {"name": name, "caption": caption, "tags": tags, "rep_rows": reps, "why": why}
 
 
 def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | None = None,
@@ -225,8 +226,11 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
         if final[p.id] is not None:
             members_of.setdefault(final[p.id], []).append(rows[k])
     updates: dict[int, dict] = {}
+    kind_why: dict[int, str] = {}
     for eid, members in members_of.items():
         d = describe_event(data, np.array(members), namer)
+        if d["why"] and (eid < 0 or not events[eid].name_pinned):
+            kind_why[eid] = d["why"]
         fields = {"caption": d["caption"], "tags": d["tags"], "rep_rows": d["rep_rows"]}
         if eid < 0 or not events[eid].name_pinned:
             fields["name"] = d["name"]
@@ -238,6 +242,9 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
     drop = [e.id for e in events.values()
             if e.id not in members_of and not e.name_pinned and not e.prototypes and e.id not in outside]
     said = {photos[k].id: reasons[k] for k in np.flatnonzero(free)}
+    for k in np.flatnonzero(free):
+        if final[photos[k].id] in kind_why:
+            said[photos[k].id] = " ".join(filter(None, (reasons[k], kind_why[final[photos[k].id]])))
     ids = store.apply_grouping(assign, unsure, new_events, {}, drop, said)
     path_ids = store.photo_ids([data.paths[r] for m in members_of.values() for r in m])
     for fields in updates.values():

@@ -390,7 +390,19 @@ class Album:
         from core.albums.incremental import mark_grouped
 
         mark_grouped(self.store)  # photos added after this are new to the grouping (place_new)
-        return regroup(self.store, self.data, settings, proto, self.namer())
+        return regroup(self.store, self.data, settings, proto, self.learned(self.namer()))
+
+    def learned(self, namer):
+        """``namer`` with the kinds learned from the user's names in front (``core.albums.kinds``):
+        the events named here are taught first; kinds.sqlite is made only once something is named."""
+        from core.albums.kinds import KindStore, default_path, learn, learned_namer
+
+        if not default_path().exists() and not any(e.name_pinned for e in self.store.events()):
+            return namer
+        model = getattr(self.models.image, "name", type(self.models.image).__name__)
+        with KindStore() as kinds:
+            learn(self.store, self.data, model, kinds)
+            return learned_namer(namer, kinds.sources(model), self.data)
 
     def place_new(self, settings: ClusterSettings | None = None):
         """Photos added since the last grouping placed into the existing events without regrouping

@@ -1,0 +1,133 @@
+"""Event kinds learned from the user's names (core.albums.kinds): kept across albums in
+kinds.sqlite, used to name later events only when near, said in the why, forgotten on request."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from core.albums.kinds import CENTRE_MIN, KindStore, kind_of, match
+from tests.conftest import shared_data
+from tests.test_cli import run_cli
+
+
+def test_the_kind_is_the_name_without_dates_and_numbers():
+    assert kind_of("Christmas 2022") == "Christmas"
+    assert kind_of("Beach · Nice · 3 Aug 2021") == "Beach"
+    assert kind_of("Anna's 5th birthday") == "Anna's birthday"
+    assert kind_of("Halloween, Oct 31") == "Halloween"
+    assert kind_of("2022-12-24") == ""
+
+
+def _blob(rng, centre, n, spread=0.3):
+    v = centre + spread * rng.standard_normal((n, len(centre)))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_a_named_event_is_kept_replaced_forgotten_and_not_learned_again(tmp_path):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(32), rng.standard_normal(32)
+    path = tmp_path / "kinds.sqlite"
+    with KindStore(path) as kinds:
+        assert kinds.teach("Christmas 2022", "/album", 1, "m", ["p1", "p2", "p3"], _blob(rng, a, 3)) == "Christmas"
+        assert kinds.teach("2023", "/album", 2, "m", ["q1", "q2"], _blob(rng, b, 2)) == ""  # no kind in the name
+        assert kinds.teach("Beach", "/album", 3, "m", ["r1"], _blob(rng, b, 1)) == ""  # one photo: no examples
+        kinds.teach("Christmas at home", "/album", 1, "m", ["p1", "p2"], _blob(rng, a, 2))  # renamed: replaced
+    with KindStore(path) as kinds:  # kept on disk
+        assert kinds.kinds() == [{"kind": "Christmas at home", "named": ["Christmas at home"], "photos": 2,
+                                  "models": ["m"]}]
+        assert kinds.sources("other model") == []  # vectors of another model never compare
+        assert kinds.forget("christmas AT home") == 1
+        assert kinds.kinds() == []
+        assert kinds.teach("Christmas at home", "/album", 1, "m", ["p1", "p2"], _blob(rng, a, 2)) == ""
+        assert kinds.teach("Xmas", "/album", 1, "m", ["p1", "p2"], _blob(rng, a, 2)) == "Xmas"  # a new name is
+        assert kinds.forget() == 1 and kinds.kinds() == []
+
+
+def test_only_an_event_near_a_named_one_gets_its_kind_and_a_tie_is_unsure(tmp_path):
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(64) + 0.5, rng.standard_normal(64) + 0.5  # positive-ish, as CNN features are
+    with KindStore(tmp_path / "k.sqlite") as kinds:
+        kinds.teach("Christmas 2022", "/x", 1, "m", [f"a{i}" for i in range(20)], _blob(rng, a, 20))
+        kinds.teach("Beach 2021", "/x", 2, "m", [f"b{i}" for i in range(20)], _blob(rng, b, 20))
+        sources = kinds.sources("m")
+    found = match(_blob(rng, a, 10), sources)
+    assert found.sure and found.kind == "Christmas" and found.centre >= CENTRE_MIN
+    assert re.fullmatch(r"Named like 'Christmas 2022' \(your name\): [01]\.\d\d\.", found.why)
+    assert match(rng.standard_normal((10, 64)), sources) is None  # unrelated photos: no kind
+    half = np.tile(sources[0].centre + sources[1].centre, (5, 1))  # as near one as the other: never named
+    m = match(half, sources)
+    assert m is None or not m.sure
+    assert match(_blob(rng, a, 5), sources, [f"a{i}" for i in range(5)]) is None  # not compared with itself
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    db = shared_data("photos", "events4", "Database")
+    root = tmp_path_factory.mktemp("kinds-photos")
+    for folder, src, pick in (("a", "christmas_train", slice(0, 12)), ("b", "christmas_test", slice(0, 12)),
+                              ("b", "beach_test", slice(0, 12))):
+        (root / folder).mkdir(exist_ok=True)
+        for f in sorted((db / src).iterdir())[pick]:
+            shutil.copy(f, root / folder / f"{src}-{f.name}")
+    return root
+
+
+def test_a_name_given_in_one_album_names_a_later_event_of_its_kind_and_says_why(photos, data_dir):
+    from core.albums.pipeline import Album, make_models
+    from core.albums.store import AlbumStore
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+
+    models = make_models(ModelManager("cpu"), "effnet-lite0", captions=False)
+    with EmbeddingCache() as cache:
+        with AlbumStore(data_dir / "last-year.sqlite") as store:
+            album = Album(store, cache, models)
+            album.add([str(photos / "a")])
+            store.split_event([p.id for p in store.photos("all")], name="Christmas 2022")  # the user's name
+            album.regroup()
+        assert (data_dir / "kinds.sqlite").exists()
+        with AlbumStore(data_dir / "this-year.sqlite") as store:
+            album = Album(store, cache, models)
+            album.add([str(photos / "b")])
+            album.regroup()
+            named = {}
+            for e in store.events():
+                members = store.photos(e.id)
+                share = sum("christmas" in p.path for p in members) / len(members)
+                named[e.name] = (share, [store.photo(p.id).why for p in members])
+            christmas = [n for n, (share, _) in named.items() if n.startswith("Christmas")]
+            assert christmas, named.keys()
+            for n in christmas:  # never a wrong kind: only events of Christmas photos
+                share, whys = named[n]
+                assert share > 0.8
+                assert any("Named like 'Christmas 2022' (your name): 0." in w for w in whys), (n, named)
+            assert any(share < 0.2 and not n.startswith("Christmas") for n, (share, _) in named.items())
+
+            res = run_cli("albums", "kinds", "list", "--json", env_dir=data_dir)
+            assert res.returncode == 0, res.stderr
+            assert [k["kind"] for k in json.loads(res.stdout)] == ["Christmas"]
+            res = run_cli("albums", "kinds", "forget", "Christmas", env_dir=data_dir)
+            assert res.returncode == 0 and "1 named event" in res.stdout, res.stdout + res.stderr
+            album.regroup()
+            assert not any("your name" in store.photo(p.id).why for p in store.photos("all"))
+        with AlbumStore(data_dir / "last-year.sqlite") as store:  # the named event is still there: not re-learned
+            Album(store, cache, models).regroup()
+    res = run_cli("albums", "kinds", "list", "--json", env_dir=data_dir)
+    assert json.loads(res.stdout) == []
+    assert run_cli("albums", "kinds", "forget", env_dir=data_dir).returncode == 2  # which one? said
+
+
+def test_learned_kinds_are_in_a_backup(data_dir, tmp_path):
+    from core.backup import backup
+
+    with KindStore() as kinds:
+        kinds.teach("Christmas 2022", "/album", 1, "m", ["p1", "p2"], np.eye(2, 8, dtype=np.float32))
+    report = backup(tmp_path / "out")
+    assert "kinds.sqlite" in report.stores
+    with KindStore(report.folder / "kinds.sqlite") as copy:
+        assert [k["kind"] for k in copy.kinds()] == ["Christmas"]
