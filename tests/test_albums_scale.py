@@ -108,3 +108,54 @@ def test_sparse_duplicates_find_what_all_pairs_find():
     kinds = {g.kind for g in groups}
     assert kinds == {"duplicate", "burst"}
     assert not any("p7" in g.paths for g in groups if g.kind == "duplicate")
+
+
+def test_a_photo_cut_off_by_a_cells_edge_goes_back_to_its_event():
+    """across_cells: a straight cut put a tenth of event A into event B; their nearest photos
+    are A's, so (nearly) all go back, and B's own photos and the unsorted ones stay where they were."""
+    from core.albums.cluster import across_cells
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(8)[:2] * 4
+    z = np.concatenate([centres[0] + rng.normal(0, 0.5, (300, 8)), centres[1] + rng.normal(0, 0.5, (200, 8))])
+    z /= np.linalg.norm(z, axis=1, keepdims=True)
+    truth = np.repeat([0, 1], [300, 200])
+    labels = truth.copy()
+    cut = np.argsort(z[:300, 1])[-30:]  # A's photos nearest B: the side a k-means edge would cut
+    labels[cut] = 1
+    alone = np.setdiff1d(np.arange(300), cut)[0]
+    labels[[alone, 400]] = -1  # unsorted: stays so
+    out, share = across_cells(z, labels)
+    back = out[cut] == 0
+    assert back.mean() >= 0.9 and (share[cut][back] >= 0.6).all()  # before across_cells: none
+    assert (out[300:] == np.where(labels[300:] < 0, -1, 1)).all()
+    assert out[alone] == -1 and out[400] == -1
+    assert (share[np.setdiff1d(np.arange(500), cut)] == 0).all()
+
+
+def test_photos_without_a_time_over_the_agreed_size_are_grouped_in_cells():
+    """4,000 photos without a time (above CONSENSUS_ALL, below the old CELLS_FROM of 8,000): every
+    photo takes part in a cell's agreement (before: a sample of 2,000 agreed and the rest were
+    placed), and each event of 40-800 photos is found (half of its photos in one event that
+    they are half of)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from core.albums.cluster import CONSENSUS_ALL, ClusterSettings, cluster
+
+    rng = np.random.default_rng(4)
+    sizes = rng.integers(40, 300, 19)
+    sizes = np.append(sizes, 4000 - sizes.sum())
+    assert sizes[-1] >= 40 and sizes.sum() > CONSENSUS_ALL
+    looks = rng.normal(0, 1, (len(sizes), 48))
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    v = looks[truth] + rng.normal(0, 0.35, (len(truth), 48))
+    why: dict = {}
+    labels, _ = cluster(v, ClusterSettings(), times=np.full(len(v), np.nan), why=why)
+    assert why["sample"] == len(v)  # every photo agreed on, in its cell
+    size = np.bincount(labels[labels >= 0])
+    found = 0
+    for e in range(len(sizes)):
+        vals, counts = np.unique(labels[truth == e], return_counts=True)
+        found += bool(((vals >= 0) & (counts >= 0.5 * sizes[e]) & (counts >= 0.5 * size[np.maximum(vals, 0)])).any())
+    assert found >= 0.9 * len(sizes), found
+    assert adjusted_rand_score(truth, labels) > 0.8
