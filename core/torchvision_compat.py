@@ -30,7 +30,8 @@ import sys
 # torchvision 0.2x's schemas (csrc/ops/nms.cpp, csrc/ops/quantized/cpu/qnms_kernel.cpp)
 SCHEMAS = ("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
            "qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-_library = None  # the torch.library.Library holding the schemas; dropped, it would unregister them
+_library = None  # the torch.library.Library holding the schemas; collected, it unregisters them (so
+# whoever loads this module keeps it in sys.modules)
 state = "not run"  # what prepare() found: for the self-test and the tests
 
 
@@ -78,6 +79,9 @@ class _Finder(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname, path, target=None):
         if fullname == "torchvision":
+            torch = sys.modules.get("torch")
+            if torch is not None and getattr(getattr(torch, "__spec__", None), "_initializing", False):
+                return None  # torch's own import asking whether torchvision is there: wait for the real one
             uninstall()
             prepare()
         return None  # the ordinary finders import it

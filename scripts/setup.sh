@@ -96,8 +96,10 @@ rm -f "$PTH"
 if ! "$VPY" -c "import torchvision" >/dev/null 2>&1; then
   if [ "$FLAVOUR" = cpu ]; then
     # loaded by its path, not as core.torchvision_compat: importing the package `core` at every
-    # interpreter start would pin it to this checkout (a test run from another tree would mix them)
-    echo "import importlib.util as u; s = u.spec_from_file_location('simscope_torchvision_compat', '$PWD/core/torchvision_compat.py'); m = u.module_from_spec(s); s.loader.exec_module(m); m.install()" > "$PTH"
+    # interpreter start would pin it to this checkout (a test run from another tree would mix them);
+    # kept in sys.modules, or the schemas it declares would be collected with it; loaded once,
+    # though a venv's .pth files run twice (lib/ and lib64/)
+    echo "import importlib.util as u, sys; s = u.spec_from_file_location('simscope_torchvision_compat', '$PWD/core/torchvision_compat.py'); m = sys.modules.setdefault(s.name, u.module_from_spec(s)); hasattr(m, 'install') or s.loader.exec_module(m); m.install()" > "$PTH"
     echo "==> torchvision's compiled operators do not load beside CPU torch: imported without them (transforms and models)"
   fi
   "$VPY" -c "import torchvision" || { echo "torchvision does not import in $VENV (above)" >&2; exit 1; }
