@@ -109,3 +109,28 @@ def test_lostfound_ties_are_ordered_by_the_raw_score_and_show_it():
     assert raws[0] == round(float(v.text[nearest_first[0] - 1] @ v.text[0]), 4)  # text only: its cosine
     assert matches[0].text() == f"beats {settings.category_cap * 100:.1f}% · raw {raws[0]:.3f}"
     assert "raw" in matches[0].to_dict()
+
+
+def test_search_by_words_is_cut_in_the_space_it_searches(tmp_path):
+    """Offline: the query and decoy words against the photos' texts (sentence model); with CLIP:
+    "a photo of …" against the image vectors (a tiny CLIP of the real classes here)."""
+    from core.albums.pipeline import Album, make_models
+    from core.albums.relevance import _decoy_scores, words_found
+    from core.albums.store import AlbumStore
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+    from tests.conftest import DEMO_PHOTOS
+
+    for manager, preset, space in ((ModelManager("cpu"), "effnet-lite0", "text"),
+                                   (ModelManager("cpu", tiny=True), "clip-vit-b32", "clip")):
+        with EmbeddingCache(tmp_path / f"{space}.sqlite") as cache, AlbumStore(":memory:") as store:
+            album = Album(store, cache, make_models(manager, preset, captions=False))
+            album.add([str(DEMO_PHOTOS)])
+            result, _ = words_found(album, "shoes", k=12)
+            index = album.search_index() if space == "clip" else album.words_index()
+            assert set(_decoy_scores[index]) == {space}  # the null was measured in that space
+            assert result.measured and all(share >= CUT for _, _, share in result.hits)
+            assert result.more or len(result.hits) + result.below == len(index)
+            if space == "text":  # the real sentence model: the two shoes first, and not the other 10 clothes
+                assert 2 <= len(result.hits) <= len(index) // 3
+                assert all("/shoes_" in p for p, _, _ in result.hits[:2])
