@@ -107,14 +107,15 @@ def place_name(lat: float, lon: float) -> str:
 
 def photo_info(path: str, with_sharpness: bool = False) -> PhotoInfo:
     """Everything the viewer's info panel shows; problems land in ``error``, never raised."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     from core.albums.exif import read_exif
+    from core.images import ImageError, bounded_image
 
     info = PhotoInfo(path=str(path))
     try:
         info.file_size = os.stat(path).st_size
-        with Image.open(path) as im:
+        with bounded_image(path) as im:  # no special file, no 2 GB of zeros, no read past its time
             info.width, info.height = im.size
             info.format = im.format or ""
             exif = im.getexif()
@@ -126,6 +127,9 @@ def photo_info(path: str, with_sharpness: bool = False) -> PhotoInfo:
             info.exif_fields += len(sub)
             info.lens = _text(sub.get(_LENS))
             info.exposure = _exposure(sub)
+    except ImageError as exc:
+        info.error = f"cannot be read: {exc.reason}"
+        return info
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         info.error = f"cannot be read: {exc}"
         return info

@@ -81,3 +81,17 @@ def test_compare_marks_the_keeper_and_the_rows_that_differ(qtbot, tmp_path):
     dialog.keep_button.click()
     assert moved == [(original, [str(copy)])]
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_the_info_panel_never_waits_on_a_special_file(tmp_path):
+    import os
+    import time
+
+    from core.photo_info import photo_info
+
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    info = photo_info(str(fifo))
+    assert time.monotonic() - started < 5 and info.error.startswith("cannot be read")
+    assert ("Problem", info.error) in info.rows()
