@@ -1,6 +1,6 @@
 """Albums clustering quality against the folder labels of events4 (number of events not given).
 
-Run: python bench/albums_eval.py [--all]
+Run: python bench/albums_eval.py [--all] [--kinds]
 Prints ARI, NMI and the unsorted share for the 200 `*_test` photos (and, with
 --all, all 3,031), and which model preset and weights made the vectors; for each,
 what the automatic events (the agreement of a grid of settings, read again) reach beside
@@ -153,6 +153,63 @@ def names_and_words(folders: list[Path]) -> None:
         print(f"  search by words: mean precision@20 {np.mean(precision):.3f}")
 
 
+def kinds_report(encoder, seeds: int = 5) -> None:
+    """Kinds learned from names (``core.albums.kinds``): one event of each kind named from one part
+    of events4 (40 photos of the kind, or 10), the other part grouped as the app groups it; per
+    run, how many of the 4 kinds name an event of theirs, and events named with a wrong kind;
+    then the EXIF samples and the demo album, where no kind was named: events given a kind."""
+    import tempfile
+
+    from core.albums.kinds import KindStore, match
+
+    with EmbeddingCache() as cache:
+        res = embed_image_files(list_images([DB]), encoder, cache)
+        nulls = {name: embed_image_files(list_images([folder]), encoder, cache).vectors for name, folder in (
+            ("EXIF samples", DATA / "photos" / "exif-samples"),
+            ("demo album", Path(__file__).resolve().parent.parent / "resources" / "demo" / "album"))}
+    truth = np.array([Path(p).parent.name.split("_")[0] for p in res.paths])
+    test = np.array(["_test" in p for p in res.paths])
+    kinds = sorted(set(truth))
+    print(f"kinds learned from names ({len(kinds)} kinds; a named event of N photos per kind):")
+    for split in ("random halves", "train -> test"):
+        for size in (40, 10):
+            right, own, wrong, unsure, null_named = [], [], 0, 0, 0
+            runs = seeds if split == "random halves" else 3
+            for seed in range(runs):
+                rng = np.random.default_rng(seed)
+                a = rng.random(len(truth)) < 0.5 if split == "random halves" else ~test
+                with tempfile.TemporaryDirectory() as tmp, KindStore(Path(tmp) / "kinds.sqlite") as store:
+                    for k in kinds:
+                        pick = rng.choice(np.flatnonzero(a & (truth == k)), size, replace=False)
+                        store.teach(f"{k.title()} {2020 + seed}", "events4", kinds.index(k), encoder.name,
+                                    [res.paths[i] for i in pick], res.vectors[pick])
+                    sources = store.sources(encoder.name)
+                b = np.flatnonzero(~a)
+                labels, _ = cluster(res.vectors[b], ClusterSettings())
+                found, majors = set(), set()
+                for c in range(labels.max() + 1):
+                    members = b[labels == c]
+                    m = match(res.vectors[members], sources)
+                    major = max(kinds, key=lambda k: (truth[members] == k).sum())
+                    majors.add(major)
+                    if m is not None and m.sure:
+                        if m.kind.lower() == major:
+                            found.add(major)
+                        else:
+                            wrong += 1
+                    unsure += m is not None and not m.sure
+                right.append(len(found))
+                own.append(len(majors))
+                for v in nulls.values():
+                    nl, _ = cluster(v, ClusterSettings())
+                    groups = [np.flatnonzero(nl == c) for c in range(nl.max() + 1)] + [np.arange(len(v))]
+                    null_named += sum(1 for g in groups if (m := match(v[g], sources)) is not None and m.sure)
+            print(f"  {split:<14} named events of {size:2d}: kinds named right {min(right)}–{max(right)} of "
+                  f"{len(kinds)} (mean {np.mean(right):.2f} over {runs} runs; kinds the grouping gave an event of "
+                  f"their own {min(own)}–{max(own)}), wrong kinds {wrong}, unsure "
+                  f"events {unsure}; EXIF samples + demo album (clusters and whole): events given a kind {null_named}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--all", action="store_true", help="also all 3,031 photos")
@@ -166,12 +223,18 @@ def main() -> int:
                         help="how far out (times the event's radius) a noise photo may join; large = no limit")
     parser.add_argument("--share", type=float, default=0.5, help="vote share a noise photo needs to join an event")
     parser.add_argument("--no-names", action="store_true", help="skip event names and search by words")
+    parser.add_argument("--kinds", action="store_true",
+                        help="only kinds learned from names: events4 named / grouped in halves, no kind on "
+                             "the EXIF samples and the demo album")
     args = parser.parse_args()
     if not DB.exists():
         print(f"events4 not found at {DB}")
         return 1
     encoder = load("effnet-lite0")
     print(f"model: {encoder.name} — {encoder.weights}")
+    if args.kinds:
+        kinds_report(encoder)
+        return 0
     settings = ClusterSettings(min_size=args.min_size, dims=args.dims, assign_share=args.share, reach=args.reach)
     print(f"settings: {settings}")
     evaluate("200 test photos", sorted(DB.glob("*_test")), encoder, settings, stray=5 if args.strays else 0)
