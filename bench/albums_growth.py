@@ -106,9 +106,11 @@ def _copies(folder: Path, n: int) -> list[Path]:
     files = []
     for i in range(n):
         src = originals[i % len(originals)]
-        dest = folder / f"{i // len(originals)}-{Path(src).name}"
-        if i < len(originals):
-            os.link(src, dest) if _same_device(src, folder) else dest.write_bytes(Path(src).read_bytes())
+        dest = folder / f"{i:05d}-{Path(src).name}"  # events4's folders repeat names (img001.jpg)
+        if i < len(originals) and _same_device(src, folder):
+            os.link(src, dest)
+        elif i < len(originals):
+            dest.write_bytes(Path(src).read_bytes())
         else:
             with Image.open(src) as im:
                 buf = io.BytesIO()
@@ -153,8 +155,11 @@ def throughput(n_files: int, reps: int) -> None:
                 t0 = time.perf_counter()
                 report = Album(store, cache, models).add([tmp / "photos"])
                 took = time.perf_counter() - t0
-            assert report.computed == len(files), report.summary()
-            return took
+            # events4 holds a few byte-identical files: embedded once each (the pipeline's rate counts
+            # only what it embedded, so it is not flattered by them)
+            assert report.computed >= 0.99 * len(files), report.summary()
+            print(f"  pipeline: {report.summary()} in {took:.0f} s", flush=True)
+            return took * len(files) / report.computed
 
         def bare() -> float:
             total = 0.0
@@ -167,7 +172,8 @@ def throughput(n_files: int, reps: int) -> None:
         for _ in range(reps):
             a.append(pipeline())
             b.append(bare())
-            print(f"  pipeline {len(files) / a[-1]:6.1f} photos/s, bare forward {len(files) / b[-1]:6.1f} photos/s")
+            print(f"  pipeline {len(files) / a[-1]:6.1f} photos/s, bare forward {len(files) / b[-1]:6.1f} photos/s",
+                  flush=True)
         pa, pb = len(files) / statistics.median(a), len(files) / statistics.median(b)
         print(f"{'ONNX Runtime' if onnx is not None else 'torch'}, {len(files):,} files, medians of {reps}: "
               f"pipeline {pa:.1f} photos/s, bare forward {pb:.1f} photos/s, ratio {pa / pb:.2f}")
