@@ -83,3 +83,19 @@ def test_the_cli_names_the_data_folder_it_works_on(tmp_path):
     assert out.returncode == 0, out.stderr
     assert f"data folder: {tmp_path / 'mine'} (from SIMSCOPE_DATA_DIR)" in out.stderr
     assert out.stdout.lstrip().startswith("{")  # stdout stays the command's own output
+
+
+def test_readme_fits_on_two_screens_and_every_link_and_picture_resolves():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 150
+    lines = readme.splitlines()
+    assert "./scripts/start.sh --demo" in "\n".join(lines[:40]) and "./scripts/test.sh" in "\n".join(lines[:40])
+    missing = [t for t in re.findall(r"\]\(([^)#\s]+)", readme) if "://" not in t and not (ROOT / t).exists()]
+    assert not missing, missing
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
+    assert len(pictures) == 5  # a picture of each workspace
+    from PIL import Image
+
+    for picture in pictures:
+        with Image.open(ROOT / picture) as im:
+            assert im.width >= 1180 and im.height == 760, (picture, im.size)
