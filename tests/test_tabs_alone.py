@@ -222,3 +222,40 @@ def test_fusion_sweep_tab_alone_fills_its_table_and_exports(qtbot, jobs, fusion_
     tab.export_sweep(str(tmp_path / "sweep.csv"))
     with open(tmp_path / "sweep.csv", newline="", encoding="utf-8") as fh:
         assert len(list(csv.reader(fh))) == 3
+
+
+# -- Trends -----------------------------------------------------------------------------------
+@pytest.mark.timeout(300)
+def test_trends_overview_alone_draws_the_posts_the_epochs_and_the_comparison(qtbot, tmp_path, data_dir):
+    from app.trends.overview import OverviewTab
+    from app.trends.session import TrendsSession
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+    from core.trends.model import TrendConfig, train_trends
+    from core.trends.service import latest_forecast, prepare, report
+    from core.trends.synthetic import make_dataset
+
+    path = make_dataset(tmp_path / "demo", days=480, categories=3, seed=1)
+    with EmbeddingCache() as cache:
+        prep = prepare(path, ModelManager("cpu"), cache)
+    session = TrendsSession()
+    tab = OverviewTab(session)
+    qtbot.addWidget(tab)
+    tab.show()
+    session.set_dataset(str(path), prep)
+    qtbot.waitUntil(lambda: len(tab._post_curves) == 3 and "actual" in tab._pred_items)
+    assert tab.category.count() == 3 and len(tab._post_curves[prep.posts.categories[0]].getData()[1]) == prep.posts.n_days
+    first = tab._pred_items["actual"].getData()[1].copy()
+    tab.category.setCurrentIndex(1)  # another category: its own actual shares
+    assert not np.array_equal(tab._pred_items["actual"].getData()[1], first)
+    cfg = TrendConfig(hidden=16, heads=2, epochs=2)
+    model = train_trends(prep.tokens, prep.labels, prep.split, cfg, on_epoch=session.add_epoch)
+    assert len(tab.curves["train"].getData()[0]) == 2  # each epoch drawn as it came
+    session.set_result({"model": model, "numeric": None, "rows": report(prep, model),
+                        "latest": latest_forecast(prep, model)})
+    assert tab.table.rowCount() == 3 and tab.verdict.text().startswith("On the test split")
+    assert tab.latest.rowCount() == 3 and tab.latest_title.text().startswith("Forecast for ")
+    qtbot.waitUntil(lambda: "model" in tab._pred_items and len(tab._pred_items["model"].getData()[0]) > 0)
+    session.set_history([])  # a new training starts with no curve
+    assert tab.curves["train"].getData()[0] is None  # pyqtgraph keeps no points of an empty curve
+

@@ -146,21 +146,21 @@ def test_page_loads_trains_and_shows_the_comparison(window, qtbot, demo):
     page = show_page(window, "trends")
     finish_job(qtbot, page.load(str(demo)), timeout=120_000)
     qtbot.waitUntil(lambda: page.prep is not None, timeout=5000)
-    assert "SYNTHETIC" in page.info.text() and page.category.count() == 3
+    assert "SYNTHETIC" in page.info.text() and page.overview.category.count() == 3
     # the curves are made one per event-loop turn (no long stall), then all there
-    qtbot.waitUntil(lambda: len(page._post_curves) == 3 and "actual" in page._pred_items, timeout=5000)
+    qtbot.waitUntil(lambda: len(page.overview._post_curves) == 3 and "actual" in page.overview._pred_items, timeout=5000)
     posts = page.prep.posts
-    first = page._post_curves[posts.categories[0]]
+    first = page.overview._post_curves[posts.categories[0]]
     _, y = first.getData()
     assert len(y) == posts.n_days
     assert abs(y[3:-3].sum() - (posts.category == 0).sum()) < 0.05 * (posts.category == 0).sum()
     page.epochs.setValue(2)
     page.hidden.setValue(16)
     finish_job(qtbot, page.start_training(), timeout=300_000)
-    qtbot.waitUntil(lambda: page.table.rowCount() == 4, timeout=5000)
-    assert len(page.history) == 2 and page.latest.rowCount() == 3
-    assert page.table.item(3, 0).text() == "image+text+numeric model"
-    said = page.verdict.text()  # the comparison in words, with every baseline named
+    qtbot.waitUntil(lambda: page.overview.table.rowCount() == 4, timeout=5000)
+    assert len(page.history) == 2 and page.overview.latest.rowCount() == 3
+    assert page.overview.table.item(3, 0).text() == "image+text+numeric model"
+    said = page.overview.verdict.text()  # the comparison in words, with every baseline named
     assert said.startswith("On the test split") and "numeric-only model" in said and "last-window share" in said
     full, numeric = (page.rows[3], page.rows[2])
     if full["accuracy"] < numeric["accuracy"] - 0.005 and full["macro_f1"] < numeric["macro_f1"] - 0.005:
@@ -171,9 +171,9 @@ def test_page_loads_trains_and_shows_the_comparison(window, qtbot, demo):
 
     with restarted_window(qtbot) as win2:
         page2 = show_page(win2, "trends")
-        qtbot.waitUntil(lambda: page2.prep is not None and page2.table.rowCount() == 4, timeout=120_000)
-        assert page2.table.item(3, 2).text() == page.table.item(3, 2).text()  # same macro-F1
-        assert page2.verdict.text() == said and "reopened" in page2.latest_title.text()
-        assert len(page2.curves["train"].getData()[0]) == 2
+        qtbot.waitUntil(lambda: page2.prep is not None and page2.overview.table.rowCount() == 4, timeout=120_000)
+        assert page2.overview.table.item(3, 2).text() == page.overview.table.item(3, 2).text()  # same macro-F1
+        assert page2.overview.verdict.text() == said and "reopened" in page2.overview.latest_title.text()
+        assert len(page2.overview.curves["train"].getData()[0]) == 2
     qtbot.wait(100)
     assert_not_blank(save_screenshot(window, "trends-page"))
