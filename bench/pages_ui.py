@@ -174,8 +174,8 @@ def lostfound(app, window, page, args, tmp: Path) -> str:
     wait(app, lambda: page.service is not None)  # an empty store: models loaded on first show
     finish(app, window.jobs, page.import_posts(str(tmp / "posts.csv")))
     finish(app, window.jobs, page.refresh_vectors())
-    page.table.selectRow(0)
-    page.update_matches()
+    page.posts_panel.table.selectRow(0)
+    page.matches_panel.update_matches()
     return f"imported and embedded {len(posts)} posts, matches shown"
 
 

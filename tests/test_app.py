@@ -461,10 +461,10 @@ def test_edit_find_goes_to_the_pages_search_field(window, qtbot):
     lostfound = show_page(window, "lostfound")
     qtbot.waitExposed(window)
     window.activateWindow()
-    lostfound.search.setText("지갑")
+    lostfound.posts_panel.search.setText("지갑")
     assert window.find_action.isEnabled() and window.find_action.shortcut().toString() == "Ctrl+F"
     window.find_action.trigger()
-    assert window.focusWidget() is lostfound.search and lostfound.search.selectedText() == "지갑"
+    assert window.focusWidget() is lostfound.posts_panel.search and lostfound.posts_panel.search.selectedText() == "지갑"
     albums = show_page(window, "albums")
     window.find_action.trigger()
     assert window.focusWidget() is albums.word_search

@@ -25,47 +25,47 @@ def test_demo_posts_matches_slider_and_screenshot(page, qtbot):
     page.import_posts(str(demo_csv()))
     qtbot.waitUntil(lambda: page.store.count() == 18, timeout=30_000)
     _wait_ready(page, qtbot, 18)
-    lost_wallet = next(p for p in page.posts_model.posts if p.image and "반지갑" in p.description)
+    lost_wallet = next(p for p in page.posts_panel.posts_model.posts if p.image and "반지갑" in p.description)
     assert page.select_post(lost_wallet.id)
-    qtbot.waitUntil(lambda: page.matches.rowCount() > 1, timeout=5000)
-    first = page.matches.item(0, 3).text()
+    qtbot.waitUntil(lambda: page.matches_panel.matches.rowCount() > 1, timeout=5000)
+    first = page.matches_panel.matches.item(0, 3).text()
     assert "wallet" in first
-    line_rows = [r for r in range(page.matches.rowCount()) if "similar ≥" in (page.matches.item(r, 0).text() or "")]
+    line_rows = [r for r in range(page.matches_panel.matches.rowCount()) if "similar ≥" in (page.matches_panel.matches.item(r, 0).text() or "")]
     assert len(line_rows) == 1  # the threshold line is drawn once
-    before = [m.score for m in page.current_matches]
-    page.slider.setValue(90)
-    after = [m.score for m in page.current_matches]
+    before = [m.score for m in page.matches_panel.current_matches]
+    page.matches_panel.slider.setValue(90)
+    after = [m.score for m in page.matches_panel.current_matches]
     assert before != after  # live, no embedding recomputed (no job submitted)
-    assert "0.90 : 0.10" in page.slider_label.text()
+    assert "0.90 : 0.10" in page.matches_panel.slider_label.text()
     # the selected post in full beside its matches; each match's breakdown drawn as bars
     from app.lostfound.breakdown import ROLE
 
-    assert page.detail.fields["description"].text() == lost_wallet.description
-    assert page.detail.photo.pixmap() is not None and not page.detail.photo.pixmap().isNull()
-    assert page.matches.item(0, 2).text().startswith("beats ")  # a share of unrelated pairs, not 1.000
-    assert isinstance(page.matches.item(0, 4).data(ROLE), dict) and "z " in page.matches.item(0, 4).toolTip()
+    assert page.posts_panel.detail.fields["description"].text() == lost_wallet.description
+    assert page.posts_panel.detail.photo.pixmap() is not None and not page.posts_panel.detail.photo.pixmap().isNull()
+    assert page.matches_panel.matches.item(0, 2).text().startswith("beats ")  # a share of unrelated pairs, not 1.000
+    assert isinstance(page.matches_panel.matches.item(0, 4).data(ROLE), dict) and "z " in page.matches_panel.matches.item(0, 4).toolTip()
     for size in ((1180, 760), (1920, 1080)):
         page.window().resize(*size)
         qtbot.wait(100)
         assert_not_blank(save_screenshot(page.window(), f"lostfound-matches-{size[0]}"))
     # a status action from the detail pane is one undoable step
-    assert page.detail.returned_button.isEnabled() and not page.detail.reopen_button.isEnabled()
+    assert page.posts_panel.detail.returned_button.isEnabled() and not page.posts_panel.detail.reopen_button.isEnabled()
     before_store = page.store.snapshot()
-    page.detail.returned_button.click()
-    assert page.store.get(lost_wallet.id).status == "반환됨" and page.detail.reopen_button.isEnabled()
+    page.posts_panel.detail.returned_button.click()
+    assert page.store.get(lost_wallet.id).status == "반환됨" and page.posts_panel.detail.reopen_button.isEnabled()
     page.window().undo_action.trigger()
     assert page.store.snapshot() == before_store
     # the filter keeps the selection where it still shows, and counts rows in the model itself
-    page.search.setText("지갑")
-    shown = page.posts_model.posts
+    page.posts_panel.search.setText("지갑")
+    shown = page.posts_panel.posts_model.posts
     assert 0 < len(shown) < 18 and all("지갑" in f"{p.description} {p.category}" for p in shown)
     assert page.selected_post().id == lost_wallet.id
-    page.kind_filter.setCurrentIndex(page.kind_filter.findData("found"))
-    assert all(p.kind == "found" for p in page.posts_model.posts)
+    page.posts_panel.kind_filter.setCurrentIndex(page.posts_panel.kind_filter.findData("found"))
+    assert all(p.kind == "found" for p in page.posts_panel.posts_model.posts)
     assert page.selected_post() is None  # the lost post is filtered out, not left selected
-    page.search.clear()
-    page.kind_filter.setCurrentIndex(0)
-    assert len(page.posts_model.posts) == 18
+    page.posts_panel.search.clear()
+    page.posts_panel.kind_filter.setCurrentIndex(0)
+    assert len(page.posts_panel.posts_model.posts) == 18
 
 
 def test_an_empty_page_loads_no_model_until_its_first_post(page, qtbot):
@@ -75,16 +75,16 @@ def test_an_empty_page_loads_no_model_until_its_first_post(page, qtbot):
 
     qtbot.wait(100)
     assert not [j for j in page.context.jobs.jobs() if "embed posts" in j.name]
-    assert "first post" in page.model_label.text()
-    assert page.table.empty_hint.current() == "No posts yet: Add post, or Import a CSV or JSON file"
+    assert "first post" in page.matches_panel.model_label.text()
+    assert page.posts_panel.table.empty_hint.current() == "No posts yet: Add post, or Import a CSV or JSON file"
     page.store.add(Post(kind="lost", description="검은 우산"))
     page.reload_posts()
     _wait_ready(page, qtbot, 1)
-    assert page.model_label.text().startswith("Models: text ")
-    assert page.table.empty_hint.current() == ""  # rows: no hint
-    page.search.setText("지갑")
-    assert page.table.empty_hint.current() == "No post matches the search or the filter"
-    page.search.setText("")
+    assert page.matches_panel.model_label.text().startswith("Models: text ")
+    assert page.posts_panel.table.empty_hint.current() == ""  # rows: no hint
+    page.posts_panel.search.setText("지갑")
+    assert page.posts_panel.table.empty_hint.current() == "No post matches the search or the filter"
+    page.posts_panel.search.setText("")
 
 
 def test_delete_and_undo(page, qtbot):
@@ -253,18 +253,18 @@ def test_slider_end_labelled_text_gives_the_text_weight(page, qtbot):
 
     def handle_x() -> int:
         opt = QStyleOptionSlider()
-        page.slider.initStyleOption(opt)
-        rect = page.slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
-                                                  QStyle.SubControl.SC_SliderHandle, page.slider)
-        return page.slider.mapTo(page, rect.center()).x()
+        page.matches_panel.slider.initStyleOption(opt)
+        rect = page.matches_panel.slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                                  QStyle.SubControl.SC_SliderHandle, page.matches_panel.slider)
+        return page.matches_panel.slider.mapTo(page, rect.center()).x()
 
-    text_x = page.text_end.mapTo(page, page.text_end.rect().center()).x()
-    image_x = page.image_end.mapTo(page, page.image_end.rect().center()).x()
+    text_x = page.matches_panel.text_end.mapTo(page, page.matches_panel.text_end.rect().center()).x()
+    image_x = page.matches_panel.image_end.mapTo(page, page.matches_panel.image_end.rect().center()).x()
     assert text_x < image_x
-    page.slider.setValue(page.slider.maximum())
+    page.matches_panel.slider.setValue(page.matches_panel.slider.maximum())
     at_max = handle_x()
-    assert page.settings().text_weight == 1.0 and page.slider_label.text().startswith("1.00 : 0.00")
+    assert page.settings().text_weight == 1.0 and page.matches_panel.slider_label.text().startswith("1.00 : 0.00")
     assert abs(at_max - text_x) < abs(at_max - image_x)  # the handle sits by "Text"
-    page.slider.setValue(page.slider.minimum())
+    page.matches_panel.slider.setValue(page.matches_panel.slider.minimum())
     assert page.settings().text_weight == 0.0
     assert abs(handle_x() - image_x) < abs(handle_x() - text_x)

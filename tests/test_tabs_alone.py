@@ -259,3 +259,80 @@ def test_trends_overview_alone_draws_the_posts_the_epochs_and_the_comparison(qtb
     session.set_history([])  # a new training starts with no curve
     assert tab.curves["train"].getData()[0] is None  # pyqtgraph keeps no points of an empty curve
 
+
+# -- Lost & Found -----------------------------------------------------------------------------
+@pytest.fixture
+def lostfound_session(qtbot, tmp_path, data_dir):
+    """The demo posts (18, with photos) in a store of their own, and the offline matcher over them."""
+    from app.lostfound.session import LostFoundSession
+    from core.cache import EmbeddingCache
+    from core.lostfound.demo import demo_csv
+    from core.lostfound.service import LostFound, make_embedder
+    from core.lostfound.store import PostStore
+    from core.models.manager import ModelManager
+
+    store = PostStore(tmp_path / "posts.sqlite")
+    store.import_file(str(demo_csv()))
+    session = LostFoundSession(store)
+    session.reload()
+    cache = EmbeddingCache()
+    service = LostFound(PostStore(store.path), make_embedder(ModelManager("cpu"), cache))
+    service.refresh()
+    yield session, service
+    service.store.close()
+    store.close()
+    cache.close()
+
+
+@pytest.fixture
+def post_loader(qtbot):
+    from app.lostfound.models import THUMB
+    from app.thumbs import ThumbnailLoader
+
+    loader = ThumbnailLoader(THUMB)
+    yield loader
+    loader.stop()
+
+
+@pytest.mark.timeout(300)
+def test_lostfound_posts_and_matches_panels_alone_rank_the_selected_posts_matches(qtbot, lostfound_session,
+                                                                                 post_loader):
+    from app.lostfound.matches import MatchesPanel
+    from app.lostfound.posts import PostsPanel
+
+    session, service = lostfound_session
+    posts, matches = PostsPanel(session, post_loader), MatchesPanel(session, post_loader)
+    for w in (posts, matches):
+        qtbot.addWidget(w)
+    posts.selected.connect(matches.show_post)
+    assert posts.posts_model.rowCount() == 18
+    wallet = next(p for p in session.posts if p.image and "반지갑" in p.description)
+    assert posts.select_post(wallet.id) and posts.detail.fields["description"].text() == wallet.description
+    assert matches.match_title.text().endswith("— embedding…")  # no matcher yet: nothing ranked
+    session.set_service(service)  # the matcher is ready: the matches are ranked
+    assert "wallet" in matches.matches.item(0, 3).text() and matches.current_matches
+    before = [m.score for m in matches.current_matches]
+    matches.slider.setValue(90)
+    assert [m.score for m in matches.current_matches] != before and matches.settings().text_weight == 0.9
+    posts.kind_filter.setCurrentIndex(posts.kind_filter.findData("found"))  # the lost wallet is filtered out
+    assert all(p.kind == "found" for p in posts.posts_model.posts)
+
+
+def test_lostfound_edits_alone_delete_and_undo_restore_the_store(qtbot, lostfound_session):
+    from PySide6.QtWidgets import QWidget
+
+    from app.lostfound.edits import PostEdits
+    from app.undo import new_stack
+
+    session, _ = lostfound_session
+    host = QWidget()
+    qtbot.addWidget(host)
+    edits = PostEdits(session, new_stack(host), host)
+    notes, reloads = [], []
+    edits.message.connect(notes.append)
+    edits.reload.connect(lambda: reloads.append(session.reload()))
+    before = session.store.snapshot()
+    edits.delete(session.posts[0])
+    assert session.store.count() == 17 and len(session.posts) == 17 and "Undo" in notes[-1]
+    edits.undo_delete()
+    assert session.store.snapshot() == before and len(session.posts) == 18 and notes[-1].startswith("Undone")

@@ -15,11 +15,11 @@ def _page(win, icon: str):
 
 def test_lost_and_found_view_is_back_after_a_restart_and_reset_puts_the_defaults_back(window, qtbot, data_dir):
     page = _page(window, "lostfound")
-    defaults = (page.slider.value(), page.use_image_gate.isChecked(), page.threshold.value())
-    page.slider.setValue(80)
-    page.use_image_gate.setChecked(False)
-    page.threshold.setValue(0.85)
-    page.kind_filter.setCurrentIndex(2)  # Found
+    defaults = (page.matches_panel.slider.value(), page.matches_panel.use_image_gate.isChecked(), page.matches_panel.threshold.value())
+    page.matches_panel.slider.setValue(80)
+    page.matches_panel.use_image_gate.setChecked(False)
+    page.matches_panel.threshold.setValue(0.85)
+    page.posts_panel.kind_filter.setCurrentIndex(2)  # Found
     from PySide6.QtWidgets import QSplitter
 
     outer = next(s for s in page.findChildren(QSplitter) if s.orientation().name == "Horizontal")
@@ -30,7 +30,7 @@ def test_lost_and_found_view_is_back_after_a_restart_and_reset_puts_the_defaults
     outer.setSizes([300, 1000])
     outer.splitterMoved.emit(300, 1)
     wanted = outer.sizes()
-    page.table.horizontalHeader().resizeSection(4, 200)
+    page.posts_panel.table.horizontalHeader().resizeSection(4, 200)
     window.jobs_dock.show()  # the window's own state too: the Jobs view stays open
     window.jobs_view.internal_box.setChecked(True)
     window.close()  # writes the settings file
@@ -44,20 +44,20 @@ def test_lost_and_found_view_is_back_after_a_restart_and_reset_puts_the_defaults
         win2.resize(1300, 820)
         win2.show()
         qtbot.wait(50)
-        assert p2.slider.value() == 80 and p2.slider_label.text() == "0.80 : 0.20"  # the label follows
-        assert not p2.use_image_gate.isChecked()
-        assert p2.threshold.value() == pytest.approx(0.85)
-        assert p2.kind_filter.currentData() == "found"
+        assert p2.matches_panel.slider.value() == 80 and p2.matches_panel.slider_label.text() == "0.80 : 0.20"  # the label follows
+        assert not p2.matches_panel.use_image_gate.isChecked()
+        assert p2.matches_panel.threshold.value() == pytest.approx(0.85)
+        assert p2.posts_panel.kind_filter.currentData() == "found"
         assert p2.settings().text_weight == pytest.approx(0.8)  # what ranks the matches
         outer2 = next(s for s in p2.findChildren(QSplitter) if s.orientation().name == "Horizontal")
         assert outer2.sizes() == wanted
-        assert p2.table.horizontalHeader().sectionSize(4) == 200
+        assert p2.posts_panel.table.horizontalHeader().sectionSize(4) == 200
         assert win2.jobs_dock.isVisible() and win2.jobs_view.internal_box.isChecked()
 
         p2.reset_view()  # View → Reset this page's view
-        assert (p2.slider.value(), p2.use_image_gate.isChecked(), p2.threshold.value()) == defaults
-        assert p2.kind_filter.currentData() == ""
-        assert p2.table.horizontalHeader().sectionSize(4) != 200
+        assert (p2.matches_panel.slider.value(), p2.matches_panel.use_image_gate.isChecked(), p2.matches_panel.threshold.value()) == defaults
+        assert p2.posts_panel.kind_filter.currentData() == ""
+        assert p2.posts_panel.table.horizontalHeader().sectionSize(4) != 200
         assert win2.settings.view_value("view/lostfound/text share") is None  # nothing kept any more
 
 

@@ -1,18 +1,33 @@
-"""Lost & Found edits (add, edit, status, delete): each one undoable step on the post store."""
+"""Lost & Found edits (add, edit, status, delete): each one undoable step on the post store.
+
+``PostEdits`` asks and records; it says what happened (``message``), which post changed
+(``edited``: the page reads the posts again, selects it and, for a new or edited post, embeds
+it) and when an undo or a delete changed the store (``reload``).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
 
+from app.lostfound.session import LostFoundSession
 from core.lostfound.store import Post, PostError
 
 
-class LostFoundEdits:
-    # -- actions ----------------------------------------------------------------
+class PostEdits(QObject):
+    message = Signal(str)  # for the page's note
+    failed = Signal(str)  # a post not saved, and why
+    edited = Signal(int, bool)  # the post to select; whether its text or photo changed (embed it)
+    reload = Signal()  # the store changed under the view (a delete, an undo or redo)
+
+    def __init__(self, session: LostFoundSession, undo_stack, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.session, self.undo_stack, self.widget = session, undo_stack, parent
+
     def edit_post(self, post: Post | None):
         from app.lostfound.dialog import PostDialog
 
-        dialog = PostDialog(post, self)
+        dialog = PostDialog(post, self.widget)
         dialog.accepted.connect(lambda: self._save(dialog))
         dialog.open()
         return dialog
@@ -20,6 +35,7 @@ class LostFoundEdits:
     def _save(self, dialog) -> None:
         from app.undo import record
 
+        store = self.session.store
         values = dialog.values()
         try:
             if dialog.original is not None and dialog.original.id:
@@ -27,46 +43,43 @@ class LostFoundEdits:
                 photo = dialog.photo.path if dialog.photo_changed and dialog.photo.path else None
 
                 def change():
-                    self.store.update(pid, photo=photo, **values)
+                    store.update(pid, photo=photo, **values)
                     if dialog.photo_changed and not dialog.photo.path:
-                        self.store.remove_photo(pid)
+                        store.remove_photo(pid)
 
                 text = f"Edited post #{pid}"
-                record(self.undo_stack, self.store, text, change, self._after_undo)
+                record(self.undo_stack, store, text, change, self.after_undo)
             else:
-                pid = record(self.undo_stack, self.store, "Added a post",
-                             lambda: self.store.add(Post(**values), photo=dialog.photo.path).id, self._after_undo)
+                pid = record(self.undo_stack, store, "Added a post",
+                             lambda: store.add(Post(**values), photo=dialog.photo.path).id, self.after_undo)
                 text = f"Added post #{pid}"
                 self.undo_stack.command(self.undo_stack.count() - 1).setText(text)
-            self.note.setText(f"{text}. Edit → Undo (Ctrl+Z) takes it back.")
+            self.message.emit(f"{text}. Edit → Undo (Ctrl+Z) takes it back.")
         except (PostError, OSError, ValueError) as exc:
-            self.last_error = str(exc)
-            QMessageBox(QMessageBox.Icon.Warning, "Post not saved", str(exc), parent=self).open()
+            self.failed.emit(str(exc))
+            QMessageBox(QMessageBox.Icon.Warning, "Post not saved", str(exc), parent=self.widget).open()
             return
-        self.posts_model.set_posts(self.store.list())
-        self.select_post(pid)
-        self.refresh_vectors()
+        self.edited.emit(pid, True)
 
     def set_status(self, post_id: int, status: str) -> None:
         """A status change (returned, reopened): one undoable step."""
         from app.undo import record
 
-        record(self.undo_stack, self.store, f"Post #{post_id}: status {status}",
-               lambda: self.store.update(post_id, status=status), self._after_undo)
-        self.note.setText(f"Post #{post_id} is now '{status}'. Edit → Undo (Ctrl+Z) takes it back.")
-        self.posts_model.set_posts(self.store.list())
-        self.select_post(post_id)
+        store = self.session.store
+        record(self.undo_stack, store, f"Post #{post_id}: status {status}",
+               lambda: store.update(post_id, status=status), self.after_undo)
+        self.message.emit(f"Post #{post_id} is now '{status}'. Edit → Undo (Ctrl+Z) takes it back.")
+        self.edited.emit(post_id, False)
 
-    def delete_selected(self) -> None:
-        post = self.selected_post()
+    def delete(self, post: Post | None) -> None:
         if post is None:
             return
         from app.undo import record
 
-        record(self.undo_stack, self.store, f"Deleted post #{post.id}", lambda: self.store.delete(post.id),
-               self._after_undo)
-        self.note.setText(f"Post #{post.id} deleted. Edit → Undo (Ctrl+Z) brings it back.")
-        self.reload_posts()
+        store = self.session.store
+        record(self.undo_stack, store, f"Deleted post #{post.id}", lambda: store.delete(post.id), self.after_undo)
+        self.message.emit(f"Post #{post.id} deleted. Edit → Undo (Ctrl+Z) brings it back.")
+        self.reload.emit()
 
     def undo_delete(self) -> None:
         """The last edit (a delete, an edit, an add) undone: Edit → Undo does the same."""
@@ -75,10 +88,10 @@ class LostFoundEdits:
 
             text = self.undo_stack.undoText()
             self.undo_stack.undo()
-            self.note.setText(f"Undone: {text}.")
+            self.message.emit(f"Undone: {text}.")
             restored = re.match(r"Deleted post #(\d+)", text)
             if restored:
-                self.select_post(int(restored.group(1)))
+                self.edited.emit(int(restored.group(1)), False)
 
-    def _after_undo(self) -> None:
-        self.reload_posts()  # keeps the selected post selected, and re-embeds what changed
+    def after_undo(self) -> None:
+        self.reload.emit()  # the page keeps the selected post selected, and re-embeds what changed

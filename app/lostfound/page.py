@@ -1,42 +1,30 @@
-"""The Lost & Found workspace: posts, and ranked matches with a weight slider."""
+"""The Lost & Found workspace: posts, and ranked matches with a weight slider.
+
+The page holds the tool bar, the model choice and the note, and assembles its parts over a
+shared ``LostFoundSession`` (the store, its posts, the matcher): the posts list with the selected
+post in full (``PostsPanel``), the matches with their controls (``MatchesPanel``), the undoable
+edits (``PostEdits``) and the file work (``PostFiles``).
+"""
 
 from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QGridLayout,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QSlider,
-    QSplitter,
-    QTableView,
-    QTableWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QLabel, QSplitter, QToolBar, QVBoxLayout
 
-from app.lostfound.edits import LostFoundEdits
-from app.lostfound.files import LostFoundFiles
-from app.lostfound.matches import LostFoundMatches
-from app.lostfound.models import MATCH_COLUMNS, THUMB, PostsModel
-from app.widgets import EmptyHint
+from app.lostfound.edits import PostEdits
+from app.lostfound.files import PostFiles, dropped_paths
+from app.lostfound.models import THUMB
+from app.lostfound.session import LostFoundSession
 from app.workspace import PageContext, WorkspacePage
 from core.jobs import Lane, Priority
 from core.lostfound.match import MatchSettings
 from core.lostfound.store import Post, PostStore
 
 
-class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspacePage):
+class LostFoundPage(WorkspacePage):
     title = "Lost & Found"
     icon = "lostfound"
     summary = ("Keep lost and found posts, with an optional photo and Korean or English text, "
@@ -44,13 +32,22 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
 
     def __init__(self, context: PageContext, parent=None) -> None:
         super().__init__(context, parent)
-        self.store = PostStore()
-        self.service = None  # core.lostfound.service.LostFound once models are loaded
+        self.session = LostFoundSession(PostStore(), self)
         from app.undo import new_stack
 
         self.undo_stack = new_stack(self)  # add, edit, delete: Edit → Undo / Redo (Ctrl+Z / Ctrl+Shift+Z)
         self.last_report = None
         self.last_error: str | None = None
+        self.edits = PostEdits(self.session, self.undo_stack, self)
+        self.edits.message.connect(lambda text: self.note.setText(text))
+        self.edits.failed.connect(self._save_failed)
+        self.edits.edited.connect(self._edited)
+        self.edits.reload.connect(self.reload_posts)
+        self.files = PostFiles(self.session, context.jobs, lambda: self.matches_panel.settings(), self)
+        self.files.message.connect(lambda text: self.note.setText(text))
+        self.files.imported.connect(self._imported)
+        self.files.report.connect(self._report)
+        self.files.failed.connect(self._job_failed)
         self._build()
         self.setAcceptDrops(True)  # a photo dropped starts a post with it; a CSV / JSON is imported
         self._shown = False  # models load on first show, not at start-up
@@ -58,6 +55,14 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
         self.reload_posts()
         if shown is not None and str(shown).isdigit():
             self.select_post(int(shown))  # the post selected when the app closed, if it is still there
+
+    @property
+    def store(self) -> PostStore:
+        return self.session.store
+
+    @property
+    def service(self):
+        return self.session.service
 
     # -- layout -----------------------------------------------------------------
     def _build(self) -> None:
@@ -94,121 +99,22 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
         self.model_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_choice.setMinimumContentsLength(28)
         bar.addWidget(self.model_choice)
-        self.model_label = QLabel("Models: not loaded yet (they load when the page is shown)")
-        self.model_label.setStyleSheet("color: #5a6a7a")
 
-        # posts (left)
-        self.kind_filter = QComboBox()
-        for label, value in (("All posts", ""), ("Lost", "lost"), ("Found", "found")):
-            self.kind_filter.addItem(label, value)
-        self.search = self.search_field = QLineEdit()  # Edit → Find (Ctrl+F) comes here
-        self.search.setPlaceholderText("Search description, category, place…")
+        from app.lostfound.matches import MatchesPanel
+        from app.lostfound.posts import PostsPanel
         from app.thumbs import ThumbnailLoader
 
         self.loader = ThumbnailLoader(THUMB, parent=self)  # photos off the UI thread
-        self.loader.ready.connect(self._match_thumb_ready)
-        self.posts_model = PostsModel(self.loader, self)
-        self.kind_filter.currentIndexChanged.connect(self._filter)
-        self.search.textChanged.connect(self._filter)
-        self.table = QTableView()
-        self.table.setModel(self.posts_model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(THUMB + 6)
-        self.table.setIconSize(self.table.iconSize().expandedTo(self.table.iconSize().__class__(THUMB, THUMB)))
-        self.table.setWordWrap(True)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        for col, width in ((0, THUMB + 10), (1, 36), (2, 48), (4, 120), (5, 60), (6, 84)):
-            self.table.setColumnWidth(col, width)
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setMinimumSectionSize(30)
-        self.table.setColumnHidden(5, True)  # status: in the form and the search; keeps room for text
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self.update_matches())
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self.detail.show_post(self.selected_post()))
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self._remember_selected())
-        self.table.doubleClicked.connect(lambda _: self.edit_post(self.selected_post()))
-        EmptyHint(self.table, lambda: "No post matches the search or the filter" if self.posts_model.all_posts
-                  else "No posts yet: Add post, or Import a CSV or JSON file")
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.setContentsMargins(0, 0, 0, 0)
-        filters = QHBoxLayout()
-        filters.addWidget(self.kind_filter)
-        filters.addWidget(self.search, 1)
-        lv.addLayout(filters)
-        from app.lostfound.detail import PostDetail
-
-        self.detail = PostDetail()  # the selected post in full, with its status actions
-        self.detail.inferred_of = self._inferred_category
-        self.detail.status_requested.connect(self.set_status)
-        self.detail.edit_requested.connect(lambda pid: self.edit_post(self.store.get(pid)))
-        left_split = QSplitter(Qt.Orientation.Vertical)
-        left_split.addWidget(self.table)
-        left_split.addWidget(self.detail)
-        left_split.setStretchFactor(0, 3)
-        left_split.setStretchFactor(1, 1)
-        lv.addWidget(left_split)
-
-        # matches (right)
-        self.match_title = QLabel("Select a post to see its matches")
-        self.match_title.setStyleSheet("font-weight: 600; font-size: 14px")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 100)
-        self.slider.setValue(50)
-        self.slider.setInvertedAppearance(True)  # value = text share: 100 sits at the "Text" end (left)
-        self.slider.setToolTip("Share of the text side; the photo side gets the rest")
-        self.slider_label = QLabel()
-        self.image_gate = self._spin(0.2, "Photo↔photo below this (calibrated) sets the score to 0")
-        self.category_cap = self._spin(0.1, "Different top-level categories cap the score here")
-        self.threshold = self._spin(0.95, "Matches at or above this are 'similar'")
-        self.use_image_gate = QCheckBox("image gate")
-        self.use_image_gate.setChecked(True)
-        self.use_category_gate = QCheckBox("category cap")
-        self.use_category_gate.setChecked(True)
-        for w in (self.slider, self.image_gate, self.category_cap, self.threshold):
-            w.valueChanged.connect(self.update_matches)
-        for w in (self.use_image_gate, self.use_category_gate):
-            w.toggled.connect(self.update_matches)
-        controls = QGridLayout()
-        self.text_end, self.image_end = QLabel("Text"), QLabel("Image")
-        controls.addWidget(self.text_end, 0, 0)
-        controls.addWidget(self.slider, 0, 1, 1, 4)
-        controls.addWidget(self.image_end, 0, 5)
-        controls.addWidget(self.slider_label, 0, 6)
-        controls.addWidget(self.use_image_gate, 1, 0, 1, 2)
-        controls.addWidget(self.image_gate, 1, 2)
-        controls.addWidget(self.use_category_gate, 1, 3)
-        controls.addWidget(self.category_cap, 1, 4)
-        controls.addWidget(QLabel("similar ≥"), 1, 5)
-        controls.addWidget(self.threshold, 1, 6)
-        self.matches = QTableWidget(0, len(MATCH_COLUMNS))
-        self.matches.setHorizontalHeaderLabels(MATCH_COLUMNS)
-        self.matches.verticalHeader().hide()
-        self.matches.verticalHeader().setDefaultSectionSize(THUMB + 6)
-        self.matches.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.matches.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.matches.setColumnWidth(0, THUMB + 10)
-        self.matches.setColumnWidth(1, 40)
-        self.matches.setColumnWidth(2, 92)
-        self.matches.setColumnWidth(4, 210)  # the breakdown bars need their room; the description takes the rest
-        self.matches.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.matches.setWordWrap(True)
-        from app.lostfound.breakdown import BreakdownDelegate
-
-        self.breakdown_delegate = BreakdownDelegate(self.matches)  # bars per channel, numbers on hover
-        self.matches.setItemDelegateForColumn(4, self.breakdown_delegate)
-        right = QWidget()
-        rv = QVBoxLayout(right)
-        rv.setContentsMargins(0, 0, 0, 0)
-        rv.addWidget(self.match_title)
-        rv.addLayout(controls)
-        rv.addWidget(self.model_label)
-        rv.addWidget(self.matches, 1)
-
+        self.posts_panel = PostsPanel(self.session, self.loader)  # the posts (left)
+        self.search_field = self.posts_panel.search  # Edit → Find (Ctrl+F) comes here
+        self.matches_panel = MatchesPanel(self.session, self.loader)  # the matches (right)
+        self.posts_panel.selected.connect(self.matches_panel.show_post)
+        self.posts_panel.selected.connect(self._remember_selected)
+        self.posts_panel.edit_requested.connect(self.edit_post)
+        self.posts_panel.status_requested.connect(self.edits.set_status)
         split = QSplitter()
-        split.addWidget(left)
-        split.addWidget(right)
+        split.addWidget(self.posts_panel)
+        split.addWidget(self.matches_panel)
         split.setSizes([560, 640])
         from app.widgets import JobStrip
 
@@ -221,15 +127,16 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #5a6a7a")
         layout.addWidget(self.note)
-        for name, w in (("text share", self.slider), ("image gate", self.use_image_gate), ("gate", self.image_gate),
-                        ("category cap", self.use_category_gate), ("cap", self.category_cap),
-                        ("similar", self.threshold), ("show", self.kind_filter), ("posts : detail", left_split),
-                        ("posts : matches", split), ("post columns", self.table.horizontalHeader()),
-                        ("match columns", self.matches.horizontalHeader())):
+        posts, matches = self.posts_panel, self.matches_panel
+        for name, w in (("text share", matches.slider), ("image gate", matches.use_image_gate),
+                        ("gate", matches.image_gate), ("category cap", matches.use_category_gate),
+                        ("cap", matches.category_cap), ("similar", matches.threshold), ("show", posts.kind_filter),
+                        ("posts : detail", posts.split), ("posts : matches", split),
+                        ("post columns", posts.table.horizontalHeader()),
+                        ("match columns", matches.matches.horizontalHeader())):
             self.keep_view(name, w)  # the user's settings of the view, back after a restart
         self.keep_view("model", self.model_choice, quiet=True)  # read when the models load
         self._fall_back_if_missing()
-        self._update_slider_label()
 
     def _fall_back_if_missing(self) -> None:
         """A CLIP model kept from the last start whose weights are not here (another machine, a
@@ -248,61 +155,30 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
             self.note.setText(f"{status.preset.title} was the model last time, but {status.location}: the "
                               f"offline models are used (Tools → Models imports its weights).")
 
-    @staticmethod
-    def _spin(value: float, tip: str) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox()
-        spin.setRange(0.0, 1.0)
-        spin.setSingleStep(0.05)
-        spin.setDecimals(2)
-        spin.setValue(value)
-        spin.setToolTip(tip)
-        return spin
-
-    def _filter(self) -> None:
-        selected = self.selected_post()
-        self.posts_model.set_filter(self.kind_filter.currentData(), self.search.text())
-        if selected is not None:
-            self.select_post(selected.id)
-
-    def _update_slider_label(self) -> None:
-        w = self.slider.value() / 100
-        self.slider_label.setText(f"{w:.2f} : {1 - w:.2f}")
-
     # -- data -------------------------------------------------------------------
     def settings(self) -> MatchSettings:
-        return MatchSettings(
-            text_weight=self.slider.value() / 100, image_gate=self.image_gate.value(),
-            category_cap=self.category_cap.value(), similar_threshold=self.threshold.value(),
-            use_image_gate=self.use_image_gate.isChecked(), use_category_gate=self.use_category_gate.isChecked())
+        return self.matches_panel.settings()
 
     def reload_posts(self) -> None:
-        selected = self.selected_post()
-        self.posts_model.set_posts(self.store.list())
-        if selected is not None:
-            self.select_post(selected.id)
-        if not self.posts_model.all_posts:
+        self.session.reload()  # the posts list keeps the selected post selected
+        if not self.session.posts:
             self.note.setText("No posts yet: use Add post, or Import a CSV/JSON file "
                               "(columns kind,image,description,category,storage_location,status,place,date).")
         if self._shown:
             self.refresh_vectors()
 
     def select_post(self, post_id: int) -> bool:
-        row = self.posts_model.row_of(post_id)
-        if row is not None:
-            self.table.selectRow(row)
-        return row is not None
+        return self.posts_panel.select_post(post_id)
 
-    def _remember_selected(self) -> None:
-        post = self.selected_post()
+    def selected_post(self) -> Post | None:
+        return self.posts_panel.selected_post()
+
+    def _remember_selected(self, post: Post | None) -> None:
         if post is not None:
             self.view_state().remember("selected", post.id)
 
-    def selected_post(self) -> Post | None:
-        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        return rows[0].data(Qt.ItemDataRole.UserRole) if rows else None
-
     def _model_changed(self) -> None:
-        self.service = None  # the next refresh builds the chosen embedder
+        self.session.service = None  # the next refresh builds the chosen embedder (the matches wait for it)
         self.refresh_vectors()
 
     def refresh_vectors(self):
@@ -311,11 +187,12 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
         store = self.store
         clip = self.model_choice.currentData()
         service = self.service
-        if service is None and not self.posts_model.all_posts:  # nothing to embed: no model loaded yet
-            self.model_label.setText("Models: they load with the first post")
+        label = self.matches_panel.model_label
+        if service is None and not self.session.posts:  # nothing to embed: no model loaded yet
+            label.setText("Models: they load with the first post")
             return None
         if service is None:  # what the label says while the models load (progress in the strip)
-            self.model_label.setText("Models: loading the text and image models…")
+            label.setText("Models: loading the text and image models…")
 
         def build(progress, cancelled):
             from core.lostfound.service import LostFound, make_embedder
@@ -332,22 +209,77 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
                                priority=Priority.INTERACTIVE)
 
     def _vectors_ready(self, service) -> None:
-        self.service = service
         models = service.vectors.models
-        self.model_label.setText(f"Models: text {models['text']['preset']}, image {models['image']['preset']}")
-        self.model_label.setToolTip(json.dumps(models, ensure_ascii=False, indent=1))
+        label = self.matches_panel.model_label
+        label.setText(f"Models: text {models['text']['preset']}, image {models['image']['preset']}")
+        label.setToolTip(json.dumps(models, ensure_ascii=False, indent=1))
         problems = [f"post #{pid}: {msg}" for pid, msg in service.vectors.errors]
         self.note.setText(("Photos that could not be read (matched on text): " + "; ".join(problems))
                           if problems else "")
-        self.update_matches()
+        self.session.set_service(service)  # the matches are ranked again
 
     def _job_failed(self, job) -> None:
         self.last_error = job.error
         self.note.setText(f"{job.name} failed: {job.error}")
 
-    def _inferred_category(self, post_id: int) -> str:
-        vectors = self.service.vectors if self.service is not None else None
-        return vectors.inferred_category(post_id) if vectors is not None else ""
+    # -- edits (one undoable step each) and files ------------------------------------
+    def edit_post(self, post: Post | None):
+        return self.edits.edit_post(post)
+
+    def delete_selected(self) -> None:
+        self.edits.delete(self.selected_post())
+
+    def undo_delete(self) -> None:
+        self.edits.undo_delete()
+
+    def _after_undo(self) -> None:
+        self.edits.after_undo()
+
+    def _edited(self, post_id: int, embed: bool) -> None:
+        self.session.reload()
+        self.select_post(post_id)
+        if embed:
+            self.refresh_vectors()
+
+    def _save_failed(self, error: str) -> None:
+        self.last_error = error
+
+    def import_posts(self, path: str | None):
+        return self.files.import_posts(path)
+
+    def export_posts(self, path: str | None) -> int:
+        return self.files.export_posts(path)
+
+    def find_all(self, path: str | None = None):
+        return self.files.find_all(path)
+
+    def _imported(self, report) -> None:
+        self.last_report = report
+        self.reload_posts()
+
+    def _report(self, rows: list) -> None:
+        self.last_report = rows
+
+    # -- drops: a photo starts a new post with it, a CSV or JSON file is imported ----------------
+    def dragEnterEvent(self, event) -> None:  # Qt API
+        if dropped_paths(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # Qt API
+        from pathlib import Path
+
+        paths = dropped_paths(event)
+        if not paths:
+            return
+        event.acceptProposedAction()
+        first, rest = paths[0], len(paths) - 1
+        if first.lower().endswith((".csv", ".json")):
+            self.import_posts(first)
+        else:
+            self.edit_post(None).photo.set_path(first)  # the form, with the photo: the user adds the words
+        if rest:
+            self.note.setText(f"Dropped {rest + 1} files: only {Path(first).name} was taken (one post, or one "
+                              f"file to import, at a time)")
 
     def shutdown(self) -> None:
         self.loader.stop()
@@ -362,4 +294,4 @@ class LostFoundPage(LostFoundEdits, LostFoundFiles, LostFoundMatches, WorkspaceP
         if not self._shown:
             self._shown = True
             self.refresh_vectors()
-        QTimer.singleShot(0, self.update_matches)
+        QTimer.singleShot(0, self.matches_panel.update_matches)

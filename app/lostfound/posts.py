@@ -1,0 +1,105 @@
+"""Lost & Found's posts: the kind filter and the search, the posts table, and the selected post
+in full (``PostDetail``) under it.
+
+A widget of its own over a ``LostFoundSession``: it shows the session's posts, keeps the selected
+one selected when they are read again, and says which post is selected, which one to edit and
+which status a post should get; it changes nothing itself.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.lostfound.detail import PostDetail
+from app.lostfound.models import THUMB, PostsModel
+from app.lostfound.session import LostFoundSession
+from app.widgets import EmptyHint
+from core.lostfound.store import Post
+
+
+class PostsPanel(QWidget):
+    selected = Signal(object)  # the selected Post, or None
+    edit_requested = Signal(object)  # a Post (the double-clicked one, or the detail's Edit…)
+    status_requested = Signal(int, str)  # post id, new status (the detail's Mark returned / Reopen)
+
+    def __init__(self, session: LostFoundSession, loader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.kind_filter = QComboBox()
+        for label, value in (("All posts", ""), ("Lost", "lost"), ("Found", "found")):
+            self.kind_filter.addItem(label, value)
+        self.search = QLineEdit()  # Edit → Find (Ctrl+F) comes here
+        self.search.setPlaceholderText("Search description, category, place…")
+        self.posts_model = PostsModel(loader, self)
+        self.kind_filter.currentIndexChanged.connect(self._filter)
+        self.search.textChanged.connect(self._filter)
+        self.table = QTableView()
+        self.table.setModel(self.posts_model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(THUMB + 6)
+        self.table.setIconSize(self.table.iconSize().expandedTo(self.table.iconSize().__class__(THUMB, THUMB)))
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        for col, width in ((0, THUMB + 10), (1, 36), (2, 48), (4, 120), (5, 60), (6, 84)):
+            self.table.setColumnWidth(col, width)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setMinimumSectionSize(30)
+        self.table.setColumnHidden(5, True)  # status: in the form and the search; keeps room for text
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self.selected.emit(self.selected_post()))
+        self.table.doubleClicked.connect(lambda _: self.edit_requested.emit(self.selected_post()))
+        EmptyHint(self.table, lambda: "No post matches the search or the filter" if self.posts_model.all_posts
+                  else "No posts yet: Add post, or Import a CSV or JSON file")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        filters = QHBoxLayout()
+        filters.addWidget(self.kind_filter)
+        filters.addWidget(self.search, 1)
+        layout.addLayout(filters)
+        self.detail = PostDetail()  # the selected post in full, with its status actions
+        self.detail.inferred_of = session.inferred_category
+        self.detail.status_requested.connect(self.status_requested)
+        self.detail.edit_requested.connect(lambda pid: self.edit_requested.emit(session.store.get(pid)))
+        self.selected.connect(self.detail.show_post)
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.addWidget(self.table)
+        self.split.addWidget(self.detail)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 1)
+        layout.addWidget(self.split)
+        session.posts_changed.connect(self._show_posts)
+        self._show_posts(session.posts)  # what the session holds already
+
+    def _show_posts(self, posts: list[Post]) -> None:
+        selected = self.selected_post()
+        self.posts_model.set_posts(posts)
+        if selected is not None and not self.select_post(selected.id):
+            self.selected.emit(None)  # it is gone (deleted): a reset model says nothing of it
+
+    def _filter(self) -> None:
+        selected = self.selected_post()
+        self.posts_model.set_filter(self.kind_filter.currentData(), self.search.text())
+        if selected is not None:
+            self.select_post(selected.id)
+
+    def select_post(self, post_id: int) -> bool:
+        row = self.posts_model.row_of(post_id)
+        if row is not None:
+            self.table.selectRow(row)
+        return row is not None
+
+    def selected_post(self) -> Post | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        return rows[0].data(Qt.ItemDataRole.UserRole) if rows else None
