@@ -297,12 +297,18 @@ def main() -> int:
     print(f"{len(real)} events4 embeddings (EfficientNet-Lite0, {real.shape[1]}-d); {os.cpu_count()} cores")
     results = [run_size(n, paths4, real) for n in args.sizes]
     results += [run_size(n, paths4, real, vectors_only=True) for n in args.vectors_only]
-    print("\nslope of time against n (log-log, between consecutive sizes):")
-    for name in ("index", "duplicates", "group", "open the album", "find similar"):
+    stages = ("index", "duplicates", "group", "find similar", "search by words", "open the album", "save an edit")
+    print("\nper size: wall s / CPU s / peak RSS MB")
+    for r in results:
+        print(f"  {r['n']:>9,}: " + "; ".join(f"{name} {r[name][0]:.1f} / {r[name][2]:.1f} / {r[name][1]:.0f}"
+                                            for name in stages if name in r))
+    print("\nslope of time against n (log-log, between consecutive sizes; wall and CPU time):")
+    for name in stages:
         have = [r for r in results if name in r]
         for a, b in zip(have, have[1:], strict=False):
-            slope = np.log(b[name][0] / a[name][0]) / np.log(b["n"] / a["n"])
-            print(f"  {name:<16} {a['n']:>9,} -> {b['n']:>9,}: {slope:5.2f}")
+            wall = np.log(b[name][0] / a[name][0]) / np.log(b["n"] / a["n"])
+            cpu = np.log(max(b[name][2], 1e-3) / max(a[name][2], 1e-3)) / np.log(b["n"] / a["n"])
+            print(f"  {name:<16} {a['n']:>9,} -> {b['n']:>9,}: wall {wall:5.2f}, CPU {cpu:5.2f}")
     print(f"\npeak RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
 
