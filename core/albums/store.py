@@ -315,13 +315,6 @@ class AlbumStore:
             "SELECT path FROM photos WHERE added_at > ? AND event_id IS NULL AND pinned = 0 AND error IS NULL",
             (when,))]
 
-    def added_since(self, when: float) -> list[str]:
-        """Readable photos added after ``when`` (epoch seconds) that are in no event and not placed by the
-        user: what incremental placement (``core.albums.incremental``) takes."""
-        return [r[0] for r in self.con.execute(
-            "SELECT path FROM photos WHERE added_at > ? AND event_id IS NULL AND pinned = 0 AND error IS NULL",
-            (when,))]
-
     def in_events(self) -> list[tuple[str, int]]:
         """(path, event id) of every photo in an event: one light query for 100,000 photos."""
         return self.con.execute("SELECT path, event_id FROM photos WHERE event_id IS NOT NULL").fetchall()
