@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
 
 from core.images import ImageError, is_image_path, open_image
 
@@ -95,6 +95,39 @@ def rate_text(message: str, elapsed: float) -> str:
     return f"{done / elapsed:.1f}/s" if done else ""
 
 
+class ElidedLabel(QLabel):
+    """One line of plain text cut with "…" to the width it is given, the whole text as its tooltip.
+    Its minimum width does not follow the text: a long job name or message must not widen the
+    page (and the window: one page's minimum is the window's, kept while its strip is hidden)."""
+
+    def __init__(self, text: str = "", min_width: int = 40, parent=None) -> None:
+        super().__init__(parent)
+        self.full_text, self.min_width = "", min_width
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.set_text(text)
+
+    def set_text(self, text: str) -> None:
+        self.full_text = text
+        self.updateGeometry()
+        self._elide()
+
+    def sizeHint(self) -> QSize:  # Qt API: the whole text's width
+        return QSize(self.fontMetrics().horizontalAdvance(self.full_text) + 4, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # Qt API
+        return QSize(min(self.min_width, self.sizeHint().width()), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # Qt API
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight,
+                                              self.contentsRect().width())
+        super().setText(shown)
+        self.setToolTip(self.full_text if shown != self.full_text else "")
+
+
 class JobStrip(QWidget):
     """A page's own running job: name, progress bar, what it is doing, time left, and Cancel.
 
@@ -106,12 +139,12 @@ class JobStrip(QWidget):
         super().__init__(parent)
         self.queue, self.prefix = queue, prefix
         self.setObjectName("jobStrip")
-        self.label = QLabel()
+        self.label = ElidedLabel(min_width=120)  # name and detail cut with "…" to the room they have
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
         self.bar.setFixedWidth(220)
-        self.detail = QLabel()
+        self.detail = ElidedLabel()
         self.detail.setStyleSheet("color: #5a6a7a")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self._cancel)
@@ -153,7 +186,7 @@ class JobStrip(QWidget):
     def _show(self, job) -> None:
         import time
 
-        self.label.setText(job.name[len(self.prefix):].strip() or job.name)
+        self.label.set_text(job.name[len(self.prefix):].strip() or job.name)
         self.bar.setValue(int(job.progress * 1000))
         started = job.started_at
         elapsed = time.monotonic() - started if started else 0.0
@@ -161,8 +194,10 @@ class JobStrip(QWidget):
         if started is None:
             parts.append("waiting for the worker")
         else:
-            parts += [f"{job.progress:.0%}", rate_text(job.message, elapsed), eta_text(job.progress, elapsed)]
-        self.detail.setText(" · ".join(p for p in parts if p))
+            parts.append(f"{job.progress:.0%}")
+            if "/s" not in (job.message or ""):  # core's own counts ("… · 2.7/s · about 1 s left") are not repeated
+                parts += [rate_text(job.message, elapsed), eta_text(job.progress, elapsed)]
+        self.detail.set_text(" · ".join(p for p in parts if p))
         self.cancel_button.setEnabled(not job.cancel_requested)
         self.show()
 

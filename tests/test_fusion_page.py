@@ -124,3 +124,34 @@ def test_runs_are_kept_and_the_page_reopens_them_after_a_restart(page, qtbot):
         fusion2.tabs.setCurrentWidget(fusion2.runs_view)
         qtbot.wait(100)
         assert_not_blank(save_screenshot(win2, "fusion-runs"))
+
+
+def test_a_long_job_message_does_not_widen_the_window(page, window, qtbot):
+    """The page's job strip cuts a long name or message with '…' (whole in the tooltip): its text
+    set the page's minimum width, which stayed while the strip was hidden, and the window could no
+    longer be 1180 px wide after the Fusion demo (1270 px)."""
+    import threading
+
+    from core.jobs import Lane
+    from tests.conftest import finish_job
+
+    assert window.minimumSizeHint().width() <= 1180  # the demo set loaded (the fixture)
+    release = threading.Event()
+    message = ("Drawing the SYNTHETIC image of sample 1,234 of 6,400 (Perfume → Caution, seed 1234, "
+               "64×64 px, four gas levels) while the sensor readings are read")
+
+    def work(progress, cancelled):
+        progress(0.2, message)
+        release.wait(30)
+
+    job = window.jobs.submit(work, "Fusion: build the gas demo set and its SYNTHETIC images", Lane.IO)
+    strip = page.job_strip
+    qtbot.waitUntil(lambda: strip.isVisibleTo(page) and message in strip.detail.full_text, timeout=10_000)
+    window.resize(1180, 760)
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1180 and window.width() == 1180
+    assert strip.detail.text().endswith("…") and message in strip.detail.toolTip()  # cut, the whole on hover
+    release.set()
+    finish_job(qtbot, job)
+    qtbot.waitUntil(lambda: not strip.isVisibleTo(page), timeout=10_000)
+    assert window.minimumSizeHint().width() <= 1180  # the hidden strip keeps its room, not its text's width
