@@ -140,7 +140,13 @@ def test_albums_similar_finds_a_resized_copy_first(data_dir, tmp_path):
     out = run_cli("albums", "similar", str(folder / photos[2].name), "--in", str(folder), "-k", "3", "--json",
                   env_dir=data_dir)
     assert out.returncode == 0, out.stderr
-    hits = json.loads(out.stdout)
+    shown = json.loads(out.stdout)  # only what beats the relevance cut (99 % of unrelated pairs)
+    assert shown and shown[0]["photo"].endswith("smaller-copy.jpg") and shown[0]["beats"] >= 0.99
+    assert "below the cut" in out.stderr or len(shown) == 3
+    out = run_cli("albums", "similar", str(folder / photos[2].name), "--in", str(folder), "-k", "3", "--json",
+                  "--cut", "0", env_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    hits = json.loads(out.stdout)  # --cut 0: the plain top k
     assert len(hits) == 3 and hits[0]["photo"].endswith("smaller-copy.jpg") and hits[0]["score"] > 0.9
     assert all(h["photo"] != str(folder / photos[2].name) for h in hits)  # never itself
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
