@@ -1,6 +1,9 @@
-"""The desktop bundle: build time, size (and what dominates it), start-to-window time vs source.
+"""The desktop bundle: build time, size unpacked and as .tar.gz (and what dominates it),
+start-to-window time vs source (interleaved, medians; the first start of each warms the cache).
 
-Run: python bench/bundle.py [--runs 5] [--dist DIR]   (builds into DIR, default /tmp/simscope-bundle)
+Run: python bench/bundle.py [--cuda] [--runs 5] [--dist DIR]   (builds with scripts/build.sh into
+DIR, default /tmp/simscope-bundle; --no-build measures what is there). The CPU build runs in its
+own venv (scripts/build.sh says which), the source side in this interpreter's.
 """
 
 from __future__ import annotations
@@ -36,19 +39,22 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dist", default="/tmp/simscope-bundle")
     parser.add_argument("--no-build", action="store_true", help="measure an existing bundle in --dist")
+    parser.add_argument("--cuda", action="store_true", help="the CUDA build (default: CPU)")
     args = parser.parse_args()
     dist = Path(args.dist)
     if not args.no_build:
         shutil.rmtree(dist, ignore_errors=True)
         t0 = time.perf_counter()
-        subprocess.run([str(Path(sys.executable).with_name("pyinstaller")), "--noconfirm", "--distpath",
-                        str(dist / "dist"), "--workpath", str(dist / "work"), "build.spec"], cwd=ROOT, check=True,
-                       capture_output=True)
-        print(f"build time (clean): {time.perf_counter() - t0:.0f} s")
+        env = dict(os.environ, SIMSCOPE_DIST=str(dist / "dist"), SIMSCOPE_BUILD_WORK=str(dist / "work"))
+        subprocess.run([str(ROOT / "scripts" / "build.sh"), *(["--cuda"] if args.cuda else [])], cwd=ROOT,
+                       env=env, check=True, capture_output=True)
+        print(f"build time (clean, with its self-test and archive): {time.perf_counter() - t0:.0f} s")
     bundle = dist / "dist" / "simscope"
     internal = bundle / "_internal"
     total = du(bundle)
-    print(f"bundle size: {total / 1e9:.2f} GB")
+    print(f"bundle size: {total / 1e9:.2f} GB unpacked")
+    for archive in sorted((dist / "dist").glob("simscope-*.tar.gz")):
+        print(f"  {archive.name}: {archive.stat().st_size / 1e6:.0f} MB")
     parts = sorted(((du(p) if p.is_dir() else p.lstat().st_size, p.name) for p in internal.iterdir()
                     if not p.is_symlink()), reverse=True)
     for size, name in parts[:8]:
