@@ -12,11 +12,21 @@ through the app's own Album (``--names``, on by default), the names it gave
 the events of the 200 test photos and how many carry the right kind, and
 precision@20 of search by words for beach / christmas / halloween / family in
 English and Korean (with --all: also over all 3,031 photos).
+
+``--untuned``: quality where nobody tuned, one table over six labelled collections side by side
+(events4; two albums recombined from events4's kind folders with other mixes and sizes; the EXIF
+samples' jpg/ sub-folders as weakly labelled events; the clothing photos, folder = category; the
+wallet / phone / AirPods frames, label = their YOLO class): the default grouping's ARI and unsorted
+share, kinds learned from names (one event of each label with at least 30 photos named from one
+random half, 10 photos each, the other half grouped: labels named right, wrong kinds, unsure), mean
+and worst; with ``--mirror`` the same with mirror test-time augmentation (core.albums.features)
+beside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -210,6 +220,149 @@ def kinds_report(encoder, seeds: int = 5) -> None:
                   f"events {unsure}; EXIF samples + demo album (clusters and whole): events given a kind {null_named}")
 
 
+CLOTHING = OBJECTS / "clothing"
+ITEMS = OBJECTS / "wallet-phone-airpods" / "detection-2"
+EXIF_JPG = DATA / "photos" / "exif-samples" / "jpg"
+
+
+def _item_class(image: Path) -> str:
+    """The YOLO class of a wallet / phone / AirPods frame (its label file's classes; one per frame)."""
+    names = ("airpods", "phone", "wallet")  # data.yaml
+    label = image.parent.parent / "labels" / (image.stem + ".txt")
+    classes = {int(line.split()[0]) for line in label.read_text().splitlines() if line.strip()}
+    if len(classes) != 1:
+        raise ValueError(f"{label}: {len(classes)} classes in one frame, expected one")
+    return names[classes.pop()]
+
+
+def _remix(paths: list[str], truth: np.ndarray, sizes: dict[str, int], seed: int) -> np.ndarray:
+    """Indices of an album recombined from events4's kind folders: ``sizes[kind]`` photos of each
+    kind drawn from its train and test folders (seeded)."""
+    rng = np.random.default_rng(seed)
+    return np.sort(np.concatenate([rng.choice(np.flatnonzero(truth == k), n, replace=False)
+                                   for k, n in sizes.items()]))
+
+
+def untuned_collections(encoder, mirror: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
+    """Six labelled collections: name -> (vectors, labels, paths). Only events4 was ever tuned on;
+    the remixes share its photos but not its mix or sizes; the rest are other people's photos."""
+    from core.albums.features import embed_photos
+
+    out = {}
+    with EmbeddingCache() as cache:
+        def embed(files):
+            res = embed_photos(files, encoder, cache, mirror=mirror)
+            for path, why in res.errors:
+                print(f"    not read: {path}: {why}")
+            return res
+
+        res = embed(list_images([DB]))
+        kind = np.array([Path(p).parent.name.split("_")[0] for p in res.paths])
+        out["events4 (all)"] = (res.vectors, kind, res.paths)
+        for name, sizes, seed in (("events4 remix 400/120/40/15", {"beach": 400, "christmas": 120,
+                                                                  "halloween": 40, "family": 15}, 1),
+                                  ("events4 remix 250/250/30", {"family": 250, "christmas": 250,
+                                                               "halloween": 30}, 2)):
+            i = _remix(res.paths, kind, sizes, seed)
+            out[name] = (res.vectors[i], kind[i], [res.paths[j] for j in i])
+        res = embed(sorted(p for d in sorted(EXIF_JPG.iterdir()) if d.is_dir() for p in list_images([d])))
+        out["EXIF samples (folders)"] = (res.vectors, np.array([Path(p).parent.name for p in res.paths]),
+                                         res.paths)
+        res = embed(list_images([CLOTHING]))
+        out["clothing (CC0)"] = (res.vectors, np.array([Path(p).parent.name for p in res.paths]), res.paths)
+        res = embed(sorted(ITEMS.glob("*/images/*.jpg")))
+        out["wallet/phone/AirPods"] = (res.vectors, np.array([_item_class(Path(p)) for p in res.paths]),
+                                       res.paths)
+    return out
+
+
+def kinds_named(vectors: np.ndarray, truth: np.ndarray, paths: list[str], model: str, settings: ClusterSettings,
+                size: int = 10, seeds: int = 3) -> tuple[float, int, int, int] | None:
+    """Kinds learned from names on one collection: per seed, one event of ``size`` photos of each
+    label with at least 3x``size`` photos named from a random half, the other half grouped; (mean
+    labels named right, labels named, wrong kinds, unsure events) over the seeds; None if no label
+    is big enough."""
+    import tempfile
+
+    from core.albums.kinds import KindStore, match
+
+    kinds = sorted(k for k in set(truth) if (truth == k).sum() >= 3 * size)
+    if not kinds:
+        return None
+    right, wrong, unsure = [], 0, 0
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        a = rng.random(len(truth)) < 0.5
+        with tempfile.TemporaryDirectory() as tmp, KindStore(Path(tmp) / "kinds.sqlite") as store:
+            for n, k in enumerate(kinds):
+                pick = rng.choice(np.flatnonzero(a & (truth == k)), size, replace=False)
+                store.teach(f"{k.title()} {2020 + seed}", "collection", n, model, [paths[i] for i in pick],
+                            vectors[pick])
+            sources = store.sources(model)
+        b = np.flatnonzero(~a)
+        labels, _ = cluster(vectors[b], settings)
+        found = set()
+        for c in range(labels.max() + 1):
+            members = b[labels == c]
+            values, counts = np.unique(truth[members], return_counts=True)
+            major = values[counts.argmax()]
+            m = match(vectors[members], sources)
+            if m is not None and m.sure:
+                if m.kind.lower() == major.lower():
+                    found.add(major)
+                else:
+                    wrong += 1
+            unsure += m is not None and not m.sure
+        right.append(len(found))
+    return float(np.mean(right)), len(kinds), wrong, unsure
+
+
+def untuned_report(encoder, settings: ClusterSettings, mirror: bool) -> None:
+    """One table: the default grouping's ARI / unsorted and kinds learned from names on six labelled
+    collections, mean and worst; with ``mirror`` the same with mirror test-time augmentation beside."""
+    from sklearn.metrics import adjusted_rand_score
+
+    variants = {"photo": untuned_collections(encoder)}
+    if mirror:
+        variants["photo + mirror"] = untuned_collections(encoder, mirror=True)
+    rows: dict[str, dict[str, tuple]] = {}
+    for variant, found in variants.items():
+        for name, (vectors, truth, paths) in found.items():
+            t = time.perf_counter()
+            labels, _ = cluster(vectors, settings)
+            seconds = time.perf_counter() - t
+            kinds = kinds_named(vectors, truth, paths, encoder.name + (":mirror" if variant != "photo" else ""),
+                                settings)
+            rows.setdefault(name, {})[variant] = (adjusted_rand_score(truth, labels), float((labels < 0).mean()),
+                                                  int(labels.max() + 1), kinds, seconds)
+            rows[name]["size"] = (len(truth), len(set(truth)))
+    head = "".join(f" | {v:<14} ARI  unsorted events  kinds right  wrong unsure" for v in variants)
+    which = "the default grouping" if settings == ClusterSettings() else f"grouping {settings}"
+    print(f"quality where nobody tuned ({which}; ARI counts unsorted photos as one more "
+          f"group; kinds: one event per label with >= 30 photos named from a random half, 10 photos each, 3 seeds):")
+    print(f"  {'collection':<28} photos labels{head}")
+    for name, r in rows.items():
+        n, k = r["size"]
+        line = f"  {name:<28} {n:6d} {k:6d}"
+        for v in variants:
+            ari, uns, ev, kinds, _ = r[v]
+            kinds_text = (f"{kinds[0]:4.2f} of {kinds[1]:<2d} {kinds[2]:5d} {kinds[3]:6d}" if kinds
+                          else f"{'—':>10} {'—':>5} {'—':>6}")
+            line += f" | {'':<14} {ari:5.3f} {uns:6.1%} {ev:6d}  {kinds_text}"
+        print(line)
+    for v in variants:
+        aris = [r[v][0] for r in rows.values()]
+        worst = min(rows, key=lambda name: rows[name][v][0])
+        print(f"  {v:<15} ARI mean {np.mean(aris):.3f}, worst {min(aris):.3f} ({worst}); largest unsorted share "
+              f"{max(r[v][1] for r in rows.values()):.1%}; wrong kinds {sum(r[v][3][2] for r in rows.values() if r[v][3])}")
+    if mirror:
+        gains = {name: r["photo + mirror"][0] - r["photo"][0] for name, r in rows.items()}
+        better = sum(g > 0 for g in gains.values())
+        print("  mirror TTA - photo, ARI: " + ", ".join(f"{name} {g:+.3f}" for name, g in gains.items())
+              + f"; better on {better} of {len(gains)} collections -> "
+              + ("adopt (better on every one)" if better == len(gains) else "keep it off (not better on every one)"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--all", action="store_true", help="also all 3,031 photos")
@@ -223,10 +376,15 @@ def main() -> int:
                         help="how far out (times the event's radius) a noise photo may join; large = no limit")
     parser.add_argument("--share", type=float, default=0.5, help="vote share a noise photo needs to join an event")
     parser.add_argument("--no-names", action="store_true", help="skip event names and search by words")
+    parser.add_argument("--untuned", action="store_true",
+                        help="only the table over six labelled collections (events4, two remixes of it, EXIF "
+                             "samples, clothing, wallet/phone/AirPods): ARI, unsorted, kinds from names")
+    parser.add_argument("--mirror", action="store_true", help="with --untuned: mirror test-time augmentation beside")
     parser.add_argument("--kinds", action="store_true",
                         help="only kinds learned from names: events4 named / grouped in halves, no kind on "
                              "the EXIF samples and the demo album")
     args = parser.parse_args()
+    os.environ.setdefault("SIMSCOPE_DATA_DIR", str(Path.home() / ".cache" / "simscope" / "bench-data"))
     if not DB.exists():
         print(f"events4 not found at {DB}")
         return 1
@@ -236,6 +394,9 @@ def main() -> int:
         kinds_report(encoder)
         return 0
     settings = ClusterSettings(min_size=args.min_size, dims=args.dims, assign_share=args.share, reach=args.reach)
+    if args.untuned:
+        untuned_report(encoder, settings, args.mirror)
+        return 0
     print(f"settings: {settings}")
     evaluate("200 test photos", sorted(DB.glob("*_test")), encoder, settings, stray=5 if args.strays else 0)
     if args.all:
