@@ -46,3 +46,28 @@ def test_mirror_averages_the_photo_and_its_mirror_and_caches_both_under_their_ow
         again = embed_photos(paths, encoder, cache, mirror=True)  # both kept: nothing to embed again
         assert again.computed == 0 and np.allclose(again.vectors, on.vectors, atol=1e-3)
         assert np.allclose(embed_photos(paths, encoder, cache).vectors, plain.vectors, atol=1e-3)  # both coexist
+
+
+def test_an_album_with_the_mirror_option_groups_by_the_mirror_averaged_vectors(tmp_path):
+    from core.albums.pipeline import Album, make_models
+    from core.albums.store import AlbumStore
+
+    folder = tmp_path / "library"
+    folder.mkdir()
+    for p in sorted((shared_data("photos", "events4", "Database") / "beach_test").glob("*.jpg"))[:4]:
+        (folder / p.name).write_bytes(p.read_bytes())
+    manager = ModelManager("cpu", tiny=True)
+    with EmbeddingCache(tmp_path / "cache.sqlite") as cache:
+        with AlbumStore(":memory:") as store:
+            plain = Album(store, cache, make_models(manager, captions=False))
+            plain.add([folder])
+        with AlbumStore(":memory:") as store:
+            models = make_models(manager, captions=False, mirror=True)
+            album = Album(store, cache, models)
+            report = album.add([folder])
+            assert report.computed == 4 and report.reused == 4  # the mirrors embedded, the photos from the cache
+            assert models.describe()["mirror"] != "off"
+            expected = embed_photos(album.data.paths, models.image, cache, mirror=True).vectors
+            assert album.data.paths == plain.data.paths
+            assert np.allclose(album.data.vectors, expected, atol=1e-3)
+            assert not np.allclose(album.data.vectors, plain.data.vectors, atol=1e-3)

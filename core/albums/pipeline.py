@@ -22,9 +22,10 @@ import numpy as np
 from core.albums.cluster import ClusterSettings
 from core.albums.events import GroupInput, GroupReport, PrototypeSettings, regroup
 from core.albums.exif import EARLIEST_YEAR, read_exif
+from core.albums.features import MIRROR_DEFAULT, MIRROR_NAMESPACE, embed_photos
 from core.albums.store import AlbumStore
 from core.cache import EmbeddingCache
-from core.embed import embed_image_files, embed_texts
+from core.embed import embed_texts
 from core.fileio import atomic_write, copy_whole, csv_safe, unique_name
 from core.images import ImageError, open_image, scan_images
 from core.jobs import (
@@ -86,6 +87,7 @@ class AlbumModels:
     captioner: object | None = None
     notes: list[str] = field(default_factory=list)  # what is missing and why, for the UI
     text_loader: Callable[[], object] | None = None  # the sentence model, loaded when first needed
+    mirror: bool = MIRROR_DEFAULT  # image vectors: mean of the photo's and its mirror's (core.albums.features)
     _text: object | None = None
 
     @property
@@ -105,6 +107,7 @@ class AlbumModels:
     def describe(self) -> dict:
         return {
             "image": self.image.describe(),
+            "mirror": "each photo's vector averaged with its mirror's" if self.mirror else "off",
             "text": self._text.describe() if self._text else TEXT_PRESET + " (loaded when a note or caption needs it)",
             "captions": (self.captioner.describe() if self.captioner
                          else "none: top ImageNet labels shown as tags" if hasattr(self.image, "encode_with_top")
@@ -117,9 +120,10 @@ class AlbumModels:
 
 
 def make_models(models, image_preset: str = IMAGE_PRESETS[0], captions: bool = True,
-                progress: ProgressFn | None = None, cancelled: CancelCheck | None = None) -> AlbumModels:
+                progress: ProgressFn | None = None, cancelled: CancelCheck | None = None,
+                mirror: bool = MIRROR_DEFAULT) -> AlbumModels:
     """Load the album's models; a missing caption or text model is noted, not fatal."""
-    out = AlbumModels(models.get(image_preset, progress, cancelled),
+    out = AlbumModels(models.get(image_preset, progress, cancelled), mirror=mirror,
                       text_loader=lambda: models.get(TEXT_PRESET))  # later jobs: not this job's callbacks
     if captions:
         try:
@@ -152,6 +156,16 @@ class IndexReport:
             text += (f"; {n} capture time{'s' if n > 1 else ''} before {EARLIEST_YEAR} or in the future taken as "
                      f"unknown ({Path(self.dates_unknown[0][0]).name}" + (", …)" if n > 1 else ")"))
         return text
+
+
+def _file_stamp(path: str) -> str:
+    """Size and modification time of a file ('' when it cannot be read): what tells an unchanged
+    photo, as the embedding cache's ``files`` table does."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}"
 
 
 def _short(label: str) -> str:
@@ -196,8 +210,8 @@ class Album:
         report.new = self.store.add_photos(files)
         image = self.models.image
         with_tags = hasattr(image, "encode_with_top")
-        res = embed_image_files(files, image, self.cache, sub_progress(progress, 0.0, 0.75), cancelled,
-                                batch_size=16, with_tags=with_tags)
+        res = embed_photos(files, image, self.cache, sub_progress(progress, 0.0, 0.75), cancelled,
+                           mirror=self.models.mirror, batch_size=16, with_tags=with_tags)
         report.computed, report.reused = res.computed, res.reused
         report.errors = list(res.errors) + [(p, "the file does not exist (moved or deleted?)") for p in gone]
         report.skipped = skipped
@@ -205,20 +219,31 @@ class Album:
                 if with_tags and res.tags is not None else [[] for _ in res.paths])
         captions = self._captions(res.paths, res.keys, sub_progress(progress, 0.75, 0.9), cancelled, report)
         hours, gps = [], []
-        info_rows = []
+        info_rows, read = [], []
+        known = self.store.exif_known()  # an unchanged file's EXIF is not read again (100,000 reads: minutes)
         for i, p in enumerate(res.paths):
             if i % 100 == 0:
                 check_cancel(cancelled)
                 progress(0.9 + 0.08 * i / max(len(res.paths), 1), "Reading capture times")
-            exif = read_exif(p)
-            taken = exif["taken_at"]
-            if exif["note"]:
-                report.dates_unknown.append((p, exif["note"]))
-            hours.append(taken.timestamp() / 3600 if taken else np.nan)
-            gps.append(exif["gps"] or (np.nan, np.nan))
-            info_rows.append((p, taken.timestamp() if taken else None, tags[i], captions[i], None))
+            stamp = _file_stamp(p)
+            kept = known.get(p)
+            if kept is not None and kept[0] == stamp:
+                _, seconds, lat, lon, note = kept
+                location = (lat, lon) if lat is not None and lon is not None else None
+            else:
+                exif = read_exif(p)
+                seconds = exif["taken_at"].timestamp() if exif["taken_at"] else None
+                location, note = exif["gps"], exif["note"]
+                if stamp:
+                    read.append((p, stamp, *(location or (None, None)), note))
+            if note:
+                report.dates_unknown.append((p, note))
+            hours.append(seconds / 3600 if seconds is not None else np.nan)
+            gps.append(location or (np.nan, np.nan))
+            info_rows.append((p, seconds, tags[i], captions[i], None))
         info_rows += [(p, None, [], "", msg) for p, msg in report.errors]
         self.store.set_photo_info(info_rows)
+        self.store.set_exif(read)
         self.store.prune()
         kept = self.store.paths()
         if not kept.issuperset(res.paths):  # the user removed a folder or photos while this ran
@@ -400,6 +425,7 @@ class Album:
         if not default_path().exists() and not any(e.name_pinned for e in self.store.events()):
             return namer
         model = getattr(self.models.image, "name", type(self.models.image).__name__)
+        model += MIRROR_NAMESPACE if self.models.mirror else ""  # mirror-averaged vectors: their own examples
         with KindStore() as kinds:
             learn(self.store, self.data, model, kinds)
             return learned_namer(namer, kinds.sources(model), self.data)
