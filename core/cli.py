@@ -267,15 +267,17 @@ def _crash_report(exc: BaseException) -> str:
 # at once run one after the other and none runs under the app. The embedding cache is derived
 # data written in short transactions, and a backup reads through SQLite's backup API: no lock.
 WRITERS = {"lostfound import", "lostfound demo", "cache clear", "restore", "models import",
-           "models download", "albums cluster"}
+           "models download", "albums cluster", "albums add", "albums kinds", "albums duplicates"}
 
 
 def _writer_lock(args):
     import contextlib
 
     command = " ".join(x for x in (args.command, getattr(args, "action", None)) if x)
-    if command not in WRITERS or (command == "albums cluster" and not getattr(args, "store", None)):
-        return contextlib.nullcontext()
+    if (command not in WRITERS or (command == "albums cluster" and not getattr(args, "store", None))
+            or (command == "albums duplicates" and not getattr(args, "move_to", None))
+            or (command == "albums kinds" and getattr(args, "kinds_action", None) == "list")):
+        return contextlib.nullcontext()  # reads only
     from core.folderlock import hold_data_dir
 
     return hold_data_dir(" ".join(sys.argv[1:]) or command, say=lambda text: print(text, file=sys.stderr))

@@ -95,11 +95,12 @@ PTH="$SITE/simscope_torchvision_compat.pth"
 rm -f "$PTH"
 if ! "$VPY" -c "import torchvision" >/dev/null 2>&1; then
   if [ "$FLAVOUR" = cpu ]; then
-    # loaded by its path, not as core.torchvision_compat: importing the package `core` at every
-    # interpreter start would pin it to this checkout (a test run from another tree would mix them);
-    # kept in sys.modules, or the schemas it declares would be collected with it; loaded once,
-    # though a venv's .pth files run twice (lib/ and lib64/)
-    echo "import importlib.util as u, sys; s = u.spec_from_file_location('simscope_torchvision_compat', '$PWD/core/torchvision_compat.py'); m = sys.modules.setdefault(s.name, u.module_from_spec(s)); hasattr(m, 'install') or s.loader.exec_module(m); m.install()" > "$PTH"
+    # a copy of core/torchvision_compat.py inside the venv, imported by its own name: the venv stays
+    # whole when this checkout moves or is deleted (CI reuses one venv across fresh clones), and
+    # importing the package `core` at every start would pin it to one checkout; a venv runs its
+    # .pth files twice (lib/ and lib64/): the import runs the module once, install() is idempotent
+    cp core/torchvision_compat.py "$SITE/simscope_torchvision_compat.py"
+    echo "import simscope_torchvision_compat as m; m.install()" > "$PTH"
     echo "==> torchvision's compiled operators do not load beside CPU torch: imported without them (transforms and models)"
   fi
   "$VPY" -c "import torchvision" || { echo "torchvision does not import in $VENV (above)" >&2; exit 1; }

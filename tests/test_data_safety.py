@@ -252,3 +252,23 @@ def test_the_data_folder_and_what_is_written_in_it_are_private(tmp_path):
     (stored,) = (data / "lostfound" / "photos").iterdir()
     assert mode(stored) == 0o600 and mode(data / "lostfound" / "photos") == 0o700
     assert mode(export) == 0o600
+
+
+def test_album_commands_that_write_take_the_folder_lock():
+    """`albums add`, `albums kinds forget` and `albums duplicates --move-to` write the app's stores
+    or move the user's files: they wait for, or are refused by, a running app (a review found them
+    outside the lock); the reading forms stay lock-free."""
+    import contextlib
+    from argparse import Namespace
+
+    from core.cli import _writer_lock
+
+    def locks(**kw) -> bool:
+        return not isinstance(_writer_lock(Namespace(**kw)), contextlib.nullcontext)
+
+    assert locks(command="albums", action="add", store=None)
+    assert locks(command="albums", action="kinds", kinds_action="forget")
+    assert not locks(command="albums", action="kinds", kinds_action="list")
+    assert locks(command="albums", action="duplicates", move_to="/tmp/aside")
+    assert not locks(command="albums", action="duplicates", move_to=None)
+    assert not locks(command="albums", action="similar")

@@ -84,7 +84,7 @@ def test_an_image_in_the_svgs_folder_is_drawn_and_missing_or_web_ones_are_left_o
     assert tuple(np.asarray(load_logo(_svg(logos, "sub.svg", _image("sub/red.png")), 64))[32, 32]) == (255, 0, 0)
     uri = (logos / "red.png").as_uri()
     assert tuple(np.asarray(load_logo(_svg(logos, "uri.svg", _image(uri)), 64))[32, 32]) == (255, 0, 0)
-    for href in ("gone.png", "https://example.com/logo.png"):  # drawn without it, as resvg did
+    for href in ("gone.png", "https://example.com/logo.png", ""):  # drawn without it, as resvg did
         drawn = np.asarray(load_logo(_svg(logos, "x.svg", _image(href)), 64))
         assert tuple(drawn[32, 32]) == (0, 0, 255)
 

@@ -155,6 +155,10 @@ def _fix_references(root: ET.Element, folder: Path, budget: _Budget, level: int)
             value = value.strip()
             if value.startswith("#"):
                 continue
+            if not value:  # href="": names nothing (it resolved to the SVG's own folder and refused it)
+                del el.attrib[attr]
+                changed = True
+                continue
             if el.tag not in _IMAGE_TAGS:  # a link or a <use> of another file: never read; dropped
                 del el.attrib[attr]
                 changed = True
