@@ -24,6 +24,25 @@ class AlbumEdits:
         self.note.setText(f"{text}. Edit → Undo (Ctrl+Z) takes it back.")
         return result
 
+    def _undo_moved(self, index: int) -> None:
+        """Edit → Undo / Redo moved the stack: the note says what was undone or done again (it said
+        "Edit → Undo takes it back" of a step that is gone now). A new step sets its own note after."""
+        was, self._undo_index = self._undo_index, index
+        if index < was:
+            self.note.setText(f"Undone: {self.undo_stack.text(index)}. Edit → Redo (Ctrl+Shift+Z) does it again.")
+        elif index > was:
+            self.note.setText(f"Done again: {self.undo_stack.text(index - 1)}. Edit → Undo (Ctrl+Z) takes it back.")
+
+    def _search_cleared(self) -> None:
+        """The search box was emptied: its "Words: …" (and a "Similar to …") group and note go."""
+        if self._similar is None or self._similar[2] == "duplicates":
+            return
+        self._similar, self._beats = None, {}
+        if self._current == SIMILAR:
+            self._current = None  # the first event
+        self.reload()
+        self.note.setText("")
+
     def _reload_keeping_note(self) -> None:
         note = self.note.text()
         self.reload()
@@ -156,6 +175,9 @@ class AlbumEdits:
         for e in self.store.events():
             move.addAction(e.name, lambda e=e: self.move_photos([p.id for p in sel], e.id))
         move.addAction("Unsorted", lambda: self.move_photos([p.id for p in sel], None))
+        menu.addAction("View large (Space)", lambda: self.open_viewer(self.grid_model.photos.index(sel[0])))
+        if self._duplicates_shown():
+            menu.addAction("Compare the group side by side…", lambda: self.compare_group(sel[0].path))
         menu.addAction("Find similar photos", lambda: self.find_similar(sel[0].path))
         menu.addAction("Split off into a new event", self.split_selected)
         menu.addAction("Let re-clustering place them again", lambda: (self.store.unpin([p.id for p in sel]),
@@ -198,6 +220,7 @@ class AlbumEdits:
                 hits.append((g.keeper, f"keep #{n}"))
                 hits += [(p, f"#{n} {g.kind}") for p in g.paths if p != g.keeper]
             bursts = sum(g.kind == "burst" for g in groups)
+            self.duplicate_groups = list(groups)
             said = (f"{len(groups)} groups ({len(groups) - bursts} duplicates, {bursts} bursts)"
                     if groups else "No duplicates or bursts")
             self._similar = (said, hits, "duplicates")

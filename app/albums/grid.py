@@ -14,6 +14,7 @@ from core.paths import resource
 
 MIME = "application/x-simscope-photo-ids"
 THUMB = 150
+REP = 56  # the representatives strip beside the caption
 UNSORTED, UNSURE, ERRORS, SIMILAR = "unsorted", "unsure", "errors", "similar"
 
 

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -17,12 +18,14 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from app.albums.grid import THUMB, EventList, PhotoGridModel
+from app.albums.chrome import ClosableBanner, FewLines, ThumbSize, popup_button
+from app.albums.grid import REP, THUMB, EventList, PhotoGridModel
 from core.albums.events import PrototypeSettings
 
 DEMO_NOTE = ("<b>Demo album</b>: 15 real photos (CC BY-SA 4.0): a walk in Arezzo with capture times and GPS, "
@@ -52,8 +55,18 @@ class AlbumsLayout:
         self.duplicates_action.setToolTip("The same shot saved again, and bursts: groups with a suggested keeper "
                                           "(nothing is deleted)")
         self.duplicates_action.triggered.connect(self.find_duplicates)
-        for a in (self.add_action, self.folders_action, self.regroup_action, self.export_action,
-                  self.duplicates_action, self.vocab_action):
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.setIconSize(QSize(16, 16))
+        px = QStyle.StandardPixmap
+        for a, icon in ((self.add_action, px.SP_FileDialogNewFolder), (self.folders_action, px.SP_DirIcon),
+                        (self.regroup_action, px.SP_BrowserReload), (self.export_action, px.SP_DialogSaveButton),
+                        (self.duplicates_action, px.SP_FileDialogDetailedView),
+                        (self.vocab_action, px.SP_FileDialogInfoView)):
+            a.setIcon(self.style().standardIcon(icon))
+            if not a.toolTip() or a.toolTip() == a.text():
+                a.setToolTip({self.add_action: "Add a folder of photos (or drop folders anywhere on this page)",
+                              self.export_action: "Copy each event's photos into a folder of its own, "
+                                                  "with a JSON and CSV list"}[a])
             bar.addAction(a)
         self.model_choice = QComboBox()
         from core.albums.pipeline import IMAGE_PRESETS
@@ -63,7 +76,7 @@ class AlbumsLayout:
             self.model_choice.addItem(get_preset(name).title, name)
         self.model_choice.setToolTip("The image model; CLIP also names events. Get weights in Tools → Models")
         self.model_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_choice.setMinimumContentsLength(28)  # the toolbar fits a 1,180 px window
+        self.model_choice.setMinimumContentsLength(24)  # the toolbar fits a 1,180 px window
         self.model_choice.currentIndexChanged.connect(self._model_changed)
         bar.addSeparator()
         bar.addWidget(self.model_choice)
@@ -96,16 +109,16 @@ class AlbumsLayout:
         for w in (self.time_slider, self.image_slider, self.loose_slider):
             w.valueChanged.connect(self._debounce.start)
         self.metric.currentIndexChanged.connect(self._debounce.start)
-        tune = QHBoxLayout()
+        panel = QWidget()  # the grouping's tuning, in a panel under a tool-bar button (room for the photos)
+        tune = QFormLayout(panel)
         for label, w in (("Min event size", self.min_size), ("Time gaps", self.time_slider),
-                         ("Image ↔ caption/note", self.image_slider), ("Unsorted: strict ↔ loose", self.loose_slider)):
-            tune.addWidget(QLabel(label))
-            tune.addWidget(w)
-        tune.addStretch(1)
-        bar.addSeparator()  # events by example: beside the album-wide settings, so the tuning row stays narrow
-        for label, w in (("Examples: ", self.metric), (" near ≥ ", self.closeness)):
-            bar.addWidget(QLabel(label))
-            bar.addWidget(w)
+                         ("Image ↔ caption/note", self.image_slider), ("Unsorted: strict ↔ loose", self.loose_slider),
+                         ("Examples compared by", self.metric), ("An example's photos: near ≥", self.closeness)):
+            tune.addRow(label, w)
+        self.tuning_button = popup_button("Grouping", "How photos are grouped into events: event size, time gaps, "
+                                          "image vs text, strays, examples (changes re-group at once)", panel,
+                                          self.style().standardIcon(px.SP_FileDialogListView))
+        bar.addWidget(self.tuning_button)
 
         # events (left)
         self._tiles: dict = {}
@@ -141,19 +154,19 @@ class AlbumsLayout:
         # the group (right)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("Event name")
-        self.name_edit.setStyleSheet("font-size: 16px; font-weight: 600")
+        self.name_edit.setStyleSheet("font-size: 15px; font-weight: 600")
         self.name_edit.editingFinished.connect(self._rename)
-        self.caption = QLabel()
-        self.caption.setWordWrap(True)
+        self.caption = FewLines(3)
         self.caption.setStyleSheet("color: #44525f")
         self.event_note = QLineEdit()
         self.event_note.setPlaceholderText("A note on this event…")
         self.event_note.editingFinished.connect(self._save_event_note)
         self.reps = QHBoxLayout()
         self.reps.setSpacing(6)
-        reps_box = QWidget()
-        reps_box.setLayout(self.reps)
-        reps_box.setFixedHeight(THUMB // 2 + 30)
+        self.reps.setContentsMargins(0, 0, 0, 0)
+        self.reps_box = QWidget()  # hidden while it has no photo (Unsorted, the searches)
+        self.reps_box.setLayout(self.reps)
+        self.reps_box.setFixedHeight(REP + 4)
         self.grid_model = PhotoGridModel(self.loader, self)
         self.grid = QListView()
         self.grid.setModel(self.grid_model)
@@ -166,6 +179,7 @@ class AlbumsLayout:
         self.grid.setLayoutMode(QListView.LayoutMode.Batched)
         self.grid.setBatchSize(200)
         self.grid.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.grid.setWordWrap(True)  # "keep #1 · name.jpg" on two lines rather than cut
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.setDragEnabled(True)
         self.grid.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
@@ -191,19 +205,30 @@ class AlbumsLayout:
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
-        rv.addWidget(self.name_edit)
-        rv.addWidget(self.caption)
-        rv.addWidget(self.event_note)
-        rv.addWidget(reps_box)
+        rv.setSpacing(4)
+        head = QHBoxLayout()
+        head.addWidget(self.name_edit, 2)
+        head.addWidget(self.event_note, 3)
+        rv.addLayout(head)
+        about = QHBoxLayout()
+        about.addWidget(self.caption, 1)
+        about.addWidget(self.reps_box)
+        rv.addLayout(about)
         rv.addWidget(self.grid, 1)
+        self.compare_button = QPushButton("Compare…")
+        self.compare_button.setToolTip("The selected photo's group side by side, what differs in bold: keep the "
+                                       "suggested photo and move the others aside (double-click does it too)")
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.compare_button.hide()  # the Duplicates & bursts view only
+        self.thumb_size = ThumbSize(80, THUMB, THUMB)
+        self.thumb_size.slider.valueChanged.connect(self._thumb_size_changed)
         bottom = QHBoxLayout()
         bottom.addWidget(self.photo_note, 1)
-        bottom.addWidget(self.split_button)
-        bottom.addWidget(self.example_button)
+        bottom.addWidget(self.thumb_size)
+        for w in (self.compare_button, self.split_button, self.example_button):
+            bottom.addWidget(w)
         rv.addLayout(bottom)
-        self.why = QLabel("")  # why the selected photo is where it is (core.albums.explain)
-        self.why.setWordWrap(True)
-        self.why.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.why = FewLines(2)  # why the selected photo is where it is (core.albums.explain)
         self.why.setStyleSheet("color: #4a5a6a")
         self.why.hide()
         rv.addWidget(self.why)
@@ -219,20 +244,22 @@ class AlbumsLayout:
         self.body.addWidget(split)
         self.body.addWidget(self.empty)
         layout = QVBoxLayout(self)
+        layout.setSpacing(4)
         layout.addWidget(bar)
-        layout.addLayout(tune)
-        self.demo_banner = QLabel(DEMO_NOTE)
-        self.demo_banner.setObjectName("demoBanner")
-        self.demo_banner.setWordWrap(True)
+        self.demo_banner = ClosableBanner(DEMO_NOTE, "demoBanner")
         self.demo_banner.hide()
+        self._demo_album = False
+        self.demo_banner.close_button.toggled.connect(lambda _: self._show_demo_note())
         layout.addWidget(self.demo_banner)
         from app.widgets import JobStrip
 
         self.job_strip = JobStrip(self.context.jobs, "Albums:")
+        policy = self.job_strip.sizePolicy()  # no empty band while no job runs (a grid, no plots, re-lays
+        policy.setRetainSizeWhenHidden(False)  # out in no time)
+        self.job_strip.setSizePolicy(policy)
         layout.addWidget(self.job_strip)
         layout.addWidget(self.body, 1)
-        self.note = QLabel("")
-        self.note.setWordWrap(True)
+        self.note = FewLines(2)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note.setStyleSheet("color: #5a6a7a")
         layout.addWidget(self.note)
@@ -255,6 +282,13 @@ class AlbumsLayout:
         layout.insertWidget(at, hint, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.insertWidget(at + 1, button, 0, Qt.AlignmentFlag.AlignHCenter)
         return box
+
+    def _show_demo_note(self) -> None:
+        self.demo_banner.setVisible(self._demo_album and not self.demo_banner.close_button.isChecked())
+
+    def _thumb_size_changed(self, size: int) -> None:
+        self.grid.setIconSize(QSize(size, size))
+        self.grid.setGridSize(QSize(size + 16, size + 34))
 
     @staticmethod
     def _slider(value: int, tip: str) -> QSlider:

@@ -15,20 +15,20 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidgetItem, QStyle
 
 from app.albums.edits import AlbumEdits
-from app.albums.grid import ERRORS, SIMILAR, THUMB, UNSORTED, UNSURE, photos_text
+from app.albums.grid import ERRORS, REP, SIMILAR, THUMB, UNSORTED, UNSURE, photos_text
 from app.albums.jobs import AlbumJobs
 from app.albums.layout import AlbumsLayout
+from app.albums.looking import AlbumLooking
 from app.thumbs import ThumbnailLoader
 from app.workspace import PageContext, WorkspacePage
 from core.albums.cluster import ClusterSettings
 from core.albums.events import PrototypeSettings
 from core.albums.store import AlbumStore, Photo
 from core.images import is_image_path
-from core.jobs import Lane
 from core.paths import resource
 
 
-class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
+class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, AlbumLooking, WorkspacePage):
     title = "Albums"
     icon = "albums"
     summary = ("Drop photo folders here and Simscope groups them into events, each with a name, "
@@ -49,15 +49,24 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         self._similar: tuple[str, list[tuple[str, float]], str | None] | None = None
         self._beats: dict[str, float] = {}  # the Similar view: path → share of unrelated pairs it beats
         self.search_index = None  # core.search.SearchIndex of the album's photos, made by the last job
+        self.duplicate_groups: list = []  # core.albums.duplicates.DuplicateGroup: the Duplicates view's
         from app.undo import new_stack
 
         self.undo_stack = new_stack(self)  # Edit → Undo / Redo (the window's QUndoGroup), limited
+        self._undo_index = 0
+        self.undo_stack.indexChanged.connect(self._undo_moved)  # the note says what was undone, not "undo it"
         self._arriving: set[int] = set()  # ids of add jobs still running
         context.jobs.job_finished.connect(lambda job: self._arriving.discard(job.id))
         self.setAcceptDrops(True)
         self._build()
         self._restore_tuning()
         self.keep_view("events : photos", self.split)
+        self.keep_view("thumbnail size", self.thumb_size.slider)
+        self.keep_view("demo note closed", self.demo_banner.close_button)
+        from app.viewer import open_on_activate
+
+        open_on_activate(self.grid, self.open_viewer)  # double-click or Space: the photo large
+        self.word_search.textChanged.connect(lambda text: text or self._search_cleared())
         saved = self.view_state().kept("shown")  # read before the reload shows a group
         self.reload()
         self._reopen_shown(saved)
@@ -147,11 +156,13 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         self.events.blockSignals(True)  # one show_group below, not a second one from the signal
         self.events.setCurrentRow(row)
         self.events.blockSignals(False)
+        self.events.scrollToItem(self.events.currentItem())  # the last event too, not cut off at the bottom
         self.show_group()
         folders = self.store.folders()
         empty = not events and not folders and not self._arriving
         demo = str(resource("demo", "album").resolve())
-        self.demo_banner.setVisible(any(str(Path(f).resolve()) == demo for f in folders))
+        self._demo_album = any(str(Path(f).resolve()) == demo for f in folders)
+        self._show_demo_note()
         self.body.setCurrentWidget(self.empty if empty else self.split)
         if empty:
             self.note.setText("")  # the empty panel says what to do
@@ -200,11 +211,17 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         return item.data(Qt.ItemDataRole.UserRole) if item else None
 
     def show_group(self) -> None:
+        self._fill_group()
+        self.reps_box.setVisible(self.reps.count() > 0)  # no empty "Representative" strip
+
+    def _fill_group(self) -> None:
         key = self.current_key()
         self._current = key
         if key not in (None, SIMILAR):
             self.view_state().remember("shown", json.dumps(key))  # back after a restart
         is_event = isinstance(key, int)
+        self._forget_photo_text()
+        self.compare_button.setVisible(self._duplicates_shown())
         while self.reps.count():
             w = self.reps.takeAt(0).widget()
             if w:
@@ -284,7 +301,7 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
     def _rep_label(self, photo: Photo) -> QLabel:
         label = QLabel()
         pix = self.loader.pixmap(photo.path)
-        size = THUMB // 2
+        size = REP
         if pix:
             ratio = pix.devicePixelRatio()  # as many device pixels per point as the thumbnail has
             small = pix.scaled(round(size * ratio), round(size * ratio), Qt.AspectRatioMode.KeepAspectRatio,
@@ -325,30 +342,6 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
         if len(sel) == 1:
             self.explain_later(sel[0].id)
 
-    def explain_later(self, photo_id: int):
-        """Say why the photo is where it is, worked out on an I/O worker with its own store
-        connection (explaining one photo among 10k took ~160 ms: too long for the UI thread);
-        the answer is shown only if that photo is still the one selected."""
-        self.why.setText("Why here: …")
-        store_path, index = self.store.path, self.search_index
-        gap = self.cluster_settings().time_gap_hours
-
-        def work(progress, cancelled):
-            with AlbumStore(store_path) as store:
-                return explain_text(store, photo_id, index, gap)
-
-        def done(text: str) -> None:
-            sel = self.selected_photos()
-            if len(sel) == 1 and sel[0].id == photo_id:
-                self.why.setText(text)
-
-        return self.context.jobs.submit(work, "Albums: why here", Lane.IO, on_done=done, internal=True,
-                                        on_error=lambda job: self.why.setText(f"Why here: not known ({job.error})"))
-
-    def explain(self, photo_id: int) -> str:
-        """Why the photo is where it is, in a few lines, on this thread (tests, the CLI's twin)."""
-        return explain_text(self.store, photo_id, self.search_index, self.cluster_settings().time_gap_hours)
-
     # -- drops and lifecycle -------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
         urls = event.mimeData().urls()
@@ -380,14 +373,3 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, WorkspacePage):
             album.store.close()
         self.store.close()
 
-
-def explain_text(store, photo_id: int, index, time_gap_hours: float) -> str:
-    """``core.albums.explain.explain_photo`` as one line for the page ("" if the photo is gone)."""
-    from core.albums.explain import explain_photo
-
-    vector_of = index.vector if index is not None else (lambda _path: None)
-    try:
-        lines = explain_photo(store, photo_id, vector_of, time_gap_hours)
-    except KeyError:  # removed meanwhile
-        return ""
-    return "Why here: " + " ".join(lines)
