@@ -61,9 +61,11 @@ def failure_text(exc: BaseException) -> str:
         return describe_error(exc)
     if getattr(type(exc), "plain", False):  # written for a person (e.g. ModelUnavailable): as it is
         return str(exc)
-    if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
-        return f"{exc}: free some disk space and run it again (what was saved before is kept)"
     if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in str(exc) or "not a database" in str(exc)):
         return (f"a store is damaged ({exc}): close Simscope and put back a copy from a backup or from "
                 f"snapshots/ in the data folder (Help → Show the data folder)")
+    if isinstance(exc, sqlite3.Error):  # full, read-only, locked, I/O: the store and what to do, as the CLI says
+        from core.database import describe_sqlite_error
+
+        return describe_sqlite_error(exc)
     return f"{type(exc).__name__}: {exc}"

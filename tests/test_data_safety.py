@@ -272,3 +272,25 @@ def test_album_commands_that_write_take_the_folder_lock():
     assert locks(command="albums", action="duplicates", move_to="/tmp/aside")
     assert not locks(command="albums", action="duplicates", move_to=None)
     assert not locks(command="albums", action="similar")
+
+
+def test_a_failed_job_names_the_store_and_what_to_do_for_every_sqlite_error(tmp_path):
+    """What the app's Jobs view and status bar say of a job that met SQLite (issue 36 (7)): the
+    store and what to do, as the CLI does, for a full, read-only or locked store alike."""
+    import sqlite3
+
+    from core.database import connect
+    from core.errors import failure_text
+
+    path = tmp_path / "albums.sqlite"
+    con = connect(path, "album", lambda c: c.execute("CREATE TABLE IF NOT EXISTS t (x)"))
+    try:
+        full = sqlite3.OperationalError("database or disk is full")
+        locked = sqlite3.OperationalError("database is locked")
+        readonly = sqlite3.OperationalError("attempt to write a readonly database")
+        for exc, todo in ((full, "free some disk space"), (locked, "close that program"),
+                          (readonly, "check the permissions")):
+            text = failure_text(exc)
+            assert str(path) in text and todo in text, text
+    finally:
+        con.close()
