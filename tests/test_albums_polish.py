@@ -185,3 +185,39 @@ def test_the_selected_last_event_is_scrolled_into_view(page, qtbot):
     assert page.events.viewport().rect().contains(rect), (rect, page.events.viewport().rect())
     assert page.events.item(0).text().split("\n")[0] == page.store.events()[0].name  # the whole name
     assert_not_blank(save_screenshot(page.window(), "albums-many-events-1180"))
+
+
+def test_screenshots_at_both_sizes_and_names_not_cut_where_they_fit(page, qtbot, window):
+    """out/screenshots/albums-polish-*.png, looked at by hand: an event, Unsorted, the tuning
+    panel, the viewer, at 1180×760 and 1920×1080."""
+    event = page.store.events()[0]
+    for width, height in ((1180, 760), (1920, 1080)):
+        window.resize(width, height)
+        _open(page, event.id)
+        qtbot.waitUntil(lambda: all(page.loader.pixmap(p.path) is not None for p in page.grid_model.photos),
+                        timeout=20_000)
+        qtbot.wait(150)
+        metrics = page.events.fontMetrics()
+        for i in range(page.events.count()):  # the event names fit their list at both sizes
+            item = page.events.item(i)
+            room = page.events.visualItemRect(item).width() - page.events.iconSize().width() - 12
+            assert metrics.horizontalAdvance(item.text().split("\n")[0]) <= room, item.text()
+        names = [page.grid_model.data(page.grid_model.index(r)) for r in range(page.grid_model.rowCount())]
+        assert max(page.grid.fontMetrics().horizontalAdvance(n) for n in names) <= page.grid.gridSize().width()
+        assert_not_blank(save_screenshot(window, f"albums-polish-event-{width}"))
+        _open(page, UNSORTED)
+        qtbot.wait(150)
+        assert_not_blank(save_screenshot(window, f"albums-polish-unsorted-{width}"))
+    window.resize(1180, 760)
+    _open(page, event.id)
+    menu = page.tuning_button.menu()  # the tuning panel under "Grouping" (popup: exec would wait for a click)
+    menu.popup(page.tuning_button.mapToGlobal(page.tuning_button.rect().bottomLeft()))
+    qtbot.waitUntil(menu.isVisible, timeout=2000)
+    assert page.min_size.isVisible() and page.closeness.isVisible() and page.loose_slider.isVisible()
+    assert_not_blank(save_screenshot(menu, "albums-polish-tuning"), min_colors=8)
+    menu.close()
+    viewer = page.open_viewer(0)
+    qtbot.waitUntil(lambda: viewer.path in viewer._cache, timeout=10_000)
+    qtbot.wait(100)
+    assert_not_blank(save_screenshot(viewer, "albums-polish-viewer"))
+    viewer.close()
