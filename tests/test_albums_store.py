@@ -197,6 +197,46 @@ def test_an_album_from_before_caption_keys_opens_and_keeps_its_captions(tmp_path
     with AlbumStore(path) as store:
         assert store.captions()["/a.jpg"] == ("a dog on a beach", "file:abc")
         assert store.photo(1).why == ""  # and the column for what the grouping said was added
+        assert store.exif_known() == {}  # EXIF never kept: read again once by the next index
+        store.set_exif([("/a.jpg", "10:20", 37.5, 127.0, "")])
+        assert store.exif_known() == {"/a.jpg": ("10:20", None, 37.5, 127.0, "")}
+
+
+def test_an_unchanged_photo_s_exif_is_not_read_again_and_a_changed_one_is(data_dir, tmp_path):
+    """Indexing keeps each photo's capture time, GPS and date note with its file's size and time: the
+    next index takes them from the store (a library of 100,000 photos re-read them for minutes), and
+    a file changed since is read again."""
+    folder = tmp_path / "trip"
+    shutil.copytree(shared_data("photos", "exif-samples", "jpg", "gps"), folder)
+    im = Image.open(DEMO_PHOTOS / "hat_2a12baab.jpg").convert("RGB")
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[36867] = "1900:01:01 00:00:00"  # a reset camera clock: unknown, and said so
+    im.save(folder / "reset_clock.jpg", exif=exif)
+    with EmbeddingCache() as cache, AlbumStore() as store:
+        album = Album(store, cache, make_models(ModelManager("cpu"), captions=False))
+        first = album.add([folder])
+        gps = dict(zip(album.data.paths, map(tuple, album.data.gps), strict=True))
+        hours = dict(zip(album.data.paths, album.data.times, strict=True))
+        known = store.exif_known()
+        assert set(known) == set(album.data.paths)
+        with_gps = [p for p, (lat, _) in gps.items() if np.isfinite(lat)]
+        assert with_gps and all(known[p][2:4] == gps[p] for p in with_gps)
+        assert [os.path.basename(p) for p, _ in first.dates_unknown] == ["reset_clock.jpg"]
+        marked = with_gps[0]  # what the store holds is what the next index uses: mark it
+        store.con.execute("UPDATE photos SET gps_lat=1.5, gps_lon=2.5 WHERE path=?", (marked,))
+        store.con.commit()
+        again = album.index()
+        gps_again = dict(zip(album.data.paths, map(tuple, album.data.gps), strict=True))
+        assert gps_again[marked] == (1.5, 2.5)
+        rest = [p for p in gps if p != marked]
+        assert np.array_equal([gps_again[p] for p in rest], [gps[p] for p in rest], equal_nan=True)
+        assert np.array_equal(album.data.times, [hours[p] for p in album.data.paths], equal_nan=True)
+        assert [os.path.basename(p) for p, _ in again.dates_unknown] == ["reset_clock.jpg"]  # the note kept
+        st = os.stat(marked)
+        os.utime(marked, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # the file changed: read again
+        album.index()
+        assert tuple(album.data.gps[album.data.paths.index(marked)]) == gps[marked]
+        assert store.exif_known()[marked][2:4] == gps[marked]
 
 
 @pytest.fixture

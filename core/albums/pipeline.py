@@ -158,6 +158,16 @@ class IndexReport:
         return text
 
 
+def _file_stamp(path: str) -> str:
+    """Size and modification time of a file ('' when it cannot be read): what tells an unchanged
+    photo, as the embedding cache's ``files`` table does."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
 def _short(label: str) -> str:
     return label.split(",")[0].strip()
 
@@ -209,20 +219,31 @@ class Album:
                 if with_tags and res.tags is not None else [[] for _ in res.paths])
         captions = self._captions(res.paths, res.keys, sub_progress(progress, 0.75, 0.9), cancelled, report)
         hours, gps = [], []
-        info_rows = []
+        info_rows, read = [], []
+        known = self.store.exif_known()  # an unchanged file's EXIF is not read again (100,000 reads: minutes)
         for i, p in enumerate(res.paths):
             if i % 100 == 0:
                 check_cancel(cancelled)
                 progress(0.9 + 0.08 * i / max(len(res.paths), 1), "Reading capture times")
-            exif = read_exif(p)
-            taken = exif["taken_at"]
-            if exif["note"]:
-                report.dates_unknown.append((p, exif["note"]))
-            hours.append(taken.timestamp() / 3600 if taken else np.nan)
-            gps.append(exif["gps"] or (np.nan, np.nan))
-            info_rows.append((p, taken.timestamp() if taken else None, tags[i], captions[i], None))
+            stamp = _file_stamp(p)
+            kept = known.get(p)
+            if kept is not None and kept[0] == stamp:
+                _, seconds, lat, lon, note = kept
+                location = (lat, lon) if lat is not None and lon is not None else None
+            else:
+                exif = read_exif(p)
+                seconds = exif["taken_at"].timestamp() if exif["taken_at"] else None
+                location, note = exif["gps"], exif["note"]
+                if stamp:
+                    read.append((p, stamp, *(location or (None, None)), note))
+            if note:
+                report.dates_unknown.append((p, note))
+            hours.append(seconds / 3600 if seconds is not None else np.nan)
+            gps.append(location or (np.nan, np.nan))
+            info_rows.append((p, seconds, tags[i], captions[i], None))
         info_rows += [(p, None, [], "", msg) for p, msg in report.errors]
         self.store.set_photo_info(info_rows)
+        self.store.set_exif(read)
         self.store.prune()
         kept = self.store.paths()
         if not kept.issuperset(res.paths):  # the user removed a folder or photos while this ran

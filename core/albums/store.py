@@ -46,7 +46,11 @@ CREATE TABLE IF NOT EXISTS photos (
     taken_at REAL,
     error TEXT,
     added_at REAL NOT NULL,
-    why TEXT NOT NULL DEFAULT ''
+    why TEXT NOT NULL DEFAULT '',
+    exif_stamp TEXT NOT NULL DEFAULT '',
+    gps_lat REAL,
+    gps_lon REAL,
+    exif_note TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS photos_event ON photos(event_id);
 CREATE TABLE IF NOT EXISTS prototypes (
@@ -135,6 +139,11 @@ class AlbumStore:
         if "why" not in columns:  # albums made before the grouping said why it placed a photo
             with con:
                 con.execute("ALTER TABLE photos ADD COLUMN why TEXT NOT NULL DEFAULT ''")
+        if "exif_stamp" not in columns:  # albums made before indexing kept what EXIF said (read again once)
+            with con:
+                for column in ("exif_stamp TEXT NOT NULL DEFAULT ''", "gps_lat REAL", "gps_lon REAL",
+                               "exif_note TEXT NOT NULL DEFAULT ''"):
+                    con.execute(f"ALTER TABLE photos ADD COLUMN {column}")
 
     # -- undo: what the user's edits change, as it was and as it is ---------------------
     # (table, primary key columns), in the order rows are inserted (parents first)
@@ -219,6 +228,20 @@ class AlbumStore:
             self.con.executemany(
                 "UPDATE photos SET taken_at=?, tags=?, caption=?, error=? WHERE path=?",
                 [(t, json.dumps(tags, ensure_ascii=False), cap, err, str(p)) for p, t, tags, cap, err in rows])
+
+    def exif_known(self) -> dict[str, tuple[str, float | None, float | None, float | None, str]]:
+        """path → (file stamp, taken_at, GPS latitude, longitude, note) as indexing last read the
+        photo's EXIF (``set_exif``): an unchanged file (same stamp) is not read again. Photos never
+        read (or read before the album kept this) are absent."""
+        return {r[0]: r[1:] for r in self.con.execute(
+            "SELECT path, exif_stamp, taken_at, gps_lat, gps_lon, exif_note FROM photos WHERE exif_stamp != ''")}
+
+    def set_exif(self, rows: list[tuple[str, str, float | None, float | None, str]]) -> None:
+        """(path, file stamp, GPS latitude, longitude, note) per photo whose EXIF was just read (its
+        capture time is written by ``set_photo_info``)."""
+        with self.con:
+            self.con.executemany("UPDATE photos SET exif_stamp=?, gps_lat=?, gps_lon=?, exif_note=? WHERE path=?",
+                                 [(stamp, lat, lon, note, str(p)) for p, stamp, lat, lon, note in rows])
 
     def set_captions(self, rows: list[tuple[str, str, str]]) -> None:
         """(path, caption, content key of the file it describes) per photo."""
