@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QTextLayout
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -21,61 +22,70 @@ from PySide6.QtWidgets import (
     QWidget,
     QWidgetAction,
 )
-from superqt import QElidingLabel
 
 
-class FewLines(QElidingLabel):
+class FewLines(QLabel):
     """Word-wrapped text, at most ``lines`` lines high, the last one cut with "…" when it must be;
-    then the tooltip holds the whole text."""
+    then the tooltip holds the whole text. ``text()`` is the whole text."""
 
     def __init__(self, lines: int = 2, parent=None) -> None:
         super().__init__(parent)
-        self.lines = lines
+        self.lines, self._full, self._needed = lines, "", 0
         self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)  # cut by characters: never markup
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
-        self._fit_height()
 
-    def _fit_height(self) -> None:
-        margins = self.contentsMargins()
-        self.setMaximumHeight(self.fontMetrics().lineSpacing() * self.lines + margins.top() + margins.bottom() + 2)
+    def text(self) -> str:  # Qt API: the whole text, not the cut one shown
+        return self._full
 
     def setText(self, text: str) -> None:  # Qt API
-        super().setText(text)
+        self._full = text
+        self._cut()
         self.updateGeometry()
-        self._tip()
 
-    def setStyleSheet(self, sheet: str) -> None:  # Qt API (a font size changes the line height)
-        super().setStyleSheet(sheet)
-        self.ensurePolished()
-        self._fit_height()
+    def _wrapped(self, width: int) -> list[str]:
+        """The whole text in the lines Qt wraps it into at ``width``."""
+        out = []
+        for paragraph in self._full.split("\n"):
+            layout = QTextLayout(paragraph, self.font())
+            layout.beginLayout()
+            while (line := layout.createLine()).isValid():
+                line.setLineWidth(width)
+                out.append(paragraph[line.textStart():line.textStart() + line.textLength()].rstrip())
+            layout.endLayout()
+        return out
+
+    def _cut(self) -> None:
+        width = self.contentsRect().width()
+        lines = self._wrapped(width) if width > 0 and self._full else [self._full]
+        self._needed = len(lines) if self._full else 0
+        if len(lines) <= self.lines:
+            super().setText(self._full)
+            self.setToolTip("")
+            return
+        last = self.fontMetrics().elidedText(" ".join(lines[self.lines - 1:]), Qt.TextElideMode.ElideRight, width)
+        super().setText("\n".join([*lines[:self.lines - 1], last]))
+        self.setToolTip(self._full)
 
     def resizeEvent(self, event) -> None:  # Qt API
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
+            self._cut()
             self.updateGeometry()  # as many lines as the text needs at the new width
-        self._tip()
 
-    def hasHeightForWidth(self) -> bool:  # Qt API: the size hint below says it (QLabel's reads the cut text)
+    def hasHeightForWidth(self) -> bool:  # Qt API: the size hint says it
         return False
 
-    def _needed(self) -> int:
-        """The height of the whole text, wrapped to the label's width."""
-        flags = int(self.alignment() | Qt.TextFlag.TextWordWrap)
+    def _height(self, lines: int) -> int:
         margins = self.contentsMargins()
-        rect = self.fontMetrics().boundingRect(QRect(0, 0, max(1, self.contentsRect().width()), 10_000), flags,
-                                               self.text())
-        return rect.height() + margins.top() + margins.bottom() + 2 if self.text() else 0
+        return self.fontMetrics().lineSpacing() * lines + margins.top() + margins.bottom() + 2 if lines else 0
 
     def sizeHint(self) -> QSize:  # Qt API: the lines the text needs at this width, up to ``lines``
-        return QSize(super().sizeHint().width(), min(self._needed(), self.maximumHeight()))
+        return QSize(super().sizeHint().width(), self._height(min(self._needed, self.lines)))
 
     def minimumSizeHint(self) -> QSize:  # Qt API
-        return QSize(super().minimumSizeHint().width(), min(self._needed(), self.fontMetrics().lineSpacing() + 2))
-
-    def _tip(self) -> None:
-        cut = self.width() > 0 and self._needed() > self.maximumHeight()
-        self.setToolTip(self.text() if cut else "")
+        return QSize(super().minimumSizeHint().width(), self._height(min(self._needed, 1)))
 
 
 class ClosableBanner(QWidget):
