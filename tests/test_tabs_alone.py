@@ -251,6 +251,10 @@ def test_trends_overview_alone_draws_the_posts_the_epochs_and_the_comparison(qtb
     cfg = TrendConfig(hidden=16, heads=2, epochs=2)
     model = train_trends(prep.tokens, prep.labels, prep.split, cfg, on_epoch=session.add_epoch)
     assert len(tab.curves["train"].getData()[0]) == 2  # each epoch drawn as it came
+    raw = [h.train_loss for h in session.history]
+    assert tab.curves["train"].getData()[1][1] != pytest.approx(raw[1])  # smoothed (TensorBoard's 0.6)
+    tab.smoothing.setValue(0)  # no smoothing: the line is the raw losses
+    np.testing.assert_allclose(tab.curves["train"].getData()[1], raw)
     session.set_result({"model": model, "numeric": None, "rows": report(prep, model),
                         "latest": latest_forecast(prep, model)})
     assert tab.table.rowCount() == 3 and tab.verdict.text().startswith("On the test split")

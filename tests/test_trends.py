@@ -173,7 +173,16 @@ def test_page_loads_trains_and_shows_the_comparison(window, qtbot, demo):
         page2 = show_page(win2, "trends")
         qtbot.waitUntil(lambda: page2.prep is not None and page2.overview.table.rowCount() == 4, timeout=120_000)
         assert page2.overview.table.item(3, 2).text() == page.overview.table.item(3, 2).text()  # same macro-F1
-        assert page2.overview.verdict.text() == said and "reopened" in page2.overview.latest_title.text()
+        assert page2.overview.verdict.text() == said
         assert len(page2.overview.curves["train"].getData()[0]) == 2
+        # the kept model forecasts again: the same table, and the predicted lines on the plot
+        qtbot.waitUntil(lambda: page2.overview.latest.rowCount() == 3 and "model" in page2.overview._pred_items
+                        and page2.overview._pred_items["model"].getData()[0] is not None, timeout=120_000)
+        assert "reopened" in page2.overview.latest_title.text() and "Forecast for" in page2.overview.latest_title.text()
+        for r in range(3):
+            assert page2.overview.latest.item(r, 2).text() == page.overview.latest.item(r, 2).text()
+        for key in ("model", "numeric"):  # the full model's line and the numeric-only baseline's, kept with the run
+            np.testing.assert_allclose(page2.overview._pred_items[key].getData()[1],
+                                       page.overview._pred_items[key].getData()[1], rtol=1e-4, atol=1e-6)
     qtbot.wait(100)
     assert_not_blank(save_screenshot(window, "trends-page"))

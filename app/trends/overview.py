@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QSplitter,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -27,11 +28,13 @@ COLOURS = ["#c0392b", "#2471a3", "#229954", "#d4ac0d", "#7d3c98", "#e67e22", "#5
 ARROWS = {1: "▲ hot", 0: "▶ steady", -1: "▼ cold"}
 
 
-def _plot(pg, title, left, axis=None, empty="Open a dataset or make the demo"):
+def _plot(pg, title, left, axis=None, empty="Open a dataset or make the demo", beside=False):
     from app.plots import corner_legend, empty_message
 
-    w = pg.PlotWidget(title=title, axisItems={"bottom": axis} if axis is not None else None)
-    corner_legend(w, columns=6, above=True)  # one row above the data: covers no curve
+    w = pg.PlotWidget(axisItems={"bottom": axis} if axis is not None else None)
+    w.setTitle(title, size="10pt")  # a smaller title row: the data keeps >= 150 px at 1180x760
+    # one row above the data, or (many entries, a short plot) a column right of it: covers no curve
+    corner_legend(w, columns=1 if beside else 6, above=not beside, beside=beside)
     w.setLabel("left", left)
     w.getAxis("left").enableAutoSIPrefix(False)  # a share reads 0.004, not "4 (x0.001)"
     w.getAxis("left").setWidth(52)
@@ -45,24 +48,49 @@ def _plot(pg, title, left, axis=None, empty="Open a dataset or make the demo"):
     return w
 
 
+def _fit_columns(table: QTableWidget, columns) -> None:
+    """Columns as wide as their header and their widest cell, with the cell's margins (Qt's own
+    fit to contents left "0.141" and "accuracy" a few px short, cut with "…")."""
+    header, fm = table.horizontalHeader(), table.fontMetrics()
+    pad = 2 * header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header) + 8
+    for col in columns:
+        header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+        name = table.horizontalHeaderItem(col)
+        texts = [table.item(r, col).text() for r in range(table.rowCount()) if table.item(r, col) is not None]
+        need = max([header.fontMetrics().horizontalAdvance(name.text() if name else "")]
+                   + [fm.horizontalAdvance(t) for t in texts])
+        header.resizeSection(col, need + pad)
+
+
 class OverviewTab(QWidget):
     def __init__(self, session: TrendsSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         import pyqtgraph as pg
 
-        from app.plots import HoverReadout, curve_style, date_label, epoch_label, integer_axis
+        from app.plots import (
+            HoverReadout,
+            SmoothedCurve,
+            date_label,
+            epoch_label,
+            integer_axis,
+            smoothing_control,
+        )
 
         self.session = session
         self._pred_items: dict = {}  # the prediction plot's curves, made once (update_prediction_plot)
         self._post_curves: dict = {}  # category name -> its posts-per-day curve
         self._turns = 0  # _in_turns: the newest sequence of steps
         pg.setConfigOptions(antialias=True, background="w", foreground="#24323f")
-        self.posts_plot = _plot(pg, "Posts per day (7-day mean)", "posts", pg.DateAxisItem(orientation="bottom"))
+        self.posts_plot = _plot(pg, "Posts per day (7-day mean)", "posts", pg.DateAxisItem(orientation="bottom"),
+                                beside=True)  # a category each: a legend row above took two rows of height
         self.loss_plot = _plot(pg, "Training loss", "loss", integer_axis(),
-                               empty="Train: the loss appears here, epoch by epoch")
+                               empty="Train: the loss appears here, epoch by epoch", beside=True)
         self.loss_plot.setLabel("bottom", "epoch")
-        self.curves = {k: self.loss_plot.plot(name=k, **curve_style(pg, c))
-                       for k, c in (("train", "#2471a3"), ("validation", "#e67e22"), ("test", "#7f8c8d"))}
+        self.smoothed = {k: SmoothedCurve(self.loss_plot, k, c)
+                         for k, c in (("train", "#2471a3"), ("validation", "#e67e22"), ("test", "#7f8c8d"))}
+        self.curves = {k: c.line for k, c in self.smoothed.items()}  # the smoothed lines (raw: faint, under)
+        # the page puts it in its settings row: under the loss plot it took the data's height
+        self.smoothing_box, self.smoothing = smoothing_control(list(self.smoothed.values()))
         self.pred_plot = _plot(pg, "Share two months later: actual vs predicted", "share of posts",
                                pg.DateAxisItem(orientation="bottom"))
         self.pred_plot.setLabel("bottom", "last day of the 60-day window")
@@ -74,12 +102,13 @@ class OverviewTab(QWidget):
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["model (test split)", "accuracy", "macro-F1", "MAE", "Spearman"])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, 5):  # the numbers take what they need; the model's name the rest
-            self.table.horizontalHeader().setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        _fit_columns(self.table, range(1, 5))  # the numbers take what they need; the model's name the rest
         self.table.verticalHeader().hide()
         self.latest = QTableWidget(0, 3)
         self.latest.setHorizontalHeaderLabels(["category", "trend", "predicted share"])
         self.latest.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.latest.setWordWrap(False)  # "0.123 (actual 0.145)" on one line: the category's name takes the rest
+        _fit_columns(self.latest, (1, 2))
         self.latest.verticalHeader().hide()
         self.latest_title = QLabel("Forecast for the month two months after the last day")
         pred_box = QWidget()
@@ -109,8 +138,8 @@ class OverviewTab(QWidget):
             hl.addWidget(right, 1)
             self.splitter.addWidget(row_box)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setStretchFactor(0, 2)  # the top plots keep room for their legend row and their curves
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(0, 1)  # half each: every plot's data >= 150 px at 1180x760 (2:3 left 148)
+        self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -133,9 +162,9 @@ class OverviewTab(QWidget):
     def _plot_loss(self) -> None:
         h = self.session.history
         x = [r.epoch for r in h]
-        self.curves["train"].setData(x, [r.train_loss for r in h])
-        self.curves["validation"].setData(x, [r.val_loss for r in h])
-        self.curves["test"].setData(x, [r.test_loss for r in h])
+        self.smoothed["train"].set_data(x, [r.train_loss for r in h])
+        self.smoothed["validation"].set_data(x, [r.val_loss for r in h])
+        self.smoothed["test"].set_data(x, [r.test_loss for r in h])
 
     def _trained(self, result) -> None:
         self._fill_table()
@@ -143,14 +172,20 @@ class OverviewTab(QWidget):
         QTimer.singleShot(0, self.update_prediction_plot)  # its own turn of the event loop
 
     def _run_opened(self, run) -> None:
-        """A kept run: its comparison with the baselines and its loss curves."""
+        """A kept run: its comparison with the baselines and its loss curves; its forecast and
+        predicted lines follow (``trained``) where its model can run on the loaded dataset."""
         self._fill_table()
         x = list(range(1, len(run.curves.get("train_loss", [])) + 1))
         for key, name in (("train", "train_loss"), ("validation", "val_loss"), ("test", "test_loss")):
-            self.curves[key].setData(x, run.curves.get(name, []))
+            self.smoothed[key].set_data(x, run.curves.get(name, []))
+        if self.session.can_forecast(run):
+            self.latest_title.setText(f"Run {run.label} reopened: its forecast is being computed again…")
+            return
+        self.latest.setRowCount(0)  # another run's forecast is not this one's
         changed = run.dataset_changed()
-        self.latest_title.setText(f"Run {run.label} reopened" + (" (its dataset changed since)" if changed else "")
-                                  + ": train again to see the per-category forecast.")
+        why = (" (its dataset changed since)" if changed else " (its dataset is gone)" if changed is None
+               else "" if run.dataset == self.session.dataset_path else " (trained on another dataset: open it)")
+        self.latest_title.setText(f"Run {run.label} reopened{why}: train again to see the per-category forecast.")
 
     # -- drawing -------------------------------------------------------------------------------
     def _in_turns(self, steps: list) -> None:
@@ -202,6 +237,7 @@ class OverviewTab(QWidget):
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
+        _fit_columns(self.table, range(1, 5))
 
     def _fill_latest(self) -> None:
         prep = self.session.prep
@@ -209,13 +245,16 @@ class OverviewTab(QWidget):
         last = lab.end_day.max()
         idx, cls, prop = self.session.result["latest"]
         month = prep.posts.day_date(lab.target_days[idx[0]][0]).strftime("%Y-%m")
-        self.latest_title.setText(f"Forecast for {month} (windows ending {prep.posts.day_date(last)}); "
-                                  "the latest windows whose month is known")
+        reopened = self.session.result.get("reopened")
+        self.latest_title.setText(f"Forecast for {month} (windows ending {prep.posts.day_date(last)})"
+                                  + (f", run {reopened} reopened" if reopened else
+                                     "; the latest windows whose month is known"))
         self.latest.setRowCount(len(idx))
         for r, (i, c, p) in enumerate(zip(idx, cls, prop, strict=True)):
             self.latest.setItem(r, 0, QTableWidgetItem(prep.posts.categories[lab.category[i]]))
             self.latest.setItem(r, 1, QTableWidgetItem(ARROWS[int(c)]))
             self.latest.setItem(r, 2, QTableWidgetItem(f"{p:.3f} (actual {lab.proportion[i]:.3f})"))
+        _fit_columns(self.latest, (1, 2))
 
     def update_prediction_plot(self) -> None:
         """Actual vs predicted share of the chosen category. The curves are made once and then

@@ -56,10 +56,27 @@ class TrendsPage(WorkspacePage):
     def release(self) -> None:
         self.runs.close()
 
-    def open_run(self, run_id: int) -> None:
-        """Show a kept run: its comparison with the baselines and its loss curves (Overview)."""
-        self.session.open_run(self.runs.get(run_id))
+    def open_run(self, run_id: int):
+        """Show a kept run: its comparison with the baselines and its loss curves (Overview), then,
+        where its model can run on the loaded dataset, its forecast and predicted lines (a job)."""
+        run = self.runs.get(run_id)
+        self.session.open_run(run)
         self.tabs.setCurrentIndex(0)
+        if not self.session.can_forecast(run):
+            return None
+        prep = self.prep
+
+        def work(progress, cancelled):
+            from core.trends.runs import load_result
+
+            return load_result(run, prep)
+
+        def done(result) -> None:
+            if self.prep is prep:  # not a dataset opened since
+                self.session.set_result(result)
+
+        return self.context.jobs.submit(work, f"Trends: forecast again with run #{run_id}", Lane.MODEL,
+                                        on_done=done, on_error=self._failed)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -92,10 +109,11 @@ class TrendsPage(WorkspacePage):
                   self.train_button, self.cancel_button):
             top.addWidget(w)
         top.addStretch(1)
+        self.overview = OverviewTab(self.session)
+        top.addWidget(self.overview.smoothing_box)  # the loss plot's: here it takes none of the plot's height
         self.info = QLabel("Open a CSV of posts (date,category,image,text,comments,likes,collects) "
                            "or make the synthetic demo.")
         self.info.setWordWrap(True)
-        self.overview = OverviewTab(self.session)
         self.runs_view = RunsView(
             self.runs, "trends",
             metrics=[("macro_f1", "macro-F1"), ("accuracy", "accuracy"), ("numeric_only_macro_f1", "numeric-only F1"),
@@ -115,7 +133,7 @@ class TrendsPage(WorkspacePage):
         layout.addWidget(self.info)
         layout.addWidget(self.tabs, 1)
         for name, w in (("epochs", self.epochs), ("hidden", self.hidden), ("plots", self.overview.splitter),
-                        ("tab", self.tabs)):
+                        ("tab", self.tabs), ("smoothing", self.overview.smoothing)):
             self.keep_view(name, w)  # the user's, back after a restart
         self._set_busy(False)
         self._built = True

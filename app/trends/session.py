@@ -43,3 +43,8 @@ class TrendsSession(QObject):
     def open_run(self, run) -> None:
         self.rows = run.metrics.get("rows", [])
         self.run_opened.emit(run)
+
+    def can_forecast(self, run) -> bool:
+        """Whether a kept run's model can forecast again: it kept one, and the dataset it was
+        trained on is the one loaded, unchanged (the same test split and latest windows)."""
+        return bool(run.model) and run.dataset == self.dataset_path and run.dataset_changed() is False

@@ -81,18 +81,13 @@ def cmd_predict(args) -> int:
     import numpy as np
 
     from core.cache import EmbeddingCache
-    from core.models.loaders import load_checkpoint
     from core.models.manager import ModelManager
     from core.trends.data import build_labels
-    from core.trends.model import TrendConfig, TrendModel, TrendResult, predict
+    from core.trends.model import predict
+    from core.trends.runs import load_model
     from core.trends.service import prepare
 
-    ck = load_checkpoint(args.model, ("config", "state", "image_dim", "text_dim", "cuts"), "Trends model")
-    cfg = TrendConfig(**{**ck["config"], "device": "cpu"})
-    model = TrendModel(ck["image_dim"], ck["text_dim"], cfg)
-    model.load_state_dict(ck["state"])
-    result = TrendResult(cfg, model.eval(), [], tuple(ck["cuts"]), np.array(ck["numeric_mean"], np.float32),
-                         np.array(ck["numeric_std"], np.float32), ck["prop_scale"])
+    result, ck = load_model(args.model)
     models = ck.get("models", {})
     with EmbeddingCache() as cache:
         prep = prepare(args.csv, ModelManager(args.device), cache, models.get("image", {}).get("preset", "effnet-lite0"),
