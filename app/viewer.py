@@ -381,5 +381,6 @@ class CompareDialog(QDialog):
     def keep_suggested(self) -> None:
         if self.on_keep is not None:
             others = [i.path for i in self.comparison.infos if i.path != self.keeper]
-            self.on_keep(self.keeper, others)
+            if self.on_keep(self.keeper, others) is False:
+                return  # nothing was done (no folder picked, or the move refused): the comparison stays
         self.accept()

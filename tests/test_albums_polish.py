@@ -86,12 +86,16 @@ def test_duplicates_compare_side_by_side_keep_the_suggested_move_the_others_and_
     assert dialog is not None and dialog.keeper == str(original)
     assert sorted(i.path for i in dialog.comparison.infos) == sorted([str(original), str(folder / "leaf-small.jpg")])
     assert dialog.comparison.differ  # the rows that differ (the size, at least) are marked
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a: ""))  # the user cancels
+    dialog.keep_button.click()
+    assert dialog.isVisible() and (folder / "leaf-small.jpg").is_file() and page.undo_stack.count() == 0
     aside = tmp_path / "set aside"
     asked = []
     monkeypatch.setattr(QFileDialog, "getExistingDirectory",
                         staticmethod(lambda parent, title, start: asked.append(title) or str(aside)))
     dialog.keep_button.click()  # the one action: asks for a folder, moves, one undo step
     assert asked and not (folder / "leaf-small.jpg").exists() and (aside / "leaf-small.jpg").is_file()
+    assert not dialog.isVisible()
     assert original.is_file() and str(folder / "leaf-small.jpg") not in page.store.paths()
     assert page.undo_stack.count() == 1
     assert "moved leaf-small.jpg to" in page.note.text() and "Undo" in page.note.text()

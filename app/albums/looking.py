@@ -129,7 +129,7 @@ class AlbumLooking:
         if self.compare_dialog is not None:
             self.compare_dialog.close()
         self.compare_dialog = CompareDialog(paths, group.keeper, group.why, self,
-                                            on_keep=lambda keeper, others: self.keep_suggested(group))
+                                            on_keep=lambda keeper, others: bool(self.keep_suggested(group)))
         self.compare_dialog.show()
         return self.compare_dialog
 

@@ -361,6 +361,7 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, AlbumLooking, WorkspacePag
         super().showEvent(event)
         if not self._shown:
             self._shown = True
+            QTimer.singleShot(0, lambda: self.events.scrollToItem(self.events.currentItem()))  # laid out now
             if self.store.folders():
                 self.index_existing()  # cached: loads vectors so tuning is live; new files are added
 
