@@ -217,3 +217,71 @@ def test_fusion_similarity_plot_comes_back_with_a_reopened_run_and_loss_is_smoot
     assert list(plots.curves["train_loss"].getData()[1]) == raw
     legend = plots.sim_plot.getPlotItem().legend
     assert len(legend.items) == 2 * min(4, len(data.class_names))
+
+
+@pytest.mark.timeout(300)
+def test_lostfound_fits_and_reads_in_english_and_opens_photos_in_the_viewer(window, qtbot):
+    """The demo posts at 1180x760: more than 4 posts shown, categories on one line, no cell cut
+    (at 1920 none at all), the score on two lines that fit; statuses read 'Returned (반환됨)' while
+    the store keeps 반환됨; the Undo button keeps its width; a match's photo and the post's open in
+    the viewer with what the post is and how it matched."""
+    from app.lostfound.models import status_label
+    from core.lostfound.demo import demo_csv
+    from tests.conftest import show_page
+    from tests.test_screens import _elided_cells, _wraps
+
+    page = show_page(window, "lostfound", (1180, 760))
+    page.import_posts(str(demo_csv()))
+    qtbot.waitUntil(lambda: page.service is not None and page.service.vectors is not None
+                    and len(page.service.vectors) == 18, timeout=180_000)
+    wallet = next(p for p in page.session.posts if p.image and "반지갑" in p.description)
+    assert page.select_post(wallet.id)
+    qtbot.waitUntil(lambda: page.matches_panel.matches.rowCount() > 3, timeout=10_000)
+    qtbot.wait(100)
+    table = page.posts_panel.table
+    port = table.viewport().rect()
+    whole = [r for r in range(table.model().rowCount()) if port.contains(table.visualRect(table.model().index(r, 3)))]
+    assert len(whole) > 4, f"{len(whole)} posts shown whole at 1180x760"
+    assert table.wordWrap() and _wraps(table, table.model().index(whole[0], 3))  # descriptions wrap
+    assert not any(_wraps(table, table.model().index(r, 4)) for r in whole)  # categories: one line each
+    assert "\n" in page.matches_panel.matches.item(0, 2).text()  # 'beats 97.9%' over 'raw 0.475'
+    assert _elided_cells(window, tooltip_ok=True) == []
+    window.resize(1920, 1080)
+    qtbot.wait(100)
+    assert _elided_cells(window, tooltip_ok=False) == []
+    # statuses: English, the Korean kept; the store unchanged in what it keeps
+    from PySide6.QtWidgets import QToolBar
+
+    undo_button = page.findChild(QToolBar).widgetForAction(page.undo_action)
+    width = undo_button.width()
+    page.posts_panel.detail.returned_button.click()
+    assert page.store.get(wallet.id).status == "반환됨"
+    assert page.posts_panel.detail.fields["status"].text() == "Returned (반환됨)" == status_label("반환됨")
+    qtbot.wait(50)
+    assert page.undo_action.isEnabled() and page.undo_action.text() == "Undo" and undo_button.width() == width
+    assert "status" in page.undo_action.toolTip().lower() or "#" in page.undo_action.toolTip()
+    from app.lostfound.dialog import PostDialog
+
+    dialog = PostDialog(page.store.get(wallet.id), page)
+    assert dialog.status.currentText() == "Returned (반환됨)" and dialog.values()["status"] == "반환됨"
+    dialog.status.setCurrentText("Kept (보관중)")
+    assert dialog.values()["status"] == "보관중"
+    dialog.done(0)
+    # the viewer: the post's photo (a click on it) and a match's (double-click or Space)
+    matches = page.matches_panel.matches
+    row = next(r for r in range(matches.rowCount()) if matches.item(r, 0) is not None
+               and matches.item(r, 0).data(Qt.ItemDataRole.UserRole + 1))
+    matches.setCurrentCell(row, 1)
+    qtbot.keyClick(matches, Qt.Key.Key_Space)
+    viewer = page.matches_panel.viewer
+    assert viewer is not None and viewer.isVisible()
+    match_id = matches.item(row, 1).data(Qt.ItemDataRole.UserRole)
+    assert viewer.paths[0] == wallet.image and viewer.paths[viewer.index] == page.store.get(match_id).image
+    qtbot.waitUntil(lambda: any(label == "Match" for label, _ in viewer.info_rows), timeout=10_000)
+    said = dict(viewer.info_rows)
+    assert said["Post"].startswith(f"#{match_id} ·") and said["Match"].startswith("beats ")
+    viewer.close()
+    qtbot.mouseClick(page.posts_panel.detail.photo, Qt.MouseButton.LeftButton)
+    viewer = page.matches_panel.viewer
+    assert viewer.isVisible() and viewer.index == 0 and viewer.paths[0] == wallet.image
+    viewer.close()

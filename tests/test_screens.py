@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListView,
     QStyle,
+    QStyleOptionViewItem,
     QTabWidget,
 )
 
@@ -72,8 +73,8 @@ def _elided_cells(root, tooltip_ok: bool) -> list[str]:
                 rect = view.visualRect(index)
                 if not isinstance(text, str) or not text or not rect.intersects(port) or view.isIndexHidden(index):
                     continue
-                if grid and view.wordWrap():
-                    room = rect.width() - 4
+                if (grid and view.wordWrap()) or (not grid and _wraps(view, index)):
+                    room = rect.width() - (4 if grid else 8)
                     words = max(fm.horizontalAdvance(w) for w in text.split()) if text.split() else 0
                     lines = fm.boundingRect(QRect(0, 0, room, 10_000), Qt.TextFlag.TextWordWrap, text).height()
                     icon = view.iconSize().height() if index.data(Qt.ItemDataRole.DecorationRole) else 0
@@ -98,6 +99,19 @@ def _elided_cells(root, tooltip_ok: bool) -> list[str]:
                     if need > header.sectionSize(col) + 1:
                         out.append(f"header {name!r}: needs {need} px, has {header.sectionSize(col)}")
     return out
+
+
+def _wraps(view, index) -> bool:
+    """Whether a table's cell is drawn word-wrapped (the view wraps and its delegate keeps it so)."""
+    if not view.wordWrap() or "\n" in str(index.data(Qt.ItemDataRole.DisplayRole)):
+        return False
+    delegate = view.itemDelegateForIndex(index)
+    if not hasattr(delegate, "initStyleOption"):
+        return False
+    option = QStyleOptionViewItem()
+    option.features |= QStyleOptionViewItem.ViewItemFeature.WrapText
+    delegate.initStyleOption(option, index)
+    return bool(option.features & QStyleOptionViewItem.ViewItemFeature.WrapText)
 
 
 def _collapsed_plots(root) -> list[str]:

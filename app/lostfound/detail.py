@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 PHOTO = 180
@@ -11,6 +11,7 @@ PHOTO = 180
 class PostDetail(QWidget):
     status_requested = Signal(int, str)  # post id, new status
     edit_requested = Signal(int)
+    photo_requested = Signal(int)  # post id: its photo clicked, to be seen large (the viewer)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -21,6 +22,7 @@ class PostDetail(QWidget):
         self.photo.setFixedSize(PHOTO, PHOTO)
         self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.photo.setStyleSheet("background: #eef1f4; color: #5a6a7a; border-radius: 4px")
+        self.photo.installEventFilter(self)  # a click opens the photo in the viewer
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -54,6 +56,7 @@ class PostDetail(QWidget):
         self.show_post(None)
 
     def show_post(self, post) -> None:
+        from app.lostfound.models import status_label
         from app.widgets import thumbnail
 
         self.post = post
@@ -65,14 +68,18 @@ class PostDetail(QWidget):
         else:
             if post.image:
                 self.photo.setPixmap(thumbnail(post.image, PHOTO))
+                self.photo.setCursor(Qt.CursorShape.PointingHandCursor)
+                self.photo.setToolTip("Click: the photo large, with its matches' photos (← →)")
             else:
+                self.photo.unsetCursor()
+                self.photo.setToolTip("")
                 self.photo.clear()
                 self.photo.setText("no photo")
             kind = "Lost (분실)" if post.kind == "lost" else "Found (습득)"
             values = {"title": f"#{post.id} · {kind}", "description": post.description,
                       "category": post.category or self.inferred_of(post.id),
                       "place": post.place, "date": post.date, "storage_location": post.storage_location,
-                      "status": post.status}
+                      "status": status_label(post.status)}
             for key, label in self.fields.items():
                 label.setText(values.get(key) or "–")
         is_open = post is not None and post.is_open
@@ -81,6 +88,13 @@ class PostDetail(QWidget):
         self.reopen_button.setEnabled(post is not None and not post.is_open)
         self.reopen_button.setToolTip("" if post is not None and not post.is_open else "Only a returned post reopens")
         self.edit_button.setEnabled(post is not None)
+
+    def eventFilter(self, obj, event) -> bool:  # Qt API
+        if (obj is self.photo and event.type() == QEvent.Type.MouseButtonRelease and self.post is not None
+                and self.post.image and event.button() == Qt.MouseButton.LeftButton):
+            self.photo_requested.emit(self.post.id)
+            return True
+        return False
 
     def _status(self, status: str) -> None:
         if self.post is not None:

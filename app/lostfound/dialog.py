@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.filedialogs import open_file
+from app.lostfound.models import status_label, status_value
 from app.widgets import PhotoDrop, ask_to_discard
 from core.images import ImageError, open_image
 from core.lostfound.categories import TOP_LEVELS
@@ -46,7 +47,7 @@ class PostDialog(QDialog):
         self.storage = QLineEdit()
         self.status = QComboBox()
         self.status.setEditable(True)
-        self.status.addItems(STATUSES)
+        self.status.addItems([status_label(v) for v in STATUSES])  # "Returned (반환됨)": 반환됨 is stored
         self.place = QLineEdit()
         self.date = QDateEdit(QDate.currentDate())
         self.date.setCalendarPopup(True)
@@ -90,7 +91,7 @@ class PostDialog(QDialog):
             self.kind.setCurrentIndex(self.kind.findData(post.kind))
             self.description.setPlainText(post.description)
             self.category.setCurrentText(post.category)
-            self.status.setCurrentText(post.status)
+            self.status.setCurrentText(status_label(post.status))
             self.place.setText(post.place)
             self.storage.setText(post.storage_location)
             if post.date:
@@ -127,7 +128,7 @@ class PostDialog(QDialog):
             "kind": self.kind.currentData(),
             "description": self.description.toPlainText().strip(),
             "category": self.category.currentText().strip(),
-            "status": self.status.currentText().strip(),
+            "status": status_value(self.status.currentText()),
             "place": self.place.text().strip(),
             "date": self.date.date().toString("yyyy-MM-dd"),
             "storage_location": self.storage.text().strip(),

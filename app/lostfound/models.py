@@ -10,8 +10,20 @@ from core.lostfound.store import Post
 POST_COLUMNS = ["", "#", "Kind", "Description", "Category", "Status", "Date"]
 MATCH_COLUMNS = ["", "#", "Score", "Description", "Breakdown"]
 THUMB = 48
+# the store's status values (Korean, as the lost-property office writes them) shown in English with
+# the Korean kept; the store keeps the same values (imports, exports and the CLI read them as they are)
+STATUS_LABELS = {"보관중": "Kept (보관중)", "분실": "Lost (분실)", "반환됨": "Returned (반환됨)", "returned": "Returned"}
 
 
+def status_label(value: str) -> str:
+    """'반환됨' -> 'Returned (반환됨)'; a value of the user's own is shown as it is."""
+    return STATUS_LABELS.get(value, value)
+
+
+def status_value(text: str) -> str:
+    """What to store for a status as the form shows it: 'Returned (반환됨)' -> '반환됨'."""
+    text = text.strip()
+    return next((value for value, label in STATUS_LABELS.items() if label == text), text)
 
 
 class PostsModel(QAbstractTableModel):
@@ -80,11 +92,13 @@ class PostsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and col == 0 and post.image:
             return self.loader.pixmap(post.image)
         if role == Qt.ItemDataRole.DisplayRole:
-            return ["", post.id, post.kind, post.description, post.category, post.status, post.date][col]
+            return ["", post.id, post.kind, post.description, post.category, status_label(post.status), post.date][col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 2:
             return QColor("#c0392b") if post.kind == "lost" else QColor("#27ae60")
         if role == Qt.ItemDataRole.ToolTipRole and col == 0:
             return post.image or "no photo"
+        if role == Qt.ItemDataRole.ToolTipRole and col in (3, 4):  # cut to the room the column has
+            return post.description if col == 3 else post.category
         if role == Qt.ItemDataRole.UserRole:
             return post
         return None

@@ -73,7 +73,15 @@ class LostFoundPage(WorkspacePage):
         self.edit_action.triggered.connect(lambda: self.edit_post(self.selected_post()))
         self.delete_action = QAction("Delete", self, shortcut=QKeySequence.StandardKey.Delete)
         self.delete_action.triggered.connect(self.delete_selected)
-        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")  # Ctrl+Z lives in Edit → Undo
+        # "Undo" whatever it undoes (what, in its tooltip): "Undo delete post #3" grew the button and
+        # shifted the others; Ctrl+Z lives in Edit → Undo
+        self.undo_action = QAction("Undo", self)
+        self.undo_action.triggered.connect(self.undo_stack.undo)
+        self.undo_action.setEnabled(self.undo_stack.canUndo())
+        self.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        self.undo_stack.undoTextChanged.connect(
+            lambda text: self.undo_action.setToolTip(f"Undo {text}" if text else "Nothing to undo"))
+        self.undo_action.setToolTip("Nothing to undo")
         self.import_action = QAction("Import…", self)
         self.import_action.triggered.connect(lambda: self.import_posts(None))
         self.export_action = QAction("Export…", self)
@@ -112,6 +120,7 @@ class LostFoundPage(WorkspacePage):
         self.posts_panel.selected.connect(self._remember_selected)
         self.posts_panel.edit_requested.connect(self.edit_post)
         self.posts_panel.status_requested.connect(self.edits.set_status)
+        self.posts_panel.photo_requested.connect(lambda _post_id: self.matches_panel.open_viewer(-1))
         split = QSplitter()
         split.addWidget(self.posts_panel)
         split.addWidget(self.matches_panel)
@@ -121,6 +130,9 @@ class LostFoundPage(WorkspacePage):
         layout = QVBoxLayout(self)
         layout.addWidget(bar)
         self.job_strip = JobStrip(self.context.jobs, "Lost & Found:")
+        policy = self.job_strip.sizePolicy()  # no empty band while no job runs (a table, no plots to re-lay)
+        policy.setRetainSizeWhenHidden(False)
+        self.job_strip.setSizePolicy(policy)
         layout.addWidget(self.job_strip)
         layout.addWidget(split, 1)
         self.note = QLabel("")

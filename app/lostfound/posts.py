@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -28,10 +30,20 @@ from app.widgets import EmptyHint
 from core.lostfound.store import Post
 
 
+class OneLine(QStyledItemDelegate):
+    """A cell on one line, cut with "…" (the whole in its tooltip): "지갑 > 남성용 지갑" wrapped
+    into two lines of a narrow column."""
+
+    def initStyleOption(self, option, index) -> None:  # Qt API
+        super().initStyleOption(option, index)
+        option.features &= ~QStyleOptionViewItem.ViewItemFeature.WrapText
+
+
 class PostsPanel(QWidget):
     selected = Signal(object)  # the selected Post, or None
     edit_requested = Signal(object)  # a Post (the double-clicked one, or the detail's Edit…)
     status_requested = Signal(int, str)  # post id, new status (the detail's Mark returned / Reopen)
+    photo_requested = Signal(int)  # post id: the detail's photo clicked (the page opens the viewer)
 
     def __init__(self, session: LostFoundSession, loader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,7 +65,9 @@ class PostsPanel(QWidget):
         self.table.setIconSize(self.table.iconSize().expandedTo(self.table.iconSize().__class__(THUMB, THUMB)))
         self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        for col, width in ((0, THUMB + 10), (1, 36), (2, 48), (4, 120), (5, 60), (6, 84)):
+        self.one_line = OneLine(self.table)
+        self.table.setItemDelegateForColumn(4, self.one_line)  # categories: one line each
+        for col, width in ((0, THUMB + 10), (1, 36), (2, 48), (4, 140), (5, 60), (6, 84)):
             self.table.setColumnWidth(col, width)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setMinimumSectionSize(30)
@@ -71,6 +85,7 @@ class PostsPanel(QWidget):
         self.detail = PostDetail()  # the selected post in full, with its status actions
         self.detail.inferred_of = session.inferred_category
         self.detail.status_requested.connect(self.status_requested)
+        self.detail.photo_requested.connect(self.photo_requested)
         self.detail.edit_requested.connect(lambda pid: self.edit_requested.emit(session.store.get(pid)))
         self.selected.connect(self.detail.show_post)
         self.split = QSplitter(Qt.Orientation.Vertical)
