@@ -118,6 +118,28 @@ def test_special_files_are_skipped_by_stat_without_reading(effnet, cache, tmp_pa
     assert all("not a file" in m for _, m in res.errors)
 
 
+def test_a_scan_lists_each_file_once_through_links_and_a_linked_top_folder(tmp_path, monkeypatch):
+    """A plain file is keyed by its folder's resolved path (one lstat, no resolve per file): a link
+    to a file of the same tree, the same folder reached through a linked top folder and a relative
+    top folder still give each file once."""
+    import os
+
+    from core.images import scan_images
+
+    photos = tmp_path / "photos"
+    (photos / "2024").mkdir(parents=True)
+    shutil.copy(DEMO_PHOTOS / "hat_2a12baab.jpg", photos / "2024" / "a.jpg")
+    shutil.copy(DEMO_PHOTOS / "hat_2a12baab.jpg", photos / "b.jpg")
+    os.symlink(photos / "2024" / "a.jpg", photos / "link-to-a.jpg")
+    os.symlink(photos, tmp_path / "linked")
+    files, skipped = scan_images([tmp_path / "linked", photos])
+    assert len(files) == 2 and not skipped  # the link is met first (sorted names), a.jpg is the same file
+    assert {f.resolve() for f in files} == {(photos / "2024" / "a.jpg").resolve(), (photos / "b.jpg").resolve()}
+    monkeypatch.chdir(tmp_path)
+    files, _ = scan_images(["photos", photos / "2024" / "a.jpg"])
+    assert [str(f) for f in files] == [os.path.join("photos", "b.jpg"), os.path.join("photos", "link-to-a.jpg")]
+
+
 def test_kill_9_mid_index_leaves_an_intact_cache_and_a_rerun_resumes(tmp_path):
     """A child process embedding a folder is killed (SIGKILL) after its first batches: the SQLite
     cache passes integrity_check, keeps the finished batches, and a re-run reuses them and ends."""
