@@ -54,8 +54,10 @@ case "$(uname -s)-$(uname -m)-$FLAVOUR" in
   *)                 TORCH_PAIR="torch==2.13.0 torchvision==0.28.0" ;;  # macOS, Windows: CPU (and MPS) builds
 esac
 
+# $PWD too: the editable install and the .pth below point into this checkout, so a venv reused
+# from another one (CI's cached venvs, a fresh clone each run) is pointed here again (~1 min)
 want_stamp() {
-  { cat pyproject.toml constraints.txt scripts/setup.sh; echo "$TORCH_PAIR $EXTRAS"; "$VPY" -c 'import sys; print(sys.version)'; } \
+  { cat pyproject.toml constraints.txt scripts/setup.sh; echo "$TORCH_PAIR $EXTRAS $PWD"; "$VPY" -c 'import sys; print(sys.version)'; } \
     | sha256sum | cut -d' ' -f1
 }
 if [ -x "$VPY" ] && [ -f "$STAMP" ] && [ "${SIMSCOPE_FORCE_SETUP:-0}" != 1 ] \

@@ -90,7 +90,8 @@ def test_setup_is_a_no_op_when_its_stamp_is_current(tmp_path):
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").symlink_to(sys.executable)
     env = dict(os.environ, SIMSCOPE_VENV=str(venv))
-    stamp_cmd = ("source <(sed -n '/^case/,/^esac/p' scripts/setup.sh); VPY=$SIMSCOPE_VENV/bin/python; "
+    # setup.sh's own lines from VENV= to the torch pair's case: the venv, extras, flavour and pair it picks
+    stamp_cmd = ("source <(sed -n '/^VENV=/,/^esac/p' scripts/setup.sh); "
                  "eval \"$(sed -n '/^want_stamp()/,/^}/p' scripts/setup.sh)\"; want_stamp")
     stamp = subprocess.run(["bash", "-c", stamp_cmd], cwd=ROOT, env=env, capture_output=True, text=True,
                            check=True).stdout.strip()
