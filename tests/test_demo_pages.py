@@ -48,15 +48,33 @@ def test_every_workspace_has_a_working_demo(window, qtbot):
     assert "SYNTHETIC" in fusion.data_label.text() and "gas_demo_80" in fusion.dataset_path
     assert "SYNTHETIC" in trends.info.text()
     assert sum(n == "Fusion: build the gas demo set" for n in names()) == 1  # started once, not per show
+    from tests.test_screens import _collapsed_plots, _elided_cells
+
+    # Lost & Found as a user sees it: a lost wallet selected beside its ranked matches (it embeds
+    # its posts once first shown)
+    show_page(window, "lostfound", SIZES[0])
+    qtbot.waitUntil(lambda: lostfound.service is not None and lostfound.service.vectors is not None
+                    and len(lostfound.service.vectors) == lostfound.store.count(), timeout=180_000)
+    wallet = next(p for p in lostfound.session.posts if p.kind == "lost" and p.image and "지갑" in p.description)
+    assert lostfound.select_post(wallet.id)
+    qtbot.waitUntil(lambda: lostfound.matches_panel.matches.rowCount() > 3, timeout=10_000)
+
+    cut = []  # the screens test's checks, on pages WITH data: no cell cut, no plot collapsed
     for icon in ("albums", "logos", "lostfound", "fusion", "trends"):
         for size in SIZES:
             show_page(window, icon, size)
             qtbot.wait(150)
+            # a page's minimum (its data's texts) must not make the window wider than asked (1270 once)
+            assert window.width() == size[0], f"{icon}: the window is {window.width()} px wide, not {size[0]}"
+            assert window.minimumSizeHint().width() <= SIZES[0][0]
+            cut += [f"{icon} at {size[0]}: {c}" for c in _elided_cells(window, tooltip_ok=size[0] < 1920)
+                    + _collapsed_plots(window)]
             shot = save_screenshot(window, f"demo-{icon}-{size[0]}")
             assert_not_blank(shot)
             if size == SIZES[0] and os.environ.get("SIMSCOPE_DOC_IMAGES"):  # README's pictures, made here
                 (ROOT / "docs" / "images").mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(shot, ROOT / "docs" / "images" / f"{icon}.png")
+    assert not cut, "\n".join(cut)
     assert sum(n == "Fusion: build the gas demo set" for n in names()) == 1
     assert trends.demo_button.isEnabled() and "synthetic" in trends.demo_button.text().lower()
 
