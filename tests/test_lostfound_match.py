@@ -210,6 +210,18 @@ def test_big_stores_preselect_on_reduced_vectors_and_keep_the_exact_top_ten():
                         is_open=v.is_open[:100])
     prepare_search(small)
     assert small.reduced is None
+    # a store of texts alone (a big import without photos) is pre-selected too: before, one channel
+    # without rows left the whole store unreduced and every query scored every pair (100k posts: 268 ms)
+    words = PostVectors(ids=v.ids, is_lost=v.is_lost, text=v.text, has_text=v.has_text, image=np.zeros_like(v.image),
+                        has_image=np.zeros(n, bool), cross=np.zeros_like(v.cross), top_category=[""] * n,
+                        category_known=v.category_known, category_code=v.category_code, is_open=v.is_open)
+    calibration = fit_calibration(words)
+    prepare_search(words)
+    assert set(words.reduced) == {"text"}
+    for q in rng.integers(1, n, 4):
+        fast = rank(words, int(q), settings, calibration, k=10)
+        assert [(m.post_id, m.score) for m in fast] == [(m.post_id, m.score) for m in
+                                                        rank(words, int(q), settings, calibration, k=10, exact=True)]
 
 
 def test_empty_categories_are_inferred_and_gate_in_proportion(service):
