@@ -1,7 +1,7 @@
 """Albums as a library grows: photos added later placed without a regroup, and the indexing
 pipeline beside the bare forward on thousands of real files.
 
-Run: python bench/albums_growth.py [place] [throughput] [--sizes 10000 30000 100000] [--files 5000] [--reps 2]
+Run: python bench/albums_growth.py [place] [throughput] [add] [--sizes 10000 30000 100000] [--files 5000] [--reps 2]
 
 * place — 100 photos added to an album of n placed photos (~n/50 events of 5–500 photos over
   years, 1,280-d vectors as EfficientNet-Lite0's, a tenth without a capture time), placed by
@@ -13,6 +13,11 @@ Run: python bench/albums_growth.py [place] [throughput] [--sizes 10000 30000 100
   bytes, so nothing is a cache hit) beside the bare forward as the pipeline runs it (same engine,
   batch and workers, on inputs decoded before the clock starts, in chunks of 256), interleaved
   A B A B, medians.
+* add — ``albums add`` end to end on an album of ``--sizes`` real files (hard links of events4's
+  photos in folders of 1,000, indexed once and put into events of 50 originals and their copies), from the embedding cache
+  (bench-data's, as bench/albums_scale.py): 100 more photos in a new folder, then ``Album.add``
+  (scan, cache look-ups, EXIF, store) and ``place_new`` as the CLI runs them, ``--reps`` times (a
+  new folder each time), with the time to each step of the index (from its progress messages).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -179,6 +185,66 @@ def throughput(n_files: int, reps: int) -> None:
               f"pipeline {pa:.1f} photos/s, bare forward {pb:.1f} photos/s, ratio {pa / pb:.2f}")
 
 
+def add(sizes: list[int], reps: int) -> None:
+    os.environ.setdefault("SIMSCOPE_DATA_DIR", str(Path.home() / ".cache" / "simscope" / "bench-data"))
+    from core.albums.cluster import ClusterSettings
+    from core.albums.incremental import mark_grouped
+    from core.albums.pipeline import Album, make_models
+    from core.albums.store import AlbumStore
+    from core.cache import EmbeddingCache
+    from core.images import list_images
+    from core.models.manager import ModelManager
+
+    originals = list_images([EVENTS4])
+    t = time.perf_counter()
+    models = make_models(ModelManager("cpu"), captions=False)
+    print(f"model loaded in {time.perf_counter() - t:.1f} s (not counted below)")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp, EmbeddingCache() as cache:
+            tmp = Path(tmp)
+
+            def links(folder: Path, start: int, count: int) -> None:
+                for i in range(start, start + count):
+                    sub = folder / f"{i // 1000:03d}"
+                    sub.mkdir(parents=True, exist_ok=True)
+                    os.link(originals[i % len(originals)], sub / f"{i:06d}.jpg")
+
+            links(tmp / "library", 0, n)
+            with AlbumStore(tmp / "album.sqlite") as store:
+                album = Album(store, cache, models)
+                t = time.perf_counter()
+                album.add([tmp / "library"])
+                first = time.perf_counter() - t
+                ids = store.photo_ids(album.data.paths)
+                event = {p: int(Path(p).stem) % len(originals) // 50 for p in album.data.paths}  # a file's copies together
+                k = max(event.values()) + 1
+                made = store.apply_grouping({}, set(), {-(e + 1): {"name": f"Event {e}"} for e in range(k)}, {}, [])
+                store.apply_grouping({ids[p]: made[-(e + 1)] for p, e in event.items()}, set(), {}, {}, [])
+                mark_grouped(store)
+            print(f"\n{n:,} photos ({len(originals):,} distinct files hard-linked), indexed once in {first:.0f} s")
+            for rep in range(reps):
+                time.sleep(0.01)
+                links(tmp / f"new-{rep}", n + 100 * rep, 100)
+                marks: list[tuple[float, str]] = []
+                t, c = time.perf_counter(), time.process_time()
+
+                def seen(_f, message=None, marks=marks, t=t):
+                    step = re.sub(r"[\d,]+", "#", (message or "").split(":")[0].split("(")[0]).strip()[:40]
+                    if step and (not marks or marks[-1][1] != step):
+                        marks.append((time.perf_counter() - t, step))
+
+                with AlbumStore(tmp / "album.sqlite") as store:  # a new run, as the CLI's
+                    album = Album(store, cache, models)
+                    report = album.add([tmp / f"new-{rep}"], progress=seen)
+                    indexed = time.perf_counter() - t
+                    placed = album.place_new(ClusterSettings())
+                took, cpu = time.perf_counter() - t, time.process_time() - c
+                steps = ", ".join(f"{step} at {s:.1f} s" for s, step in marks[:8])
+                print(f"  albums add of 100 photos: {took:.1f} s wall, {cpu:.1f} s CPU (index {indexed:.1f} s, "
+                      f"place {took - indexed:.1f} s; load average {os.getloadavg()[0]:.1f}); "
+                      f"{report.summary()}; {placed.summary()}\n    steps: {steps}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("parts", nargs="*", default=["place", "throughput"])
@@ -195,6 +261,8 @@ def main() -> int:
                 print(f"needs {EVENTS4}")
                 return 2
             throughput(args.files, args.reps)
+        elif part == "add":
+            add(args.sizes, args.reps)
     return 0
 
 
