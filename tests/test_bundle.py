@@ -74,6 +74,14 @@ def _build_and_check(tmp_path):
     for absent in ("tests", "triton", "nvidia", "ray", "pyarrow", "torch/bin/test_api", "torch/include"):
         assert not (internal / absent).exists(), absent
     assert not list(internal.rglob("libtorch_cuda*")) and not list(internal.rglob("libcudart*"))
+    # `import pyqtgraph` (every page's plots) imports PySide6.QtOpenGL by name: it must be in,
+    # though QtOpenGLWidgets and QtTest are left out
+    assert list((internal / "PySide6").glob("QtOpenGL.*")), "PySide6.QtOpenGL is missing: pyqtgraph cannot import"
+    # transformers' families the app loads are in (BERT MiniLMs, XLM-R, CLIP), the others' modelling code is not
+    models = internal / "transformers" / "models"
+    for family in ("bert", "xlm_roberta", "clip"):
+        assert (models / family / f"modeling_{family}.py").is_file(), family
+    assert (models / "t5" / "configuration_t5.py").is_file() and not (models / "t5" / "modeling_t5.py").exists()
 
     archives = list((tmp_path / "dist").glob("simscope-*-cpu.tar.gz"))
     assert len(archives) == 1
