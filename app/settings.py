@@ -124,12 +124,22 @@ class Settings(QObject):
         import logging
 
         dropped = []
-        for key in self._q.allKeys():
-            try:
+        keys = self._q.allKeys()
+        late = ""
+        for key in keys:  # PySide raises a value's error at the next read, often another key's: a pass
+            try:           # that takes the errors, then each key is judged by what it reads as
                 self._q.value(key)
             except (RuntimeError, TypeError, ValueError) as exc:
+                late = late or str(exc)
+        for key in keys:
+            try:
+                unreadable = self._q.value(key) is None  # an INI value reads as text, '' at least
+                reason = late or "no value Qt can read"
+            except (RuntimeError, TypeError, ValueError) as exc:
+                unreadable, reason = True, str(exc)
+            if unreadable:
                 logging.getLogger("simscope").warning("settings: dropped %s in %s: its value cannot be read (%s); "
-                                                      "the default is used", key, self.path, exc)
+                                                      "the default is used", key, self.path, reason)
                 self._q.remove(key)
                 dropped.append(key)
         if dropped:

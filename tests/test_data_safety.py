@@ -73,7 +73,7 @@ def test_a_cli_import_waits_for_another_cli_writer_and_the_app_for_it(tmp_path, 
 
     data = tmp_path / "data"
     data.mkdir()
-    other = _hold(data, "cli")  # holds for 1.5 s
+    other = _hold(data, "cli", seconds=6)  # longer than a slow CLI start on a busy machine
     monkeypatch.setenv("SIMSCOPE_DATA_DIR", str(data))  # for lock_data_dir
     lock, why = lock_data_dir()
     assert lock is None and "already running with the data folder" in why  # the app does not start under it
@@ -162,6 +162,8 @@ def test_a_disk_that_refuses_writes_during_an_import_is_one_line_naming_the_stor
     proc = _cli(data, "lostfound", "import", str(big), preexec_fn=_limited(256 << 10))
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2, (proc.returncode, err)
+    assert err.startswith(f"data folder: {data} ")  # which folder, then the one line of the error
+    err = err.split("\n", 1)[1]
     assert err.count("\n") == 1 and "Traceback" not in err, err
     # SQLite reports a write refused with EFBIG as SQLITE_IOERR here, and ENOSPC as SQLITE_FULL
     # (provoked below with max_page_count): either way one line, the store named, what to do
