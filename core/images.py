@@ -202,8 +202,9 @@ def scan_images(paths: list[str | os.PathLike[str]], suffixes: set[str] | None =
                 # os.walk enters no linked folder, so a file that is no link lies at top/relative
                 # path: one lstat instead of a stat and an lstat per path part (100,000 photos: 4x)
                 real_root = os.path.normpath(os.path.join(top, os.path.relpath(root, p)))
+                base = Path(root)  # once per folder: a Path parsed per file cost more than the lstat
                 for f in sorted(files):
-                    consider(Path(root) / f, _plain_file(os.path.join(root, f), os.path.join(real_root, f)))
+                    consider(base / f, _plain_file(os.path.join(root, f), os.path.join(real_root, f)))
                 # a folder named like an image (x.jpg) is not a photo: say so
                 for d in dirs:
                     if Path(d).suffix.lower() in suffixes:
