@@ -99,7 +99,7 @@ def describe_sqlite_error(exc: sqlite3.Error, path: str | os.PathLike[str] | Non
     if path is not None:
         where = str(path)
     else:
-        stores = [p for p, _what in open_stores()]
+        stores = [p for p, _what in open_stores()][::-1]  # the newest first: most likely the one just written
         where = (stores[0] if len(stores) == 1 else "one of " + ", ".join(stores[:4])
                  + (f" and {len(stores) - 4} more" if len(stores) > 4 else "") if stores else "a Simscope store")
     said = f"{exc} {getattr(exc, 'sqlite_errorname', '')}".lower()
