@@ -50,6 +50,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from core.vectors import unit
+
 
 @dataclass
 class ClusterSettings:
@@ -174,7 +176,7 @@ def _project(x: np.ndarray, dims: int, seed: int, rows: np.ndarray) -> np.ndarra
 
 
 def _unit_rows(z: np.ndarray) -> np.ndarray:
-    return z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+    return unit(z)
 
 
 def features(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | None = None,
@@ -637,7 +639,6 @@ def _one_setting(image: np.ndarray, settings: ClusterSettings, text: np.ndarray 
 def prototypes(vectors: np.ndarray, labels: np.ndarray, event: int, count: int = 4) -> np.ndarray:
     """Indices of the photos nearest the event's centre (cosine), best first."""
     idx = np.flatnonzero(labels == event)
-    v = vectors[idx] / np.maximum(np.linalg.norm(vectors[idx], axis=1, keepdims=True), 1e-12)
-    centre = v.mean(0)
-    centre /= max(np.linalg.norm(centre), 1e-12)
+    v = unit(vectors[idx])
+    centre = unit(v.mean(0))
     return idx[np.argsort(-(v @ centre))[:count]]
