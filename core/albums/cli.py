@@ -231,6 +231,40 @@ def cmd_kinds(args) -> int:
     return 0
 
 
+def cmd_events(args) -> int:
+    """The album's events with their photo counts: largest first as the page lists them, or
+    ``--by-date`` in the order they happened with each one's dates; ``--months``: photos per month."""
+    from core.albums.store import AlbumStore, default_path
+    from core.albums.timeline import events_by_date, month_label, photos_text, timeline
+
+    path = Path(args.store) if args.store else default_path()
+    if not path.exists():
+        print(f"No album at {path}: add folders in the app or with albums add.", file=sys.stderr)
+        return 1
+    with AlbumStore(path) as store:
+        if args.months:
+            line = timeline(store)
+            if args.json:
+                print(json.dumps({"months": [m.__dict__ for m in line.months], "no_date": line.no_date},
+                                 indent=1))
+            else:
+                for m in line.months:
+                    print(f"{month_label(m.year, m.month):<16} {m.count:>8,}")
+                print(f"{'No date':<16} {line.no_date:>8,}\n{photos_text(line.total)} in "
+                      f"{len(line.months)} months")
+            return 0
+        spans = events_by_date(store)
+    if not args.by_date:
+        spans.sort(key=lambda s: (-s.count, s.id))
+    if args.json:
+        print(json.dumps([{**s.__dict__, "dates": s.dates_text()} for s in spans], ensure_ascii=False, indent=1))
+    else:
+        for s in spans:
+            print(f"{s.count:>7,}  {s.dates_text():<28} {s.name or f'Event {s.id}'}")
+        print(f"{len(spans):,} events")
+    return 0
+
+
 def _album_options(p, preset_help: str = "image model (the album's, for cached vectors)") -> None:
     """The options every look-up in an album shares: where, which store, model, output."""
     p.add_argument("--in", dest="within", nargs="+", metavar="DIR",
@@ -313,6 +347,14 @@ def register(sub) -> None:
     p.add_argument("--move-to", metavar="DIR", help="move every photo but the keeper of each group here")
     _album_options(p)
     p.set_defaults(func=cmd_duplicates)
+    p = albums.add_parser("events", help="the album's events with their photo counts (largest first, or "
+                                         "--by-date with their dates), or --months: photos per month")
+    p.add_argument("--by-date", action="store_true", help="in the order they happened, with each one's dates")
+    p.add_argument("--months", action="store_true",
+                   help="photos per month of capture (the page's timeline), and those with no date")
+    p.add_argument("--store", help="the album's SQLite file (default: the app's)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_events)
     p = albums.add_parser("kinds", help="event kinds learned from the names you gave events: list, or forget one or all")
     p.add_argument("kinds_action", choices=("list", "forget"), help="list the learned kinds, or forget one (or --all)")
     p.add_argument("kind", nargs="?", help="the kind to forget (as listed)")

@@ -1,0 +1,110 @@
+"""The album by date: photos per year and month, and the events in the order they happened.
+
+What the Albums page's date scrubber (``app.albums.timeline``) paints and ``albums events``
+prints. Counted by SQLite in one pass over the photos (``GROUP BY``), never by decoding each
+photo's row in Python: 100,000 photos take tens of milliseconds.
+
+Months are the photo's local calendar month (capture times are kept as seconds since the epoch,
+read from EXIF as local time). Photos without a capture time are counted apart (``no_date``);
+unreadable photos are not counted (they are not in any event, nor in the grid's months).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    year: int
+    month: int  # 1–12
+    count: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    months: list[MonthCount]  # oldest first, only months with photos
+    no_date: int  # readable photos without a capture time
+
+    @property
+    def total(self) -> int:
+        return sum(m.count for m in self.months) + self.no_date
+
+    def years(self) -> list[tuple[int, int]]:
+        """(year, photos) oldest first."""
+        out: dict[int, int] = {}
+        for m in self.months:
+            out[m.year] = out.get(m.year, 0) + m.count
+        return list(out.items())
+
+
+@dataclass(frozen=True)
+class EventSpan:
+    id: int
+    name: str
+    count: int
+    first: float | None  # earliest capture time of its photos (None: none has one)
+    last: float | None
+    undated: int  # its photos without a capture time
+
+    def dates_text(self) -> str:
+        """'12 Mar 2019', '12–14 Mar 2019', '30 Dec 2019 – 2 Jan 2020' or 'no date'."""
+        if self.first is None or self.last is None:
+            return "no date"
+        a, b = dt.datetime.fromtimestamp(self.first), dt.datetime.fromtimestamp(self.last)
+        if a.date() == b.date():
+            return f"{a.day} {a:%b %Y}"
+        if (a.year, a.month) == (b.year, b.month):
+            return f"{a.day}–{b.day} {a:%b %Y}"
+        if a.year == b.year:
+            return f"{a.day} {a:%b} – {b.day} {b:%b %Y}"
+        return f"{a.day} {a:%b %Y} – {b.day} {b:%b %Y}"
+
+
+def month_label(year: int, month: int) -> str:
+    return f"{MONTHS[month - 1]} {year}"
+
+
+def photos_text(n: int) -> str:
+    return f"{n:,} photo" if n == 1 else f"{n:,} photos"
+
+
+def timeline(store) -> Timeline:
+    """Readable photos per (year, month) of capture, and how many have no capture time."""
+    rows = store.con.execute(
+        "SELECT CAST(strftime('%Y', taken_at, 'unixepoch', 'localtime') AS INTEGER) AS y, "
+        "CAST(strftime('%m', taken_at, 'unixepoch', 'localtime') AS INTEGER) AS m, COUNT(*) "
+        "FROM photos WHERE error IS NULL GROUP BY y, m ORDER BY y, m").fetchall()
+    months = [MonthCount(y, m, n) for y, m, n in rows if y is not None]
+    return Timeline(months, sum(n for y, _, n in rows if y is None))
+
+
+def events_by_date(store) -> list[EventSpan]:
+    """Every event with its photo count and the span of its capture times, in the order they
+    happened (by first capture time; events without any dated photo last, by id)."""
+    rows = store.con.execute(
+        "SELECT e.id, e.name, COUNT(p.id), MIN(p.taken_at), MAX(p.taken_at), "
+        "SUM(p.id IS NOT NULL AND p.taken_at IS NULL) "
+        "FROM events e LEFT JOIN photos p ON p.event_id = e.id GROUP BY e.id").fetchall()
+    spans = [EventSpan(i, name, n, first, last, undated or 0) for i, name, n, first, last, undated in rows]
+    return sorted(spans, key=lambda s: (s.first is None, s.first or 0.0, s.id))
+
+
+def event_in_month(spans: list[EventSpan], year: int, month: int) -> EventSpan | None:
+    """The first event (by date) with photos in that month, or else the first one after it (the
+    scrubber's jump); None when no dated event is that late."""
+    start = dt.datetime(year, month, 1).timestamp()
+    end = dt.datetime(year + month // 12, month % 12 + 1, 1).timestamp()
+    later = None
+    for s in spans:
+        if s.first is None:
+            continue
+        if s.first < end and s.last is not None and s.last >= start:
+            return s
+        if s.first >= end and later is None:
+            later = s
+    return later
