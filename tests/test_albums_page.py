@@ -35,7 +35,7 @@ def _event_rows(page):
 
 def test_add_folder_groups_events_and_reports_the_bad_file(page, qtbot, folder):
     page.min_size.setValue(3)
-    qtbot.waitUntil(lambda: not page._debounce.isActive(), timeout=5000)  # its regroup: nothing to do (no folders)
+    qtbot.waitUntil(lambda: not page.album_jobs.debounce.isActive(), timeout=5000)  # its regroup: nothing to do (no folders)
     assert page.body.currentWidget() is page.empty  # an empty album says what to do
     job = page.add_paths([str(folder)])
     # while the first photos are on their way: no "drop photo folders" panel, and progress on the page
@@ -52,7 +52,7 @@ def test_add_folder_groups_events_and_reports_the_bad_file(page, qtbot, folder):
     # thumbnails arrive off the UI thread, into the grid and the representatives strip
     qtbot.waitUntil(lambda: all(page.loader.pixmap(p.path) is not None for p in page.grid_model.photos),
                     timeout=20_000)
-    assert page.reps.count() >= 4  # label + 3 representatives + stretch
+    assert page.group.reps.count() >= 4  # label + 3 representatives + stretch
     qtbot.wait(200)
     assert_not_blank(save_screenshot(page.window(), "albums-page"))
 
@@ -115,26 +115,26 @@ def test_loose_setting_places_stray_photos_that_strict_leaves_unsorted(page, qtb
     assert sum(e.photo_count for e in page.store.events()) + loose == 12  # nobody lost
     page.loose_slider.setValue(0)
     job = page.regroup()
-    assert not page._debounce.isActive()  # the explicit run takes the pending change; a late timer would cancel it
+    assert not page.album_jobs.debounce.isActive()  # the explicit run takes the pending change; a late timer would cancel it
     finish_job(qtbot, job)
     assert page.store.group_counts()["unsorted"] == strict  # and back
     # Event names edited offline: the events are named again (only a CLIP model re-grouped before)
     from PySide6.QtCore import QTimer
 
-    before, vocabulary = page._pending_regroup, page.store.vocabulary()
-    dialog = page.edit_vocabulary()
+    before, vocabulary = page.album_jobs.pending_regroup, page.store.vocabulary()
+    dialog = page.edits.edit_vocabulary()
     dialog.edit.setPlainText("Beach\n Winter \n\n")
     QTimer.singleShot(100, lambda: next(b for b in dialog.discard_box.buttons() if b.text() == "Keep editing").click())
     dialog.reject()  # Esc on an edited list asks; Keep editing keeps it
     assert dialog.isVisible() and page.store.vocabulary() == vocabulary
     dialog.accept()
     assert page.store.vocabulary() == ["Beach", "Winter"]
-    assert page._pending_regroup is not before
-    finish_job(qtbot, page._pending_regroup)
-    again = page._pending_regroup
-    page.edit_vocabulary().accept()  # the same list: nothing to do
-    assert page._pending_regroup is again
-    unchanged = page.edit_vocabulary()
+    assert page.album_jobs.pending_regroup is not before
+    finish_job(qtbot, page.album_jobs.pending_regroup)
+    again = page.album_jobs.pending_regroup
+    page.edits.edit_vocabulary().accept()  # the same list: nothing to do
+    assert page.album_jobs.pending_regroup is again
+    unchanged = page.edits.edit_vocabulary()
     unchanged.reject()  # nothing edited: closes without a question
     assert not unchanged.isVisible() and unchanged.discard_box is None
 
@@ -159,7 +159,7 @@ def test_merge_split_dissolve_and_examples(page, qtbot, folder):
     assert not page.why.isVisibleTo(page)
     for row, key in enumerate(_event_rows(page)):
         page.events.item(row).setSelected(key in (events[0].id, events[1].id))
-    page.merge_selected()
+    page.events_panel.merge_button.click()
     merged = page.store.event(events[0].id)
     assert merged.photo_count == events[0].photo_count + events[1].photo_count
     # split two photos off into a new event
@@ -167,20 +167,20 @@ def test_merge_split_dissolve_and_examples(page, qtbot, folder):
     sel = page.grid.selectionModel()
     for r in (0, 1):
         sel.select(page.grid_model.index(r), sel.SelectionFlag.Select)
-    page.split_selected()
+    page.group.split_button.click()
     new = page.store.event(page.current_key())
     assert new.photo_count == 2 and page.current_key() != merged.id
     # define the new event by example: re-clustering keeps its examples and may pull near photos in
     page.grid.selectionModel().select(page.grid_model.index(0), sel.SelectionFlag.Select)
-    page.use_as_examples()
-    finish_job(qtbot, page._pending_regroup)
+    page.group.example_button.click()
+    finish_job(qtbot, page.album_jobs.pending_regroup)
     ev = page.store.event(new.id)
     assert ev.by_example and len(ev.prototypes) == 1
     assert sum(e.photo_count for e in page.store.events()) + len(page.store.photos(None)) \
         + len(page.store.photos("unsure")) == total
     page.events.setCurrentRow(_event_rows(page).index(new.id))
     _answer_next_question(qtbot, dont_ask_again=True)
-    page.dissolve_current()
+    page.events_panel.delete_button.click()
     assert new.id not in [e.id for e in page.store.events()]
     assert page.context.settings.raw("confirm/dissolve", False) is True  # asked once, not again
 
@@ -223,14 +223,14 @@ def test_every_edit_undoes_and_redoes_through_the_edit_menu(page, qtbot, folder)
             sel.select(page.grid_model.index(r), sel.SelectionFlag.Select)
 
     edits = [
-        ("Merged 2 events", lambda: (select_events([events[0].id, events[1].id]), page.merge_selected())),
-        ("Moved", lambda: page.move_photos([page.store.photos("all")[0].id], None)),
+        ("Merged 2 events", lambda: (select_events([events[0].id, events[1].id]), page.events_panel.merge_button.click())),
+        ("Moved", lambda: page.edits.move_photos([page.store.photos("all")[0].id], None)),
         ("Renamed", lambda: (page.events.setCurrentRow(_event_rows(page).index(events[0].id)),
-                             page.name_edit.setText("Beach day"), page._rename())),
-        ("Saved the event's note", lambda: (page.event_note.setText("with grandma"), page._save_event_note())),
-        ("Split", lambda: (select_photos([0]), page.split_selected())),
-        ("Removed", lambda: page.remove_photos([page.store.photos("all")[-1].id])),
-        ("Dissolved", lambda: (_answer_next_question(qtbot), page.dissolve_current())),
+                             page.name_edit.setText("Beach day"), page.name_edit.editingFinished.emit())),
+        ("Saved the event's note", lambda: (page.event_note.setText("with grandma"), page.event_note.editingFinished.emit())),
+        ("Split", lambda: (select_photos([0]), page.group.split_button.click())),
+        ("Removed", lambda: page.edits.remove_photos([page.store.photos("all")[-1].id])),
+        ("Dissolved", lambda: (_answer_next_question(qtbot), page.events_panel.delete_button.click())),
     ]
     for text, do in edits:
         before = page.store.snapshot()
@@ -286,8 +286,8 @@ def test_remove_photos_with_delete_and_a_folder_from_the_folders_dialog(page, qt
     page.grid.setFocus()
     page.grid.selectionModel().select(page.grid_model.index(0), page.grid.selectionModel().SelectionFlag.Select)
     doomed = page.grid_model.photos[0]
-    assert page.remove_action in page.grid.actions()
-    page.remove_action.trigger()  # Delete, on the grid
+    assert page.group.remove_action in page.grid.actions()
+    page.group.remove_action.trigger()  # Delete, on the grid
     assert doomed.id not in {p.id for p in page.store.photos("all")}
     assert "files are untouched" in page.note.text() and doomed.path in page.store.excluded()
     assert os.path.exists(doomed.path)  # the file is never touched
@@ -299,17 +299,17 @@ def test_remove_photos_with_delete_and_a_folder_from_the_folders_dialog(page, qt
     pair = {p.id for p in page.selected_photos()}
     count = len(page.store.photos("all"))
     _answer_next_question(qtbot, ok=False)
-    page.remove_action.trigger()
+    page.group.remove_action.trigger()
     assert len(page.store.photos("all")) == count
     _answer_next_question(qtbot, dont_ask_again=True)
-    page.remove_action.trigger()
+    page.group.remove_action.trigger()
     assert not pair & {p.id for p in page.store.photos("all")}
     assert page.context.settings.raw("confirm/remove_photos", False) is True
     # the folders dialog lists the folder; Remove takes every photo of it out of the album
     from app.albums.folders import FoldersDialog
 
     dialog = FoldersDialog(page.store.folders(), page)
-    dialog.remove_requested.connect(page.remove_folder)
+    dialog.remove_requested.connect(page.edits.remove_folder)
     assert dialog.list.count() == 1 and dialog.list.item(0).text() == str(folder.resolve())
     save_screenshot(dialog, "albums-folders")
     dialog.remove_button.click()

@@ -44,11 +44,13 @@ def test_double_click_or_space_opens_the_viewer_on_the_photos_shown(page, qtbot)
     qtbot.mouseDClick(page.grid.viewport(), Qt.MouseButton.LeftButton, pos=at)
     viewer = page.viewer
     assert viewer is not None and viewer.isVisible() and viewer.paths == shown and viewer.index == 2
+    qtbot.waitUntil(lambda: viewer.details_path == viewer.path, timeout=10_000)  # worked out off the UI thread
     rows = dict(viewer.info_rows)
     photo = page.grid_model.photos[2]
     assert rows["Event"] == event.name
     assert rows["Why here"] == page.explain(photo.id).removeprefix("Why here: ") and rows["Why here"]
     viewer.next()
+    qtbot.waitUntil(lambda: viewer.details_path == shown[3], timeout=10_000)
     assert viewer.path == shown[3] and dict(viewer.info_rows)["Event"] == event.name
     viewer.close()
     # Space on the grid (the view would take it to select): the current photo, within the results shown
@@ -58,6 +60,7 @@ def test_double_click_or_space_opens_the_viewer_on_the_photos_shown(page, qtbot)
     page.grid.setFocus()
     qtbot.keyClick(page.grid, Qt.Key.Key_Space)
     assert page.viewer is not viewer and page.viewer.paths == [p for p, _ in hits] and page.viewer.index == 0
+    qtbot.waitUntil(lambda: page.viewer.details_path == page.viewer.path, timeout=10_000)
     rows = dict(page.viewer.info_rows)
     assert rows["Shown in"].startswith("Similar to ") and rows["Event"]  # the photo's own event too
     page.viewer.close()
@@ -78,7 +81,7 @@ def test_duplicates_compare_side_by_side_keep_the_suggested_move_the_others_and_
     labels = [page.grid_model.data(page.grid_model.index(r)) for r in range(page.grid_model.rowCount())]
     n = next(label.split(" · ")[0].removeprefix("keep ") for label in labels if label.endswith(" · leaf.jpg"))
     assert f"keep {n} · leaf.jpg" in labels and f"{n} duplicate · leaf-small.jpg" in labels  # e.g. "#2"
-    assert page.compare_button.isVisibleTo(page)
+    assert page.group.compare_button.isVisibleTo(page)
     # double-click on a group member: its group side by side, the suggested keeper marked
     row = labels.index(f"{n} duplicate · leaf-small.jpg")
     page.open_viewer(row)  # what double-click and Space call (the viewer test clicks for real)
@@ -144,7 +147,9 @@ def test_no_stale_text_after_switching_events_undoing_or_clearing_the_search(pag
 
 
 def test_the_grid_gets_the_room_at_1180x760(page, qtbot, window):
-    from app.albums.layout import AlbumsLayout
+    from app.albums.events import EventsPanel
+    from app.albums.group import GroupView
+    from app.albums.toolbar import AlbumToolBar
 
     event = page.store.events()[0]
     _open(page, event.id)
@@ -154,10 +159,10 @@ def test_the_grid_gets_the_room_at_1180x760(page, qtbot, window):
     full_rows = view.height() // cell.height()
     assert full_rows >= 2, f"{view.height()} px of grid for {cell.height()} px rows"
     # the controls are one tool-bar row: the tuning lives in a panel under "Grouping"
-    assert not page.min_size.isVisibleTo(page) and page.tuning_button.isVisibleTo(page)
-    assert page.reps_box.isVisibleTo(page)  # an event's representatives, beside its caption
+    assert not page.min_size.isVisibleTo(page) and page.toolbar.tuning_button.isVisibleTo(page)
+    assert page.group.reps_box.isVisibleTo(page)  # an event's representatives, beside its caption
     _open(page, UNSORTED)
-    assert not page.reps_box.isVisibleTo(page)  # no empty "Representative" strip on Unsorted
+    assert not page.group.reps_box.isVisibleTo(page)  # no empty "Representative" strip on Unsorted
     # the demo note closes, and stays closed after a restart (the view state keeps it)
     assert page.demo_banner.isVisibleTo(page)
     before = view.height()
@@ -170,9 +175,11 @@ def test_the_grid_gets_the_room_at_1180x760(page, qtbot, window):
     assert page.demo_banner.isVisibleTo(page)
     # the thumbnail size: smaller thumbnails, more of them in a row
     columns = view.width() // page.grid.gridSize().width()
-    page.thumb_size.slider.setValue(page.thumb_size.slider.minimum())
+    page.group.thumb_size.slider.setValue(page.group.thumb_size.slider.minimum())
     assert view.width() // page.grid.gridSize().width() > columns
-    assert isinstance(page, AlbumsLayout)
+    # the page is an assembly of widgets of their own, laid out side by side
+    assert isinstance(page.toolbar, AlbumToolBar) and isinstance(page.events_panel, EventsPanel)
+    assert isinstance(page.group, GroupView) and page.split.widget(1) is page.group
 
 
 def test_the_selected_last_event_is_scrolled_into_view(page, qtbot):
@@ -183,7 +190,7 @@ def test_the_selected_last_event_is_scrolled_into_view(page, qtbot):
     assert page.events.count() >= 10
     last = page.events.count() - 1
     page.events.scrollToTop()
-    page._current = _rows(page)[last]
+    page.session.current = _rows(page)[last]
     page.reload()  # what a restart or an edit does: the group shown is selected again
     qtbot.wait(50)
     rect = page.events.visualItemRect(page.events.item(last))
@@ -219,10 +226,10 @@ def test_screenshots_at_both_sizes_and_names_not_cut_where_they_fit(page, qtbot,
         assert not cut, f"at {width}: " + "\n".join(cut)
     window.resize(1180, 760)
     _open(page, event.id)
-    menu = page.tuning_button.menu()  # the tuning panel under "Grouping" (popup: exec would wait for a click)
-    menu.popup(page.tuning_button.mapToGlobal(page.tuning_button.rect().bottomLeft()))
+    menu = page.toolbar.tuning_button.menu()  # the tuning panel under "Grouping" (popup: exec would wait for a click)
+    menu.popup(page.toolbar.tuning_button.mapToGlobal(page.toolbar.tuning_button.rect().bottomLeft()))
     qtbot.waitUntil(menu.isVisible, timeout=2000)
-    assert page.min_size.isVisible() and page.closeness.isVisible() and page.loose_slider.isVisible()
+    assert page.min_size.isVisible() and page.toolbar.closeness.isVisible() and page.loose_slider.isVisible()
     assert_not_blank(save_screenshot(menu, "albums-polish-tuning"), min_colors=8)
     menu.close()
     viewer = page.open_viewer(0)

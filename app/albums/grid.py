@@ -30,6 +30,8 @@ class PhotoGridModel(QAbstractListModel):
         super().__init__(parent)
         self.loader = loader
         self.photos: list[Photo] = []
+        self.scores: dict[int, float] = {}  # photo id → similarity (the Similar view)
+        self.labels: dict[int, str] = {}  # photo id → a word before its name (the Duplicates view)
         self._rows: dict[str, int] = {}
         self._placeholder = QPixmap(THUMB, THUMB)
         self._placeholder.fill(QColor("#eef1f4"))
@@ -74,14 +76,14 @@ class PhotoGridModel(QAbstractListModel):
             kind = "pin" if p.pinned else "unsure" if p.unsure else None
             return self._with_mark(pix, kind) if kind else pix
         if role == Qt.ItemDataRole.DisplayRole:
-            label = getattr(self, "labels", {}).get(p.id)
+            label = self.labels.get(p.id)
             if label:
                 return f"{label} · {Path(p.path).name}"
-            score = getattr(self, "scores", {}).get(p.id)
+            score = self.scores.get(p.id)
             return Path(p.path).name if score is None else f"{score:.2f} · {Path(p.path).name}"
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [p.path]
-            if p.id in getattr(self, "scores", {}):
+            if p.id in self.scores:
                 lines.append(f"Similarity {self.scores[p.id]:.3f} (cosine of the image embeddings)")
             if p.error:
                 lines.append(f"Could not be read: {p.error}")

@@ -1,13 +1,22 @@
-"""Albums jobs: indexing, grouping and export run on the workers through one core ``Album``."""
+"""Albums jobs: indexing, grouping, the searches and export run on the workers through one core ``Album``.
+
+``AlbumJobs`` is built from the session, the job queue, the model manager, the embedding cache
+and the page's undo stack (a new grouping clears it). What a job found goes into the session
+(``last_report``, ``search_index``, ``duplicate_groups``, a results group) and the views follow
+its signals; what it says goes to ``session.say``.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
 
+from app.albums.session import AlbumSession
 from app.filedialogs import pick_folder
+from app.jobs import JobQueue
 from core.albums.store import AlbumStore
 from core.jobs import Lane, Priority
 
@@ -27,43 +36,50 @@ def regroup_change(before, after) -> str:
     return "Changed: " + ", ".join(changes) + "."
 
 
-class AlbumJobs:
-    # -- jobs -------------------------------------------------------------------------
+class AlbumJobs(QObject):
+    details = Signal(str)  # the models a job used, in full (the note's tooltip)
+
+    def __init__(self, session: AlbumSession, jobs: JobQueue, models, cache, undo_stack, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.session, self.jobs, self.models, self.cache = session, jobs, models, cache
+        self.undo_stack, self.widget = undo_stack, parent
+        self.pending_regroup = None  # the newest "group events" job
+        self.debounce = QTimer(self, singleShot=True, interval=350)  # a tuning control still: re-group
+        self.debounce.timeout.connect(self.regroup)
+        jobs.job_finished.connect(lambda job: session.arriving.discard(job.id))
+
     def _album_job(self, name: str, work, on_done, lane=Lane.MODEL, priority=Priority.BATCH):
         """Indexing and grouping are batch work (they yield to other pages' queries between batches);
         a search is interactive, but waits for a batch job on this album (the same resource)."""
-        ctx = self.context
-        preset = self.model_choice.currentData()
-        store_path = self.store.path
-        state = self._worker_state
-        page = self
+        models, cache, session = self.models, self.cache, self.session
+        preset, store_path, state = session.preset, session.store.path, session.worker_state
 
         def run(progress, cancelled):
             from core.albums.pipeline import Album, make_models
 
             album = state["album"]
             if album is None or album.models.image.name != preset:
-                models = make_models(ctx.models, preset, captions=True, progress=progress, cancelled=cancelled)
+                made = make_models(models, preset, captions=True, progress=progress, cancelled=cancelled)
                 if album is not None:  # another model: the old album's store closes here, on its thread
                     album.store.close()
-                album = state["album"] = Album(AlbumStore(store_path), ctx.cache, models)
+                album = state["album"] = Album(AlbumStore(store_path), cache, made)
             result = work(album, progress, cancelled)
-            page.search_index = album.search_index()  # made here, read-only after: Find similar on the UI
+            session.search_index = album.search_index()  # made here, read-only after: Find similar on the UI
             return result
 
-        return ctx.jobs.submit(run, name, lane, on_done=on_done, on_error=self._job_failed,
-                               priority=priority, resource=str(store_path),
-                               on_cancelled=lambda job: (self.note.setText(f"{job.name}: cancelled; "
-                                                                           "finished photos are kept"),
-                                                         self.reload()))
+        return self.jobs.submit(run, name, lane, on_done=on_done, on_error=self._failed, priority=priority,
+                                resource=str(store_path),
+                                on_cancelled=lambda job: (session.say(f"{job.name}: cancelled; finished photos "
+                                                                      "are kept"), session.reload()))
 
+    # -- indexing and grouping ------------------------------------------------------------
     def add_paths(self, paths: list[str] | None):
         if paths is None:
-            folder = pick_folder(self, "photos", "Add a folder of photos", next_in_parent=True)
+            folder = pick_folder(self.widget, "photos", "Add a folder of photos", next_in_parent=True)
             paths = [folder] if folder else []
         if not paths:
             return None
-        settings, proto = self.cluster_settings(), self.proto_settings()
+        settings, proto = self.session.cluster_settings(), self.session.proto_settings()
 
         def work(album, progress, cancelled):
             report = album.add(paths, progress, cancelled)
@@ -71,15 +87,15 @@ class AlbumJobs:
             return report, album.regroup(settings, proto), album.models.describe()
 
         job = self._album_job(f"Albums: add {', '.join(Path(p).name for p in paths)}", work, self._indexed)
-        self._arriving.add(job.id)  # not the empty panel while the first photos are on their way
-        self.reload()
-        self.note.setText(f"Reading {', '.join(Path(p).name for p in paths)}: the events appear when the "
-                          "photos are grouped (progress above).")
+        self.session.arriving.add(job.id)  # not the empty panel while the first photos are on their way
+        self.session.reload()
+        self.session.say(f"Reading {', '.join(Path(p).name for p in paths)}: the events appear when the "
+                         "photos are grouped (progress above).")
         return job
 
     def index_existing(self):
-        settings, proto = self.cluster_settings(), self.proto_settings()
-        first = not self.store.events()
+        settings, proto = self.session.cluster_settings(), self.session.proto_settings()
+        first = not self.session.store.events()
 
         def work(album, progress, cancelled):
             report = album.index(progress, cancelled)
@@ -89,13 +105,13 @@ class AlbumJobs:
         return self._album_job("Albums: check photos", work, self._indexed)
 
     def regroup(self):
-        self._debounce.stop()  # a pending settings change is folded into this run: it must not cancel it later
-        self._save_tuning()
-        if not self.store.folders():
+        self.debounce.stop()  # a pending settings change is folded into this run: it must not cancel it later
+        self.session.save_tuning()
+        if not self.session.store.folders():
             return None
-        if self._pending_regroup is not None and not self._pending_regroup.state.done:
-            self.context.jobs.cancel(self._pending_regroup.id)  # only the newest settings matter
-        settings, proto = self.cluster_settings(), self.proto_settings()
+        if self.pending_regroup is not None and not self.pending_regroup.state.done:
+            self.jobs.cancel(self.pending_regroup.id)  # only the newest settings matter
+        settings, proto = self.session.cluster_settings(), self.session.proto_settings()
 
         def work(album, progress, cancelled):
             if album.data is None:
@@ -103,12 +119,13 @@ class AlbumJobs:
             album.refresh_text()
             return None, album.regroup(settings, proto), album.models.describe()
 
-        self._pending_regroup = self._album_job("Albums: group events", work, self._indexed)
-        return self._pending_regroup
+        self.pending_regroup = self._album_job("Albums: group events", work, self._indexed)
+        return self.pending_regroup
 
     def _indexed(self, result) -> None:
         report, group, models = result
-        self.last_report = report
+        session = self.session
+        session.last_report = report
         self.undo_stack.clear()  # the grouping changed under the edits: they can no longer be undone one by one
         parts = []
         if report is not None:
@@ -123,40 +140,108 @@ class AlbumJobs:
                          + (f", {group.by_example} placed by examples" if group.by_example else "") + ".")
             if group.settings_note:
                 parts.append(group.settings_note[0].upper() + group.settings_note[1:] + ".")
-            before = getattr(self, "_last_group", None)
-            if report is None and before is not None:  # re-grouped after a setting moved: what it changed
-                parts.append(regroup_change(before, group))
-            self._last_group = group
+            if report is None and session.last_group is not None:  # re-grouped after a setting moved
+                parts.append(regroup_change(session.last_group, group))
+            session.last_group = group
         parts.append(f"Image model: {models['image']['preset']}; captions: "
                      + (models["captions"] if isinstance(models["captions"], str) else models["captions"]["preset"])
                      + ".")
         if any("CoCa" in n for n in models.get("notes", [])):
             parts.append("(CoCa caption weights are not on this machine: Tools → Models says how to get them.)")
-        self.note.setText(" ".join(parts))
-        self.note.setToolTip(json.dumps(models, ensure_ascii=False, indent=1))
-        self.reload()
+        session.say(" ".join(parts))
+        self.details.emit(json.dumps(models, ensure_ascii=False, indent=1))
+        session.reload()
 
-    def _job_failed(self, job) -> None:
-        self.last_error = job.error
-        self.note.setText(f"{job.name} failed: {job.error}")
-        self.reload()
+    def _failed(self, job) -> None:
+        self.session.last_error = job.error
+        self.session.say(f"{job.name} failed: {job.error}")
+        self.session.reload()
 
-    def _model_changed(self) -> None:
-        self._save_tuning()  # the album's model, kept with it (back after a restart)
-        if self._shown and self.store.folders():
-            self.regroup()
+    # -- the searches -----------------------------------------------------------------------
+    def find_similar(self, path: str, k: int = 40) -> list[tuple[str, float]]:
+        """The photos nearest ``path`` across the album, shown as a "Similar to …" group (searched
+        here on the UI thread: the search layer answers in milliseconds)."""
+        session = self.session
+        if session.search_index is None:
+            session.say("The album's photos are still being read; try again when they are grouped.")
+            return []
+        from core.albums.relevance import similar_found
 
+        try:
+            found = similar_found(session.search_index, path, k)  # only what beats most unrelated pairs
+        except KeyError:
+            session.say(f"{Path(path).name} has no image vector: it could not be read, or it is still being read.")
+            return []
+        hits = found.pairs()
+        session.show_results((path, hits, None), {p: b for p, _, b in found.hits})
+        session.say(f"Like {Path(path).name}: {found.summary()}.")
+        return hits
+
+    def find_duplicates(self):
+        """Duplicates and bursts across the album (a job), shown as one group: each group's
+        suggested keeper first ("keep #1"), then its copies ("#1 duplicate" / "#1 burst")."""
+        session = self.session
+        if session.store.photos("all") == []:
+            session.say("Add photo folders first: then look for duplicates in them.")
+            return None
+
+        def done(groups) -> None:
+            hits = []
+            for n, g in enumerate(groups, 1):
+                hits.append((g.keeper, f"keep #{n}"))
+                hits += [(p, f"#{n} {g.kind}") for p in g.paths if p != g.keeper]
+            bursts = sum(g.kind == "burst" for g in groups)
+            session.duplicate_groups = list(groups)
+            said = (f"{len(groups)} groups ({len(groups) - bursts} duplicates, {bursts} bursts)"
+                    if groups else "No duplicates or bursts")
+            session.show_results((said, hits, "duplicates"))
+            session.say(f"{said}: the keeper of each is suggested; nothing was deleted.")
+
+        return self._album_job("Albums: find duplicates", lambda album, progress, cancelled:
+                               album.duplicates(progress, cancelled), done, priority=Priority.NORMAL)
+
+    def search_words(self, query: str, k: int = 60):
+        """Photos matching words, shown as a "Words: …" group (a job: the sentence model
+        embeds the query, and the photos' texts the first time)."""
+        session = self.session
+        query = query.strip()
+        if not query:
+            session.say("Type a word or two to search for (e.g. beach, 생일 케이크).")
+            return None
+        if session.store.photos("all") == []:
+            session.say("Add photo folders first: then search them by words.")
+            return None
+
+        def work(album, progress, cancelled):
+            progress(0.1, f"Searching for {query!r}")
+            from core.albums.relevance import words_found
+
+            return words_found(album, query, k)  # only what beats most unrelated pairs
+
+        def done(found) -> None:
+            from core.albums.pipeline import widened_note
+
+            result, kind = found
+            hits = result.pairs()
+            session.show_results((query, hits, "words"), {p: b for p, _, b in result.hits})
+            also = f" Also {widened_note(kind)}." if kind else ""
+            session.say((f"For “{query}”: {result.summary()}." if hits or result.below else
+                         f"No photo has a note, caption or tag near “{query}”.") + also)
+
+        return self._album_job(f"Albums: search “{query}”", work, done, priority=Priority.INTERACTIVE)
+
+    # -- export -----------------------------------------------------------------------------
     def export(self, folder: str | None, mode: str | None = None):
         if folder is None:
-            folder = pick_folder(self, "export", "Export events into a folder")
+            folder = pick_folder(self.widget, "export", "Export events into a folder")
             if not folder:
                 return None
-            answer = QMessageBox.question(self, "Export", "Link the photos instead of copying them?\n"
+            answer = QMessageBox.question(self.widget, "Export", "Link the photos instead of copying them?\n"
                                           "(Links take no space; copies survive moving the originals.)",
                                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                           QMessageBox.StandardButton.No)
             mode = "link" if answer == QMessageBox.StandardButton.Yes else "copy"
-        store_path = self.store.path
+        store_path = self.session.store.path
 
         def work(progress, cancelled):
             from core.albums.pipeline import export_album
@@ -165,12 +250,11 @@ class AlbumJobs:
                 return export_album(store, folder, mode or "copy", progress, cancelled)
 
         def done(report):
-            self.last_report = report
+            self.session.last_report = report
             text = f"Exported {report['exported']} photos to {report['folder']} (events.json, photos.csv)."
             if report["problems"]:
                 text += f" {len(report['problems'])} could not be exported: " + "; ".join(
                     f"{Path(p).name}: {m}" for p, m in report["problems"][:3])
-            self.note.setText(text)
+            self.session.say(text)
 
-        return self.context.jobs.submit(work, f"Albums: export to {folder}", Lane.IO, on_done=done,
-                                        on_error=self._job_failed)
+        return self.jobs.submit(work, f"Albums: export to {folder}", Lane.IO, on_done=done, on_error=self._failed)

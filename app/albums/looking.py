@@ -1,134 +1,67 @@
-"""Looking at the Albums page's photos: the viewer, duplicates side by side, "why here".
+"""Looking at the Albums page's photos: "why here", what a results group says, duplicates side by side.
 
 Double-click or Space on a photo in the grid opens :class:`app.viewer.PhotoViewer` on the photos
-shown (the event, or the search / similar results) at that photo; its info panel adds the
-photo's event and why it is there (the page's "Why here", ``core.albums.explain``). In the
-"Duplicates & bursts" view the same gestures, the Compare button and the photo menu open the
-photo's group in :class:`app.viewer.CompareDialog`, whose one action keeps the suggested photo
-and moves the others into a folder (``app.albums.keep``: one undoable step).
+shown (``app.albums.group.GroupView``); its info panel adds the photo's event and why it is
+there (``AlbumSession.explain``). In the "Duplicates & bursts" view the same gestures, the Compare
+button and the photo menu open the photo's group in :class:`app.viewer.CompareDialog`
+(:class:`DuplicatesReview`), whose one action keeps the suggested photo and moves the others into
+a folder (``app.albums.keep``: one undoable step).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from app.albums.grid import SIMILAR
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
+
+from app.albums.session import AlbumSession
 from app.filedialogs import pick_folder
-from core.albums.store import AlbumStore
-from core.jobs import Lane
 
 
-def explain_text(store, photo_id: int, index, time_gap_hours: float) -> str:
-    """``core.albums.explain.explain_photo`` as one line for the page ("" if the photo is gone)."""
-    from core.albums.explain import explain_photo
+def group_texts(source: str, kind: str | None) -> tuple[str, str]:
+    """The name and the caption of a results group: Duplicates & bursts (``source``: what was
+    found), Words (``source``: the words) or Similar (``source``: the photo's path)."""
+    from core.albums.relevance import CUT, share_text
 
-    vector_of = index.vector if index is not None else (lambda _path: None)
-    try:
-        lines = explain_photo(store, photo_id, vector_of, time_gap_hours)
-    except KeyError:  # removed meanwhile
-        return ""
-    return "Why here: " + " ".join(lines)
+    if kind == "duplicates":
+        return "Duplicates & bursts", (
+            f"{source}. Each group: the suggested keeper first (most pixels, then the sharpest, then the most "
+            "EXIF), then its copies. Nothing is deleted: select photos and use Remove, or move them elsewhere "
+            "yourself.")
+    if kind == "words":
+        return f"Words: {source}", (
+            "Photos whose note, caption or tags are nearest these words, best first: only those more alike "
+            f"than {share_text(CUT)} of unrelated pairs (everyday words against this album). Before each name "
+            "the share they beat; hover for the cosine in the multilingual sentence space, or CLIP's score.")
+    return f"Similar to {Path(source).name}", (
+        "The photos nearest this one across the whole album, most alike first: only those more alike than "
+        f"{share_text(CUT)} of random pairs of its photos. Before each name the share they beat; hover for the "
+        "cosine of the image embeddings.")
 
 
-class AlbumLooking:
-    viewer = None
-    compare_dialog = None
+class DuplicatesReview(QObject):
+    """A duplicates group side by side (``compare_group``) and its one action, keep the suggested
+    photo and move the others into a folder (``keep_suggested``): one step on the undo stack."""
 
-    # -- why here ---------------------------------------------------------------------
-    def explain_later(self, photo_id: int):
-        """Say why the photo is where it is, worked out on an I/O worker with its own store
-        connection (explaining one photo among 10k took ~160 ms: too long for the UI thread);
-        the answer is shown only if that photo is still the one selected."""
-        self.why.setText("Why here: …")
-        store_path, index = self.store.path, self.search_index
-        gap = self.cluster_settings().time_gap_hours
-
-        def work(progress, cancelled):
-            with AlbumStore(store_path) as store:
-                return explain_text(store, photo_id, index, gap)
-
-        def done(text: str) -> None:
-            sel = self.selected_photos()
-            if len(sel) == 1 and sel[0].id == photo_id:
-                self.why.setText(text)
-
-        return self.context.jobs.submit(work, "Albums: why here", Lane.IO, on_done=done, internal=True,
-                                        on_error=lambda job: self.why.setText(f"Why here: not known ({job.error})"))
-
-    def explain(self, photo_id: int) -> str:
-        """Why the photo is where it is, in a few lines, on this thread (tests, the CLI's twin)."""
-        return explain_text(self.store, photo_id, self.search_index, self.cluster_settings().time_gap_hours)
-
-    def _forget_photo_text(self) -> None:
-        """Another group is shown: nothing selected, so no "Why here" or note of the photo before."""
-        self.why.setText("")
-        self.why.hide()
-        self.photo_note.setText("")
-        self.photo_note.setEnabled(False)
-
-    # -- the viewer ---------------------------------------------------------------------
-    def viewer_details(self, path: str) -> list[tuple[str, str]]:
-        """The viewer's extra info rows for a photo of the album: its event and why it is there."""
-        ids = self.store.photo_ids([path])
-        if path not in ids:
-            return [("Album", "no longer in the album")]
-        photo = self.store.photo(ids[path])
-        if photo.event_id is not None:
-            event = self.store.event(photo.event_id).name
-        else:
-            event = "Could not read" if photo.error else "Unsure" if photo.unsure else "Unsorted"
-        rows = [("Event", event)]
-        if self._current == SIMILAR and self._similar is not None:
-            rows.append(("Shown in", self.name_edit.text()))
-        why = self.explain(photo.id).removeprefix("Why here: ")
-        if why:
-            rows.append(("Why here", why))
-        return rows
-
-    def open_viewer(self, row: int):
-        """The photos shown, large, from ``row`` (double-click or Space on the grid); in the
-        Duplicates view the photo's group side by side instead."""
-        photos = self.grid_model.photos
-        if not 0 <= row < len(photos):
-            return None
-        if self._duplicates_shown():
-            return self.compare_group(photos[row].path)
-        from app.viewer import PhotoViewer
-
-        if self.viewer is not None:
-            self.viewer.close()
-        self.viewer = PhotoViewer([p.path for p in photos], row, self, details=self.viewer_details,
-                                  title=self.name_edit.text() or "Albums")
-        self.viewer.show()
-        return self.viewer
-
-    # -- duplicates -------------------------------------------------------------------
-    def _duplicates_shown(self) -> bool:
-        return self._current == SIMILAR and self._similar is not None and self._similar[2] == "duplicates"
-
-    def duplicate_group_of(self, path: str):
-        """The duplicates group (``core.albums.duplicates.DuplicateGroup``) holding ``path``."""
-        return next((g for g in self.duplicate_groups if path in g.paths), None)
-
-    def compare_selected(self):
-        sel = self.selected_photos()
-        if not sel and self.grid_model.photos:
-            sel = self.grid_model.photos[:1]
-        return self.compare_group(sel[0].path) if sel else None
+    def __init__(self, session: AlbumSession, undo_stack, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.session, self.undo_stack, self.widget = session, undo_stack, parent
+        self.compare_dialog = None  # app.viewer.CompareDialog, the last one opened
 
     def compare_group(self, path: str):
         """The group of ``path`` side by side (the photos still in the album), the keeper marked."""
         from app.viewer import CompareDialog
 
-        group = self.duplicate_group_of(path)
-        here = self.store.paths()
+        group = self.session.duplicate_group_of(path)
+        here = self.session.store.paths()
         paths = [p for p in group.paths if p in here] if group is not None else []
         if group is None or len(paths) < 2 or group.keeper not in paths:
-            self.note.setText(f"{Path(path).name}: its group has no other photo in the album now.")
+            self.session.say(f"{Path(path).name}: its group has no other photo in the album now.")
             return None
         if self.compare_dialog is not None:
             self.compare_dialog.close()
-        self.compare_dialog = CompareDialog(paths, group.keeper, group.why, self,
+        self.compare_dialog = CompareDialog(paths, group.keeper, group.why, self.widget,
                                             on_keep=lambda keeper, others: bool(self.keep_suggested(group)))
         self.compare_dialog.show()
         return self.compare_dialog
@@ -140,17 +73,19 @@ class AlbumLooking:
 
         from app.albums.keep import keep_and_move_aside
 
-        here = self.store.paths()
+        store = self.session.store
+        here = store.paths()
         group = replace(group, paths=[p for p in group.paths if p in here])
-        folder = folder or pick_folder(self, "duplicates", "Move the other photos of the group into…")
+        folder = folder or pick_folder(self.widget, "duplicates", "Move the other photos of the group into…")
         if not folder:
             return []
         try:
-            moved = keep_and_move_aside(self.undo_stack, self.store, group, folder, self.reload, self.note.setText)
+            moved = keep_and_move_aside(self.undo_stack, store, group, folder, self.session.reload,
+                                        self.session.say)
         except OSError as exc:
-            self.note.setText(f"Nothing was moved: {exc}")
+            self.session.say(f"Nothing was moved: {exc}")
             return []
         names = ", ".join(Path(old).name for old, _ in moved)
-        self.note.setText(f"Kept {Path(group.keeper).name}; moved {names} to {folder} (out of the album). "
+        self.session.say(f"Kept {Path(group.keeper).name}; moved {names} to {folder} (out of the album). "
                           "Edit → Undo (Ctrl+Z) puts them back.")
         return moved

@@ -1,165 +1,225 @@
 """The Albums workspace: photo folders grouped into named events.
 
-Reads and the user's edits go straight to the album store on the UI thread
-(small SQLite writes); indexing, captioning and re-clustering run as jobs on
-the model worker, through one ``core.albums.pipeline.Album`` that lives there.
+The page assembles its parts over one shared ``AlbumSession`` (the album store, the group shown,
+the search results, the tuning): the tool bar with the tuning panel (``AlbumToolBar``), the events
+panel (``EventsPanel``), the group view (``GroupView``), the undoable edits (``AlbumEdits``), the
+jobs (``AlbumJobs``) and duplicates side by side (``DuplicatesReview``). The parts never reach into
+one another: the page connects their signals. Reads and the user's edits go straight to the album
+store on the UI thread (small SQLite writes); indexing, captioning and re-clustering run as jobs
+on the model worker, through one ``core.albums.pipeline.Album`` that lives there.
 """
 
 from __future__ import annotations
 
 import json
+from operator import attrgetter
 from pathlib import Path
 
-from PySide6.QtCore import QRect, Qt, QTimer
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QLabel, QListWidgetItem, QStyle
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
+from app.albums.chrome import ClosableBanner, FewLines
 from app.albums.edits import AlbumEdits
-from app.albums.grid import ERRORS, REP, SIMILAR, THUMB, UNSORTED, UNSURE, photos_text
+from app.albums.events import EventsPanel
+from app.albums.grid import SIMILAR, THUMB
+from app.albums.group import GroupView
 from app.albums.jobs import AlbumJobs
-from app.albums.layout import AlbumsLayout
-from app.albums.looking import AlbumLooking
+from app.albums.looking import DuplicatesReview
+from app.albums.session import AlbumSession
+from app.albums.toolbar import AlbumToolBar
 from app.thumbs import ThumbnailLoader
 from app.workspace import PageContext, WorkspacePage
-from core.albums.cluster import ClusterSettings
-from core.albums.events import PrototypeSettings
-from core.albums.store import AlbumStore, Photo
 from core.images import is_image_path
 from core.paths import resource
 
+DEMO_NOTE = ("<b>Demo album</b>: 15 real photos (CC BY-SA 4.0): a walk in Arezzo with capture times and GPS, "
+             "two pairs of shots taken minutes apart and two single photos. Time and place cut them into three "
+             "events; the singles stay in <i>Unsorted</i>. It shows the time-and-place grouping, not a whole "
+             "collection: add your own folder for that.")
 
-class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, AlbumLooking, WorkspacePage):
+
+def _part(path: str) -> property:
+    """A part's widget or value under the name the page had before it was split into parts."""
+    return property(attrgetter(path))
+
+
+class AlbumsPage(WorkspacePage):
     title = "Albums"
     icon = "albums"
     summary = ("Drop photo folders here and Simscope groups them into events, each with a name, "
                "a caption and representative photos.")
 
+    # the names the window, the demo and the tests reach, kept on the page (read-only)
+    store, search_index = _part("session.store"), _part("session.search_index")
+    events, word_search = _part("events_panel.list"), _part("events_panel.search")
+    grid, grid_model, why = _part("group.grid"), _part("group.grid_model"), _part("group.why")
+    name_edit, caption = _part("group.name_edit"), _part("group.caption")
+    event_note, photo_note = _part("group.event_note"), _part("group.photo_note")
+    model_choice, min_size = _part("toolbar.model_choice"), _part("toolbar.min_size")
+    time_slider, loose_slider = _part("toolbar.time_slider"), _part("toolbar.loose_slider")
+    viewer, compare_dialog = _part("group.viewer"), _part("duplicates.compare_dialog")
+
     def __init__(self, context: PageContext, parent=None) -> None:
         super().__init__(context, parent)
-        self.store = AlbumStore()
-        self._worker_state: dict = {"album": None}  # core.albums.pipeline.Album: model worker only
-        self.loader = ThumbnailLoader(THUMB, parent=self)
-        self.last_report = None
-        self.last_error: str | None = None
-        self._pending_regroup = None
-        self._reps_waiting = False
-        self._shown = False
-        self._current: object = None
-        # (photo or words, [(path, score)], None or "words"): the Similar / Words group shown
-        self._similar: tuple[str, list[tuple[str, float]], str | None] | None = None
-        self._beats: dict[str, float] = {}  # the Similar view: path → share of unrelated pairs it beats
-        self.search_index = None  # core.search.SearchIndex of the album's photos, made by the last job
-        self.duplicate_groups: list = []  # core.albums.duplicates.DuplicateGroup: the Duplicates view's
         from app.undo import new_stack
 
-        self.undo_stack = new_stack(self)  # Edit → Undo / Redo (the window's QUndoGroup), limited
-        self._undo_index = 0
-        self.undo_stack.indexChanged.connect(self._undo_moved)  # the note says what was undone, not "undo it"
-        self._arriving: set[int] = set()  # ids of add jobs still running
-        context.jobs.job_finished.connect(lambda job: self._arriving.discard(job.id))
+        self.session = AlbumSession(parent=self)
+        # Edit → Undo / Redo (the window's QUndoGroup), limited; its parent is set after the edits that
+        # listen to it are made, so it goes after them (its clear() on the way out tells no one)
+        self.undo_stack = new_stack()
+        self.loader = ThumbnailLoader(THUMB, parent=self)
+        self.toolbar = AlbumToolBar(self.session)
+        self.events_panel = EventsPanel(self.session, self.loader)
+        self.search_field = self.events_panel.search  # Edit → Find (Ctrl+F)
+        self.group = GroupView(self.session, context.jobs, self.loader)
+        self.edits = AlbumEdits(self.session, self.undo_stack, self, self.confirm)
+        self.album_jobs = AlbumJobs(self.session, context.jobs, context.models, context.cache, self.undo_stack, self)
+        self.duplicates = DuplicatesReview(self.session, self.undo_stack, self)
+        self.undo_stack.setParent(self)
+        self._shown = False
+        self._demo_album = False
         self.setAcceptDrops(True)
         self._build()
-        self._restore_tuning()
+        self._connect()
         self.keep_view("events : photos", self.split)
-        self.keep_view("thumbnail size", self.thumb_size.slider)
+        self.keep_view("thumbnail size", self.group.thumb_size.slider)
         self.keep_view("demo note closed", self.demo_banner.close_button)
-        from app.viewer import open_on_activate
-
-        open_on_activate(self.grid, self.open_viewer)  # double-click or Space: the photo large
-        self.word_search.textChanged.connect(lambda text: text or self._search_cleared())
         saved = self.view_state().kept("shown")  # read before the reload shows a group
         self.reload()
         self._reopen_shown(saved)
 
-    def _reopen_shown(self, saved) -> None:
-        """The event (or Unsorted…) shown when the app closed, if it is still there."""
-        rows = [self.events.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.events.count())]
-        try:
-            key = json.loads(saved) if saved else None
-        except (TypeError, ValueError):
-            return
-        if key in rows and key != SIMILAR:
-            self.events.setCurrentRow(rows.index(key))
+    # -- the page's API: what the window, the demo and the tests call ---------------------------
+    def add_paths(self, paths: list[str] | None):
+        return self.album_jobs.add_paths(paths)
 
-    # -- settings -----------------------------------------------------------------
-    def cluster_settings(self) -> ClusterSettings:
-        return ClusterSettings(min_size=self.min_size.value() or None, time_weight=self.time_slider.value() / 50,
-                               image_weight=self.image_slider.value() / 100,
-                               reach=1.0 + self.loose_slider.value() / 50)
+    def regroup(self):
+        return self.album_jobs.regroup()
 
-    def _tuning_widgets(self) -> dict:
-        return {"min_size": self.min_size, "time": self.time_slider, "image": self.image_slider,
-                "loose": self.loose_slider, "closeness": self.closeness}
+    def export(self, folder: str | None, mode: str | None = None):
+        return self.album_jobs.export(folder, mode)
 
-    def _restore_tuning(self) -> None:
-        """The album's last tuning (kept in its store), without re-grouping on the way."""
-        saved = self.store.get_meta("tuning", {}) or {}
-        for key, w in self._tuning_widgets().items():
-            if key in saved:
-                w.blockSignals(True)
-                w.setValue(saved[key])
-                w.blockSignals(False)
-        for combo, key in ((self.metric, "metric"), (self.model_choice, "model")):  # the album's model too:
-            index = combo.findData(saved.get(key))  # its events were made with it
-            if index >= 0:
-                combo.blockSignals(True)
-                combo.setCurrentIndex(index)
-                combo.blockSignals(False)
+    def find_similar(self, path: str, k: int = 40) -> list[tuple[str, float]]:
+        return self.album_jobs.find_similar(path, k)
 
-    def _save_tuning(self) -> None:
-        values = {key: w.value() for key, w in self._tuning_widgets().items()}
-        self.store.set_meta("tuning", {**values, "metric": self.metric.currentData(),
-                                       "model": self.model_choice.currentData()})
+    def find_duplicates(self):
+        return self.album_jobs.find_duplicates()
 
-    def proto_settings(self) -> PrototypeSettings:
-        return PrototypeSettings(metric=self.metric.currentData(), threshold=self.closeness.value())
+    def search_words(self, query: str, k: int = 60):
+        return self.album_jobs.search_words(query, k)
 
-    # -- views ----------------------------------------------------------------------
+    def current_key(self):
+        return self.session.current
+
+    def cluster_settings(self):
+        return self.session.cluster_settings()
+
+    def explain(self, photo_id: int) -> str:
+        return self.session.explain(photo_id)
+
+    def selected_photos(self):
+        return self.group.selected_photos()
+
+    def open_viewer(self, row: int):
+        """The photos shown, large, from ``row``; in the Duplicates view the photo's group side by side."""
+        if self.session.duplicates_shown() and 0 <= row < len(self.grid_model.photos):
+            return self.duplicates.compare_group(self.grid_model.photos[row].path)
+        return self.group.open_viewer(row)
+
+    # -- layout -----------------------------------------------------------------------------
+    def _build(self) -> None:
+        split = QSplitter()
+        split.addWidget(self.events_panel)
+        split.addWidget(self.group)
+        split.setStretchFactor(1, 1)
+        split.setSizes([280, 900])
+        self.split = split
+        self.empty = self._empty_album()
+        self.body = QStackedWidget()
+        self.body.addWidget(split)
+        self.body.addWidget(self.empty)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(4)
+        layout.addWidget(self.toolbar)
+        self.demo_banner = ClosableBanner(DEMO_NOTE, "demoBanner")
+        self.demo_banner.hide()
+        self.demo_banner.close_button.toggled.connect(lambda _: self._show_demo_note())
+        layout.addWidget(self.demo_banner)
+        from app.widgets import JobStrip
+
+        self.job_strip = JobStrip(self.context.jobs, "Albums:")
+        policy = self.job_strip.sizePolicy()  # no empty band while no job runs (a grid, no plots, re-lays
+        policy.setRetainSizeWhenHidden(False)  # out in no time)
+        self.job_strip.setSizePolicy(policy)
+        layout.addWidget(self.job_strip)
+        layout.addWidget(self.body, 1)
+        self.note = FewLines(2)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note.setStyleSheet("color: #5a6a7a")
+        layout.addWidget(self.note)
+
+    def _connect(self) -> None:
+        session, bar, events, group = self.session, self.toolbar, self.events_panel, self.group
+        edits, work = self.edits, self.album_jobs
+        session.changed.connect(self.reload)
+        session.current_changed.connect(self._remember_shown)
+        session.message.connect(self.note.setText)
+        work.details.connect(self.note.setToolTip)
+        bar.add_action.triggered.connect(lambda: work.add_paths(None))
+        bar.regroup_action.triggered.connect(work.regroup)
+        bar.export_action.triggered.connect(lambda: work.export(None))
+        bar.duplicates_action.triggered.connect(work.find_duplicates)
+        bar.vocab_action.triggered.connect(edits.edit_vocabulary)
+        bar.folders_action.triggered.connect(edits.manage_folders)
+        bar.tuning_changed.connect(work.debounce.start)
+        bar.model_changed.connect(self._model_changed)
+        events.selected.connect(session.select)
+        events.merge_requested.connect(edits.merge)
+        events.dissolve_requested.connect(edits.dissolve)
+        events.rename_requested.connect(edits.rename_dialog)
+        events.photos_dropped.connect(edits.photos_dropped)
+        events.search_requested.connect(work.search_words)
+        events.search_cleared.connect(self._search_cleared)
+        group.renamed.connect(edits.rename)
+        group.event_note_edited.connect(edits.set_event_note)
+        group.photo_note_edited.connect(edits.set_photo_note)
+        group.split_requested.connect(edits.split)
+        group.examples_requested.connect(edits.use_as_examples)
+        group.remove_requested.connect(edits.remove_selected)
+        group.move_requested.connect(edits.move_photos)
+        group.unpin_requested.connect(edits.unpin)
+        group.similar_requested.connect(work.find_similar)
+        group.compare_requested.connect(self.duplicates.compare_group)
+        edits.regroup_wanted.connect(work.regroup)
+
+    def _empty_album(self) -> QWidget:
+        """What an empty album shows: what the page does and the one thing to do first."""
+        box = self.empty_state()  # a scroll area around the panel
+        layout = box.widget().layout()
+        hint = QLabel("Folders or single photos, dropped anywhere on this page: JPEG, PNG, WebP, TIFF and HEIC, "
+                      "sub-folders included. Nothing is ever changed on disk.")
+        hint.setObjectName("emptyText")
+        hint.setWordWrap(True)
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setFixedWidth(560)
+        hint.setMinimumHeight(hint.heightForWidth(560) + 4)
+        button = QPushButton("Add folder…")
+        button.setObjectName("emptyAction")
+        button.clicked.connect(self.toolbar.add_action.trigger)
+        at = layout.count() - 1  # above the closing stretch
+        layout.insertWidget(at, hint, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.insertWidget(at + 1, button, 0, Qt.AlignmentFlag.AlignHCenter)
+        return box
+
+    def _show_demo_note(self) -> None:
+        self.demo_banner.setVisible(self._demo_album and not self.demo_banner.close_button.isChecked())
+
+    # -- the views ----------------------------------------------------------------------------
     def reload(self) -> None:
         """Events and groups from the store; keeps the current group selected."""
-        current = self._current
-        if self.events.count() <= 1:  # only Unsorted before: open the first event
-            current = None
-        self.events.blockSignals(True)
-        self.events.clear()
-        events = self.store.events()
-        for e in events:
-            tag = " · by example" if e.by_example else ""
-            item = QListWidgetItem(self._tile(None), f"{e.name}\n{photos_text(e.photo_count)}{tag}")
-            item.setData(Qt.ItemDataRole.UserRole, e.id)
-            item.setToolTip("\n".join(t for t in (e.name, e.caption or ", ".join(e.tags)) if t))
-            reps = e.prototypes or e.representatives
-            if reps:
-                item.setData(Qt.ItemDataRole.UserRole + 1, reps[0])
-            self.events.addItem(item)
-        counts = self.store.group_counts()
-        for key, label in ((UNSORTED, "Unsorted"), (UNSURE, "Unsure"), (ERRORS, "Could not read")):
-            n = counts[key]
-            if n or key == UNSORTED:
-                item = QListWidgetItem(self._tile(key), f"{label}\n{photos_text(n)}")
-                item.setData(Qt.ItemDataRole.UserRole, key)
-                item.setForeground(QColor("#5a6a7a" if key != ERRORS else "#b0413e"))
-                self.events.addItem(item)
-        if self._similar is not None:
-            source, hits, kind = self._similar
-            title = {"words": f"Words: {source}", "duplicates": "Duplicates & bursts"}.get(
-                kind, f"Similar to {Path(source).name}")
-            item = QListWidgetItem(self._tile(SIMILAR), f"{title}\n{photos_text(len(hits))}")
-            item.setData(Qt.ItemDataRole.UserRole, SIMILAR)
-            item.setToolTip(f"The photos matching “{source}”" if kind == "words"
-                            else f"The photos nearest {source} across the album")
-            self.events.addItem(item)
-        self.events.blockSignals(False)
-        self._update_icons()
-        row = next((i for i in range(self.events.count())
-                    if self.events.item(i).data(Qt.ItemDataRole.UserRole) == current), 0)
-        self.events.blockSignals(True)  # one show_group below, not a second one from the signal
-        self.events.setCurrentRow(row)
-        self.events.blockSignals(False)
-        self.events.scrollToItem(self.events.currentItem())  # the last event too, not cut off at the bottom
-        self.show_group()
+        self.events_panel.fill()
+        self.session.select(self.events_panel.current_key())  # the group view shows it
         folders = self.store.folders()
-        empty = not events and not folders and not self._arriving
+        empty = not self.store.events() and not folders and not self.session.arriving
         demo = str(resource("demo", "album").resolve())
         self._demo_album = any(str(Path(f).resolve()) == demo for f in folders)
         self._show_demo_note()
@@ -167,180 +227,29 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, AlbumLooking, WorkspacePag
         if empty:
             self.note.setText("")  # the empty panel says what to do
 
-    _GLYPHS = {UNSORTED: QStyle.StandardPixmap.SP_DirIcon, UNSURE: QStyle.StandardPixmap.SP_MessageBoxQuestion,
-               ERRORS: QStyle.StandardPixmap.SP_MessageBoxWarning,
-               SIMILAR: QStyle.StandardPixmap.SP_FileDialogContentsView}
-
-    def _tile(self, key) -> QIcon:
-        """A plain tile of the list's icon size (an event whose thumbnail is on its way), or one with
-        a glyph for Unsorted / Unsure / Could not read, so every name starts at the same place."""
-        if key not in self._tiles:
-            size = self.events.iconSize()
-            pix = QPixmap(size)
-            pix.fill(Qt.GlobalColor.transparent)
-            painter = QPainter(pix)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor("#e6ebf0"))
-            painter.drawRoundedRect(0, 0, size.width(), size.height(), 6, 6)
-            if key in self._GLYPHS:
-                glyph = min(size.width(), size.height()) // 2
-                rect = QRect((size.width() - glyph) // 2, (size.height() - glyph) // 2, glyph, glyph)
-                self.style().standardIcon(self._GLYPHS[key]).paint(painter, rect)
-            painter.end()
-            self._tiles[key] = QIcon(pix)
-        return self._tiles[key]
-
-    def _update_icons(self, *_):
-        by_id = {}
-        for i in range(self.events.count()):
-            item = self.events.item(i)
-            pid = item.data(Qt.ItemDataRole.UserRole + 1)
-            if pid is not None:
-                by_id.setdefault(pid, []).append(item)
-        if not by_id:
-            return
-        paths = self.store.paths_of(list(by_id))
-        for pid, items in by_id.items():
-            pix = self.loader.pixmap(paths.get(pid, "")) if pid in paths else None
-            for item in items:
-                item.setIcon(QIcon(pix) if pix else self._tile(None))
-
-    def current_key(self):
-        item = self.events.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole) if item else None
-
-    def show_group(self) -> None:
-        self._fill_group()
-        self.reps_box.setVisible(self.reps.count() > 0)  # no empty "Representative" strip
-
-    def _fill_group(self) -> None:
-        key = self.current_key()
-        self._current = key
+    def _remember_shown(self, key) -> None:
         if key not in (None, SIMILAR):
             self.view_state().remember("shown", json.dumps(key))  # back after a restart
-        is_event = isinstance(key, int)
-        self._forget_photo_text()
-        self.compare_button.setVisible(self._duplicates_shown())
-        while self.reps.count():
-            w = self.reps.takeAt(0).widget()
-            if w:
-                w.hide()  # gone now, not at the next turn of the event loop
-                w.deleteLater()
-        if is_event:
-            e = self.store.event(key)
-            photos = self.store.photos(key)
-            self.name_edit.setText(e.name)
-            if e.caption:
-                text = f"“{e.caption}”"
-            elif e.tags:
-                text = "Tags: " + ", ".join(e.tags)
-            else:
-                text = ""
-            self.caption.setText(text + ("   ·   " if text else "") + photos_text(len(photos)))
-            self.event_note.setText(e.note)
-            by_id = {p.id: p for p in photos}
-            reps = e.prototypes or e.representatives
-            self.reps.addWidget(QLabel("Examples:" if e.prototypes else "Representative:"))
-            for pid in reps:
-                if pid in by_id:
-                    self.reps.addWidget(self._rep_label(by_id[pid]))
-            self.reps.addStretch(1)
-        elif key == SIMILAR and self._similar is not None:
-            from core.albums.relevance import CUT, beats_text, share_text
 
-            source, hits, kind = self._similar
-            by_path = {p.path: p for p in self.store.photos("all")}
-            found = [(by_path[path], score) for path, score in hits if path in by_path]
-            if kind == "duplicates":
-                self.name_edit.setText("Duplicates & bursts")
-                self.caption.setText(f"{source}. Each group: the suggested keeper first (most pixels, then the "
-                                     "sharpest, then the most EXIF), then its copies. Nothing is deleted: "
-                                     "select photos and use Remove, or move them elsewhere yourself.")
-                self.event_note.setText("")
-                for w in (self.name_edit, self.event_note, self.split_button, self.example_button):
-                    w.setEnabled(False)
-                self.grid_model.set_photos([by_path[p] for p, _ in hits if p in by_path],
-                                           labels={by_path[p].id: label for p, label in hits if p in by_path})
-                return
-            if kind == "words":
-                self.name_edit.setText(f"Words: {source}")
-                self.caption.setText("Photos whose note, caption or tags are nearest these words, best first: "
-                                     f"only those more alike than {share_text(CUT)} of unrelated pairs (everyday words "
-                                     "against this album). Before each name the share they beat; hover for "
-                                     "the cosine in the multilingual sentence space, or CLIP's score.")
-            else:
-                self.name_edit.setText(f"Similar to {Path(source).name}")
-                if source in by_path:
-                    self.reps.addWidget(QLabel("This photo:"))
-                    self.reps.addWidget(self._rep_label(by_path[source]))
-                    self.reps.addStretch(1)
-                self.caption.setText("The photos nearest this one across the whole album, most alike first: "
-                                     f"only those more alike than {share_text(CUT)} of random pairs of its photos. Before "
-                                     "each name the share they beat; hover for the cosine of the image "
-                                     "embeddings.")
-            self.event_note.setText("")
-            for w in (self.name_edit, self.event_note, self.split_button, self.example_button):
-                w.setEnabled(w is self.split_button)
-            self.grid_model.set_photos([p for p, _ in found], {p.id: s for p, s in found},
-                                       labels={p.id: beats_text(self._beats.get(p.path, float("nan"))) for p, _ in found})
+    def _reopen_shown(self, saved) -> None:
+        """The event (or Unsorted…) shown when the app closed, if it is still there."""
+        rows = self.events_panel.keys()
+        try:
+            key = json.loads(saved) if saved else None
+        except (TypeError, ValueError):
             return
-        else:
-            photos = self.store.photos(None if key == UNSORTED else key) if key else []
-            self.name_edit.setText({UNSORTED: "Unsorted", UNSURE: "Unsure", ERRORS: "Could not read"}.get(key, ""))
-            self.caption.setText({UNSORTED: "Photos no event claims. Drag them onto an event.",
-                                  UNSURE: "Photos near more than one example event, or just short of one. "
-                                          "Drag each onto its event.",
-                                  ERRORS: "These files could not be read; they are kept here so nothing is lost. "
-                                          "Hover for the reason."}.get(key, ""))
-            self.event_note.setText("")
-        for w in (self.name_edit, self.event_note, self.split_button, self.example_button):
-            w.setEnabled(is_event or w is self.split_button)
-        self.grid_model.set_photos(photos)
+        if key in rows and key != SIMILAR:
+            self.events.setCurrentRow(rows.index(key))
 
-    def _rep_label(self, photo: Photo) -> QLabel:
-        label = QLabel()
-        pix = self.loader.pixmap(photo.path)
-        size = REP
-        if pix:
-            ratio = pix.devicePixelRatio()  # as many device pixels per point as the thumbnail has
-            small = pix.scaled(round(size * ratio), round(size * ratio), Qt.AspectRatioMode.KeepAspectRatio,
-                               Qt.TransformationMode.SmoothTransformation)
-            small.setDevicePixelRatio(ratio)
-            label.setPixmap(small)
-        else:
-            label.setFixedSize(size, size)
-            label.setStyleSheet("background: #eef1f4")
-            if not self._reps_waiting:  # one refresh for the whole strip, not one per missing photo
-                self._reps_waiting = True
-                self.loader.ready.connect(self._refresh_reps_soon)
-        label.setToolTip(photo.path)
-        return label
+    def _search_cleared(self) -> None:
+        """The search box was emptied: its "Words: …" (and a "Similar to …") group and note go."""
+        if self.session.clear_search():
+            self.note.setText("")
 
-    def _refresh_reps_soon(self, *_):
-        self.loader.ready.disconnect(self._refresh_reps_soon)
-        self._reps_waiting = False
-        QTimer.singleShot(50, self._refresh_reps)
-
-    def _refresh_reps(self) -> None:
-        if isinstance(self._current, int):
-            sel = [i.row() for i in self.grid.selectionModel().selectedIndexes()]
-            self.show_group()
-            for r in sel:
-                self.grid.selectionModel().select(self.grid_model.index(r),
-                                                  self.grid.selectionModel().SelectionFlag.Select)
-        self._update_icons()
-
-    def selected_photos(self) -> list[Photo]:
-        return [self.grid_model.photos[i.row()] for i in self.grid.selectionModel().selectedIndexes()]
-
-    def _photo_selected(self) -> None:
-        sel = self.selected_photos()
-        self.photo_note.setEnabled(len(sel) == 1)
-        self.photo_note.setText(sel[0].note if len(sel) == 1 else "")
-        self.why.setVisible(len(sel) == 1)
-        if len(sel) == 1:
-            self.explain_later(sel[0].id)
+    def _model_changed(self, _preset: str) -> None:
+        self.session.save_tuning()  # the album's model, kept with it (back after a restart)
+        if self._shown and self.store.folders():
+            self.album_jobs.regroup()
 
     # -- drops and lifecycle -------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
@@ -361,16 +270,12 @@ class AlbumsPage(AlbumsLayout, AlbumEdits, AlbumJobs, AlbumLooking, WorkspacePag
         super().showEvent(event)
         if not self._shown:
             self._shown = True
-            QTimer.singleShot(0, lambda: self.events.scrollToItem(self.events.currentItem()))  # laid out now
+            QTimer.singleShot(0, self.events_panel.scroll_to_current)  # laid out now
             if self.store.folders():
-                self.index_existing()  # cached: loads vectors so tuning is live; new files are added
+                self.album_jobs.index_existing()  # cached: loads vectors so tuning is live; new files are added
 
     def shutdown(self) -> None:
         self.loader.stop()
 
     def release(self) -> None:
-        album = self._worker_state["album"]
-        if album is not None:
-            album.store.close()
-        self.store.close()
-
+        self.session.close()
