@@ -17,7 +17,9 @@ Run: python bench/albums_growth.py [place] [throughput] [add] [--sizes 10000 300
   photos in folders of 1,000, indexed once and put into events of 50 originals and their copies), from the embedding cache
   (bench-data's, as bench/albums_scale.py): 100 more photos in a new folder, then ``Album.add``
   (scan, cache look-ups, EXIF, store) and ``place_new`` as the CLI runs them, ``--reps`` times (a
-  new folder each time), with the time to each step of the index (from its progress messages).
+  new folder each time), with the time to each step of the index (from its progress messages);
+  interleaved with ``Album.add(..., full=True)`` (every watched folder scanned, checked and written
+  again, as before adding indexed the new folder alone), medians and their ratio.
 """
 
 from __future__ import annotations
@@ -222,7 +224,8 @@ def add(sizes: list[int], reps: int) -> None:
                 store.apply_grouping({ids[p]: made[-(e + 1)] for p, e in event.items()}, set(), {}, {}, [])
                 mark_grouped(store)
             print(f"\n{n:,} photos ({len(originals):,} distinct files hard-linked), indexed once in {first:.0f} s")
-            for rep in range(reps):
+            took_by: dict[bool, list[float]] = {True: [], False: []}
+            for rep, full in enumerate([full for _ in range(reps) for full in (True, False)]):
                 time.sleep(0.01)
                 links(tmp / f"new-{rep}", n + 100 * rep, 100)
                 marks: list[tuple[float, str]] = []
@@ -235,14 +238,19 @@ def add(sizes: list[int], reps: int) -> None:
 
                 with AlbumStore(tmp / "album.sqlite") as store:  # a new run, as the CLI's
                     album = Album(store, cache, models)
-                    report = album.add([tmp / f"new-{rep}"], progress=seen)
+                    report = album.add([tmp / f"new-{rep}"], progress=seen, full=full)
                     indexed = time.perf_counter() - t
                     placed = album.place_new(ClusterSettings())
                 took, cpu = time.perf_counter() - t, time.process_time() - c
+                took_by[full].append(took)
                 steps = ", ".join(f"{step} at {s:.1f} s" for s, step in marks[:8])
-                print(f"  albums add of 100 photos: {took:.1f} s wall, {cpu:.1f} s CPU (index {indexed:.1f} s, "
+                print(f"  albums add of 100 photos, {'every folder indexed again' if full else 'the new folder alone'}: "
+                      f"{took:.1f} s wall, {cpu:.1f} s CPU (index {indexed:.1f} s, "
                       f"place {took - indexed:.1f} s; load average {os.getloadavg()[0]:.1f}); "
                       f"{report.summary()}; {placed.summary()}\n    steps: {steps}", flush=True)
+            a, b = statistics.median(took_by[True]), statistics.median(took_by[False])
+            print(f"  medians of {reps}, interleaved: every folder indexed again {a:.1f} s, the new folder alone "
+                  f"{b:.1f} s wall: {a / b:.1f}x")
 
 
 def main() -> int:

@@ -174,6 +174,21 @@ class EmbeddingCache:
     def file_key(self, path: str | os.PathLike[str]) -> str:
         return self.file_keys([path])[0]
 
+    def known_keys(self, paths: Sequence[str | os.PathLike[str]]) -> dict[str, str]:
+        """path → content key as ``file_keys`` last recorded it, for the paths the cache knows;
+        nothing is opened or stat'ed (a file changed since keeps its old key here until
+        ``file_keys`` checks it again). Albums reads the vectors of the photos it already holds
+        this way when a folder is added (100,000 stats and look-ups: seconds)."""
+        con = self._con()
+        wanted = [p if os.path.isabs(p) else os.path.abspath(p) for p in map(os.fspath, paths)]
+        out: dict[str, str] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            out.update((path, "file:" + digest) for path, digest in con.execute(
+                f"SELECT path, content_hash FROM files WHERE path IN ({marks})", chunk))
+        return out
+
     # -- vectors ------------------------------------------------------------
     def put_many(
         self,
@@ -202,8 +217,10 @@ class EmbeddingCache:
         Rows of keys not in the cache are zero and ``found`` is False there.
         """
         con = self._con()
-        index = {k: i for i, k in enumerate(keys)}
-        found = np.zeros(len(keys), dtype=bool)
+        index: dict[str, int] = {}  # key → its row among the distinct keys
+        for k in keys:
+            index.setdefault(k, len(index))
+        found = np.zeros(len(index), dtype=bool)
         blobs: list[tuple[int, bytes, str]] = []
         dim = None
         uniq = list(index)
@@ -219,7 +236,7 @@ class EmbeddingCache:
                 elif d != dim:
                     raise ValueError(f"cache for {preset!r} mixes dimensions {dim} and {d}")
                 blobs.append((index[key], data, dt))
-        out = np.zeros((len(keys), dim or 0), dtype=np.float32)
+        out = np.zeros((len(index), dim or 0), dtype=np.float32)
         if blobs:
             dt = blobs[0][2]
             if all(b[2] == dt for b in blobs):
@@ -231,12 +248,10 @@ class EmbeddingCache:
                 for i, data, d in blobs:
                     out[i] = np.frombuffer(data, dtype=d)
                     found[i] = True
-        # Duplicate keys share one stored vector.
+        # Duplicate keys share one stored vector (gathered in one step: 100,000 keys of 3,000 files)
         if len(index) != len(keys):
-            for i, k in enumerate(keys):
-                j = index[k]
-                if j != i:
-                    out[i], found[i] = out[j], found[j]
+            first = np.fromiter((index[k] for k in keys), dtype=np.int64, count=len(keys))
+            out, found = out[first], found[first]
         return out, found
 
     def missing(self, preset: str, keys: Sequence[str]) -> list[int]:

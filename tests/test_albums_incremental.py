@@ -4,7 +4,9 @@ segment of their own is a new event, a stray stays unsorted; the user's events a
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -100,3 +102,56 @@ def test_cli_albums_add_again_places_the_new_photos_and_regroups_only_when_asked
     assert "3 new photos:" in again.stdout and "(no regroup)" in again.stdout
     full = run_cli("albums", "add", str(library), "--store", str(store), "--regroup", "--no-captions", env_dir=data_dir)
     assert full.returncode == 0 and "12 from cache" in full.stdout and "grouped:" in full.stdout
+
+
+def test_adding_a_folder_reads_only_its_files_and_writes_only_its_rows(data_dir, tmp_path):
+    """Adding a folder to a library scans, checks and embeds only its files and writes only its
+    photos' rows; the photos already indexed are taken as the store and the cache hold them (a
+    file of theirs deleted or damaged since goes unnoticed), and the next full index notices."""
+    import shutil
+
+    from core.albums.pipeline import Album, make_models
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+    from tests.conftest import DEMO_PHOTOS
+
+    photos = sorted(DEMO_PHOTOS.glob("*.jpg"))
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    for p in photos[:6]:
+        shutil.copy(p, old / p.name)
+    for p in photos[6:9]:
+        shutil.copy(p, new / p.name)
+    with EmbeddingCache() as cache, AlbumStore() as store:
+        album = Album(store, cache, make_models(ModelManager("cpu"), captions=False))
+        first = album.add([old])
+        assert first.computed == 6
+        album.regroup(ClusterSettings(min_size=3))
+        before = dict(zip(album.data.paths, album.data.vectors, strict=True))
+        old_rows = {p.path: (p.taken_at, p.tags) for p in store.photos("all")}
+        store.con.executescript(  # every photo row written from here on, by path
+            "CREATE TEMP TABLE written (path TEXT);"
+            "CREATE TEMP TRIGGER photo_written AFTER UPDATE ON photos BEGIN INSERT INTO written VALUES (new.path); END;"
+            "CREATE TEMP TRIGGER photo_added AFTER INSERT ON photos BEGIN INSERT INTO written VALUES (new.path); END;")
+        vanished, damaged = sorted(before)[:2]
+        os.remove(vanished)
+        Path(damaged).write_bytes(b"not a photo any more")
+        report = album.add([new])
+        written = {r[0] for r in store.con.execute("SELECT path FROM written")}
+        new_paths = {str(p) for p in sorted(new.resolve().glob("*.jpg"))}
+        assert written == new_paths  # not one old photo's row or EXIF stamp written again
+        assert report.computed == 3 and report.reused == 0 and not report.errors  # the new photos alone
+        assert report.found == 9
+        # the old photos as they were indexed (never opened: the deleted and the damaged one too)
+        assert set(album.data.paths) == set(before) | new_paths
+        row = {p: i for i, p in enumerate(album.data.paths)}
+        for p, v in before.items():
+            np.testing.assert_allclose(album.data.vectors[row[p]], v, atol=1e-3)  # the cache keeps float16
+        assert {p.path: (p.taken_at, p.tags) for p in store.photos("all") if p.path in before} == old_rows
+        assert album.place_new().new == 3
+        # a full index (a rescan of every watched folder) notices what changed
+        full = album.index()
+        said = dict(full.errors)
+        assert "does not exist" in said[vanished] and damaged in said
+        assert set(album.data.paths) == set(before) - {vanished, damaged} | new_paths

@@ -51,3 +51,22 @@ def embed_photos(paths: list[str | os.PathLike[str]], encoder, cache: EmbeddingC
     plain.computed += flipped.computed
     plain.errors = list(plain.errors) + [(p, f"its mirror: {why}") for p, why in flipped.errors]
     return plain
+
+
+def cached_photo_vectors(paths: list[str], encoder, cache: EmbeddingCache,
+                         mirror: bool = MIRROR_DEFAULT) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors ``embed_photos`` gave ``paths`` before, read back by the content keys the cache
+    last recorded for them (``EmbeddingCache.known_keys``): no file is opened or stat'ed.
+    ``(float32 (N, D), found (N,))``; a photo whose key or vector (or, with ``mirror``, its
+    mirror's) is not in the cache is not found: the caller embeds it."""
+    known = cache.known_keys(paths)
+    keys = [known.get(p, "") for p in paths]
+    vectors, found = cache.get_many(encoder.cache_name, keys)
+    if mirror and len(keys):
+        flipped, found_flipped = cache.get_many(encoder.cache_name + MIRROR_NAMESPACE, keys)
+        found &= found_flipped
+        vectors += flipped
+        del flipped
+        vectors = unit(vectors, np.float32)
+    found &= np.fromiter((bool(k) for k in keys), dtype=bool, count=len(keys))
+    return vectors, found

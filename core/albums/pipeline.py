@@ -22,7 +22,12 @@ import numpy as np
 from core.albums.cluster import ClusterSettings
 from core.albums.events import GroupInput, GroupReport, PrototypeSettings, regroup
 from core.albums.exif import EARLIEST_YEAR, read_exif
-from core.albums.features import MIRROR_DEFAULT, MIRROR_NAMESPACE, embed_photos
+from core.albums.features import (
+    MIRROR_DEFAULT,
+    MIRROR_NAMESPACE,
+    cached_photo_vectors,
+    embed_photos,
+)
 from core.albums.store import AlbumStore
 from core.cache import EmbeddingCache
 from core.embed import embed_texts
@@ -186,25 +191,53 @@ class Album:
 
     # -- indexing -------------------------------------------------------------------
     def add(self, paths: list[str | os.PathLike[str]], progress: ProgressFn = null_progress,
-            cancelled: CancelCheck = never_cancelled) -> IndexReport:
-        """Add folders (scanned recursively) or single photos, then index everything."""
+            cancelled: CancelCheck = never_cancelled, full: bool = False) -> IndexReport:
+        """Add folders (scanned recursively) or single photos and index them. Only the new paths
+        are scanned, checked and embedded, and only their photos' rows written: the photos the
+        album already holds whole are taken as the store has them, their vectors read back from
+        the cache by their known keys (never embedded again). Photos of other folders that were
+        never indexed whole (a run stopped half-way, a file that could not be read) are indexed
+        too. A photo changed or gone since is noticed by the next full :meth:`index` (``full``:
+        run that instead, every watched folder scanned again)."""
         for p in paths:
             if not Path(p).exists():
                 raise FileNotFoundError(f"{p} does not exist")
             self.store.add_folder(p)
-        return self.index(progress, cancelled)
+        if full:
+            return self.index(progress, cancelled)
+        return self.index(progress, cancelled, only=[str(Path(p).resolve()) for p in paths])
 
-    def index(self, progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled) -> IndexReport:
+    def index(self, progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled,
+              only: list[str] | None = None) -> IndexReport:
+        """Scan every watched folder and index what is new or changed (``only``: scan these
+        folders or photos alone and keep the rest as indexed before: :meth:`add`)."""
         report = IndexReport()
-        sources = self.store.folders()
+        sources = self.store.folders() if only is None else only
         progress(0.0, "Scanning folders")
         excluded = self.store.excluded()  # removed from the album by the user: not brought back by a scan
         found, skipped = scan_images(sources)  # a FIFO, a link loop, a bad name: skipped, said, never fatal
         files = [f for f in (str(p) for p in found) if f not in excluded]
-        stored = self.store.paths()  # paths alone: no row decoded (100,000 photos)
-        gone = [p for p in stored if not os.path.exists(p)]
-        report.found = len(files)
-        if not files and not stored:
+        kept: dict = {}  # path → (taken_at, lat, lon, tags, caption) of photos taken as they are
+        kept_vectors = None
+        if only is None:
+            stored = self.store.paths()  # paths alone: no row decoded (100,000 photos)
+            gone = [p for p in stored if not os.path.exists(p)]
+        else:
+            scanned = set(files)
+            kept = {p: row for p, row in self.store.indexed().items() if p not in scanned}
+            kept_paths = list(kept)
+            if kept_paths:
+                kept_vectors, ok = cached_photo_vectors(kept_paths, self.models.image, self.cache,
+                                                        self.models.mirror)
+            if kept_paths and not ok.all():  # not in the cache (cleared?): embedded again below, never taken as zeros
+                for i in np.flatnonzero(~ok):
+                    del kept[kept_paths[i]]
+                kept_vectors = kept_vectors[ok]
+            others = [p for p in self.store.paths() if p not in scanned and p not in kept]
+            gone = [p for p in others if not os.path.exists(p)]
+            files += [p for p in others if p not in set(gone)] if gone else others
+        report.found = len(files) + len(kept)
+        if not files and not kept and not gone:
             raise FileNotFoundError(f"no photos found in {', '.join(sources) or 'the album'} "
                                     f"(JPEG, PNG, WebP, TIFF, HEIC)")
         report.new = self.store.add_photos(files)
@@ -220,15 +253,16 @@ class Album:
         captions = self._captions(res.paths, res.keys, sub_progress(progress, 0.75, 0.9), cancelled, report)
         hours, gps = [], []
         info_rows, read = [], []
-        known = self.store.exif_known()  # an unchanged file's EXIF is not read again (100,000 reads: minutes)
+        # an unchanged file's EXIF is not read again (100,000 reads: minutes)
+        known = self.store.exif_known(None if only is None else res.paths)
         for i, p in enumerate(res.paths):
             if i % 100 == 0:
                 check_cancel(cancelled)
                 progress(0.9 + 0.08 * i / max(len(res.paths), 1), "Reading capture times")
             stamp = _file_stamp(p)
-            kept = known.get(p)
-            if kept is not None and kept[0] == stamp:
-                _, seconds, lat, lon, note = kept
+            was = known.get(p)
+            if was is not None and was[0] == stamp:
+                _, seconds, lat, lon, note = was
                 location = (lat, lon) if lat is not None and lon is not None else None
             else:
                 exif = read_exif(p)
@@ -245,12 +279,23 @@ class Album:
         self.store.set_photo_info(info_rows)
         self.store.set_exif(read)
         self.store.prune()
-        kept = self.store.paths()
-        if not kept.issuperset(res.paths):  # the user removed a folder or photos while this ran
-            rows = [i for i, p in enumerate(res.paths) if p in kept]
+        stored_now = self.store.paths()
+        if not stored_now.issuperset(res.paths):  # the user removed a folder or photos while this ran
+            rows = [i for i, p in enumerate(res.paths) if p in stored_now]
             res.paths = [res.paths[i] for i in rows]
             res.vectors, tags, captions = res.vectors[rows], [tags[i] for i in rows], [captions[i] for i in rows]
             hours, gps = [hours[i] for i in rows], [gps[i] for i in rows]
+        if kept:
+            rows = [kept[p] for p in kept if p in stored_now]
+            old = [p for p in kept if p in stored_now]
+            keep = np.fromiter((p in stored_now for p in kept), dtype=bool, count=len(kept))
+            res.paths = old + res.paths
+            res.vectors = np.concatenate([kept_vectors[keep], np.asarray(res.vectors, np.float32).reshape(
+                -1, kept_vectors.shape[1])])
+            del kept_vectors
+            hours = [r[0] / 3600 if r[0] is not None else np.nan for r in rows] + hours
+            gps = [(r[1], r[2]) if r[1] is not None and r[2] is not None else (np.nan, np.nan) for r in rows] + gps
+            tags, captions = [r[3] for r in rows] + tags, [r[4] for r in rows] + captions
         self.data = GroupInput(res.paths, res.vectors, np.array(hours, np.float64), tags, captions,
                                gps=np.array(gps, np.float64).reshape(-1, 2))
         self.refresh_text()
@@ -297,7 +342,7 @@ class Album:
         """Sentence vectors of each photo's note, or else its caption (NaN rows: neither)."""
         if self.data is None:
             return
-        notes = {p.path: p.note for p in self.store.photos("all")}
+        notes = self.store.notes()  # the few photos with a note: no row of 100,000 decoded
         texts = [notes.get(p) or c for p, c in zip(self.data.paths, self.data.captions, strict=True)]
         have = [i for i, t in enumerate(texts) if t.strip()]
         if not have or self.models.text is None:
@@ -333,7 +378,7 @@ class Album:
         labels offline), in one line; '' when it has none."""
         if self.data is None:
             self.index()
-        notes = {p.path: p.note for p in self.store.photos("all")}
+        notes = self.store.notes()  # the few photos with a note: no row of 100,000 decoded
         d = self.data
         out = []
         for i, path in enumerate(d.paths):

@@ -229,12 +229,31 @@ class AlbumStore:
                 "UPDATE photos SET taken_at=?, tags=?, caption=?, error=? WHERE path=?",
                 [(t, json.dumps(tags, ensure_ascii=False), cap, err, str(p)) for p, t, tags, cap, err in rows])
 
-    def exif_known(self) -> dict[str, tuple[str, float | None, float | None, float | None, str]]:
+    def exif_known(self, paths: list[str] | None = None,
+                   ) -> dict[str, tuple[str, float | None, float | None, float | None, str]]:
         """path → (file stamp, taken_at, GPS latitude, longitude, note) as indexing last read the
         photo's EXIF (``set_exif``): an unchanged file (same stamp) is not read again. Photos never
-        read (or read before the album kept this) are absent."""
-        return {r[0]: r[1:] for r in self.con.execute(
-            "SELECT path, exif_stamp, taken_at, gps_lat, gps_lon, exif_note FROM photos WHERE exif_stamp != ''")}
+        read (or read before the album kept this) are absent. ``paths``: only these photos'."""
+        sql = "SELECT path, exif_stamp, taken_at, gps_lat, gps_lon, exif_note FROM photos WHERE exif_stamp != ''"
+        if paths is None:
+            return {r[0]: r[1:] for r in self.con.execute(sql)}
+        out = {}
+        for start in range(0, len(paths), 500):
+            chunk = [str(p) for p in paths[start : start + 500]]
+            out.update({r[0]: r[1:] for r in self.con.execute(
+                f"{sql} AND path IN ({','.join('?' * len(chunk))})", chunk)})
+        return out
+
+    def indexed(self) -> dict[str, tuple[float | None, float | None, float | None, list[str], str]]:
+        """path → (taken_at, GPS latitude, longitude, tags, caption) of every photo indexed whole
+        (its EXIF kept, no error): what adding a folder takes as it is, without opening the file."""
+        return {r[0]: (r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in self.con.execute(
+            "SELECT path, taken_at, gps_lat, gps_lon, tags, caption FROM photos "
+            "WHERE exif_stamp != '' AND error IS NULL")}
+
+    def notes(self) -> dict[str, str]:
+        """path → the user's note, for the photos that have one."""
+        return dict(self.con.execute("SELECT path, note FROM photos WHERE note != ''").fetchall())
 
     def set_exif(self, rows: list[tuple[str, str, float | None, float | None, str]]) -> None:
         """(path, file stamp, GPS latitude, longitude, note) per photo whose EXIF was just read (its
