@@ -16,8 +16,11 @@ PAGE_OF_CHECK = {"torch operators": None, "Albums": "albums", "Logos": "logos", 
 
 
 def run_self_test(window, queue, app, timeout_s: float = 600.0) -> int:
+    from app.qt_refs import verdict
     from core.selftest import CHECKS
 
+    sound, line = verdict()
+    print(f"{'ok   ' if sound else 'FAIL '} Qt bindings: {line}", flush=True)
     real_pages = {p.icon for p in window.pages}
     jobs = []
     for name, fn in CHECKS.items():
@@ -32,7 +35,7 @@ def run_self_test(window, queue, app, timeout_s: float = 600.0) -> int:
     while not all(j.state.done for j in jobs) and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.02)
-    ok = True
+    ok = sound
     for job in jobs:
         if job.state.value == "finished":
             print(f"ok    {job.name.removeprefix('Self-test: ')}: {job.result}", flush=True)

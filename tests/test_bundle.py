@@ -62,7 +62,7 @@ def _build_and_check(tmp_path):
     print(log)
     assert build.returncode == 0, log
     assert "self-test passed" in build.stdout, log
-    for check in ("torch operators", "Albums", "Logos", "Lost & Found", "Fusion", "Trends", "SimCLR"):
+    for check in ("Qt bindings", "torch operators", "Albums", "Logos", "Lost & Found", "Fusion", "Trends", "SimCLR"):
         assert f"ok    {check}" in build.stdout, check
 
     bundle = tmp_path / "dist" / "simscope"
