@@ -189,3 +189,25 @@ def test_scrubber_paints_decades_of_months_quickly(scrubber):
     # None) after a few dozen; the cached strip makes a paint a handful of calls
     assert lost < 20, f"{lost:.0f} references to None lost per paint"
     assert scrubber.key_at(scrubber.y_of(2003, 7)) == (2003, 7)
+
+
+def test_bench_library_plan_has_the_events_and_gaps_it_says(data_dir):
+    """bench/albums_ui.py --library: ~n/45 events of 5–500 photos over 2012–2024, a tenth and more
+    without a time, ~8% unsorted; its months counted by the store as the scrubber gets them."""
+    import numpy as np
+
+    from bench.albums_library import YEARS, event_sizes, plan
+
+    sizes = event_sizes(100_000, np.random.default_rng(0))
+    assert sum(sizes) == 100_000 and 1_800 <= len(sizes) <= 2_800 and max(sizes) <= 500 and min(sizes[:-1]) >= 5
+    event, taken = plan(20_000)
+    assert 0.10 <= np.isnan(taken).mean() <= 0.2 and 0.06 <= (event < 0).mean() <= 0.10
+    years = {dt.datetime.fromtimestamp(t).year for t in taken[~np.isnan(taken)]}
+    assert min(years) == YEARS[0] and max(years) <= YEARS[1]
+    with AlbumStore(data_dir / "plan.sqlite") as store:
+        paths = [f"/lib/{i:06d}.jpg" for i in range(len(taken))]
+        store.add_photos(paths)
+        store.set_photo_info([(p, None if np.isnan(t) else float(t), [], "", None) for p, t in zip(paths, taken, strict=True)])
+        line = timeline(store)
+    assert line.no_date == int(np.isnan(taken).sum()) and line.total == 20_000
+    assert 12 * 12 <= len(line.months) <= 13 * 12

@@ -1,0 +1,357 @@
+"""``bench/albums_ui.py --library N [--sizes ...]``: the Albums page on a library of N photos.
+
+See albums_ui.py's docstring. The library is built in this process (store writes through the
+store's API, file keys through the embedding cache's), the window runs in a child process
+(``--measure DATA``) so its memory is the window's alone, and prints one JSON line of figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS4 = ROOT.parent / "shared" / "data" / "photos" / "events4" / "Database"
+BENCH_DATA = Path.home() / ".cache" / "simscope" / "bench-data"  # bench/albums_scale.py's cache of vectors
+TARGETS = {"open_s": 2.0, "stall_ms": 50.0, "rss_mb": 1536.0}
+YEARS = (2012, 2025)
+
+
+def event_sizes(n: int, rng) -> list[int]:
+    """Events of 5–500 photos (lognormal, mean ~45: ~n/45 events) summing to n."""
+    sizes: list[int] = []
+    while sum(sizes) < n:
+        sizes.append(int(min(500, max(5, rng.lognormal(3.5, 0.8)))))
+    sizes[-1] -= sum(sizes) - n
+    if sizes[-1] < 1:
+        sizes.pop()
+    return sizes
+
+
+def plan(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(event per photo, -1 unsorted; capture time per photo in seconds, NaN none): a tenth of the
+    photos and 3% of the events without a time, 8% of the photos unsorted, events over 13 years."""
+    rng = np.random.default_rng(seed)
+    sizes = event_sizes(n, rng)
+    event = np.repeat(np.arange(len(sizes)), sizes)
+    lo, hi = (time.mktime((y, 1, 1, 0, 0, 0, 0, 0, -1)) for y in YEARS)
+    starts = np.sort(rng.uniform(lo, hi, len(sizes)))
+    spans = rng.uniform(1, 72, len(sizes)) * 3600  # an afternoon to three days
+    taken = starts[event] + rng.uniform(0, 1, n) * spans[event]
+    taken[rng.random(n) < 0.1] = np.nan
+    taken[np.isin(event, np.flatnonzero(rng.random(len(sizes)) < 0.03))] = np.nan
+    event[rng.random(n) < 0.08] = -1
+    return event, taken
+
+
+def build(n: int, root: Path) -> dict:
+    """An album of n photos in ``root/data`` (the app's data folder), files under ``root/library``."""
+    os.environ["SIMSCOPE_DATA_DIR"] = str(root / "data")
+    from core.albums.incremental import mark_grouped
+    from core.albums.store import DEFAULT_VOCABULARY, AlbumStore
+    from core.cache import EmbeddingCache
+    from core.images import list_images
+
+    originals = list_images([EVENTS4])
+    data = root / "data"
+    data.mkdir(parents=True)
+    t = time.perf_counter()
+    same_device = os.stat(EVENTS4).st_dev == os.stat(root).st_dev
+    paths = []
+    for i in range(n):
+        sub = root / "library" / f"{i // 1000:03d}"
+        if i % 1000 == 0:
+            sub.mkdir(parents=True)
+        dest = sub / f"{i:06d}.jpg"
+        (os.link if same_device else os.symlink)(originals[i % len(originals)], dest)
+        paths.append(str(dest))
+    linked = time.perf_counter() - t
+    shutil.copy2(BENCH_DATA / "embeddings.sqlite", data / "embeddings.sqlite")  # events4's vectors
+    if (BENCH_DATA / "models").is_dir():
+        shutil.copytree(BENCH_DATA / "models", data / "models")  # the ONNX export, not made again
+    t = time.perf_counter()
+    with EmbeddingCache(data / "embeddings.sqlite") as cache:
+        cache.file_keys(paths)  # the files' content keys: as after a first index
+    keyed = time.perf_counter() - t
+    event, taken = plan(n)
+    t = time.perf_counter()
+    with AlbumStore(data / "albums.sqlite") as store:
+        store.add_folder(root / "library")
+        store.add_photos(paths)
+        times = [None if np.isnan(x) else float(x) for x in taken]
+        store.set_photo_info([(p, x, [], "", None) for p, x in zip(paths, times, strict=True)])
+        stamps = []
+        for p in paths:
+            st = os.stat(p)
+            stamps.append((p, f"{st.st_size}:{st.st_mtime_ns}", None, None, ""))
+        store.set_exif(stamps)  # as indexing leaves it: the capture times are not read again
+        ids = store.photo_ids(paths)
+        k = int(event.max()) + 1
+        first_time = [taken[event == e] for e in range(k)]
+        names = {}
+        for e in range(k):
+            dated = first_time[e][~np.isnan(first_time[e])]
+            year = time.localtime(float(dated.min())).tm_year if len(dated) else None
+            names[-(e + 1)] = {"name": f"{DEFAULT_VOCABULARY[e % len(DEFAULT_VOCABULARY)]}"
+                                       + (f" {year}" if year else "")}
+        made = store.apply_grouping({}, set(), names, {}, [])
+        members: dict[int, list[int]] = {}
+        for p, e in zip(paths, event, strict=True):
+            if e >= 0:
+                members.setdefault(int(e), []).append(ids[p])
+        store.apply_grouping({ids[p]: (made[-(int(e) + 1)] if e >= 0 else None) for p, e in zip(paths, event, strict=True)},
+                             set(), {}, {made[-(e + 1)]: {"representatives": m[:3]} for e, m in members.items()}, [])
+        mark_grouped(store)
+        events = len(store.events())
+    return {"n": n, "events": events, "linked_s": linked, "keyed_s": keyed, "stored_s": time.perf_counter() - t,
+            "untimed": int(np.isnan(taken).sum()), "unsorted": int((event < 0).sum())}
+
+
+def _status() -> dict[str, float]:
+    out = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(("VmRSS", "VmHWM")):
+                key, value = line.split(":")
+                out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+def measure(data: Path) -> dict:
+    """The window on the album in ``data``: open, stalls, memory (this process is the child)."""
+    os.environ["SIMSCOPE_DATA_DIR"] = str(data)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    out: dict = {}
+    beats: list[float] = []
+
+    def beat():
+        beats.append(time.perf_counter())
+
+    stalls: list[tuple[float, float, list[str]]] = []  # (when, how long so far, the UI thread's stack)
+    watching = threading.Event()
+
+    def watch(ui: int) -> None:
+        """Where the UI thread is when a beat is 40 ms late: its innermost frames (once per stall)."""
+        seen = None
+        while not watching.wait(0.005):
+            last = beats[-1] if beats else None
+            if last is None or time.perf_counter() - last < 0.04 or seen == last:
+                continue
+            seen = last
+            frame = sys._current_frames().get(ui)
+            stack = [f"{Path(f.filename).name}:{f.name}:{f.lineno}" for f in traceback.extract_stack(frame)][-8:]
+            stalls.append((time.perf_counter(), time.perf_counter() - last, stack))
+
+    def where(since: float, until: float) -> list[str]:
+        return [f"{1000 * age:.0f}+ ms: " + " > ".join(stack) for at, age, stack in
+                sorted((x for x in stalls if since <= x[0] <= until), key=lambda x: -x[1])[:3]]
+
+    def longest(since: float, until: float) -> float:
+        b = [x for x in beats if since <= x <= until]
+        return 1000 * max((y - x - 0.010 for x, y in zip(b, b[1:], strict=False)), default=float("nan"))
+
+    def run_for(seconds: float, until=lambda: False) -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end and not until():
+            app.processEvents()
+            time.sleep(0.002)
+
+    from app.main import create_window
+
+    prof = None
+    if os.environ.get("PROFILE"):
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
+    t0 = time.perf_counter()
+    window, queue = create_window()
+    page = next(p for p in window.pages if p.icon == "albums")
+    window.nav.setCurrentRow(window.pages.index(page))
+    window.resize(1300, 820)
+    window.show()
+    app.processEvents()  # the first paint of the window, with the album's page
+    out["open_s"] = time.perf_counter() - t0
+    if prof is not None:
+        import pstats
+
+        prof.disable()
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
+    out["open_events_listed"] = page.events.count()
+    out["open_grid_rows"] = page.grid_model.rowCount()
+    out["rss_open_mb"] = _status()["VmRSS"]
+    # the page's own part of the open (events, groups and the shown group from the store), timed
+    # once more: each reload makes a void Qt call or more per event, and shiboken6 6.12 on Python
+    # 3.11 drops a reference to None at each (the process ends when None's count reaches 0)
+    nones, t = sys.getrefcount(None), time.perf_counter()
+    page.reload()
+    out["reload_s"] = time.perf_counter() - t
+    out["none_refs_per_reload"] = nones - sys.getrefcount(None)
+    out["none_refs_at_open"] = nones
+    app.processEvents()
+    timer = QTimer(interval=10)
+    timer.timeout.connect(beat)
+    timer.start()
+    threading.Thread(target=watch, args=(threading.get_ident(),), daemon=True, name="stall-watch").start()
+    window.start()  # device detection and the libraries' import, off the UI thread, as in the app
+    t_check = time.perf_counter()
+
+    def checked() -> bool:
+        jobs = [j for j in queue.jobs() if j.name.startswith("Albums")]
+        return bool(jobs) and all(j.state.done for j in jobs)
+
+    run_for(600, checked)
+    out["check_s"] = time.perf_counter() - t_check
+    out["check_done"] = checked()
+    out["check_note"] = page.note.text()[:160]
+    out["stall_check_ms"] = longest(t_check, time.perf_counter())
+    out["where_check"] = where(t_check, time.perf_counter())
+    run_for(1.0)
+    out["rss_checked_mb"] = _status()["VmRSS"]
+    nones = sys.getrefcount(None)
+
+    def scroll(view, label: str, steps: int = 150) -> None:
+        bar = view.verticalScrollBar()
+        t = time.perf_counter()
+        for i in range(steps + 1):
+            bar.setValue(round(bar.maximum() * i / steps))
+            run_for(0.02)
+        run_for(0.3)
+        out[f"stall_{label}_ms"] = longest(t, time.perf_counter())
+        out[f"where_{label}"] = where(t, time.perf_counter())
+        out[f"scroll_{label}_range"] = bar.maximum()
+
+    from app.albums.grid import UNSORTED
+
+    keys = [page.events.item(i).data(256) for i in range(page.events.count())]
+    if UNSORTED in keys:
+        page.events.setCurrentRow(keys.index(UNSORTED))
+        run_for(0.5)
+        out["unsorted_rows"] = page.grid_model.rowCount()
+        scroll(page.grid, "grid_unsorted")
+    page.events.setCurrentRow(0)  # the largest event first
+    run_for(0.5)
+    out["largest_rows"] = page.grid_model.rowCount()
+    scroll(page.grid, "grid_event")
+    scroll(page.events, "event_list", steps=200)
+    shows = []
+    for row in np.linspace(1, max(1, len([k for k in keys if isinstance(k, int)]) - 1), 9).astype(int):
+        t = time.perf_counter()
+        page.events.setCurrentRow(int(row))
+        shows.append(time.perf_counter() - t)
+        run_for(0.05)
+    out["show_event_ms_median"] = 1000 * float(np.median(shows))
+    out["show_event_ms_max"] = 1000 * max(shows)
+    out["none_refs_lost_scrolling"] = nones - sys.getrefcount(None)
+    out["none_refs_left"] = sys.getrefcount(None)
+    status = _status()
+    out["rss_mb"], out["hwm_mb"] = status["VmRSS"], status["VmHWM"]
+    out["stall_ms"] = max(out.get(k, 0.0) for k in ("stall_grid_unsorted_ms", "stall_grid_event_ms",
+                                                      "stall_event_list_ms"))
+    shot = ROOT / "out" / "screenshots" / f"albums-library-{page.grid_model.rowCount()}.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(shot))
+    timer.stop()
+    watching.set()
+    queue.shutdown()
+    for p in window.pages:
+        p.shutdown()
+    return out
+
+
+def _verdict(value: float, target: float) -> str:
+    return "met" if value <= target else "MISSED"
+
+
+def run(args) -> int:
+    if args.measure:
+        print("RESULT " + json.dumps(measure(Path(args.measure))), flush=True)
+        return 0
+    if not EVENTS4.exists() or not (BENCH_DATA / "embeddings.sqlite").exists():
+        print(f"needs {EVENTS4} and {BENCH_DATA / 'embeddings.sqlite'} (bench/albums_scale.py fills it)")
+        return 2
+    sizes = args.sizes or [args.library]
+    rows = []
+    for n in sizes:
+        root = Path(tempfile.mkdtemp(prefix=f"simscope-albums-library-{n}-"))
+        try:
+            t = time.perf_counter()
+            made = subprocess.run([sys.executable, "-c", "import json, sys; sys.path.insert(0, sys.argv[1]); "
+                                   "from bench.albums_library import build; "
+                                   "print('BUILT ' + json.dumps(build(int(sys.argv[2]), __import__('pathlib').Path(sys.argv[3]))))",
+                                   str(ROOT), str(n), str(root)], capture_output=True, text=True, check=False)
+            line = next((x for x in made.stdout.splitlines() if x.startswith("BUILT ")), None)
+            if line is None:
+                print(made.stdout + made.stderr)
+                return 1
+            built = json.loads(line[6:])
+            print(f"\n{n:,} photos: {built['events']:,} events, {built['untimed']:,} without a time, "
+                  f"{built['unsorted']:,} unsorted; built in {time.perf_counter() - t:.0f} s (links "
+                  f"{built['linked_s']:.0f} s, file keys {built['keyed_s']:.0f} s, store {built['stored_s']:.0f} s)",
+                  flush=True)
+            env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+            child = subprocess.run([sys.executable, str(ROOT / "bench" / "albums_ui.py"), "--measure", str(root / "data")],
+                                   capture_output=True, text=True, env=env, check=False, timeout=1800)
+            line = next((x for x in child.stdout.splitlines() if x.startswith("RESULT ")), None)
+            if os.environ.get("PROFILE"):
+                print(child.stderr[-12000:])
+            if line is None:
+                print(f"the window's process ended with {child.returncode}:\n{child.stdout[-3000:]}\n{child.stderr[-6000:]}")
+                return 1
+            r = {**built, **json.loads(line[7:])}
+        finally:
+            if args.keep:
+                print(f"kept in {root}")
+            else:
+                shutil.rmtree(root, ignore_errors=True)
+        rows.append(r)
+        print(f"  open (create_window to the first paint, {r['open_events_listed']:,} list rows, "
+              f"{r['open_grid_rows']:,} photos in the grid): {r['open_s']:.2f} s — target <= 2 s: "
+              f"{_verdict(r['open_s'], TARGETS['open_s'])}")
+        print(f"  of which the page's reload (events, counts, the shown group from the store; timed once after): "
+              f"{r['reload_s']:.2f} s")
+        print(f"  references to None lost by one reload: {r['none_refs_per_reload']:,} of {r['none_refs_at_open']:,} "
+              f"(~{r['none_refs_at_open'] // max(1, r['none_refs_per_reload']):,} reloads — edits, a regroup — until "
+              "the process ends)")
+        print(f"  background check of the library: {'done' if r['check_done'] else 'NOT done'} in {r['check_s']:.0f} s "
+              f"(\"{r['check_note']}\"), longest UI stall meanwhile {r['stall_check_ms']:.0f} ms")
+        for key, what in (("grid_unsorted", f"grid, Unsorted ({r.get('unsorted_rows', 0):,} photos)"),
+                          ("grid_event", f"grid, largest event ({r['largest_rows']} photos)"),
+                          ("event_list", "event list")):
+            if f"stall_{key}_ms" in r:
+                print(f"  scrolling the {what}: longest UI stall {r[f'stall_{key}_ms']:.0f} ms — target <= 50 ms: "
+                      f"{_verdict(r[f'stall_{key}_ms'], TARGETS['stall_ms'])}")
+        for key in ("check", "grid_unsorted", "grid_event", "event_list"):
+            for line in r.get(f"where_{key}", []):
+                print(f"    {key} stall {line}")
+        print(f"  showing an event: median {r['show_event_ms_median']:.0f} ms, max {r['show_event_ms_max']:.0f} ms")
+        print(f"  memory: VmRSS {r['rss_mb']:,.0f} MB (at open {r['rss_open_mb']:,.0f}, after the check "
+              f"{r['rss_checked_mb']:,.0f}), VmHWM {r['hwm_mb']:,.0f} MB — target <= 1,536 MB: "
+              f"{_verdict(r['hwm_mb'], TARGETS['rss_mb'])}")
+        print(f"  references to None lost while scrolling: {r['none_refs_lost_scrolling']:,} "
+              f"({r['none_refs_left']:,} left; the process ends at 0)")
+        print(f"  load average {os.getloadavg()[0]:.1f}", flush=True)
+    if len(rows) > 1:
+        ns = [r["n"] for r in rows]
+        print(f"\n{'figure':<34}" + "".join(f"{n:>10,}" for n in ns) + "   slope (log-log)")
+        for key in ("open_s", "reload_s", "check_s", "stall_check_ms", "stall_grid_unsorted_ms", "stall_grid_event_ms",
+                    "stall_event_list_ms", "show_event_ms_median", "rss_open_mb", "hwm_mb"):
+            vals = [r.get(key, float("nan")) for r in rows]
+            ok = [(n, v) for n, v in zip(ns, vals, strict=True) if v == v and v > 0]
+            slope = np.polyfit(np.log([n for n, _ in ok]), np.log([v for _, v in ok]), 1)[0] if len(ok) > 1 else float("nan")
+            print(f"{key:<34}" + "".join(f"{v:>10.2f}" for v in vals) + f"   {slope:.2f}")
+    return 0
