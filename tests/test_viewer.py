@@ -28,6 +28,7 @@ def test_viewer_opens_large_zooms_and_walks_the_list(qtbot, tmp_path):
     viewer.show()
     with qtbot.waitSignal(viewer.shown, timeout=10_000):
         pass
+    qtbot.waitUntil(lambda: viewer.details_path == viewer.path, timeout=10_000)  # the event: off the UI thread
     photo = viewer.view.item.pixmap()
     assert photo.width() == 640 and photo.height() == 480  # full resolution, not a thumbnail
     assert viewer.view.fitting and viewer.zoom_label.text().startswith("Fit")
@@ -95,3 +96,92 @@ def test_the_info_panel_never_waits_on_a_special_file(tmp_path):
     info = photo_info(str(fifo))
     assert time.monotonic() - started < 5 and info.error.startswith("cannot be read")
     assert ("Problem", info.error) in info.rows()
+
+
+def _longest_gap(qtbot, act) -> float:
+    """The longest pause of the UI thread's event loop (a 10 ms heartbeat) while ``act`` runs."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    qtbot.wait(60)
+    act()
+    qtbot.wait(60)
+    timer.stop()
+    return max(b - a for a, b in zip(ticks, ticks[1:], strict=False))
+
+
+def test_slow_details_are_worked_out_off_the_ui_thread_and_the_last_photo_wins(qtbot):
+    """The info panel's extra rows (Albums: the event and "why here", ~160 ms a photo among
+    10,000) come from a worker: arrowing never stalls the window, "…" shows until the answer, only
+    the newest photo is asked for, and an answer for a photo left behind is dropped."""
+    import time
+    from pathlib import Path
+
+    from app.viewer import PhotoViewer
+
+    paths = _paths(8)
+    asked: list[str] = []
+
+    def slow(path: str) -> list[tuple[str, str]]:
+        asked.append(path)
+        time.sleep(0.3)
+        return [("Event", "Arezzo"), ("Why here", f"explained {Path(path).name}")]
+
+    viewer = PhotoViewer(paths, index=0, details=slow, title="Arezzo")
+    qtbot.addWidget(viewer)
+    viewer.show()
+    assert dict(viewer.info_rows)["Details"] == "…" and viewer.info_rows[0][0] == "File"  # the photo's own at once
+    with qtbot.waitSignal(viewer.details_shown, timeout=10_000):
+        pass
+    assert dict(viewer.info_rows)["Why here"] == f"explained {Path(paths[0]).name}"
+
+    def arrow_fast():
+        for _ in range(6):  # a key every 40 ms: faster than one explanation
+            viewer.next()
+            rows = dict(viewer.info_rows)
+            assert rows["Why here"] == "…" and rows["Event"] == "…"  # the last answer's labels, waiting
+            qtbot.wait(40)
+        qtbot.waitUntil(lambda: viewer.details_path == viewer.path, timeout=10_000)
+
+    gap = _longest_gap(qtbot, arrow_fast)
+    assert gap < 0.1, f"the UI thread stalled {gap * 1000:.0f} ms"
+    assert viewer.path == paths[6] and dict(viewer.info_rows)["Why here"] == f"explained {Path(paths[6]).name}"
+    assert len(asked) <= 4 and asked[-1] == paths[6]  # not one call per key press
+    # an answer that arrives after the photo was left is dropped: ← while → is explained
+    seen: list[str] = []
+    viewer.details_shown.connect(seen.append)
+    viewer.next()
+    qtbot.waitUntil(lambda: asked[-1] == paths[7], timeout=10_000)  # being explained
+    viewer.previous()
+    qtbot.waitUntil(lambda: viewer.details_path == paths[6], timeout=10_000)
+    assert seen == [paths[6]]  # paths[7] was answered too, and not shown
+    assert viewer.path == paths[6] and dict(viewer.info_rows)["Why here"] == f"explained {Path(paths[6]).name}"
+    viewer.close()
+
+    # the same callable on the UI thread (as before) stalls it: the probe above can fail
+    blocking = PhotoViewer(paths, index=0, details=slow, title="Arezzo", details_in_thread=False)
+    qtbot.addWidget(blocking)
+    blocking.show()
+    assert _longest_gap(qtbot, lambda: (blocking.next(), blocking.next())) >= 0.3
+    blocking.close()
+
+
+def test_details_that_fail_say_why_in_the_panel(qtbot):
+    from app.viewer import PhotoViewer
+
+    def broken(path: str):
+        raise LookupError(f"no photo {path} in the album")
+
+    paths = _paths(2)
+    viewer = PhotoViewer(paths, index=0, details=broken)
+    qtbot.addWidget(viewer)
+    with qtbot.waitSignal(viewer.details_shown, timeout=10_000):
+        pass
+    said = dict(viewer.info_rows)["Details"]
+    assert said.startswith("not known (LookupError: no photo ") and paths[0] in said

@@ -226,7 +226,7 @@ class LookalikesTab(QWidget):
             self.viewer.close()
         self.viewer = PhotoViewer([query] + [h.file for h in self.hits], row + 1, self, details=details,
                                   loader=load_logo_large, title=f"Look-alikes of {Path(query).name}",
-                                  info=logo_info)
+                                  info=logo_info, details_in_thread=False)  # a look-up: no "…" flash
         self.viewer.show()
         return self.viewer
 

@@ -211,7 +211,7 @@ class MatchesPanel(QWidget):
         if self.viewer is not None:
             self.viewer.close()
         self.viewer = PhotoViewer([p.image for p, _m in shown], at, self, details=lambda path: rows.get(path, []),
-                                  title=f"#{post.id} and its matches")
+                                  title=f"#{post.id} and its matches", details_in_thread=False)  # a look-up
         self.viewer.show()
         return self.viewer
 
