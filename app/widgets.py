@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
 
@@ -163,7 +163,39 @@ class JobStrip(QWidget):
         policy = self.sizePolicy()
         policy.setRetainSizeWhenHidden(True)
         self.setSizePolicy(policy)
+        self.tabs = None  # the tab widget whose tab row it floats in (float_in_tab_row)
         self.hide()
+
+    def float_in_tab_row(self, tabs) -> None:
+        """Show the strip in the free room right of ``tabs``' tab bar, in no layout: the page has
+        no line for it, so no empty band while no job runs (its kept room was a ~34 px band above
+        the plots at 1180x760) and nothing moves when a job begins or ends (a line that came and
+        went moved the page under the pointer and re-laid every plot out). ``tabs`` must be in
+        the page already; the page's layout must not hold the strip."""
+        self.tabs = tabs
+        self.setParent(tabs.parentWidget())  # the page: room above the tab bar too, for a taller button
+        self.layout().setContentsMargins(0, 0, 0, 0)
+        self.bar.setMinimumWidth(60)  # narrow windows: the bar gives way before Cancel does
+        self.bar.setMaximumWidth(220)
+        self.layout().setStretchFactor(self.bar, 1)  # and takes its 220 px where there is room
+        for widget in (tabs, tabs.tabBar()):
+            widget.installEventFilter(self)
+        self._place()
+
+    def eventFilter(self, obj, event) -> bool:  # Qt API: follow the tab bar (a resize, a tab added)
+        if self.tabs is not None and event.type() in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show):
+            self._place()
+        return False
+
+    def _place(self) -> None:
+        page, bar = self.parentWidget(), self.tabs.tabBar()
+        corner = bar.mapTo(page, QPoint(bar.width(), bar.height()))  # the tab bar's bottom right
+        left = corner.x() + 24
+        right = self.tabs.mapTo(page, QPoint(self.tabs.width(), 0)).x()
+        height = max(bar.height(), self.sizeHint().height())
+        top = max(0, corner.y() - height - 1)  # its foot on the tab row's, above the pane's frame line
+        self.setGeometry(left, top, max(0, right - left), height)
+        self.raise_()
 
     def _mine(self, job) -> bool:
         return job.name.startswith(self.prefix) and not job.internal

@@ -285,3 +285,89 @@ def test_lostfound_fits_and_reads_in_english_and_opens_photos_in_the_viewer(wind
     viewer = page.matches_panel.viewer
     assert viewer.isVisible() and viewer.index == 0 and viewer.paths[0] == wallet.image
     viewer.close()
+
+
+# -- job strips ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("icon, prefix, above", [("logos", "Logos:", "bar"), ("fusion", "Fusion:", "train_button"),
+                                                 ("trends", "Trends:", "info")])
+def test_a_page_job_strip_takes_no_line_and_moves_nothing(window, qtbot, icon, prefix, above):
+    """The running job's strip (name, bar, Cancel) floats in the tab row right of the tabs: no
+    empty band above the tabs while no job runs (a kept line was ~34 px at 1180x760), and nothing
+    on the page moves or is re-laid out when a job begins or ends."""
+    import threading
+
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QToolBar
+
+    from tests.conftest import finish_job, save_screenshot, show_page
+
+    page = show_page(window, icon, (1180, 760))
+    qtbot.waitUntil(lambda: getattr(page, "tabs", None) is not None and page.tabs.isVisible(), timeout=30_000)
+    qtbot.wait(50)
+    tabs, strip = page.tabs, page.job_strip
+    row_above = page.findChild(QToolBar) if above == "bar" else getattr(page, above)
+    gap = tabs.mapTo(page, tabs.rect().topLeft()).y() - row_above.mapTo(page, row_above.rect().bottomLeft()).y()
+    assert gap <= 14, f"{gap} px between the row above and the tabs"  # the layout's spacing, no band
+    before = tabs.geometry()
+    release = threading.Event()
+    job = window.jobs.submit(lambda progress, cancelled: (progress(0.3, "step 3 of 10"), release.wait(30)),
+                             f"{prefix} a job with a long name that takes its time", Lane.IO)
+    qtbot.waitUntil(lambda: strip.isVisibleTo(page) and "step 3 of 10" in strip.detail.full_text, timeout=10_000)
+    qtbot.wait(50)
+    assert tabs.geometry() == before  # nothing moved
+    bar = tabs.tabBar()
+    tab_row = QRect(bar.mapTo(page, bar.rect().topLeft()), bar.size())
+    placed = strip.geometry()
+    assert not placed.intersects(tab_row) and placed.left() > tab_row.right()  # beside the tabs, not on them
+    assert placed.right() <= tabs.geometry().right() and placed.top() >= row_above.mapTo(page, row_above.rect()
+                                                                                           .bottomLeft()).y()
+    button = strip.cancel_button
+    assert button.isVisible() and button.width() >= button.sizeHint().width()  # Cancel whole at 1180
+    assert button.height() >= button.sizeHint().height() and strip.bar.width() >= 60
+    save_screenshot(window, f"job-strip-{icon}-1180")
+    release.set()
+    finish_job(qtbot, job)
+    qtbot.waitUntil(lambda: not strip.isVisibleTo(page), timeout=10_000)
+    assert tabs.geometry() == before
+
+
+def test_lostfound_space_on_a_post_or_a_double_click_on_its_photo_opens_it_large(window, qtbot, monkeypatch):
+    """Space on a post's row opens its photo in the viewer (Quick Look's key, as on the matches and
+    on every grid), and so does a double-click on the photo; a double-click on the post's text
+    still opens its form (a row of a table: double-click edits it)."""
+    from core.lostfound.demo import demo_csv
+    from tests.conftest import show_page
+
+    page = show_page(window, "lostfound", (1180, 760))
+    page.store.import_file(str(demo_csv()))  # the posts alone: no models needed here
+    page.session.reload()
+    table = page.posts_panel.table
+    with_photo = next(p for p in page.session.posts if p.image)
+    without = next(p for p in page.session.posts if not p.image)
+    edited = []
+    monkeypatch.setattr(page.edits, "edit_post", lambda post: edited.append(post.id))  # the modal form
+
+    assert page.select_post(with_photo.id)
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Space)
+    viewer = page.matches_panel.viewer
+    assert viewer is not None and viewer.isVisible() and viewer.path == with_photo.image
+    assert dict(viewer.info_rows)["Post"].startswith(f"#{with_photo.id} ·")
+    assert page.posts_panel.selected_post().id == with_photo.id  # Space did not move the selection
+    viewer.close()
+
+    row = page.posts_panel.posts_model.row_of(with_photo.id)
+    description = table.visualRect(table.model().index(row, 3)).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=description)  # QTest: the press first
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=description)
+    assert edited == [with_photo.id] and not page.matches_panel.viewer.isVisible()
+    photo = table.visualRect(table.model().index(row, 0)).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=photo)
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=photo)
+    assert page.matches_panel.viewer.isVisible() and page.matches_panel.viewer.path == with_photo.image
+    assert edited == [with_photo.id]
+    page.matches_panel.viewer.close()
+
+    assert page.select_post(without.id)  # no photo: said so, nothing opens
+    qtbot.keyClick(table, Qt.Key.Key_Space)
+    assert not page.matches_panel.viewer.isVisible() and page.note.text() == f"Post #{without.id} has no photo to show"

@@ -107,7 +107,6 @@ class FusionPage(WorkspacePage):
         from app.widgets import JobStrip
 
         self.job_strip = JobStrip(self.context.jobs, "Fusion:")  # building the demo, features: progress here
-        layout.addWidget(self.job_strip)
 
         form = QGridLayout()
         self.modality = _combo(["fusion", "sensor", "vision"])
@@ -172,6 +171,7 @@ class FusionPage(WorkspacePage):
         self.tabs.addTab(self.runs_view, "Runs")
         self.runs_view.refresh()
         layout.addWidget(self.tabs, 1)
+        self.job_strip.float_in_tab_row(self.tabs)  # right of the tabs: no line of its own
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setStyleSheet("color: #5a6a7a")

@@ -101,9 +101,9 @@ class LogosPage(WorkspacePage):
 
         layout = QVBoxLayout(self)
         layout.addWidget(bar)
-        self.job_strip = JobStrip(self.context.jobs, "Logos:")  # this page's running job, with Cancel
-        layout.addWidget(self.job_strip)
         layout.addWidget(self.tabs, 1)
+        self.job_strip = JobStrip(self.context.jobs, "Logos:")  # this page's running job, with Cancel,
+        self.job_strip.float_in_tab_row(self.tabs)  # right of the tabs: no line of its own
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #5a6a7a")

@@ -120,7 +120,7 @@ class LostFoundPage(WorkspacePage):
         self.posts_panel.selected.connect(self._remember_selected)
         self.posts_panel.edit_requested.connect(self.edit_post)
         self.posts_panel.status_requested.connect(self.edits.set_status)
-        self.posts_panel.photo_requested.connect(lambda _post_id: self.matches_panel.open_viewer(-1))
+        self.posts_panel.photo_requested.connect(self.open_post_photo)
         split = QSplitter()
         split.addWidget(self.posts_panel)
         split.addWidget(self.matches_panel)
@@ -235,6 +235,15 @@ class LostFoundPage(WorkspacePage):
         self.note.setText(f"{job.name} failed: {job.error}")
 
     # -- edits (one undoable step each) and files ------------------------------------
+    def open_post_photo(self, post_id: int):
+        """The post's photo in the viewer (then its matches' photos, → ); the note says so where
+        the post has none."""
+        shown = self.matches_panel.post  # the selected post, whose matches are shown
+        viewer = self.matches_panel.open_viewer(-1) if shown is not None and shown.id == post_id else None
+        if viewer is None:
+            self.note.setText(f"Post #{post_id} has no photo to show")
+        return viewer
+
     def edit_post(self, post: Post | None):
         return self.edits.edit_post(post)
 

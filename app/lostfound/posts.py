@@ -43,7 +43,8 @@ class PostsPanel(QWidget):
     selected = Signal(object)  # the selected Post, or None
     edit_requested = Signal(object)  # a Post (the double-clicked one, or the detail's Edit…)
     status_requested = Signal(int, str)  # post id, new status (the detail's Mark returned / Reopen)
-    photo_requested = Signal(int)  # post id: the detail's photo clicked (the page opens the viewer)
+    photo_requested = Signal(int)  # post id: its photo to see large (the page opens the viewer): the detail's
+    # photo clicked, Space on the post's row or a double-click on its photo
 
     def __init__(self, session: LostFoundSession, loader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,7 +74,12 @@ class PostsPanel(QWidget):
         self.table.horizontalHeader().setMinimumSectionSize(30)
         self.table.setColumnHidden(5, True)  # status: in the form and the search; keeps room for text
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.selected.emit(self.selected_post()))
-        self.table.doubleClicked.connect(lambda _: self.edit_requested.emit(self.selected_post()))
+        # a post's photo large: Space on its row, or a double-click on the photo (a double-click
+        # elsewhere on the row edits the post, as it always did)
+        self.table.doubleClicked.connect(self._double_clicked)
+        from app.viewer import open_on_space
+
+        open_on_space(self.table, self._open_photo_at)
         EmptyHint(self.table, lambda: "No post matches the search or the filter" if self.posts_model.all_posts
                   else "No posts yet: Add post, or Import a CSV or JSON file")
         layout = QVBoxLayout(self)
@@ -96,6 +102,22 @@ class PostsPanel(QWidget):
         layout.addWidget(self.split)
         session.posts_changed.connect(self._show_posts)
         self._show_posts(session.posts)  # what the session holds already
+
+    def _post_at(self, row: int) -> Post | None:
+        return self.posts_model.index(row, 0).data(Qt.ItemDataRole.UserRole)
+
+    def _double_clicked(self, index) -> None:
+        post = self._post_at(index.row())
+        if index.column() == 0 and post is not None and post.image:
+            self.photo_requested.emit(post.id)
+        else:
+            self.edit_requested.emit(post)
+
+    def _open_photo_at(self, row: int) -> None:
+        post = self._post_at(row)
+        if post is not None:
+            self.select_post(post.id)
+            self.photo_requested.emit(post.id)
 
     def _show_posts(self, posts: list[Post]) -> None:
         selected = self.selected_post()

@@ -128,10 +128,10 @@ class TrendsPage(WorkspacePage):
         self.tabs.addTab(self.runs_view, "Runs")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        self.job_strip = JobStrip(self.context.jobs, "Trends:")
-        layout.addWidget(self.job_strip)
         layout.addWidget(self.info)
         layout.addWidget(self.tabs, 1)
+        self.job_strip = JobStrip(self.context.jobs, "Trends:")
+        self.job_strip.float_in_tab_row(self.tabs)  # right of the tabs: no line of its own
         for name, w in (("epochs", self.epochs), ("hidden", self.hidden), ("plots", self.overview.splitter),
                         ("tab", self.tabs), ("smoothing", self.overview.smoothing)):
             self.keep_view(name, w)  # the user's, back after a restart
