@@ -1,0 +1,189 @@
+"""The Albums page's parts, each built alone offscreen from an ``AlbumSession`` over a real album
+store (and a real job queue, undo stack, models (the page's offline EfficientNet-Lite0) and cache where the part needs them), with no page
+and no window; each one's main action is driven to what a user would see."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QWidget
+
+from app.albums.grid import SIMILAR, UNSORTED
+from tests.conftest import DEMO_PHOTOS, finish_job
+
+
+@pytest.fixture
+def jobs(runner):
+    from app.jobs import JobQueue
+
+    queue = JobQueue(runner)
+    yield queue
+    queue.shutdown()
+
+
+@pytest.fixture
+def session(tmp_path):
+    """An album of the 12 demo photos, three of them split off into events by hand (as a user's
+    Split off does), the rest unsorted."""
+    from app.albums.session import AlbumSession
+    from core.albums.store import AlbumStore
+
+    store = AlbumStore(tmp_path / "album.sqlite")
+    store.add_folder(str(DEMO_PHOTOS))
+    paths = sorted(str(p) for p in DEMO_PHOTOS.iterdir())
+    store.add_photos(paths)
+    ids = [p.id for p in store.photos("all")]
+    store.split_event(ids[:2], name="Shoes on the shelf")
+    store.split_event(ids[2:3], name="One hat")
+    session = AlbumSession(store)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def loader(qtbot):
+    from app.albums.grid import THUMB
+    from app.thumbs import ThumbnailLoader
+
+    loader = ThumbnailLoader(THUMB)
+    yield loader
+    loader.stop()
+
+
+def test_events_panel_alone_lists_the_events_and_says_which_one_is_chosen(qtbot, session, loader):
+    from app.albums.events import EventsPanel
+
+    panel = EventsPanel(session, loader)
+    qtbot.addWidget(panel)
+    panel.fill()
+    events = session.store.events()
+    assert panel.keys() == [e.id for e in events] + [UNSORTED]
+    assert [panel.list.item(i).text().split("\n")[0] for i in range(2)] == [e.name for e in events]
+    assert panel.list.item(2).text() == "Unsorted\n9 photos" and panel.current_key() == events[0].id
+    chosen = []
+    panel.selected.connect(chosen.append)
+    panel.list.setCurrentRow(1)
+    assert chosen == [events[1].id]
+    for row in (0, 1, 2):  # Unsorted is no event: Merge asks for the two events only
+        panel.list.item(row).setSelected(True)
+    with qtbot.waitSignal(panel.merge_requested) as merge:
+        panel.merge_button.click()
+    assert merge.args == [[events[0].id, events[1].id]]
+    # a search's results are listed too, and selected when the session shows them
+    session.show_results(("shoes", [(p.path, 0.5) for p in session.store.photos(events[0].id)], "words"))
+    panel.fill()
+    assert panel.current_key() == SIMILAR and panel.list.currentItem().text() == "Words: shoes\n2 photos"
+    with qtbot.waitSignal(panel.search_cleared):
+        panel.search.setText("x")
+        panel.search.clear()
+
+
+def test_group_view_alone_shows_the_photos_of_an_event_and_asks_for_a_rename(qtbot, session, jobs, loader):
+    from app.albums.group import GroupView
+
+    view = GroupView(session, jobs, loader)
+    qtbot.addWidget(view)
+    view.show()
+    event = session.store.events()[0]
+    session.select(event.id)
+    photos = session.store.photos(event.id)
+    assert [p.path for p in view.grid_model.photos] == [p.path for p in photos]
+    assert view.name_edit.text() == event.name and view.caption.text().endswith("2 photos")
+    assert view.name_edit.isEnabled() and view.reps_box.isVisible()  # "Representative:" beside the caption
+    with qtbot.waitSignal(view.renamed) as renamed:
+        view.name_edit.setText("  Red shoes ")
+        view.name_edit.editingFinished.emit()
+    assert renamed.args == [event.id, "Red shoes"]
+    # one photo selected: why it is here, worked out on an I/O worker of the queue
+    view.grid.selectionModel().select(view.grid_model.index(0), view.grid.selectionModel().SelectionFlag.Select)
+    assert view.why.isVisible() and view.selected_photos() == [view.grid_model.photos[0]]
+    qtbot.waitUntil(lambda: view.why.text().startswith("Why here: ") and "…" not in view.why.text()[:12],
+                    timeout=10_000)
+    with qtbot.waitSignal(view.split_requested) as split:
+        view.split_button.click()
+    assert [p.id for p in split.args[0]] == [photos[0].id]
+    session.select(UNSORTED)  # another group: the photo before is not explained any more
+    assert len(view.grid_model.photos) == 9 and view.why.text() == "" and not view.name_edit.isEnabled()
+    assert not view.reps_box.isVisible() and view.split_button.isEnabled()
+
+
+def test_edits_alone_rename_merge_and_undo_through_the_undo_stack(qtbot, session):
+    from app.albums.edits import AlbumEdits
+    from app.undo import new_stack
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    stack = new_stack()
+    edits = AlbumEdits(session, stack, parent)
+    said, reloads = [], []
+    session.message.connect(said.append)
+    session.changed.connect(lambda: reloads.append(1))
+    first, second = session.store.events()
+    before = session.store.snapshot()
+    edits.rename(first.id, "Red shoes")
+    assert session.store.event(first.id).name == "Red shoes" and reloads
+    assert said[-1] == f"Renamed '{first.name}' to 'Red shoes'. Edit → Undo (Ctrl+Z) takes it back."
+    stack.undo()
+    assert session.store.event(first.id).name == first.name and session.store.snapshot() == before
+    assert said[-1].startswith(f"Undone: Renamed '{first.name}' to 'Red shoes'")
+    edits.merge([first.id])  # one event is nothing to merge
+    assert said[-1].startswith("Select two or more events") and stack.count() == 1
+    edits.merge([first.id, second.id, UNSORTED])
+    assert [e.photo_count for e in session.store.events()] == [3] and session.current == first.id
+    stack.undo()
+    assert session.store.snapshot() == before
+    stack.deleteLater()
+
+
+def test_tool_bar_alone_keeps_the_tuning_in_the_session_and_brings_the_albums_back(qtbot, session):
+    from app.albums.toolbar import AlbumToolBar
+
+    bar = AlbumToolBar(session)
+    qtbot.addWidget(bar)
+    assert session.cluster_settings().automatic and session.tuning["model"] == bar.model_choice.currentData()
+    with qtbot.waitSignal(bar.tuning_changed):
+        bar.min_size.setValue(4)
+    bar.loose_slider.setValue(100)
+    assert session.cluster_settings().min_size == 4 and session.cluster_settings().reach == 3.0
+    bar.model_choice.setCurrentIndex(bar.model_choice.findData("clip-vit-b32"))
+    session.save_tuning()  # what a regroup does first
+    from app.albums.session import AlbumSession
+
+    again = AlbumToolBar(AlbumSession(session.store))  # as after a restart: the album's own tuning
+    qtbot.addWidget(again)
+    assert (again.min_size.value(), again.loose_slider.value()) == (4, 100)
+    assert again.model_choice.currentData() == "clip-vit-b32"
+
+
+def test_jobs_alone_add_a_folder_group_it_and_find_similar_photos(qtbot, tmp_path, jobs):
+    from app.albums.jobs import AlbumJobs
+    from app.albums.session import AlbumSession
+    from app.undo import new_stack
+    from core.albums.store import AlbumStore
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    session = AlbumSession(AlbumStore(tmp_path / "album.sqlite"))
+    session.set_tuning(min_size=3)
+    cache = EmbeddingCache()
+    stack = new_stack()
+    work = AlbumJobs(session, jobs, ModelManager("cpu"), cache, stack, parent)
+    said, reloads = [], []
+    session.message.connect(said.append)
+    session.changed.connect(lambda: reloads.append(1))
+    try:
+        job = work.add_paths([str(DEMO_PHOTOS)])
+        assert job.id in session.arriving and said[-1].startswith("Reading photos")
+        report, group, _ = finish_job(qtbot, job)
+        assert report.found == 12 and group.events >= 2 and len(session.store.events()) == group.events
+        assert f"{group.events} events" in said[-1] and job.id not in session.arriving
+        assert session.search_index is not None and len(session.search_index) == 12
+        path = session.store.photos("all")[0].path
+        hits = work.find_similar(path, k=5)
+        assert session.current == SIMILAR and session.similar[0] == path and session.similar[1] == hits
+        assert said[-1].startswith("Like ")
+    finally:
+        session.close()  # the worker's album store first: the queue is still up
+        cache.close()
+        stack.deleteLater()
