@@ -257,6 +257,8 @@ def test_lostfound_fits_and_reads_in_english_and_opens_photos_in_the_viewer(wind
     page.posts_panel.detail.returned_button.click()
     assert page.store.get(wallet.id).status == "반환됨"
     assert page.posts_panel.detail.fields["status"].text() == "Returned (반환됨)" == status_label("반환됨")
+    assert f"#{wallet.id} is now 'Returned (반환됨)'" in page.note.text()  # in English too, as the detail
+    assert page.undo_stack.undoText().endswith("status Returned (반환됨)")
     qtbot.wait(50)
     assert page.undo_action.isEnabled() and page.undo_action.text() == "Undo" and undo_button.width() == width
     assert "status" in page.undo_action.toolTip().lower() or "#" in page.undo_action.toolTip()

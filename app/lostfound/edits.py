@@ -63,12 +63,13 @@ class PostEdits(QObject):
 
     def set_status(self, post_id: int, status: str) -> None:
         """A status change (returned, reopened): one undoable step."""
+        from app.lostfound.models import status_label
         from app.undo import record
 
-        store = self.session.store
-        record(self.undo_stack, store, f"Post #{post_id}: status {status}",
+        store, said = self.session.store, status_label(status)  # 'Returned (반환됨)', as the detail reads
+        record(self.undo_stack, store, f"Post #{post_id}: status {said}",
                lambda: store.update(post_id, status=status), self.after_undo)
-        self.message.emit(f"Post #{post_id} is now '{status}'. Edit → Undo (Ctrl+Z) takes it back.")
+        self.message.emit(f"Post #{post_id} is now '{said}'. Edit → Undo (Ctrl+Z) takes it back.")
         self.edited.emit(post_id, False)
 
     def delete(self, post: Post | None) -> None:
