@@ -193,6 +193,7 @@ class MainWindow(BackupActions, QMainWindow):
         settings_action = QAction("&Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
         settings_action.triggered.connect(self.open_settings)
         tools.addAction(settings_action)
+        tools.addAction("&Learned event kinds…", self.open_kinds)  # Albums' kinds learned from names
 
         help_menu = self.menuBar().addMenu("&Help")
         from core.paths import data_dir, log_dir
@@ -364,6 +365,10 @@ class MainWindow(BackupActions, QMainWindow):
         dialog = ModelsDialog(self.jobs, self)
         dialog.open()
         return dialog
+
+    def open_kinds(self):
+        from app.albums.kinds_dialog import open_kinds_dialog
+        return open_kinds_dialog(self)
 
     force_close = False  # a signal or the session's end: close without asking (app.main.quit_on_signals)
 

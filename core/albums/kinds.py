@@ -212,6 +212,15 @@ class KindStore:
                 k["models"].append(model)
         return list(out.values())
 
+    def named_events(self) -> list[dict]:
+        """[{kind, label, album, event_id, photos, added_at}]: each named event that teaches a kind
+        (where its examples come from and when), by kind, oldest first (Tools → Learned event kinds)."""
+        rows = self.con.execute(
+            "SELECT s.kind, s.label, s.album, s.event_id, COUNT(e.rowid), s.added_at FROM sources s "
+            "LEFT JOIN examples e ON e.source_id = s.id GROUP BY s.id ORDER BY lower(s.kind), s.added_at")
+        keys = ("kind", "label", "album", "event_id", "photos", "added_at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
     def sources(self, model: str) -> list[Source]:
         """The named events whose examples were made by ``model`` (vectors of other models do not compare)."""
         out = []
