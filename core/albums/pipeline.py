@@ -290,8 +290,8 @@ class Album:
             old = [p for p in kept if p in stored_now]
             keep = np.fromiter((p in stored_now for p in kept), dtype=bool, count=len(kept))
             res.paths = old + res.paths
-            res.vectors = np.concatenate([kept_vectors[keep], np.asarray(res.vectors, np.float32).reshape(
-                -1, kept_vectors.shape[1])])
+            res.vectors = np.concatenate([kept_vectors if keep.all() else kept_vectors[keep],
+                                          np.asarray(res.vectors, np.float32).reshape(-1, kept_vectors.shape[1])])
             del kept_vectors
             hours = [r[0] / 3600 if r[0] is not None else np.nan for r in rows] + hours
             gps = [(r[1], r[2]) if r[1] is not None and r[2] is not None else (np.nan, np.nan) for r in rows] + gps
