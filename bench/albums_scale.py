@@ -167,7 +167,8 @@ def run_size(n: int, paths4: list[str], real: np.ndarray, vectors_only: bool = F
     out: dict = {"n": n}
     n_lib = n - (0 if vectors_only else len(real))
     lib = synthetic_library(n_lib, real, seed=n)
-    vectors, times, bits = lib["vectors"], lib["times"], lib["bits"]
+    # the library's arrays taken out of ``lib``: only the bench's one copy of them stays alive (as an album holds)
+    vectors, times, bits = lib.pop("vectors"), lib["times"], lib["bits"]
     truth4 = np.array([Path(p).parent.name.split("_")[0] for p in paths4])
     if not vectors_only:
         vectors = np.concatenate([vectors, real])
@@ -177,6 +178,8 @@ def run_size(n: int, paths4: list[str], real: np.ndarray, vectors_only: bool = F
     planted = np.concatenate([lib["planted"], np.full(len(vectors) - n_lib, -1)])
     paths = [f"/library/{i:07d}.jpg" for i in range(len(vectors))]
     row = {p: i for i, p in enumerate(paths)}
+
+    out["held"] = _rss_mb()  # before the stages: the library's arrays (the bench's and an album's alike)
 
     def stage(name, fn):
         with Peak() as peak:
@@ -309,6 +312,10 @@ def main() -> int:
             wall = np.log(b[name][0] / a[name][0]) / np.log(b["n"] / a["n"])
             cpu = np.log(max(b[name][2], 1e-3) / max(a[name][2], 1e-3)) / np.log(b["n"] / a["n"])
             print(f"  {name:<16} {a['n']:>9,} -> {b['n']:>9,}: wall {wall:5.2f}, CPU {cpu:5.2f}")
+    for r in results:
+        worst = max((name for name in stages if name in r), key=lambda name: r[name][1])
+        print(f"peak RSS of the stages at {r['n']:,}: {r[worst][1]:.0f} MB ({worst}), of which {r['held']:.0f} MB "
+              "held before them (the library's vectors, times and hashes)")
     print(f"\npeak RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
 

@@ -75,7 +75,9 @@ EF_SMALL_N = 200_000
 RERANK = 12  # HNSW candidates per wanted result, re-scored exactly against the stored vectors
 VERSION = 1
 PCA_SAMPLE = 20_000  # rows the projection is fitted on
-CHUNK = 100_000  # rows normalised / projected / added at a time (bounds the float32 temporaries)
+# rows normalised / projected / added at a time: bounds the float32 temporaries (20,000 × 1,280: 100 MB
+# each; at 100,000 the build of a 100k-photo album's index peaked ~0.8 GB above its vectors)
+CHUNK = 20_000
 # neighbours(): the self-join (every row's k nearest), for Albums' duplicates and bursts
 SELF_BLOCK = 2048  # rows answered at a time (exact: a SELF_BLOCK × n block of scores)
 SELF_RERANK = 2  # candidates per wanted neighbour, re-scored exactly
