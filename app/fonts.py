@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFont, QFontDatabase, QFontInfo, QGuiApplication
 
 from core.paths import resource
 
@@ -33,11 +33,18 @@ def install_fonts(app: QGuiApplication | None = None) -> list[str]:
     if not families:
         return []
     base = app.font()
-    primary = base.families() or [base.family()]
+    # the family the platform really draws with ("Sans Serif" is fontconfig's alias, e.g. for
+    # DejaVu Sans): named first, so Latin text keeps it and only what it lacks (Hangul) falls
+    # back to the bundled font; substituting the alias by the bundled font alone drew every
+    # label in NanumGothic, whose full stop reads as a comma at UI sizes ("0,826", "sun,svg")
+    resolved = QFontInfo(base).family()
+    primary = [f for f in [resolved, *(base.families() or [base.family()])] if f]
+    primary = list(dict.fromkeys(primary))
     chain = [f for f in primary if f not in families] + families
     base.setFamilies(chain)
     app.setFont(base)
+    real = [f for f in chain if f not in families and f == resolved and f not in ("Sans Serif", "sans-serif")]
     for family in {*primary, base.defaultFamily(), "Sans Serif", "sans-serif"}:
         if family and family not in families:
-            QFont.insertSubstitutions(family, families)
+            QFont.insertSubstitutions(family, [f for f in real if f != family] + families)
     return families

@@ -292,3 +292,24 @@ def ask_to_discard(dialog, question: str) -> bool:
     """Cancel, Esc or the close button on a form with something typed: ask before throwing it
     away (Keep editing is the default). True: discard."""
     return ask(dialog, dialog.windowTitle(), question, "", "Discard", "Keep editing", "discard_box")
+
+
+def fit_to_current_text(combo) -> None:
+    """Keep a combo box as wide as its current item needs in the font it is drawn with (the
+    style's frame, arrow and icon included), re-measured when the choice changes: a width
+    given in characters is cut by a wider font (DejaVu Sans draws "EfficientNet-Lite0 (ImageNet,
+    offline)" 6 px wider than 24 average characters)."""
+    from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox
+
+    def fit() -> None:
+        opt = QStyleOptionComboBox()
+        combo.initStyleOption(opt)
+        text_w = combo.fontMetrics().horizontalAdvance(combo.currentText())
+        icon_w = combo.iconSize().width() + 4 if not combo.itemIcon(combo.currentIndex()).isNull() else 0
+        size = combo.style().sizeFromContents(QStyle.ContentsType.CT_ComboBox, opt,
+                                              QSize(text_w + icon_w, combo.fontMetrics().height()), combo)
+        combo.setMinimumWidth(size.width())
+
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.currentIndexChanged.connect(fit)
+    fit()

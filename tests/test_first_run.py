@@ -145,6 +145,41 @@ def test_korean_renders_as_glyphs_not_boxes(window, qtbot):
     assert label.grab().toImage().width() == 240
 
 
+def test_latin_text_keeps_the_systems_font_and_only_hangul_falls_back(tmp_path):
+    """On a machine with one Latin font and no Hangul font (a fontconfig of DejaVu alone), labels
+    are drawn in that font and Korean in the bundled NanumGothic. Substituting the UI family by
+    NanumGothic alone drew every number in it, whose full stop reads as a comma ("0,826")."""
+    dejavu = Path("/usr/share/fonts/truetype/dejavu")
+    if not (dejavu / "DejaVuSans.ttf").is_file():
+        pytest.skip("no DejaVu Sans here to stand for a system's Latin font")
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    (fonts / "DejaVuSans.ttf").symlink_to(dejavu / "DejaVuSans.ttf")
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f"<?xml version='1.0'?><!DOCTYPE fontconfig SYSTEM 'fonts.dtd'><fontconfig>"
+                    f"<dir>{fonts}</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    code = ("from PySide6.QtWidgets import QApplication\n"
+            "from PySide6.QtGui import QFontInfo, QRawFont\n"
+            "app = QApplication([])\n"
+            "before = QFontInfo(app.font()).family()\n"
+            "from app.fonts import install_fonts\n"
+            "install_fonts(app)\n"
+            "font = app.font()\n"
+            "from PySide6.QtGui import QTextLayout\n"
+            "def families(text):\n"
+            "    layout = QTextLayout(text, font); layout.beginLayout(); layout.createLine(); layout.endLayout()\n"
+            "    return sorted({run.rawFont().familyName() for run in layout.glyphRuns()})\n"
+            "print(before, '|', QFontInfo(font).family(), '|', families('0.826'), '|', families('분실물'))\n")
+    env = {**os.environ, "FONTCONFIG_FILE": str(conf), "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    before, after, latin, korean = (part.strip() for part in out.stdout.strip().splitlines()[-1].split("|"))
+    assert before == "DejaVu Sans" and after == "DejaVu Sans", out.stdout
+    assert latin == "['DejaVu Sans']", out.stdout
+    assert korean == "['NanumGothic']", out.stdout
+
+
 # -- demo data live in the repository --------------------------------------------------
 
 def test_gas_readings_ship_with_the_app():

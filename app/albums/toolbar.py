@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.albums.chrome import popup_button
 from app.albums.session import AlbumSession
+from app.widgets import fit_to_current_text
 
 
 def _slider(value: int, tip: str) -> QSlider:
@@ -71,8 +72,7 @@ class AlbumToolBar(QToolBar):
         for name in IMAGE_PRESETS:
             self.model_choice.addItem(get_preset(name).title, name)
         self.model_choice.setToolTip("The image model; CLIP also names events. Get weights in Tools → Models")
-        self.model_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_choice.setMinimumContentsLength(24)  # the toolbar fits a 1,180 px window
+        fit_to_current_text(self.model_choice)
         self.addSeparator()
         self.addWidget(self.model_choice)
         self._build_tuning()

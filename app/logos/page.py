@@ -21,6 +21,7 @@ from app.logos.session import LogoSession
 from app.logos.training import TrainTab
 from app.logos.well import THUMB
 from app.thumbs import ThumbnailLoader
+from app.widgets import fit_to_current_text
 from app.workspace import PageContext, WorkspacePage
 from core.jobs import Lane, Priority
 from core.logos.images import load_logo
@@ -75,8 +76,8 @@ class LogosPage(WorkspacePage):
         self.model_choice = QComboBox()
         self.model_choice.setToolTip("What embeds the logos: ImageNet features (offline), Swin-T, or a model "
                                      "you trained here")
-        self.model_choice.setMinimumContentsLength(26)
         self._fill_models()
+        fit_to_current_text(self.model_choice)
         bar.addWidget(QLabel("Model "))
         bar.addWidget(self.model_choice)
         for label, w in (("  top k ", self.lookalikes.k), ("  score ≥ ", self.lookalikes.threshold)):

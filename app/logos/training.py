@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.logos.session import LogoSession, no_keep
+from app.widgets import fit_to_current_text
 from core.jobs import Lane, Priority
 
 
@@ -66,7 +67,6 @@ class TrainTab(QWidget):
         self.neg_weight = self._dspin(0.0, 1.0, d.negative_weight, 0.05)
         self.lr = self._dspin(1e-6, 1e-1, d.lr, 1e-4, decimals=6)
         self.backbone = QComboBox()
-        self.backbone.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # never cut
         self.backbone.addItem("Simscope logos (offline)", "simscope-logo")
         self.backbone.addItem("EfficientNet-Lite0 (offline)", "effnet-lite0")
         self.backbone.addItem("Swin-T (import its weights)", "swin-t")
@@ -74,6 +74,7 @@ class TrainTab(QWidget):
                                   Qt.ItemDataRole.ToolTipRole)
         self.backbone.setItemData(1, "ImageNet weights that ship with the app", Qt.ItemDataRole.ToolTipRole)
         self.backbone.setItemData(2, "Needs its weights: Tools → Models", Qt.ItemDataRole.ToolTipRole)
+        fit_to_current_text(self.backbone)  # never cut, in whatever font draws it
         form = QFormLayout()
         for label, w in (("Backbone", self.backbone), ("Epochs", self.epochs), ("Batch size", self.batch),
                          ("Image size", self.image_size), ("Temperature", self.temperature),
@@ -121,7 +122,9 @@ class TrainTab(QWidget):
         left = QVBoxLayout()
         left.addLayout(form)
         left.addLayout(buttons)
-        left.addWidget(QLabel("Runs (kept in the data dir: params.json, losses.csv, checkpoint.pt)"))
+        runs_label = QLabel("Runs, kept in the data dir")
+        runs_label.setToolTip("Each run is a folder there: params.json, losses.csv, checkpoint.pt")
+        left.addWidget(runs_label)
         left.addWidget(self.runs, 1)
         left.addWidget(self.use_run)
         h = QHBoxLayout(self)

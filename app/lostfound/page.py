@@ -18,6 +18,7 @@ from app.lostfound.edits import PostEdits
 from app.lostfound.files import PostFiles, dropped_paths
 from app.lostfound.models import THUMB
 from app.lostfound.session import LostFoundSession
+from app.widgets import fit_to_current_text
 from app.workspace import PageContext, WorkspacePage
 from core.jobs import Lane, Priority
 from core.lostfound.match import MatchSettings
@@ -104,8 +105,7 @@ class LostFoundPage(WorkspacePage):
             self.model_choice.addItem(f"{get_preset(name).title} ({name})", name)
         self.model_choice.setToolTip("CLIP puts texts and photos in one space; get its weights in Tools → Models")
         self.model_choice.currentIndexChanged.connect(self._model_changed)
-        self.model_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_choice.setMinimumContentsLength(28)
+        fit_to_current_text(self.model_choice)
         bar.addWidget(self.model_choice)
 
         from app.lostfound.matches import MatchesPanel
