@@ -16,15 +16,13 @@ that keeps it and moves the others into a folder (the page makes that an undoabl
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QThreadPool, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGraphicsPixmapItem,
     QGraphicsScene,
@@ -38,90 +36,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.photo_info import compare, photo_info
+from app.viewer_workers import (
+    Decoder,
+    Details,
+    DetailsWorker,
+    Loader,
+    default_loader,
+)
+from core.photo_info import photo_info
 
-Details = Callable[[str], list[tuple[str, str]]]  # extra info rows for a path (its event, why it is there)
-Loader = Callable[[str], object]  # path -> PIL image (a drawing's renderer for Logos)
 Info = Callable[[str], list[tuple[str, str]]]  # the info rows of a path, in place of a photo's (a drawing's)
 
 ZOOM_STEP = 1.25
 MIN_SCALE, MAX_SCALE = 0.02, 32.0
-
-
-def pil_to_qimage(image) -> QImage:
-    image = image.convert("RGBA") if image.mode not in ("RGB", "RGBA") else image
-    fmt = QImage.Format.Format_RGBA8888 if image.mode == "RGBA" else QImage.Format.Format_RGB888
-    data = image.tobytes()
-    return QImage(data, image.width, image.height, len(data) // image.height, fmt).copy()
-
-
-def _default_loader(path: str):
-    from core.images import open_image
-
-    return open_image(path)
-
-
-class _Decoder(QObject):
-    """Decodes photos on a pool thread; ``done(path, image, error)`` arrives on the UI thread."""
-
-    done = Signal(str, QImage, str)
-
-    def __init__(self, loader: Loader, parent=None) -> None:
-        super().__init__(parent)
-        self.loader = loader
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
-
-    def start(self, path: str) -> None:
-        self.pool.start(lambda: self._work(path))
-
-    def _work(self, path: str) -> None:
-        try:
-            image = pil_to_qimage(self.loader(path))
-            self.done.emit(path, image, "" if not image.isNull() else "it could not be shown")
-        except Exception as exc:  # shown on the viewer; any reader error names the file
-            self.done.emit(path, QImage(), str(getattr(exc, "reason", "") or exc))
-
-
-class _DetailsWorker(QObject):
-    """Runs the viewer's ``details`` callable on a pool thread of its own; ``done(path, rows,
-    error)`` arrives on the UI thread. Only the newest path asked for is worked out: arrowing
-    through twenty photos while one is explained queues one more call, not twenty."""
-
-    done = Signal(str, object, str)
-
-    def __init__(self, details: Details, parent=None) -> None:
-        super().__init__(parent)
-        self.details = details
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
-        self._lock = threading.Lock()
-        self._wanted: str | None = None
-        self._running = False
-
-    def start(self, path: str) -> None:
-        with self._lock:
-            self._wanted = path
-            if self._running:  # the running call picks the newest path up when it ends
-                return
-            self._running = True
-        self.pool.start(self._work)
-
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                path, self._wanted = self._wanted, None
-                if path is None:
-                    self._running = False
-                    return
-            try:
-                rows, error = list(self.details(path)), ""
-            except Exception as exc:  # shown in the panel ("not known: …"), never dropped
-                rows, error = [], f"{type(exc).__name__}: {exc}"
-            try:
-                self.done.emit(path, rows, error)
-            except RuntimeError:  # the viewer was closed and deleted meanwhile: no one to show it to
-                return
 
 
 class ImageView(QGraphicsView):
@@ -225,7 +152,7 @@ class PhotoViewer(QDialog):
         self._detail_labels: list[str] = []  # the last answer's labels: "…" under them while waiting
         self.details_worker = None
         if details is not None and details_in_thread:
-            self.details_worker = _DetailsWorker(details, self)
+            self.details_worker = DetailsWorker(details, self)
             self.details_worker.done.connect(self._details_arrived)
         self.title = title
         self.setWindowTitle(title or "Photo")
@@ -233,7 +160,7 @@ class PhotoViewer(QDialog):
         self.resize(1100, 720)
         self._cache: OrderedDict[str, QImage] = OrderedDict()  # the last few decoded, for ← → back and forth
         self.errors: dict[str, str] = {}
-        self.decoder = _Decoder(loader or _default_loader, self)
+        self.decoder = Decoder(loader or default_loader, self)
         self.decoder.done.connect(self._decoded)
 
         self.view = ImageView()
@@ -406,61 +333,3 @@ def open_on_activate(view, open_at: Callable[[int], object]) -> QObject:
     with its row (the current one for Space)."""
     view.doubleClicked.connect(lambda index: open_at(index.row()))
     return open_on_space(view, open_at)
-
-
-class CompareDialog(QDialog):
-    """Duplicates side by side: the rows that differ in bold, the suggested keeper marked, and one
-    action — keep it, move the others into a folder (``on_keep(keeper, others)`` does the move)."""
-
-    def __init__(self, paths: list[str], keeper: str, why: str = "", parent=None,
-                 on_keep: Callable[[str, list[str]], None] | None = None, loader: Loader | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Compare {len(paths)} photos")
-        self.resize(min(1600, 420 * len(paths) + 40), 760)
-        self.comparison = compare(paths, keeper)
-        self.keeper = keeper
-        self.on_keep = on_keep
-        columns = QHBoxLayout()
-        self.views: list[ImageView] = []
-        self.decoder = _Decoder(loader or _default_loader, self)
-        self.decoder.done.connect(self._decoded)
-        for info in self.comparison.infos:
-            column = QVBoxLayout()
-            head = QLabel(("★ Suggested keeper" + (f": {why}" if why else "")) if info.path == keeper
-                          else "A copy")
-            head.setObjectName("keeperHead" if info.path == keeper else "copyHead")
-            head.setStyleSheet("font-weight: 600; color: #1b6e20" if info.path == keeper else "color: #555")
-            head.setWordWrap(True)
-            column.addWidget(head)
-            view = ImageView()
-            view.setMinimumSize(260, 220)
-            self.views.append(view)
-            column.addWidget(view, 1)
-            rows = info.rows() + [("EXIF fields", str(info.exif_fields))]
-            column.addWidget(_form(rows, bold=self.comparison.differ))
-            columns.addLayout(column, 1)
-            self.decoder.start(info.path)
-        buttons = QDialogButtonBox()
-        self.keep_button = buttons.addButton("Keep the suggested photo, move the others aside…",
-                                             QDialogButtonBox.ButtonRole.AcceptRole)
-        self.keep_button.setToolTip("The others are moved into a folder you choose (never deleted); Edit → Undo "
-                                    "puts them back")
-        self.keep_button.setEnabled(on_keep is not None)
-        buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        buttons.accepted.connect(self.keep_suggested)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(columns, 1)
-        layout.addWidget(buttons)
-
-    def _decoded(self, path: str, image: QImage, error: str) -> None:
-        for info, view in zip(self.comparison.infos, self.views, strict=True):
-            if info.path == path and not error:
-                view.set_image(image)
-
-    def keep_suggested(self) -> None:
-        if self.on_keep is not None:
-            others = [i.path for i in self.comparison.infos if i.path != self.keeper]
-            if self.on_keep(self.keeper, others) is False:
-                return  # nothing was done (no folder picked, or the move refused): the comparison stays
-        self.accept()

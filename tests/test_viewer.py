@@ -57,7 +57,7 @@ def test_viewer_opens_large_zooms_and_walks_the_list(qtbot, tmp_path):
 
 
 def test_compare_marks_the_keeper_and_the_rows_that_differ(qtbot, tmp_path):
-    from app.viewer import CompareDialog
+    from app.compare import CompareDialog
 
     original = _paths(1)[0]
     copy = tmp_path / "copy.jpg"
@@ -130,7 +130,7 @@ def test_slow_details_are_worked_out_off_the_ui_thread_and_the_last_photo_wins(q
 
     def slow(path: str) -> list[tuple[str, str]]:
         asked.append(path)
-        time.sleep(0.3)
+        time.sleep(0.5)
         return [("Event", "Arezzo"), ("Why here", f"explained {Path(path).name}")]
 
     viewer = PhotoViewer(paths, index=0, details=slow, title="Arezzo")
@@ -150,7 +150,9 @@ def test_slow_details_are_worked_out_off_the_ui_thread_and_the_last_photo_wins(q
         qtbot.waitUntil(lambda: viewer.details_path == viewer.path, timeout=10_000)
 
     gap = _longest_gap(qtbot, arrow_fast)
-    assert gap < 0.1, f"the UI thread stalled {gap * 1000:.0f} ms"
+    # well under one explanation (0.5 s; the same callable on the UI thread stalls it >= 0.5 s
+    # below); 250 ms leaves room for a loaded 2-core machine's scheduling
+    assert gap < 0.25, f"the UI thread stalled {gap * 1000:.0f} ms"
     assert viewer.path == paths[6] and dict(viewer.info_rows)["Why here"] == f"explained {Path(paths[6]).name}"
     assert len(asked) <= 4 and asked[-1] == paths[6]  # not one call per key press
     # an answer that arrives after the photo was left is dropped: ← while → is explained
@@ -168,7 +170,7 @@ def test_slow_details_are_worked_out_off_the_ui_thread_and_the_last_photo_wins(q
     blocking = PhotoViewer(paths, index=0, details=slow, title="Arezzo", details_in_thread=False)
     qtbot.addWidget(blocking)
     blocking.show()
-    assert _longest_gap(qtbot, lambda: (blocking.next(), blocking.next())) >= 0.3
+    assert _longest_gap(qtbot, lambda: (blocking.next(), blocking.next())) >= 0.5
     blocking.close()
 
 

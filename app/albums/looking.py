@@ -3,7 +3,7 @@
 Double-click or Space on a photo in the grid opens :class:`app.viewer.PhotoViewer` on the photos
 shown (``app.albums.group.GroupView``); its info panel adds the photo's event and why it is
 there (``AlbumSession.explain``). In the "Duplicates & bursts" view the same gestures, the Compare
-button and the photo menu open the photo's group in :class:`app.viewer.CompareDialog`
+button and the photo menu open the photo's group in :class:`app.compare.CompareDialog`
 (:class:`DuplicatesReview`), whose one action keeps the suggested photo and moves the others into
 a folder (``app.albums.keep``: one undoable step).
 """
@@ -47,11 +47,11 @@ class DuplicatesReview(QObject):
     def __init__(self, session: AlbumSession, undo_stack, parent: QWidget) -> None:
         super().__init__(parent)
         self.session, self.undo_stack, self.widget = session, undo_stack, parent
-        self.compare_dialog = None  # app.viewer.CompareDialog, the last one opened
+        self.compare_dialog = None  # app.compare.CompareDialog, the last one opened
 
     def compare_group(self, path: str):
         """The group of ``path`` side by side (the photos still in the album), the keeper marked."""
-        from app.viewer import CompareDialog
+        from app.compare import CompareDialog
 
         group = self.session.duplicate_group_of(path)
         here = self.session.store.paths()
