@@ -106,6 +106,54 @@ def test_group_view_alone_shows_the_photos_of_an_event_and_asks_for_a_rename(qtb
     assert not view.reps_box.isVisible() and view.split_button.isEnabled()
 
 
+def test_viewer_details_run_in_a_plain_thread_from_plain_values_with_no_widget_or_shared_connection(
+        qtbot, session, jobs, loader):
+    """The viewer runs its details callable off the UI thread: the group view hands it plain
+    values read on the UI thread (no widget, no connection of the UI thread), so it still works
+    with the view deleted and the session's own store connection closed."""
+    import threading
+    from functools import partial
+
+    import shiboken6
+
+    from app.albums.group import GroupView
+
+    view = GroupView(session, jobs, loader)
+    # deleted by hand below, not by qtbot
+    event = session.store.events()[0]
+    session.select(event.id)
+    photo = session.store.photos(event.id)[0]
+    want_why = session.explain(photo.id).removeprefix("Why here: ")
+    details = view.viewer_details()
+    assert isinstance(details, partial)
+    assert all(isinstance(a, (str, float, type(None))) or type(a).__module__.startswith("core.")
+               for a in details.args), details.args  # no widget, no store: plain values and the index
+    words = session.store.photos(None)[0]  # an unsorted photo
+    session.show_results(("red shoes", [(words.path, 0.5)], "words"))
+    shown_in = view.name_edit.text()
+    assert shown_in  # the results' name, read now on the UI thread
+    in_results = view.viewer_details()
+    shiboken6.delete(view)  # the page's widgets are gone
+    session.store.con.close()  # and the UI thread's connection with them: the details open their own
+    out: dict = {}
+
+    def run() -> None:
+        try:
+            out["event"], out["results"] = details(photo.path), in_results(words.path)
+        except Exception as exc:  # asserted below: the thread's error is the test's failure
+            out["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert "error" not in out, out.get("error")
+    rows = dict(out["event"])
+    assert rows["Event"] == event.name and "Shown in" not in rows and rows["Why here"] == want_why and want_why
+    rows = dict(out["results"])
+    assert rows["Event"] == "Unsorted" and rows["Shown in"] == shown_in
+    assert details("/no/such/photo.jpg") == [("Album", "no longer in the album")]
+
+
 def test_edits_alone_rename_merge_and_undo_through_the_undo_stack(qtbot, session):
     from app.albums.edits import AlbumEdits
     from app.undo import new_stack

@@ -7,6 +7,8 @@ It shows the session's current group (``show_group``) and asks for every change 
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -347,14 +349,27 @@ class GroupView(QWidget):
 
         if self.viewer is not None:
             self.viewer.close()
-        self.viewer = PhotoViewer([p.path for p in photos], row, self, details=self.viewer_details,
+        self.viewer = PhotoViewer([p.path for p in photos], row, self, details=self.viewer_details(),
                                   title=self.name_edit.text() or "Albums")
         self.viewer.show()
         return self.viewer
 
-    def viewer_details(self, path: str) -> list[tuple[str, str]]:
-        """The viewer's extra info rows for a photo of the album: its event and why it is there."""
-        store = self.session.store
+    def viewer_details(self):
+        """The viewer's extra info rows for a photo of the album (its event and why it is there),
+        as a callable the viewer runs off the UI thread: what it needs from the page (the store's
+        file, the search index, the time gap, the name of the results shown) is read here, on
+        the UI thread, and the store is read through a connection of the call's own."""
+        shown_in = self.name_edit.text() if self.session.current == SIMILAR and self.session.similar else ""
+        return partial(album_photo_details, str(self.session.store.path), self.session.search_index,
+                       self.session.cluster_settings().time_gap_hours, shown_in)
+
+
+def album_photo_details(store_path: str, index, time_gap_hours: float, shown_in: str,
+                        path: str) -> list[tuple[str, str]]:
+    """A photo's event (and the results it is shown in) and why it is there, from plain values
+    only: it runs on the viewer's details thread, so it opens the album store itself and
+    touches no widget and no connection of the UI thread."""
+    with AlbumStore(store_path) as store:
         ids = store.photo_ids([path])
         if path not in ids:
             return [("Album", "no longer in the album")]
@@ -364,9 +379,9 @@ class GroupView(QWidget):
         else:
             event = "Could not read" if photo.error else "Unsure" if photo.unsure else "Unsorted"
         rows = [("Event", event)]
-        if self.session.current == SIMILAR and self.session.similar is not None:
-            rows.append(("Shown in", self.name_edit.text()))
-        why = self.session.explain(photo.id).removeprefix("Why here: ")
-        if why:
-            rows.append(("Why here", why))
-        return rows
+        if shown_in:
+            rows.append(("Shown in", shown_in))
+        why = explain_text(store, photo.id, index, time_gap_hours).removeprefix("Why here: ")
+    if why:
+        rows.append(("Why here", why))
+    return rows
