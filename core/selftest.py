@@ -35,7 +35,10 @@ def check_torch_ops(progress: ProgressFn, cancelled: CancelCheck) -> str:
     keep = torchvision.ops.nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5)
     if keep.tolist() != [0, 2]:
         raise RuntimeError(f"torchvision.ops.nms gave {keep.tolist()}")
-    return f"torch {torch.__version__}, torchvision {torchvision.__version__}: nms ok"
+    # a CUDA build self-tests on the CPU, GPU or not (every check below runs there): say which
+    gpus = torch.cuda.device_count() if torch.version.cuda else 0
+    where = f"{gpus} CUDA GPU(s) seen, checks run on the CPU" if gpus else "no GPU seen, checks run on the CPU"
+    return f"torch {torch.__version__}, torchvision {torchvision.__version__}: nms ok; {where}"
 
 
 def check_albums(progress: ProgressFn, cancelled: CancelCheck) -> str:
