@@ -154,6 +154,77 @@ def test_viewer_details_run_in_a_plain_thread_from_plain_values_with_no_widget_o
     assert details("/no/such/photo.jpg") == [("Album", "no longer in the album")]
 
 
+def test_grid_captions_put_the_score_and_the_name_on_lines_of_their_own_cut_in_the_middle(
+        qtbot, session, jobs, loader, tmp_path):
+    """A result's caption is the score on one line and the file name on the next, the name cut
+    in its middle to the cell ("arezzo-DSC…0040.jpg"), never wrapped mid-name; the tooltip has
+    the whole name."""
+    import shutil
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from app.albums.group import GroupView
+
+    long_name = "arezzo-a-walk-through-the-old-town-DSCN0040.jpg"
+    shutil.copy(next(DEMO_PHOTOS.glob("*.jpg")), tmp_path / long_name)
+    session.store.add_photos([str(tmp_path / long_name)])
+    view = GroupView(session, jobs, loader)
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    photo = next(p for p in session.store.photos("all") if p.path.endswith(long_name))
+    view.grid_model.set_photos([photo], {photo.id: 0.61}, labels={photo.id: "beats >99.9%"})
+    view.thumb_size.slider.setValue(80)  # the smallest cells: the name cannot fit
+    index = view.grid_model.index(0)
+    assert index.data() == f"beats >99.9%\n{long_name}"
+    tip = index.data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.split("\n")[:3] == ["beats >99.9%", long_name, photo.path]
+    option = QStyleOptionViewItem()
+    option.initFrom(view.grid)
+    option.rect = view.grid.visualRect(index)
+    view.grid.itemDelegateForIndex(index).initStyleOption(option, index)
+    label, name = option.text.split("\u2028")  # the view's line separator
+    metrics = view.grid.fontMetrics()
+    assert label == "beats >99.9%" and metrics.horizontalAdvance(long_name) > option.rect.width()
+    assert "…" in name and name.startswith("arezzo") and name.endswith(".jpg")  # cut in the middle
+    assert metrics.horizontalAdvance(name) <= option.rect.width()
+    assert not option.features & QStyleOptionViewItem.ViewItemFeature.WrapText  # never wrapped mid-name
+    view.thumb_size.slider.setValue(150)
+    short = min(session.store.photos("all"), key=lambda p: len(p.path.rsplit("/", 1)[1]))
+    view.grid_model.set_photos([short], labels={short.id: "keep #1"})  # a short name at the largest size
+    option.rect = view.grid.visualRect(index)
+    view.grid.itemDelegateForIndex(index).initStyleOption(option, index)
+    assert option.text == f"keep #1\u2028{short.path.rsplit('/', 1)[1]}"  # room for it: whole
+
+
+def test_event_name_is_shown_from_its_start_with_the_room_it_needs_and_its_tooltip_when_cut(
+        qtbot, session, jobs, loader):
+    """The event name at the top of the group view (issue 38: "onastery · Arezzo · 22 Oct 2008",
+    scrolled and cut at the left at 1180): from its first letter, as wide as it needs beside
+    the event's note, and where it must be cut, its whole text in the tooltip."""
+    from app.albums.group import GroupView
+
+    view = GroupView(session, jobs, loader)
+    qtbot.addWidget(view)
+    view.resize(700, 500)  # the group view's width in a 1180×760 window
+    view.show()
+    event = session.store.events()[0]
+    name = "Monastery · Arezzo · 22 Oct 2008"
+    session.store.rename_event(event.id, name)
+    session.select(event.id)
+    qtbot.wait(20)
+    edit = view.name_edit
+    assert edit.text() == name and edit.cursorPosition() == 0  # shown from its start
+    need = edit.fontMetrics().horizontalAdvance(name)
+    assert edit.width() > need and edit.fits() and edit.toolTip() == ""  # all of it, beside the note
+    assert view.event_note.width() >= 160
+    view.resize(420, 500)  # too narrow for it: cut, from its start, the tooltip says it all
+    qtbot.wait(20)
+    assert edit.width() < need and not edit.fits() and edit.toolTip() == name and edit.cursorPosition() == 0
+    assert view.photo_note.placeholderText() == "A note on this photo…" and "grouping" in view.photo_note.toolTip()
+
+
 def test_edits_alone_rename_merge_and_undo_through_the_undo_stack(qtbot, session):
     from app.albums.edits import AlbumEdits
     from app.undo import new_stack

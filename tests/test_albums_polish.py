@@ -79,11 +79,11 @@ def test_duplicates_compare_side_by_side_keep_the_suggested_move_the_others_and_
     finish_job(qtbot, page.add_paths([str(folder)]))
     finish_job(qtbot, page.find_duplicates())
     labels = [page.grid_model.data(page.grid_model.index(r)) for r in range(page.grid_model.rowCount())]
-    n = next(label.split(" · ")[0].removeprefix("keep ") for label in labels if label.endswith(" · leaf.jpg"))
-    assert f"keep {n} · leaf.jpg" in labels and f"{n} duplicate · leaf-small.jpg" in labels  # e.g. "#2"
+    n = next(label.split("\n")[0].removeprefix("keep ") for label in labels if label.endswith("\nleaf.jpg"))
+    assert f"keep {n}\nleaf.jpg" in labels and f"{n} duplicate\nleaf-small.jpg" in labels  # e.g. "#2"
     assert page.group.compare_button.isVisibleTo(page)
     # double-click on a group member: its group side by side, the suggested keeper marked
-    row = labels.index(f"{n} duplicate · leaf-small.jpg")
+    row = labels.index(f"{n} duplicate\nleaf-small.jpg")
     page.open_viewer(row)  # what double-click and Space call (the viewer test clicks for real)
     dialog = page.compare_dialog
     assert dialog is not None and dialog.keeper == str(original)
@@ -103,7 +103,7 @@ def test_duplicates_compare_side_by_side_keep_the_suggested_move_the_others_and_
     assert page.undo_stack.count() == 1
     assert "moved leaf-small.jpg to" in page.note.text() and "Undo" in page.note.text()
     shown = [page.grid_model.data(page.grid_model.index(r)) for r in range(page.grid_model.rowCount())]
-    assert f"{n} duplicate · leaf-small.jpg" not in shown and f"keep {n} · leaf.jpg" in shown  # reloaded
+    assert f"{n} duplicate\nleaf-small.jpg" not in shown and f"keep {n}\nleaf.jpg" in shown  # reloaded
     page.undo_stack.undo()
     assert (folder / "leaf-small.jpg").is_file() and not (aside / "leaf-small.jpg").exists()
     assert str(folder / "leaf-small.jpg") in page.store.paths()
@@ -161,6 +161,17 @@ def test_the_grid_gets_the_room_at_1180x760(page, qtbot, window):
     # the controls are one tool-bar row: the tuning lives in a panel under "Grouping"
     assert not page.min_size.isVisibleTo(page) and page.toolbar.tuning_button.isVisibleTo(page)
     assert page.group.reps_box.isVisibleTo(page)  # an event's representatives, beside its caption
+    # the event's name from its first letter, all of it (issue 38: "onastery · Arezzo · …" at 1180)
+    assert page.name_edit.cursorPosition() == 0 and page.name_edit.fits(), page.name_edit.width()
+    # the status line, cut to its two lines at 1180: the whole text in its tooltip
+    from PySide6.QtWidgets import QLabel
+
+    shown = QLabel.text(page.note)
+    assert page.note.text() and shown != page.note.text()  # the add's long account, cut
+    assert page.note.toolTip().startswith(page.note.text() + "\n\n")  # whole, then the models used
+    assert '"preset"' in page.note.toolTip()
+    page.note.setText("A very long account of the last job. " * 12)
+    assert QLabel.text(page.note).endswith("…") and page.note.toolTip() == page.note.text()
     _open(page, UNSORTED)
     assert not page.group.reps_box.isVisibleTo(page)  # no empty "Representative" strip on Unsorted
     # the demo note closes, and stays closed after a restart (the view state keeps it)
@@ -215,7 +226,7 @@ def test_screenshots_at_both_sizes_and_names_not_cut_where_they_fit(page, qtbot,
             room = page.events.visualItemRect(item).width() - page.events.iconSize().width() - 12
             assert metrics.horizontalAdvance(item.text().split("\n")[0]) <= room, item.text()
         names = [page.grid_model.data(page.grid_model.index(r)) for r in range(page.grid_model.rowCount())]
-        assert max(page.grid.fontMetrics().horizontalAdvance(n) for n in names) <= page.grid.gridSize().width()
+        assert max(page.grid.fontMetrics().horizontalAdvance(line) for n in names for line in n.split("\n")) <= page.grid.gridSize().width()
         assert_not_blank(save_screenshot(window, f"albums-polish-event-{width}"))
         _open(page, UNSORTED)
         qtbot.wait(150)

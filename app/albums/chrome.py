@@ -5,6 +5,8 @@
 * :class:`ClosableBanner`: a note with a close button (the demo album's).
 * :func:`popup_button`: a tool-bar button that opens a panel of controls (the grouping tuning).
 * :class:`ThumbSize`: a slider for the size of the grid's thumbnails.
+* :class:`NameEdit`: a line edit for a name, shown from its start, as wide as the name asks,
+  its whole text in the tooltip when it is cut.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from PySide6.QtGui import QTextLayout
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMenu,
     QSizePolicy,
     QSlider,
     QStyle,
+    QStyleOptionFrame,
     QToolButton,
     QWidget,
     QWidgetAction,
@@ -26,11 +30,13 @@ from PySide6.QtWidgets import (
 
 class FewLines(QLabel):
     """Word-wrapped text, at most ``lines`` lines high, the last one cut with "…" when it must be;
-    then the tooltip holds the whole text. ``text()`` is the whole text."""
+    then the tooltip holds the whole text. ``text()`` is the whole text. ``setToolTip`` adds
+    details below it (the page's models after a job) until the next ``setText``: it never
+    replaces the whole text of a cut line."""
 
     def __init__(self, lines: int = 2, parent=None) -> None:
         super().__init__(parent)
-        self.lines, self._full, self._needed = lines, "", 0
+        self.lines, self._full, self._needed, self._details, self._cut_now = lines, "", 0, "", False
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)  # cut by characters: never markup
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -40,7 +46,7 @@ class FewLines(QLabel):
         return self._full
 
     def setText(self, text: str) -> None:  # Qt API
-        self._full = text
+        self._full, self._details = text, ""  # the details were the last text's
         self._cut()
         self.updateGeometry()
 
@@ -60,13 +66,20 @@ class FewLines(QLabel):
         width = self.contentsRect().width()
         lines = self._wrapped(width) if width > 0 and self._full else [self._full]
         self._needed = len(lines) if self._full else 0
-        if len(lines) <= self.lines:
+        self._cut_now = len(lines) > self.lines
+        if not self._cut_now:
             super().setText(self._full)
-            self.setToolTip("")
-            return
-        last = self.fontMetrics().elidedText(" ".join(lines[self.lines - 1:]), Qt.TextElideMode.ElideRight, width)
-        super().setText("\n".join([*lines[:self.lines - 1], last]))
-        self.setToolTip(self._full)
+        else:
+            last = self.fontMetrics().elidedText(" ".join(lines[self.lines - 1:]), Qt.TextElideMode.ElideRight, width)
+            super().setText("\n".join([*lines[:self.lines - 1], last]))
+        self._tip()
+
+    def setToolTip(self, details: str) -> None:  # Qt API: details, shown below a cut text
+        self._details = details
+        self._tip()
+
+    def _tip(self) -> None:
+        super().setToolTip("\n\n".join(t for t in (self._full if self._cut_now else "", self._details) if t))
 
     def resizeEvent(self, event) -> None:  # Qt API
         super().resizeEvent(event)
@@ -141,3 +154,41 @@ class ThumbSize(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("Size"))
         row.addWidget(self.slider)
+
+
+class NameEdit(QLineEdit):
+    """A line edit for a name ("Monastery · Arezzo · 22 Oct 2008"): after ``setText`` it shows
+    the name from its start (a plain QLineEdit leaves it scrolled to its end, cut at the left);
+    its size hint is the name's width, so a layout gives it the room the name needs (a
+    stretching neighbour takes the rest); where it still gets less, the tooltip is the name."""
+
+    def setText(self, text: str) -> None:  # Qt API
+        super().setText(text)
+        self.setCursorPosition(0)
+        self.updateGeometry()
+        self._tip()
+
+    def needed_width(self) -> int:
+        """The width that shows the whole text (or the placeholder) with the frame and margins."""
+        self.ensurePolished()
+        text = self.text() or self.placeholderText()
+        margins = self.textMargins()
+        option = QStyleOptionFrame()
+        self.initStyleOption(option)
+        inner = self.fontMetrics().horizontalAdvance(text) + margins.left() + margins.right() + 2 * 2 + 4
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_LineEdit, option,
+                                             QSize(inner, self.fontMetrics().height()), self).width()
+
+    def fits(self) -> bool:
+        return self.width() >= self.needed_width() - 1
+
+    def sizeHint(self) -> QSize:  # Qt API
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), self.needed_width()), hint.height())
+
+    def _tip(self) -> None:
+        self.setToolTip("" if self.fits() or not self.text() else self.text())
+
+    def resizeEvent(self, event) -> None:  # Qt API
+        super().resizeEvent(event)
+        self._tip()

@@ -6,7 +6,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QListWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+)
 
 from app.thumbs import ThumbnailLoader
 from core.albums.store import Photo
@@ -15,6 +21,7 @@ from core.paths import resource
 MIME = "application/x-simscope-photo-ids"
 THUMB = 150
 REP = 56  # the representatives strip beside the caption
+LINE = "\u2028"  # Qt's line separator: how a view draws the model's "\n"
 UNSORTED, UNSURE, ERRORS, SIMILAR = "unsorted", "unsure", "errors", "similar"
 
 
@@ -76,13 +83,14 @@ class PhotoGridModel(QAbstractListModel):
             kind = "pin" if p.pinned else "unsure" if p.unsure else None
             return self._with_mark(pix, kind) if kind else pix
         if role == Qt.ItemDataRole.DisplayRole:
-            label = self.labels.get(p.id)
+            label = self.labels.get(p.id)  # on a line of its own above the name (GridCaptions)
             if label:
-                return f"{label} · {Path(p.path).name}"
+                return f"{label}\n{Path(p.path).name}"
             score = self.scores.get(p.id)
-            return Path(p.path).name if score is None else f"{score:.2f} · {Path(p.path).name}"
+            return Path(p.path).name if score is None else f"{score:.2f}\n{Path(p.path).name}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [p.path]
+            # the caption whole (the grid may cut the name in its middle), then where the file is
+            lines = [*([self.labels[p.id]] if p.id in self.labels else []), Path(p.path).name, p.path]
             if p.id in self.scores:
                 lines.append(f"Similarity {self.scores[p.id]:.3f} (cosine of the image embeddings)")
             if p.error:
@@ -118,6 +126,24 @@ class PhotoGridModel(QAbstractListModel):
         if row is not None:
             idx = self.index(row)
             self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+
+class GridCaptions(QStyledItemDelegate):
+    """The grid's captions line by line ("beats >99.9%" / "arezzo-DSCN0040.jpg"), each line cut in
+    its middle with "…" to the cell's width rather than wrapped mid-name (the model's tooltip has
+    the whole name)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:  # Qt API
+        super().initStyleOption(option, index)
+        option.features &= ~QStyleOptionViewItem.ViewItemFeature.WrapText
+        if option.text and option.rect.width() > 0:
+            widget = option.widget
+            style = widget.style() if widget is not None else None
+            margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1 if style else 3
+            room = option.rect.width() - 2 * margin
+            lines = option.text.replace("\n", LINE).split(LINE)  # Qt's displayText made "\n" U+2028
+            option.text = LINE.join(option.fontMetrics.elidedText(line, Qt.TextElideMode.ElideMiddle, room)
+                                    for line in lines)
 
 
 class EventList(QListWidget):

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.albums.chrome import FewLines, ThumbSize
+from app.albums.chrome import FewLines, NameEdit, ThumbSize
 from app.albums.grid import (
     ERRORS,
     REP,
@@ -31,6 +31,7 @@ from app.albums.grid import (
     THUMB,
     UNSORTED,
     UNSURE,
+    GridCaptions,
     PhotoGridModel,
     photos_text,
 )
@@ -60,13 +61,14 @@ class GroupView(QWidget):
         self.session, self.jobs, self.loader = session, jobs, loader
         self.viewer = None  # app.viewer.PhotoViewer, the last one opened
         self._reps_waiting = False
-        self.name_edit = QLineEdit()
+        self.name_edit = NameEdit()  # from its start, as wide as the name, the name as tooltip if cut
         self.name_edit.setPlaceholderText("Event name")
         self.name_edit.setStyleSheet("font-size: 15px; font-weight: 600")
         self.name_edit.editingFinished.connect(self._rename)
         self.caption = FewLines(3)
         self.caption.setStyleSheet("color: #44525f")
         self.event_note = QLineEdit()
+        self.event_note.setMinimumWidth(160)  # the name takes the room it needs, the note the rest
         self.event_note.setPlaceholderText("A note on this event…")
         self.event_note.editingFinished.connect(self._event_note)
         self.reps = QHBoxLayout()
@@ -79,7 +81,8 @@ class GroupView(QWidget):
         self.grid = QListView()
         self._build_grid()
         self.photo_note = QLineEdit()
-        self.photo_note.setPlaceholderText("A note on the selected photo (used for grouping in place of its caption)")
+        self.photo_note.setPlaceholderText("A note on this photo…")
+        self.photo_note.setToolTip("A note on the selected photo: used for grouping in place of its caption")
         self.photo_note.editingFinished.connect(self._photo_note)
         self.split_button = QPushButton("Split off")
         self.split_button.setToolTip("Move the selected photos into a new event")
@@ -103,8 +106,8 @@ class GroupView(QWidget):
         rv.setContentsMargins(0, 0, 0, 0)
         rv.setSpacing(4)
         head = QHBoxLayout()
-        head.addWidget(self.name_edit, 2)
-        head.addWidget(self.event_note, 3)
+        head.addWidget(self.name_edit)
+        head.addWidget(self.event_note, 1)
         rv.addLayout(head)
         about = QHBoxLayout()
         about.addWidget(self.caption, 1)
@@ -132,7 +135,9 @@ class GroupView(QWidget):
         grid.setLayoutMode(QListView.LayoutMode.Batched)
         grid.setBatchSize(200)
         grid.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        grid.setWordWrap(True)  # "keep #1 · name.jpg" on two lines rather than cut
+        grid.setWordWrap(True)  # the view's cells hold two lines; GridCaptions cuts each, never wraps
+        self.captions = GridCaptions(grid)
+        grid.setItemDelegate(self.captions)
         grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         grid.setDragEnabled(True)
         grid.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
