@@ -11,7 +11,8 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
-_MAKE, _MODEL = 0x010F, 0x0110
+_MAKE, _MODEL, _ORIENTATION = 0x010F, 0x0110, 0x0112
+_TURNED = {5, 6, 7, 8}  # EXIF orientations shown a quarter turn round: width and height swap
 _EXIF_IFD = 0x8769
 _LENS, _EXPOSURE, _FNUMBER, _ISO, _FOCAL = 0xA434, 0x829A, 0x829D, 0x8827, 0x920A
 
@@ -20,8 +21,9 @@ _LENS, _EXPOSURE, _FNUMBER, _ISO, _FOCAL = 0xA434, 0x829A, 0x829D, 0x8827, 0x920
 class PhotoInfo:
     path: str
     file_size: int | None = None  # bytes
-    width: int | None = None
+    width: int | None = None  # as shown, upright (after the EXIF orientation)
     height: int | None = None
+    orientation: int = 1  # EXIF Orientation (1: stored upright; 5-8: stored a quarter turn round)
     format: str = ""
     taken_at: float | None = None  # seconds since the epoch (EXIF, checked plausible by read_exif)
     camera: str = ""
@@ -37,12 +39,24 @@ class PhotoInfo:
     def pixels(self) -> int:
         return (self.width or 0) * (self.height or 0)
 
+    @property
+    def turned(self) -> bool:
+        """Whether the file stores the pixels a quarter turn from how the photo is shown."""
+        return self.orientation in _TURNED
+
+    @property
+    def stored_size(self) -> tuple[int | None, int | None]:
+        """Width and height as the file stores them (before the EXIF orientation)."""
+        return (self.height, self.width) if self.turned else (self.width, self.height)
+
     def rows(self) -> list[tuple[str, str]]:
         """(label, text) in the order a viewer shows them; empty fields left out."""
         out = [("File", os.path.basename(self.path)), ("Folder", os.path.dirname(self.path))]
         if self.width:
             mp = self.pixels / 1e6
-            out.append(("Size", f"{self.width} × {self.height} px ({mp:.1f} MP)" + (f", {self.format}" if self.format else "")))
+            stored = " (stored {} × {}, rotated)".format(*self.stored_size) if self.turned else ""
+            out.append(("Size", f"{self.width} × {self.height} px{stored} ({mp:.1f} MP)"
+                        + (f", {self.format}" if self.format else "")))
         if self.file_size is not None:
             out.append(("File size", human_bytes(self.file_size)))
         out.append(("Taken", datetime.fromtimestamp(self.taken_at).strftime("%a %d %b %Y, %H:%M")
@@ -116,9 +130,11 @@ def photo_info(path: str, with_sharpness: bool = False) -> PhotoInfo:
     try:
         info.file_size = os.stat(path).st_size
         with bounded_image(path) as im:  # no special file, no 2 GB of zeros, no read past its time
-            info.width, info.height = im.size
             info.format = im.format or ""
             exif = im.getexif()
+            orientation = exif.get(_ORIENTATION)
+            info.orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
+            info.width, info.height = im.size[::-1] if info.turned else im.size  # as shown, upright
             info.exif_fields = len(exif)
             make, model = _text(exif.get(_MAKE)), _text(exif.get(_MODEL))
             first = make.split()[0].lower() if make else ""

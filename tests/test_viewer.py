@@ -98,6 +98,37 @@ def test_the_info_panel_never_waits_on_a_special_file(tmp_path):
     assert ("Problem", info.error) in info.rows()
 
 
+def test_the_size_is_the_shown_one_for_a_photo_turned_by_its_exif_orientation(qtbot, tmp_path):
+    """A camera held upright stores 1280 × 960 pixels and EXIF Orientation 6 (turn a quarter
+    clockwise to show): the info panel says the size shown, 960 × 1280, and the stored one."""
+    from app.viewer import PhotoViewer
+    from core.images import open_image
+    from core.photo_info import photo_info
+
+    turned, upright = tmp_path / "turned.jpg", tmp_path / "upright.jpg"
+    pixels = Image.new("RGB", (1280, 960), (200, 120, 40))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to show
+    pixels.save(turned, quality=80, exif=exif.tobytes())
+    pixels.save(upright, quality=80)
+    with Image.open(turned) as im:  # a real JPEG with the tag, as a phone writes it
+        assert im.size == (1280, 960) and im.getexif()[0x0112] == 6
+    assert open_image(str(turned)).size == (960, 1280)  # how every view shows it
+    info = photo_info(str(turned))
+    assert (info.width, info.height, info.orientation, info.stored_size) == (960, 1280, 6, (1280, 960))
+    assert dict(info.rows())["Size"] == "960 × 1280 px (stored 1280 × 960, rotated) (1.2 MP), JPEG"
+    plain = photo_info(str(upright))
+    assert (plain.width, plain.height, plain.turned) == (1280, 960, False)
+    assert dict(plain.rows())["Size"] == "1280 × 960 px (1.2 MP), JPEG"
+    viewer = PhotoViewer([str(turned)], index=0, title="Turned")  # the panel says what the view shows
+    qtbot.addWidget(viewer)
+    viewer.show()
+    qtbot.waitUntil(lambda: str(turned) in viewer._cache, timeout=10_000)
+    photo = viewer.view.item.pixmap()
+    assert (photo.width(), photo.height()) == (960, 1280)
+    assert dict(viewer.info_rows)["Size"].startswith("960 × 1280 px (stored 1280 × 960, rotated)")
+
+
 def _longest_gap(qtbot, act) -> float:
     """The longest pause of the UI thread's event loop (a 10 ms heartbeat) while ``act`` runs."""
     import time
