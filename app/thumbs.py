@@ -2,12 +2,17 @@
 
 A view asks :meth:`ThumbnailLoader.pixmap`; the first time it gets ``None``
 (the view paints a placeholder) and a pooled thread makes or reads the disk
-thumbnail; ``ready(path)`` then tells the view to repaint that item.
+thumbnail and centres it on a square (a ``QImage``: nothing is painted on the UI
+thread); ``ready(path)`` then tells the view to repaint that item.
+
+The newest request is served first and only the last ``queue_items`` wait: a view
+asks for what it paints, so rows scrolled past fall out of the queue unmade.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
@@ -33,7 +38,7 @@ class ThumbnailLoader(QObject):
     _loaded = Signal(str, QImage, str)  # from pool threads, delivered queued
 
     def __init__(self, size: int = 160, memory_items: int = 3000, parent: QObject | None = None,
-                 loader=None, kind: str = "photo", ratio: float | None = None) -> None:
+                 loader=None, kind: str = "photo", ratio: float | None = None, queue_items: int = 400) -> None:
         super().__init__(parent)
         self.size = size  # in points (device-independent pixels), as views lay them out
         self.ratio = max(1.0, ratio or screen_ratio())
@@ -44,7 +49,13 @@ class ThumbnailLoader(QObject):
         # 2 cores, two thumbnail threads beside a job made 50-60 ms frames)
         self.pool.setMaxThreadCount(max(1, min(2, (os.cpu_count() or 2) // 2)))
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
-        self._pending: set[str] = set()
+        self._pending: set[str] = set()  # asked for and not back yet (queued or being made)
+        self._queue: OrderedDict[str, None] = OrderedDict()  # waiting for a thread, newest last
+        self._lock = threading.Lock()  # the queue and the count of threads draining it
+        self._draining = 0
+        self._stopped = False
+        self.queue_items = queue_items
+        self.dropped = 0  # requests that fell out of the queue unmade (rows scrolled past)
         self.errors: dict[str, str] = {}
         self._memory_items = memory_items
         self._loaded.connect(self._on_loaded)
@@ -54,43 +65,76 @@ class ThumbnailLoader(QObject):
         if pix is not None:
             self._pixmaps.move_to_end(path)
             return pix
-        if path not in self._pending:
-            self._pending.add(path)
-            self.pool.start(lambda p=path: self._work(p))
+        start = False
+        with self._lock:
+            if path in self._queue:
+                self._queue.move_to_end(path)  # asked again: on screen now, made next
+            elif path not in self._pending and not self._stopped:
+                self._pending.add(path)
+                self._queue[path] = None
+                while len(self._queue) > self.queue_items:  # the oldest asks: rows scrolled past
+                    old, _ = self._queue.popitem(last=False)
+                    self._pending.discard(old)
+                    self.dropped += 1
+                if self._draining < self.pool.maxThreadCount():
+                    self._draining += 1
+                    start = True
+        if start:
+            self.pool.start(self._drain)
         return None
+
+    def queued(self) -> list[str]:
+        """The paths waiting for a thread, the next one made last."""
+        with self._lock:
+            return list(self._queue)
+
+    def _drain(self) -> None:
+        """A pool thread: makes the newest request until none waits."""
+        while True:
+            with self._lock:
+                if not self._queue or self._stopped:
+                    self._draining -= 1
+                    return
+                path, _ = self._queue.popitem(last=True)
+            self._work(path)
 
     def _work(self, path: str) -> None:
         try:
             image = QImage(str(thumbnail_file(path, self.pixels, loader=self._loader, kind=self._kind)))
-            self._loaded.emit(path, image, "" if not image.isNull() else "the thumbnail could not be read")
+            if image.isNull():
+                self._loaded.emit(path, image, "the thumbnail could not be read")
+            else:
+                self._loaded.emit(path, self._square(image), "")
         except ImageError as exc:
             self._loaded.emit(path, QImage(), exc.reason)
 
     def _on_loaded(self, path: str, image: QImage, error: str) -> None:
-        self._pending.discard(path)
+        with self._lock:
+            self._pending.discard(path)
         if error:
             self.errors[path] = error
             pix = self.failure_tile()
         else:
-            pix = self._square(QPixmap.fromImage(image))
+            pix = QPixmap.fromImage(image)
+            pix.setDevicePixelRatio(self.ratio)
         self._pixmaps[path] = pix
         while len(self._pixmaps) > self._memory_items:
             self._pixmaps.popitem(last=False)
         self.ready.emit(path)
 
-    def _square(self, pix: QPixmap) -> QPixmap:
-        """Centred on a transparent size×size square: every item of a grid gets the same
-        decoration size, so names under the photos line up and are never drawn over."""
+    def _square(self, image: QImage) -> QImage:
+        """Centred on a transparent size×size square (on the pool thread: a QImage, not a QPixmap):
+        every item of a grid gets the same decoration size, so names under the photos line up and
+        are never drawn over."""
         n = self.pixels
-        if pix.width() != n or pix.height() != n:
-            out = QPixmap(n, n)  # in device pixels, then marked as ``ratio`` per point
-            out.fill(QColor(0, 0, 0, 0))
-            p = QPainter(out)
-            p.drawPixmap((n - pix.width()) // 2, (n - pix.height()) // 2, pix)
-            p.end()
-            pix = out
-        pix.setDevicePixelRatio(self.ratio)
-        return pix
+        if image.width() == n and image.height() == n:
+            return image
+        out = QImage(n, n, QImage.Format.Format_ARGB32_Premultiplied)  # in device pixels
+        out.fill(QColor(0, 0, 0, 0))
+        p = QPainter(out)
+        p.drawImage((n - image.width()) // 2, (n - image.height()) // 2, image)
+        p.end()
+        return out
 
     def failure_tile(self) -> QPixmap:
         from PySide6.QtCore import QRect
@@ -105,5 +149,8 @@ class ThumbnailLoader(QObject):
         return pix
 
     def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            self._queue.clear()
         self.pool.clear()
         self.pool.waitForDone(5000)

@@ -243,7 +243,8 @@ def measure(data: Path) -> dict:
         run_for(0.5)
         out["unsorted_rows"] = page.grid_model.rowCount()
         scroll(page.grid, "grid_unsorted")
-    page.events.setCurrentRow(0)  # the largest event first
+    largest = max(page.store.events(), key=lambda e: e.photo_count).id
+    page.events.setCurrentRow(keys.index(largest))  # the largest event (the list is by date)
     run_for(0.5)
     out["largest_rows"] = page.grid_model.rowCount()
     scroll(page.grid, "grid_event")
@@ -265,6 +266,9 @@ def measure(data: Path) -> dict:
     shot = ROOT / "out" / "screenshots" / f"albums-library-{page.grid_model.rowCount()}.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(shot))
+    window.resize(1180, 760)  # the smallest size the app is laid out for: the date strip beside the list
+    run_for(0.5)
+    window.grab().save(str(shot.with_name(f"albums-library-1180-{page.grid_model.rowCount()}.png")))
     timer.stop()
     watching.set()
     queue.shutdown()
@@ -277,6 +281,43 @@ def _verdict(value: float, target: float) -> str:
     return "met" if value <= target else "MISSED"
 
 
+def _child(code: Path, data: Path) -> dict | str:
+    """One measure in a child process, with the code of checkout ``code`` (its figures, or why not)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    child = subprocess.run([sys.executable, str(code / "bench" / "albums_ui.py"), "--measure", str(data)],
+                           capture_output=True, text=True, env=env, check=False, timeout=1800, cwd=code)
+    line = next((x for x in child.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if os.environ.get("PROFILE"):
+        print(child.stderr[-12000:])
+    if line is None:
+        return f"the window's process ended with {child.returncode}:\n{child.stdout[-3000:]}\n{child.stderr[-6000:]}"
+    return json.loads(line[7:])
+
+
+def _built(n: int, root: Path) -> dict | str:
+    made = subprocess.run([sys.executable, "-c", "import json, sys; sys.path.insert(0, sys.argv[1]); "
+                           "from bench.albums_library import build; "
+                           "print('BUILT ' + json.dumps(build(int(sys.argv[2]), __import__('pathlib').Path(sys.argv[3]))))",
+                           str(ROOT), str(n), str(root)], capture_output=True, text=True, check=False)
+    line = next((x for x in made.stdout.splitlines() if x.startswith("BUILT ")), None)
+    return json.loads(line[6:]) if line is not None else made.stdout + made.stderr
+
+
+def _reused(root: Path) -> dict:
+    """What build() said of a kept library, read back from its store."""
+    from core.albums.store import AlbumStore
+
+    with AlbumStore(root / "data" / "albums.sqlite") as store:
+        n, untimed, unsorted, events = store.con.execute(
+            "SELECT COUNT(*), SUM(taken_at IS NULL), SUM(event_id IS NULL), (SELECT COUNT(*) FROM events) "
+            "FROM photos").fetchone()
+    return {"n": n, "events": events, "untimed": untimed, "unsorted": unsorted, "reused": str(root)}
+
+
+FIGURES = ("open_s", "reload_s", "check_s", "stall_check_ms", "stall_grid_unsorted_ms", "stall_grid_event_ms",
+           "stall_event_list_ms", "show_event_ms_median", "rss_open_mb", "hwm_mb")
+
+
 def run(args) -> int:
     if args.measure:
         print("RESULT " + json.dumps(measure(Path(args.measure))), flush=True)
@@ -284,40 +325,51 @@ def run(args) -> int:
     if not EVENTS4.exists() or not (BENCH_DATA / "embeddings.sqlite").exists():
         print(f"needs {EVENTS4} and {BENCH_DATA / 'embeddings.sqlite'} (bench/albums_scale.py fills it)")
         return 2
-    sizes = args.sizes or [args.library]
-    rows = []
-    for n in sizes:
-        root = Path(tempfile.mkdtemp(prefix=f"simscope-albums-library-{n}-"))
+    codes = [("this tree", ROOT)] + ([("against", Path(args.against).resolve())] if args.against else [])
+    jobs = [("reuse", Path(r)) for r in args.reuse] + [("build", n) for n in (args.sizes or
+                                                                             ([args.library] if args.library else []))]
+    rows, side = [], []
+    for how, what in jobs:
+        root = what if how == "reuse" else Path(tempfile.mkdtemp(prefix=f"simscope-albums-library-{what}-"))
         try:
             t = time.perf_counter()
-            made = subprocess.run([sys.executable, "-c", "import json, sys; sys.path.insert(0, sys.argv[1]); "
-                                   "from bench.albums_library import build; "
-                                   "print('BUILT ' + json.dumps(build(int(sys.argv[2]), __import__('pathlib').Path(sys.argv[3]))))",
-                                   str(ROOT), str(n), str(root)], capture_output=True, text=True, check=False)
-            line = next((x for x in made.stdout.splitlines() if x.startswith("BUILT ")), None)
-            if line is None:
-                print(made.stdout + made.stderr)
+            built = _reused(root) if how == "reuse" else _built(what, root)
+            if isinstance(built, str):
+                print(built)
                 return 1
-            built = json.loads(line[6:])
-            print(f"\n{n:,} photos: {built['events']:,} events, {built['untimed']:,} without a time, "
-                  f"{built['unsorted']:,} unsorted; built in {time.perf_counter() - t:.0f} s (links "
-                  f"{built['linked_s']:.0f} s, file keys {built['keyed_s']:.0f} s, store {built['stored_s']:.0f} s)",
-                  flush=True)
-            env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-            child = subprocess.run([sys.executable, str(ROOT / "bench" / "albums_ui.py"), "--measure", str(root / "data")],
-                                   capture_output=True, text=True, env=env, check=False, timeout=1800)
-            line = next((x for x in child.stdout.splitlines() if x.startswith("RESULT ")), None)
-            if os.environ.get("PROFILE"):
-                print(child.stderr[-12000:])
-            if line is None:
-                print(f"the window's process ended with {child.returncode}:\n{child.stdout[-3000:]}\n{child.stderr[-6000:]}")
-                return 1
-            r = {**built, **json.loads(line[7:])}
+            if how == "reuse":
+                print(f"\n{built['n']:,} photos: {built['events']:,} events, {built['untimed']:,} without a time, "
+                      f"{built['unsorted']:,} unsorted; reused {root}", flush=True)
+            else:
+                print(f"\n{what:,} photos: {built['events']:,} events, {built['untimed']:,} without a time, "
+                      f"{built['unsorted']:,} unsorted; built in {time.perf_counter() - t:.0f} s (links "
+                      f"{built['linked_s']:.0f} s, file keys {built['keyed_s']:.0f} s, store {built['stored_s']:.0f} s)",
+                      flush=True)
+            results: dict[str, list[dict]] = {label: [] for label, _ in codes}
+            for _ in range(max(1, args.repeat) if len(codes) > 1 else 1):
+                for label, code in codes:  # interleaved: A B A B
+                    fresh = Path(tempfile.mkdtemp(prefix="simscope-albums-measure-"))
+                    try:
+                        shutil.copytree(root / "data", fresh / "data")  # every measure starts from the same album
+                        r = _child(code, fresh / "data")
+                    finally:
+                        shutil.rmtree(fresh, ignore_errors=True)
+                    if isinstance(r, str):
+                        print(f"[{label}] {r}")
+                        return 1
+                    results[label].append(r)
+                    if len(codes) > 1:
+                        print(f"  [{label}, {code}] " + ", ".join(f"{k} {r.get(k, float('nan')):.2f}" for k in FIGURES),
+                              flush=True)
         finally:
-            if args.keep:
+            if args.keep or how == "reuse":
                 print(f"kept in {root}")
             else:
                 shutil.rmtree(root, ignore_errors=True)
+        mine = results[codes[0][0]]
+        r = {**built, **{k: (float(np.median([x[k] for x in mine])) if isinstance(mine[0].get(k), float | int)
+                             and not isinstance(mine[0].get(k), bool) else mine[0][k]) for k in mine[0]}}
+        side.append((built["n"], {label: res for label, res in results.items()}))
         rows.append(r)
         print(f"  open (create_window to the first paint, {r['open_events_listed']:,} list rows, "
               f"{r['open_grid_rows']:,} photos in the grid): {r['open_s']:.2f} s — target <= 2 s: "
@@ -345,6 +397,13 @@ def run(args) -> int:
         print(f"  references to None lost while scrolling: {r['none_refs_lost_scrolling']:,} "
               f"({r['none_refs_left']:,} left; the process ends at 0)")
         print(f"  load average {os.getloadavg()[0]:.1f}", flush=True)
+    if len(codes) > 1:
+        print(f"\nside by side, medians of {max(1, args.repeat)} interleaved run(s) each: this tree / {args.against}")
+        print(f"{'figure':<26}{'photos':>9}{'this tree':>12}{'against':>12}{'ratio':>8}")
+        for n, res in side:
+            for key in FIGURES:
+                a, b = (float(np.median([x.get(key, float("nan")) for x in res[label]])) for label, _ in codes)
+                print(f"{key:<26}{n:>9,}{a:>12.2f}{b:>12.2f}{a / b if b else float('nan'):>8.2f}")
     if len(rows) > 1:
         ns = [r["n"] for r in rows]
         print(f"\n{'figure':<34}" + "".join(f"{n:>10,}" for n in ns) + "   slope (log-log)")

@@ -17,6 +17,9 @@ while the page's background check of the library runs, while the grid (Unsorted,
 event) and the event list are scrolled by scroll-bar steps with the event loop running (target
 <= 50 ms), the time to show an event, and the process's VmRSS / VmHWM (target <= 1.5 GB). With
 several --sizes each is built and measured in turn, then how each figure grows (slope in log-log).
+--keep keeps the built libraries, --reuse ROOT … measures kept ones again (a fresh copy of their
+data each time); --against DIR measures each one with another checkout too, interleaved, and prints
+the medians side by side with their ratio.
 PROFILE=1 prints the UI thread's cProfile of the open.
 """
 
@@ -41,8 +44,15 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", help="library mode at each of these sizes")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # the child: a built library's data folder
     parser.add_argument("--keep", action="store_true", help="keep the built libraries (their folder is printed)")
+    parser.add_argument("--reuse", nargs="+", default=[], metavar="ROOT",
+                        help="libraries kept by --keep (or built by albums_library.build), measured again: "
+                             "each measure opens a fresh copy of ROOT/data, so every run starts alike")
+    parser.add_argument("--against", metavar="DIR",
+                        help="another checkout (e.g. `git archive HEAD~3 | tar -x -C DIR`): each library is "
+                             "measured with this tree and with DIR's, interleaved A B (A B …), medians and ratios")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of A B per library with --against")
     args = parser.parse_args()
-    if args.library or args.sizes or args.measure:
+    if args.library or args.sizes or args.measure or args.reuse:
         from bench.albums_library import run
 
         return run(args)

@@ -1,17 +1,22 @@
-"""The Albums events panel (left): the word search, the events (and Unsorted / Unsure / Could not
-read, and a search's results) with their thumbnails, Merge and Dissolve."""
+"""The Albums events panel (left): the word search, the events by date (and Unsorted / Unsure / Could
+not read, and a search's results) with their thumbnails, a date scrubber beside them, Merge and Dissolve.
+
+Events are listed oldest first, as the scrubber beside them reads top to bottom (and as photos are
+ordered inside an event, and ``albums events --by-date`` prints them): the strip is a map of the list,
+so a month near its bottom is an event near the list's bottom. Each row says its count and dates.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidgetItem,
     QMenu,
     QPushButton,
     QStyle,
@@ -19,12 +24,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.albums.grid import ERRORS, SIMILAR, UNSORTED, UNSURE, EventList, photos_text
+from app.albums.eventlist import EventListModel, EventListView, Row
+from app.albums.grid import ERRORS, SIMILAR, UNSORTED, UNSURE
 from app.albums.session import AlbumSession
+from app.albums.timeline import DateScrubber
 from app.thumbs import ThumbnailLoader
+from core.albums.timeline import event_in_month, events_by_date, photos_text, timeline
 
 _GLYPHS = {UNSORTED: QStyle.StandardPixmap.SP_DirIcon, UNSURE: QStyle.StandardPixmap.SP_MessageBoxQuestion,
            ERRORS: QStyle.StandardPixmap.SP_MessageBoxWarning, SIMILAR: QStyle.StandardPixmap.SP_FileDialogContentsView}
+SCRUBBER_MONTHS = 2  # the date scrubber is shown when the list scrolls and its photos span months
+
+
+def _second_line(span) -> str:
+    """'35 photos · 12–14 Mar 2019' (the dates left out when the name says them)."""
+    dates = span.dates_text()
+    parts = [photos_text(span.count)] + ([dates] if dates not in span.name else [])
+    return " · ".join(parts + (["by example"] if span.by_example else []))
 
 
 class EventsPanel(QWidget):
@@ -43,12 +59,21 @@ class EventsPanel(QWidget):
         super().__init__(parent)
         self.session, self.loader = session, loader
         self._tiles: dict = {}
-        self._icons_waiting = False
-        self.list = EventList()
-        self.list.currentItemChanged.connect(lambda *_: self.selected.emit(self.current_key()))
+        self._filling = False
+        self.spans: list = []  # core.albums.timeline.EventSpan of the events listed, by date
+        self._timeline_key = None
+        self.model = EventListModel(loader, self._tile, self._tooltip, self)
+        self.list = EventListView(self.model)
+        self.list.current_changed.connect(self._current_changed)
         self.list.photos_dropped.connect(self.photos_dropped)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
+        self.scrubber = DateScrubber()
+        self.scrubber.setFixedWidth(self.scrubber.slim_width())
+        self.scrubber.setToolTip("Jump to a month: click or drag; the arrow keys move a month")
+        self.scrubber.jumped.connect(self.jump_to)
+        self.scrubber.undated_chosen.connect(self._jump_undated)
+        self.scrubber.hide()  # until the list is longer than it shows (fill, resizes)
         self.merge_button = QPushButton("Merge")
         self.merge_button.setToolTip("Merge the selected events into the first one")
         self.merge_button.clicked.connect(lambda: self.merge_requested.emit(self.selected_events()))
@@ -66,67 +91,128 @@ class EventsPanel(QWidget):
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addWidget(self.search)
         lv.addWidget(QLabel("Events"))
-        lv.addWidget(self.list, 1)
+        body = QHBoxLayout()
+        body.setSpacing(2)
+        body.addWidget(self.list, 1)
+        body.addWidget(self.scrubber)
+        lv.addLayout(body, 1)
         row = QHBoxLayout()
         row.addWidget(self.merge_button)
         row.addWidget(self.delete_button)
         lv.addLayout(row)
 
     def current_key(self):
-        item = self.list.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole) if item else None
+        index = self.list.currentIndex()
+        return index.data(Qt.ItemDataRole.UserRole) if index.isValid() else None
 
     def keys(self) -> list:
-        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+        return self.model.keys()
 
     def selected_events(self) -> list[int]:
         ids = [i.data(Qt.ItemDataRole.UserRole) for i in self.list.selectedItems()]
         return [i for i in ids if isinstance(i, int)]
 
     def fill(self) -> None:
-        """The store's events and groups, and a search's results; the session's current group
-        selected again (the first event when only Unsorted was listed before). Emits nothing:
+        """The store's events by date and groups, and a search's results; the session's current
+        group selected again (the first event when only Unsorted was listed before). Emits nothing:
         the caller shows the group that is selected now."""
         store, current = self.session.store, self.session.current
-        events_list = self.list
-        if events_list.count() <= 1:  # only Unsorted before: open the first event
+        if self.model.rowCount() <= 1:  # only Unsorted before: open the first event
             current = None
-        events_list.blockSignals(True)
-        events_list.clear()
-        for e in store.events():
-            tag = " · by example" if e.by_example else ""
-            item = QListWidgetItem(self._tile(None), f"{e.name}\n{photos_text(e.photo_count)}{tag}")
-            item.setData(Qt.ItemDataRole.UserRole, e.id)
-            item.setToolTip("\n".join(t for t in (e.name, e.caption or ", ".join(e.tags)) if t))
-            reps = e.prototypes or e.representatives
-            if reps:
-                item.setData(Qt.ItemDataRole.UserRole + 1, reps[0])
-            events_list.addItem(item)
+        self.spans = events_by_date(store)
+        rows = [Row(s.id, f"{s.name}\n{_second_line(s)}", s.cover) for s in self.spans]
         counts = store.group_counts()
         for key, label in ((UNSORTED, "Unsorted"), (UNSURE, "Unsure"), (ERRORS, "Could not read")):
             n = counts[key]
             if n or key == UNSORTED:
-                item = QListWidgetItem(self._tile(key), f"{label}\n{photos_text(n)}")
-                item.setData(Qt.ItemDataRole.UserRole, key)
-                item.setForeground(QColor("#5a6a7a" if key != ERRORS else "#b0413e"))
-                events_list.addItem(item)
+                rows.append(Row(key, f"{label}\n{photos_text(n)}", tooltip="",
+                                colour="#5a6a7a" if key != ERRORS else "#b0413e"))
         if self.session.similar is not None:
             source, hits, kind = self.session.similar
             title = {"words": f"Words: {source}", "duplicates": "Duplicates & bursts"}.get(
                 kind, f"Similar to {Path(source).name}")
-            item = QListWidgetItem(self._tile(SIMILAR), f"{title}\n{photos_text(len(hits))}")
-            item.setData(Qt.ItemDataRole.UserRole, SIMILAR)
-            item.setToolTip(f"The photos matching “{source}”" if kind == "words"
-                            else f"The photos nearest {source} across the album")
-            events_list.addItem(item)
-        self.update_icons()
-        keys = self.keys()
-        events_list.setCurrentRow(keys.index(current) if current in keys else 0)
-        events_list.blockSignals(False)
-        events_list.scrollToItem(events_list.currentItem())  # the last event too, not cut off at the bottom
+            rows.append(Row(SIMILAR, f"{title}\n{photos_text(len(hits))}",
+                            tooltip=f"The photos matching “{source}”" if kind == "words"
+                            else f"The photos nearest {source} across the album"))
+        self._filling = True
+        try:
+            self.model.set_rows(rows)
+            keys = self.keys()
+            self.list.setCurrentRow(keys.index(current) if current in keys else 0)
+        finally:
+            self._filling = False
+        self._fill_timeline()
+        self._mark_month()
+        self.scroll_to_current()  # the last event too, not cut off at the bottom
+
+    def _fill_timeline(self) -> None:
+        """The scrubber's months, counted again only when the photos or their times changed (an
+        edit moves photos between events: the months stay)."""
+        key = self.session.store.con.execute(
+            "SELECT COUNT(*), MAX(id), TOTAL(taken_at) FROM photos WHERE error IS NULL").fetchone()
+        if key != self._timeline_key:
+            self._timeline_key = key
+            self.scrubber.set_timeline(timeline(self.session.store))
+        self._show_scrubber()
+
+    def _show_scrubber(self) -> None:
+        """The scrubber is there when it helps: the list is longer than it shows, over months."""
+        rows = self.model.rowCount()
+        row = self.list.sizeHintForRow(0) + 2 * self.list.spacing() if rows else 0
+        longer = rows * row > self.list.viewport().height()
+        self.scrubber.setVisible(longer and self.scrubber.span_months() >= SCRUBBER_MONTHS)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._show_scrubber()
 
     def scroll_to_current(self) -> None:
         self.list.scrollToItem(self.list.currentItem())
+
+    def select_key(self, key, hint=QAbstractItemView.ScrollHint.EnsureVisible) -> bool:
+        """Select a row (it emits ``selected``) and scroll it into view; False when it is not listed."""
+        keys = self.keys()
+        if key not in keys:
+            return False
+        self.list.setCurrentRow(keys.index(key))
+        self.list.scrollToItem(self.list.currentItem(), hint)
+        return True
+
+    def jump_to(self, year: int, month: int) -> None:
+        """The scrubber's jump: the first event with photos in that month (or the next one after
+        it), selected and scrolled to the top of the list."""
+        span = event_in_month(self.spans, year, month)
+        if span is not None:
+            self.select_key(span.id, QAbstractItemView.ScrollHint.PositionAtTop)
+
+    def _jump_undated(self) -> None:
+        """The scrubber's "No date" row: the first event without a date, else Unsorted."""
+        undated = next((s.id for s in self.spans if s.first is None), UNSORTED)
+        self.select_key(undated, QAbstractItemView.ScrollHint.PositionAtTop)
+
+    def _current_changed(self) -> None:
+        if self._filling:
+            return
+        self._mark_month()
+        self.selected.emit(self.current_key())
+
+    def _mark_month(self) -> None:
+        """The scrubber marks the month of the event shown."""
+        key = self.current_key()
+        span = next((s for s in self.spans if s.id == key), None) if isinstance(key, int) else None
+        month = span.month() if span is not None else None
+        if month is not None:
+            self.scrubber.set_current(*month)
+
+    def _tooltip(self, key) -> str:
+        """An event's name, dates and caption (or tags), read when it is hovered."""
+        try:
+            e = self.session.store.event(key)
+        except KeyError:  # removed meanwhile
+            return ""
+        span = next((s for s in self.spans if s.id == key), None)
+        dates = span.dates_text() if span is not None else ""
+        return "\n".join(t for t in (e.name, dates, e.caption or ", ".join(e.tags)) if t)
 
     def _tile(self, key) -> QIcon:
         """A plain tile of the list's icon size (an event whose thumbnail is on its way), or one with
@@ -147,32 +233,6 @@ class EventsPanel(QWidget):
             painter.end()
             self._tiles[key] = QIcon(pix)
         return self._tiles[key]
-
-    def update_icons(self, *_) -> None:
-        """Each event's first representative as its icon; those still loading, once they are ready."""
-        by_id: dict = {}
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            pid = item.data(Qt.ItemDataRole.UserRole + 1)
-            if pid is not None:
-                by_id.setdefault(pid, []).append(item)
-        if not by_id:
-            return
-        paths = self.session.store.paths_of(list(by_id))
-        missing = False
-        for pid, items in by_id.items():
-            pix = self.loader.pixmap(paths.get(pid, "")) if pid in paths else None
-            missing = missing or (pid in paths and pix is None)
-            for item in items:
-                item.setIcon(QIcon(pix) if pix else self._tile(None))
-        if missing and not self._icons_waiting:  # one refresh for the whole list, not one per photo
-            self._icons_waiting = True
-            self.loader.ready.connect(self._icons_soon)
-
-    def _icons_soon(self, *_) -> None:
-        self.loader.ready.disconnect(self._icons_soon)
-        self._icons_waiting = False
-        QTimer.singleShot(50, self.update_icons)
 
     def _menu(self, pos) -> None:
         menu = QMenu(self)

@@ -67,7 +67,7 @@ class AlbumsPage(WorkspacePage):
         # Edit → Undo / Redo (the window's QUndoGroup), limited; its parent is set after the edits that
         # listen to it are made, so it goes after them (its clear() on the way out tells no one)
         self.undo_stack = new_stack()
-        self.loader = ThumbnailLoader(THUMB, parent=self)
+        self.loader = ThumbnailLoader(THUMB, memory_items=1200, parent=self)  # ~5 screens of a large grid
         self.toolbar = AlbumToolBar(self.session)
         self.events_panel = EventsPanel(self.session, self.loader)
         self.search_field = self.events_panel.search  # Edit → Find (Ctrl+F)
@@ -219,7 +219,7 @@ class AlbumsPage(WorkspacePage):
         self.events_panel.fill()
         self.session.select(self.events_panel.current_key())  # the group view shows it
         folders = self.store.folders()
-        empty = not self.store.events() and not folders and not self.session.arriving
+        empty = not self.store.has_events() and not folders and not self.session.arriving
         demo = str(resource("demo", "album").resolve())
         self._demo_album = any(str(Path(f).resolve()) == demo for f in folders)
         self._show_demo_note()

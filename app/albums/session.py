@@ -53,6 +53,7 @@ class AlbumSession(QObject):
         # (photo or words, [(path, score or label)], None / "words" / "duplicates"): the results group
         self.similar: tuple[str, list, str | None] | None = None
         self.beats: dict[str, float] = {}  # the Similar view: path → share of unrelated pairs it beats
+        self.before_results: object = None  # the group shown before the results: back when they go
         self.search_index = None  # core.search.SearchIndex of the album's photos, made by the last job
         self.duplicate_groups: list = []  # core.albums.duplicates.DuplicateGroup: the Duplicates view's
         self.last_report = None
@@ -78,6 +79,8 @@ class AlbumSession(QObject):
     def show_results(self, similar: tuple[str, list, str | None], beats: dict[str, float] | None = None) -> None:
         """A search's, Find similar's or Duplicates' photos, shown as one group (selected)."""
         self.similar, self.beats = similar, beats or {}
+        if self.current != SIMILAR:
+            self.before_results = self.current  # shown again when the search is cleared
         self.current = SIMILAR
         self.reload()
 
@@ -88,7 +91,7 @@ class AlbumSession(QObject):
             return False
         self.similar, self.beats = None, {}
         if self.current == SIMILAR:
-            self.current = None  # the first event
+            self.current = self.before_results  # the group shown before the search (the first event if gone)
         self.reload()
         return True
 

@@ -90,6 +90,14 @@ class DateScrubber(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(96, 480)
 
+    def slim_width(self) -> int:
+        """The narrowest width that still shows the years and a bar (beside a list, in its room)."""
+        return self._labels + _GAP + 12
+
+    def span_months(self) -> int:
+        """How many calendar months from the first photo's to the last's (0 without dated photos)."""
+        return len(self._slots)
+
     def minimumSizeHint(self) -> QSize:
         return QSize(80, 120)
 

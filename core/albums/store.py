@@ -397,6 +397,7 @@ class AlbumStore:
 
     # -- events -----------------------------------------------------------------
     def events(self) -> list[EventRow]:
+        """Every event, the largest first (the whole album: counts its photos; ``event`` reads one)."""
         counts = dict(self.con.execute("SELECT event_id, COUNT(*) FROM photos WHERE event_id IS NOT NULL "
                                        "GROUP BY event_id"))
         protos: dict[int, list[int]] = {}
@@ -408,10 +409,19 @@ class AlbumStore:
         return sorted(out, key=lambda e: (-e.photo_count, e.id))
 
     def event(self, event_id: int) -> EventRow:
-        for e in self.events():
-            if e.id == event_id:
-                return e
-        raise KeyError(f"no event #{event_id}")
+        """One event, as ``events()`` lists it, from its own rows (the photo index counts its photos:
+        showing an event costs the same at 100 or 100,000 photos)."""
+        r = self.con.execute("SELECT id, name, name_pinned, caption, tags, note, representatives, "
+                             "(SELECT COUNT(*) FROM photos WHERE event_id = events.id) FROM events WHERE id = ?",
+                             (event_id,)).fetchone()
+        if r is None:
+            raise KeyError(f"no event #{event_id}")
+        protos = [p for (p,) in self.con.execute("SELECT photo_id FROM prototypes WHERE event_id = ? ORDER BY rowid",
+                                                 (event_id,))]
+        return EventRow(r[0], r[1], bool(r[2]), r[3], json.loads(r[4]), r[5], json.loads(r[6]), protos, r[7])
+
+    def has_events(self) -> bool:
+        return self.con.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None
 
     def create_event(self, name: str = "", name_pinned: bool = False) -> int:
         with self.con:

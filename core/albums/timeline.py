@@ -50,6 +50,15 @@ class EventSpan:
     first: float | None  # earliest capture time of its photos (None: none has one)
     last: float | None
     undated: int  # its photos without a capture time
+    cover: str | None = None  # the path of its first example photo, else of its first representative
+    by_example: bool = False  # the user chose its example photos
+
+    def month(self) -> tuple[int, int] | None:
+        """(year, month) of its first capture time (the scrubber's mark), None when undated."""
+        if self.first is None:
+            return None
+        a = dt.datetime.fromtimestamp(self.first)
+        return a.year, a.month
 
     def dates_text(self) -> str:
         """'12 Mar 2019', '12–14 Mar 2019', '30 Dec 2019 – 2 Jan 2020' or 'no date'."""
@@ -84,13 +93,20 @@ def timeline(store) -> Timeline:
 
 
 def events_by_date(store) -> list[EventSpan]:
-    """Every event with its photo count and the span of its capture times, in the order they
-    happened (by first capture time; events without any dated photo last, by id)."""
+    """Every event with its photo count, the span of its capture times and its cover photo, in
+    the order they happened (by first capture time; events without any dated photo last, by id).
+    One pass over the photo index (``photos(event_id, taken_at)``): ~0.1 s at 100,000 photos."""
     rows = store.con.execute(
-        "SELECT e.id, e.name, COUNT(p.id), MIN(p.taken_at), MAX(p.taken_at), "
-        "SUM(p.id IS NOT NULL AND p.taken_at IS NULL) "
-        "FROM events e LEFT JOIN photos p ON p.event_id = e.id GROUP BY e.id").fetchall()
-    spans = [EventSpan(i, name, n, first, last, undated or 0) for i, name, n, first, last, undated in rows]
+        "SELECT e.id, e.name, c.n, c.first, c.last, c.undated, "
+        "COALESCE((SELECT photo_id FROM prototypes WHERE event_id = e.id ORDER BY rowid LIMIT 1), "
+        "json_extract(e.representatives, '$[0]')), "
+        "EXISTS(SELECT 1 FROM prototypes WHERE event_id = e.id) "
+        "FROM events e LEFT JOIN (SELECT event_id, COUNT(*) AS n, MIN(taken_at) AS first, "
+        "MAX(taken_at) AS last, SUM(taken_at IS NULL) AS undated FROM photos "
+        "WHERE event_id IS NOT NULL GROUP BY event_id) c ON c.event_id = e.id").fetchall()
+    covers = store.paths_of([r[6] for r in rows if r[6] is not None])
+    spans = [EventSpan(i, name, n or 0, first, last, undated or 0, covers.get(cover), bool(example))
+             for i, name, n, first, last, undated, cover, example in rows]
     return sorted(spans, key=lambda s: (s.first is None, s.first or 0.0, s.id))
 
 

@@ -1,0 +1,191 @@
+"""The Albums event list: a model of the rows (events by date, Unsorted / Unsure / Could not read, a
+search's results) and a list view over it that is a drop target for photos.
+
+A model, not a ``QListWidget`` of items: a library's thousands of events cost one Python list, and
+the view asks only for the rows it paints, so only their thumbnails are requested (from the shared
+``ThumbnailLoader``) and a row's tooltip is read from the store when it is hovered.
+The view keeps the few ``QListWidget`` calls the page's callers use (``item(row).data / text /
+setSelected``, ``count``, ``setCurrentRow``, ``currentItem``, ``visualItemRect``, ``scrollToItem``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from PySide6.QtCore import QAbstractListModel, QItemSelectionModel, QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon
+from PySide6.QtWidgets import QAbstractItemView, QListView
+
+from app.albums.grid import ERRORS, MIME, UNSURE
+from app.thumbs import ThumbnailLoader
+
+KEY, COVER = Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass
+class Row:
+    key: object  # an event id, UNSORTED / UNSURE / ERRORS / SIMILAR
+    text: str  # two lines: the name, then its count (and dates)
+    cover: str | None = None  # the path of the photo shown as its icon (events)
+    tooltip: str | None = None  # None: an event's, read from the store when hovered
+    colour: str | None = None
+
+
+class EventListModel(QAbstractListModel):
+    """The rows; an event's icon is its cover's thumbnail, asked for when the view paints it."""
+
+    def __init__(self, loader: ThumbnailLoader, tile, tooltip, parent=None) -> None:
+        super().__init__(parent)
+        self.loader, self._tile, self._tooltip = loader, tile, tooltip  # tile(key) -> QIcon; tooltip(key) -> str
+        self.rows: list[Row] = []
+        self._by_cover: dict[str, list[int]] = {}
+        self._icons: dict[str, QIcon] = {}  # cover → its icon (QIcon keeps its scaled copy)
+        self.requested: set[str] = set()  # covers asked of the loader since the last set_rows (tests)
+        loader.ready.connect(self._thumb_ready)
+
+    def set_rows(self, rows: list[Row]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self._by_cover = {}
+        for i, r in enumerate(rows):
+            if r.cover:
+                self._by_cover.setdefault(r.cover, []).append(i)
+        self._icons = {c: icon for c, icon in self._icons.items() if c in self._by_cover}
+        self.requested = set()
+        self.endResetModel()
+
+    def keys(self) -> list:
+        return [r.key for r in self.rows]
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # Qt API
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        r = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return r.text
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._icon(r)
+        if role == KEY:
+            return r.key
+        if role == COVER:
+            return r.cover
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return r.tooltip if r.tooltip is not None else self._tooltip(r.key)
+        if role == Qt.ItemDataRole.ForegroundRole and r.colour:
+            return QColor(r.colour)
+        return None
+
+    def _icon(self, r: Row) -> QIcon:
+        if not r.cover:
+            return self._tile(r.key)
+        icon = self._icons.get(r.cover)
+        if icon is None:
+            self.requested.add(r.cover)
+            pix = self.loader.pixmap(r.cover)
+            if pix is None:
+                return self._tile(None)  # on its way: _thumb_ready repaints the row
+            icon = self._icons[r.cover] = QIcon(pix)
+        return icon
+
+    def _thumb_ready(self, path: str) -> None:
+        for row in self._by_cover.get(path, ()):
+            idx = self.index(row)
+            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+
+class _Item:
+    """A row as the few ``QListWidgetItem`` calls the page's callers make."""
+
+    def __init__(self, view: EventListView, row: int) -> None:
+        self.view, self.row = view, row
+
+    def index(self) -> QModelIndex:
+        return self.view.model().index(self.row)
+
+    def data(self, role):
+        return self.index().data(role)
+
+    def text(self) -> str:
+        return self.data(Qt.ItemDataRole.DisplayRole)
+
+    def setSelected(self, on: bool) -> None:
+        flag = QItemSelectionModel.SelectionFlag.Select if on else QItemSelectionModel.SelectionFlag.Deselect
+        self.view.selectionModel().select(self.index(), flag)
+
+    def isSelected(self) -> bool:
+        return self.view.selectionModel().isSelected(self.index())
+
+
+class EventListView(QListView):
+    """Events (and Unsorted / Unsure / Could not read); photos dropped on one move there."""
+
+    photos_dropped = Signal(list, object)  # photo ids, target key (event id or UNSORTED)
+    current_changed = Signal()
+
+    def __init__(self, model: EventListModel, parent=None) -> None:
+        super().__init__(parent)
+        self.setModel(model)
+        self.selectionModel().currentChanged.connect(lambda *_: self.current_changed.emit())
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setIconSize(QSize(56, 56))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSpacing(2)
+        self.setUniformItemSizes(True)  # every row two lines and a 56 px icon: no row measured
+        # long names end in "…" (the full name is the tooltip), never a sideways scrollbar
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setWordWrap(False)
+
+    # -- the QListWidget calls kept -------------------------------------------------------
+    def count(self) -> int:
+        return self.model().rowCount()
+
+    def item(self, row: int) -> _Item | None:
+        return _Item(self, row) if 0 <= row < self.count() else None
+
+    def currentRow(self) -> int:
+        return self.currentIndex().row()
+
+    def currentItem(self) -> _Item | None:
+        return self.item(self.currentRow())
+
+    def setCurrentRow(self, row: int) -> None:
+        flag = QItemSelectionModel.SelectionFlag.ClearAndSelect
+        self.selectionModel().setCurrentIndex(self.model().index(row), flag)
+
+    def selectedItems(self) -> list[_Item]:
+        return [_Item(self, i.row()) for i in sorted(self.selectionModel().selectedIndexes(), key=QModelIndex.row)]
+
+    def visualItemRect(self, item: _Item):
+        return self.visualRect(item.index())
+
+    def scrollToItem(self, item: _Item | None, hint=QAbstractItemView.ScrollHint.EnsureVisible) -> None:
+        if item is not None:
+            self.scrollTo(item.index(), hint)
+
+    def itemAt(self, pos) -> _Item | None:
+        index = self.indexAt(pos)
+        return _Item(self, index.row()) if index.isValid() else None
+
+    # -- photos dropped -----------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasFormat(MIME):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:
+        item = self.itemAt(event.position().toPoint())
+        ok = item is not None and item.data(KEY) not in (UNSURE, ERRORS)
+        event.setAccepted(ok and event.mimeData().hasFormat(MIME))
+
+    def dropEvent(self, event) -> None:
+        item = self.itemAt(event.position().toPoint())
+        if item is None or not event.mimeData().hasFormat(MIME):
+            return
+        ids = json.loads(bytes(event.mimeData().data(MIME)).decode())
+        self.photos_dropped.emit(ids, item.data(KEY))
+        event.acceptProposedAction()

@@ -1,0 +1,175 @@
+"""Browsing a large album (issue 35): one event read by its own rows, the event list as a model that
+asks only for the thumbnails of the rows it paints, the date scrubber beside it jumping to an event,
+the thumbnail queue serving the newest request first, and a cleared search going back to the event
+shown before it. Real SQLite stores, real widgets offscreen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, Qt
+
+from app.albums.grid import SIMILAR, UNSORTED
+from core.albums.store import AlbumStore
+from core.albums.timeline import event_in_month, events_by_date
+
+
+def _library(path, n_events: int, per_event: int = 1) -> AlbumStore:
+    """n_events events of per_event photos, one event every ~3 days from 2012, a representative each
+    (files that do not exist: their thumbnails fail, which is enough to see who asked for them)."""
+    store = AlbumStore(path)
+    paths = [f"/lib/{e:05d}-{k}.jpg" for e in range(n_events) for k in range(per_event)]
+    store.add_photos(paths)
+    start = dt.datetime(2012, 1, 1).timestamp()
+    store.set_photo_info([(p, start + (i // per_event) * 3 * 86400 + (i % per_event) * 60, [], "", None)
+                          for i, p in enumerate(paths)])
+    ids = store.photo_ids(paths)
+    made = store.apply_grouping({}, set(), {-(e + 1): {"name": f"Event {e}"} for e in range(n_events)}, {}, [])
+    store.apply_grouping({ids[p]: made[-(i // per_event + 1)] for i, p in enumerate(paths)}, set(), {},
+                         {made[-(e + 1)]: {"representatives": [ids[paths[e * per_event]]]} for e in range(n_events)},
+                         [])
+    return store
+
+
+def test_event_reads_its_own_rows_and_equals_the_events_listing(tmp_path):
+    store = _library(tmp_path / "album.sqlite", 40, per_event=3)
+    events = store.events()
+    first, second = events[0].id, events[1].id
+    photos = [p.id for p in store.photos(second)]
+    store.set_prototypes(second, photos[:2])
+    store.con.execute("UPDATE events SET caption='a walk', tags='[\"park\", \"bench\"]', note='n' WHERE id=?",
+                      (first,))
+    store.con.commit()
+    store.move_photos([photos[2]], first)  # counts differ: 4 and 2
+    listed = {e.id: e for e in store.events()}
+    statements = []
+    store.con.set_trace_callback(statements.append)
+    for key, row in listed.items():
+        assert store.event(key) == row
+    store.con.set_trace_callback(None)
+    assert store.event(first).photo_count == 4 and store.event(second).prototypes == photos[:2]
+    assert store.event(first).tags == ["park", "bench"] and store.event(second).by_example
+    # each call reads its event's rows: no listing of every event, no count of every photo
+    assert statements and not any("GROUP BY" in s for s in statements)
+    assert all("WHERE id = " in s or "WHERE event_id = " in s for s in statements)
+    with pytest.raises(KeyError, match="no event #999999"):
+        store.event(999999)
+    assert store.has_events()
+    store.close()
+
+
+@pytest.fixture
+def big(tmp_path, qtbot):
+    """An events panel over 3,000 events (one photo each, every ~3 days over 25 years)."""
+    from app.albums.events import EventsPanel
+    from app.albums.grid import THUMB
+    from app.albums.session import AlbumSession
+    from app.thumbs import ThumbnailLoader
+
+    session = AlbumSession(_library(tmp_path / "album.sqlite", 3000))
+    loader = ThumbnailLoader(THUMB)
+    panel = EventsPanel(session, loader)
+    qtbot.addWidget(panel)
+    panel.selected.connect(session.select)
+    session.changed.connect(panel.fill)
+    panel.resize(280, 600)
+    panel.show()
+    panel.fill()
+    qtbot.wait(100)
+    yield panel, session
+    loader.stop()
+    session.close()
+
+
+def _visible_rows(panel) -> set[int]:
+    view = panel.list
+    return {r for r in range(view.count()) if view.visualRect(view.model().index(r)).intersects(view.viewport().rect())}
+
+
+def test_a_list_of_3000_events_by_date_asks_only_for_the_thumbnails_it_shows(big, qtbot):
+    panel, session = big
+    model = panel.model
+    assert model.rowCount() == 3001 and panel.keys()[-1] == UNSORTED  # every event, then Unsorted
+    spans = events_by_date(session.store)
+    assert panel.keys()[:3000] == [s.id for s in spans]  # by date, oldest first
+    assert panel.list.item(0).text() == "Event 0\n1 photo · 1 Jan 2012"
+    shown = _visible_rows(panel)
+    assert 3 <= len(shown) <= 15
+    covers = {spans[r].cover for r in shown}
+    assert model.requested and model.requested <= covers  # the rows painted, no others
+    panel.list.verticalScrollBar().setValue(panel.list.verticalScrollBar().maximum())
+    qtbot.wait(100)
+    bottom = {spans[r].cover for r in _visible_rows(panel) if r < 3000}
+    assert bottom & model.requested and len(model.requested) <= 40  # of 3,000
+    assert panel.scrubber.isVisible() and panel.scrubber.span_months() > 200
+    assert panel.list.width() + panel.scrubber.width() <= 280  # the strip is in the panel's room
+
+
+def test_the_scrubber_jumps_to_the_month_s_first_event_and_shows_it(big, qtbot):
+    panel, session = big
+    scrubber = panel.scrubber
+    shown = []
+    session.current_changed.connect(shown.append)
+    y = scrubber.y_of(2020, 6)
+    qtbot.mouseClick(scrubber, Qt.MouseButton.LeftButton, pos=QPoint(scrubber.width() - 5, round(y)))
+    want = event_in_month(events_by_date(session.store), 2020, 6)
+    assert want is not None
+    assert dt.datetime.fromtimestamp(want.first).strftime("%Y-%m") == "2020-06"
+    assert panel.current_key() == want.id and shown == [want.id] and session.current == want.id
+    qtbot.wait(50)
+    row = panel.keys().index(want.id)
+    assert row in _visible_rows(panel)  # scrolled to it
+    assert scrubber.current() == (2020, 6)
+    # choosing an event in the list marks its month on the strip
+    panel.list.setCurrentRow(0)
+    assert scrubber.current() == (2012, 1)
+
+
+def test_clearing_a_word_search_goes_back_to_the_event_shown_before(big, qtbot):
+    panel, session = big
+    before = panel.keys()[1234]
+    panel.list.setCurrentRow(1234)
+    assert session.current == before
+    hits = [(p.path, 0.5) for p in session.store.photos(panel.keys()[7])]
+    session.show_results(("beach", hits, "words"))
+    assert panel.current_key() == SIMILAR
+    assert session.clear_search()
+    assert SIMILAR not in panel.keys() and panel.current_key() == before and session.current == before
+
+
+def test_the_thumbnail_queue_makes_the_newest_request_first_and_drops_rows_scrolled_past(qtbot, tmp_path):
+    from app.thumbs import ThumbnailLoader
+
+    gate, made = threading.Event(), []
+
+    def slow(path, size):  # the first file holds the only thread until the test lets it go
+        gate.wait(10)
+        made.append(path)
+        return Image.new("RGB", (size, size // 2), "red")  # wide: centred on a square
+
+    loader = ThumbnailLoader(64, loader=slow, kind="test", ratio=1.0, queue_items=5)
+    loader.pool.setMaxThreadCount(1)
+    try:
+        paths = [str(tmp_path / f"{i}.png") for i in range(20)]
+        for p in paths:
+            Image.new("RGB", (8, 8)).save(p)
+        assert loader.pixmap(paths[0]) is None
+        qtbot.waitUntil(lambda: not loader.queued())  # the first is being made
+        for p in paths[1:]:
+            assert loader.pixmap(p) is None
+        assert loader.queued() == paths[15:] and loader.dropped == 14
+        loader.pixmap(paths[16])  # asked again (back on screen): made next
+        with qtbot.waitSignals([loader.ready] * 6, timeout=10_000):
+            gate.set()
+        assert made == [paths[0], paths[16], paths[19], paths[18], paths[17], paths[15]]
+        pix = loader.pixmap(paths[16])
+        assert (pix.width(), pix.height()) == (64, 64)  # squared on the pool thread
+        image = pix.toImage()
+        assert image.pixelColor(32, 5).alpha() == 0 and image.pixelColor(32, 32).red() > 200
+        assert loader.pixmap(paths[3]) is None and loader.queued() == [paths[3]]  # dropped: asked again
+    finally:
+        gate.set()
+        loader.stop()
