@@ -246,9 +246,25 @@ def test_lostfound_fits_and_reads_in_english_and_opens_photos_in_the_viewer(wind
     assert not any(_wraps(table, table.model().index(r, 4)) for r in whole)  # categories: one line each
     assert "\n" in page.matches_panel.matches.item(0, 2).text()  # 'beats 97.9%' over 'raw 0.475'
     assert _elided_cells(window, tooltip_ok=True) == []
+    # the description gets the room (issue 38: its header read "Descriptior" and two words a line):
+    # its header whole, each description shown whole in its row; the category cut, its tooltip whole
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QStyle
+
+    header, metrics = table.horizontalHeader(), table.fontMetrics()
+    margin = header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
+    assert header.sectionSize(3) >= header.fontMetrics().horizontalAdvance("Description") + 2 * margin
+    for r in whole:
+        text = table.model().index(r, 3).data()
+        lines = metrics.boundingRect(QRect(0, 0, table.columnWidth(3) - 8, 10_000), Qt.TextFlag.TextWordWrap, text)
+        assert lines.height() <= table.rowHeight(r), (text, table.columnWidth(3))
+    assert table.columnWidth(3) > 2 * table.columnWidth(4) - 60  # the description, not the category, is wide
+    longest = max(page.session.posts, key=lambda p: metrics.horizontalAdvance(p.category))
+    row = table.model().row_of(longest.id)
+    assert table.model().index(row, 4).data(Qt.ItemDataRole.ToolTipRole) == longest.category
     window.resize(1920, 1080)
     qtbot.wait(100)
-    assert _elided_cells(window, tooltip_ok=False) == []
+    assert _elided_cells(window, tooltip_ok=False) == []  # at 1920 the categories whole too
     # statuses: English, the Korean kept; the store unchanged in what it keeps
     from PySide6.QtWidgets import QToolBar
 

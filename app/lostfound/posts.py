@@ -8,7 +8,7 @@ which status a post should get; it changes nothing itself.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QSplitter,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -24,10 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.lostfound.detail import PostDetail
-from app.lostfound.models import THUMB, PostsModel
+from app.lostfound.models import POST_COLUMNS, THUMB, PostsModel
 from app.lostfound.session import LostFoundSession
 from app.widgets import EmptyHint
 from core.lostfound.store import Post
+
+DESCRIPTION, CATEGORY = 3, 4
+CATEGORY_ROOM = 7  # the category column holds about this many Hangul syllables ("지갑 > 남성용…"), the
+# rest in its tooltip: the description gets the room
 
 
 class OneLine(QStyledItemDelegate):
@@ -67,12 +72,12 @@ class PostsPanel(QWidget):
         self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.one_line = OneLine(self.table)
-        self.table.setItemDelegateForColumn(4, self.one_line)  # categories: one line each
-        for col, width in ((0, THUMB + 10), (1, 36), (2, 48), (4, 140), (5, 60), (6, 84)):
-            self.table.setColumnWidth(col, width)
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setItemDelegateForColumn(CATEGORY, self.one_line)  # categories: one line each, "…" cut
+        self.table.horizontalHeader().setSectionResizeMode(DESCRIPTION, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setMinimumSectionSize(30)
         self.table.setColumnHidden(5, True)  # status: in the form and the search; keeps room for text
+        self._fit_columns()
+        self.table.viewport().installEventFilter(self)  # resized: the category gets what room it can
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.selected.emit(self.selected_post()))
         # a post's photo large: Space on its row, or a double-click on the photo (a double-click
         # elsewhere on the row edits the post, as it always did)
@@ -103,6 +108,55 @@ class PostsPanel(QWidget):
         session.posts_changed.connect(self._show_posts)
         self._show_posts(session.posts)  # what the session holds already
 
+    def _fit_columns(self) -> None:
+        """The short columns as wide as their header and their longest value, measured in the
+        table's own fonts ("#" four digits, "found", a date "2026-11-02"); the category a few
+        words, longer ones cut with "…" (the tooltip has them); the description all the rest,
+        and the table never narrower than that leaves for the word "Description" (issue 38:
+        "Descriptior", two words a line at 1180)."""
+        table, header = self.table, self.table.horizontalHeader()
+        table.ensurePolished()
+        header.ensurePolished()
+        cells, heads = table.fontMetrics(), header.fontMetrics()
+        head_pad = 2 * header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header) + 4
+        cell_pad = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1) + 6
+
+        def need(col: int, *values: str) -> int:
+            return max([heads.horizontalAdvance(POST_COLUMNS[col]) + head_pad]
+                       + [cells.horizontalAdvance(v) + cell_pad for v in values])
+
+        self._need = need
+        self._category_least = need(CATEGORY, "가" * CATEGORY_ROOM)
+        self._category_most = self._category_least  # the longest category shown (``_show_posts``)
+        for col, width in {0: THUMB + 10, 2: need(2, "lost", "found"), 6: need(6, "0000-00-00")}.items():
+            table.setColumnWidth(col, width)
+        self._fit_to_posts([])
+
+    def _fit_to_posts(self, posts: list[Post]) -> None:
+        """The "#" column as wide as the largest id (two digits at least), the category's room
+        as its longest value, and the table's least width for them and the word "Description"."""
+        table, need = self.table, self._need
+        table.setColumnWidth(1, need(1, str(max([10] + [p.id for p in posts]))))
+        self._category_most = max([self._category_least] + [need(CATEGORY, p.category) for p in posts])
+        self._fixed = sum(table.columnWidth(c) for c in (0, 1, 2, 6))
+        frame = 2 * table.frameWidth()
+        bar = table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, table)
+        table.setMinimumWidth(self._fixed + self._category_least + need(DESCRIPTION) + bar + frame)
+        self._place_category()
+
+    def _place_category(self) -> None:
+        """The category as wide as its longest value where the table has room for it (at most
+        2/5 of what the short columns leave), else its few words and "…"."""
+        free = self.table.viewport().width() - self._fixed
+        room = max(self._category_least, min(self._category_most, free * 2 // 5))
+        if self.table.columnWidth(CATEGORY) != room:
+            self.table.setColumnWidth(CATEGORY, room)
+
+    def eventFilter(self, watched, event) -> bool:  # Qt API
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._place_category()
+        return super().eventFilter(watched, event)
+
     def _post_at(self, row: int) -> Post | None:
         return self.posts_model.index(row, 0).data(Qt.ItemDataRole.UserRole)
 
@@ -122,6 +176,7 @@ class PostsPanel(QWidget):
     def _show_posts(self, posts: list[Post]) -> None:
         selected = self.selected_post()
         self.posts_model.set_posts(posts)
+        self._fit_to_posts(posts)
         if selected is not None and not self.select_post(selected.id):
             self.selected.emit(None)  # it is gone (deleted): a reset model says nothing of it
 
