@@ -15,12 +15,32 @@ PAGE_OF_CHECK = {"torch operators": None, "Albums": "albums", "Logos": "logos", 
                  "Trends": "trends", "SimCLR": "logos"}
 
 
+def plots_verdict() -> tuple[bool, str]:
+    """pyqtgraph (every page's plots) imports and draws a curve: a bundle that left out a Qt module
+    it imports by name (PySide6.QtOpenGL, QtOpenGLWidgets) fails here, not on a user's display."""
+    try:
+        import pyqtgraph as pg
+
+        plot = pg.PlotWidget()
+        plot.plot([0.0, 1.0, 2.0], [1.0, 0.0, 1.0])
+        image = plot.grab()
+        plot.deleteLater()
+    except Exception as exc:  # reported as a failed check, with its type and words
+        return False, f"pyqtgraph cannot draw: {type(exc).__name__}: {exc}"
+    if image.isNull():
+        return False, "pyqtgraph drew nothing (an empty image)"
+    return True, f"pyqtgraph {pg.__version__}: a curve drawn ({image.width()}x{image.height()})"
+
+
 def run_self_test(window, queue, app, timeout_s: float = 600.0) -> int:
     from app.qt_refs import verdict
     from core.selftest import CHECKS
 
     sound, line = verdict()
     print(f"{'ok   ' if sound else 'FAIL '} Qt bindings: {line}", flush=True)
+    plots, line = plots_verdict()
+    print(f"{'ok   ' if plots else 'FAIL '} Plots: {line}", flush=True)
+    sound = sound and plots
     real_pages = {p.icon for p in window.pages}
     jobs = []
     for name, fn in CHECKS.items():

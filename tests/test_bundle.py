@@ -62,7 +62,7 @@ def _build_and_check(tmp_path):
     print(log)
     assert build.returncode == 0, log
     assert "self-test passed" in build.stdout, log
-    for check in ("Qt bindings", "torch operators", "Albums", "Logos", "Lost & Found", "Fusion", "Trends", "SimCLR"):
+    for check in ("Qt bindings", "Plots", "torch operators", "Albums", "Logos", "Lost & Found", "Fusion", "Trends", "SimCLR"):
         assert f"ok    {check}" in build.stdout, check
 
     bundle = tmp_path / "dist" / "simscope"
@@ -74,9 +74,11 @@ def _build_and_check(tmp_path):
     for absent in ("tests", "triton", "nvidia", "ray", "pyarrow", "torch/bin/test_api", "torch/include"):
         assert not (internal / absent).exists(), absent
     assert not list(internal.rglob("libtorch_cuda*")) and not list(internal.rglob("libcudart*"))
-    # `import pyqtgraph` (every page's plots) imports PySide6.QtOpenGL by name: it must be in,
-    # though QtOpenGLWidgets and QtTest are left out
-    assert list((internal / "PySide6").glob("QtOpenGL.*")), "PySide6.QtOpenGL is missing: pyqtgraph cannot import"
+    # `import pyqtgraph` (every page's plots) imports PySide6.QtOpenGL and QtOpenGLWidgets by name
+    # (pyqtgraph 0.14's Qt/OpenGLHelpers.py): both must be in, though QtTest is left out
+    for module in ("QtOpenGL", "QtOpenGLWidgets"):
+        assert list((internal / "PySide6").glob(f"{module}.*")), f"PySide6.{module} is missing: pyqtgraph cannot import"
+    assert not list((internal / "PySide6").glob("QtTest.*"))
     # transformers' families the app loads are in (BERT MiniLMs, XLM-R, CLIP), the others' modelling code is not
     models = internal / "transformers" / "models"
     for family in ("bert", "xlm_roberta", "clip"):
