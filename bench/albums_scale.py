@@ -1,6 +1,7 @@
 """Albums at library scale: how each stage's time and memory grow with the number of photos.
 
 Run: python bench/albums_scale.py [--sizes 10000 30000 100000] [--vectors-only 1000000]
+[--stages index duplicates search group]
 
 A synthetic library per size, from real photo embeddings (events4's 3,030 photos through
 EfficientNet-Lite0, cached after the first run): events of 5-500 photos over ten years (sizes
@@ -17,7 +18,9 @@ beside its ARI grouped alone.
 The machine is shared (2 cores, other jobs running): each stage prints its wall time, its CPU
 time (both cores: it may exceed the wall time) and the load average, so a slow figure can be read
 against the contention. Stages, each timed with the peak resident memory while it ran (a sampling thread, 20 ms):
-index (the search layer over the vectors: exact ≤ 20k, HNSW above), group (``regroup`` into a
+index (the search layer over the vectors, exact ≤ 20k, HNSW above, built and saved as an album
+keeps it, ``core.albums.photo_index``), reopen index (the next start: the saved one opened),
+update index (100 photos edited since: removed and added in place, saved again), group (``regroup`` into a
 real SQLite album store, from nothing), duplicates (``find_duplicates`` with the index),
 find similar and search by words (p50 of 200 queries on the search layer; words: a 512-d text
 index of the same size, the query's own encoding not included), open the album (a new store
@@ -155,13 +158,13 @@ def pair_scores(groups, planted: np.ndarray, paths_row: dict[str, int]) -> tuple
     return hit / max(len(found), 1), hit / max(len(truth), 1)
 
 
-def run_size(n: int, paths4: list[str], real: np.ndarray, vectors_only: bool = False) -> dict:
-    from sklearn.metrics import adjusted_rand_score
+STAGES = ("index", "duplicates", "search", "group")  # what --stages may name ("search": similar and words)
 
-    from core.albums.cluster import ClusterSettings, cluster
+
+def run_size(n: int, paths4: list[str], real: np.ndarray, vectors_only: bool = False,
+             stages: tuple[str, ...] = STAGES) -> dict:
     from core.albums.duplicates import find_duplicates
-    from core.albums.events import GroupInput, regroup
-    from core.albums.store import AlbumStore
+    from core.albums.photo_index import load_or_build
     from core.search import SearchIndex
 
     out: dict = {"n": n}
@@ -193,13 +196,24 @@ def run_size(n: int, paths4: list[str], real: np.ndarray, vectors_only: bool = F
     print(f"\n== {len(vectors):,} photos ({lib['copies']:,} planted copies, {lib['bursts']:,} bursts; "
           f"{int(np.isnan(times).sum()):,} without a time{'' if vectors_only else '; events4 mixed in'}) ==",
           flush=True)
-    index = stage("index", lambda: _index(SearchIndex, paths, vectors))
-    print(f"  (search backend: {index.backend})")
-    groups = stage("duplicates", lambda: find_duplicates(paths, vectors, bits, times, index=index,
-                                                         keeper=lambda p: (0, 0.0, 0)))
-    out["precision"], out["recall"] = pair_scores(groups, planted, row)
-    print(f"  duplicates: {len(groups):,} groups; planted pairs precision {out['precision']:.4f}, "
-          f"recall {out['recall']:.4f}")
+    saved = Path(tempfile.mkdtemp(prefix="albums-scale-index-"))
+    content = [f"file:{i:032x}" for i in range(len(paths))]  # stand-ins for the photos' content keys
+    if "index" in stages:  # as an album does: built, saved beside the store and reopened from disk
+        index = stage("index", lambda: load_or_build(saved, paths, vectors, content)[0])
+        print(f"  (search backend: {index.backend})")
+        # the next start: the saved index reopened (digests checked, vectors memory-mapped, graph viewed)
+        index = stage("reopen index", lambda: _expect(load_or_build(saved, paths, vectors, content), "opened"))
+        # 100 photos edited since: removed and added again in place, saved, reopened
+        changed = content[:-100] + [c.replace("file:", "edit:") for c in content[-100:]]
+        index = stage("update index", lambda: _expect(load_or_build(saved, paths, vectors, changed), "updated"))
+    if "duplicates" in stages and "index" in stages:
+        groups = stage("duplicates", lambda: find_duplicates(paths, vectors, bits, times, index=index,
+                                                             keeper=lambda p: (0, 0.0, 0)))
+        out["precision"], out["recall"] = pair_scores(groups, planted, row)
+        print(f"  duplicates: {len(groups):,} groups; planted pairs precision {out['precision']:.4f}, "
+              f"recall {out['recall']:.4f}")
+    if "search" not in stages or "index" not in stages:
+        return _grouping(out, stage, stages, n_lib, lib, paths, vectors, times, real, truth4, vectors_only, saved)
     rng = np.random.default_rng(2)
     queries = rng.integers(0, len(paths), 200)
     lat = []
@@ -226,11 +240,34 @@ def run_size(n: int, paths4: list[str], real: np.ndarray, vectors_only: bool = F
             wlat.append(time.perf_counter() - t0)
 
     stage("search by words", by_words)
+
     out["words_p50_ms"] = 1000 * float(np.median(wlat))
     print(f"  find similar p50 {out['similar_p50_ms']:.1f} ms, search by words p50 {out['words_p50_ms']:.1f} ms "
           "(the search layer; the query's text encoding not included)")
+    return _grouping(out, stage, stages, n_lib, lib, paths, vectors, times, real, truth4, vectors_only, saved)
+
+
+def _expect(got, how: str):
+    index, outcome = got
+    if outcome.how != how:
+        raise RuntimeError(f"the saved index was {outcome.how}, not {how}: {outcome.note}")
+    return index
+
+
+def _grouping(out, stage, stages, n_lib, lib, paths, vectors, times, real, truth4, vectors_only, saved):
+    import shutil
+
+    from sklearn.metrics import adjusted_rand_score
+
+    from core.albums.cluster import ClusterSettings, cluster
+    from core.albums.events import GroupInput, regroup
+    from core.albums.store import AlbumStore
+
+    shutil.rmtree(saved, ignore_errors=True)
+    if "group" not in stages:
+        return out
     if vectors_only:
-        labels = stage("group", lambda: cluster(vectors, ClusterSettings(), times=times)[0])
+        stage("group", lambda: cluster(vectors, ClusterSettings(), times=times)[0])
         return out
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "albums.sqlite"
@@ -281,26 +318,23 @@ def run_size(n: int, paths4: list[str], real: np.ndarray, vectors_only: bool = F
 _ALONE: dict = {}
 
 
-def _index(cls, paths, vectors):
-    index = cls(vectors.shape[1])
-    index.add(paths, vectors)
-    return index
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 30_000, 100_000])
     parser.add_argument("--vectors-only", type=int, nargs="*", default=[],
                         help="sizes run as vectors only (no album store, no events4): e.g. 1000000")
+    parser.add_argument("--stages", nargs="*", choices=STAGES, default=list(STAGES),
+                        help="the stages to run (duplicates and search need index)")
     args = parser.parse_args()
     if not EVENTS4.exists():
         print(f"needs {EVENTS4}")
         return 2
     paths4, real = real_embeddings()
     print(f"{len(real)} events4 embeddings (EfficientNet-Lite0, {real.shape[1]}-d); {os.cpu_count()} cores")
-    results = [run_size(n, paths4, real) for n in args.sizes]
-    results += [run_size(n, paths4, real, vectors_only=True) for n in args.vectors_only]
-    stages = ("index", "duplicates", "group", "find similar", "search by words", "open the album", "save an edit")
+    results = [run_size(n, paths4, real, stages=tuple(args.stages)) for n in args.sizes]
+    results += [run_size(n, paths4, real, vectors_only=True, stages=tuple(args.stages)) for n in args.vectors_only]
+    stages = ("index", "reopen index", "update index", "duplicates", "group", "find similar", "search by words",
+              "open the album", "save an edit")
     print("\nper size: wall s / CPU s / peak RSS MB")
     for r in results:
         print(f"  {r['n']:>9,}: " + "; ".join(f"{name} {r[name][0]:.1f} / {r[name][2]:.1f} / {r[name][1]:.0f}"

@@ -24,7 +24,7 @@ import numpy as np
 
 from core.albums.cluster import ClusterSettings, cluster, describe_settings, features
 from core.albums.explain import grouping_reasons
-from core.albums.store import AlbumStore
+from core.albums.store import AlbumStore, Photo
 from core.vectors import unit
 
 UNSURE_BAND = 0.05  # closeness within this below the threshold → unsure
@@ -37,6 +37,7 @@ TIE_MARGIN = 0.02  # two example events this close → unsure
 # demo keeps "Monastery · Arezzo · 22 Oct 2008" (4 of 9) and "Lampshade · 9 Feb 2015" (2 of 2);
 # "Pot · Moncloa-Aravaca · 10 Apr 2015" (1 of 2) is now "Moncloa-Aravaca · 10 Apr 2015".
 TAG_SHARE = 0.4
+STORE_ORDER = "ORDER BY COALESCE(taken_at, 0), path"  # AlbumStore.photos' order: the clusterer's input order
 _STOP = set("a an the of on in at to and with for by is are near from its their his her some two three "
             "people person man woman group photo picture image".split())
 
@@ -152,7 +153,9 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
     proto = proto or PrototypeSettings()
     report = GroupReport()
     row = {p: i for i, p in enumerate(data.paths)}
-    stored = store.photos("all")
+    # what grouping reads of each photo, in AlbumStore.photos' order: no row's JSON decoded (100,000)
+    stored = [Photo(r[0], r[1], r[2], bool(r[3])) for r in store.con.execute(
+        f"SELECT id, path, event_id, pinned FROM photos {STORE_ORDER}")]
     photos = [p for p in stored if p.path in row]
     if not photos:
         return report

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from core.albums.cluster import ClusterSettings
-from core.albums.events import GroupInput, GroupReport, PrototypeSettings, regroup
+from core.albums.events import STORE_ORDER, GroupInput, GroupReport, PrototypeSettings, regroup
 from core.albums.exif import EARLIEST_YEAR, read_exif
 from core.albums.features import (
     MIRROR_DEFAULT,
@@ -341,8 +341,7 @@ class Album:
         """The positions of ``paths`` in the order ``AlbumStore.photos`` lists them; None when
         that is already their order."""
         row = {p: i for i, p in enumerate(paths)}
-        order = [row[p] for (p,) in self.store.con.execute(
-            "SELECT path FROM photos ORDER BY COALESCE(taken_at, 0), path") if p in row]
+        order = [row[p] for (p,) in self.store.con.execute(f"SELECT path FROM photos {STORE_ORDER}") if p in row]
         if len(order) != len(paths):  # not all in the store (removed while this ran): as they are
             return None
         return None if all(i == k for k, i in enumerate(order)) else order
