@@ -367,8 +367,8 @@ def run(args) -> int:
             else:
                 shutil.rmtree(root, ignore_errors=True)
         mine = results[codes[0][0]]
-        r = {**built, **{k: (float(np.median([x[k] for x in mine])) if isinstance(mine[0].get(k), float | int)
-                             and not isinstance(mine[0].get(k), bool) else mine[0][k]) for k in mine[0]}}
+        r = {**built, **{k: (float(np.median([x[k] for x in mine])) if isinstance(mine[0].get(k), float)
+                             else mine[0][k]) for k in mine[0]}}  # counts: the first run's
         side.append((built["n"], {label: res for label, res in results.items()}))
         rows.append(r)
         print(f"  open (create_window to the first paint, {r['open_events_listed']:,} list rows, "

@@ -98,11 +98,12 @@ def test_a_list_of_3000_events_by_date_asks_only_for_the_thumbnails_it_shows(big
     assert panel.list.item(0).text() == "Event 0\n1 photo · 1 Jan 2012"
     shown = _visible_rows(panel)
     assert 3 <= len(shown) <= 15
-    covers = {spans[r].cover for r in shown}
+    paths = session.store.paths_of([s.cover for s in spans])
+    covers = {paths[spans[r].cover] for r in shown}
     assert model.requested and model.requested <= covers  # the rows painted, no others
     panel.list.verticalScrollBar().setValue(panel.list.verticalScrollBar().maximum())
     qtbot.wait(100)
-    bottom = {spans[r].cover for r in _visible_rows(panel) if r < 3000}
+    bottom = {paths[spans[r].cover] for r in _visible_rows(panel) if r < 3000}
     assert bottom & model.requested and len(model.requested) <= 40  # of 3,000
     assert panel.scrubber.isVisible() and panel.scrubber.span_months() > 200
     assert panel.list.width() + panel.scrubber.width() <= 280  # the strip is in the panel's room

@@ -11,6 +11,7 @@ setSelected``, ``count``, ``setCurrentRow``, ``currentItem``, ``visualItemRect``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractListModel, QItemSelectionModel, QModelIndex, QSize, Qt, Signal
@@ -26,8 +27,8 @@ KEY, COVER = Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1
 @dataclass
 class Row:
     key: object  # an event id, UNSORTED / UNSURE / ERRORS / SIMILAR
-    text: str  # two lines: the name, then its count (and dates)
-    cover: str | None = None  # the path of the photo shown as its icon (events)
+    text: str | Callable[[], str]  # two lines: the name, then its count (and dates); made when first shown
+    cover: int | None = None  # the photo shown as its icon (events): its id, its path read when shown
     tooltip: str | None = None  # None: an event's, read from the store when hovered
     colour: str | None = None
 
@@ -35,11 +36,13 @@ class Row:
 class EventListModel(QAbstractListModel):
     """The rows; an event's icon is its cover's thumbnail, asked for when the view paints it."""
 
-    def __init__(self, loader: ThumbnailLoader, tile, tooltip, parent=None) -> None:
+    def __init__(self, loader: ThumbnailLoader, tile, tooltip, paths_of, parent=None) -> None:
         super().__init__(parent)
-        self.loader, self._tile, self._tooltip = loader, tile, tooltip  # tile(key) -> QIcon; tooltip(key) -> str
+        # tile(key) -> QIcon; tooltip(key) -> str; paths_of([photo id]) -> {id: path}
+        self.loader, self._tile, self._tooltip, self._paths_of = loader, tile, tooltip, paths_of
         self.rows: list[Row] = []
-        self._by_cover: dict[str, list[int]] = {}
+        self._paths: dict[int, str | None] = {}  # cover id → path, for the rows shown so far
+        self._by_cover: dict[str, set[int]] = {}  # path → rows showing it (repainted when it is ready)
         self._icons: dict[str, QIcon] = {}  # cover → its icon (QIcon keeps its scaled copy)
         self.requested: set[str] = set()  # covers asked of the loader since the last set_rows (tests)
         loader.ready.connect(self._thumb_ready)
@@ -47,11 +50,9 @@ class EventListModel(QAbstractListModel):
     def set_rows(self, rows: list[Row]) -> None:
         self.beginResetModel()
         self.rows = rows
-        self._by_cover = {}
-        for i, r in enumerate(rows):
-            if r.cover:
-                self._by_cover.setdefault(r.cover, []).append(i)
-        self._icons = {c: icon for c, icon in self._icons.items() if c in self._by_cover}
+        self._paths, self._by_cover = {}, {}
+        if len(self._icons) > 500:
+            self._icons.clear()
         self.requested = set()
         self.endResetModel()
 
@@ -66,29 +67,44 @@ class EventListModel(QAbstractListModel):
             return None
         r = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
+            if callable(r.text):
+                r.text = r.text()
             return r.text
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._icon(r)
+            return self._icon(index.row())
         if role == KEY:
             return r.key
         if role == COVER:
-            return r.cover
+            return self.cover_path(index.row())
         if role == Qt.ItemDataRole.ToolTipRole:
             return r.tooltip if r.tooltip is not None else self._tooltip(r.key)
         if role == Qt.ItemDataRole.ForegroundRole and r.colour:
             return QColor(r.colour)
         return None
 
-    def _icon(self, r: Row) -> QIcon:
-        if not r.cover:
-            return self._tile(r.key)
-        icon = self._icons.get(r.cover)
+    def cover_path(self, row: int) -> str | None:
+        r = self.rows[row]
+        if r.cover is None:
+            return None
+        if r.cover not in self._paths:  # the rows painted: a few at a time
+            self._paths[r.cover] = self._paths_of([r.cover]).get(r.cover)
+        path = self._paths[r.cover]
+        if path is not None:
+            self._by_cover.setdefault(path, set()).add(row)
+        return path
+
+    def _icon(self, row: int) -> QIcon:
+        r = self.rows[row]
+        path = self.cover_path(row)
+        if path is None:
+            return self._tile(r.key if r.cover is None else None)
+        icon = self._icons.get(path)
         if icon is None:
-            self.requested.add(r.cover)
-            pix = self.loader.pixmap(r.cover)
+            self.requested.add(path)
+            pix = self.loader.pixmap(path)
             if pix is None:
                 return self._tile(None)  # on its way: _thumb_ready repaints the row
-            icon = self._icons[r.cover] = QIcon(pix)
+            icon = self._icons[path] = QIcon(pix)
         return icon
 
     def _thumb_ready(self, path: str) -> None:

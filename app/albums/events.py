@@ -8,6 +8,7 @@ so a month near its bottom is an event near the list's bottom. Each row says its
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt, Signal
@@ -36,11 +37,11 @@ _GLYPHS = {UNSORTED: QStyle.StandardPixmap.SP_DirIcon, UNSURE: QStyle.StandardPi
 SCRUBBER_MONTHS = 2  # the date scrubber is shown when the list scrolls and its photos span months
 
 
-def _second_line(span) -> str:
-    """'35 photos · 12–14 Mar 2019' (the dates left out when the name says them)."""
+def _text(span) -> str:
+    """'Beach\n35 photos · 12–14 Mar 2019' (the dates left out when the name says them)."""
     dates = span.dates_text()
     parts = [photos_text(span.count)] + ([dates] if dates not in span.name else [])
-    return " · ".join(parts + (["by example"] if span.by_example else []))
+    return span.name + "\n" + " · ".join(parts + (["by example"] if span.by_example else []))
 
 
 class EventsPanel(QWidget):
@@ -62,7 +63,8 @@ class EventsPanel(QWidget):
         self._filling = False
         self.spans: list = []  # core.albums.timeline.EventSpan of the events listed, by date
         self._timeline_key = None
-        self.model = EventListModel(loader, self._tile, self._tooltip, self)
+        self.model = EventListModel(loader, self._tile, self._tooltip, lambda ids: self.session.store.paths_of(ids),
+                                    self)
         self.list = EventListView(self.model)
         self.list.current_changed.connect(self._current_changed)
         self.list.photos_dropped.connect(self.photos_dropped)
@@ -120,7 +122,7 @@ class EventsPanel(QWidget):
         if self.model.rowCount() <= 1:  # only Unsorted before: open the first event
             current = None
         self.spans = events_by_date(store)
-        rows = [Row(s.id, f"{s.name}\n{_second_line(s)}", s.cover) for s in self.spans]
+        rows = [Row(s.id, partial(_text, s), s.cover) for s in self.spans]
         counts = store.group_counts()
         for key, label in ((UNSORTED, "Unsorted"), (UNSURE, "Unsure"), (ERRORS, "Could not read")):
             n = counts[key]
@@ -148,8 +150,9 @@ class EventsPanel(QWidget):
     def _fill_timeline(self) -> None:
         """The scrubber's months, counted again only when the photos or their times changed (an
         edit moves photos between events: the months stay)."""
-        key = self.session.store.con.execute(
-            "SELECT COUNT(*), MAX(id), TOTAL(taken_at) FROM photos WHERE error IS NULL").fetchone()
+        con = self.session.store.con  # the photos change by adds and indexing (the model worker's
+        # connection: data_version) or removals (this one: the count, by the event index)
+        key = (con.execute("PRAGMA data_version").fetchone(), con.execute("SELECT COUNT(*), MAX(id) FROM photos").fetchone())
         if key != self._timeline_key:
             self._timeline_key = key
             self.scrubber.set_timeline(timeline(self.session.store))

@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS photos (
     exif_note TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS photos_event ON photos(event_id);
+CREATE INDEX IF NOT EXISTS photos_event_time ON photos(event_id, taken_at);
+CREATE INDEX IF NOT EXISTS photos_errors ON photos(id) WHERE error IS NOT NULL;
 CREATE TABLE IF NOT EXISTS prototypes (
     event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
     photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
@@ -298,9 +300,9 @@ class AlbumStore:
 
     def group_counts(self) -> dict[str, int]:
         """How many photos are unsorted, unsure, unreadable (one query, for the event list)."""
-        row = self.con.execute(
-            "SELECT SUM(event_id IS NULL AND unsure = 0 AND error IS NULL), SUM(event_id IS NULL AND unsure = 1), "
-            "SUM(error IS NOT NULL) FROM photos").fetchone()
+        row = self.con.execute(  # the photos without an event, by the event index; the errors by theirs
+            "SELECT SUM(unsure = 0 AND error IS NULL), SUM(unsure = 1), "
+            "(SELECT COUNT(*) FROM photos WHERE error IS NOT NULL) FROM photos WHERE event_id IS NULL").fetchone()
         return {"unsorted": row[0] or 0, "unsure": row[1] or 0, "errors": row[2] or 0}
 
     def photo(self, photo_id: int) -> Photo:

@@ -50,7 +50,7 @@ class EventSpan:
     first: float | None  # earliest capture time of its photos (None: none has one)
     last: float | None
     undated: int  # its photos without a capture time
-    cover: str | None = None  # the path of its first example photo, else of its first representative
+    cover: int | None = None  # the photo id of its first example, else of its first representative
     by_example: bool = False  # the user chose its example photos
 
     def month(self) -> tuple[int, int] | None:
@@ -93,9 +93,9 @@ def timeline(store) -> Timeline:
 
 
 def events_by_date(store) -> list[EventSpan]:
-    """Every event with its photo count, the span of its capture times and its cover photo, in
+    """Every event with its photo count, the span of its capture times and its cover photo's id, in
     the order they happened (by first capture time; events without any dated photo last, by id).
-    One pass over the photo index (``photos(event_id, taken_at)``): ~0.1 s at 100,000 photos."""
+    One pass over the index ``photos(event_id, taken_at)``, no photo row read: ~30 ms at 100,000."""
     rows = store.con.execute(
         "SELECT e.id, e.name, c.n, c.first, c.last, c.undated, "
         "COALESCE((SELECT photo_id FROM prototypes WHERE event_id = e.id ORDER BY rowid LIMIT 1), "
@@ -104,8 +104,7 @@ def events_by_date(store) -> list[EventSpan]:
         "FROM events e LEFT JOIN (SELECT event_id, COUNT(*) AS n, MIN(taken_at) AS first, "
         "MAX(taken_at) AS last, SUM(taken_at IS NULL) AS undated FROM photos "
         "WHERE event_id IS NOT NULL GROUP BY event_id) c ON c.event_id = e.id").fetchall()
-    covers = store.paths_of([r[6] for r in rows if r[6] is not None])
-    spans = [EventSpan(i, name, n or 0, first, last, undated or 0, covers.get(cover), bool(example))
+    spans = [EventSpan(i, name, n or 0, first, last, undated or 0, cover, bool(example))
              for i, name, n, first, last, undated, cover, example in rows]
     return sorted(spans, key=lambda s: (s.first is None, s.first or 0.0, s.id))
 
