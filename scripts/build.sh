@@ -3,8 +3,8 @@
 # print (and check) its sizes.
 #   ./scripts/build.sh          CPU build (torch==2.13.0+cpu): the default; fails if the folder
 #                               is over 1.2 GB or its .tar.gz over 450 MB
-#   ./scripts/build.sh --cuda   CUDA build (torch 2.14.1 + nvidia/ libraries, ~4.6 GB): for
-#                               machines with an NVIDIA GPU; sized, not capped
+#   ./scripts/build.sh --cuda   CUDA build (torch 2.14.1 + nvidia/ libraries: 4.5 GB, 2.8 GB as
+#                               .tar.gz, measured 7 Dec 2026): for NVIDIA GPUs; sized, not capped
 # The build runs in a venv of that flavour: SIMSCOPE_BUILD_VENV, else SIMSCOPE_VENV (.venv)
 # when its torch is already of that flavour, else .venv-bundle-<flavour> (made by
 # scripts/setup.sh, so the dev venv's torch is never swapped).
