@@ -76,6 +76,7 @@ class PostsPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(DESCRIPTION, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setMinimumSectionSize(30)
         self.table.setColumnHidden(5, True)  # status: in the form and the search; keeps room for text
+        self._placed: int | None = None  # the category's width as last placed here
         self._fit_columns()
         self.table.viewport().installEventFilter(self)  # resized: the category gets what room it can
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.selected.emit(self.selected_post()))
@@ -146,11 +147,16 @@ class PostsPanel(QWidget):
 
     def _place_category(self) -> None:
         """The category as wide as its longest value where the table has room for it (at most
-        2/5 of what the short columns leave), else its few words and "…"."""
+        2/5 of what the short columns leave), else its few words and "…"; a width the user gave
+        it (a drag, or the view restored after a restart: not the width placed here last) is kept."""
+        width = self.table.columnWidth(CATEGORY)
+        if self._placed is not None and width != self._placed:
+            return
         free = self.table.viewport().width() - self._fixed
         room = max(self._category_least, min(self._category_most, free * 2 // 5))
-        if self.table.columnWidth(CATEGORY) != room:
+        if width != room:
             self.table.setColumnWidth(CATEGORY, room)
+        self._placed = room
 
     def eventFilter(self, watched, event) -> bool:  # Qt API
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
