@@ -4,11 +4,9 @@
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QListWidget,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -144,40 +142,3 @@ class GridCaptions(QStyledItemDelegate):
             lines = option.text.replace("\n", LINE).split(LINE)  # Qt's displayText made "\n" U+2028
             option.text = LINE.join(option.fontMetrics.elidedText(line, Qt.TextElideMode.ElideMiddle, room)
                                     for line in lines)
-
-
-class EventList(QListWidget):
-    """Events (and Unsorted / Unsure / Could not read); photos dropped on one move there."""
-
-    photos_dropped = Signal(list, object)  # photo ids, target key (event id or UNSORTED)
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.setAcceptDrops(True)
-        self.setDropIndicatorShown(True)
-        self.setIconSize(QSize(56, 56))
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setSpacing(2)
-        # long names end in "…" (the full name is the tooltip), never a sideways scrollbar
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.setWordWrap(False)
-
-    def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasFormat(MIME):
-            event.acceptProposedAction()
-
-    def dragMoveEvent(self, event) -> None:
-        item = self.itemAt(event.position().toPoint())
-        ok = item is not None and item.data(Qt.ItemDataRole.UserRole) not in (UNSURE, ERRORS)
-        event.setAccepted(ok and event.mimeData().hasFormat(MIME))
-
-    def dropEvent(self, event) -> None:
-        item = self.itemAt(event.position().toPoint())
-        if item is None or not event.mimeData().hasFormat(MIME):
-            return
-        ids = json.loads(bytes(event.mimeData().data(MIME)).decode())
-        self.photos_dropped.emit(ids, item.data(Qt.ItemDataRole.UserRole))
-        event.acceptProposedAction()
-
-
