@@ -42,6 +42,8 @@ class WorkspacePage(QWidget):
         super().__init__(parent)
         self.context = context
         self.setObjectName(f"page-{type(self).__name__}")
+        self._view = None  # app.viewstate.ViewState, made when first asked for
+        self._demo_on_show = False  # demo mode asked this page for its demo when first shown
 
     undo_stack = None  # a QUndoStack for pages whose edits can be undone (Edit → Undo)
     search_field = None  # the QLineEdit Edit → Find (Ctrl+F) goes to, on pages that have one
@@ -58,14 +60,14 @@ class WorkspacePage(QWidget):
         """The page's demo job (``load_demo``) if demo mode asked for it and this data dir never
         had a dataset on this page (one it had is reopened instead); else None. Pages call it
         when they are first built."""
-        if not getattr(self, "_demo_on_show", False) or self.runs.last_dataset(self.icon) is not None:
+        if not self._demo_on_show or self.runs.last_dataset(self.icon) is not None:
             return None
         self._demo_on_show = False
         return self.load_demo()
 
     def view_state(self):
         """The page's ``app.viewstate.ViewState`` (made when first asked for)."""
-        if getattr(self, "_view", None) is None:
+        if self._view is None:
             from app.viewstate import ViewState
 
             self._view = ViewState(self.context.settings, self.icon or type(self).__name__, self)
@@ -78,12 +80,12 @@ class WorkspacePage(QWidget):
 
     def flush_view(self) -> None:
         """Write what the view keeps now (the window is closing)."""
-        if getattr(self, "_view", None) is not None:
+        if self._view is not None:
             self._view.flush()
 
     def reset_view(self) -> bool:
         """Back to what the page started with; False when it keeps nothing."""
-        view = getattr(self, "_view", None)
+        view = self._view
         if view is None:
             return False
         view.reset()
