@@ -99,3 +99,20 @@ def test_threads_write_and_read_concurrently(cache):
     assert cache.stats()["presets"]["p"]["vectors"] == 4 * 10 * 50
     got, found = cache.get_many("p", ["3-9-49", "0-0-0"])
     assert found.all() and got[0, 0] == 3 and got[1, 0] == 0
+
+
+def test_many_keys_over_several_queries_come_back_in_order_with_the_missing_ones_zero(cache):
+    """get_many reads keys 500 a query and decodes each query's rows as they come: over several
+    queries, with keys missing, repeated and stored in two dtypes, every row is where it belongs."""
+    rng = np.random.default_rng(3)
+    keys = [f"k{i}" for i in range(1_300)]
+    vectors = rng.normal(size=(1_300, 8)).astype(np.float32)
+    cache.put_many("m", keys[:700], vectors[:700])  # float16
+    cache.put_many("m", keys[700:1_250], vectors[700:1_250], dtype="float32")
+    wanted = keys[::-1] + ["absent", keys[5]]
+    got, found = cache.get_many("m", wanted)
+    expect = np.concatenate([vectors[::-1], np.zeros((1, 8), np.float32), vectors[5:6]])
+    assert found.tolist() == [i < 1_250 for i in range(1_300)][::-1] + [False, True]
+    np.testing.assert_allclose(got, np.where(found[:, None], expect, 0), atol=2e-3)
+    empty, none = cache.get_many("m", ["absent"])
+    assert empty.shape == (1, 0) and not none.any()
