@@ -98,6 +98,10 @@ def test_group_view_alone_shows_the_photos_of_an_event_and_asks_for_a_rename(qtb
     assert view.why.isVisible() and view.selected_photos() == [view.grid_model.photos[0]]
     qtbot.waitUntil(lambda: view.why.text().startswith("Why here: ") and "…" not in view.why.text()[:12],
                     timeout=10_000)
+    view.show_group()  # the same event shown again (a regroup or an edit finished): still selected
+    assert view.selected_photos() == [view.grid_model.photos[0]] and view.why.isVisible()
+    qtbot.waitUntil(lambda: view.why.text().startswith("Why here: ") and "…" not in view.why.text()[:12],
+                    timeout=10_000)
     with qtbot.waitSignal(view.split_requested) as split:
         view.split_button.click()
     assert [p.id for p in split.args[0]] == [photos[0].id]

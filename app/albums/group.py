@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -61,6 +61,7 @@ class GroupView(QWidget):
         self.session, self.jobs, self.loader = session, jobs, loader
         self.viewer = None  # app.viewer.PhotoViewer, the last one opened
         self._reps_waiting = False
+        self._shown_key = None  # the group the grid shows (shown again: the selection stays)
         self.name_edit = NameEdit()  # from its start, as wide as the name, the name as tooltip if cut
         self.name_edit.setPlaceholderText("Event name")
         self.name_edit.setStyleSheet("font-size: 15px; font-weight: 600")
@@ -162,6 +163,9 @@ class GroupView(QWidget):
     def _fill(self) -> None:
         session, store = self.session, self.session.store
         key = session.current
+        # the same group shown again (a regroup or an edit finished): its photos stay selected
+        keep = {p.id for p in self.selected_photos()} if key == self._shown_key else set()
+        self._shown_key = key
         self._forget_photo_text()
         self.compare_button.setVisible(session.duplicates_shown())
         while self.reps.count():
@@ -216,6 +220,9 @@ class GroupView(QWidget):
         for w in (self.name_edit, self.event_note, self.split_button, self.example_button):
             w.setEnabled(is_event or (w is self.split_button and not session.duplicates_shown()))
         self.grid_model.set_photos(photos, scores, labels=labels)
+        for row, photo in enumerate(self.grid_model.photos if keep else []):
+            if photo.id in keep:
+                self.grid.selectionModel().select(self.grid_model.index(row), QItemSelectionModel.SelectionFlag.Select)
 
     def _rep_label(self, photo: Photo) -> QLabel:
         label = QLabel()
