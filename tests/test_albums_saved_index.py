@@ -168,3 +168,23 @@ def test_regroup_takes_the_vectors_in_store_order_as_they_are_with_the_same_even
     b, groups_b = events(shuffled)  # another order: copied into the store's
     assert groups_a == groups_b and len(groups_a) >= 4
     assert (a.events, a.clustered, a.unsorted) == (b.events, b.clustered, b.unsorted)
+
+
+def test_a_throw_away_album_keeps_no_index_beside_it(tmp_path, monkeypatch):
+    """The CLI's throw-away store (``:memory:``) searches an index made in memory: nothing is
+    written where the command runs (it left a ':memory:.search' folder in the working directory)."""
+    from core.albums.pipeline import make_models
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+    from tests.conftest import DEMO_PHOTOS
+
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    with EmbeddingCache(tmp_path / "cache.sqlite") as cache, AlbumStore(":memory:") as store:
+        album = _album(store, cache, make_models(ModelManager("cpu"), captions=False), EXACT_MAX)
+        album.add([DEMO_PHOTOS])
+        first = album.store.photos("all")[0].path
+        hits = album.similar(first, k=3)
+    assert len(hits) == 3 and all(path != first for path, _ in hits)
+    assert list(work.iterdir()) == []

@@ -409,6 +409,14 @@ class Album:
             # kept on disk beside the store, matched by each photo's content key: reopened at
             # start (100,000 photos: ~1 s, not minutes of HNSW build), changed in place
             paths = list(self.data.paths)
+            if str(self.store.path) == ":memory:":  # a throw-away store (the CLI): nothing kept beside it
+                from core.search import SearchIndex
+
+                index = SearchIndex(self.data.vectors.shape[1], self.search_exact_max)
+                if paths:
+                    index.add(paths, self.data.vectors)
+                self._search = (self.data, index)
+                return index
             known = self.cache.known_keys(paths)
             model = self.models.image.cache_name + (MIRROR_NAMESPACE if self.models.mirror else "")
             index, self.search_outcome = load_or_build(
