@@ -90,7 +90,9 @@ def test_logos_duplicates_tab_alone_finds_the_copy_and_saves_the_keeper(qtbot, j
     qtbot.addWidget(tab)
     heard = []
     session.groups_changed.connect(heard.append)
+    assert tab.dup_tree.empty_hint.current().startswith("Find duplicates looks for")  # says what to do
     finish_job(qtbot, tab.find_duplicates())
+    assert tab.dup_tree.empty_hint.current() == ""  # groups shown: no hint
     cache.close()
     assert heard and any(any(f.endswith("github_copy.png") for f in g.files) for g in session.groups)
     top = tab.dup_tree.topLevelItem(0)
@@ -242,6 +244,7 @@ def test_trends_overview_alone_draws_the_posts_the_epochs_and_the_comparison(qtb
     tab = OverviewTab(session)
     qtbot.addWidget(tab)
     tab.show()
+    assert tab.table.empty_hint.current().startswith("Train") and tab.latest.empty_hint.current()  # not bare headers
     session.set_dataset(str(path), prep)
     qtbot.waitUntil(lambda: len(tab._post_curves) == 3 and "actual" in tab._pred_items)
     assert tab.category.count() == 3 and len(tab._post_curves[prep.posts.categories[0]].getData()[1]) == prep.posts.n_days

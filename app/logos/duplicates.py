@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from app.logos.session import LogoSession
 from app.thumbs import ThumbnailLoader
+from app.widgets import EmptyHint
 from core.jobs import Lane
 
 
@@ -57,6 +58,10 @@ class DuplicatesTab(QWidget):
         self.dup_tree.setIconSize(QSize(48, 48))
         self.dup_tree.setColumnWidth(0, 520)
         self.dup_tree.itemChanged.connect(self._keep_changed)
+        EmptyHint(self.dup_tree, lambda: (
+            "Index a folder of logos first (Index folder… in the tool bar)" if self.session.index is None
+            else "Find duplicates looks for the same picture among the indexed logos" if self._bits is None
+            else f"No two logos are within {self.dup_threshold.value()} bits: raise the distance to see near ones"))
         self.dup_label = QLabel("Duplicates are the same picture (perceptual hash, or an embedding cosine ≥ 0.985); "
                                 "look-alikes are the similar ones (top-k). Tick the one to keep in each group.")
         self.dup_label.setWordWrap(True)

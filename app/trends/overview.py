@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.trends.session import TrendsSession
+from app.widgets import EmptyHint
 
 COLOURS = ["#c0392b", "#2471a3", "#229954", "#d4ac0d", "#7d3c98", "#e67e22", "#5d6d7e", "#a04000"]
 ARROWS = {1: "▲ hot", 0: "▶ steady", -1: "▼ cold"}
@@ -110,6 +111,8 @@ class OverviewTab(QWidget):
         self.latest.setWordWrap(False)  # "0.123 (actual 0.145)" on one line: the category's name takes the rest
         _fit_columns(self.latest, (1, 2))
         self.latest.verticalHeader().hide()
+        EmptyHint(self.table, "Train (or reopen a run): each model's scores on the test split appear here")
+        EmptyHint(self.latest, "After training: each category's predicted trend and share")
         self.latest_title = QLabel("Forecast for the month two months after the last day")
         pred_box = QWidget()
         pv = QVBoxLayout(pred_box)
