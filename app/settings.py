@@ -124,19 +124,27 @@ class Settings(QObject):
         import logging
 
         dropped = []
-        keys = self._q.allKeys()
+        # PySide raises an unpickling error (AttributeError, ModuleNotFoundError, UnpicklingError,
+        # EOFError…: whatever the pickle meets) at the next call into Qt, often another key's
+        # read or allKeys() itself (6.11) — so a first pass takes the errors, then each key is
+        # judged by what it reads as; every one dropped is named in the log
         late = ""
-        for key in keys:  # PySide raises a value's error at the next read, often another key's: a pass
-            try:           # that takes the errors, then each key is judged by what it reads as
+        try:
+            keys = self._q.allKeys()
+        except Exception as exc:  # the pending error of a value read when the file was loaded
+            late = f"{type(exc).__name__}: {exc}"
+            keys = self._q.allKeys()
+        for key in keys:
+            try:
                 self._q.value(key)
-            except (RuntimeError, TypeError, ValueError) as exc:
-                late = late or str(exc)
+            except Exception as exc:  # see above: reported in the log line below
+                late = late or f"{type(exc).__name__}: {exc}"
         for key in keys:
             try:
                 unreadable = self._q.value(key) is None  # an INI value reads as text, '' at least
                 reason = late or "no value Qt can read"
-            except (RuntimeError, TypeError, ValueError) as exc:
-                unreadable, reason = True, str(exc)
+            except Exception as exc:  # see above
+                unreadable, reason = True, f"{type(exc).__name__}: {exc}"
             if unreadable:
                 logging.getLogger("simscope").warning("settings: dropped %s in %s: its value cannot be read (%s); "
                                                       "the default is used", key, self.path, reason)
