@@ -454,3 +454,23 @@ def test_cli_search_names_a_photo_it_could_not_read_and_an_empty_folder(data_dir
     (tmp_path / "empty").mkdir()
     out = run_cli("albums", "duplicates", "--in", str(tmp_path / "empty"), env_dir=data_dir)
     assert out.returncode != 0 and "no photos found" in out.stderr
+
+
+def test_moving_duplicates_aside_is_all_or_nothing(tmp_path):
+    """A photo that cannot be moved (gone meanwhile) stops the move and puts back the ones already
+    moved: no file is left in the folder while the album still lists it where it was."""
+    from pathlib import Path
+
+    from core.albums.duplicates import DuplicateGroup, move_others
+
+    keep, first, gone = (tmp_path / f"{n}.jpg" for n in ("keep", "copy1", "copy2"))
+    keep.write_bytes(b"k")
+    first.write_bytes(b"1")
+    group = DuplicateGroup([str(keep), str(first), str(gone)], str(keep), "duplicate", "the most pixels")
+    aside = tmp_path / "aside"
+    with pytest.raises(OSError, match="copy2.jpg.*nothing was moved"):
+        move_others(group, aside)
+    assert first.read_bytes() == b"1" and keep.is_file() and list(aside.iterdir()) == []
+    gone.write_bytes(b"2")  # back: now every copy moves
+    moved = move_others(group, aside)
+    assert sorted(Path(p).name for p in moved) == ["copy1.jpg", "copy2.jpg"] and not first.exists()

@@ -27,9 +27,16 @@ def _move_all(pairs: list[tuple[str, str]]) -> None:
     missing = [src for src, _ in pairs if not os.path.exists(src)]
     if missing:
         raise FileNotFoundError(f"{missing[0]} is gone: nothing was moved")
-    for src, dest in pairs:
-        Path(dest).parent.mkdir(parents=True, exist_ok=True)
-        move_whole(src, dest)
+    done: list[tuple[str, str]] = []
+    try:
+        for src, dest in pairs:
+            Path(dest).parent.mkdir(parents=True, exist_ok=True)
+            move_whole(src, dest)
+            done.append((src, dest))
+    except OSError:  # all or nothing: the files already moved go back, then the step says why
+        for src, dest in reversed(done):
+            move_whole(dest, src)
+        raise
 
 
 class KeepAndMoveAside(StoreEdit):

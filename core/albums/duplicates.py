@@ -297,11 +297,17 @@ def move_others(group: DuplicateGroup, folder: str | os.PathLike[str], keep: str
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     used = {p.name.lower() for p in out.iterdir()}
-    moved = []
-    for path in group.paths:
-        if path == keep:
-            continue
-        target = out / unique_name(Path(path).name, used)
-        move_whole(path, target)  # across disks: the source goes only once its copy is whole
-        moved.append(str(target))
-    return moved
+    moved: list[tuple[str, str]] = []
+    try:
+        for path in group.paths:
+            if path == keep:
+                continue
+            target = out / unique_name(Path(path).name, used)
+            move_whole(path, target)  # across disks: the source goes only once its copy is whole
+            moved.append((path, str(target)))
+    except OSError as exc:  # all or nothing: the ones already moved go back where they were
+        for src, dest in reversed(moved):
+            move_whole(dest, src)
+        raise OSError(f"could not move {path} into {out} ({exc.strerror or exc}); "
+                      f"nothing was moved") from exc
+    return [dest for _, dest in moved]
