@@ -79,6 +79,8 @@ class AlbumJobs(QObject):
             paths = [folder] if folder else []
         if not paths:
             return None
+        self.debounce.stop()  # a tuning change still pending is folded into this add's grouping
+        self.session.save_tuning()  # (it queued a second "group events" to run after the add)
         settings, proto = self.session.cluster_settings(), self.session.proto_settings()
 
         def work(album, progress, cancelled):
