@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up the environment (if needed) and run the test suite offscreen (~11 min on
+# Set up the environment (if needed) and run the test suite offscreen (~13-15 min on
 # 2 cores). The desktop-bundle build (PyInstaller, ~12 min, CPU bundle ~1 GB) is not part of it:
 # run ./scripts/build.sh for that, or SIMSCOPE_BUNDLE=1 ./scripts/test.sh to include
 # its test. Extra arguments go to pytest.
