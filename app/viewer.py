@@ -160,7 +160,7 @@ class PhotoViewer(QDialog):
         self.resize(1100, 720)
         self._cache: OrderedDict[str, QImage] = OrderedDict()  # the last few decoded, for ← → back and forth
         self.errors: dict[str, str] = {}
-        self.decoder = Decoder(loader or default_loader, self)
+        self.decoder = Decoder(loader or default_loader, self, newest_only=True)
         self.decoder.done.connect(self._decoded)
 
         self.view = ImageView()

@@ -26,64 +26,75 @@ def default_loader(path: str):
     return open_image(path)
 
 
-class Decoder(QObject):
-    """Decodes photos on a pool thread; ``done(path, image, error)`` arrives on the UI thread."""
-
-    done = Signal(str, QImage, str)
-
-    def __init__(self, loader: Loader, parent=None) -> None:
-        super().__init__(parent)
-        self.loader = loader
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
-
-    def start(self, path: str) -> None:
-        self.pool.start(lambda: self._work(path))
-
-    def _work(self, path: str) -> None:
-        try:
-            image = pil_to_qimage(self.loader(path))
-            self.done.emit(path, image, "" if not image.isNull() else "it could not be shown")
-        except Exception as exc:  # shown on the viewer; any reader error names the file
-            self.done.emit(path, QImage(), str(getattr(exc, "reason", "") or exc))
-
-
-class DetailsWorker(QObject):
-    """Runs the viewer's ``details`` callable on a pool thread of its own; ``done(path, rows,
-    error)`` arrives on the UI thread. Only the newest path asked for is worked out: arrowing
-    through twenty photos while one is explained queues one more call, not twenty."""
+class PathWorker(QObject):
+    """Works paths out one at a time on a pool thread of its own; ``done(path, result, error)``
+    arrives on the UI thread. With ``newest_only`` only the newest path asked for is worked out:
+    arrowing through twenty photos while one is decoded queues one more, not twenty (a late answer
+    for a photo no longer shown is dropped by the caller). Otherwise every path is, in order (the
+    compare dialog's columns)."""
 
     done = Signal(str, object, str)
 
-    def __init__(self, details: Details, parent=None) -> None:
+    def __init__(self, newest_only: bool, parent=None) -> None:
         super().__init__(parent)
-        self.details = details
+        self.newest_only = newest_only
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self._lock = threading.Lock()
-        self._wanted: str | None = None
+        self._pending: list[str] = []
         self._running = False
 
     def start(self, path: str) -> None:
         with self._lock:
-            self._wanted = path
-            if self._running:  # the running call picks the newest path up when it ends
+            self._pending = [path] if self.newest_only else [*self._pending, path]
+            if self._running:  # the running call picks the pending paths up when it ends
                 return
             self._running = True
         self.pool.start(self._work)
 
+    def compute(self, path: str) -> tuple[object, str]:
+        raise NotImplementedError
+
     def _work(self) -> None:
         while True:
             with self._lock:
-                path, self._wanted = self._wanted, None
-                if path is None:
+                if not self._pending:
                     self._running = False
                     return
+                path = self._pending.pop(0)
+            result, error = self.compute(path)
             try:
-                rows, error = list(self.details(path)), ""
-            except Exception as exc:  # shown in the panel ("not known: …"), never dropped
-                rows, error = [], f"{type(exc).__name__}: {exc}"
-            try:
-                self.done.emit(path, rows, error)
+                self.done.emit(path, result, error)
             except RuntimeError:  # the viewer was closed and deleted meanwhile: no one to show it to
                 return
+
+
+class Decoder(PathWorker):
+    """Decodes photos (``done(path, QImage, error)``); ``newest_only`` for the viewer's arrows."""
+
+    done = Signal(str, QImage, str)
+
+    def __init__(self, loader: Loader, parent=None, newest_only: bool = False) -> None:
+        super().__init__(newest_only, parent)
+        self.loader = loader
+
+    def compute(self, path: str) -> tuple[QImage, str]:
+        try:
+            image = pil_to_qimage(self.loader(path))
+            return image, "" if not image.isNull() else "it could not be shown"
+        except Exception as exc:  # shown on the viewer; any reader error names the file
+            return QImage(), str(getattr(exc, "reason", "") or exc)
+
+
+class DetailsWorker(PathWorker):
+    """Runs the viewer's ``details`` callable (``done(path, rows, error)``), the newest path only."""
+
+    def __init__(self, details: Details, parent=None) -> None:
+        super().__init__(True, parent)
+        self.details = details
+
+    def compute(self, path: str) -> tuple[list, str]:
+        try:
+            return list(self.details(path)), ""
+        except Exception as exc:  # shown in the panel ("not known: …"), never dropped
+            return [], f"{type(exc).__name__}: {exc}"

@@ -218,3 +218,40 @@ def test_details_that_fail_say_why_in_the_panel(qtbot):
         pass
     said = dict(viewer.info_rows)["Details"]
     assert said.startswith("not known (LookupError: no photo ") and paths[0] in said
+
+
+def test_arrowing_fast_decodes_the_newest_photo_not_every_one_passed(qtbot):
+    """A big photo takes a while to decode: holding → through twenty queues the newest, not
+    twenty decodes the viewer waits behind; the compare dialog still decodes every column."""
+    import time
+
+    from app.viewer import PhotoViewer
+    from app.viewer_workers import Decoder, default_loader
+
+    paths = _paths(8)
+    decoded: list[str] = []
+
+    def slow(path: str):
+        decoded.append(path)
+        time.sleep(0.2)
+        return default_loader(path)
+
+    viewer = PhotoViewer(paths, index=0, loader=slow, title="Arezzo")
+    qtbot.addWidget(viewer)
+    viewer.show()
+    for _ in range(7):
+        viewer.next()
+        qtbot.wait(20)
+    with qtbot.waitSignal(viewer.shown, timeout=10_000, check_params_cb=lambda p: p == paths[7]):
+        pass
+    assert viewer.path == paths[7] and viewer.view.isVisible()
+    assert len(decoded) <= 3 and decoded[-1] == paths[7], decoded  # the first, maybe one passed, the last
+    viewer.close()
+
+    every = Decoder(slow, newest_only=False)
+    got: list[str] = []
+    every.done.connect(lambda path, image, error: got.append(path))
+    for p in paths[:3]:
+        every.start(p)
+    qtbot.waitUntil(lambda: len(got) == 3, timeout=10_000)
+    assert got == paths[:3]
