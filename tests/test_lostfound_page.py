@@ -268,3 +268,28 @@ def test_slider_end_labelled_text_gives_the_text_weight(page, qtbot):
     page.matches_panel.slider.setValue(page.matches_panel.slider.minimum())
     assert page.settings().text_weight == 0.0
     assert abs(handle_x() - image_x) < abs(handle_x() - text_x)
+
+
+def test_a_running_job_moves_neither_table(page, qtbot):
+    """The page's job strip sits under the tables: a job starting and ending shows its progress
+    without pushing the posts and matches down under the pointer (it did by ~32 px above them)."""
+    import threading
+
+    from PySide6.QtCore import QPoint
+
+    from app.jobs import Lane
+
+    def top_left(widget):
+        return widget.mapTo(page, QPoint(0, 0))
+
+    tables = (page.posts_panel.table, page.matches_panel.matches)
+    before = [top_left(t) for t in tables]
+    release = threading.Event()
+    job = page.context.jobs.submit(lambda progress, cancelled: release.wait(30), "Lost & Found: a long job",
+                                   Lane.IO)
+    qtbot.waitUntil(lambda: page.job_strip.isVisible(), timeout=10_000)
+    assert [top_left(t) for t in tables] == before
+    assert page.job_strip.geometry().top() > top_left(page.posts_panel).y()  # below the tables, not above
+    release.set()
+    qtbot.waitUntil(lambda: job.state.done and not page.job_strip.isVisible(), timeout=10_000)
+    assert [top_left(t) for t in tables] == before

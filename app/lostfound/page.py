@@ -129,12 +129,14 @@ class LostFoundPage(WorkspacePage):
 
         layout = QVBoxLayout(self)
         layout.addWidget(bar)
+        layout.addWidget(split, 1)
+        # under the tables, beside the note: no empty band while no job runs, and a job starting or
+        # ending moves nothing under the pointer (above them it pushed both tables down ~32 px)
         self.job_strip = JobStrip(self.context.jobs, "Lost & Found:")
-        policy = self.job_strip.sizePolicy()  # no empty band while no job runs (a table, no plots to re-lay)
+        policy = self.job_strip.sizePolicy()
         policy.setRetainSizeWhenHidden(False)
         self.job_strip.setSizePolicy(policy)
         layout.addWidget(self.job_strip)
-        layout.addWidget(split, 1)
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #5a6a7a")
