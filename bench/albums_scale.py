@@ -33,7 +33,9 @@ At the end: log-log slopes of time against n between the sizes.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import resource
 import sys
 import tempfile
@@ -86,7 +88,9 @@ def synthetic_library(n: int, real: np.ndarray, seed: int = 0, look: float = 0.6
         return amount * (real[rng.integers(0, m, count)] - real[rng.integers(0, m, count)])
 
     looks = _unit(real[rng.integers(0, m, len(sizes))] + moved(len(sizes), look))
-    vectors = np.empty((n_plain, real.shape[1]), np.float32)
+    # the one (n, D) array returned: plain rows, then the copies and bursts written into it (no
+    # concatenated second copy: 1M × 1,280 float32 is 5.1 GB, and two of them ran past 10 GB)
+    vectors = np.empty((n, real.shape[1]), np.float32)
     for s in range(0, n_plain, 50_000):
         rows = np.arange(s, min(n_plain, s + 50_000))
         vectors[rows] = _unit(looks[event[rows]] + moved(len(rows), spread))
@@ -100,18 +104,18 @@ def synthetic_library(n: int, real: np.ndarray, seed: int = 0, look: float = 0.6
     n_copy = n - n_plain - int(n_plain * bursts)
     src = rng.choice(n_plain, n_copy + (n - n_plain - n_copy), replace=False)
     copy_src, burst_src = src[:n_copy], src[n_copy:]
-    copy_v = _unit(vectors[copy_src] + moved(n_copy, 0.3))
+    vectors[n_plain: n_plain + n_copy] = _unit(vectors[copy_src] + moved(n_copy, 0.3))
     copy_bits = bits[copy_src].copy()
     for i, flips in enumerate(rng.integers(0, 9, n_copy)):
         copy_bits[i, rng.choice(64, flips, replace=False)] ^= 1
     copy_t = np.where(rng.random(n_copy) < 0.3, np.nan, times[copy_src])
-    burst_v = _unit(vectors[burst_src] + moved(len(burst_src), 0.4))
+    vectors[n_plain + n_copy:] = _unit(vectors[burst_src] + moved(len(burst_src), 0.4))
     burst_bits = rng.integers(0, 2, (len(burst_src), 64)).astype(np.int8)
     burst_t = times[burst_src] + rng.uniform(1, 2, len(burst_src)) / 3600
     group[copy_src] = np.arange(n_copy)
     group[burst_src] = n_copy + np.arange(len(burst_src))
     return {
-        "vectors": np.concatenate([vectors, copy_v, burst_v]),
+        "vectors": vectors,
         "times": np.concatenate([times, copy_t, burst_t]),
         "bits": np.concatenate([bits, copy_bits, burst_bits]),
         "event": np.concatenate([event, event[copy_src], event[burst_src]]),
@@ -185,12 +189,15 @@ def run_size(n: int, paths4: list[str], real: np.ndarray, vectors_only: bool = F
     out["held"] = _rss_mb()  # before the stages: the library's arrays (the bench's and an album's alike)
 
     def stage(name, fn):
+        prof = cProfile.Profile() if PROFILE_TOP[0] else None
         with Peak() as peak:
             t0, c0 = time.perf_counter(), time.process_time()
-            value = fn()
+            value = fn() if prof is None else prof.runcall(fn)
             out[name] = (time.perf_counter() - t0, peak.peak, time.process_time() - c0)
         print(f"  {name:<16} {out[name][0]:8.2f} s wall {out[name][2]:8.2f} s CPU   peak RSS {out[name][1]:7.0f} MB"
               f"   (load average {os.getloadavg()[0]:.1f})", flush=True)
+        if prof is not None:
+            _print_profile(prof, PROFILE_TOP[0])
         return value
 
     print(f"\n== {len(vectors):,} photos ({lib['copies']:,} planted copies, {lib['bursts']:,} bursts; "
@@ -245,6 +252,17 @@ def run_size(n: int, paths4: list[str], real: np.ndarray, vectors_only: bool = F
     print(f"  find similar p50 {out['similar_p50_ms']:.1f} ms, search by words p50 {out['words_p50_ms']:.1f} ms "
           "(the search layer; the query's text encoding not included)")
     return _grouping(out, stage, stages, n_lib, lib, paths, vectors, times, real, truth4, vectors_only, saved)
+
+
+PROFILE_TOP = [0]  # --profile N: each stage under cProfile, its N costliest functions (own time) printed
+
+
+def _print_profile(prof, top: int) -> None:
+    """The ``top`` functions of a stage by their own time (where the stage's time goes)."""
+    stats = pstats.Stats(prof)
+    rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:top]  # (calls, prim, tottime, cumtime, ...)
+    for (file, line, func), (_, calls, own, cum, _) in rows:
+        print(f"      {own:8.2f} s own {cum:8.2f} s cum {calls:>9,} calls  {Path(file).name}:{line} {func}")
 
 
 def _expect(got, how: str):
@@ -325,7 +343,10 @@ def main() -> int:
                         help="sizes run as vectors only (no album store, no events4): e.g. 1000000")
     parser.add_argument("--stages", nargs="*", choices=STAGES, default=list(STAGES),
                         help="the stages to run (duplicates and search need index)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="run each stage under cProfile and print its N costliest functions")
     args = parser.parse_args()
+    PROFILE_TOP[0] = args.profile
     if not EVENTS4.exists():
         print(f"needs {EVENTS4}")
         return 2
