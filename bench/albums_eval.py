@@ -1,6 +1,6 @@
 """Albums clustering quality against the folder labels of events4 (number of events not given).
 
-Run: python bench/albums_eval.py [--all] [--kinds]
+Run: python bench/albums_eval.py [--all] [--kinds [--seeds N] [--diag]]
 Prints ARI, NMI and the unsorted share for the 200 `*_test` photos (and, with
 --all, all 3,031), and which model preset and weights made the vectors; for each,
 what the automatic events (the agreement of a grid of settings, read again) reach beside
@@ -163,11 +163,62 @@ def names_and_words(folders: list[Path]) -> None:
         print(f"  search by words: mean precision@20 {np.mean(precision):.3f}")
 
 
-def kinds_report(encoder, seeds: int = 5) -> None:
+def _event_line(vectors: np.ndarray, truth: np.ndarray, sources, m) -> str:
+    """One grouped event for ``--diag``: its photos by label, each kind's centre / mean cosine to its
+    nearest named event, the runner-up margin (centre) and what ``match`` said."""
+    from core.vectors import unit
+
+    values, counts = np.unique(truth, return_counts=True)
+    mix = ", ".join(f"{values[i]} {counts[i]}" for i in np.argsort(-counts))
+    v = unit(vectors)
+    centre = unit(v.mean(0))
+    best: dict[str, tuple[float, float]] = {}
+    for s in sources:
+        c = float(centre @ s.centre)
+        if s.kind.lower() not in best or c > best[s.kind.lower()][0]:
+            best[s.kind.lower()] = (c, float((v @ s.centre).mean()))
+    ranked = sorted(best.items(), key=lambda kv: -kv[1][0])
+    (k1, (c1, m1)), runner = ranked[0], ranked[1] if len(ranked) > 1 else ("—", (0.0, 0.0))
+    said = "no kind" if m is None else f"{m.kind} ({'sure' if m.sure else 'unsure'})"
+    return (f"      {len(v):4d} photos [{mix}]: nearest {k1} centre {c1:.3f} mean {m1:.3f}, runner-up {runner[0]} "
+            f"margin {c1 - runner[1][0]:.3f} -> {said}")
+
+
+def _by_example(vectors: np.ndarray, truth: np.ndarray, kinds: list[str], examples: list[np.ndarray],
+                nulls: list[np.ndarray]) -> tuple[int, float, int]:
+    """If the kinds' example photos were events defined by example in the grouped half
+    (``core.albums.events``' rule: a photo joins the kind whose nearest example is within
+    ``PrototypeSettings.threshold`` cosine and clear of the next by ``TIE_MARGIN``): kinds that would
+    get an event of their own (8+ photos, mostly theirs), its worst precision, and photos of the
+    EXIF samples / demo album that would be pulled into a kind."""
+    from core.albums.events import TIE_MARGIN, PrototypeSettings
+    from core.vectors import unit
+
+    threshold = PrototypeSettings().threshold
+
+    def place(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        scores = np.stack([(unit(v) @ unit(e).T).max(1) for e in examples], 1)
+        top = np.sort(scores, 1)
+        return scores.argmax(1), (top[:, -1] >= threshold) & (top[:, -1] - top[:, -2] >= TIE_MARGIN)
+
+    best, ok = place(vectors)
+    own, worst = 0, 1.0
+    for j, k in enumerate(kinds):
+        got = ok & (best == j)
+        if got.any():
+            worst = min(worst, float((truth[got] == k).mean()))
+        own += got.sum() >= 8 and (truth[got] == k).mean() > 0.5
+    return own, worst, sum(int(place(v)[1].sum()) for v in nulls)
+
+
+def kinds_report(encoder, seeds: int = 8, diag: bool = False) -> None:
     """Kinds learned from names (``core.albums.kinds``): one event of each kind named from one part
     of events4 (40 photos of the kind, or 10), the other part grouped as the app groups it; per
-    run, how many of the 4 kinds name an event of theirs, and events named with a wrong kind;
-    then the EXIF samples and the demo album, where no kind was named: events given a kind."""
+    run (its seed), how many of the 4 kinds name an event of theirs, how many the grouping gave an
+    event of their own (more than half of its photos are the kind's: a sure name needs one), and events named with a wrong kind; then
+    the EXIF samples and the demo album, where no kind was named: events given a kind. ``diag``:
+    each grouped event's centre / mean cosine and runner-up margin, and what the kinds' examples would
+    do as events defined by example (``_by_example``)."""
     import tempfile
 
     from core.albums.kinds import KindStore, match
@@ -180,44 +231,69 @@ def kinds_report(encoder, seeds: int = 5) -> None:
     truth = np.array([Path(p).parent.name.split("_")[0] for p in res.paths])
     test = np.array(["_test" in p for p in res.paths])
     kinds = sorted(set(truth))
+    null_groups = []
+    for v in nulls.values():
+        nl, _ = cluster(v, ClusterSettings())
+        null_groups += [v[nl == c] for c in range(nl.max() + 1)] + [v]
+    grouped: dict[tuple[str, int], np.ndarray] = {}  # one grouping per split, shared by both sizes
     print(f"kinds learned from names ({len(kinds)} kinds; a named event of N photos per kind):")
     for split in ("random halves", "train -> test"):
         for size in (40, 10):
-            right, own, wrong, unsure, null_named = [], [], 0, 0, 0
+            right, own, wrong, unsure, null_named, runs_text, examples_own = [], [], 0, 0, 0, [], []
             runs = seeds if split == "random halves" else 3
             for seed in range(runs):
                 rng = np.random.default_rng(seed)
                 a = rng.random(len(truth)) < 0.5 if split == "random halves" else ~test
+                picks = [rng.choice(np.flatnonzero(a & (truth == k)), size, replace=False) for k in kinds]
                 with tempfile.TemporaryDirectory() as tmp, KindStore(Path(tmp) / "kinds.sqlite") as store:
-                    for k in kinds:
-                        pick = rng.choice(np.flatnonzero(a & (truth == k)), size, replace=False)
+                    for k, pick in zip(kinds, picks, strict=True):
                         store.teach(f"{k.title()} {2020 + seed}", "events4", kinds.index(k), encoder.name,
                                     [res.paths[i] for i in pick], res.vectors[pick])
                     sources = store.sources(encoder.name)
                 b = np.flatnonzero(~a)
-                labels, _ = cluster(res.vectors[b], ClusterSettings())
-                found, majors = set(), set()
+                key = (split, seed if split == "random halves" else 0)
+                if key not in grouped:
+                    grouped[key] = cluster(res.vectors[b], ClusterSettings())[0]
+                labels = grouped[key]
+                found, majors, lines = set(), set(), []
                 for c in range(labels.max() + 1):
                     members = b[labels == c]
                     m = match(res.vectors[members], sources)
                     major = max(kinds, key=lambda k: (truth[members] == k).sum())
-                    majors.add(major)
+                    if (truth[members] == major).mean() > 0.5:  # its own: more than half of the event is its
+                        majors.add(major)
                     if m is not None and m.sure:
                         if m.kind.lower() == major:
                             found.add(major)
                         else:
                             wrong += 1
                     unsure += m is not None and not m.sure
+                    if diag:
+                        lines.append(_event_line(res.vectors[members], truth[members], sources, m))
                 right.append(len(found))
                 own.append(len(majors))
-                for v in nulls.values():
-                    nl, _ = cluster(v, ClusterSettings())
-                    groups = [np.flatnonzero(nl == c) for c in range(nl.max() + 1)] + [np.arange(len(v))]
-                    null_named += sum(1 for g in groups if (m := match(v[g], sources)) is not None and m.sure)
+                runs_text.append(f"seed {seed}: {len(found)}/{len(majors)}")
+                null_named += sum(1 for g in null_groups if (m := match(g, sources)) is not None and m.sure)
+                if diag:
+                    binds = ("" if len(found) >= 3 else " <- the grouping binds" if len(majors) < 3
+                             else " <- the matcher binds")
+                    print(f"    {split}, {size} named photos, seed {seed}: {labels.max() + 1} events, "
+                          f"{(labels < 0).sum()} photos unsorted; kinds named right {len(found)} of the "
+                          f"{len(majors)} with an event of their own{binds}")
+                    print("\n".join(lines))
+                    examples_own.append(_by_example(res.vectors[b], truth[b], kinds, [res.vectors[p] for p in picks],
+                                                    list(nulls.values())))
             print(f"  {split:<14} named events of {size:2d}: kinds named right {min(right)}–{max(right)} of "
                   f"{len(kinds)} (mean {np.mean(right):.2f} over {runs} runs; kinds the grouping gave an event of "
                   f"their own {min(own)}–{max(own)}), wrong kinds {wrong}, unsure "
                   f"events {unsure}; EXIF samples + demo album (clusters and whole): events given a kind {null_named}")
+            print(f"    per run, right/kinds with an event of their own: {', '.join(runs_text)}")
+            if diag:
+                print(f"    the examples as events defined by example (core.albums.events' rule) instead: kinds with "
+                      f"an event of their own {min(e[0] for e in examples_own)}–{max(e[0] for e in examples_own)} of "
+                      f"{len(kinds)}, worst precision {min(e[1] for e in examples_own):.2f}, EXIF samples + demo "
+                      f"album photos pulled into a kind {min(e[2] for e in examples_own)}–"
+                      f"{max(e[2] for e in examples_own)} per run")
 
 
 CLOTHING = OBJECTS / "clothing"
@@ -392,6 +468,10 @@ def main() -> int:
     parser.add_argument("--kinds", action="store_true",
                         help="only kinds learned from names: events4 named / grouped in halves, no kind on "
                              "the EXIF samples and the demo album")
+    parser.add_argument("--seeds", type=int, default=8, help="with --kinds: random-half runs (seeds 0..N-1)")
+    parser.add_argument("--diag", action="store_true",
+                        help="with --kinds: per run and grouped event, centre / mean cosine, runner-up margin, "
+                             "and what the named examples would do as events defined by example")
     args = parser.parse_args()
     os.environ.setdefault("SIMSCOPE_DATA_DIR", str(Path.home() / ".cache" / "simscope" / "bench-data"))
     if not DB.exists():
@@ -400,7 +480,7 @@ def main() -> int:
     encoder = load("effnet-lite0")
     print(f"model: {encoder.name} — {encoder.weights}")
     if args.kinds:
-        kinds_report(encoder)
+        kinds_report(encoder, args.seeds, args.diag)
         return 0
     settings = ClusterSettings(min_size=args.min_size, dims=args.dims, assign_share=args.share, reach=args.reach)
     if args.untuned:
