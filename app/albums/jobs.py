@@ -48,7 +48,7 @@ class AlbumJobs(QObject):
         self.debounce.timeout.connect(self.regroup)
         jobs.job_finished.connect(lambda job: session.arriving.discard(job.id))
 
-    def _album_job(self, name: str, work, on_done, lane=Lane.MODEL, priority=Priority.BATCH):
+    def _album_job(self, name: str, work, on_done, lane=Lane.MODEL, priority=Priority.BATCH, on_message=None):
         """Indexing and grouping are batch work (they yield to other pages' queries between batches);
         a search is interactive, but waits for a batch job on this album (the same resource)."""
         models, cache, session = self.models, self.cache, self.session
@@ -68,9 +68,23 @@ class AlbumJobs(QObject):
             return result
 
         return self.jobs.submit(run, name, lane, on_done=on_done, on_error=self._failed, priority=priority,
-                                resource=str(store_path),
+                                resource=str(store_path), on_message=on_message,
                                 on_cancelled=lambda job: (session.say(f"{job.name}: cancelled; finished photos "
-                                                                      "are kept"), session.reload()))
+                                                                      "are kept" + self._owed()), session.reload()))
+
+    def _owed(self) -> str:
+        return ("; the events by capture time are grouped by content when the album is next opened"
+                if self.session.store.has_provisional() else "")
+
+    def _early_events(self, payload) -> None:
+        """An indexing job put the photos into events by capture time (``ProvisionalEvents``), before
+        reading what they show: the list shows them now, while the job goes on."""
+        from core.albums.pipeline import ProvisionalEvents
+
+        if isinstance(payload, ProvisionalEvents):
+            self.session.reload()
+            self.session.say(f"{payload.text()} when every photo is read (progress above). "
+                             "You can open them meanwhile; a name you give an event is kept.")
 
     # -- indexing and grouping ------------------------------------------------------------
     def add_paths(self, paths: list[str] | None):
@@ -84,15 +98,16 @@ class AlbumJobs(QObject):
         settings, proto = self.session.cluster_settings(), self.session.proto_settings()
 
         def work(album, progress, cancelled):
-            report = album.add(paths, progress, cancelled)
+            report = album.add(paths, progress, cancelled, settings=settings)  # events by capture time first
             album.refresh_text()
             return report, album.regroup(settings, proto), album.models.describe()
 
-        job = self._album_job(f"Albums: add {', '.join(Path(p).name for p in paths)}", work, self._indexed)
+        job = self._album_job(f"Albums: add {', '.join(Path(p).name for p in paths)}", work, self._indexed,
+                              on_message=self._early_events)
         self.session.arriving.add(job.id)  # not the empty panel while the first photos are on their way
         self.session.reload()
-        self.session.say(f"Reading {', '.join(Path(p).name for p in paths)}: the events appear when the "
-                         "photos are grouped (progress above).")
+        self.session.say(f"Reading {', '.join(Path(p).name for p in paths)}: events by capture time appear "
+                         "first, then the photos are grouped by what they show (progress above).")
         return job
 
     def index_existing(self):
@@ -100,11 +115,13 @@ class AlbumJobs(QObject):
         first = not self.session.store.events()
 
         def work(album, progress, cancelled):
-            report = album.index(progress, cancelled)
-            group = album.regroup(settings, proto) if first or report.new else None
+            report = album.index(progress, cancelled, settings=settings)
+            # events by capture time still owe their grouping by content (a run stopped half-way)
+            owed = album.store.has_provisional()
+            group = album.regroup(settings, proto) if first or report.new or owed else None
             return report, group, album.models.describe()
 
-        return self._album_job("Albums: check photos", work, self._indexed)
+        return self._album_job("Albums: check photos", work, self._indexed, on_message=self._early_events)
 
     def regroup(self):
         self.debounce.stop()  # a pending settings change is folded into this run: it must not cancel it later

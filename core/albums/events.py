@@ -255,7 +255,8 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
     path_ids = store.photo_ids([data.paths[r] for m in members_of.values() for r in m])
     for fields in updates.values():
         fields["representatives"] = [path_ids[data.paths[r]] for r in fields.pop("rep_rows")]
-    store.apply_grouping({}, set(), {}, {ids.get(e, e): f for e, f in updates.items()}, [])
+    # the grouping is whole now: events by capture time made while indexing (provisional) are final
+    store.apply_grouping({}, set(), {}, {ids.get(e, e): f for e, f in updates.items()}, [], settle=True)
     report.events = len(store.events())
     report.unsure = len(unsure)
     report.pinned = int(pinned.sum())

@@ -108,7 +108,7 @@ class AlbumModels:
 
     @property
     def clip(self):
-        return self.image if hasattr(self.image, "tokenizer") else None
+        return self.image if hasattr(getattr(self.image, "kind", self.image), "tokenizer") else None  # lazy: unloaded
 
     def describe(self) -> dict:
         return {
@@ -128,12 +128,15 @@ class AlbumModels:
 def make_models(models, image_preset: str = IMAGE_PRESETS[0], captions: bool = True,
                 progress: ProgressFn | None = None, cancelled: CancelCheck | None = None,
                 mirror: bool = MIRROR_DEFAULT) -> AlbumModels:
-    """Load the album's models; a missing caption or text model is noted, not fatal."""
-    out = AlbumModels(models.get(image_preset, progress, cancelled), mirror=mirror,
+    """The album's models; a missing caption or text model is noted, not fatal. The image model and
+    the captioner load their weights when a photo needs them (``ModelManager.lazy``): a check of
+    photos all in the cache loads neither (100,000 photos: see docs/albums.md)."""
+    get = getattr(models, "lazy", models.get)
+    out = AlbumModels(get(image_preset, progress, cancelled), mirror=mirror,
                       text_loader=lambda: models.get(TEXT_PRESET))  # later jobs: not this job's callbacks
     if captions:
         try:
-            out.captioner = models.get(CAPTION_PRESET, progress, cancelled)
+            out.captioner = get(CAPTION_PRESET, progress, cancelled)
         except ModelUnavailable as exc:
             out.notes.append(f"No captions: {exc}")
     return out
@@ -162,6 +165,19 @@ class IndexReport:
             text += (f"; {n} capture time{'s' if n > 1 else ''} before {EARLIEST_YEAR} or in the future taken as "
                      f"unknown ({Path(self.dates_unknown[0][0]).name}" + (", …)" if n > 1 else ")"))
         return text
+
+
+@dataclass(frozen=True)
+class ProvisionalEvents:
+    """What :meth:`Album.index` sends on its job's channel once it has put the photos no grouping
+    placed yet into events by capture time (before the embedding): the GUI shows them meanwhile."""
+
+    events: int
+    photos: int
+
+    def text(self) -> str:
+        return (f"{self.events} event{'s' if self.events != 1 else ''} by capture time ({self.photos:,} photos); "
+                f"grouping by content follows")
 
 
 def permute_rows(a: np.ndarray, order: list[int]) -> np.ndarray:
@@ -218,26 +234,34 @@ class Album:
 
     # -- indexing -------------------------------------------------------------------
     def add(self, paths: list[str | os.PathLike[str]], progress: ProgressFn = null_progress,
-            cancelled: CancelCheck = never_cancelled, full: bool = False) -> IndexReport:
+            cancelled: CancelCheck = never_cancelled, full: bool = False,
+            settings: ClusterSettings | None = None) -> IndexReport:
         """Add folders (scanned recursively) or single photos and index them. Only the new paths
         are scanned, checked and embedded, and only their photos' rows written: the photos the
         album already holds whole are taken as the store has them, their vectors read back from
         the cache by their known keys (never embedded again). Photos of other folders that were
         never indexed whole (a run stopped half-way, a file that could not be read) are indexed
         too. A photo changed or gone since is noticed by the next full :meth:`index` (``full``:
-        run that instead, every watched folder scanned again)."""
+        run that instead, every watched folder scanned again). ``settings``: the grouping's, for
+        the events by capture time shown while the photos are read (:meth:`index`)."""
         for p in paths:
             if not Path(p).exists():
                 raise FileNotFoundError(f"{p} does not exist")
             self.store.add_folder(p)
         if full:
-            return self.index(progress, cancelled)
-        return self.index(progress, cancelled, only=[str(Path(p).resolve()) for p in paths])
+            return self.index(progress, cancelled, settings=settings)
+        return self.index(progress, cancelled, only=[str(Path(p).resolve()) for p in paths], settings=settings)
 
     def index(self, progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled,
-              only: list[str] | None = None) -> IndexReport:
+              only: list[str] | None = None, settings: ClusterSettings | None = None) -> IndexReport:
         """Scan every watched folder and index what is new or changed (``only``: scan these
-        folders or photos alone and keep the rest as indexed before: :meth:`add`)."""
+        folders or photos alone and keep the rest as indexed before: :meth:`add`).
+
+        Capture times are read first (EXIF: seconds at 100,000 photos, none for an unchanged
+        file); the photos no grouping has placed yet are then put into *provisional* events by
+        time segment (``settings``' gap and jump; :meth:`early_events`), written to the store and
+        announced with ``progress.send(ProvisionalEvents)``, before the embedding (most of the
+        time) starts. The grouping that follows (``regroup`` / ``place_new``) replaces them."""
         report = IndexReport()
         sources = self.store.folders() if only is None else only
         progress(0.0, "Scanning folders")
@@ -268,35 +292,24 @@ class Album:
             raise FileNotFoundError(f"no photos found in {', '.join(sources) or 'the album'} "
                                     f"(JPEG, PNG, WebP, TIFF, HEIC)")
         report.new = self.store.add_photos(files)
+        exif_of = self._read_capture(files, only is None, sub_progress(progress, 0.0, 0.05), cancelled)
+        self.early_events(settings, progress)
         image = self.models.image
         with_tags = hasattr(image, "encode_with_top")
-        res = embed_photos(files, image, self.cache, sub_progress(progress, 0.0, 0.75), cancelled,
+        res = embed_photos(files, image, self.cache, sub_progress(progress, 0.05, 0.8), cancelled,
                            mirror=self.models.mirror, batch_size=16, with_tags=with_tags)
         report.computed, report.reused = res.computed, res.reused
         report.errors = list(res.errors) + [(p, "the file does not exist (moved or deleted?)") for p in gone]
         report.skipped = skipped
         tags = ([[_short(t) for t, _ in row[:3]] for row in image.label_names(res.tags)]
                 if with_tags and res.tags is not None else [[] for _ in res.paths])
-        captions = self._captions(res.paths, res.keys, sub_progress(progress, 0.75, 0.9), cancelled, report)
+        captions = self._captions(res.paths, res.keys, sub_progress(progress, 0.8, 0.95), cancelled, report)
         hours, gps = [], []
         info_rows, read = [], []
-        # an unchanged file's EXIF is not read again (100,000 reads: minutes)
-        known = self.store.exif_known(None if only is None else res.paths)
         for i, p in enumerate(res.paths):
-            if i % 100 == 0:
-                check_cancel(cancelled)
-                progress(0.9 + 0.08 * i / max(len(res.paths), 1), "Reading capture times")
-            stamp = _file_stamp(p)
-            was = known.get(p)
-            if was is not None and was[0] == stamp:
-                _, seconds, lat, lon, note = was
-                location = (lat, lon) if lat is not None and lon is not None else None
-            else:
-                exif = read_exif(p)
-                seconds = exif["taken_at"].timestamp() if exif["taken_at"] else None
-                location, note = exif["gps"], exif["note"]
-                if stamp:
-                    read.append((p, stamp, *(location or (None, None)), note))
+            stamp, seconds, location, note, fresh = exif_of[p]
+            if fresh and stamp:
+                read.append((p, stamp, *(location or (None, None)), note))
             if note:
                 report.dates_unknown.append((p, note))
             hours.append(seconds / 3600 if seconds is not None else np.nan)
@@ -336,6 +349,79 @@ class Album:
         self.refresh_text()
         progress(1.0, report.summary())
         return report
+
+    def _read_capture(self, files: list[str], whole: bool, progress: ProgressFn,
+                      cancelled: CancelCheck) -> dict[str, tuple]:
+        """path → (file stamp, capture time in seconds or None, (lat, lon) or None, date note, read
+        now?) of ``files``, their capture times (and GPS) written to the store at once: what the
+        events by capture time need before any photo is embedded. An unchanged file's EXIF is not
+        read again (100,000 reads: minutes); ``whole``: the album's every photo is being indexed
+        (its known EXIF read in one query)."""
+        known = self.store.exif_known(None if whole else files)
+        out, rows = {}, []
+        for i, p in enumerate(files):
+            if i % 100 == 0:
+                check_cancel(cancelled)
+                progress(i / max(len(files), 1), "Reading capture times")
+            stamp = _file_stamp(p)
+            was = known.get(p)
+            if was is not None and was[0] == stamp:
+                _, seconds, lat, lon, note = was
+                out[p] = (stamp, seconds, (lat, lon) if lat is not None and lon is not None else None, note, False)
+                continue
+            exif = read_exif(p)
+            seconds = exif["taken_at"].timestamp() if exif["taken_at"] else None
+            out[p] = (stamp, seconds, exif["gps"], exif["note"], True)
+            rows.append((p, seconds, *(exif["gps"] or (None, None))))
+        self.store.set_capture(rows)  # the stored ones are there already
+        progress(1.0, "Read capture times")
+        return out
+
+    def early_events(self, settings: ClusterSettings | None = None,
+                     progress: ProgressFn = null_progress) -> ProvisionalEvents | None:
+        """The photos no grouping has placed yet (``AlbumStore.ungrouped_times``: never the
+        album's events nor what the user placed) put into provisional events by time segment
+        (``cluster.time_segments`` with ``settings``' gap and jump: what the grouping's first
+        stage cuts), each of two photos or more, named by place and date; the rest stay unsorted
+        until the content grouping. Written in one transaction, then sent on ``progress``'s
+        channel; None when no such event was made."""
+        from core.albums.cluster import time_segments
+        from core.albums.events import date_label, place_label
+        from core.albums.incremental import GROUPED_AT
+
+        settings = settings or ClusterSettings()
+        rows = self.store.ungrouped_times(self.store.get_meta(GROUPED_AT))
+        if len(rows) < 2:
+            return None
+        ids = np.array([r[0] for r in rows], np.int64)
+        hours = np.array([r[1] / 3600 for r in rows], np.float64)
+        gps = np.array([(r[2], r[3]) if r[2] is not None and r[3] is not None else (np.nan, np.nan)
+                        for r in rows], np.float64)
+        seg = time_segments(hours, gps, settings.time_gap_hours, settings.jump_km)
+        order = np.argsort(seg, kind="stable")
+        cuts = np.flatnonzero(np.diff(seg[order])) + 1
+        groups = []
+        for members in np.split(order, cuts):
+            if len(members) < 2 or seg[members[0]] < 0:
+                continue
+            by_time = members[np.argsort(hours[members], kind="stable")]
+            name = " · ".join(x for x in (place_label(gps[members]), date_label(hours[members])) if x)
+            reps = [int(ids[by_time[k]]) for k in sorted({len(by_time) // 2, 0, len(by_time) - 1})]
+            groups.append(({"name": name, "tags": []}, ids[by_time].tolist(), reps[1:2] + reps[:1] + reps[2:]))
+        if not groups:
+            return None
+        made = self.store.add_provisional_events(
+            groups, why=f"taken within {settings.time_gap_hours:g} h of the photo before it (events by capture "
+                        "time while the photos are read: the grouping by content follows)")
+        if not made:
+            return None
+        photos = sum(e.photo_count for e in map(self.store.event, made))
+        out = ProvisionalEvents(len(made), photos)
+        progress(0.05, out.text())
+        send = getattr(progress, "send", None)
+        if send is not None:
+            send(out)
+        return out
 
     def _store_order(self, paths: list[str]) -> list[int] | None:
         """The positions of ``paths`` in the order ``AlbumStore.photos`` lists them; None when
@@ -517,6 +603,7 @@ class Album:
         from core.albums.incremental import mark_grouped
 
         mark_grouped(self.store)  # photos added after this are new to the grouping (place_new)
+        # the events by capture time (early_events) are taken over or dropped as any event it made
         return regroup(self.store, self.data, settings, proto, self.learned(self.namer()))
 
     def learned(self, namer):
@@ -540,6 +627,8 @@ class Album:
 
         if self.data is None:
             self.index()
+        if self.store.has_provisional():  # events by capture time (early_events): placed one by one
+            self.store.release_provisional()
         paths = new_photos(self.store)
         if paths is None:
             return self.regroup(settings)

@@ -7,6 +7,10 @@ re-clustering never undoes it:
 * an event the user renamed keeps its name (``name_pinned``);
 * an event defined by example keeps its prototype photos.
 
+Events made from capture times alone while a folder is still being indexed are *provisional*
+(``add_provisional_events``): the next grouping takes them over or drops them like any event
+it made, and clears the mark; until then the mark says the content grouping is still owed.
+
 Photos that could not be read stay in the store with their error, so adding a
 folder again never loses them and the user can see why.
 """
@@ -31,7 +35,8 @@ CREATE TABLE IF NOT EXISTS events (
     tags TEXT NOT NULL DEFAULT '[]',
     note TEXT NOT NULL DEFAULT '',
     representatives TEXT NOT NULL DEFAULT '[]',
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    provisional INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS photos (
     id INTEGER PRIMARY KEY,
@@ -146,6 +151,9 @@ class AlbumStore:
                 for column in ("exif_stamp TEXT NOT NULL DEFAULT ''", "gps_lat REAL", "gps_lon REAL",
                                "exif_note TEXT NOT NULL DEFAULT ''"):
                     con.execute(f"ALTER TABLE photos ADD COLUMN {column}")
+        if "provisional" not in {r[1] for r in con.execute("PRAGMA table_info(events)")}:
+            with con:  # albums made before events by capture time were shown during indexing
+                con.execute("ALTER TABLE events ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0")
 
     # -- undo: what the user's edits change, as it was and as it is ---------------------
     # (table, primary key columns), in the order rows are inserted (parents first)
@@ -225,11 +233,81 @@ class AlbumStore:
             return self.con.total_changes - before
 
     def set_photo_info(self, rows: list[tuple[str, float | None, list[str], str, str | None]]) -> None:
-        """(path, taken_at, tags, caption, error) per photo, from indexing."""
+        """(path, taken_at, tags, caption, error) per photo, from indexing. A photo that could not
+        be read leaves the provisional event its capture time put it in (the user's place stays)."""
         with self.con:
             self.con.executemany(
                 "UPDATE photos SET taken_at=?, tags=?, caption=?, error=? WHERE path=?",
                 [(t, json.dumps(tags, ensure_ascii=False), cap, err, str(p)) for p, t, tags, cap, err in rows])
+            before = self.con.total_changes
+            self.con.executemany(
+                "UPDATE photos SET event_id=NULL, why='' WHERE path=? AND pinned=0 "
+                "AND event_id IN (SELECT id FROM events WHERE provisional=1)",
+                [(str(r[0]),) for r in rows if r[4] is not None])
+            if self.con.total_changes != before:
+                self._drop_empty_events()
+
+    def set_capture(self, rows: list[tuple[str, float | None, float | None, float | None]]) -> None:
+        """(path, taken_at, GPS latitude, longitude) per photo, as its EXIF says, written before the
+        photo is indexed whole (its EXIF is not marked read: ``set_exif`` does that at the end)."""
+        with self.con:
+            self.con.executemany("UPDATE photos SET taken_at=?, gps_lat=?, gps_lon=? WHERE path=?",
+                                 [(t, lat, lon, str(p)) for p, t, lat, lon in rows])
+
+    def ungrouped_times(self, since: float | None = None) -> list[tuple[int, float, float | None, float | None]]:
+        """(photo id, taken_at, GPS latitude, longitude) of the readable photos with a capture time
+        that no grouping has placed yet: in no event, not placed by the user, not unsure, and added
+        after ``since`` (the album's last grouping; None: never grouped)."""
+        sql = ("SELECT id, taken_at, gps_lat, gps_lon FROM photos WHERE event_id IS NULL AND pinned=0 "
+               "AND unsure=0 AND error IS NULL AND taken_at IS NOT NULL")
+        args: tuple = ()
+        if since is not None:
+            sql += " AND added_at > ?"
+            args = (float(since),)
+        return self.con.execute(sql, args).fetchall()
+
+    def add_provisional_events(self, groups: list[tuple[dict, list[int], list[int]]], why: str = "") -> list[int]:
+        """(fields: name, tags; photo ids; representative photo ids) per event made from capture times
+        alone, written in one transaction and marked provisional. A photo another hand placed
+        meanwhile (in an event, pinned) is left where it is; an event left with no photo is not
+        kept. Returns the new events' ids."""
+        now, made = time.time(), []
+        with self.con:
+            for fields, photo_ids, reps in groups:
+                cur = self.con.execute(
+                    "INSERT INTO events (name, tags, representatives, created_at, provisional) VALUES (?, ?, ?, ?, 1)",
+                    (fields.get("name", ""), json.dumps(fields.get("tags", []), ensure_ascii=False),
+                     json.dumps(reps), now))
+                eid = int(cur.lastrowid)
+                self.con.executemany("UPDATE photos SET event_id=?, why=? WHERE id=? AND event_id IS NULL AND pinned=0",
+                                     [(eid, why, i) for i in photo_ids])
+                if self.con.execute("SELECT 1 FROM photos WHERE event_id=? LIMIT 1", (eid,)).fetchone():
+                    made.append(eid)
+                else:  # every photo of it placed by another hand meanwhile
+                    self.con.execute("DELETE FROM events WHERE id=?", (eid,))
+        return made
+
+    def has_provisional(self) -> bool:
+        """Whether events made from capture times alone still wait for the content grouping."""
+        return self.con.execute("SELECT 1 FROM events WHERE provisional=1 LIMIT 1").fetchone() is not None
+
+    def provisional_ids(self) -> set[int]:
+        return {r[0] for r in self.con.execute("SELECT id FROM events WHERE provisional=1")}
+
+    def release_provisional(self) -> int:
+        """Before placing new photos one by one (``core.albums.incremental``): the provisional events
+        go and their photos are unsorted again, except what the user made of them (a renamed event,
+        one with examples, photos moved by hand: these stay, no longer provisional). Returns how
+        many photos were freed."""
+        with self.con:
+            kept = "name_pinned=1 OR id IN (SELECT event_id FROM prototypes)"
+            cur = self.con.execute(
+                "UPDATE photos SET event_id=NULL, why='' WHERE pinned=0 AND event_id IN "
+                f"(SELECT id FROM events WHERE provisional=1 AND NOT ({kept}))")
+            freed = cur.rowcount
+            self.con.execute("UPDATE events SET provisional=0 WHERE provisional=1")
+            self._drop_empty_events()
+        return freed
 
     def exif_known(self, paths: list[str] | None = None,
                    ) -> dict[str, tuple[str, float | None, float | None, float | None, str]]:
@@ -496,11 +574,12 @@ class AlbumStore:
     # -- the clusterer's writes ----------------------------------------------------
     def apply_grouping(self, assignments: dict[int, int | None], unsure: set[int],
                        new_events: dict[int, dict], updates: dict[int, dict], drop: list[int],
-                       why: dict[int, str] | None = None) -> dict[int, int]:
+                       why: dict[int, str] | None = None, settle: bool = False) -> dict[int, int]:
         """Write one re-clustering in one transaction (see ``core.albums.events.regroup``).
 
         ``assignments``: photo id → event id (negative ids name ``new_events``) or None;
         ``why``: photo id → what the grouping said of it ('' where absent);
+        ``settle``: the grouping is whole: no event is provisional any more;
         returns the new events' real ids by their negative ids.
         """
         why = why or {}
@@ -526,6 +605,8 @@ class AlbumStore:
                         value = fields[key] if key == "caption" else json.dumps(fields[key], ensure_ascii=False)
                         self.con.execute(f"UPDATE events SET {key}=? WHERE id=?", (value, eid))
             self.con.executemany("DELETE FROM events WHERE id=?", [(e,) for e in drop])
+            if settle:
+                self.con.execute("UPDATE events SET provisional=0 WHERE provisional=1")
         return ids
 
     # -- settings kept with the album --------------------------------------------
