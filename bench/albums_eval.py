@@ -163,9 +163,20 @@ def names_and_words(folders: list[Path]) -> None:
         print(f"  search by words: mean precision@20 {np.mean(precision):.3f}")
 
 
-def _event_line(vectors: np.ndarray, truth: np.ndarray, sources, m) -> str:
-    """One grouped event for ``--diag``: its photos by label, each kind's centre / mean cosine to its
-    nearest named event, the runner-up margin (centre) and what ``match`` said."""
+def _own_spread(examples: np.ndarray) -> float:
+    """A kind's own spread: the mean cosine of each example to the centre of the others (leave one out)."""
+    from core.vectors import unit
+
+    e = unit(examples)
+    total = e.sum(0)
+    return float(np.mean([e[i] @ unit(total - e[i]) for i in range(len(e))]))
+
+
+def _event_line(vectors: np.ndarray, truth: np.ndarray, sources, m, spread: dict[str, float],
+                calibration: list[tuple[bool, float, float, float]]) -> str:
+    """One grouped event for ``--diag``: its photos by label, the nearest kind's centre / mean cosine,
+    the runner-up margin (centre) and what ``match`` said; adds (mostly this kind's photos, centre, mean,
+    mean over the kind's own spread) for every kind to ``calibration``."""
     from core.vectors import unit
 
     values, counts = np.unique(truth, return_counts=True)
@@ -177,6 +188,8 @@ def _event_line(vectors: np.ndarray, truth: np.ndarray, sources, m) -> str:
         c = float(centre @ s.centre)
         if s.kind.lower() not in best or c > best[s.kind.lower()][0]:
             best[s.kind.lower()] = (c, float((v @ s.centre).mean()))
+    for k, (c, mean) in best.items():
+        calibration.append((bool((truth == k).mean() > 0.5), c, mean, mean / spread[k]))
     ranked = sorted(best.items(), key=lambda kv: -kv[1][0])
     (k1, (c1, m1)), runner = ranked[0], ranked[1] if len(ranked) > 1 else ("—", (0.0, 0.0))
     said = "no kind" if m is None else f"{m.kind} ({'sure' if m.sure else 'unsure'})"
@@ -240,6 +253,7 @@ def kinds_report(encoder, seeds: int = 8, diag: bool = False) -> None:
     for split in ("random halves", "train -> test"):
         for size in (40, 10):
             right, own, wrong, unsure, null_named, runs_text, examples_own = [], [], 0, 0, 0, [], []
+            calibration: list[tuple[bool, float, float, float]] = []
             runs = seeds if split == "random halves" else 3
             for seed in range(runs):
                 rng = np.random.default_rng(seed)
@@ -269,7 +283,9 @@ def kinds_report(encoder, seeds: int = 8, diag: bool = False) -> None:
                             wrong += 1
                     unsure += m is not None and not m.sure
                     if diag:
-                        lines.append(_event_line(res.vectors[members], truth[members], sources, m))
+                        spread = {k: _own_spread(res.vectors[p]) for k, p in zip(kinds, picks, strict=True)}
+                        lines.append(_event_line(res.vectors[members], truth[members], sources, m, spread,
+                                                 calibration))
                 right.append(len(found))
                 own.append(len(majors))
                 runs_text.append(f"seed {seed}: {len(found)}/{len(majors)}")
@@ -294,6 +310,13 @@ def kinds_report(encoder, seeds: int = 8, diag: bool = False) -> None:
                       f"{len(kinds)}, worst precision {min(e[1] for e in examples_own):.2f}, EXIF samples + demo "
                       f"album photos pulled into a kind {min(e[2] for e in examples_own)}–"
                       f"{max(e[2] for e in examples_own)} per run")
+                mine = np.array([r[1:] for r in calibration if r[0]])
+                near = np.array([r[1:] for r in calibration if not r[0] and r[1] >= 0.75])
+                if len(mine) and len(near):
+                    print(f"    calibration: events mostly of the kind centre >= {mine[:, 0].min():.3f}, photos >= "
+                          f"{mine[:, 1].min():.3f}, photos over the kind's own spread >= {mine[:, 2].min():.3f}; "
+                          f"other kinds' events (centre >= 0.75, {len(near)}) photos <= {near[:, 1].max():.3f}, "
+                          f"over the spread <= {near[:, 2].max():.3f}")
 
 
 CLOTHING = OBJECTS / "clothing"
