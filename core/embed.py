@@ -251,7 +251,7 @@ def embed_image_files(
     # the preprocessing in NumPy (equal to the torch transform) for either engine: a torch op called
     # from another thread starts that thread's own OpenMP team, whose threads spin after the op beside
     # the forward's on the same cores (Trends' torch jobs on 2 cores: the forward took twice the bare one)
-    prepare = shared_prepare(encoder)
+    prepare = shared_prepare(encoder) if todo else None  # (a lazy model: no weights loaded when all were cached)
     batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
     # ONNX Runtime: each worker decodes its batch and runs its forward on one core; torch: the
     # workers decode ahead and this thread runs the forward (its own thread pool)
@@ -304,12 +304,12 @@ def embed_image_files(
     result.keys = [keys[i] for i in order]
     if with_tags:
         result.tags = np.stack([tags[i] for i in order]) if order else np.zeros((0, 10), np.float32)
-    dim = encoder.dim or (len(next(iter(have.values()))) if have else 0)
     if result.computed == 0 and not copies and len(order) == len(ok) == len(vectors):
         result.vectors = vectors  # every file read back from the cache, in order: no copy (0.5 GB at 100,000)
+    elif order:
+        result.vectors = np.stack([have[i] for i in order]).astype(np.float32, copy=False)
     else:
-        result.vectors = (np.stack([have[i] for i in order]).astype(np.float32, copy=False) if order
-                          else np.zeros((0, dim), np.float32))
+        result.vectors = np.zeros((0, encoder.dim or vectors.shape[1]), np.float32)
     progress(1.0, result.summary())
     return result
 

@@ -38,6 +38,22 @@ class ModelManager:
             self._loaded[preset] = load(preset, self.device.torch_device, tiny=self.tiny)
         return self._loaded[preset]
 
+    def lazy(self, preset: str, progress=None, cancelled=None):
+        """The preset's model, its weights loaded on first use (``core.models.lazy``): found (or
+        downloaded when allowed) now, so a missing model raises ``ModelUnavailable`` here as
+        :meth:`get` does; a model already loaded is returned as it is. A preset whose cache key
+        needs its weights (the logo model) is loaded now."""
+        from core.models.lazy import LazyModel, can_wait
+
+        if preset in self._loaded or not can_wait(preset):
+            return self.get(preset, progress, cancelled)
+        if not self.tiny:
+            from core.models.download import ensure_weights
+
+            kwargs = {k: v for k, v in (("progress", progress), ("cancelled", cancelled)) if v}
+            ensure_weights(preset, self.allow_download, **kwargs)
+        return LazyModel(self, preset)
+
     def loaded(self) -> list[str]:
         return list(self._loaded)
 
