@@ -234,3 +234,37 @@ def test_the_events_list_shows_events_by_capture_time_while_the_add_runs_then_th
         loader.stop()
         cache.close()
         stack.deleteLater()
+
+
+def test_opening_an_album_whose_add_was_stopped_groups_its_events_by_capture_time_by_content(
+        qtbot, tmp_path, runner, models):
+    from PySide6.QtWidgets import QWidget
+
+    from app.albums.jobs import AlbumJobs
+    from app.albums.session import AlbumSession
+    from app.jobs import JobQueue
+    from app.undo import new_stack
+
+    folder = _copy(tmp_path / "library", pairs=False, alone=False)
+    store_path = tmp_path / "album.sqlite"
+    stop = threading.Event()
+    with EmbeddingCache() as cache, AlbumStore(store_path) as store, pytest.raises(Cancelled):
+        Album(store, cache, models).add([folder], Progress(lambda f, m=None: None, lambda _p: stop.set()),
+                                        cancelled=stop.is_set)  # quit right after the events by capture time
+    jobs = JobQueue(runner)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    session = AlbumSession(AlbumStore(store_path))
+    assert session.store.has_provisional() and len(session.store.events()) == 1  # what the page shows at start
+    cache, stack = EmbeddingCache(), new_stack()
+    work = AlbumJobs(session, jobs, ModelManager("cpu", tiny=True), cache, stack, parent)
+    try:
+        report, group, _ = finish_job(qtbot, work.index_existing())  # as the page does when it is first shown
+        assert report.new == 0 and group is not None  # nothing new, and yet grouped: the grouping was owed
+        assert not session.store.has_provisional()
+        assert sum(e.photo_count for e in session.store.events()) + session.store.group_counts()["unsorted"] == 9
+    finally:
+        jobs.shutdown()
+        session.close()
+        cache.close()
+        stack.deleteLater()
