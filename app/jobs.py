@@ -11,7 +11,10 @@ have run, the job's result is released (the Jobs view keeps the summary);
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +24,29 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from core.jobs import Job, JobFn, JobRunner, JobState, Lane, Priority
 
 log = logging.getLogger("simscope.jobs")
+
+
+def return_freed_memory() -> bool:
+    """Hand the heap memory freed by a big job back to the OS (glibc's ``malloc_trim(0)``, every
+    arena: the model worker's own included); whether it was done. glibc keeps what a job freed for
+    the process's next allocations, so the window's resident size stays at the job's peak. Linux
+    with glibc only (elsewhere, or with musl: nothing to do, said in the log once). Called on the
+    worker after an album job (``AlbumJobs._album_job``); ctypes releases the GIL meanwhile."""
+    global _trim
+    if _trim is None:
+        _trim = False
+        if sys.platform.startswith("linux"):
+            try:
+                _trim = ctypes.CDLL("libc.so.6").malloc_trim
+            except (OSError, AttributeError) as exc:
+                log.info("freed memory is not handed back to the OS after big jobs: %s", exc)
+    if not _trim:
+        return False
+    _trim(0)
+    return True
+
+
+_trim = None  # libc's malloc_trim, False where there is none
 
 
 @dataclass
@@ -44,8 +70,24 @@ class JobQueue(QObject):
         super().__init__(parent)
         self.runner = runner or JobRunner()
         self._callbacks: dict[int, _Callbacks] = {}
+        # jobs with a progress event waiting in the UI thread's queue: one at a time per job (a
+        # 100,000-photo check reports ~100 times a second, each with a new message; when the UI
+        # thread is busy they piled up and were handled back to back, a stall of their own)
+        self._progress_queued: set[int] = set()
+        self._queued_lock = threading.Lock()
         self._event.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
-        self.runner.add_listener(self._event.emit)
+        self.runner.add_listener(self._listen)
+
+    def _listen(self, job: Job, event: str) -> None:
+        """The runner's listener (worker threads): queue the event to the UI thread, a progress
+        event only when none of the job's waits there (that one shows the job's newest progress and
+        message when it is handled: they are read from the job then)."""
+        if event == "progress":
+            with self._queued_lock:
+                if job.id in self._progress_queued:
+                    return
+                self._progress_queued.add(job.id)
+        self._event.emit(job, event)
 
     def submit(
         self,
@@ -82,12 +124,15 @@ class JobQueue(QObject):
         return [j for j in self.runner.jobs() if j.state is JobState.RUNNING]
 
     def shutdown(self) -> None:
-        self.runner.remove_listener(self._event.emit)
+        self.runner.remove_listener(self._listen)
         self.runner.shutdown(cancel=True)
 
     @Slot(object, str)
     def _dispatch(self, job: Job, event: str) -> None:
         cb = self._callbacks.get(job.id, _Callbacks())
+        if event == "progress":  # before reading the job: a newer report is queued again
+            with self._queued_lock:
+                self._progress_queued.discard(job.id)
         if event == "queued":
             self.job_added.emit(job)
             return

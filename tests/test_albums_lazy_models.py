@@ -1,6 +1,8 @@
-"""The album's image model loads its weights only when a photo must be embedded
-(``core.models.lazy``): checking an album whose photos are all in the embedding cache loads nothing,
-with the same vectors, tags and model description as the loaded model gives; a new photo loads it."""
+"""The worker's album at 100,000 photos, memory: the image model loads its weights only when a
+photo must be embedded (``core.models.lazy``): checking an album whose photos are all in the
+embedding cache loads nothing, with the same vectors, tags and model description as the loaded
+model gives; a new photo loads it. Between jobs the album keeps its vectors as float16
+(``app.albums.jobs.vectors_at_rest``): the same events and neighbours as float32."""
 
 from __future__ import annotations
 
@@ -75,3 +77,58 @@ def test_a_lazy_model_answers_for_the_model_it_stands_for():
         assert lazy.dim == real.dim == 1280 and lazy.model() is real  # the manager's one copy
     assert ModelManager("cpu").lazy("effnet-lite0").cache_name == "effnet-lite0"
     assert ModelManager("cpu", tiny=True).lazy("effnet-lite0").cache_name == "effnet-lite0:tiny"
+
+
+def _members(store) -> list[set[str]]:
+    return sorted((sorted(p.path for p in store.photos(e.id)) for e in store.events()), key=str)
+
+
+def test_the_album_keeps_float16_vectors_between_jobs_with_the_same_events_and_neighbours(window, qtbot, tmp_path):
+    """The worker's album holds its vectors as float16 between jobs (half the memory) and as float32
+    during one; a regroup from them gives the events the add made, and the neighbours of each photo
+    are those of the float32 vectors."""
+    from core.search import SearchIndex
+    from tests.conftest import DEMO_PHOTOS, finish_job, shared_data, show_page
+
+    folder = tmp_path / "photos"
+    shutil.copytree(DEMO_PHOTOS, folder)
+    for p in sorted(shared_data("photos", "events4", "Database").rglob("*.jpg"))[:: 150][:20]:
+        shutil.copy(p, folder / f"e4-{p.name}")  # real events' photos beside the demo's
+    page = show_page(window, "albums")
+    page.min_size.setValue(3)
+    seen = []
+    original = page.album_jobs.session.worker_state
+
+    finish_job(qtbot, page.add_paths([str(folder)]))
+    album = original["album"]
+    assert album.data.vectors.dtype == np.float16 and album.data.vectors.flags.owndata
+    added = _members(page.store)
+    assert len(added) >= 2
+    at_rest = album.data.vectors.copy()
+
+    def spy(album_, progress, cancelled):  # what a job's work sees
+        seen.append(album_.data.vectors.dtype)
+        return None, album_.regroup(page.session.cluster_settings(), page.session.proto_settings()), \
+            album_.models.describe()
+
+    finish_job(qtbot, page.album_jobs._album_job("Albums: group events", spy, page.album_jobs._indexed))
+    assert seen == [np.float32] and album.data.vectors.dtype == np.float16
+    assert _members(page.store) == added  # the same events from the float16 kept between jobs
+    np.testing.assert_array_equal(album.data.vectors, at_rest)  # nothing lost by the round trips
+
+    full = np.asarray(at_rest, np.float32)
+    paths = album.data.paths
+    exact32, exact16 = SearchIndex(full.shape[1]), SearchIndex(full.shape[1])
+    exact16.add(paths, at_rest.astype(np.float32))
+    from core.cache import EmbeddingCache
+    from core.embed import embed_image_files
+
+    with EmbeddingCache(tmp_path / "fresh.sqlite") as cache:  # the model's own float32 vectors, not the cache's
+        fresh = embed_image_files(paths, album.models.image.model(), cache)
+    assert fresh.computed == len(paths) and fresh.vectors.dtype == np.float32
+    exact32.add(fresh.paths, fresh.vectors)
+    for p in paths:
+        near16 = exact16.search(exact16.vector(p), 4, exclude=p)
+        near32 = exact32.search(exact32.vector(p), 4, exclude=p)
+        assert [h.key for h in near16[:3]] == [h.key for h in near32[:3]], p
+        assert np.allclose([h.score for h in near16], [h.score for h in near32], atol=2e-3)

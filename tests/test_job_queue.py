@@ -69,3 +69,32 @@ def test_a_finished_jobs_result_is_released_once_delivered(qtbot):
         assert kept.result.shape == (1000, 512)
     finally:
         queue.shutdown()
+
+
+def test_progress_waiting_for_a_busy_ui_thread_is_delivered_once_with_the_newest_state(qtbot):
+    """A job reporting faster than the UI thread handles events (a 100,000-photo check, each report
+    with a new message) leaves one progress event per job in the UI's queue, not one per report:
+    when the UI thread comes back it hears the newest progress and message once, not 500 in a row."""
+    from app.jobs import JobQueue
+
+    queue = JobQueue(JobRunner(io_workers=1, min_interval=0.0))
+    try:
+        heard = []
+        reported = threading.Event()
+
+        def work(progress, cancelled):
+            for i in range(1, 501):
+                progress(i / 1000, f"Checked {i} of 1000 files")
+            reported.set()
+            return "checked"
+
+        job = queue.submit(work, "check", Lane.IO, on_progress=lambda f, m: heard.append((f, m)),
+                           on_done=lambda result: heard.append(result))
+        assert reported.wait(10)  # the UI thread handled no event meanwhile (busy)
+        with qtbot.waitSignal(queue.job_finished, timeout=10_000):
+            pass
+        assert len(heard) == 2 and heard[1] == "checked"  # before: 500 progress calls, then the result
+        assert heard[0][1] == "Checked 500 of 1000 files" and heard[0][0] >= 0.5  # (1.0: finished meanwhile)
+        assert job.state is JobState.FINISHED
+    finally:
+        queue.shutdown()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.albums.session import AlbumSession
 from app.filedialogs import pick_folder
-from app.jobs import JobQueue
+from app.jobs import JobQueue, return_freed_memory
 from core.albums.store import AlbumStore
 from core.jobs import Lane, Priority
 
@@ -34,6 +34,46 @@ def regroup_change(before, after) -> str:
         return ("Nothing moved: no photo lies where this setting decides (for Unsorted: no stray photo "
                 "within the new reach of an event).")
     return "Changed: " + ", ".join(changes) + "."
+
+
+def vectors_at_rest(album) -> None:
+    """Between jobs the worker's album keeps its image vectors as float16: half the memory (244 MB
+    less at 100,000 photos), and the values the embedding cache holds (it stores float16), so the
+    next job's float32 vectors (:func:`vectors_for_work`) are those a restart reads back."""
+    import numpy as np
+
+    if album.data is not None and album.data.vectors.dtype != np.float16:
+        album.data.vectors = converted(album.data, np.float16)
+
+
+def vectors_for_work(album) -> None:
+    """The album's vectors as float32 for a job (grouping, duplicates and the search index compute
+    in float32): made from the float16 kept between jobs."""
+    import numpy as np
+
+    if album.data is not None and album.data.vectors.dtype != np.float32:
+        album.data.vectors = converted(album.data, np.float32)
+
+
+def converted(data, dtype, block: int = 8192):
+    """``data.vectors`` as ``dtype``, converted from the last rows up while the old array is shrunk
+    behind them (``ndarray.resize``: realloc hands the rows done back), so the two are never whole
+    at once: 100,000 photos peak at the larger array, not at 0.73 GB. Where something else holds
+    the old array (a view of it), it is converted as it is and freed when that goes."""
+    import numpy as np
+
+    old, data.vectors = data.vectors, None
+    out = np.empty(old.shape, dtype)
+    shrink = old.flags.c_contiguous and old.flags.owndata and old.base is None
+    for end in range(len(old), 0, -block):
+        start = max(0, end - block)
+        out[start:end] = old[start:end]
+        if shrink:
+            try:
+                old.resize((start, *old.shape[1:]), refcheck=True)
+            except ValueError:  # referenced elsewhere: not resized
+                shrink = False
+    return out
 
 
 class AlbumJobs(QObject):
@@ -63,8 +103,13 @@ class AlbumJobs(QObject):
                 if album is not None:  # another model: the old album's store closes here, on its thread
                     album.store.close()
                 album = state["album"] = Album(AlbumStore(store_path), cache, made)
-            result = work(album, progress, cancelled)
-            session.search_index = album.search_index()  # made here, read-only after: Find similar on the UI
+            vectors_for_work(album)
+            try:
+                result = work(album, progress, cancelled)
+                session.search_index = album.search_index()  # made here, read-only after: Find similar on the UI
+            finally:
+                vectors_at_rest(album)
+            return_freed_memory()  # the job's temporaries (100,000 photos' rows): back to the OS
             return result
 
         return self.jobs.submit(run, name, lane, on_done=on_done, on_error=self._failed, priority=priority,
