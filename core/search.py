@@ -221,8 +221,25 @@ class SearchIndex:
     def _reserve(self, n: int) -> None:
         if n > len(self._vectors):
             grown = np.zeros((max(n, 2 * len(self._vectors), 1024), self.dim), self._vectors.dtype)
-            grown[: self._n] = self._vectors[: self._n]
+            if self._file is not None and self._vectors is self._file[0]:
+                self._read_saved(grown[: self._n])
+            else:
+                grown[: self._n] = self._vectors[: self._n]
             self._vectors = grown
+
+    def _read_saved(self, out: np.ndarray) -> None:
+        """The saved vectors of an opened index into ``out`` (its first rows), read from the file,
+        not through the memory map: copying a million rows through the map also kept every page of
+        the file in the process (1M × 1,280 float16: 2.6 GB more resident memory at an update, on
+        top of the copy; see ``_rows_of``)."""
+        _, fd, offset, _ = self._file
+        view = memoryview(out).cast("B")
+        done = 0
+        while done < len(view):
+            got = os.preadv(fd, [view[done: done + (1 << 26)]], offset + done)
+            if got <= 0:
+                raise OSError(f"{self._folder}: vectors.npy is shorter than index.json says")
+            done += got
 
     def _writable(self) -> None:
         """A viewed (memory-mapped) HNSW file is read-only: load it into memory before a change."""
