@@ -103,6 +103,19 @@ def test_cli_albums_add_again_places_the_new_photos_and_regroups_only_when_asked
     full = run_cli("albums", "add", str(library), "--store", str(store), "--regroup", "--no-captions", env_dir=data_dir)
     assert full.returncode == 0 and "12 from cache" in full.stdout and "grouped:" in full.stdout
 
+    # a folder with no photo, and a CSV dropped by mistake: said, and not left watched
+    empty = tmp_path / "Empty"
+    empty.mkdir()
+    sheet = tmp_path / "posts.csv"
+    sheet.write_text("a,b\n1,2\n", encoding="utf-8")
+    for wrong in (empty, sheet):
+        out = run_cli("albums", "add", str(wrong), "--store", str(store), "--no-captions", env_dir=data_dir)
+        assert out.returncode != 0 and f"no photos found in {wrong}" in out.stderr, out.stderr
+    from core.albums.store import AlbumStore
+
+    with AlbumStore(store) as album:
+        assert album.folders() == [str(library.resolve())] and len(album.paths()) == 12
+
 
 def test_adding_a_folder_reads_only_its_files_and_writes_only_its_rows(data_dir, tmp_path):
     """Adding a folder to a library scans, checks and embeds only its files and writes only its

@@ -247,10 +247,20 @@ class Album:
         for p in paths:
             if not Path(p).exists():
                 raise FileNotFoundError(f"{p} does not exist")
+        watched = set(self.store.folders())
+        fresh = [f for f in dict.fromkeys(str(Path(p).resolve()) for p in paths) if f not in watched]
+        for p in paths:
             self.store.add_folder(p)
-        if full:
-            return self.index(progress, cancelled, settings=settings)
-        return self.index(progress, cancelled, only=[str(Path(p).resolve()) for p in paths], settings=settings)
+        try:
+            if full:
+                return self.index(progress, cancelled, settings=settings)
+            return self.index(progress, cancelled, only=[str(Path(p).resolve()) for p in paths],
+                              settings=settings)
+        except FileNotFoundError:  # no photo in them (an empty folder, a CSV dropped by mistake):
+            for f in fresh:  # not left watched, so no later index scans it again
+                if not self.store.has_photos_under(f):
+                    self.store.remove_folder(f)
+            raise
 
     def index(self, progress: ProgressFn = null_progress, cancelled: CancelCheck = never_cancelled,
               only: list[str] | None = None, settings: ClusterSettings | None = None) -> IndexReport:
@@ -268,6 +278,8 @@ class Album:
         excluded = self.store.excluded()  # removed from the album by the user: not brought back by a scan
         found, skipped = scan_images(sources)  # a FIFO, a link loop, a bad name: skipped, said, never fatal
         files = [f for f in (str(p) for p in found) if f not in excluded]
+        if only is not None and not found:  # the folders added hold no photo (the album's others do)
+            raise FileNotFoundError(f"no photos found in {', '.join(sources)} (JPEG, PNG, WebP, TIFF, HEIC)")
         kept: dict = {}  # path → (taken_at, lat, lon, tags, caption) of photos taken as they are
         kept_vectors = None
         if only is None:

@@ -226,6 +226,12 @@ class AlbumStore:
     def folders(self) -> list[str]:
         return [r[0] for r in self.con.execute("SELECT path FROM folders ORDER BY path")]
 
+    def has_photos_under(self, folder: str) -> bool:
+        """Whether the album holds a photo in ``folder`` (or is that photo)."""
+        prefix = folder.rstrip(os.sep) + os.sep
+        return self.con.execute("SELECT 1 FROM photos WHERE path=? OR substr(path, 1, ?)=? LIMIT 1",
+                                (folder, len(prefix), prefix)).fetchone() is not None
+
     def add_photos(self, paths: list[str]) -> int:
         """Store new photos (known ones are left as they are); returns how many were new."""
         now = time.time()
