@@ -197,7 +197,7 @@ def run_size(n: int, paths4: list[str], real: np.ndarray, vectors_only: bool = F
         print(f"  {name:<16} {out[name][0]:8.2f} s wall {out[name][2]:8.2f} s CPU   peak RSS {out[name][1]:7.0f} MB"
               f"   (load average {os.getloadavg()[0]:.1f})", flush=True)
         if prof is not None:
-            _print_profile(prof, PROFILE_TOP[0])
+            out.setdefault("costliest", {})[name] = _print_profile(prof, PROFILE_TOP[0])
         return value
 
     print(f"\n== {len(vectors):,} photos ({lib['copies']:,} planted copies, {lib['bursts']:,} bursts; "
@@ -257,12 +257,27 @@ def run_size(n: int, paths4: list[str], real: np.ndarray, vectors_only: bool = F
 PROFILE_TOP = [0]  # --profile N: each stage under cProfile, its N costliest functions (own time) printed
 
 
-def _print_profile(prof, top: int) -> None:
-    """The ``top`` functions of a stage by their own time (where the stage's time goes)."""
+def _print_profile(prof, top: int) -> list[tuple[str, float]]:
+    """The ``top`` functions of a stage by their own time (where the stage's time goes), printed
+    and returned as (where, own seconds)."""
     stats = pstats.Stats(prof)
     rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:top]  # (calls, prim, tottime, cumtime, ...)
     for (file, line, func), (_, calls, own, cum, _) in rows:
         print(f"      {own:8.2f} s own {cum:8.2f} s cum {calls:>9,} calls  {Path(file).name}:{line} {func}")
+    return [(f"{Path(file).name}:{func}", own) for (file, _, func), (_, _, own, _, _) in rows]
+
+
+LIMIT_S, LIMIT_MB = 600, 8 * 1024  # issue 35: at a million photos each stage within 10 min and 8 GB
+WHY = {  # what each stage's cost is, for the line printed when a stage is over a limit (see docs/albums.md)
+    "index": "HNSW insertion (usearch, connectivity 48 / expansion 256, set for recall 0.98 at 1M in "
+             "bench/search.py) grows as n log n; memory: the index's float16 copy of the vectors and its graph",
+    "reopen index": "the saved files' BLAKE2b digests are read whole (vectors: n × 2.5 KB)",
+    "update index": "an opened index copies its saved float16 vectors into memory to grow, and loads its "
+                    "graph to change it",
+    "duplicates": "the self-join: one HNSW search per photo, candidates re-scored against the float16 "
+                  "vectors read at random (every page of the vectors file ends up resident)",
+    "group": "core.albums.cluster: the photos without a time grouped by content in cells of ~1,000",
+}
 
 
 def _expect(got, how: str):
@@ -367,6 +382,15 @@ def main() -> int:
             wall = np.log(b[name][0] / a[name][0]) / np.log(b["n"] / a["n"])
             cpu = np.log(max(b[name][2], 1e-3) / max(a[name][2], 1e-3)) / np.log(b["n"] / a["n"])
             print(f"  {name:<16} {a['n']:>9,} -> {b['n']:>9,}: wall {wall:5.2f}, CPU {cpu:5.2f}")
+    for r in results:
+        for name in (name for name in stages if name in r):
+            wall, mb, cpu = r[name]
+            if wall > LIMIT_S or mb > LIMIT_MB:
+                top = ", ".join(f"{where} {own / max(wall, 1e-9):.0%}" for where, own in
+                                r.get("costliest", {}).get(name, [])[:2])
+                print(f"over {LIMIT_S // 60} min or {LIMIT_MB // 1024} GB at {r['n']:,}: {name} {wall:.0f} s wall "
+                      f"({cpu:.0f} s CPU on {os.cpu_count()} cores), peak {mb:.0f} MB of which {r['held']:.0f} MB "
+                      f"held before the stages; binds: {WHY.get(name, '?')}" + (f" (of the wall time: {top})" if top else ""))
     for r in results:
         worst = max((name for name in stages if name in r), key=lambda name: r[name][1])
         print(f"peak RSS of the stages at {r['n']:,}: {r[worst][1]:.0f} MB ({worst}), of which {r['held']:.0f} MB "
