@@ -183,6 +183,23 @@ def measure(data: Path) -> dict:
                 for at, age, stack, others in
                 sorted((x for x in stalls if since <= x[0] <= until), key=lambda x: -x[1])[:3]]
 
+    import gc
+
+    pauses: list[tuple[float, float, int]] = []  # (when it ended, seconds, generation): collections over 20 ms
+    began = [0.0]
+
+    def collected(phase: str, info: dict) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        elif time.perf_counter() - began[0] > 0.02:
+            pauses.append((time.perf_counter(), time.perf_counter() - began[0], info["generation"]))
+
+    gc.callbacks.append(collected)
+
+    def gc_pause(since: float, until: float) -> float:
+        """The longest garbage collection (any thread: it holds the GIL) in the window, in ms."""
+        return 1000 * max((d for at, d, _ in pauses if since <= at <= until), default=0.0)
+
     def longest(since: float, until: float) -> float:
         b = [x for x in beats if since <= x <= until]
         return 1000 * max((y - x - 0.010 for x, y in zip(b, b[1:], strict=False)), default=float("nan"))
@@ -242,6 +259,7 @@ def measure(data: Path) -> dict:
     out["check_done"] = checked()
     out["check_note"] = page.note.text()[:160]
     out["stall_check_ms"] = longest(t_check, time.perf_counter())
+    out["gc_check_ms"] = gc_pause(t_check, time.perf_counter())
     out["where_check"] = where(t_check, time.perf_counter())
     run_for(1.0)
     status = _status()
@@ -261,6 +279,7 @@ def measure(data: Path) -> dict:
             run_for(0.02)
         run_for(0.3)
         out[f"stall_{label}_ms"] = longest(t, time.perf_counter())
+        out[f"gc_{label}_ms"] = gc_pause(t, time.perf_counter())
         out[f"where_{label}"] = where(t, time.perf_counter())
         out[f"scroll_{label}_range"] = bar.maximum()
 
@@ -353,7 +372,7 @@ def _reused(root: Path) -> dict:
 
 
 FIGURES = ("open_s", "reload_s", "check_s", "stall_check_ms", "stall_grid_unsorted_ms", "stall_grid_event_ms",
-           "stall_event_list_ms", "stall_recheck_ms", "show_event_ms_median", "rss_open_mb", "rss_checked_mb",
+           "stall_event_list_ms", "gc_grid_event_ms", "gc_check_ms", "stall_recheck_ms", "show_event_ms_median", "rss_open_mb", "rss_checked_mb",
            "rss_trimmed_mb",
            "rss_mb", "hwm_mb")
 
@@ -426,7 +445,8 @@ def run(args) -> int:
                           ("event_list", "event list")):
             if f"stall_{key}_ms" in r:
                 print(f"  scrolling the {what}: longest UI stall {r[f'stall_{key}_ms']:.0f} ms — target <= 50 ms: "
-                      f"{_verdict(r[f'stall_{key}_ms'], TARGETS['stall_ms'])}")
+                      f"{_verdict(r[f'stall_{key}_ms'], TARGETS['stall_ms'])} (longest garbage collection "
+                      f"meanwhile {r.get(f'gc_{key}_ms', float('nan')):.0f} ms)")
         if "stall_recheck_ms" in r:
             print(f"  the check again after scrolling (libraries loaded, the album in the worker): {r['recheck_s']:.0f} s, "
                   f"longest UI stall meanwhile {r['stall_recheck_ms']:.0f} ms")
