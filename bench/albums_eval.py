@@ -224,16 +224,31 @@ def _by_example(vectors: np.ndarray, truth: np.ndarray, kinds: list[str], exampl
     return own, worst, sum(int(place(v)[1].sum()) for v in nulls)
 
 
+def _parts(vectors: np.ndarray, members: np.ndarray, sources, min_size: int, split: bool) -> list[np.ndarray]:
+    """One grouped event as the app names it: whole, or (``split``) cut by learned kind where it mixes
+    them (``core.albums.kinds.split_by_kind``, what ``core.albums.events.regroup`` does)."""
+    from core.albums.kinds import split_by_kind
+
+    parts = split_by_kind(vectors[members], sources, min_size) if split else None
+    return [members] if parts is None else [members[parts == p] for p in range(parts.max() + 1)]
+
+
+SPLITS = {"as grouped": False, "split by kind": True}
+
+
 def kinds_report(encoder, seeds: int = 8, diag: bool = False) -> None:
     """Kinds learned from names (``core.albums.kinds``): one event of each kind named from one part
     of events4 (40 photos of the kind, or 10), the other part grouped as the app groups it; per
     run (its seed), how many of the 4 kinds name an event of theirs, how many the grouping gave an
     event of their own (more than half of its photos are the kind's: a sure name needs one), and events named with a wrong kind; then
-    the EXIF samples and the demo album, where no kind was named: events given a kind. ``diag``:
-    each grouped event's centre / mean cosine and runner-up margin, and what the kinds' examples would
-    do as events defined by example (``_by_example``)."""
+    the EXIF samples and the demo album, where no kind was named: events given a kind. Each with the
+    grouped events as they are and split by learned kind where they mix kinds (``SPLITS``), side by
+    side from the same grouping. ``diag``: each grouped event's centre / mean cosine and runner-up
+    margin (and its parts, where split), and what the kinds' examples would do as events defined by
+    example (``_by_example``)."""
     import tempfile
 
+    from core.albums.cluster import resolved_sizes
     from core.albums.kinds import KindStore, match
 
     with EmbeddingCache() as cache:
@@ -244,17 +259,20 @@ def kinds_report(encoder, seeds: int = 8, diag: bool = False) -> None:
     truth = np.array([Path(p).parent.name.split("_")[0] for p in res.paths])
     test = np.array(["_test" in p for p in res.paths])
     kinds = sorted(set(truth))
-    null_groups = []
+    null_groups = []  # (vectors, the grouping's smallest event in their collection)
     for v in nulls.values():
         nl, _ = cluster(v, ClusterSettings())
-        null_groups += [v[nl == c] for c in range(nl.max() + 1)] + [v]
+        least = resolved_sizes(ClusterSettings(), len(v))[0]
+        null_groups += [(v[nl == c], least) for c in range(nl.max() + 1)] + [(v, least)]
     grouped: dict[tuple[str, int], np.ndarray] = {}  # one grouping per split, shared by both sizes
     print(f"kinds learned from names ({len(kinds)} kinds; a named event of N photos per kind):")
     for split in ("random halves", "train -> test"):
         for size in (40, 10):
-            right, own, wrong, unsure, null_named, runs_text, examples_own = [], [], 0, 0, 0, [], []
-            calibration: list[tuple[bool, float, float, float]] = []
             runs = seeds if split == "random halves" else 3
+            tally = {v: {"right": [], "own": [], "wrong": 0, "unsure": 0, "null": 0, "runs": [], "split": 0}
+                     for v in SPLITS}
+            examples_own = []
+            calibration: list[tuple[bool, float, float, float]] = []
             for seed in range(runs):
                 rng = np.random.default_rng(seed)
                 a = rng.random(len(truth)) < 0.5 if split == "random halves" else ~test
@@ -269,41 +287,60 @@ def kinds_report(encoder, seeds: int = 8, diag: bool = False) -> None:
                 if key not in grouped:
                     grouped[key] = cluster(res.vectors[b], ClusterSettings())[0]
                 labels = grouped[key]
-                found, majors, lines = set(), set(), []
-                for c in range(labels.max() + 1):
-                    members = b[labels == c]
-                    m = match(res.vectors[members], sources)
-                    major = max(kinds, key=lambda k: (truth[members] == k).sum())
-                    if (truth[members] == major).mean() > 0.5:  # its own: more than half of the event is its
-                        majors.add(major)
-                    if m is not None and m.sure:
-                        if m.kind.lower() == major:
-                            found.add(major)
-                        else:
-                            wrong += 1
-                    unsure += m is not None and not m.sure
+                least = resolved_sizes(ClusterSettings(), len(b))[0]
+                spread = ({k: _own_spread(res.vectors[p]) for k, p in zip(kinds, picks, strict=True)}
+                          if diag else {})
+                diag_head = {}
+                for variant, cut in SPLITS.items():
+                    t = tally[variant]
+                    found, majors, lines = set(), set(), []
+                    for c in range(labels.max() + 1):
+                        parts = _parts(res.vectors, b[labels == c], sources, least, cut)
+                        t["split"] += len(parts) > 1
+                        for members in parts:
+                            m = match(res.vectors[members], sources)
+                            major = max(kinds, key=lambda k: (truth[members] == k).sum())
+                            if (truth[members] == major).mean() > 0.5:  # its own: more than half of it
+                                majors.add(major)
+                            if m is not None and m.sure:
+                                if m.kind.lower() == major:
+                                    found.add(major)
+                                else:
+                                    t["wrong"] += 1
+                            t["unsure"] += m is not None and not m.sure
+                            if diag and (not cut or len(parts) > 1):
+                                lines.append(("  part " if cut else "") + _event_line(
+                                    res.vectors[members], truth[members], sources, m, spread,
+                                    calibration if not cut else []))
+                    t["right"].append(len(found))
+                    t["own"].append(len(majors))
+                    t["runs"].append(f"seed {seed}: {len(found)}/{len(majors)}")
+                    for g, g_least in null_groups:
+                        for members in _parts(g, np.arange(len(g)), sources, g_least, cut):
+                            m = match(g[members], sources)
+                            t["null"] += m is not None and m.sure
                     if diag:
-                        spread = {k: _own_spread(res.vectors[p]) for k, p in zip(kinds, picks, strict=True)}
-                        lines.append(_event_line(res.vectors[members], truth[members], sources, m, spread,
-                                                 calibration))
-                right.append(len(found))
-                own.append(len(majors))
-                runs_text.append(f"seed {seed}: {len(found)}/{len(majors)}")
-                null_named += sum(1 for g in null_groups if (m := match(g, sources)) is not None and m.sure)
+                        binds = ("" if len(found) >= 3 else " <- the grouping binds" if len(majors) < 3
+                                 else " <- the matcher binds")
+                        diag_head[variant] = (f"    {split}, {size} named photos, seed {seed}, {variant}: "
+                                              f"{labels.max() + 1} events, {(labels < 0).sum()} photos unsorted; "
+                                              f"kinds named right {len(found)} of the {len(majors)} with an "
+                                              f"event of their own{binds}")
+                        print(diag_head[variant])
+                        if lines:
+                            print("\n".join(lines))
                 if diag:
-                    binds = ("" if len(found) >= 3 else " <- the grouping binds" if len(majors) < 3
-                             else " <- the matcher binds")
-                    print(f"    {split}, {size} named photos, seed {seed}: {labels.max() + 1} events, "
-                          f"{(labels < 0).sum()} photos unsorted; kinds named right {len(found)} of the "
-                          f"{len(majors)} with an event of their own{binds}")
-                    print("\n".join(lines))
                     examples_own.append(_by_example(res.vectors[b], truth[b], kinds, [res.vectors[p] for p in picks],
                                                     list(nulls.values())))
-            print(f"  {split:<14} named events of {size:2d}: kinds named right {min(right)}–{max(right)} of "
-                  f"{len(kinds)} (mean {np.mean(right):.2f} over {runs} runs; kinds the grouping gave an event of "
-                  f"their own {min(own)}–{max(own)}), wrong kinds {wrong}, unsure "
-                  f"events {unsure}; EXIF samples + demo album (clusters and whole): events given a kind {null_named}")
-            print(f"    per run, right/kinds with an event of their own: {', '.join(runs_text)}")
+            for variant, t in tally.items():
+                right, own = t["right"], t["own"]
+                print(f"  {split:<14} named events of {size:2d}, {variant:<13}: kinds named right {min(right)}–"
+                      f"{max(right)} of {len(kinds)} (mean {np.mean(right):.2f} over {runs} runs; runs with 4 / 3 / 2 "
+                      f"/ 1 / 0: {' / '.join(str(right.count(n)) for n in range(4, -1, -1))}; kinds with an event of "
+                      f"their own {min(own)}–{max(own)}), wrong kinds {t['wrong']}, unsure events {t['unsure']}, "
+                      f"events split {t['split']}; EXIF samples + demo album (clusters and whole): events given a "
+                      f"kind {t['null']}")
+                print(f"    per run, right/kinds with an event of their own: {', '.join(t['runs'])}")
             if diag:
                 print(f"    the examples as events defined by example (core.albums.events' rule) instead: kinds with "
                       f"an event of their own {min(e[0] for e in examples_own)}–{max(e[0] for e in examples_own)} of "
@@ -379,19 +416,21 @@ def untuned_collections(encoder, mirror: bool = False) -> dict[str, list[tuple[n
 
 
 def kinds_named(vectors: np.ndarray, truth: np.ndarray, paths: list[str], model: str, settings: ClusterSettings,
-                size: int = 10, seeds: int = 3) -> tuple[float, int, int, int] | None:
+                size: int = 10, seeds: int = 3) -> dict[str, tuple[float, int, int, int]] | None:
     """Kinds learned from names on one collection: per seed, one event of ``size`` photos of each
-    label with at least 3x``size`` photos named from a random half, the other half grouped; (mean
-    labels named right, labels named, wrong kinds, unsure events) over the seeds; None if no label
-    is big enough."""
+    label with at least 3x``size`` photos named from a random half, the other half grouped; per
+    ``SPLITS`` variant (events as grouped, or split by learned kind), (mean labels named right,
+    labels named, wrong kinds, unsure events) over the seeds; None if no label is big enough."""
     import tempfile
 
+    from core.albums.cluster import resolved_sizes
     from core.albums.kinds import KindStore, match
 
     kinds = sorted(k for k in set(truth) if (truth == k).sum() >= 3 * size)
     if not kinds:
         return None
-    right, wrong, unsure = [], 0, 0
+    out = {}
+    tally = {v: ([], [0], [0]) for v in SPLITS}
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
         a = rng.random(len(truth)) < 0.5
@@ -403,20 +442,25 @@ def kinds_named(vectors: np.ndarray, truth: np.ndarray, paths: list[str], model:
             sources = store.sources(model)
         b = np.flatnonzero(~a)
         labels, _ = cluster(vectors[b], settings)
-        found = set()
-        for c in range(labels.max() + 1):
-            members = b[labels == c]
-            values, counts = np.unique(truth[members], return_counts=True)
-            major = values[counts.argmax()]
-            m = match(vectors[members], sources)
-            if m is not None and m.sure:
-                if m.kind.lower() == major.lower():
-                    found.add(major)
-                else:
-                    wrong += 1
-            unsure += m is not None and not m.sure
-        right.append(len(found))
-    return float(np.mean(right)), len(kinds), wrong, unsure
+        least = resolved_sizes(settings, len(b))[0]
+        for variant, cut in SPLITS.items():
+            right, wrong, unsure = tally[variant]
+            found = set()
+            for c in range(labels.max() + 1):
+                for members in _parts(vectors, b[labels == c], sources, least, cut):
+                    values, counts = np.unique(truth[members], return_counts=True)
+                    major = values[counts.argmax()]
+                    m = match(vectors[members], sources)
+                    if m is not None and m.sure:
+                        if m.kind.lower() == major.lower():
+                            found.add(major)
+                        else:
+                            wrong[0] += 1
+                    unsure[0] += m is not None and not m.sure
+            right.append(len(found))
+    for variant, (right, wrong, unsure) in tally.items():
+        out[variant] = (float(np.mean(right)), len(kinds), wrong[0], unsure[0])
+    return out
 
 
 def untuned_report(encoder, settings: ClusterSettings, mirror: bool) -> None:
@@ -441,11 +485,12 @@ def untuned_report(encoder, settings: ClusterSettings, mirror: bool) -> None:
             ari, uns, events = np.mean(scores, axis=0)
             rows.setdefault(name, {})[variant] = (ari, uns, events, kinds, min(s[0] for s in scores))
             rows[name]["size"] = (len(truth), len(set(truth)), len(draws))
-    head = " | ARI   (worst draw) unsorted events  kinds right  wrong unsure" * len(variants)
+    head = (" | ARI   (worst draw) unsorted events  kinds right  wrong unsure  split: right  wrong unsure"
+            * len(variants))
     which = "the default grouping" if settings == ClusterSettings() else f"grouping {settings}"
     print(f"quality where nobody tuned ({which}; ARI counts unsorted photos as one more group; a remix: mean "
           f"over {REMIX_DRAWS} draws; kinds: one event per label with >= 30 photos named from a random half, "
-          f"10 photos each, 3 seeds):")
+          f"10 photos each, 3 seeds; as grouped, and split by learned kind where an event mixes them):")
     print(f"  {'':<28} {'':>6} {'':>6}" + "".join(f" | {v:<62}" for v in variants))
     print(f"  {'collection':<28} photos labels{head}")
     for name, r in rows.items():
@@ -453,8 +498,8 @@ def untuned_report(encoder, settings: ClusterSettings, mirror: bool) -> None:
         line = f"  {name:<28} {n:6d} {k:6d}"
         for v in variants:
             ari, uns, ev, kinds, worst = r[v]
-            kinds_text = (f"{kinds[0]:4.2f} of {kinds[1]:<2d} {kinds[2]:5d} {kinds[3]:6d}" if kinds
-                          else f"{'—':>10} {'—':>5} {'—':>6}")
+            kinds_text = "  ".join(f"{kinds[cut][0]:4.2f} of {kinds[cut][1]:<2d} {kinds[cut][2]:5d} {kinds[cut][3]:6d}"
+                                   if kinds else f"{'—':>10} {'—':>5} {'—':>6}" for cut in SPLITS)
             spread = f"({worst:6.3f})" if draws > 1 else " " * 8
             line += f" | {ari:5.3f} {spread:<12} {uns:6.1%} {ev:6.1f}  {kinds_text}"
         print(line)
@@ -462,7 +507,8 @@ def untuned_report(encoder, settings: ClusterSettings, mirror: bool) -> None:
         aris = [r[v][0] for r in rows.values()]
         worst = min(rows, key=lambda name: rows[name][v][0])
         print(f"  {v:<15} ARI mean {np.mean(aris):.3f}, worst {min(aris):.3f} ({worst}); largest unsorted share "
-              f"{max(r[v][1] for r in rows.values()):.1%}; wrong kinds {sum(r[v][3][2] for r in rows.values() if r[v][3])}")
+              f"{max(r[v][1] for r in rows.values()):.1%}; wrong kinds {sum(r[v][3]['as grouped'][2] for r in rows.values() if r[v][3])}, split by kind "
+              f"{sum(r[v][3]['split by kind'][2] for r in rows.values() if r[v][3])}")
     if mirror:
         gains = {name: r["photo + mirror"][0] - r["photo"][0] for name, r in rows.items()}
         better = sum(g > 0 for g in gains.values())

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections import Counter
 
 import numpy as np
 import pytest
 
-from core.albums.kinds import CENTRE_MIN, KindStore, kind_of, match
+from core.albums.kinds import CENTRE_MIN, KindStore, kind_of, match, split_by_kind
 from tests.conftest import shared_data
 from tests.test_cli import run_cli
 
@@ -160,3 +161,105 @@ def test_an_event_mixing_two_named_kinds_gets_neither_while_each_pure_one_gets_i
         found = match(mixed, sources)
         assert found is None or not found.sure, found
     assert match(vectors["beach_test"], sources) is None  # a kind nobody named: no kind
+
+
+def _kinds(tmp_path, rng, centres: dict, n: int = 20):
+    with KindStore(tmp_path / "split.sqlite") as kinds:
+        for i, (name, centre) in enumerate(centres.items()):
+            kinds.teach(f"{name} 2022", "/x", i, "m", [f"{name}{j}" for j in range(n)], _blob(rng, centre, n))
+        return kinds.sources("m")
+
+
+def test_an_event_mixing_two_learned_kinds_is_split_and_one_near_one_kind_or_none_is_not(tmp_path):
+    rng = np.random.default_rng(2)
+    a, b, c = (rng.standard_normal(64) + 0.5 for _ in range(3))
+    sources = _kinds(tmp_path, rng, {"Christmas": a, "Halloween": b, "Beach": c})
+    mixed = np.concatenate([_blob(rng, a, 30), _blob(rng, b, 20)])
+    parts = split_by_kind(mixed, sources, min_size=8)
+    assert parts is not None and parts.tolist() == [0] * 30 + [1] * 20  # one part per kind, the largest first
+    for p, kind in ((0, "Christmas"), (1, "Halloween")):
+        found = match(mixed[parts == p], sources)
+        assert found.sure and found.kind == kind
+    three = np.concatenate([_blob(rng, a, 15), _blob(rng, b, 15), _blob(rng, c, 15)])
+    assert sorted(np.bincount(split_by_kind(three, sources, min_size=8)).tolist()) == [15, 15, 15]
+    assert split_by_kind(_blob(rng, a, 50), sources, min_size=8) is None  # near one kind: untouched
+    assert split_by_kind(rng.standard_normal((50, 64)), sources, min_size=8) is None  # near none
+    weak = np.concatenate([_blob(rng, a, 45), _blob(rng, b, 5)])  # 10% of another kind: below the share
+    assert split_by_kind(weak, sources, min_size=3) is None
+    assert split_by_kind(mixed, sources, min_size=25) is None  # a part under the grouping's smallest event
+    assert split_by_kind(mixed, sources[:1], min_size=8) is None  # one kind learned: nothing to split by
+
+
+def _events4_vectors(tmp_path, folders: dict[str, slice]):
+    from core.cache import EmbeddingCache
+    from core.embed import embed_image_files
+    from core.models.manager import ModelManager
+
+    db = shared_data("photos", "events4", "Database")
+    encoder = ModelManager("cpu").get("effnet-lite0")
+    with EmbeddingCache(tmp_path / "cache.sqlite") as cache:
+        out = {}
+        for f, pick in folders.items():
+            res = embed_image_files(sorted((db / f).iterdir())[pick], encoder, cache)
+            out[f] = (res.paths, res.vectors)
+    return encoder.name, out
+
+
+def test_a_grouped_event_of_christmas_and_halloween_photos_becomes_two_named_events_and_beach_stays_unnamed(
+        tmp_path):
+    """What bench/albums_eval.py --kinds found (7 Dec 2026): the grouping put two named kinds' photos in
+    one event (seed 4: 304 Halloween + 292 Christmas), left unnamed; regrouping cuts such an event by
+    kind and names each part. Real events4 photos, offline EfficientNet-Lite0 vectors, a real album store."""
+    from core.albums.events import GroupInput, describe_event, regroup
+    from core.albums.kinds import learned_namer
+    from core.albums.store import AlbumStore
+
+    model, v = _events4_vectors(tmp_path, {"christmas_train": slice(0, 40), "halloween_train": slice(0, 40),
+                                           "christmas_test": slice(0, 30), "halloween_test": slice(0, 30),
+                                           "beach_test": slice(0, 30)})
+    with KindStore(tmp_path / "kinds.sqlite") as kinds:
+        for i, kind in enumerate(("christmas", "halloween")):
+            kinds.teach(f"{kind.title()} 2022", "/last-year", i, model, *v[f"{kind}_train"])
+        sources = kinds.sources(model)
+    folders = ("christmas_test", "halloween_test", "beach_test")
+    paths = [p for f in folders for p in v[f][0]]
+    vectors = np.concatenate([v[f][1] for f in folders])
+    data = GroupInput(paths, vectors, np.full(len(paths), np.nan))
+    namer = learned_namer(None, sources, data)
+    mixed = np.arange(60)  # as the grouping made it: one event of 30 Christmas + 30 Halloween photos
+    assert not describe_event(data, mixed, namer)["why"].startswith("Named like")  # whole: unnamed (unsure)
+    parts = split_by_kind(vectors[mixed], sources, min_size=8)
+    assert parts is not None and len(set(parts.tolist())) == 2
+    for p in range(2):
+        members = mixed[parts == p]
+        name = describe_event(data, members, namer)["name"]
+        kind = "Christmas" if name.startswith("Christmas") else "Halloween" if name.startswith("Halloween") else None
+        assert kind, name
+        assert sum(kind.lower() in paths[i] for i in members) / len(members) >= 0.9, (name, len(members))
+    beach = np.arange(60, 90)
+    assert split_by_kind(vectors[beach], sources, min_size=8) is None
+    assert not describe_event(data, beach, namer)["why"]  # no kind near: named as before
+
+    # through regroup: the same note on the Christmas and Halloween photos, weighed heavily, makes the
+    # grouping put them in one event; with the kinds learned it is cut in two, each named
+    from core.albums.cluster import ClusterSettings
+
+    text = np.zeros((len(paths), 8), np.float32)
+    text[:60, 0], text[60:, 1] = 1, 1
+    data = GroupInput(paths, vectors, np.full(len(paths), np.nan), text=text)
+    settings = ClusterSettings(image_weight=0.2)
+
+    def events(store):  # event name -> its photos by folder kind
+        return {e.name.split(" · ")[0] + ("" if e.name.startswith(("Christmas", "Halloween")) else f" {e.id}"):
+                Counter(p.path.split("/")[-2].split("_")[0] for p in store.photos(e.id)) for e in store.events()}
+
+    with AlbumStore(":memory:") as store:
+        store.add_photos(paths)
+        regroup(store, data, settings)  # no kinds: one event of both
+        assert any(n["christmas"] >= 25 and n["halloween"] >= 25 for n in events(store).values()), events(store)
+        for _ in range(2):  # and again: the parts keep their events
+            regroup(store, data, settings, namer=learned_namer(None, sources, data))
+            got = events(store)
+            assert got["Christmas"]["christmas"] >= 27 and got["Christmas"]["halloween"] <= 3, got
+            assert got["Halloween"]["halloween"] >= 27 and got["Halloween"]["christmas"] <= 3, got
+            assert len(got) == 3 and any(n["beach"] == 30 for n in got.values()), got

@@ -204,6 +204,9 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
         0 if gps is None else int((~np.isnan(np.asarray(gps, float))).all(axis=1).sum()))
     k_new = labels.max() + 1 if len(labels) else 0
     prev = np.array([p.event_id if p.event_id is not None else -1 for p in photos])
+    if getattr(namer, "sources", None):  # learned kinds (core.albums.kinds.learned_namer)
+        labels = _split_by_kind(labels, free, prev, events, data, rows, settings, namer.sources)
+        k_new = labels.max() + 1 if len(labels) else 0
     overlaps = []
     for c in range(k_new):
         members = np.flatnonzero((labels == c) & free)
@@ -262,6 +265,32 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
     report.pinned = int(pinned.sum())
     report.unsorted = sum(1 for v in final.values() if v is None) - len(unsure)
     return report
+
+
+def _split_by_kind(labels: np.ndarray, free: np.ndarray, prev: np.ndarray, events: dict, data: GroupInput,
+                   rows: np.ndarray, settings: ClusterSettings, sources: list) -> np.ndarray:
+    """Each event the grouping made by content (its photos have no capture time) that mixes learned
+    kinds, one event per kind (``core.albums.kinds.split_by_kind``); never a time segment's event
+    nor one that continues an event the user named or defined by example. A part is at least the
+    grouping's smallest event."""
+    from core.albums.cluster import resolved_sizes
+    from core.albums.kinds import split_by_kind
+
+    min_size = resolved_sizes(settings, len(rows))[0]
+    labels = labels.copy()
+    for c in range(int(labels.max()) + 1 if len(labels) else 0):
+        members = np.flatnonzero((labels == c) & free)
+        if not len(members) or not np.isnan(np.asarray(data.times[rows[members]], float)).all():
+            continue
+        owner = int(Counter(prev[members].tolist()).most_common(1)[0][0])
+        if owner in events and (events[owner].name_pinned or events[owner].prototypes):
+            continue
+        parts = split_by_kind(data.vectors[rows[members]], sources, min_size,
+                              [data.paths[r] for r in rows[members]])
+        if parts is not None:
+            top = int(labels.max())
+            labels[members[parts > 0]] = top + parts[parts > 0]
+    return labels
 
 
 def _impute(text: np.ndarray | None, image: np.ndarray) -> np.ndarray | None:
