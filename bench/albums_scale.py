@@ -360,7 +360,14 @@ def main() -> int:
                         help="the stages to run (duplicates and search need index)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="run each stage under cProfile and print its N costliest functions")
+    parser.add_argument("--cells", choices=("kmeans", "communities", "auto"), default=None,
+                        help="how a big pool of photos without a time is cut into cells for the agreement "
+                             "(core.albums.cluster.CELL_SHAPE; default: as the code has it)")
     args = parser.parse_args()
+    if args.cells:
+        from core.albums import cluster as _cluster
+
+        _cluster.CELL_SHAPE = args.cells
     PROFILE_TOP[0] = args.profile
     if not EVENTS4.exists():
         print(f"needs {EVENTS4}")

@@ -41,7 +41,10 @@ by that same nearest-neighbour rule, so grouping time stops growing with the alb
 (10,000 photos: see bench/albums_index.py cluster). Beyond ``CELLS_FROM`` photos to group by
 content, the agreement runs inside coarse k-means cells of about ``CELL`` photos (``_in_cells``):
 linear in n, the co-association CELL × CELL; on 11,000 synthetic photos without a time ARI 0.54
-against 0.01 for one sample of 2,000 (tests/test_albums_scale.py, bench/albums_scale.py).
+against 0.01 for one sample of 2,000 (tests/test_albums_scale.py, bench/albums_scale.py). From
+``COMMUNITY_FROM`` photos the cells are the kNN graph's communities instead of k-means' straight
+cuts (``community_cells``), so a group bigger than a cell is not cut in two (events4 inside 100,000
+photos: ARI 0.527 -> 0.750, docs/albums.md).
 """
 
 from __future__ import annotations
@@ -121,6 +124,17 @@ CELL = 1000
 VOTE_NEIGHBOURS = 10
 VOTE_SHARE = 0.6
 VOTE_ROUNDS = 3
+# From COMMUNITY_FROM photos the cells follow the content's own groups instead of k-means' straight
+# cuts (``community_cells``: Louvain communities of the kNN graph at COMMUNITY_RESOLUTION, packed to
+# at least COMMUNITY_LEAST photos). events4 inside a library (bench/albums_scale.py --stages group):
+# 30,000 photos (a pool of 7,718) 0.724 -> 0.746, 100,000 (12,534) 0.527 -> 0.750 (alone 0.773),
+# untimed events of >= 20 found 10 -> 11 of 18 and 16 -> 16 of 43. Below it k-means stays: a pool
+# only a few cells wide has a cell per kind of events4, and the agreement splits a kind its cell
+# holds nearly alone (10,000: 0.747 -> 0.625). Resolution 1.0 / 0.5 measured too (docs/albums.md).
+CELL_SHAPE = "auto"  # "kmeans", "communities", or "auto": communities from COMMUNITY_FROM photos
+COMMUNITY_RESOLUTION = 0.7
+COMMUNITY_LEAST = 500
+COMMUNITY_FROM = 2 * CELLS_FROM
 READ_CORE = 0.7  # photos that sat with their event under this share of settings teach the read-out
 READ_SURE = 0.5  # an unsorted photo joins the read-out's event at this probability, among its sure members
 JOIN_NEIGHBOURS = 5  # ... "among": its 5th nearest sure member as near as theirs are to each other (within_members)
@@ -387,6 +401,61 @@ def cells(image: np.ndarray, settings: ClusterSettings, size: int | None = None)
     return model.predict(z)
 
 
+def community_cells(image: np.ndarray, settings: ClusterSettings, least: int = COMMUNITY_LEAST,
+                    most: int = CELLS_FROM) -> np.ndarray:
+    """Cells that follow the photos' own groups: Louvain communities (networkx, BSD) of the graph
+    of each photo's ``VOTE_NEIGHBOURS`` nearest photos (the search layer's self-join, cosine
+    weights, O(n·k)); a community under ``least`` photos joins the cell it shares the most links
+    with (smallest first) while the two stay within ``most``, and a cell over ``most`` is cut by
+    k-means (``cells``), so the agreement's co-association stays bounded. The packing holds a
+    communities × communities table of links (27-30 communities at 12,534 photos: a few KB).
+    12,534 photos: 6-9 s CPU (resolution 1.0 and 0.5). One cell number per photo."""
+    import networkx as nx
+    from scipy.sparse import coo_matrix
+
+    from core.search import SearchIndex
+
+    n = len(image)
+    z = _unit_rows(_project(image, max(GRID_DIMS), settings.seed,
+                            fit_rows(n, replace(settings, fit_limit=CONSENSUS_LIMIT))))
+    index = SearchIndex(z.shape[1])
+    index.add([str(i) for i in range(n)], z)
+    a, b, cos = index.neighbours(VOTE_NEIGHBOURS)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_weighted_edges_from(zip(a.tolist(), b.tolist(), np.maximum(cos, 0).tolist(), strict=True))
+    group = np.zeros(n, int)
+    found = nx.community.louvain_communities(graph, resolution=COMMUNITY_RESOLUTION, seed=settings.seed)
+    for i, members in enumerate(found):
+        group[list(members)] = i
+    k = len(found)
+    links = coo_matrix((np.ones(len(a)), (group[a], group[b])), shape=(k, k)).toarray()
+    links += links.T
+    np.fill_diagonal(links, 0)
+    size = np.bincount(group, minlength=k).astype(float)
+    owner, open_ = np.arange(k), size < least
+    while open_.any():  # the smallest community under ``least`` joins its most linked neighbour
+        c = np.flatnonzero(open_)[np.argmin(size[open_])]
+        score = np.where((size > 0) & (size + size[c] <= most), links[c], -1)
+        score[c] = -1
+        d = int(np.argmax(score))
+        open_[c] = False
+        if score[d] <= 0:
+            continue
+        links[d] += links[c]
+        links[:, d] += links[:, c]
+        links[d, d] = links[c] = links[:, c] = 0
+        size[d], size[c] = size[d] + size[c], 0
+        owner[owner == c] = d
+        open_[d] = size[d] < least
+    _, cell = np.unique(owner[group], return_inverse=True)
+    out = np.zeros(n, int)
+    for c in range(int(cell.max()) + 1):
+        rows = np.flatnonzero(cell == c)
+        out[rows] = (cells(image[rows], settings, most) if len(rows) > most else 0) + out.max() + 1
+    return out - 1
+
+
 def _in_cells(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | None, times: np.ndarray | None,
               why: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The automatic events of a big set of photos (over ``CELLS_FROM``): the agreement within
@@ -394,9 +463,12 @@ def _in_cells(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | N
     so an event of a few dozen photos is found in a library of 100,000 (a sample of 2,000 of
     them held one or two of its photos) and the co-association stays CELL × CELL. The photos at a
     cell's edge are then re-decided by their nearest photos in every cell (``across_cells``); an
-    event split by a cell's edge stays two events (bench/albums_scale.py measures what that costs)."""
+    event split by a cell's edge stays two events (bench/albums_scale.py measures what that costs).
+    The cells: k-means' (``cells``), or from ``COMMUNITY_FROM`` photos (``CELL_SHAPE``) the kNN
+    graph's communities (``community_cells``), which do not cut a group bigger than a cell."""
     n = len(image)
-    cell = cells(image, settings)
+    follow = CELL_SHAPE == "communities" or (CELL_SHAPE == "auto" and n >= COMMUNITY_FROM)
+    cell = community_cells(image, settings) if follow else cells(image, settings)
     labels, conf = np.full(n, -1), np.zeros(n)
     said = {"kept": np.full(n, np.nan), "read": np.full(n, np.nan), "beyond": np.zeros(n, bool)}
     settings_count = 0
