@@ -408,10 +408,9 @@ def community_cells(image: np.ndarray, settings: ClusterSettings, least: int = C
     weights, O(n·k)); a community under ``least`` photos joins the cell it shares the most links
     with (smallest first) while the two stay within ``most``, and a cell over ``most`` is cut by
     k-means (``cells``), so the agreement's co-association stays bounded. The packing holds a
-    communities × communities table of links (27-30 communities at 12,534 photos: a few KB).
+    links per pair of communities that have any (_pack).
     12,534 photos: 6-9 s CPU (resolution 1.0 and 0.5). One cell number per photo."""
     import networkx as nx
-    from scipy.sparse import coo_matrix
 
     from core.search import SearchIndex
 
@@ -428,32 +427,64 @@ def community_cells(image: np.ndarray, settings: ClusterSettings, least: int = C
     found = nx.community.louvain_communities(graph, resolution=COMMUNITY_RESOLUTION, seed=settings.seed)
     for i, members in enumerate(found):
         group[list(members)] = i
-    k = len(found)
-    links = coo_matrix((np.ones(len(a)), (group[a], group[b])), shape=(k, k)).toarray()
-    links += links.T
-    np.fill_diagonal(links, 0)
-    size = np.bincount(group, minlength=k).astype(float)
-    owner, open_ = np.arange(k), size < least
-    while open_.any():  # the smallest community under ``least`` joins its most linked neighbour
-        c = np.flatnonzero(open_)[np.argmin(size[open_])]
-        score = np.where((size > 0) & (size + size[c] <= most), links[c], -1)
-        score[c] = -1
-        d = int(np.argmax(score))
-        open_[c] = False
-        if score[d] <= 0:
-            continue
-        links[d] += links[c]
-        links[:, d] += links[:, c]
-        links[d, d] = links[c] = links[:, c] = 0
-        size[d], size[c] = size[d] + size[c], 0
-        owner[owner == c] = d
-        open_[d] = size[d] < least
-    _, cell = np.unique(owner[group], return_inverse=True)
-    out = np.zeros(n, int)
-    for c in range(int(cell.max()) + 1):
-        rows = np.flatnonzero(cell == c)
-        out[rows] = (cells(image[rows], settings, most) if len(rows) > most else 0) + out.max() + 1
-    return out - 1
+    return _pack(group, a, b, least, most, image, settings)
+
+
+def _pack(group: np.ndarray, a: np.ndarray, b: np.ndarray, least: int, most: int, image: np.ndarray,
+          settings: ClusterSettings) -> np.ndarray:
+    """``community_cells``' packing: the smallest community under ``least`` joins the community it
+    shares the most kNN links (``a`` → ``b``) with while the two stay within ``most`` (ties: the
+    lowest number), until none is left under ``least`` that can join; a cell over ``most`` is cut by
+    k-means. The links are kept per community pair that has any (O(n·k), however many communities
+    the graph falls into: a library of isolated near-duplicate bursts makes thousands)."""
+    import heapq
+
+    k = int(group.max()) + 1 if len(group) else 0
+    pair, count = np.unique(np.stack([group[a], group[b]]), axis=1, return_counts=True)
+    links: list[dict[int, float]] = [{} for _ in range(k)]
+    for c, d, w in zip(pair[0].tolist(), pair[1].tolist(), count.tolist(), strict=True):
+        if c != d:
+            links[c][d] = links[c].get(d, 0.0) + w
+            links[d][c] = links[d].get(c, 0.0) + w
+    size = np.bincount(group, minlength=k)
+    parent = np.arange(k)
+    heap = [(int(size[c]), c) for c in range(k) if size[c] < least]
+    heapq.heapify(heap)
+    while heap:
+        n_c, c = heapq.heappop(heap)
+        if parent[c] != c or size[c] != n_c or n_c >= least:
+            continue  # merged away, grown since (a newer entry), or no longer small
+        best, d = 0.0, -1
+        for e, w in links[c].items():
+            if size[e] + n_c <= most and (w > best or (w == best and best > 0 and e < d)):
+                best, d = w, e
+        if d < 0:
+            continue  # linked to none it can join: a cell of its own
+        for e, w in list(links[c].items()):
+            del links[e][c]
+            if e != d:
+                links[d][e] = links[d].get(e, 0.0) + w
+                links[e][d] = links[e].get(d, 0.0) + w
+        links[c] = {}
+        size[d] += n_c
+        size[c] = 0
+        parent[c] = d
+        if size[d] < least:
+            heapq.heappush(heap, (int(size[d]), d))
+    root = parent.copy()
+    while (root != root[root]).any():  # communities merged into one merged later
+        root = root[root]
+    _, cell = np.unique(root[group], return_inverse=True)
+    out = np.zeros(len(group), int)
+    order = np.argsort(cell, kind="stable")
+    bounds = np.flatnonzero(np.diff(cell[order])) + 1
+    next_label = 0
+    for rows in np.split(order, bounds):
+        rows = np.sort(rows)
+        sub = cells(image[rows], settings, most) if len(rows) > most else np.zeros(len(rows), int)
+        out[rows] = sub + next_label
+        next_label = int(out[rows].max()) + 1
+    return out
 
 
 def _in_cells(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | None, times: np.ndarray | None,
