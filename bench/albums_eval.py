@@ -520,7 +520,7 @@ def untuned_report(encoder, settings: ClusterSettings, mirror: bool) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--all", action="store_true", help="also all 3,031 photos")
-    parser.add_argument("--min-size", type=int, default=None, help="default: 2% of the photos, at least 8")
+    parser.add_argument("--min-size", type=int, default=None, help="default: 2%% of the photos, at least 8")
     parser.add_argument("--dims", type=int, default=None, help="default: automatic (with --min-size unset)")
     parser.add_argument("--collections", action="store_true",
                         help="automatic events vs the default and the best fixed setting on seven collections")

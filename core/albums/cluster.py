@@ -407,7 +407,7 @@ def community_cells(image: np.ndarray, settings: ClusterSettings, least: int = C
     of each photo's ``VOTE_NEIGHBOURS`` nearest photos (the search layer's self-join, cosine
     weights, O(n·k)); a community under ``least`` photos joins the cell it shares the most links
     with (smallest first) while the two stay within ``most``, and a cell over ``most`` is cut by
-    k-means (``cells``), so the agreement's co-association stays bounded. The packing holds a
+    k-means (``cells``), so the agreement's co-association stays bounded. The packing holds the
     links per pair of communities that have any (_pack).
     12,534 photos: 6-9 s CPU (resolution 1.0 and 0.5). One cell number per photo."""
     import networkx as nx
