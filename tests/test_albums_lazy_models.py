@@ -132,3 +132,20 @@ def test_the_album_keeps_float16_vectors_between_jobs_with_the_same_events_and_n
         near32 = exact32.search(exact32.vector(p), 4, exclude=p)
         assert [h.key for h in near16[:3]] == [h.key for h in near32[:3]], p
         assert np.allclose([h.score for h in near16], [h.score for h in near32], atol=2e-3)
+
+
+def test_a_tiny_model_has_the_same_weights_whatever_ran_before_it():
+    """Tests group photos by a tiny model's random vectors; its weights must not turn on how much
+    of torch's random stream earlier tests used (a lazy model is built at its first embedding,
+    mid-suite), and building it must not move that stream either."""
+    import torch
+
+    from core.models.loaders import load
+
+    first = load("effnet-lite0", tiny=True)
+    torch.randn(777)
+    state = torch.random.get_rng_state()
+    second = load("effnet-lite0", tiny=True)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    for a, b in zip(first.model.parameters(), second.model.parameters(), strict=True):
+        assert torch.equal(a, b)

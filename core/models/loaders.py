@@ -278,6 +278,12 @@ def load(preset: Preset | str, device: str = "cpu", tiny: bool = False) -> Encod
     loader = _LOADERS[preset.family]
     path = None if tiny else resolve_weights(preset)
     try:
+        if tiny:  # random weights: the same ones in every process, whatever ran before it (tests
+            import torch  # that group by a tiny model's vectors would otherwise turn on test order)
+
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                return loader(preset, path, device, tiny)
         return loader(preset, path, device, tiny)
     except ModelUnavailable:
         raise
