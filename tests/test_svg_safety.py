@@ -155,7 +155,9 @@ def test_a_crash_or_a_hang_in_the_drawing_child_skips_that_file_and_the_next_dra
     images.use_render_processes(1)
     try:
         monkeypatch.setattr(images, "svg_png", crash_on_marked)
-        with pytest.raises(ImageError, match=r"crashed on it \(signal 11\)") as err:
+        # signal 11 as a rule; 255 when the fork server's status message lost the race with the
+        # pool noticing the dead child (CPython's popen_forkserver.poll falls back to 255)
+        with pytest.raises(ImageError, match=r"crashed on it \((signal 11|exit 255)\)") as err:
             load_logo(crash, 64)
         assert err.value.path == crash
         assert images._render_pool is not None  # still children, a fresh one
