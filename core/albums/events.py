@@ -208,8 +208,7 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
         labels = _split_by_kind(labels, free, prev, events, data, rows, settings, namer.sources)
         k_new = labels.max() + 1 if len(labels) else 0
     overlaps = []
-    for c in range(k_new):
-        members = np.flatnonzero((labels == c) & free)
+    for c, members in enumerate(members_by_label(labels, free, k_new)):
         for e, n in Counter(prev[members]).items():
             if e >= 0 and e in events and not events[e].prototypes:
                 overlaps.append((n, c, int(e)))
@@ -267,6 +266,15 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
     return report
 
 
+def members_by_label(labels: np.ndarray, mask: np.ndarray, k: int) -> list[np.ndarray]:
+    """For each label 0..k-1, the positions (ascending) where ``labels`` has it and ``mask`` is
+    true: one sort, not a scan of every photo per event (O(n log n), not n x events)."""
+    rows = np.flatnonzero(mask & (labels >= 0))
+    rows = rows[np.argsort(labels[rows], kind="stable")]
+    cuts = np.searchsorted(labels[rows], np.arange(1, k))
+    return np.split(rows, cuts) if k else []
+
+
 def _split_by_kind(labels: np.ndarray, free: np.ndarray, prev: np.ndarray, events: dict, data: GroupInput,
                    rows: np.ndarray, settings: ClusterSettings, sources: list) -> np.ndarray:
     """Each event the grouping made by content (its photos have no capture time) that mixes learned
@@ -277,9 +285,9 @@ def _split_by_kind(labels: np.ndarray, free: np.ndarray, prev: np.ndarray, event
     from core.albums.kinds import split_by_kind
 
     min_size = resolved_sizes(settings, len(rows))[0]
+    groups = members_by_label(labels, free, int(labels.max()) + 1 if len(labels) else 0)
     labels = labels.copy()
-    for c in range(int(labels.max()) + 1 if len(labels) else 0):
-        members = np.flatnonzero((labels == c) & free)
+    for members in groups:
         if not len(members) or not np.isnan(np.asarray(data.times[rows[members]], float)).all():
             continue
         owner = int(Counter(prev[members].tolist()).most_common(1)[0][0])
