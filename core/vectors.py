@@ -1,5 +1,5 @@
 """Vector helpers every workspace shares: the one L2 normalisation every cosine goes through,
-and groups of close items (connected components of their pairs)."""
+groups of close items (connected components of their pairs), and the members of each label."""
 
 from __future__ import annotations
 
@@ -25,3 +25,15 @@ def components(n: int, rows, cols) -> np.ndarray:
     rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
     graph = coo_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n, n))
     return connected_components(graph, directed=False)[1]
+
+
+def members_by_label(labels, mask, k: int) -> list[np.ndarray]:
+    """For each label 0..k-1, the positions (ascending) where ``labels`` has it and ``mask`` is
+    true (None: everywhere): one sort, not a scan of every item per label (O(n log n), not
+    n x labels: events, time segments and cells number in the thousands at a million photos)."""
+    labels = np.asarray(labels)
+    keep = labels >= 0 if mask is None else np.asarray(mask) & (labels >= 0)
+    rows = np.flatnonzero(keep)
+    rows = rows[np.argsort(labels[rows], kind="stable")]
+    cuts = np.searchsorted(labels[rows], np.arange(1, k))
+    return np.split(rows, cuts) if k else []

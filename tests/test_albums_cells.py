@@ -64,9 +64,9 @@ def test_small_communities_join_their_most_linked_neighbour_within_the_bound():
 
 
 def test_each_event_s_members_come_from_one_sort_and_equal_a_scan_per_event():
-    """regroup reads each new event's photos by one sort of the labels (a scan of every photo per
+    """regroup and the clusterer read each event's, segment's and cell's photos by one sort of the labels (a scan of every photo per
     event was n x events: ~8,000 x 1,000,000 at a million photos); the same members, in order."""
-    from core.albums.events import members_by_label
+    from core.vectors import members_by_label
 
     rng = np.random.default_rng(1)
     for _ in range(200):

@@ -53,7 +53,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from core.vectors import unit
+from core.vectors import members_by_label, unit
 
 
 @dataclass
@@ -335,8 +335,9 @@ def _time_first(image, settings, text, times, gps, why: dict | None = None) -> t
     conf = np.zeros(len(image))
     next_label = 0
     min_size, _ = resolved_sizes(settings, len(image))
+    by_segment = members_by_label(seg, None, len(sizes))
     for s in np.flatnonzero(sizes >= 2):
-        rows = np.flatnonzero(seg == s)
+        rows = by_segment[s]
         parts = np.zeros(len(rows), int)
         if len(rows) >= 2 * max(min_size, 4):  # content may split a long segment
             sub, _ = _content(image[rows], replace(settings, min_size=None, consensus=settings.automatic),
@@ -504,8 +505,9 @@ def _in_cells(image: np.ndarray, settings: ClusterSettings, text: np.ndarray | N
     said = {"kept": np.full(n, np.nan), "read": np.full(n, np.nan), "beyond": np.zeros(n, bool)}
     settings_count = 0
     next_label = 0
-    for c in np.unique(cell):
-        rows = np.flatnonzero(cell == c)
+    for rows in members_by_label(cell, None, int(cell.max()) + 1):
+        if not len(rows):
+            continue
         sub_why: dict | None = {} if why is not None else None
         sub, sub_conf = _agreement(image[rows], settings, None if text is None else text[rows],
                                    None if times is None else times[rows], sub_why)

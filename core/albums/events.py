@@ -25,7 +25,7 @@ import numpy as np
 from core.albums.cluster import ClusterSettings, cluster, describe_settings, features
 from core.albums.explain import grouping_reasons
 from core.albums.store import AlbumStore, Photo
-from core.vectors import unit
+from core.vectors import members_by_label, unit
 
 UNSURE_BAND = 0.05  # closeness within this below the threshold → unsure
 TIE_MARGIN = 0.02  # two example events this close → unsure
@@ -264,15 +264,6 @@ def regroup(store: AlbumStore, data: GroupInput, settings: ClusterSettings | Non
     report.pinned = int(pinned.sum())
     report.unsorted = sum(1 for v in final.values() if v is None) - len(unsure)
     return report
-
-
-def members_by_label(labels: np.ndarray, mask: np.ndarray, k: int) -> list[np.ndarray]:
-    """For each label 0..k-1, the positions (ascending) where ``labels`` has it and ``mask`` is
-    true: one sort, not a scan of every photo per event (O(n log n), not n x events)."""
-    rows = np.flatnonzero(mask & (labels >= 0))
-    rows = rows[np.argsort(labels[rows], kind="stable")]
-    cuts = np.searchsorted(labels[rows], np.arange(1, k))
-    return np.split(rows, cuts) if k else []
 
 
 def _split_by_kind(labels: np.ndarray, free: np.ndarray, prev: np.ndarray, events: dict, data: GroupInput,
