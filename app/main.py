@@ -26,6 +26,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="open the window offscreen, run one small job per workspace, exit 0 if all pass")
     parser.add_argument("--startup-report", action="store_true",
                         help="print start-up timings as JSON at first paint and quit (bench/startup.py)")
+    parser.add_argument("--detect-devices", action="store_true",
+                        help="print the compute devices torch sees here as JSON and quit (the window asks a "
+                             "child process this, so torch is imported only where a model runs)")
     return parser.parse_args(argv)
 
 
@@ -238,6 +241,11 @@ def say_cannot_start(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
     args = parse_args(argv)
+    if args.detect_devices:
+        from core.device import devices_json
+
+        print(devices_json(), flush=True)
+        return 0
     if args.self_test:  # never the user's data, never a real screen
         import tempfile
 

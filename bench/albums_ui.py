@@ -81,7 +81,7 @@ def main() -> int:
     while window.device is None or any(j.name == "Load libraries" and not j.state.done for j in queue.jobs()):
         app.processEvents()
         time.sleep(0.005)
-    print(f"start-up warm-up (torch, device, libraries) done {time.perf_counter() - t_start:.1f} s after start")
+    print(f"start-up warm-up (device, libraries) done {time.perf_counter() - t_start:.1f} s after start")
     beats: list[float] = []
     timer = QTimer(interval=10)
     marks: list[tuple[float, str]] = []

@@ -41,10 +41,37 @@ def resolve_device(preference: str = "auto") -> DeviceInfo:
     """The device for a preference; falls back to the CPU when it is absent."""
     if preference not in PREFERENCES:
         raise ValueError(f"unknown device preference {preference!r}; use one of {PREFERENCES}")
-    devices = available_devices()
+    if preference == "cpu":  # no need to import torch to know that (it weighs 290 MB resident with CUDA's build)
+        import os
+
+        return DeviceInfo("cpu", "cpu", f"{os.cpu_count() or 1} cores")
+    return pick(available_devices(), preference)
+
+
+def pick(devices: list[DeviceInfo], preference: str) -> DeviceInfo:
+    """The device a preference picks among ``devices`` (best first, the CPU last)."""
     if preference == "auto":
         return devices[0]
     for dev in devices:
         if dev.kind == preference:
             return dev
     return devices[-1]  # the CPU is always last and always there
+
+
+def devices_json() -> str:
+    """``available_devices`` as one JSON line: what ``simscope --detect-devices`` prints, so a
+    window can learn its devices from a child process instead of importing torch itself."""
+    import json
+
+    return json.dumps([[d.kind, d.torch_device, d.name] for d in available_devices()])
+
+
+def devices_from_json(text: str) -> list[DeviceInfo]:
+    """The devices ``devices_json`` wrote (its last line), best first; ValueError when it is not that."""
+    import json
+
+    rows = json.loads(text.strip().splitlines()[-1])
+    found = [DeviceInfo(str(kind), str(device), str(name)) for kind, device, name in rows]
+    if not found or found[-1].kind != "cpu":
+        raise ValueError(f"not a device list: {text[-200:]!r}")
+    return found

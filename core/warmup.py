@@ -1,4 +1,5 @@
-"""Import the heavy libraries once, off the UI thread, right after start-up.
+"""Import the heavy libraries once, off the UI thread: right after start-up, and the model
+libraries (torch, torchvision, timm) before the first model loads (``warm_models``).
 
 Loading a C extension (``dlopen``) holds the GIL: the first import of torch,
 timm, scikit-learn or HDBSCAN in a worker freezes the UI thread for 0.1–0.3 s.
@@ -34,8 +35,12 @@ from pathlib import Path
 # Runtime; importing onnx there (0.6 s, ml_dtypes included) froze the window 0.55 s when Fusion's
 # demo loaded, 0.1 s with them imported here (bench/fusion_ui.py). onnxruntime before anything
 # loads usearch (core.search._usearch_index says why).
-MODULES = ("torch", "torchvision", "timm", "sklearn.decomposition", "hdbscan", "PIL.JpegImagePlugin",
-           "onnxruntime", "onnx")
+MODULES = ("sklearn.decomposition", "hdbscan", "PIL.JpegImagePlugin", "onnxruntime", "onnx")
+# the model libraries: imported by ``warm_models`` when the first model is loaded, not at start-up.
+# Their memory is resident for the rest of the session (CUDA's torch +496 MB, torchvision and the
+# torch._dynamo / sympy it imports +207, timm +47, measured), and a window that only browses an
+# indexed library (every photo in the embedding cache: 100,000 photos) never needs them.
+MODEL_MODULES = ("torch", "torchvision", "timm")
 
 
 # (library, mode) in the order torch's own import opens them: libtorch_cpu comes in as a
@@ -103,10 +108,30 @@ def warm_up(progress=None, cancelled=None) -> dict[str, float]:
     return took
 
 
+def warm_models() -> dict[str, float]:
+    """The model libraries (``MODEL_MODULES``) imported the way the start-up warm-up imports the
+    others: torch's largest libraries opened GIL-free first, no garbage collection meanwhile,
+    everything frozen after. Called by the model worker before the first model loads; seconds per
+    module (nothing when they are imported already)."""
+    took: dict[str, float] = {}
+    if all(name in sys.modules for name in MODEL_MODULES):
+        return took
+    with gc_paused():
+        t0 = time.perf_counter()
+        if preload_torch_libraries():
+            took["torch libraries (GIL released)"] = round(time.perf_counter() - t0, 3)
+        for name in MODEL_MODULES:
+            t0 = time.perf_counter()
+            try:
+                importlib.import_module(name)
+            except ImportError as exc:  # the loader that needs it says so, naming the package
+                took[name] = f"not available: {exc}"
+            else:
+                took[name] = round(time.perf_counter() - t0, 3)
+    return took
+
+
 def _warm(took: dict, progress, cancelled) -> None:
-    t0 = time.perf_counter()
-    if preload_torch_libraries():
-        took["torch libraries (GIL released)"] = round(time.perf_counter() - t0, 3)
     for i, name in enumerate(MODULES):
         if cancelled is not None and cancelled():
             break

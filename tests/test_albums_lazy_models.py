@@ -7,6 +7,7 @@ model gives; a new photo loads it. Between jobs the album keeps its vectors as f
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 
@@ -152,3 +153,51 @@ def test_a_tiny_model_has_the_same_weights_whatever_ran_before_it():
     assert torch.equal(torch.random.get_rng_state(), state)
     for a, b in zip(first.model.parameters(), second.model.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_checking_a_cached_album_imports_neither_torch_nor_timm(tmp_path):
+    """The window's memory at 100,000 photos: the check at every start of an album whose photos are
+    all cached runs without torch (CUDA's build: +290 MB resident) and without timm (its import
+    brings torchvision, torch._dynamo and sympy): the device is asked only when a photo is embedded,
+    a description of an unloaded model does not resolve it, and the ImageNet names are read from
+    timm's data files. A child process, where nothing imported them before."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from core.albums.pipeline import Album, make_models
+    from core.albums.store import AlbumStore
+    from core.cache import EmbeddingCache
+    from core.models.manager import ModelManager
+    from tests.conftest import DEMO_PHOTOS
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for p in sorted(DEMO_PHOTOS.glob("*.jpg"))[:5]:
+        shutil.copy(p, folder / p.name)
+    db = tmp_path / "album.sqlite"
+    with EmbeddingCache() as cache, AlbumStore(db) as store:
+        first = Album(store, cache, make_models(ModelManager("auto"), captions=False))
+        first.add([folder])
+        tags = list(first.data.tags)
+    code = (
+        "import json, sys\n"
+        "from core.albums.pipeline import Album, make_models\n"
+        "from core.albums.store import AlbumStore\n"
+        "from core.cache import EmbeddingCache\n"
+        "from core.models.manager import ModelManager\n"
+        f"album = Album(AlbumStore({str(db)!r}), EmbeddingCache(), make_models(ModelManager('auto'), captions=True))\n"
+        "report = album.index()\n"
+        "album.search_index()\n"
+        "about = album.models.describe()\n"
+        "print(json.dumps({'reused': report.reused, 'tags': album.data.tags, 'device': about['image']['device'],\n"
+        "                  'imported': sorted(m for m in ('torch', 'timm', 'torchvision', 'sympy') if m in sys.modules)}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env=os.environ.copy(), cwd=str(Path(__file__).resolve().parent.parent))
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["reused"] == 5 and got["tags"] == tags  # the same ImageNet names, read without timm
+    assert got["imported"] == [], got["imported"]
+    assert "not loaded" in got["device"]

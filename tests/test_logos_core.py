@@ -152,12 +152,17 @@ def test_torch_libraries_open_before_torch_and_torch_still_works():
 
 def test_the_warm_up_loads_what_the_first_big_embedding_job_needs_and_search_still_works(tmp_path):
     """onnx and onnxruntime come in at start-up (not in the middle of the first big job, where
-    importing onnx froze the window 0.55 s); usearch loads after them and works."""
+    importing onnx froze the window 0.55 s); usearch loads after them and works. torch, torchvision
+    and timm wait for the first model (``warm_models``): a window that only browses never needs them."""
     import subprocess
     import sys
 
     code = ("import sys; from core.warmup import warm_up; took = warm_up(); "
-            "assert {'onnx', 'onnxruntime', 'torch', 'hdbscan'} <= set(sys.modules), took; "
+            "assert {'onnx', 'onnxruntime', 'hdbscan'} <= set(sys.modules), took; "
+            "assert not {'torch', 'torchvision', 'timm'} & set(sys.modules), took; "
+            "from core.warmup import warm_models; models = warm_models(); "
+            "assert {'torch', 'torchvision', 'timm'} <= set(sys.modules) and 'torch' in models, models; "
+            "assert warm_models() == {}; "
             "import numpy as np; from core.search import SearchIndex; "
             "i = SearchIndex(4, exact_max=2); i.add(['a', 'b', 'c'], np.eye(3, 4, dtype=np.float32)); "
             "print(i.backend, [h.key for h in i.search(np.array([0, 1, 0, 0], np.float32), 1)])")

@@ -134,6 +134,7 @@ VOTE_ROUNDS = 3
 CELL_SHAPE = "auto"  # "kmeans", "communities", or "auto": communities from COMMUNITY_FROM photos
 COMMUNITY_RESOLUTION = 0.7
 COMMUNITY_LEAST = 500
+COMMUNITY_DIMS = 64  # the kNN graph the communities are found in (32: untimed events inside 100k split over cells)
 COMMUNITY_FROM = 2 * CELLS_FROM
 READ_CORE = 0.7  # photos that sat with their event under this share of settings teach the read-out
 READ_SURE = 0.5  # an unsorted photo joins the read-out's event at this probability, among its sure members
@@ -416,7 +417,7 @@ def community_cells(image: np.ndarray, settings: ClusterSettings, least: int = C
     from core.search import SearchIndex
 
     n = len(image)
-    z = _unit_rows(_project(image, max(GRID_DIMS), settings.seed,
+    z = _unit_rows(_project(image, COMMUNITY_DIMS, settings.seed,
                             fit_rows(n, replace(settings, fit_limit=CONSENSUS_LIMIT))))
     index = SearchIndex(z.shape[1])
     index.add([str(i) for i in range(n)], z)

@@ -53,6 +53,9 @@ KINDS: dict[str, type[Encoder]] = {
 }
 
 
+NOT_LOADED = "chosen when the model loads (not loaded: every photo was in the embedding cache)"
+
+
 def can_wait(preset_name: str) -> bool:
     """Whether a preset's model can be a :class:`LazyModel` (its cache key needs no weights: not
     the logo model, whose key holds its weights' hash)."""
@@ -108,8 +111,9 @@ class LazyModel:
     def describe(self) -> dict:
         if self._model is not None:
             return self._model.describe()
+        known = self._manager.device_known  # not found by importing torch for a description
         return {"preset": self._preset.name, "title": self._preset.title, "weights": self.weights,
-                "device": self.device}
+                "device": known.torch_device if known is not None else NOT_LOADED}
 
     # -- the rest: the real model ---------------------------------------------------
     def model(self) -> Encoder:

@@ -228,6 +228,29 @@ class Captioner(Encoder):
         return out
 
 
+_IMAGENET_NAMES: list[str] = []
+
+
+def imagenet_names() -> list[str]:
+    """The 1,000 ImageNet class names as timm's ``ImageNetInfo().index_to_description`` gives them
+    (the first WordNet lemmas), read from timm's own data files without importing timm: ``import
+    timm`` imports torchvision, whose ops import torch._dynamo and sympy (+~300 MB in the window,
+    measured at 100,000 photos), and the Albums check of a cached library needs only the names."""
+    if not _IMAGENET_NAMES:
+        import csv
+        from importlib.util import find_spec
+
+        spec = find_spec("timm")  # finds the package without running its __init__
+        if spec is None or not spec.submodule_search_locations:
+            raise ModuleNotFoundError("timm is not installed (pip install timm): it names ImageNet classes")
+        info = Path(list(spec.submodule_search_locations)[0]) / "data" / "_info"
+        synsets = (info / "imagenet_synsets.txt").read_text("utf-8").splitlines()
+        with open(info / "imagenet_synset_to_lemma.txt", encoding="utf-8", newline="") as fh:
+            lemmas = dict(csv.reader(fh, delimiter="\t"))
+        _IMAGENET_NAMES[:] = [lemmas[s] for s in synsets]
+    return _IMAGENET_NAMES
+
+
 @dataclass
 class ImageNetClassifier(ImageEncoder):
     """An image encoder that also names ImageNet classes (EfficientNet-Lite0)."""
@@ -250,22 +273,18 @@ class ImageNetClassifier(ImageEncoder):
 
     @staticmethod
     def label_names(pairs: np.ndarray) -> list[list[tuple[str, float]]]:
-        from timm.data import ImageNetInfo
-
-        info = ImageNetInfo()
-        return [[(info.index_to_description(int(row[j])), float(row[j + 1])) for j in range(0, len(row), 2)]
-                for row in pairs]
+        names = imagenet_names()
+        return [[(names[int(row[j])], float(row[j + 1])) for j in range(0, len(row), 2)] for row in pairs]
 
     def classify(self, batch, top_k: int = 5) -> list[list[tuple[str, float]]]:
         import torch
-        from timm.data import ImageNetInfo
 
-        info = ImageNetInfo()
+        names = imagenet_names()
         with torch.inference_mode():
             probs = self.logits(batch.to(self.device)).softmax(-1).cpu()
         top = probs.topk(top_k, dim=-1)
         return [
-            [(info.index_to_description(int(i)), float(p)) for p, i in zip(ps, idx, strict=True)]
+            [(names[int(i)], float(p)) for p, i in zip(ps, idx, strict=True)]
             for ps, idx in zip(top.values, top.indices, strict=True)
         ]
 

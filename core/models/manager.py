@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.device import DeviceInfo, resolve_device
 from core.models.loaders import Encoder, load
+from core.warmup import warm_models
 
 
 class ModelManager:
@@ -18,7 +19,17 @@ class ModelManager:
     @property
     def device(self) -> DeviceInfo:
         if self._device is None:
+            if self._preference != "cpu":
+                warm_models()  # torch comes in here: its libraries opened GIL-free first
             self._device = resolve_device(self._preference)
+        return self._device
+
+    @property
+    def device_known(self) -> DeviceInfo | None:
+        """The device when it is known without importing torch (resolved already, or the CPU asked
+        for); None when finding it would import torch (CUDA's build: +290 MB resident)."""
+        if self._device is None and self._preference == "cpu":
+            return self.device
         return self._device
 
     def set_device_preference(self, preference: str) -> None:
@@ -35,6 +46,7 @@ class ModelManager:
 
                 kwargs = {k: v for k, v in (("progress", progress), ("cancelled", cancelled)) if v}
                 ensure_weights(preset, self.allow_download, **kwargs)
+            warm_models()  # the first model: torch, torchvision and timm imported as the start-up's warm-up does
             self._loaded[preset] = load(preset, self.device.torch_device, tiny=self.tiny)
         return self._loaded[preset]
 
