@@ -171,7 +171,7 @@ def lostfound_posts(args, tmp: Path) -> list[dict]:
 
 def lostfound(app, window, page, args, tmp: Path) -> str:
     posts = args.posts
-    wait(app, lambda: page.service is not None)  # an empty store: models loaded on first show
+    # an empty store loads no model on first show ("they load with the first post"): the import does
     finish(app, window.jobs, page.import_posts(str(tmp / "posts.csv")))
     finish(app, window.jobs, page.refresh_vectors())
     page.posts_panel.table.selectRow(0)

@@ -244,10 +244,16 @@ def imagenet_names() -> list[str]:
         if spec is None or not spec.submodule_search_locations:
             raise ModuleNotFoundError("timm is not installed (pip install timm): it names ImageNet classes")
         info = Path(list(spec.submodule_search_locations)[0]) / "data" / "_info"
-        synsets = (info / "imagenet_synsets.txt").read_text("utf-8").splitlines()
-        with open(info / "imagenet_synset_to_lemma.txt", encoding="utf-8", newline="") as fh:
-            lemmas = dict(csv.reader(fh, delimiter="\t"))
-        _IMAGENET_NAMES[:] = [lemmas[s] for s in synsets]
+        if (info / "imagenet_synsets.txt").is_file():
+            synsets = (info / "imagenet_synsets.txt").read_text("utf-8").splitlines()
+            with open(info / "imagenet_synset_to_lemma.txt", encoding="utf-8", newline="") as fh:
+                lemmas = dict(csv.reader(fh, delimiter="\t"))
+            _IMAGENET_NAMES[:] = [lemmas[s] for s in synsets]
+        else:  # a bundle whose importer keeps no such folder: timm reads its own files
+            from timm.data import ImageNetInfo
+
+            info_ = ImageNetInfo()
+            _IMAGENET_NAMES[:] = [info_.index_to_description(i) for i in range(1000)]
     return _IMAGENET_NAMES
 
 
