@@ -85,6 +85,15 @@ def _build_and_check(tmp_path):
         assert (models / family / f"modeling_{family}.py").is_file(), family
     assert (models / "t5" / "configuration_t5.py").is_file() and not (models / "t5" / "modeling_t5.py").exists()
 
+    # the window learns its devices from the bundle itself, started again with --detect-devices
+    # (app/devices.py: so the window need not import torch); the CPU bundle sees the CPU
+    devices = subprocess.run([str(bundle / "simscope"), "--detect-devices"], env=env, capture_output=True,
+                             text=True, timeout=300)
+    assert devices.returncode == 0, devices.stderr[-3000:]
+    from core.device import devices_from_json
+
+    assert [d.kind for d in devices_from_json(devices.stdout)][-1] == "cpu", devices.stdout
+
     archives = list((tmp_path / "dist").glob("simscope-*-cpu.tar.gz"))
     assert len(archives) == 1
     folder, archive = folder_bytes(bundle), archives[0].stat().st_size
