@@ -52,3 +52,17 @@ def test_the_split_runs_inside_the_cells_of_a_big_pool(monkeypatch):
     v = np.concatenate([_group(rng, rng.normal(0, 3, 32), 1200, 1.0) for _ in range(3)])
     labels, _ = C.cluster(v, C.ClusterSettings())
     assert seen == [len(v)] and labels.max() >= 2
+
+
+def test_copies_and_empty_input_are_taken_as_they_are():
+    """A burst of identical photos (no spread for the event's own PCA) stays one event; two such
+    bursts merged come apart; nothing to split and only unsorted photos give back what came in."""
+    rng = np.random.default_rng(2)
+    same = np.tile(rng.normal(0, 1, 64), (60, 1)).astype(np.float32)
+    assert np.array_equal(C.split_apart(same, np.zeros(60, int), C.ClusterSettings()), np.zeros(60, int))
+    two = np.concatenate([np.tile(rng.normal(0, 1, 64), (30, 1)), np.tile(rng.normal(0, 1, 64), (30, 1))])
+    out = C.split_apart(two.astype(np.float32), np.zeros(60, int), C.ClusterSettings())
+    assert len(set(out[:30])) == len(set(out[30:])) == 1 and out[0] != out[30]
+    assert C.split_apart(np.zeros((0, 64), np.float32), np.zeros(0, int), C.ClusterSettings()).shape == (0,)
+    unsorted = np.full(50, -1)
+    assert np.array_equal(C.split_apart(np.ones((50, 64), np.float32), unsorted, C.ClusterSettings()), unsorted)

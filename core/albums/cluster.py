@@ -141,7 +141,6 @@ APART_SMALLEST = 20  # the smallest group split off (the issue's "events of >= 2
 APART_DIMS = 16  # the event's own PCA, where the direction between its groups dominates
 APART_SAMPLES = 5  # HDBSCAN's min_samples there
 APART_CROSS = 0.05  # a group leaves when at most this share of its photos' 10 nearest (full vectors) lie outside it
-APART_ROUNDS = 1
 READ_CORE = 0.7  # photos that sat with their event under this share of settings teach the read-out
 READ_SURE = 0.5  # an unsorted photo joins the read-out's event at this probability, among its sure members
 JOIN_NEIGHBOURS = 5  # ... "among": its 5th nearest sure member as near as theirs are to each other (within_members)
@@ -550,8 +549,7 @@ def _nearest_inside(x: np.ndarray, k: int, block: int = 2048) -> np.ndarray:
     return out
 
 
-def split_apart(image: np.ndarray, labels: np.ndarray, settings: ClusterSettings,
-                rounds: int = APART_ROUNDS, reduced: np.ndarray | None = None) -> np.ndarray:
+def split_apart(image: np.ndarray, labels: np.ndarray, settings: ClusterSettings) -> np.ndarray:
     """Events of a big pool that hold separate groups, split. Inside a cell the agreement's smallest
     event is 1-4% of the cell (35-140 photos in a cell of 3,500), so groups of a few dozen photos
     next to each other, or next to a broad group, come out as one event. Each event of at least
@@ -563,36 +561,28 @@ def split_apart(image: np.ndarray, labels: np.ndarray, settings: ClusterSettings
     apart, the largest does). O(m²) per event of m photos, events bounded by the cells: linear in n.
     Inside 100,000 photos (bench/albums_scale.py): untimed events of >= 20 photos found 16 -> 27 of
     43 and 20 -> 41 of 60 (two libraries), events4's ARI 0.750 -> 0.749 and 0.628 -> 0.627; a second
-    level of HDBSCAN inside the groups that are not apart found 27 and 41: not kept)."""
+    level of HDBSCAN inside the groups that are not apart, or a second round, found no more: not kept)."""
     import hdbscan
 
     labels = labels.copy()
-    for _ in range(rounds):
-        next_label = int(labels.max()) + 1 if len(labels) else 0
-        count = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
-        split = 0
-        for rows in members_by_label(labels, None, count):
-            if len(rows) < 2 * APART_SMALLEST:
-                continue
-            x = unit(np.asarray(image[rows], np.float32))
-            z = _unit_rows(_project(x if reduced is None else reduced[rows], APART_DIMS, settings.seed,
-                                    np.arange(len(rows))))
-            sub = hdbscan.HDBSCAN(min_cluster_size=APART_SMALLEST, min_samples=APART_SAMPLES).fit(
-                z.astype(np.float64)).labels_
-            groups = np.unique(sub[sub >= 0])
-            if len(groups) < 2:
-                continue
-            nearest = _nearest_inside(x, 10)
-            outside = (sub[nearest] != sub[:, None]).mean(1)
-            apart = [g for g in groups if outside[sub == g].mean() <= APART_CROSS]
-            if len(apart) == len(groups):  # all apart: the largest stays the event
-                apart.remove(max(apart, key=lambda g: (int((sub == g).sum()), -g)))
-            for g in apart:
-                labels[rows[sub == g]] = next_label
-                next_label += 1
-            split += bool(apart)
-        if not split:
-            break
+    next_label = int(labels.max()) + 1 if len(labels) else 0
+    for rows in members_by_label(labels, None, max(next_label, 0)):
+        if len(rows) < 2 * APART_SMALLEST:
+            continue
+        x = unit(np.asarray(image[rows], np.float32))
+        z = _unit_rows(_project(x, APART_DIMS, settings.seed, np.arange(len(rows))))
+        sub = hdbscan.HDBSCAN(min_cluster_size=APART_SMALLEST, min_samples=APART_SAMPLES).fit(
+            z.astype(np.float64)).labels_
+        groups = np.unique(sub[sub >= 0])
+        if len(groups) < 2:
+            continue
+        outside = (sub[_nearest_inside(x, 10)] != sub[:, None]).mean(1)
+        apart = [g for g in groups if outside[sub == g].mean() <= APART_CROSS]
+        if len(apart) == len(groups):  # all apart: the largest stays the event
+            apart.remove(max(apart, key=lambda g: (int((sub == g).sum()), -g)))
+        for g in apart:
+            labels[rows[sub == g]] = next_label
+            next_label += 1
     return labels
 
 
