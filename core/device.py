@@ -70,8 +70,13 @@ def devices_from_json(text: str) -> list[DeviceInfo]:
     """The devices ``devices_json`` wrote (its last line), best first; ValueError when it is not that."""
     import json
 
-    rows = json.loads(text.strip().splitlines()[-1])
-    found = [DeviceInfo(str(kind), str(device), str(name)) for kind, device, name in rows]
+    lines = text.strip().splitlines()
+    if not lines:
+        raise ValueError("no device list: the output was empty")
+    try:
+        found = [DeviceInfo(str(kind), str(device), str(name)) for kind, device, name in json.loads(lines[-1])]
+    except TypeError as exc:  # not a list of [kind, device, name]
+        raise ValueError(f"not a device list: {lines[-1][-200:]!r}") from exc
     if not found or found[-1].kind != "cpu":
         raise ValueError(f"not a device list: {text[-200:]!r}")
     return found

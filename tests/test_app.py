@@ -506,3 +506,33 @@ def test_a_started_window_learns_its_device_without_importing_torch(tmp_path):
     assert got["label"].startswith("Device: ") and "detecting" not in got["label"], got
     assert got["kinds"][-1] == "cpu" and got["warm"], got  # the devices known, the start-up warm-up done
     assert got["imported"] == [], got
+
+
+def test_device_detection_falls_back_to_this_process_when_the_child_fails():
+    """A child that cannot start (here: a program that does not exist) or prints something else is
+    logged and the devices are found in this process; its output is never trusted blindly."""
+    import json
+    import subprocess
+    import sys
+
+    import pytest
+
+    from core.device import devices_from_json
+
+    for bad in ("", "no json here", "[]", '[["cuda", "cuda:0", "x"]]'):  # the CPU is always last
+        with pytest.raises(ValueError):
+            devices_from_json(bad)
+    code = (
+        "import json, logging, sys\n"
+        "logging.basicConfig(level=logging.WARNING)\n"
+        "sys.executable = '/nonexistent/python'\n"
+        "from app.devices import detect_device\n"
+        "device, devices = detect_device('auto')\n"
+        "print(json.dumps([device.kind, [d.kind for d in devices], 'torch' in sys.modules]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr[-3000:]
+    kind, kinds, imported = json.loads(out.stdout.strip().splitlines()[-1])
+    assert kinds[-1] == "cpu" and kind == kinds[0] and imported  # found here, with torch
+    assert "device detection in a child process failed" in out.stderr
