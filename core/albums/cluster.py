@@ -137,10 +137,14 @@ COMMUNITY_LEAST = 500
 COMMUNITY_DIMS = 32  # the kNN graph the communities are found in (the largest of GRID_DIMS; 64 measured: fewer untimed events found)
 COMMUNITY_FROM = 2 * CELLS_FROM
 # apart (``split_apart``): a big pool's event whose photos form separate groups is split
-APART_SMALLEST = 20  # the smallest group split off (the issue's "events of >= 20 photos")
-APART_DIMS = 16  # the event's own PCA, where the direction between its groups dominates
-APART_SAMPLES = 5  # HDBSCAN's min_samples there
-APART_CROSS = 0.05  # a group leaves when at most this share of its photos' 10 nearest (full vectors) lie outside it
+APART_SMALLEST = 20  # the smallest event split off (the issue's "events of >= 20 photos")
+APART_DIMS = 16  # first reading: the event's own PCA, where the direction between its groups dominates
+APART_SAMPLES = 5  # ... HDBSCAN's min_samples there
+APART_CROSS = 0.05  # ... a group leaves when at most this share of its photos' 10 nearest (full vectors) lie outside it
+APART_NEIGHBOURS = 10  # the event's kNN graph (full vectors, cosine) its Louvain communities come from
+APART_CROSSING = 0.15  # two communities are one group while this share of the smaller one's links join them
+APART_RATIO = 0.45  # a group is apart when its photos lie at most this share as far from its centre as the others
+APART_PIECE = 10  # a group this small is apart too, and becomes an event joined to others (``_join_crossing``)
 READ_CORE = 0.7  # photos that sat with their event under this share of settings teach the read-out
 READ_SURE = 0.5  # an unsorted photo joins the read-out's event at this probability, among its sure members
 JOIN_NEIGHBOURS = 5  # ... "among": its 5th nearest sure member as near as theirs are to each other (within_members)
@@ -549,19 +553,98 @@ def _nearest_inside(x: np.ndarray, k: int, block: int = 2048) -> np.ndarray:
     return out
 
 
-def split_apart(image: np.ndarray, labels: np.ndarray, settings: ClusterSettings) -> np.ndarray:
-    """Events of a big pool that hold separate groups, split. Inside a cell the agreement's smallest
-    event is 1-4% of the cell (35-140 photos in a cell of 3,500), so groups of a few dozen photos
-    next to each other, or next to a broad group, come out as one event. Each event of at least
-    twice ``APART_SMALLEST`` photos is read again on its own: PCA to ``APART_DIMS`` fitted on its photos
-    (the direction between its groups is then a main one), HDBSCAN (smallest group ``APART_SMALLEST``);
-    a group found there becomes an event of its own when its photos' 10 nearest photos of the event
-    (cosine on the full vectors) lie inside it, all but ``APART_CROSS`` of them: separate, not one
-    group's denser part. Noise and the groups that are not apart stay the event (when every group is
-    apart, the largest does). O(m²) per event of m photos, events bounded by the cells: linear in n.
-    Inside 100,000 photos (bench/albums_scale.py): untimed events of >= 20 photos found 16 -> 27 of
-    43 and 20 -> 41 of 60 (two libraries), events4's ARI 0.750 -> 0.749 and 0.628 -> 0.627; a second
-    level of HDBSCAN inside the groups that are not apart, or a second round, found no more: not kept)."""
+def _communities(x: np.ndarray, near: np.ndarray, seed: int) -> np.ndarray:
+    """Louvain communities (networkx) of the graph of each row's ``near`` rows, cosine weights;
+    then two communities are one while at least ``APART_CROSSING`` of the smaller one's links join
+    them (a blob Louvain cut in parts is whole again). A number per row, 0..k-1."""
+    import networkx as nx
+
+    m, k = near.shape
+    cos = np.maximum(np.einsum("ij,ikj->ik", x, x[near]), 0)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(m))
+    graph.add_weighted_edges_from(zip(np.repeat(np.arange(m), k).tolist(), near.ravel().tolist(),
+                                      cos.ravel().tolist(), strict=True))
+    group = np.zeros(m, int)
+    for i, members in enumerate(nx.community.louvain_communities(graph, resolution=1.0, seed=seed)):
+        group[list(members)] = i
+    while True:
+        group = np.unique(group, return_inverse=True)[1]
+        count = int(group.max()) + 1
+        if count < 2:
+            return group
+        links = np.zeros((count, count))
+        np.add.at(links, (np.repeat(group, k), group[near].ravel()), 1)
+        volume = links.sum(1)
+        both = links + links.T
+        np.fill_diagonal(both, 0)
+        share = both / (2 * np.minimum.outer(volume, volume))
+        i, j = np.unravel_index(np.argmax(share), share.shape)
+        if share[i, j] < APART_CROSSING:
+            return group
+        group[group == j] = i
+
+
+def _tightness(x: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Per group: how far its photos (unit rows of ``x``) lie from its centre, over how far the
+    others' photos lie from it (mean cosine distances): 1 a group no tighter than its event."""
+    count = int(group.max()) + 1
+    centres = unit(np.stack([x[group == g].mean(0) for g in range(count)]).astype(np.float32))
+    near = x @ centres.T
+    size = np.bincount(group, minlength=count)
+    own = np.bincount(group, weights=near[np.arange(len(x)), group], minlength=count)
+    rest = (near.sum(0) - own) / np.maximum(len(x) - size, 1)
+    return (1 - own / size) / np.maximum(1 - rest, 1e-6)
+
+
+def _peel(x: np.ndarray, group: np.ndarray) -> list[int]:
+    """The groups apart from the event's other photos, most apart first, each measured against the
+    photos still left (a group of a broad kind looks apart beside a tight event until that event has
+    left): of ``APART_PIECE`` photos or more, at most ``APART_RATIO`` as far from its centre as the
+    photos left (``_tightness``). The last group left stays the event."""
+    left = np.ones(len(x), bool)
+    out: list[int] = []
+    while True:
+        ids, sub = np.unique(group[left], return_inverse=True)
+        if len(ids) < 2:
+            return out
+        ratio = np.where(np.bincount(sub) >= APART_PIECE, _tightness(x[left], sub), np.inf)
+        best = int(np.argmin(ratio))
+        if ratio[best] > APART_RATIO:
+            return out
+        out.append(int(ids[best]))
+        left &= group != ids[best]
+
+
+def _join_crossing(image: np.ndarray, pieces: list[np.ndarray]) -> np.ndarray:
+    """Which apart groups (rows of ``image``) are one event: those joined, directly or through
+    others, by at least ``APART_CROSSING`` of the smaller one's links in their photos' kNN graph
+    (the search layer's self-join over the groups' photos, O(m·k)). A number per group."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from core.search import SearchIndex
+
+    rows = np.concatenate(pieces)
+    piece = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
+    index = SearchIndex(image.shape[1])
+    index.add([str(i) for i in range(len(rows))], unit(np.asarray(image[rows], np.float32)))
+    a, b, _ = index.neighbours(APART_NEIGHBOURS)
+    pa, pb = piece[a], piece[b]
+    volume = np.bincount(pa, minlength=len(pieces))
+    cross = pa != pb
+    links = coo_matrix((np.ones(int(cross.sum())), (pa[cross], pb[cross])), shape=(len(pieces),) * 2).tocsr()
+    links = (links + links.T).tocoo()
+    keep = links.data >= 2 * APART_CROSSING * np.minimum(volume[links.row], volume[links.col])
+    graph = coo_matrix((np.ones(int(keep.sum())), (links.row[keep], links.col[keep])), shape=(len(pieces),) * 2)
+    return connected_components(graph, directed=False)[1]
+
+
+def _split_dense(image: np.ndarray, labels: np.ndarray, settings: ClusterSettings) -> np.ndarray:
+    """The first reading of ``split_apart``: each event of at least twice ``APART_SMALLEST`` photos,
+    PCA to ``APART_DIMS`` fitted on its photos, HDBSCAN (smallest group ``APART_SMALLEST``); a group
+    leaves when its photos' 10 nearest photos of the event (full vectors) lie inside it, all but
+    ``APART_CROSS`` of them (when every group is apart, the largest stays the event)."""
     import hdbscan
 
     labels = labels.copy()
@@ -583,6 +666,48 @@ def split_apart(image: np.ndarray, labels: np.ndarray, settings: ClusterSettings
         for g in apart:
             labels[rows[sub == g]] = next_label
             next_label += 1
+    return labels
+
+
+def split_apart(image: np.ndarray, labels: np.ndarray, settings: ClusterSettings) -> np.ndarray:
+    """Events of a big pool that hold separate groups, split. Inside a cell the agreement's smallest
+    event is 1-4% of the cell (35-140 photos in a cell of 3,500), so events of a few dozen photos
+    beside each other, or inside a broad group, come out as one event, and an event may be cut
+    between two cells' events. Each event is read again on its own, twice:
+    - ``_split_dense``: HDBSCAN on the event's own PCA; a group almost none of whose photos' nearest
+      lie outside it leaves (this alone: untimed events found 16 -> 27 of 43 at 100,000);
+    - the Louvain communities of the photos' kNN graph (full vectors), joined back while they cross
+      (``_communities``); a group whose photos lie at most ``APART_RATIO`` as far from its centre
+      as the event's other photos do is apart, the most apart first, each measured against the
+      photos still left (``_peel``). Apart groups of ``APART_PIECE`` photos or more, from this event
+      or others, are joined while their photos' links cross (``_join_crossing``: an event cut
+      between two cells' events comes back whole) and become an event from ``APART_SMALLEST``.
+    The rest stays the event. O(m²) per event of m photos, events bounded by the cells: linear in
+    n. bench/albums_scale.py, untimed events of >= 20 photos found / events4's ARI inside the
+    library, before -> after the second reading: 100,000 photos, three libraries: 27 -> 31 of 43 /
+    0.749 -> 0.748, 28 -> 34 of 49 / 0.583 -> 0.582, 41 -> 44 of 60 / 0.627 -> 0.625; 30,000:
+    14 -> 16 of 18 / 0.743 -> 0.743; 10,000: 4 of 4 / 0.747 both. A ratio of 0.5 found more
+    (34 of 43) but cut events4's kinds at 30,000 (ARI 0.705); a cosine gap without ratio, or
+    without peeling, cut them at 10,000 and 30,000 (0.68-0.70): measured, not kept (docs/albums.md)."""
+    labels = _split_dense(image, labels, settings)
+    next_label = int(labels.max()) + 1 if len(labels) else 0
+    pieces: list[np.ndarray] = []
+    for rows in members_by_label(labels, None, max(next_label, 0)):
+        if len(rows) < APART_SMALLEST + APART_PIECE:
+            continue
+        x = unit(np.asarray(image[rows], np.float32))
+        group = _communities(x, _nearest_inside(x, APART_NEIGHBOURS), settings.seed)
+        if group.max() < 1:
+            continue
+        for g in _peel(x, group):
+            pieces.append(rows[group == g])
+    if pieces:
+        joined = _join_crossing(image, pieces)
+        for members in members_by_label(joined, None, int(joined.max()) + 1):
+            rows = np.concatenate([pieces[i] for i in members])
+            if len(rows) >= APART_SMALLEST:
+                labels[rows] = next_label
+                next_label += 1
     return labels
 
 
