@@ -2,7 +2,7 @@
 is split (``cluster.split_apart``): a cell's smallest event is 1-4% of the cell, so groups of a few
 dozen photos beside each other or beside a broad group came out as one event, and an event cut
 between two cells' events was two halves too small to be found (bench/albums_scale.py: untimed events
-of >= 20 photos found inside 100,000 photos 16 -> 27 -> 31 of 43, events4's ARI 0.750 -> 0.749 ->
+of >= 20 photos found inside 100,000 photos 16 -> 27 -> 33 of 43, events4's ARI 0.750 -> 0.749 ->
 0.748). A broad group with no gap inside stays whole."""
 
 from __future__ import annotations

@@ -142,7 +142,8 @@ APART_DIMS = 16  # first reading: the event's own PCA, where the direction betwe
 APART_SAMPLES = 5  # ... HDBSCAN's min_samples there
 APART_CROSS = 0.05  # ... a group leaves when at most this share of its photos' 10 nearest (full vectors) lie outside it
 APART_NEIGHBOURS = 10  # the event's kNN graph (full vectors, cosine) its Louvain communities come from
-APART_CROSSING = 0.15  # two communities are one group while this share of the smaller one's links join them
+APART_RESOLUTION = 1.0  # ... Louvain's resolution there (0.7 / 2.0 measured: fewer found)
+APART_CROSSING = 0.15  # two apart groups are one event while this share of the smaller one's links join them
 APART_RATIO = 0.45  # a group is apart when its photos lie at most this share as far from its centre as the others
 APART_PIECE = 10  # a group this small is apart too, and becomes an event joined to others (``_join_crossing``)
 READ_CORE = 0.7  # photos that sat with their event under this share of settings teach the read-out
@@ -554,9 +555,9 @@ def _nearest_inside(x: np.ndarray, k: int, block: int = 2048) -> np.ndarray:
 
 
 def _communities(x: np.ndarray, near: np.ndarray, seed: int) -> np.ndarray:
-    """Louvain communities (networkx) of the graph of each row's ``near`` rows, cosine weights;
-    then two communities are one while at least ``APART_CROSSING`` of the smaller one's links join
-    them (a blob Louvain cut in parts is whole again). A number per row, 0..k-1."""
+    """Louvain communities (networkx) of the graph of each row's ``near`` rows, cosine weights: a
+    number per row, 0..k-1. A broad group comes out in parts, none of them apart (``_tightness``:
+    a random half of a broad group lies as far from its centre as the other half)."""
     import networkx as nx
 
     m, k = near.shape
@@ -566,23 +567,9 @@ def _communities(x: np.ndarray, near: np.ndarray, seed: int) -> np.ndarray:
     graph.add_weighted_edges_from(zip(np.repeat(np.arange(m), k).tolist(), near.ravel().tolist(),
                                       cos.ravel().tolist(), strict=True))
     group = np.zeros(m, int)
-    for i, members in enumerate(nx.community.louvain_communities(graph, resolution=1.0, seed=seed)):
+    for i, members in enumerate(nx.community.louvain_communities(graph, resolution=APART_RESOLUTION, seed=seed)):
         group[list(members)] = i
-    while True:
-        group = np.unique(group, return_inverse=True)[1]
-        count = int(group.max()) + 1
-        if count < 2:
-            return group
-        links = np.zeros((count, count))
-        np.add.at(links, (np.repeat(group, k), group[near].ravel()), 1)
-        volume = links.sum(1)
-        both = links + links.T
-        np.fill_diagonal(both, 0)
-        share = both / (2 * np.minimum.outer(volume, volume))
-        i, j = np.unravel_index(np.argmax(share), share.shape)
-        if share[i, j] < APART_CROSSING:
-            return group
-        group[group == j] = i
+    return group
 
 
 def _tightness(x: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -594,16 +581,22 @@ def _tightness(x: np.ndarray, group: np.ndarray) -> np.ndarray:
     size = np.bincount(group, minlength=count)
     own = np.bincount(group, weights=near[np.arange(len(x)), group], minlength=count)
     rest = (near.sum(0) - own) / np.maximum(len(x) - size, 1)
-    return (1 - own / size) / np.maximum(1 - rest, 1e-6)
+    far = 1 - rest
+    return np.where(far > 1e-6, (1 - own / size) / np.maximum(far, 1e-6), 1.0)  # copies: not apart
 
 
-def _peel(x: np.ndarray, group: np.ndarray) -> list[int]:
-    """The groups apart from the event's other photos, most apart first, each measured against the
-    photos still left (a group of a broad kind looks apart beside a tight event until that event has
-    left): of ``APART_PIECE`` photos or more, at most ``APART_RATIO`` as far from its centre as the
-    photos left (``_tightness``). The last group left stays the event."""
-    left = np.ones(len(x), bool)
-    out: list[int] = []
+def _peel(x: np.ndarray, group: np.ndarray, near: np.ndarray) -> list[int]:
+    """The groups apart from the event's other photos (of ``APART_PIECE`` photos or more): first
+    those almost none of whose photos' ``near`` lie outside them (``APART_CROSS``), then the most
+    apart by ``_tightness`` (at most ``APART_RATIO`` as far from its centre as the photos left), each
+    measured against the photos still left (a group of a broad kind looks apart beside a tight
+    event until that event has left). The last group left stays the event."""
+    size = np.bincount(group)
+    crossing = np.bincount(group, weights=(group[near] != group[:, None]).mean(1)) / size
+    out = [g for g in range(len(size)) if crossing[g] <= APART_CROSS and size[g] >= APART_PIECE]
+    if len(out) == len(size):  # all apart: the largest stays the event
+        out.remove(int(np.argmax(size)))
+    left = ~np.isin(group, out)
     while True:
         ids, sub = np.unique(group[left], return_inverse=True)
         if len(ids) < 2:
@@ -676,19 +669,21 @@ def split_apart(image: np.ndarray, labels: np.ndarray, settings: ClusterSettings
     between two cells' events. Each event is read again on its own, twice:
     - ``_split_dense``: HDBSCAN on the event's own PCA; a group almost none of whose photos' nearest
       lie outside it leaves (this alone: untimed events found 16 -> 27 of 43 at 100,000);
-    - the Louvain communities of the photos' kNN graph (full vectors), joined back while they cross
-      (``_communities``); a group whose photos lie at most ``APART_RATIO`` as far from its centre
-      as the event's other photos do is apart, the most apart first, each measured against the
-      photos still left (``_peel``). Apart groups of ``APART_PIECE`` photos or more, from this event
-      or others, are joined while their photos' links cross (``_join_crossing``: an event cut
-      between two cells' events comes back whole) and become an event from ``APART_SMALLEST``.
+    - the Louvain communities of the photos' kNN graph (full vectors, ``_communities``); a group
+      whose photos lie at most ``APART_RATIO`` as far from its centre as the event's other photos do
+      is apart, the most apart first, each measured against the photos still left (``_peel``).
+      Apart groups of ``APART_PIECE`` photos or more, from this event or others, are joined while
+      their photos' links cross (``_join_crossing``: an event cut between two cells' events comes
+      back whole) and become an event from ``APART_SMALLEST``.
     The rest stays the event. O(m²) per event of m photos, events bounded by the cells: linear in
     n. bench/albums_scale.py, untimed events of >= 20 photos found / events4's ARI inside the
-    library, before -> after the second reading: 100,000 photos, three libraries: 27 -> 31 of 43 /
-    0.749 -> 0.748, 28 -> 34 of 49 / 0.583 -> 0.582, 41 -> 44 of 60 / 0.627 -> 0.625; 30,000:
-    14 -> 16 of 18 / 0.743 -> 0.743; 10,000: 4 of 4 / 0.747 both. A ratio of 0.5 found more
-    (34 of 43) but cut events4's kinds at 30,000 (ARI 0.705); a cosine gap without ratio, or
-    without peeling, cut them at 10,000 and 30,000 (0.68-0.70): measured, not kept (docs/albums.md)."""
+    library, the first reading alone -> both: 100,000 photos, three libraries: 27 -> 33 of 43 /
+    0.749 -> 0.748, 28 -> 35 of 49 / 0.583 -> 0.582, 41 -> 45 of 60 / 0.627 -> 0.625; 30,000:
+    14 -> 16 of 18 / 0.743 -> 0.743; 10,000: 4 of 4 / 0.747 both; cluster() x1.25 wall at 100,000.
+    Measured and not kept (docs/albums.md): a ratio of 0.5 or 0.47 (34 / 32 of 43, but events4's
+    kinds cut at 30,000: ARI 0.705 / 0.719); a cosine gap instead of a ratio, or no peeling (kinds
+    cut at 10,000 and 30,000: 0.68-0.70); Louvain's parts joined back while they cross (32 of 43);
+    resolution 0.7 / 2.0 (32 / 31); a group's core instead of the group (ARI 0.51)."""
     labels = _split_dense(image, labels, settings)
     next_label = int(labels.max()) + 1 if len(labels) else 0
     pieces: list[np.ndarray] = []
@@ -696,10 +691,11 @@ def split_apart(image: np.ndarray, labels: np.ndarray, settings: ClusterSettings
         if len(rows) < APART_SMALLEST + APART_PIECE:
             continue
         x = unit(np.asarray(image[rows], np.float32))
-        group = _communities(x, _nearest_inside(x, APART_NEIGHBOURS), settings.seed)
+        near = _nearest_inside(x, APART_NEIGHBOURS)
+        group = _communities(x, near, settings.seed)
         if group.max() < 1:
             continue
-        for g in _peel(x, group):
+        for g in _peel(x, group, near):
             pieces.append(rows[group == g])
     if pieces:
         joined = _join_crossing(image, pieces)
