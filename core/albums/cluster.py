@@ -585,18 +585,20 @@ def _tightness(x: np.ndarray, group: np.ndarray) -> np.ndarray:
     return np.where(far > 1e-6, (1 - own / size) / np.maximum(far, 1e-6), 1.0)  # copies: not apart
 
 
-def _peel(x: np.ndarray, group: np.ndarray, near: np.ndarray) -> list[int]:
-    """The groups apart from the event's other photos (of ``APART_PIECE`` photos or more): first
-    those almost none of whose photos' ``near`` lie outside them (``APART_CROSS``), then the most
-    apart by ``_tightness`` (at most ``APART_RATIO`` as far from its centre as the photos left), each
-    measured against the photos still left (a group of a broad kind looks apart beside a tight
-    event until that event has left). The last group left stays the event."""
+def _peel(x: np.ndarray, group: np.ndarray, near: np.ndarray) -> list[np.ndarray]:
+    """The groups apart from the event's other photos (of ``APART_PIECE`` photos or more), as row
+    numbers: first those almost none of whose photos' ``near`` lie outside them (``APART_CROSS``),
+    then the most apart by ``_tightness`` (at most ``APART_RATIO`` as far from its centre as the
+    photos left), each measured against the photos still left (a group of a broad kind looks apart
+    beside a tight event until that event has left). The last group left stays the event (the
+    largest, when all are apart)."""
     size = np.bincount(group)
     crossing = np.bincount(group, weights=(group[near] != group[:, None]).mean(1)) / size
-    out = [g for g in range(len(size)) if crossing[g] <= APART_CROSS and size[g] >= APART_PIECE]
-    if len(out) == len(size):  # all apart: the largest stays the event
-        out.remove(int(np.argmax(size)))
-    left = ~np.isin(group, out)
+    first = [g for g in range(len(size)) if crossing[g] <= APART_CROSS and size[g] >= APART_PIECE]
+    if len(first) == len(size):  # all apart: the largest stays the event
+        first.remove(int(np.argmax(size)))
+    out = [np.flatnonzero(group == g) for g in first]
+    left = ~np.isin(group, first)
     while True:
         ids, sub = np.unique(group[left], return_inverse=True)
         if len(ids) < 2:
@@ -605,7 +607,7 @@ def _peel(x: np.ndarray, group: np.ndarray, near: np.ndarray) -> list[int]:
         best = int(np.argmin(ratio))
         if ratio[best] > APART_RATIO:
             return out
-        out.append(int(ids[best]))
+        out.append(np.flatnonzero(left & (group == ids[best])))
         left &= group != ids[best]
 
 
@@ -695,8 +697,7 @@ def split_apart(image: np.ndarray, labels: np.ndarray, settings: ClusterSettings
         group = _communities(x, near, settings.seed)
         if group.max() < 1:
             continue
-        for g in _peel(x, group, near):
-            pieces.append(rows[group == g])
+        pieces.extend(rows[part] for part in _peel(x, group, near))
     if pieces:
         joined = _join_crossing(image, pieces)
         for members in members_by_label(joined, None, int(joined.max()) + 1):
