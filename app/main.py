@@ -136,7 +136,10 @@ def install_gui_thread_gc(window) -> None:
     Qt; pyqtgraph's GarbageCollector disables automatic GC and collects on a GUI timer."""
     from pyqtgraph.util.garbage_collector import GarbageCollector
 
+    from core.warmup import collect_on_gui_thread_only
+
     window.garbage_collector = GarbageCollector(interval=1.0)
+    collect_on_gui_thread_only()  # a warm-up that ends later must not turn automatic collection on again
 
 
 def write_crash_report(text: str) -> str:

@@ -73,7 +73,19 @@ def preload_torch_libraries() -> list[str]:
 
 _gc_pauses = 0
 _gc_was_enabled = True
+_gc_gui_only = False  # the window collects on its GUI thread's timer: nothing turns automatic collection on
 _gc_lock = threading.Lock()
+
+
+def collect_on_gui_thread_only() -> None:
+    """Automatic collection off for good: the window collects on a GUI-thread timer (a cycle holding
+    Qt objects collected on a worker can crash Qt). A pause already running (the start-up warm-up
+    begins on a worker just before the window installs its timer) no longer turns it back on when
+    it ends: it did, and every thread collected again."""
+    global _gc_gui_only
+    with _gc_lock:
+        _gc_gui_only = True
+        gc.disable()
 
 
 @contextlib.contextmanager
@@ -93,7 +105,7 @@ def gc_paused():
         with _gc_lock:
             _gc_pauses -= 1
             if _gc_pauses == 0:
-                if _gc_was_enabled:
+                if _gc_was_enabled and not _gc_gui_only:
                     gc.enable()
                 gc.freeze()  # what exists now (libraries, models' classes) is never walked again
 

@@ -164,6 +164,35 @@ def test_gc_is_paused_while_libraries_load_and_back_after_even_when_nested():
     gc.unfreeze()
 
 
+def test_a_pause_that_ends_after_the_window_takes_over_collection_leaves_it_off(qapp, monkeypatch):
+    """The warm-up starts on a worker just before the window installs its GUI-thread collector
+    (``install_gui_thread_gc``); when the warm-up ended it turned automatic collection on again, so
+    every thread collected (found in the real app: on 15 s after the first paint). Now it stays off
+    and the window's timer collects."""
+    import gc
+
+    from app.main import install_gui_thread_gc
+    from core import warmup
+
+    monkeypatch.setattr(warmup, "_gc_gui_only", False)  # restored after: other tests expect it on
+
+    class Window:
+        pass
+
+    window = Window()
+    try:
+        with warmup.gc_paused():
+            install_gui_thread_gc(window)  # the window's first paint, while the warm-up still runs
+        assert not gc.isenabled() and window.garbage_collector.timer.isActive()
+        with warmup.gc_paused():  # the first model's load, later
+            pass
+        assert not gc.isenabled()
+    finally:
+        window.garbage_collector.timer.stop()
+        gc.enable()
+        gc.unfreeze()
+
+
 def test_a_job_that_fills_the_disk_says_which_file_and_what_to_do(runner, tmp_path):
     """A full disk in the middle of a job: the message names the file and says to free space
     (it said "OSError: [Errno 28] …" or "OperationalError: database or disk is full")."""
