@@ -71,6 +71,11 @@ def preload_torch_libraries() -> list[str]:
     return opened
 
 
+# the start-up warm-up (IO worker) and the model libraries' import (model worker) never import at
+# once: scipy's array-API check (scikit-learn's import reaches it) reads ``sys.modules["torch"]``,
+# and a torch half imported by the other thread failed the warm-up ("partially initialized module
+# 'torch' has no attribute 'Tensor'"; 2 starts in 3 of the demo, 7 Dec 2026)
+_import_lock = threading.RLock()
 _gc_pauses = 0
 _gc_was_enabled = True
 _gc_gui_only = False  # the window collects on its GUI thread's timer: nothing turns automatic collection on
@@ -124,11 +129,11 @@ def warm_models() -> dict[str, float]:
     """The model libraries (``MODEL_MODULES``) imported the way the start-up warm-up imports the
     others: torch's largest libraries opened GIL-free first, no garbage collection meanwhile,
     everything frozen after. Called by the model worker before the first model loads; seconds per
-    module (nothing when they are imported already)."""
+    module (nothing when they are imported already). Never while the warm-up imports (``_import_lock``)."""
     took: dict[str, float] = {}
     if all(name in sys.modules for name in MODEL_MODULES):
         return took
-    with gc_paused():
+    with gc_paused(), _import_lock:
         t0 = time.perf_counter()
         if preload_torch_libraries():
             took["torch libraries (GIL released)"] = round(time.perf_counter() - t0, 3)
@@ -148,7 +153,8 @@ def _warm(took: dict, progress, cancelled) -> None:
         if cancelled is not None and cancelled():
             break
         t0 = time.perf_counter()
-        importlib.import_module(name)
+        with _import_lock:
+            importlib.import_module(name)
         took[name] = round(time.perf_counter() - t0, 3)
         if progress is not None:
             progress((i + 1) / len(MODULES), f"Loaded {name}")

@@ -164,6 +164,32 @@ def test_gc_is_paused_while_libraries_load_and_back_after_even_when_nested():
     gc.unfreeze()
 
 
+def test_the_model_libraries_are_not_imported_while_the_warm_up_imports():
+    """The warm-up (IO worker) and the model libraries' import (model worker) ran at once at the
+    demo's start: scikit-learn's import reached scipy's array-API check, which read a torch half
+    imported by the other thread, and the warm-up failed (2 starts in 3). In a fresh process:
+    ``warm_models`` waits while the warm-up's import lock is held, then imports torch."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    code = textwrap.dedent("""
+        import sys, threading, time
+        from core import warmup
+        with warmup._import_lock:  # the warm-up importing scikit-learn
+            t = threading.Thread(target=warmup.warm_models)
+            t.start()
+            time.sleep(1.0)
+            waited = t.is_alive() and "torch" not in sys.modules
+        t.join(300)
+        print(waited, "torch" in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                         capture_output=True, text=True, timeout=360, check=False)
+    assert out.stdout.split() == ["True", "True"], out.stderr[-2000:]
+
+
 def test_a_pause_that_ends_after_the_window_takes_over_collection_leaves_it_off(qapp, monkeypatch):
     """The warm-up starts on a worker just before the window installs its GUI-thread collector
     (``install_gui_thread_gc``); when the warm-up ended it turned automatic collection on again, so
