@@ -422,7 +422,6 @@ def community_cells(image: np.ndarray, settings: ClusterSettings, least: int = C
     k-means (``cells``), so the agreement's co-association stays bounded. The packing holds the
     links per pair of communities that have any (_pack).
     12,534 photos: 6-9 s CPU (resolution 1.0 and 0.5). One cell number per photo."""
-    import networkx as nx
 
     from core.search import SearchIndex
 
@@ -432,14 +431,22 @@ def community_cells(image: np.ndarray, settings: ClusterSettings, least: int = C
     index = SearchIndex(z.shape[1])
     index.add([str(i) for i in range(n)], z)
     a, b, cos = index.neighbours(VOTE_NEIGHBOURS)
+    group = _louvain(n, a, b, cos, COMMUNITY_RESOLUTION, settings.seed)
+    return _pack(group, a, b, least, most, image, settings)
+
+
+def _louvain(n: int, a: np.ndarray, b: np.ndarray, cos: np.ndarray, resolution: float, seed: int) -> np.ndarray:
+    """Louvain communities (networkx, BSD) of the graph on n nodes with edges a-b weighted by their
+    cosine (negative ones as 0): a community number per node."""
+    import networkx as nx
+
     graph = nx.Graph()
     graph.add_nodes_from(range(n))
     graph.add_weighted_edges_from(zip(a.tolist(), b.tolist(), np.maximum(cos, 0).tolist(), strict=True))
     group = np.zeros(n, int)
-    found = nx.community.louvain_communities(graph, resolution=COMMUNITY_RESOLUTION, seed=settings.seed)
-    for i, members in enumerate(found):
+    for i, members in enumerate(nx.community.louvain_communities(graph, resolution=resolution, seed=seed)):
         group[list(members)] = i
-    return _pack(group, a, b, least, most, image, settings)
+    return group
 
 
 def _pack(group: np.ndarray, a: np.ndarray, b: np.ndarray, least: int, most: int, image: np.ndarray,
@@ -555,21 +562,12 @@ def _nearest_inside(x: np.ndarray, k: int, block: int = 2048) -> np.ndarray:
 
 
 def _communities(x: np.ndarray, near: np.ndarray, seed: int) -> np.ndarray:
-    """Louvain communities (networkx) of the graph of each row's ``near`` rows, cosine weights: a
-    number per row, 0..k-1. A broad group comes out in parts, none of them apart (``_tightness``:
+    """Louvain communities (``_louvain``) of the graph of each row's ``near`` rows, cosine weights:
+    a number per row, 0..k-1. A broad group comes out in parts, none of them apart (``_tightness``:
     a random half of a broad group lies as far from its centre as the other half)."""
-    import networkx as nx
-
     m, k = near.shape
-    cos = np.maximum(np.einsum("ij,ikj->ik", x, x[near]), 0)
-    graph = nx.Graph()
-    graph.add_nodes_from(range(m))
-    graph.add_weighted_edges_from(zip(np.repeat(np.arange(m), k).tolist(), near.ravel().tolist(),
-                                      cos.ravel().tolist(), strict=True))
-    group = np.zeros(m, int)
-    for i, members in enumerate(nx.community.louvain_communities(graph, resolution=APART_RESOLUTION, seed=seed)):
-        group[list(members)] = i
-    return group
+    cos = np.einsum("ij,ikj->ik", x, x[near])
+    return _louvain(m, np.repeat(np.arange(m), k), near.ravel(), cos.ravel(), APART_RESOLUTION, seed)
 
 
 def _tightness(x: np.ndarray, group: np.ndarray) -> np.ndarray:
