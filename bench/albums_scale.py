@@ -87,7 +87,8 @@ def synthetic_library(n: int, real: np.ndarray, seed: int = 0, look: float = 0.6
     def moved(count: int, amount: float) -> np.ndarray:  # along the embeddings' own directions
         return amount * (real[rng.integers(0, m, count)] - real[rng.integers(0, m, count)])
 
-    looks = _unit(real[rng.integers(0, m, len(sizes))] + moved(len(sizes), look))
+    made_from = rng.integers(0, m, len(sizes))  # the row of ``real`` each event's look starts at
+    looks = _unit(real[made_from] + moved(len(sizes), look))
     # the one (n, D) array returned: plain rows, then the copies and bursts written into it (no
     # concatenated second copy: 1M × 1,280 float32 is 5.1 GB, and two of them ran past 10 GB)
     vectors = np.empty((n, real.shape[1]), np.float32)
@@ -120,7 +121,7 @@ def synthetic_library(n: int, real: np.ndarray, seed: int = 0, look: float = 0.6
         "bits": np.concatenate([bits, copy_bits, burst_bits]),
         "event": np.concatenate([event, event[copy_src], event[burst_src]]),
         "planted": np.concatenate([group, np.arange(n_copy), n_copy + np.arange(len(burst_src))]),
-        "copies": n_copy, "bursts": len(burst_src), "plain": n_plain,
+        "copies": n_copy, "bursts": len(burst_src), "plain": n_plain, "made_from": made_from,
     }
 
 
@@ -345,6 +346,11 @@ def _grouping(out, stage, stages, n_lib, lib, paths, vectors, times, real, truth
               "(an event holds half of their photos, and they are half of its photos)")
     out["found_untimed"] = (sum(found["untimed"]), len(found["untimed"]))
     print(f"  events4 inside the library: ARI {inside:.3f}; alone {alone:.3f}")
+    # the synthetic looks start at events4's photos: each such photo sits at the centre of an event
+    # of the library's (timed or not), which grouping by content alone cannot tell it from
+    made = len(np.unique(lib["made_from"]))
+    print(f"  events4 photos an event's look starts at: {made:,} of {len(real):,} ({made / len(real):.0%})")
+    out["made_from"] = made
     return out
 
 
