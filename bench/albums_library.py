@@ -306,6 +306,25 @@ def measure(data: Path) -> dict:
         run_for(0.05)
     out["show_event_ms_median"] = 1000 * float(np.median(shows))
     out["show_event_ms_max"] = 1000 * max(shows)
+    # an edit: renaming an event (its undo step and the page's reload); and the step's recording
+    # (core.undo_log) beside reading the whole album around the edit as before (snapshots), A B A B
+    key, store = next(k for k in keys if isinstance(k, int)), page.session.store
+    renames, tracked, whole = [], [], []
+    for i in range(5):
+        t = time.perf_counter()
+        page.edits.rename(key, f"Renamed {i}")
+        app.processEvents()
+        renames.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        store.tracked(lambda i=i: store.rename_event(key, f"Recorded {i}"))
+        tracked.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        store.snapshot()
+        store.rename_event(key, f"Read whole {i}")
+        store.snapshot()
+        whole.append(time.perf_counter() - t)
+    out["rename_ms_median"], out["rename_ms_max"] = 1000 * float(np.median(renames)), 1000 * max(renames)
+    out["record_ms"], out["snapshots_ms"] = 1000 * float(np.median(tracked)), 1000 * float(np.median(whole))
     out["none_refs_lost_scrolling"] = nones - sys.getrefcount(None)
     out["none_refs_left"] = sys.getrefcount(None)
     status = _status()
@@ -458,6 +477,10 @@ def run(args) -> int:
             for line in r.get(f"where_{key}", []):
                 print(f"    {key} stall {line}")
         print(f"  showing an event: median {r['show_event_ms_median']:.0f} ms, max {r['show_event_ms_max']:.0f} ms")
+        print(f"  renaming an event (the undo step and the page's reload): median {r['rename_ms_median']:.0f} ms, "
+              f"max {r['rename_ms_max']:.0f} ms; the step recorded in {r['record_ms']:.1f} ms (median of 5), "
+              f"reading the whole album around it {r['snapshots_ms']:.0f} ms "
+              f"(x{r['snapshots_ms'] / max(r['record_ms'], 1e-3):.0f}, interleaved)")
         print(f"  memory: VmRSS {r['rss_mb']:,.0f} MB (at open {r['rss_open_mb']:,.0f}, after the check "
               f"{r['rss_checked_mb']:,.0f}: anonymous {r.get('anon_checked_mb', 0):,.0f}, files "
               f"{r.get('file_checked_mb', 0):,.0f}; {r.get('rss_trimmed_mb', 0):,.0f} after a malloc_trim), VmHWM "

@@ -85,3 +85,63 @@ def test_a_stack_keeps_the_last_steps_only(qtbot, data_dir):
         assert store.event(a).name == "Event 29"  # back to before the oldest step kept
     finally:
         store.close()
+
+
+def test_album_steps_record_only_this_connections_edit_and_a_failed_edit_nothing(qtbot, data_dir):
+    """The rows come from SQLite triggers on the page's connection (core.undo_log): a write by
+    another connection meanwhile (the indexing worker's) is not part of the step, and an edit that
+    fails leaves no step and no recording switched on."""
+    store = _album()
+    worker = AlbumStore(store.path)
+    try:
+        stack = new_stack()
+        a, b = (e.id for e in store.events()[:2])
+        b_was = store.event(b).name
+
+        def edit():
+            store.rename_event(a, "Mine")
+            worker.rename_event(b, "The worker's")  # committed by the other connection meanwhile
+
+        record(stack, store, "rename", edit, lambda: None)
+        assert set(stack.command(0).before) == {"events"} and list(stack.command(0).before["events"]) == [(a,)]
+        stack.undo()
+        assert store.event(a).name != "Mine" and store.event(b).name == "The worker's" != b_was
+
+        def fails():
+            store.rename_event(a, "Half")
+            raise RuntimeError("disk full")
+
+        try:
+            record(stack, store, "fails", fails, lambda: None)
+        except RuntimeError:
+            pass
+        assert stack.count() == 1  # the failed edit pushed nothing
+        store.rename_event(b, "Not an edit")  # recording is off again: the next step holds its own rows only
+        record(stack, store, "note", lambda: store.set_photo_note(store.photos("all")[0].id, "x"), lambda: None)
+        assert set(stack.command(stack.count() - 1).before) == {"photos"}
+    finally:
+        worker.close()
+        store.close()
+
+
+def test_a_row_made_and_changed_in_one_step_did_not_exist_before_it(qtbot, data_dir):
+    store = _album(n=20)
+    try:
+        stack = new_stack()
+        before = store.snapshot()
+        made = {}
+
+        def edit():
+            made["id"] = store.create_event("New")
+            store.move_photos([store.photos("all")[0].id], made["id"])
+            store.rename_event(made["id"], "Renamed")
+
+        record(stack, store, "new event", edit, lambda: None)
+        assert stack.command(0).before["events"] == {(made["id"],): None}
+        after = store.snapshot()
+        stack.undo()
+        assert store.snapshot() == before
+        stack.redo()
+        assert store.snapshot() == after
+    finally:
+        store.close()

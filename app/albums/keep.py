@@ -44,7 +44,7 @@ class KeepAndMoveAside(StoreEdit):
 
     def __init__(self, store, text: str, before: dict, after: dict, refresh: Callable[[], None],
                  moved: list[tuple[str, str]], report: Callable[[str], None]) -> None:
-        super().__init__(store, text, before, after, refresh)
+        super().__init__(store, text, before, after, refresh, changed_only=True)
         self.moved, self.report = moved, report
 
     def redo(self) -> None:
@@ -75,15 +75,15 @@ def keep_and_move_aside(stack: QUndoStack, store, group: DuplicateGroup, folder:
     keep = keep or group.keeper
     others = [p for p in group.paths if p != keep]
     ids = store.photo_ids(others)
-    before = store.snapshot()
     new_paths = move_others(group, folder, keep)
     moved = list(zip(others, new_paths, strict=True))
-    try:
-        store.remove_photos([ids[p] for p in others if p in ids], exclude=False)
+    try:  # the rows it changes, recorded as they change (core.undo_log): not the whole album twice
+        _, before, after = store.tracked(lambda: store.remove_photos([ids[p] for p in others if p in ids],
+                                                                     exclude=False))
     except Exception:
         _move_all([(new, old) for old, new in moved])  # the album could not change: the files go back
         raise
     text = f"Kept {Path(keep).name}, moved {len(moved)} other{'s' if len(moved) != 1 else ''} to {folder}"
-    stack.push(KeepAndMoveAside(store, text, before, store.snapshot(), refresh, moved, report))
+    stack.push(KeepAndMoveAside(store, text, before, after, refresh, moved, report))
     refresh()
     return moved

@@ -133,6 +133,7 @@ class AlbumStore:
         from core.database import connect
 
         self.con = connect(self.path, "album", self._setup)  # StoreUnavailable: damaged, or no access
+        self._log = None  # the undo's change log (``tracked``), made at the first edit
 
     @staticmethod
     def _setup(con: sqlite3.Connection) -> None:
@@ -172,6 +173,26 @@ class AlbumStore:
             idx = [cols.index(c) for c in pk]
             out[table] = {tuple(r[i] for i in idx): tuple(r) for r in cur.fetchall()}
         return out
+
+    def tracked(self, edit):
+        """Run ``edit`` and return (its result, the rows it changed as they were, as they are now):
+        {table: {key: row or None}}, from SQLite triggers (``core.undo_log``), O(rows changed)."""
+        if self._log is None:
+            from core.undo_log import ChangeLog
+
+            self._log = ChangeLog(self.con, self.EDIT_TABLES)
+        return self._log.run(edit)
+
+    def apply_rows(self, rows: dict[str, dict[tuple, tuple | None]]) -> int:
+        """Write ``rows`` ({table: {key: row or None}}, from :meth:`tracked`) over the store: undo
+        and redo, reading only those rows (``restore`` on them)."""
+        from core.undo_log import ChangeLog
+
+        log = self._log or ChangeLog(self.con, self.EDIT_TABLES)
+        now = {t: log.rows(t, pk, list(rows.get(t, {}))) for t, pk in self.EDIT_TABLES}
+        snap = {t: {k: r for k, r in {**now[t], **rows.get(t, {})}.items() if r is not None}
+                for t, _ in self.EDIT_TABLES}
+        return self.restore(snap, now)
 
     def restore(self, snap: dict[str, dict[tuple, tuple]], now: dict | None = None) -> int:
         """Make the edit tables equal ``snap`` (a :meth:`snapshot`), writing only the rows that
