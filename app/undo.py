@@ -1,10 +1,10 @@
 """Undo for edits to a store (Albums, Lost & Found): each edit is a QUndoCommand holding the rows
 it changed, as they were and as they are; a page's stack keeps the last :data:`UNDO_LIMIT` steps.
 
-A store with ``tracked(edit)`` (Albums) has SQLite record the rows the edit changes as it changes
+A store with ``tracked(edit)`` (Albums, Lost & Found) has SQLite record the rows the edit changes as it changes
 them (``core.undo_log``: O(rows changed), where reading the whole album around each edit took
 0.8–4 s at 100,000 photos), and undo and redo write those rows back by ``apply_rows()``. Any other
-store's ``snapshot()`` keys every row an edit can touch (Lost & Found: ``{id: row}``);
+store's ``snapshot()`` keys every row an edit can touch (``{table: {key: row}}`` or ``{id: row}``);
 :func:`record` compares the snapshots taken around an edit and keeps only the rows that differ
 (``None`` for a row that did not exist). Undo and redo lay those rows over the store's rows as they
 are now and hand the result to ``restore()``, which writes only the rows that differ, in one

@@ -85,10 +85,8 @@ def main() -> int:
     events = page.store.events()
     ids = [e.id for e in events[:2]]
     merged_photos = sum(e.photo_count for e in events[:2])
-    for row in range(page.events.count()):
-        page.events.item(row).setSelected(page.events.item(row).data(256) in ids)
     t0 = time.perf_counter()
-    page.merge_selected()
+    page.edits.merge(ids)  # the events list's Merge button with these two selected
     merge_ms = (time.perf_counter() - t0) * 1000
     def settle() -> None:  # thumbnails decoding on their pool hold the GIL too: let them finish
         deadline = time.monotonic() + 120
@@ -142,7 +140,7 @@ def held_after_edits(page, app, n: int) -> None:
             change = partial(page.store.rename_event, eid, f"Event {i}")
         else:
             change = partial(page.store.move_photos, [pid], target)
-        page.edit(f"edit {i}", change, reload=False)
+        page.edits.edit(f"edit {i}", change, reload=False)
         if i in marks:
             gc.collect()
             held = tracemalloc.get_traced_memory()[0] - base
