@@ -24,7 +24,7 @@ from app.devices import detect_device
 from app.jobs import JobQueue
 from app.jobs_view import JobsView
 from app.settings import Key, Settings
-from app.widgets import ask
+from app.widgets import ask, key_list
 from app.workspace import PageContext, UnavailablePage, WorkspacePage, show_folder
 from app.workspaces import PAGE_CLASSES
 from core import __version__
@@ -152,7 +152,7 @@ class MainWindow(BackupActions, QMainWindow):
         self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.redo_action.setShortcuts(key_list("Ctrl+Shift+Z", QKeySequence.StandardKey.Redo))
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()

@@ -313,3 +313,18 @@ def fit_to_current_text(combo) -> None:
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     combo.currentIndexChanged.connect(fit)
     fit()
+
+
+def key_list(*keys) -> list:
+    """Shortcuts for ``QAction.setShortcuts``: each ``QKeySequence`` or standard key (all of the
+    platform's bindings for it) once. An action given one sequence twice never fires: Qt calls it
+    ambiguous. Redo was [Ctrl+Shift+Z, StandardKey.Redo], and on X11 the standard Redo is
+    Ctrl+Shift+Z, so Ctrl+Shift+Z did nothing there ("QAction::event: Ambiguous shortcut overload")."""
+    from PySide6.QtGui import QKeySequence
+
+    out: dict[str, QKeySequence] = {}
+    for key in keys:
+        for seq in (QKeySequence.keyBindings(key) if isinstance(key, QKeySequence.StandardKey) else [QKeySequence(key)]):
+            out.setdefault(seq.toString(), seq)
+    return list(out.values())
+

@@ -145,3 +145,19 @@ def test_a_row_made_and_changed_in_one_step_did_not_exist_before_it(qtbot, data_
         assert store.snapshot() == after
     finally:
         store.close()
+
+
+def test_every_window_shortcut_is_given_once_so_redo_fires_on_x11(qtbot, window):
+    """An action given one key sequence twice never fires (Qt: "Ambiguous shortcut overload"). Redo
+    was [Ctrl+Shift+Z, the standard Redo], and X11's standard Redo is Ctrl+Shift+Z: under a real X
+    server Ctrl+Shift+Z did nothing (offscreen's standard Redo is Ctrl+Y, so only X11 showed it)."""
+    from PySide6.QtGui import QAction, QKeySequence
+
+    from app.widgets import key_list
+
+    x11_redo = key_list("Ctrl+Shift+Z", *QKeySequence.keyBindings(QKeySequence.StandardKey.Redo), "Ctrl+Shift+Z")
+    assert [k.toString() for k in x11_redo].count("Ctrl+Shift+Z") == 1
+    for action in window.findChildren(QAction):
+        keys = [k.toString() for k in action.shortcuts()]
+        assert len(keys) == len(set(keys)), f"{action.text()!r} has a shortcut twice: {keys}"
+    assert "Ctrl+Shift+Z" in [k.toString() for k in window.redo_action.shortcuts()]
