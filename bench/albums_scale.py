@@ -24,7 +24,8 @@ update index (100 photos edited since: removed and added in place, saved again),
 real SQLite album store, from nothing), duplicates (``find_duplicates`` with the index),
 find similar and search by words (p50 of 200 queries on the search layer; words: a 512-d text
 index of the same size, the query's own encoding not included), open the album (a new store
-connection, all photos and events read), save an edit (move 20 photos to another event).
+connection, all photos and events read), save an edit (move 20 photos to another event, with the
+undo step the page records for it: ``AlbumStore.tracked``).
 Not measured here: adding 100 photos into existing events (helper 35b's part, it needs the
 incremental placement), and the pHash and embedding computation (cached vectors are the input).
 At the end: log-log slopes of time against n between the sizes.
@@ -321,7 +322,9 @@ def _grouping(out, stage, stages, n_lib, lib, paths, vectors, times, real, truth
         labels = np.array([ids[p] if ids[p] is not None else -1 for p in paths])
         with AlbumStore(db) as again:
             target = events[-1].id
-            stage("save an edit", lambda: again.move_photos([p.id for p in photos[:20]], target))
+            # as the page saves one: the move and its undo step (the rows it changed, core.undo_log)
+            stage("save an edit", lambda: again.tracked(
+                lambda: again.move_photos([p.id for p in photos[:20]], target)))
     inside = adjusted_rand_score(truth4, labels[n_lib:])
     alone = adjusted_rand_score(truth4, cluster(real, ClusterSettings())[0]) if "ari_alone" not in _ALONE \
         else _ALONE["ari_alone"]
