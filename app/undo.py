@@ -21,9 +21,9 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-UNDO_LIMIT = 200  # steps kept per page; the oldest go first
+from core.undo_log import FLAT, laid_over
 
-_FLAT = "\0rows"  # a store whose snapshot is one table ({key: row}), as Lost & Found's
+UNDO_LIMIT = 200  # steps kept per page; the oldest go first
 
 
 def new_stack(parent: QObject | None = None) -> QUndoStack:
@@ -35,8 +35,8 @@ def new_stack(parent: QObject | None = None) -> QUndoStack:
 
 def _tables(snapshot: dict) -> dict[str, dict]:
     if snapshot and not isinstance(next(iter(snapshot.values())), dict):
-        return {_FLAT: snapshot}
-    return snapshot if snapshot else {_FLAT: {}}
+        return {FLAT: snapshot}
+    return snapshot if snapshot else {FLAT: {}}
 
 
 def changes(before: dict, after: dict) -> tuple[dict, dict]:
@@ -51,20 +51,6 @@ def changes(before: dict, after: dict) -> tuple[dict, dict]:
             old[table] = {k: a.get(k) for k in keys}
             new[table] = {k: b.get(k) for k in keys}
     return old, new
-
-
-def laid_over(snapshot: dict, rows: dict) -> dict:
-    """``snapshot`` with ``rows`` (from :func:`changes`) written over it: a row None is removed."""
-    flat = _FLAT in rows or (snapshot and not isinstance(next(iter(snapshot.values())), dict))
-    tables = {_FLAT: dict(snapshot)} if flat else {t: dict(r) for t, r in snapshot.items()}
-    for table, changed in rows.items():
-        target = tables.setdefault(table, {})
-        for key, row in changed.items():
-            if row is None:
-                target.pop(key, None)
-            else:
-                target[key] = row
-    return tables[_FLAT] if flat else tables
 
 
 class StoreEdit(QUndoCommand):

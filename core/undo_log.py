@@ -114,14 +114,33 @@ class ChangeLog:
             self._clear()
         return result, before, after
 
-    def rows(self, table: str, pk: tuple[str, ...], keys: list[tuple]) -> dict[tuple, tuple]:
-        """The rows of ``table`` with these keys as they are now (those that exist), by key."""
-        cols = [r[1] for r in self.con.execute(f"PRAGMA main.table_info({_q(table)})")]
-        index = [cols.index(c) for c in pk]
-        out: dict[tuple, tuple] = {}
-        where = " AND ".join(f"{_q(c)} = ?" for c in pk)
-        for k in keys:
-            r = self.con.execute(f"SELECT * FROM main.{_q(table)} WHERE {where}", k).fetchone()
-            if r is not None:
-                out[tuple(r[i] for i in index)] = tuple(r)
+    def current(self, rows: Rows) -> dict[str, dict[tuple, tuple]]:
+        """The rows with the keys of ``rows`` ({table: {key: ...}}) as they are now, those that
+        exist: {table: {key: row}} (undo and redo lay the recorded rows over these)."""
+        out: dict[str, dict[tuple, tuple]] = {}
+        for table, pk in self.tables:
+            if table not in self.columns:
+                self.columns[table] = [r[1] for r in self.con.execute(f"PRAGMA main.table_info({_q(table)})")]
+            index = [self.columns[table].index(c) for c in pk]
+            where = " AND ".join(f"{_q(c)} = ?" for c in pk)
+            found = (self.con.execute(f"SELECT * FROM main.{_q(table)} WHERE {where}", k).fetchone()
+                     for k in rows.get(table, {}))
+            out[table] = {tuple(r[i] for i in index): tuple(r) for r in found if r is not None}
         return out
+
+
+FLAT = "\0rows"  # a store whose snapshot is one table ({key: row}), as Lost & Found's
+
+
+def laid_over(snapshot: dict, rows: dict) -> dict:
+    """``snapshot`` with ``rows`` ({table: {key: row or None}}) written over it: a row None is removed."""
+    flat = FLAT in rows or (snapshot and not isinstance(next(iter(snapshot.values())), dict))
+    tables = {FLAT: dict(snapshot)} if flat else {t: dict(r) for t, r in snapshot.items()}
+    for table, changed in rows.items():
+        target = tables.setdefault(table, {})
+        for key, row in changed.items():
+            if row is None:
+                target.pop(key, None)
+            else:
+                target[key] = row
+    return tables[FLAT] if flat else tables

@@ -174,25 +174,25 @@ class AlbumStore:
             out[table] = {tuple(r[i] for i in idx): tuple(r) for r in cur.fetchall()}
         return out
 
-    def tracked(self, edit):
-        """Run ``edit`` and return (its result, the rows it changed as they were, as they are now):
-        {table: {key: row or None}}, from SQLite triggers (``core.undo_log``), O(rows changed)."""
+    def _changes(self):
         if self._log is None:
             from core.undo_log import ChangeLog
 
             self._log = ChangeLog(self.con, self.EDIT_TABLES)
-        return self._log.run(edit)
+        return self._log
+
+    def tracked(self, edit):
+        """Run ``edit`` and return (its result, the rows it changed as they were, as they are now):
+        {table: {key: row or None}}, from SQLite triggers (``core.undo_log``), O(rows changed)."""
+        return self._changes().run(edit)
 
     def apply_rows(self, rows: dict[str, dict[tuple, tuple | None]]) -> int:
         """Write ``rows`` ({table: {key: row or None}}, from :meth:`tracked`) over the store: undo
         and redo, reading only those rows (``restore`` on them)."""
-        from core.undo_log import ChangeLog
+        from core.undo_log import laid_over
 
-        log = self._log or ChangeLog(self.con, self.EDIT_TABLES)
-        now = {t: log.rows(t, pk, list(rows.get(t, {}))) for t, pk in self.EDIT_TABLES}
-        snap = {t: {k: r for k, r in {**now[t], **rows.get(t, {})}.items() if r is not None}
-                for t, _ in self.EDIT_TABLES}
-        return self.restore(snap, now)
+        now = self._changes().current(rows)
+        return self.restore(laid_over(now, rows), now)
 
     def restore(self, snap: dict[str, dict[tuple, tuple]], now: dict | None = None) -> int:
         """Make the edit tables equal ``snap`` (a :meth:`snapshot`), writing only the rows that
