@@ -110,6 +110,8 @@ def test_duplicates_compare_side_by_side_keep_the_suggested_move_the_others_and_
     assert page.note.text().startswith("Undone: Kept leaf.jpg") and "takes it back" not in page.note.text()
     page.undo_stack.redo()
     assert (aside / "leaf-small.jpg").is_file() and page.note.text().startswith("Done again: Kept leaf.jpg")
+    qtbot.waitUntil(lambda: not page.loader._pending, timeout=10_000)  # the tiles drawn, not blank
+    qtbot.wait(100)
     save_screenshot(page.window(), "albums-duplicates-kept")
 
 
