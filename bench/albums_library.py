@@ -306,6 +306,24 @@ def measure(data: Path) -> dict:
         run_for(0.05)
     out["show_event_ms_median"] = 1000 * float(np.median(shows))
     out["show_event_ms_max"] = 1000 * max(shows)
+    # a search's results shown (60 photos, as Find similar's and words' answers reach the UI thread), and
+    # the click on Find duplicates up to its job queued (the job itself cancelled at once)
+    photos = page.session.store.photos(None)[:: max(1, len(page.session.store.photos(None)) // 60)][:60]
+    results, asks = [], []
+    for i in range(5):
+        t = time.perf_counter()
+        page.session.show_results((photos[i].path, [(p.path, 1.0 - j / 100) for j, p in enumerate(photos)], None))
+        app.processEvents()
+        results.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        job = page.album_jobs.find_duplicates()
+        asks.append(time.perf_counter() - t)
+        if job is not None:
+            queue.cancel(job.id)
+        run_for(0.05)
+    run_for(600, lambda: all(j.state.done for j in queue.jobs()))
+    out["show_results_ms_median"], out["show_results_ms_max"] = 1000 * float(np.median(results)), 1000 * max(results)
+    out["ask_duplicates_ms_median"] = 1000 * float(np.median(asks))
     # an edit: renaming an event (its undo step and the page's reload); and the step's recording
     # (core.undo_log) beside reading the whole album around the edit as before (snapshots), A B A B
     key, store = next(k for k in keys if isinstance(k, int)), page.session.store
@@ -394,7 +412,7 @@ def _reused(root: Path) -> dict:
 
 FIGURES = ("open_s", "reload_s", "check_s", "stall_check_ms", "stall_grid_unsorted_ms", "stall_grid_event_ms",
            "stall_event_list_ms", "gc_grid_event_ms", "gc_check_ms", "stall_recheck_ms", "gc_recheck_ms", "show_event_ms_median", "rss_open_mb", "rss_checked_mb",
-           "rss_trimmed_mb",
+           "rss_trimmed_mb", "show_results_ms_median", "ask_duplicates_ms_median",
            "rss_mb", "hwm_mb")
 
 
@@ -477,6 +495,10 @@ def run(args) -> int:
             for line in r.get(f"where_{key}", []):
                 print(f"    {key} stall {line}")
         print(f"  showing an event: median {r['show_event_ms_median']:.0f} ms, max {r['show_event_ms_max']:.0f} ms")
+        if "show_results_ms_median" in r:
+            print(f"  showing 60 search results: median {r['show_results_ms_median']:.0f} ms, max "
+                  f"{r['show_results_ms_max']:.0f} ms; Find duplicates, the click until its job is queued: median "
+                  f"{r['ask_duplicates_ms_median']:.1f} ms")
         print(f"  renaming an event (the undo step and the page's reload): median {r['rename_ms_median']:.0f} ms, "
               f"max {r['rename_ms_max']:.0f} ms; the step recorded in {r['record_ms']:.1f} ms (median of 5), "
               f"reading the whole album around it {r['snapshots_ms']:.0f} ms "

@@ -192,7 +192,7 @@ class GroupView(QWidget):
             from core.albums.relevance import beats_text
 
             source, hits, kind = session.similar
-            by_path = {p.path: p for p in store.photos("all")}
+            by_path = store.photos_at([path for path, _ in hits] + ([source] if kind is None else []))
             name, caption = group_texts(source, kind)
             self.name_edit.setText(name)
             self.caption.setText(caption)

@@ -250,7 +250,7 @@ class AlbumJobs(QObject):
         """Duplicates and bursts across the album (a job), shown as one group: each group's
         suggested keeper first ("keep #1"), then its copies ("#1 duplicate" / "#1 burst")."""
         session = self.session
-        if session.store.photos("all") == []:
+        if session.store.is_empty():
             session.say("Add photo folders first: then look for duplicates in them.")
             return None
 
@@ -277,7 +277,7 @@ class AlbumJobs(QObject):
         if not query:
             session.say("Type a word or two to search for (e.g. beach, 생일 케이크).")
             return None
-        if session.store.photos("all") == []:
+        if session.store.is_empty():
             session.say("Add photo folders first: then search them by words.")
             return None
 

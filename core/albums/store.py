@@ -121,6 +121,10 @@ def default_path() -> Path:
     return data_dir() / "albums.sqlite"
 
 
+_COLUMN_NAMES = ("id", "path", "event_id", "pinned", "unsure", "note", "caption", "tags", "taken_at", "error")
+_PHOTO_COLUMNS = f"SELECT {', '.join(_COLUMN_NAMES)} FROM photos"
+
+
 class AlbumStore:
     """One SQLite file; open one store per thread (connections are not shared)."""
 
@@ -385,7 +389,7 @@ class AlbumStore:
 
     def photos(self, event_id: int | None | str = "all") -> list[Photo]:
         """All photos, or one event's (``None``: unsorted, ``"unsure"``: the unsure ones)."""
-        sql = "SELECT id, path, event_id, pinned, unsure, note, caption, tags, taken_at, error FROM photos"
+        sql = _PHOTO_COLUMNS
         args: tuple = ()
         if event_id is None:
             sql += " WHERE event_id IS NULL AND unsure = 0 AND error IS NULL"
@@ -397,6 +401,21 @@ class AlbumStore:
             sql += " WHERE event_id = ?"
             args = (event_id,)
         sql += " ORDER BY COALESCE(taken_at, 0), path"
+        return self._photo_rows(sql, args)
+
+    def photos_at(self, paths: list[str]) -> dict[str, Photo]:
+        """The photos at these paths (those in the album), by path: a search's or a duplicates
+        check's results, without reading the other photos of the album."""
+        return {p.path: p for p in self._photo_rows(
+            f"{_PHOTO_COLUMNS} WHERE path IN (SELECT value FROM json_each(?))", (json.dumps(list(paths)),))}
+
+    def is_empty(self) -> bool:
+        """No photo at all (readable or not): one index probe, not a read of the album."""
+        return self.con.execute("SELECT NOT EXISTS(SELECT 1 FROM photos)").fetchone()[0] == 1
+
+    def _photo_rows(self, sql: str, args: tuple) -> list[Photo]:
+        """Photos from a SELECT of ``_PHOTO_COLUMNS``, row by row (``core.database.rows_at_once``
+        measured slower here: each row's tags are JSON inside the JSON; bench/ui_reads.py)."""
         return [Photo(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6], json.loads(r[7]), r[8], r[9])
                 for r in self.con.execute(sql, args)]
 
