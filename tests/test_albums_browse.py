@@ -174,3 +174,51 @@ def test_the_thumbnail_queue_makes_the_newest_request_first_and_drops_rows_scrol
     finally:
         gate.set()
         loader.stop()
+
+
+def test_thumbnails_that_come_repaint_their_rows_without_laying_out_the_whole_list(tmp_path, qtbot, monkeypatch):
+    """A QListView lays out every row again at each ``dataChanged``: thumbnails that came while the
+    event list of a 100,000-photo album scrolled cost ~4,600 rowCount calls into Python per scroll
+    step. They repaint their own rows now (app.thumbs.repaint_when_ready)."""
+    from app.albums.eventlist import EventListModel
+    from app.albums.events import EventsPanel
+    from app.albums.grid import THUMB
+    from app.albums.session import AlbumSession
+    from app.thumbs import ThumbnailLoader
+
+    calls = [0]
+    row_count = EventListModel.rowCount
+
+    def counted(self, parent=None):
+        calls[0] += 1
+        return row_count(self) if parent is None else row_count(self, parent)
+
+    monkeypatch.setattr(EventListModel, "rowCount", counted)
+    session = AlbumSession(_library(tmp_path / "album.sqlite", 3000))
+    loader = ThumbnailLoader(THUMB)
+    panel = EventsPanel(session, loader)
+    qtbot.addWidget(panel)
+    panel.resize(280, 600)
+    panel.show()
+    panel.fill()
+    view, model = panel.list, panel.model
+    came: list[int] = []
+    model.icon_ready.connect(came.append)
+
+    def all_came() -> bool:
+        return bool(model.requested) and all(loader.pixmap(p) is not None for p in model.requested)
+
+    qtbot.waitUntil(all_came)
+    for value in (view.verticalScrollBar().maximum() // 3, view.verticalScrollBar().maximum() // 2):
+        model.requested.clear()
+        calls[0], came[:] = 0, []
+        view.verticalScrollBar().setValue(value)
+        qtbot.waitUntil(all_came)
+        qtbot.wait(50)
+        asked = calls[0]  # before this test's own look at the rows below
+        rows = {r for r in _visible_rows(panel) if r < 3000}
+        near = rows | {min(rows) - 1, max(rows) + 1}  # a row at the edge painted with its spacing
+        assert came and set(came) <= near  # the rows shown got their thumbnails (failure tiles here)
+        assert asked < 1000, asked  # one layout of the list alone asks rowCount 3,001 times or more
+    loader.stop()
+    session.close()

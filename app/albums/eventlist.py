@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
 from app.albums.grid import ERRORS, MIME, UNSURE
-from app.thumbs import ThumbnailLoader
+from app.thumbs import ThumbnailLoader, repaint_when_ready
 
 KEY, COVER = Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1
 
@@ -35,6 +35,8 @@ class Row:
 
 class EventListModel(QAbstractListModel):
     """The rows; an event's icon is its cover's thumbnail, asked for when the view paints it."""
+
+    icon_ready = Signal(int)  # a row whose cover's thumbnail came (not dataChanged: see repaint_when_ready)
 
     def __init__(self, loader: ThumbnailLoader, tile, tooltip, paths_of, parent=None) -> None:
         super().__init__(parent)
@@ -109,8 +111,7 @@ class EventListModel(QAbstractListModel):
 
     def _thumb_ready(self, path: str) -> None:
         for row in self._by_cover.get(path, ()):
-            idx = self.index(row)
-            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+            self.icon_ready.emit(row)  # the view repaints the row (app.thumbs.repaint_when_ready)
 
 
 class _Item:
@@ -145,6 +146,7 @@ class EventListView(QListView):
     def __init__(self, model: EventListModel, parent=None) -> None:
         super().__init__(parent)
         self.setModel(model)
+        repaint_when_ready(self, model)
         self.selectionModel().currentChanged.connect(lambda *_: self.current_changed.emit())
         self.setAcceptDrops(True)
         self.setDropIndicatorShown(True)

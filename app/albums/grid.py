@@ -4,7 +4,7 @@
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QRect, Qt
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QStyle,
@@ -30,6 +30,8 @@ def photos_text(n: int) -> str:
 
 class PhotoGridModel(QAbstractListModel):
     """The photos of one group; thumbnails come from the loader as they are ready."""
+
+    icon_ready = Signal(int)  # a row whose thumbnail came (not dataChanged: see repaint_when_ready)
 
     def __init__(self, loader: ThumbnailLoader, parent=None) -> None:
         super().__init__(parent)
@@ -122,8 +124,7 @@ class PhotoGridModel(QAbstractListModel):
     def _thumb_ready(self, path: str) -> None:
         row = self._rows.get(path)
         if row is not None:
-            idx = self.index(row)
-            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+            self.icon_ready.emit(row)  # the grid repaints the tile (app.thumbs.repaint_when_ready)
 
 
 class GridCaptions(QStyledItemDelegate):

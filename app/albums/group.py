@@ -38,7 +38,7 @@ from app.albums.grid import (
 from app.albums.looking import group_texts
 from app.albums.session import AlbumSession, explain_text
 from app.jobs import JobQueue
-from app.thumbs import ThumbnailLoader
+from app.thumbs import ThumbnailLoader, repaint_when_ready
 from core.albums.store import AlbumStore, Photo
 from core.jobs import Lane
 
@@ -127,6 +127,7 @@ class GroupView(QWidget):
     def _build_grid(self) -> None:
         grid = self.grid
         grid.setModel(self.grid_model)
+        repaint_when_ready(grid, self.grid_model)
         grid.setViewMode(QListView.ViewMode.IconMode)
         grid.setIconSize(QSize(THUMB, THUMB))
         grid.setGridSize(QSize(THUMB + 16, THUMB + 34))
