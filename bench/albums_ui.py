@@ -59,21 +59,15 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="simscope-albums-ui-")
     os.environ["SIMSCOPE_DATA_DIR"] = str(Path(tmp) / "data")
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from app.main import create_window
+    from bench.window import close, open_on
     from core.images import list_images
 
     folder = Path(tmp) / "photos"
     folder.mkdir()
     for i, f in enumerate(list_images([EVENTS4])[: args.limit]):
         os.symlink(f, folder / f"{i:05d}{f.suffix}")
-    app = QApplication.instance() or QApplication([])
-    window, queue = create_window()
-    page = next(p for p in window.pages if p.icon == "albums")
-    window.nav.setCurrentRow(window.pages.index(page))
-    window.resize(1300, 820)
-    window.show()
+    app, window, queue, page = open_on("albums")
     # as in the app: after the first paint, device detection imports torch off the UI thread
     # (importing torch's libraries holds the GIL for a moment: a start-up hiccup, not indexing)
     window.start()
@@ -128,9 +122,7 @@ def main() -> int:
     window.grab().save(str(shot))
     for gap, where in sorted(marks, reverse=True)[:5]:
         print(f"  stall {1000 * gap:.0f} ms {where}")
-    queue.shutdown()
-    for p in window.pages:
-        p.shutdown()
+    close(window, queue)
     return 0
 
 

@@ -39,16 +39,9 @@ def main() -> int:
               ["wallet", "phone", "umbrella", "우산"][i % 4], "Seoul station", "2024-05-01", f"post {i}",
               1.7e9 + i) for i in range(args.posts)])
     store.close()
-    from PySide6.QtWidgets import QApplication
+    from bench.window import close, open_on
 
-    app = QApplication.instance() or QApplication([])
-    from app.main import create_window
-
-    window, queue = create_window()
-    page = next(p for p in window.pages if p.icon == "lostfound")
-    window.nav.setCurrentRow(window.pages.index(page))
-    window.resize(1300, 820)
-    window.show()
+    app, window, queue, page = open_on("lostfound")
     app.processEvents()
     times = []
     for _ in range(args.repeat):
@@ -68,9 +61,7 @@ def main() -> int:
         app.processEvents()
         prof.disable()
         pstats.Stats(prof).sort_stats("cumulative").print_stats(20)
-    queue.shutdown()
-    for p in window.pages:
-        p.shutdown()
+    close(window, queue)
     return 0
 
 
