@@ -130,15 +130,12 @@ def queue_demo(window) -> None:
 
 
 def install_gui_thread_gc(window) -> None:
-    """Collect garbage on the GUI thread only (after the first paint: it imports pyqtgraph).
-
-    A reference cycle holding Qt objects that Python collects on a worker thread can crash
-    Qt; pyqtgraph's GarbageCollector disables automatic GC and collects on a GUI timer."""
-    from pyqtgraph.util.garbage_collector import GarbageCollector
-
+    """Collect garbage on the GUI thread only (``app.collector``: automatic collection off, a GUI
+    timer collects; a cycle holding Qt objects collected on a worker thread can crash Qt)."""
+    from app.collector import GuiThreadCollector
     from core.warmup import collect_on_gui_thread_only
 
-    window.garbage_collector = GarbageCollector(interval=1.0)
+    window.garbage_collector = GuiThreadCollector(interval=1.0)
     collect_on_gui_thread_only()  # a warm-up that ends later must not turn automatic collection on again
 
 

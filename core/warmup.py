@@ -31,11 +31,13 @@ import threading
 import time
 from pathlib import Path
 
-# onnxruntime and onnx: the first big embedding job exports its model and runs it through ONNX
-# Runtime; importing onnx there (0.6 s, ml_dtypes included) froze the window 0.55 s when Fusion's
-# demo loaded, 0.1 s with them imported here (bench/fusion_ui.py). onnxruntime before anything
-# loads usearch (core.search._usearch_index says why).
-MODULES = ("sklearn.decomposition", "hdbscan", "PIL.JpegImagePlugin", "onnxruntime", "onnx")
+# onnxruntime: the first big embedding job runs its model through ONNX Runtime; imported before
+# anything loads usearch (core.search._usearch_index says why). Not onnx: only an export needs it
+# (``torch.onnx.export`` imports it; once per model, the export is kept), and its ml_dtypes
+# extension holds the GIL 0.6-0.8 s while it loads: imported here, at every start, it froze the
+# window that long beside an album's background check (bench/albums_ui.py, 100,000 photos), where
+# an export pays it once (Fusion's demo, 0.55 s, bench/fusion_ui.py).
+MODULES = ("sklearn.decomposition", "hdbscan", "PIL.JpegImagePlugin", "onnxruntime")
 # the model libraries: imported by ``warm_models`` when the first model is loaded, not at start-up.
 # Their memory is resident for the rest of the session (CUDA's torch +496 MB, torchvision and the
 # torch._dynamo / sympy it imports +207, timm +47, measured), and a window that only browses an

@@ -99,14 +99,13 @@ def runner():
 def window(qtbot):
     import gc
 
-    from pyqtgraph.util.garbage_collector import GarbageCollector
-
+    from app.collector import GuiThreadCollector
     from app.main import create_window
 
     win, queue = create_window()
     win.force_close = True  # pytest-qt closes it at teardown, jobs or not: nobody answers a question there
     qtbot.addWidget(win)
-    collector = GarbageCollector(interval=0.5)  # GC on the GUI thread only, as in the app
+    collector = GuiThreadCollector(interval=0.5)  # GC on the GUI thread only, as in the app
     yield win
     collector.timer.stop()
     queue.shutdown()  # the pages' stores stay open: Qt may still deliver their queued callbacks here

@@ -345,3 +345,48 @@ def test_an_interactive_job_on_the_batch_jobs_own_resource_waits_for_its_end(run
     proceed.set()
     assert batch.wait(5) and same.wait(5) and other.wait(5)
     assert order == ["batch 0", "batch 1", "logo query", "batch 2", "search album"]
+
+
+def test_the_gui_thread_collector_collects_cycles_on_its_timer_with_automatic_collection_off(qtbot, monkeypatch):
+    """``app.collector.GuiThreadCollector``: automatic collection off; a reference cycle made past
+    generation 0's threshold is collected by the GUI thread's timer's check, not left for good."""
+    import gc
+    import weakref
+
+    from app.collector import GuiThreadCollector
+
+    class Node:
+        pass
+
+    was = gc.isenabled()
+    collector = GuiThreadCollector(interval=0.05)
+    try:
+        assert not gc.isenabled()
+        node = Node()
+        node.me = node  # a cycle: only a collection frees it
+        gone = weakref.ref(node)
+        del node
+        for _ in range(gc.get_threshold()[0] + 10):  # generation 0's count past its threshold
+            cycle = []
+            cycle.append(cycle)
+        del cycle
+        assert gone() is not None  # nothing collects it automatically
+        assert collector.timer.isActive() and collector.timer.interval() == 50
+        collector.check()  # what its timer calls on the GUI thread
+        assert gone() is None
+        # the oldest generation in full only once it grew by a quarter since the last full collection
+        monkeypatch.setattr(gc, "get_count", lambda: (10**6, 10**6, 10**6))  # each past its threshold
+        check = collector.check
+
+        collector.full_from = 10**9
+        check()
+        assert collector.full == 0
+        collector.full_from = -1  # whatever the oldest generation holds (frozen objects are not in it)
+        check()
+        assert collector.full == 1 and collector.full_from > 0
+        check()
+        assert collector.full == 1  # the oldest generation did not grow by a quarter meanwhile
+    finally:
+        collector.timer.stop()
+        if was:
+            gc.enable()
