@@ -151,14 +151,16 @@ def test_torch_libraries_open_before_torch_and_torch_still_works():
 
 
 def test_the_warm_up_loads_what_the_first_big_embedding_job_needs_and_search_still_works(tmp_path):
-    """onnx and onnxruntime come in at start-up (not in the middle of the first big job, where
-    importing onnx froze the window 0.55 s); usearch loads after them and works. torch, torchvision
-    and timm wait for the first model (``warm_models``): a window that only browses never needs them."""
+    """onnxruntime comes in at start-up and usearch loads after it and works. onnx does not: only an
+    export needs it, and its ml_dtypes extension holds the GIL 0.6-0.8 s while it loads (at start-up
+    it froze the window beside an album's background check). torch, torchvision and timm wait for
+    the first model (``warm_models``): a window that only browses never needs them."""
     import subprocess
     import sys
 
     code = ("import sys; from core.warmup import warm_up; took = warm_up(); "
-            "assert {'onnx', 'onnxruntime', 'hdbscan'} <= set(sys.modules), took; "
+            "assert {'onnxruntime', 'hdbscan'} <= set(sys.modules), took; "
+            "assert not {'onnx', 'ml_dtypes'} & set(sys.modules), took; "
             "assert not {'torch', 'torchvision', 'timm'} & set(sys.modules), took; "
             "from core.warmup import warm_models; models = warm_models(); "
             "assert {'torch', 'torchvision', 'timm'} <= set(sys.modules) and 'torch' in models, models; "
