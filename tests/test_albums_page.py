@@ -348,6 +348,8 @@ def test_find_similar_shows_the_nearest_photos_across_the_album_at_once(page, qt
     tip = page.grid_model.data(page.grid_model.index(0), Qt.ItemDataRole.ToolTipRole)
     assert f"{hits[0][1]:.3f}" in tip  # the raw cosine on hover
     assert "Similar to" in page.name_edit.text() and not page.name_edit.isEnabled()
+    qtbot.waitUntil(lambda: not page.loader._pending, timeout=10_000)  # the tiles drawn, not blank
+    qtbot.wait(100)
     save_screenshot(page.window(), "albums-similar")
 
 
