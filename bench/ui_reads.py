@@ -17,7 +17,9 @@ it times, A (before) and B (now) interleaved ``--rounds`` times, medians:
   ``is_empty`` now);
 - the photos of 60 search results (``photos("all")`` made into a dict before, ``photos_at`` now);
 - Lost & Found's posts, as many as the album's photos (``PostStore.list``, which the page reads at
-  each reload; row by row before).
+  each reload; row by row before);
+- the date scrubber's months (``timeline``: ~150 rows, read by the events panel after each index
+  job; row by row before).
 Then how each grows with n (slope of log time against log n, 30k -> 100k or the last two sizes).
 """
 
@@ -36,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.albums.store import AlbumStore
-from core.albums.timeline import EventSpan, events_by_date
+from core.albums.timeline import EventSpan, MonthCount, Timeline, events_by_date, timeline
 from core.lostfound.store import Post, PostStore
 
 
@@ -71,6 +73,15 @@ def events_row_by_row(store: AlbumStore) -> list[EventSpan]:
     spans = [EventSpan(i, name, n or 0, first, last, undated or 0, cover, bool(example))
              for i, name, n, first, last, undated, cover, example in rows]
     return sorted(spans, key=lambda s: (s.first is None, s.first or 0.0, s.id))
+
+
+def timeline_row_by_row(store: AlbumStore) -> Timeline:
+    """``timeline`` as it was: the same SQL, fetched row by row."""
+    rows = store.con.execute(
+        "SELECT CAST(strftime('%Y', taken_at, 'unixepoch', 'localtime') AS INTEGER) AS y, "
+        "CAST(strftime('%m', taken_at, 'unixepoch', 'localtime') AS INTEGER) AS m, COUNT(*) "
+        "FROM photos WHERE error IS NULL GROUP BY y, m ORDER BY y, m").fetchall()
+    return Timeline([MonthCount(y, m, n) for y, m, n in rows if y is not None], sum(n for y, _, n in rows if y is None))
 
 
 def posts(path: Path, n: int) -> PostStore:
@@ -127,6 +138,7 @@ def main() -> int:
                 "60 results' photos": (lambda s=store, p=some: {x.path: x for x in s.photos("all") if x.path in p},
                                        lambda s=store, p=some: s.photos_at(p)),
                 "Lost & Found posts": (lambda b=board: posts_row_by_row(b), lambda b=board: b.list()),
+                "the scrubber's months": (lambda s=store: timeline_row_by_row(s), lambda s=store: timeline(s)),
             }
             for what, (a, b) in pairs.items():
                 assert _same(a(), b()), what

@@ -9,6 +9,7 @@ import datetime as dt
 import threading
 
 import pytest
+import shiboken6
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 
@@ -196,29 +197,90 @@ def test_thumbnails_that_come_repaint_their_rows_without_laying_out_the_whole_li
     monkeypatch.setattr(EventListModel, "rowCount", counted)
     session = AlbumSession(_library(tmp_path / "album.sqlite", 3000))
     loader = ThumbnailLoader(THUMB)
-    panel = EventsPanel(session, loader)
+    panel = EventsPanel(session, loader)  # deleted below, while rowCount is still the counted one
+    try:
+        panel.resize(280, 600)
+        panel.show()
+        panel.fill()
+        view, model = panel.list, panel.model
+        came: list[int] = []
+        model.icon_ready.connect(came.append)
+
+        def all_came() -> bool:
+            return bool(model.requested) and all(loader.pixmap(p) is not None for p in model.requested)
+
+        qtbot.waitUntil(all_came)
+        for value in (view.verticalScrollBar().maximum() // 3, view.verticalScrollBar().maximum() // 2):
+            model.requested.clear()
+            calls[0], came[:] = 0, []
+            view.verticalScrollBar().setValue(value)
+            qtbot.waitUntil(all_came)
+            qtbot.wait(50)
+            asked = calls[0]  # before this test's own look at the rows below
+            rows = {r for r in _visible_rows(panel) if r < 3000}
+            near = rows | {min(rows) - 1, max(rows) + 1}  # a row at the edge painted with its spacing
+            assert came and set(came) <= near  # the rows shown got their thumbnails (failure tiles here)
+            assert asked < 1000, asked  # one layout of the list alone asks rowCount 3,001 times or more
+    finally:
+        loader.stop()
+        panel.close()
+        shiboken6.delete(panel)  # left alive, a later test's style sheet laid out its list again: a segfault
+        session.close()
+
+
+def test_the_scrubber_s_months_are_counted_on_a_worker_and_follow_photos_added_elsewhere(tmp_path, qtbot, runner,
+                                                                                         monkeypatch, caplog):
+    """The months are a pass over every photo (60-150 ms at 100,000): with the job queue, the panel
+    has them counted on its I/O lane, on the worker's own connection, after photos came by another
+    connection (the model worker's index job); a failed count is made on the UI thread instead."""
+    import app.albums.events as events_module
+    from app.albums.events import EventsPanel
+    from app.albums.grid import THUMB
+    from app.albums.session import AlbumSession
+    from app.jobs import JobQueue
+    from app.thumbs import ThumbnailLoader
+
+    threads: dict[str, list[str]] = {"timeline": [], "timeline_at": []}
+
+    def on(name, real):
+        def counted(*args):
+            threads[name].append(threading.current_thread().name)
+            return real(*args)
+        return counted
+
+    monkeypatch.setattr(events_module, "timeline", on("timeline", events_module.timeline))
+    monkeypatch.setattr(events_module, "timeline_at", on("timeline_at", events_module.timeline_at))
+    session = AlbumSession(_library(tmp_path / "album.sqlite", 300))
+    loader = ThumbnailLoader(THUMB)
+    panel = EventsPanel(session, loader, JobQueue(runner))
     qtbot.addWidget(panel)
-    panel.resize(280, 600)
+    panel.resize(280, 400)
     panel.show()
     panel.fill()
-    view, model = panel.list, panel.model
-    came: list[int] = []
-    model.icon_ready.connect(came.append)
+    qtbot.waitUntil(lambda: panel.scrubber.span_months() > 0)
+    first = panel.scrubber.months()
+    assert first[0][:2] == (2012, 1) and sum(n for _, _, n in first) == 300
+    assert threads["timeline"] == [] and threads["timeline_at"]
+    assert all(t != threading.main_thread().name for t in threads["timeline_at"])
+    assert panel.scrubber.isVisible()
 
-    def all_came() -> bool:
-        return bool(model.requested) and all(loader.pixmap(p) is not None for p in model.requested)
+    other = type(session.store)(tmp_path / "album.sqlite")  # as the index job's connection
+    other.add_photos(["/lib/later.jpg"])
+    other.set_photo_info([("/lib/later.jpg", dt.datetime(2031, 5, 2).timestamp(), [], "", None)])
+    other.close()
+    panel.fill()
+    qtbot.waitUntil(lambda: panel.scrubber.months()[-1] == (2031, 5, 1))
+    assert threads["timeline"] == []
 
-    qtbot.waitUntil(all_came)
-    for value in (view.verticalScrollBar().maximum() // 3, view.verticalScrollBar().maximum() // 2):
-        model.requested.clear()
-        calls[0], came[:] = 0, []
-        view.verticalScrollBar().setValue(value)
-        qtbot.waitUntil(all_came)
-        qtbot.wait(50)
-        asked = calls[0]  # before this test's own look at the rows below
-        rows = {r for r in _visible_rows(panel) if r < 3000}
-        near = rows | {min(rows) - 1, max(rows) + 1}  # a row at the edge painted with its spacing
-        assert came and set(came) <= near  # the rows shown got their thumbnails (failure tiles here)
-        assert asked < 1000, asked  # one layout of the list alone asks rowCount 3,001 times or more
+    def broken(path):
+        raise OSError(f"{path}: gone")
+
+    monkeypatch.setattr(events_module, "timeline_at", broken)
+    session.store.add_photos(["/lib/undated.jpg"])  # this connection: a new photo, no capture time
+    with caplog.at_level("WARNING"):
+        panel.fill()
+        qtbot.waitUntil(lambda: panel.scrubber.text_for((0, 0)).startswith("No date · 1 photo"))
+    assert threads["timeline"] == [threading.main_thread().name]  # counted here after the worker failed
+    assert "gone" in caplog.text
     loader.stop()
     session.close()

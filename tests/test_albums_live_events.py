@@ -187,7 +187,7 @@ def test_the_events_list_shows_events_by_capture_time_while_the_add_runs_then_th
     loader = ThumbnailLoader(THUMB)
     cache = EmbeddingCache()
     stack = new_stack()
-    panel, view = EventsPanel(session, loader, parent), GroupView(session, jobs, loader, parent)
+    panel, view = EventsPanel(session, loader, jobs, parent), GroupView(session, jobs, loader, parent)
     edits = AlbumEdits(session, stack, parent)
     work = AlbumJobs(session, jobs, ModelManager("cpu", tiny=True), cache, stack, parent)
     edits.regroup_wanted.connect(work.regroup)

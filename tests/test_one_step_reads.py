@@ -9,7 +9,7 @@ import random
 import sqlite3
 
 from core.albums.store import AlbumStore
-from core.albums.timeline import events_by_date
+from core.albums.timeline import events_by_date, timeline
 from core.database import rows_at_once
 
 HOSTILE = ["plain", "it's \"quoted\"", "back\\slash", "new\nline\ttab", "생일 케이크 🎂", '{"a": [1, 2]}', "", "NULL",
@@ -72,6 +72,18 @@ def test_album_groups_events_by_date_photos_at_and_is_empty_read_the_store_exact
         some = paths[10:40] + ["/not/in/the/album.jpg"]
         at = store.photos_at(some)
         assert set(at) == set(paths[10:40]) and all(at[p].id == ids[p] for p in at)
+        wanted = [ids[p] for p in paths[50:90]] + [10 ** 9]  # and an id no longer in the album
+        assert store.paths_of(wanted) == {ids[p]: p for p in paths[50:90]}
+        with store.con:  # the scrubber's months: one unreadable photo is not counted
+            store.con.execute("UPDATE photos SET error = 'broken' WHERE id = ?", (ids[paths[1]],))
+        months = store.con.execute(
+            "SELECT CAST(strftime('%Y', taken_at, 'unixepoch', 'localtime') AS INTEGER), "
+            "CAST(strftime('%m', taken_at, 'unixepoch', 'localtime') AS INTEGER), COUNT(*) "
+            "FROM photos WHERE error IS NULL GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+        line = timeline(store)
+        assert [(m.year, m.month, m.count) for m in line.months] == [r for r in months if r[0] is not None]
+        assert line.no_date == sum(r[2] for r in months if r[0] is None) > 0
+        assert line.total == len(paths) - 1
     finally:
         store.close()
 

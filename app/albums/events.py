@@ -8,6 +8,7 @@ so a month near its bottom is an event near the list's bottom. Each row says its
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from pathlib import Path
 
@@ -29,11 +30,14 @@ from app.albums.eventlist import EventListModel, EventListView, Row
 from app.albums.grid import ERRORS, SIMILAR, UNSORTED, UNSURE
 from app.albums.session import AlbumSession
 from app.albums.timeline import DateScrubber
+from app.jobs import JobQueue
 from app.thumbs import ThumbnailLoader
-from core.albums.timeline import event_in_month, events_by_date, photos_text, timeline
+from core.albums.timeline import event_in_month, events_by_date, photos_text, timeline, timeline_at
+from core.jobs import Lane, Priority
 
 _GLYPHS = {UNSORTED: QStyle.StandardPixmap.SP_DirIcon, UNSURE: QStyle.StandardPixmap.SP_MessageBoxQuestion,
            ERRORS: QStyle.StandardPixmap.SP_MessageBoxWarning, SIMILAR: QStyle.StandardPixmap.SP_FileDialogContentsView}
+log = logging.getLogger(__name__)
 SCRUBBER_MONTHS = 2  # the date scrubber is shown when the list scrolls and its photos span months
 
 
@@ -56,9 +60,12 @@ class EventsPanel(QWidget):
     search_requested = Signal(str)  # Enter in the word search
     search_cleared = Signal()  # the word search was emptied
 
-    def __init__(self, session: AlbumSession, loader: ThumbnailLoader, parent: QWidget | None = None) -> None:
+    def __init__(self, session: AlbumSession, loader: ThumbnailLoader, jobs: JobQueue | None = None,
+                 parent: QWidget | None = None) -> None:
+        """``jobs``: the scrubber's months are counted on its I/O lane (a pass over every photo:
+        60-150 ms at 100,000, after each index job); without it, on the UI thread."""
         super().__init__(parent)
-        self.session, self.loader = session, loader
+        self.session, self.loader, self.jobs = session, loader, jobs
         self._tiles: dict = {}
         self._filling = False
         self.spans: list = []  # core.albums.timeline.EventSpan of the events listed, by date
@@ -150,13 +157,35 @@ class EventsPanel(QWidget):
     def _fill_timeline(self) -> None:
         """The scrubber's months, counted again only when the photos or their times changed (an
         edit moves photos between events: the months stay)."""
-        con = self.session.store.con  # the photos change by adds and indexing (the model worker's
-        # connection: data_version) or removals (this one: the count, by the event index)
-        key = (con.execute("PRAGMA data_version").fetchone(), con.execute("SELECT COUNT(*), MAX(id) FROM photos").fetchone())
+        store = self.session.store
+        con = store.con  # the photos change by adds and indexing (the model worker's connection:
+        # data_version) or removals (this one: the count, by the event index)
+        key = (str(store.path), con.execute("PRAGMA data_version").fetchone(),
+               con.execute("SELECT COUNT(*), MAX(id) FROM photos").fetchone())
         if key != self._timeline_key:
             self._timeline_key = key
-            self.scrubber.set_timeline(timeline(self.session.store))
+            if self.jobs is None:
+                self.scrubber.set_timeline(timeline(store))
+            else:  # the months shown so far stay until the new count comes
+                path = store.path
+                self.jobs.submit(lambda progress, cancelled: timeline_at(path), "Albums: count the months",
+                                 Lane.IO, internal=True, priority=Priority.INTERACTIVE,
+                                 on_done=partial(self._months_counted, key),
+                                 on_error=lambda job: self._months_failed(key, job))
         self._show_scrubber()
+
+    def _months_counted(self, key, line) -> None:
+        if key == self._timeline_key:  # else the photos changed again: a newer count is coming
+            self.scrubber.set_timeline(line)
+            self._show_scrubber()
+
+    def _months_failed(self, key, job) -> None:
+        """The worker's read failed (the store busy past its timeout, or gone): counted here instead,
+        where an error is the page's to report."""
+        log.warning("counting the album's months on a worker failed: %s", job.error)
+        if key == self._timeline_key:
+            self.scrubber.set_timeline(timeline(self.session.store))
+            self._show_scrubber()
 
     def _show_scrubber(self) -> None:
         """The scrubber is there when it helps: the list is longer than it shows, over months."""

@@ -69,7 +69,7 @@ class AlbumsPage(WorkspacePage):
         self.undo_stack = new_stack()
         self.loader = ThumbnailLoader(THUMB, memory_items=1200, parent=self)  # ~5 screens of a large grid
         self.toolbar = AlbumToolBar(self.session)
-        self.events_panel = EventsPanel(self.session, self.loader)
+        self.events_panel = EventsPanel(self.session, self.loader, context.jobs)
         self.search_field = self.events_panel.search  # Edit → Find (Ctrl+F)
         self.group = GroupView(self.session, context.jobs, self.loader)
         self.edits = AlbumEdits(self.session, self.undo_stack, self, self.confirm)

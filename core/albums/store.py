@@ -358,13 +358,14 @@ class AlbumStore:
                 f"{sql} AND path IN ({','.join('?' * len(chunk))})", chunk)})
         return out
 
-    def indexed(self) -> dict[str, tuple[float | None, float | None, float | None, list[str], str]]:
+    def indexed(self) -> dict[str, tuple[float | None, float | None, float | None, tuple[str, ...], str]]:
         """path → (taken_at, GPS latitude, longitude, tags, caption) of every photo indexed whole
-        (its EXIF kept, no error): what adding a folder takes as it is, without opening the file."""
+        (its EXIF kept, no error): what adding a folder takes as it is, without opening the file.
+        The tags a tuple (``core.albums.events.GroupInput`` keeps them so)."""
         rows = self.con.execute("SELECT path, taken_at, gps_lat, gps_lon, tags, caption FROM photos "
                                 "WHERE exif_stamp != '' AND error IS NULL").fetchall()
         tags = json.loads("[" + ",".join(r[4] for r in rows) + "]")  # one parse, not 100,000
-        return {r[0]: (r[1], r[2], r[3], t, r[5]) for r, t in zip(rows, tags, strict=True)}
+        return {r[0]: (r[1], r[2], r[3], tuple(t), r[5]) for r, t in zip(rows, tags, strict=True)}
 
     def notes(self) -> dict[str, str]:
         """path → the user's note, for the photos that have one."""
@@ -448,12 +449,12 @@ class AlbumStore:
         return out
 
     def paths_of(self, photo_ids: list[int]) -> dict[int, str]:
-        out: dict[int, str] = {}
-        for start in range(0, len(photo_ids), 500):
-            chunk = photo_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            out.update(self.con.execute(f"SELECT id, path FROM photos WHERE id IN ({marks})", chunk).fetchall())
-        return out
+        """id → path of those photos still in the album, in one step (``rows_at_once``): the event
+        list asks for the covers it paints on the UI thread, while a worker may be busy in Python."""
+        from core.database import rows_at_once
+
+        return dict(rows_at_once(self.con, "SELECT id, path FROM photos WHERE id IN (SELECT value FROM json_each(?))",
+                                 (json.dumps([int(i) for i in photo_ids]),), columns=("id", "path")))
 
     def remove_photos(self, photo_ids: list[int], exclude: bool = True) -> int:
         """Take photos out of the album (the files are never touched). ``exclude``: remember their
