@@ -263,6 +263,14 @@ def measure(data: Path) -> dict:
     out["gc_check_ms"] = gc_pause(t_check, time.perf_counter())
     out["where_check"] = where(t_check, time.perf_counter())
     run_for(1.0)
+    # what a full collection on the GUI thread walks now: the objects made since the start-up's
+    # freeze (core.warmup), the album the model worker holds among them
+    full = []
+    for _ in range(3):
+        t = time.perf_counter()
+        gc.collect()
+        full.append(time.perf_counter() - t)
+    out["gc_full_ms"], out["gc_tracked"] = 1000 * sorted(full)[1], len(gc.get_objects())
     status = _status()
     out["rss_checked_mb"], out["anon_checked_mb"], out["file_checked_mb"] = (
         status["VmRSS"], status["RssAnon"], status["RssFile"])  # file: libraries' code, the index's mapped vectors
@@ -411,7 +419,7 @@ def _reused(root: Path) -> dict:
 
 
 FIGURES = ("open_s", "reload_s", "check_s", "stall_check_ms", "stall_grid_unsorted_ms", "stall_grid_event_ms",
-           "stall_event_list_ms", "gc_grid_event_ms", "gc_check_ms", "stall_recheck_ms", "gc_recheck_ms", "show_event_ms_median", "rss_open_mb", "rss_checked_mb",
+           "stall_event_list_ms", "gc_grid_event_ms", "gc_check_ms", "gc_full_ms", "gc_tracked", "stall_recheck_ms", "gc_recheck_ms", "show_event_ms_median", "rss_open_mb", "rss_checked_mb",
            "rss_trimmed_mb", "show_results_ms_median", "ask_duplicates_ms_median",
            "rss_mb", "hwm_mb")
 
@@ -480,6 +488,9 @@ def run(args) -> int:
         print(f"  background check of the library: {'done' if r['check_done'] else 'NOT done'} in {r['check_s']:.0f} s "
               f"(\"{r['check_note']}\"), longest UI stall meanwhile {r['stall_check_ms']:.0f} ms (longest garbage "
               f"collection meanwhile, any thread: {r.get('gc_check_ms', float('nan')):.0f} ms)")
+        if "gc_full_ms" in r:
+            print(f"  a full garbage collection after it, on the GUI thread: {r['gc_full_ms']:.0f} ms (median of 3; "
+                  f"{r['gc_tracked']:,} objects tracked, those frozen at start-up left out)")
         for key, what in (("grid_unsorted", f"grid, Unsorted ({r.get('unsorted_rows', 0):,} photos)"),
                           ("grid_event", f"grid, largest event ({r['largest_rows']} photos)"),
                           ("event_list", "event list")):

@@ -474,3 +474,25 @@ def test_moving_duplicates_aside_is_all_or_nothing(tmp_path):
     gone.write_bytes(b"2")  # back: now every copy moves
     moved = move_others(group, aside)
     assert sorted(Path(p).name for p in moved) == ["copy1.jpg", "copy2.jpg"] and not first.exists()
+
+
+def test_the_album_s_tags_are_nothing_the_garbage_collector_walks_again(tmp_path):
+    """The album the model worker holds keeps a photo's tags as a tuple of strings, which the
+    collector stops tracking once it has seen it: lists were 100,000 containers that every full
+    collection on the GUI thread walked at 100,000 photos (90 ms of each; 8 ms without them)."""
+    import gc
+
+    from core.albums.events import GroupInput
+    from core.albums.store import AlbumStore
+
+    x = np.eye(4, dtype=np.float32)
+    data = GroupInput([f"/p/{i}.jpg" for i in range(4)], x, np.full(4, np.nan),
+                      [["beach", "sea"], [], ["cake"], ("dog", "ball")], [""] * 4)
+    assert data.tags == [("beach", "sea"), (), ("cake",), ("dog", "ball")]
+    gc.collect()
+    assert not any(gc.is_tracked(t) for t in data.tags)
+    with AlbumStore(tmp_path / "album.sqlite") as store:  # what indexing again takes from the store
+        store.add_photos(["/p/a.jpg"])
+        store.set_photo_info([("/p/a.jpg", 1.5e9, ("beach", "생일"), "a cake", None)])
+        store.set_exif([("/p/a.jpg", "stamp", None, None, "")])
+        assert store.indexed() == {"/p/a.jpg": (1.5e9, None, None, ("beach", "생일"), "a cake")}

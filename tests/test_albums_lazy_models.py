@@ -198,6 +198,6 @@ def test_checking_a_cached_album_imports_neither_torch_nor_timm(tmp_path):
                          env=os.environ.copy(), cwd=str(Path(__file__).resolve().parent.parent))
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
-    assert got["reused"] == 5 and got["tags"] == tags  # the same ImageNet names, read without timm
+    assert got["reused"] == 5 and [tuple(t) for t in got["tags"]] == tags  # the same ImageNet names, without timm
     assert got["imported"] == [], got["imported"]
     assert "not loaded" in got["device"]

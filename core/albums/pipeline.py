@@ -313,8 +313,8 @@ class Album:
         report.computed, report.reused = res.computed, res.reused
         report.errors = list(res.errors) + [(p, "the file does not exist (moved or deleted?)") for p in gone]
         report.skipped = skipped
-        tags = ([[_short(t) for t, _ in row[:3]] for row in image.label_names(res.tags)]
-                if with_tags and res.tags is not None else [[] for _ in res.paths])
+        tags = ([tuple(_short(t) for t, _ in row[:3]) for row in image.label_names(res.tags)]
+                if with_tags and res.tags is not None else [() for _ in res.paths])
         captions = self._captions(res.paths, res.keys, sub_progress(progress, 0.8, 0.95), cancelled, report)
         hours, gps = [], []
         info_rows, read = [], []
