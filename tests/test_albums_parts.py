@@ -110,6 +110,29 @@ def test_group_view_alone_shows_the_photos_of_an_event_and_asks_for_a_rename(qtb
     assert not view.reps_box.isVisible() and view.split_button.isEnabled()
 
 
+def test_the_strip_s_photos_fill_in_when_their_thumbnails_come_on_find_similar_too(qtbot, session, jobs, loader):
+    """The strip beside the caption (an event's representatives, Find similar's "This photo") shows
+    a blank square for a thumbnail not made yet and fills it in place when it comes: Find similar's
+    stayed blank (only an event's strip was refreshed, by showing the whole group again)."""
+    from app.albums.group import GroupView
+
+    view = GroupView(session, jobs, loader)
+    qtbot.addWidget(view)
+    view.show()
+    photos = session.store.photos(None)
+    source = photos[0].path
+    session.show_results((source, [(p.path, 0.9 - i / 10) for i, p in enumerate(photos[1:5])], None))
+    session.select(SIMILAR)  # as the page does when the session says it changed
+    assert session.current == SIMILAR and view.reps_box.isVisible()
+    labels = [view.reps.itemAt(i).widget() for i in range(view.reps.count())]
+    this = next(w for w in labels if w is not None and w.toolTip() == source)
+    assert this.pixmap().isNull() and loader.pixmap(source) is None  # blank: not made yet
+    qtbot.waitUntil(lambda: not this.pixmap().isNull(), timeout=10_000)
+    assert [p.path for p in view.grid_model.photos] == [p.path for p in photos[1:5]]  # the results, in order
+    assert this.pixmap().width() <= this.width() and this.pixmap().height() <= this.height()
+    assert "background" not in this.styleSheet()
+
+
 def test_viewer_details_run_in_a_plain_thread_from_plain_values_with_no_widget_or_shared_connection(
         qtbot, session, jobs, loader):
     """The viewer runs its details callable off the UI thread: the group view hands it plain

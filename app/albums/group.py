@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -60,7 +60,7 @@ class GroupView(QWidget):
         super().__init__(parent)
         self.session, self.jobs, self.loader = session, jobs, loader
         self.viewer = None  # app.viewer.PhotoViewer, the last one opened
-        self._reps_waiting = False
+        self._reps_waiting: dict[str, QLabel] = {}  # path → the strip's label still blank for it
         self._shown_key = None  # the group the grid shows (shown again: the selection stays)
         self.name_edit = NameEdit()  # from its start, as wide as the name, the name as tooltip if cut
         self.name_edit.setPlaceholderText("Event name")
@@ -78,6 +78,7 @@ class GroupView(QWidget):
         self.reps_box = QWidget()  # hidden while it has no photo (Unsorted, the searches)
         self.reps_box.setLayout(self.reps)
         self.reps_box.setFixedHeight(REP + 4)
+        loader.ready.connect(self._rep_ready)
         self.grid_model = PhotoGridModel(loader, self)
         self.grid = QListView()
         self._build_grid()
@@ -169,6 +170,7 @@ class GroupView(QWidget):
         self._shown_key = key
         self._forget_photo_text()
         self.compare_button.setVisible(session.duplicates_shown())
+        self._reps_waiting.clear()
         while self.reps.count():
             w = self.reps.takeAt(0).widget()
             if w:
@@ -226,36 +228,33 @@ class GroupView(QWidget):
                 self.grid.selectionModel().select(self.grid_model.index(row), QItemSelectionModel.SelectionFlag.Select)
 
     def _rep_label(self, photo: Photo) -> QLabel:
+        """A photo of the strip above the grid (an event's representatives, Find similar's "This
+        photo"): its thumbnail, or a blank square filled in place when the thumbnail comes."""
         label = QLabel()
-        pix = self.loader.pixmap(photo.path)
-        size = REP
-        if pix:
-            ratio = pix.devicePixelRatio()  # as many device pixels per point as the thumbnail has
-            small = pix.scaled(round(size * ratio), round(size * ratio), Qt.AspectRatioMode.KeepAspectRatio,
-                               Qt.TransformationMode.SmoothTransformation)
-            small.setDevicePixelRatio(ratio)
-            label.setPixmap(small)
-        else:
-            label.setFixedSize(size, size)
-            label.setStyleSheet("background: #eef1f4")
-            if not self._reps_waiting:  # one refresh for the whole strip, not one per missing photo
-                self._reps_waiting = True
-                self.loader.ready.connect(self._refresh_reps_soon)
+        label.setFixedSize(REP, REP)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setToolTip(photo.path)
+        if not self._show_rep(label, photo.path):
+            label.setStyleSheet("background: #eef1f4")
+            self._reps_waiting[photo.path] = label
         return label
 
-    def _refresh_reps_soon(self, *_) -> None:
-        self.loader.ready.disconnect(self._refresh_reps_soon)
-        self._reps_waiting = False
-        QTimer.singleShot(50, self._refresh_reps)
+    def _show_rep(self, label: QLabel, path: str) -> bool:
+        pix = self.loader.pixmap(path)  # asks for it when it is not made yet
+        if not pix:
+            return False
+        ratio = pix.devicePixelRatio()  # as many device pixels per point as the thumbnail has
+        small = pix.scaled(round(REP * ratio), round(REP * ratio), Qt.AspectRatioMode.KeepAspectRatio,
+                           Qt.TransformationMode.SmoothTransformation)
+        small.setDevicePixelRatio(ratio)
+        label.setStyleSheet("")
+        label.setPixmap(small)
+        return True
 
-    def _refresh_reps(self) -> None:
-        if isinstance(self.session.current, int):
-            sel = [i.row() for i in self.grid.selectionModel().selectedIndexes()]
-            self.show_group()
-            for r in sel:
-                self.grid.selectionModel().select(self.grid_model.index(r),
-                                                  self.grid.selectionModel().SelectionFlag.Select)
+    def _rep_ready(self, path: str) -> None:
+        label = self._reps_waiting.pop(path, None)
+        if label is not None:
+            self._show_rep(label, path)
 
     def _thumb_size_changed(self, size: int) -> None:
         self.grid.setIconSize(QSize(size, size))
