@@ -4,7 +4,8 @@ Run: QT_QPA_PLATFORM=offscreen python bench/lostfound_reload.py [--posts 100000]
 
 A fresh data folder with ``--posts`` posts (written straight into a real ``PostStore``), the
 window opened on Lost & Found, then ``page.reload_posts()`` timed ``--repeat`` times with the
-event loop run after each (median and max), and a profile of one more (PROFILE=1).
+event loop run after each (median and max), and a profile of one more (PROFILE=1); then an edit of
+one post shown by reading every post again against reading that post alone, interleaved A B.
 """
 
 from __future__ import annotations
@@ -51,6 +52,27 @@ def main() -> int:
         times.append(time.perf_counter() - t)
     print(f"Lost & Found, {args.posts:,} posts: the page's reload median {1000 * statistics.median(times):.0f} ms, "
           f"max {1000 * max(times):.0f} ms ({args.repeat} reloads)")
+    # an edit of one post (its description, as the form saves it), shown by reading every post again
+    # (A, as before) or that post alone (B, ``LostFoundSession.refresh``), interleaved A B
+    ids = [p.id for p in page.session.posts[:: max(1, len(page.session.posts) // (2 * args.repeat))]]
+    sides: dict[str, list[float]] = {"read every post": [], "read the edited post": []}
+    for i in range(args.repeat):
+        for side, ways in sides.items():
+            pid = ids[2 * i + (side != "read every post")]
+            page.store.update(pid, description=f"edited {i} {side}")
+            t = time.perf_counter()
+            if side == "read every post":
+                page.reload_posts()
+                page.select_post(pid)
+            else:
+                page.edits.edited.emit(pid, False)  # what saving the form says: the page's _edited
+            app.processEvents()
+            ways.append(time.perf_counter() - t)
+            shown = page.posts_panel.posts_model.posts[page.posts_panel.posts_model.row_of(pid)]
+            assert shown.description == f"edited {i} {side}", shown
+    (a, ta), (b, tb) = sides.items()
+    print(f"an edit of one post shown, medians of {args.repeat} interleaved: {a} {1000 * statistics.median(ta):.0f} ms, "
+          f"{b} {1000 * statistics.median(tb):.1f} ms (x{statistics.median(ta) / statistics.median(tb):.0f})")
     if os.environ.get("PROFILE"):
         import cProfile
         import pstats

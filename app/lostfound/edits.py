@@ -1,8 +1,8 @@
 """Lost & Found edits (add, edit, status, delete): each one undoable step on the post store.
 
 ``PostEdits`` asks and records; it says what happened (``message``), which post changed
-(``edited``: the page reads the posts again, selects it and, for a new or edited post, embeds
-it) and when an undo or a delete changed the store (``reload``).
+(``edited``: the page reads that post again, selects it and, for a new or edited post, embeds
+it), which were deleted (``gone``) and when an undo changed the store (``reload``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ class PostEdits(QObject):
     message = Signal(str)  # for the page's note
     failed = Signal(str)  # a post not saved, and why
     edited = Signal(int, bool)  # the post to select; whether its text or photo changed (embed it)
-    reload = Signal()  # the store changed under the view (a delete, an undo or redo)
+    reload = Signal()  # the store changed under the view (an undo or redo)
+    gone = Signal(list)  # these posts were deleted: the page reads them (and only them) again
 
     def __init__(self, session: LostFoundSession, undo_stack, parent: QWidget) -> None:
         super().__init__(parent)
@@ -80,7 +81,7 @@ class PostEdits(QObject):
         store = self.session.store
         record(self.undo_stack, store, f"Deleted post #{post.id}", lambda: store.delete(post.id), self.after_undo)
         self.message.emit(f"Post #{post.id} deleted. Edit → Undo (Ctrl+Z) brings it back.")
-        self.reload.emit()
+        self.gone.emit([post.id])
 
     def undo_delete(self) -> None:
         """The last edit (a delete, an edit, an add) undone: Edit → Undo does the same."""

@@ -39,6 +39,7 @@ class PostsModel(QAbstractTableModel):
         self.kind = ""
         self.text = ""
         self._rows_by_image: dict[str, list[int]] = {}
+        self._row_of: dict[int, int] = {}  # post id → its row
         self.loader = loader
         loader.ready.connect(self._thumb_ready)
 
@@ -66,14 +67,51 @@ class PostsModel(QAbstractTableModel):
         needle = self.text.lower()
         self.beginResetModel()
         self.posts = [p for p in self.all_posts if self._accepts(p, needle)]
+        self._index_rows()
+        self.endResetModel()
+
+    def _index_rows(self) -> None:
+        self._row_of = {post.id: row for row, post in enumerate(self.posts)}
         self._rows_by_image = {}
         for row, post in enumerate(self.posts):
             if post.image:
                 self._rows_by_image.setdefault(post.image, []).append(row)
-        self.endResetModel()
+
+    def update_posts(self, changed: list[Post], gone: list[int]) -> None:
+        """Posts changed, added or gone (``all_posts``, the session's list, already says so): only
+        their rows change when the filter keeps or drops each as before, and a new post (the
+        highest id) is a row added at the end; else every row is filtered again (``_apply``)."""
+        needle = self.text.lower()
+        for post in changed:
+            row, keep = self._row_of.get(post.id), self._accepts(post, needle)
+            if row is not None and keep:
+                old, self.posts[row] = self.posts[row], post
+                if old.image != post.image:
+                    if old.image:
+                        self._rows_by_image[old.image].remove(row)
+                    if post.image:
+                        self._rows_by_image.setdefault(post.image, []).append(row)
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(POST_COLUMNS) - 1))
+            elif row is None and keep and (not self.posts or self.posts[-1].id < post.id):
+                row = len(self.posts)
+                self.beginInsertRows(QModelIndex(), row, row)
+                self.posts.append(post)
+                self._row_of[post.id] = row
+                if post.image:
+                    self._rows_by_image.setdefault(post.image, []).append(row)
+                self.endInsertRows()
+            elif row is not None or keep:  # the filter's answer changed, or a post placed between rows
+                self._apply()
+                return
+        for row in sorted((self._row_of[pid] for pid in gone if pid in self._row_of), reverse=True):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self.posts[row]
+            self.endRemoveRows()
+        if gone:
+            self._index_rows()
 
     def row_of(self, post_id: int) -> int | None:
-        return next((row for row, post in enumerate(self.posts) if post.id == post_id), None)
+        return self._row_of.get(post_id)
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.posts)

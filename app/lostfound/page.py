@@ -43,7 +43,8 @@ class LostFoundPage(WorkspacePage):
         self.edits.message.connect(lambda text: self.note.setText(text))
         self.edits.failed.connect(self._save_failed)
         self.edits.edited.connect(self._edited)
-        self.edits.reload.connect(self.reload_posts)
+        self.edits.reload.connect(lambda: self.reload_posts())
+        self.edits.gone.connect(self.reload_posts)
         self.files = PostFiles(self.session, context.jobs, lambda: self.matches_panel.settings(), self)
         self.files.message.connect(lambda text: self.note.setText(text))
         self.files.imported.connect(self._imported)
@@ -173,8 +174,12 @@ class LostFoundPage(WorkspacePage):
     def settings(self) -> MatchSettings:
         return self.matches_panel.settings()
 
-    def reload_posts(self) -> None:
-        self.session.reload()  # the posts list keeps the selected post selected
+    def reload_posts(self, post_ids: list[int] | None = None) -> None:
+        """Every post read again, or only ``post_ids`` (an edit, a delete of a few)."""
+        if post_ids is None:
+            self.session.reload()  # the posts list keeps the selected post selected
+        else:
+            self.session.refresh(post_ids)
         if not self.session.posts:
             self.note.setText("No posts yet: use Add post, or Import a CSV/JSON file "
                               "(columns kind,image,description,category,storage_location,status,place,date).")
@@ -259,7 +264,7 @@ class LostFoundPage(WorkspacePage):
         self.edits.after_undo()
 
     def _edited(self, post_id: int, embed: bool) -> None:
-        self.session.reload()
+        self.session.refresh([post_id])  # that post read again, not all of them
         self.select_post(post_id)
         if embed:
             self.refresh_vectors()

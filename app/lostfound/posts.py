@@ -107,6 +107,7 @@ class PostsPanel(QWidget):
         self.split.setStretchFactor(1, 1)
         layout.addWidget(self.split)
         session.posts_changed.connect(self._show_posts)
+        session.posts_updated.connect(self._update_posts)
         self._show_posts(session.posts)  # what the session holds already
 
     def _fit_columns(self) -> None:
@@ -141,6 +142,10 @@ class PostsPanel(QWidget):
         # each category measured once (a few distinct values; measuring every post's took 1.1 s of the
         # reload at 100,000 posts)
         self._category_most = max(self._category_least, need(CATEGORY, *{p.category for p in posts}))
+        self._fit_rest()
+
+    def _fit_rest(self) -> None:
+        table, need = self.table, self._need
         self._fixed = sum(table.columnWidth(c) for c in (0, 1, 2, 6))
         frame = 2 * table.frameWidth()
         bar = table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, table)
@@ -187,6 +192,24 @@ class PostsPanel(QWidget):
         self._fit_to_posts(posts)
         if selected is not None and not self.select_post(selected.id):
             self.selected.emit(None)  # it is gone (deleted): a reset model says nothing of it
+
+    def _update_posts(self, changed: list[Post], gone: list[int]) -> None:
+        """A few posts changed (``LostFoundSession.refresh``): their rows, the columns widened for
+        them, and the detail shown again when it is the selected post's."""
+        selected = self.selected_post()
+        self.posts_model.update_posts(changed, gone)
+        table, need = self.table, self._need
+        if changed:  # wider for them only (a reload narrows the columns again)
+            table.setColumnWidth(1, max(table.columnWidth(1), need(1, str(max(p.id for p in changed)))))
+            self._category_most = max(self._category_most, need(CATEGORY, *{p.category for p in changed}))
+            self._fit_rest()
+        if selected is None:
+            return
+        fresh = next((p for p in changed if p.id == selected.id), None)
+        if selected.id in gone or not self.select_post(selected.id):
+            self.selected.emit(None)  # it is gone (deleted, or filtered out)
+        elif fresh is not None:
+            self.selected.emit(fresh)  # its row changed in place: the selection did not
 
     def _filter(self) -> None:
         selected = self.selected_post()

@@ -282,6 +282,16 @@ class PostStore:
         # model worker embeds: 1.4 s, in one step 0.7 s: bench/ui_reads.py)
         return [Post(*r) for r in rows_at_once(self._con, sql + " ORDER BY id", args, _POST_COLUMNS)]
 
+    def posts_with_ids(self, post_ids) -> dict[int, Post]:
+        """id → post of those not deleted (a deleted or unknown id is left out): what an edit of a
+        few posts changed, read without the others (``list`` reads every one: 0.5 s at 100,000)."""
+        from core.database import rows_at_once
+
+        rows = rows_at_once(self._con, "SELECT * FROM posts WHERE id IN (SELECT value FROM json_each(?)) "
+                            "AND deleted_at IS NULL ORDER BY id", (json.dumps([int(i) for i in post_ids]),),
+                            _POST_COLUMNS)
+        return {p.id: p for p in (Post(*r) for r in rows)}
+
     def count(self) -> int:
         return self._con.execute("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL").fetchone()[0]
 
