@@ -55,10 +55,12 @@ def changes(before: dict, after: dict) -> tuple[dict, dict]:
 
 class StoreEdit(QUndoCommand):
     def __init__(self, store, text: str, before: dict, after: dict, refresh: Callable[[], None],
-                 changed_only: bool = False) -> None:
-        """``before`` / ``after``: two snapshots, or (``changed_only``) the changed rows already."""
+                 changed_only: bool = False, refresh_keys: Callable[[dict], None] | None = None) -> None:
+        """``before`` / ``after``: two snapshots, or (``changed_only``) the changed rows already;
+        after an undo or redo, ``refresh_keys({table: [key]})`` hears which rows it wrote when given
+        (a page reads those again), else ``refresh()``."""
         super().__init__(text)
-        self.store, self.refresh = store, refresh
+        self.store, self.refresh, self.refresh_keys = store, refresh, refresh_keys
         self.before, self.after = (before, after) if changed_only else changes(before, after)
         self._done = True  # pushed after the edit ran: the first redo() has nothing to do
 
@@ -77,20 +79,25 @@ class StoreEdit(QUndoCommand):
         else:
             now = self.store.snapshot()
             self.store.restore(laid_over(now, rows), now)
-        self.refresh()
+        if self.refresh_keys is not None:
+            self.refresh_keys({table: list(keys) for table, keys in rows.items()})
+        else:
+            self.refresh()
 
 
-def record(stack: QUndoStack, store, text: str, edit: Callable[[], object], refresh: Callable[[], None]):
+def record(stack: QUndoStack, store, text: str, edit: Callable[[], object], refresh: Callable[[], None],
+           refresh_keys: Callable[[dict], None] | None = None):
     """Run ``edit`` (a store change) and push it on ``stack`` as one undoable step; returns
-    what ``edit`` returned. Nothing is pushed when the edit changed nothing or raised."""
+    what ``edit`` returned. Nothing is pushed when the edit changed nothing or raised.
+    ``refresh_keys``: see :class:`StoreEdit`."""
     if hasattr(store, "tracked"):
         result, before, after = store.tracked(edit)
         if before:
-            stack.push(StoreEdit(store, text, before, after, refresh, changed_only=True))
+            stack.push(StoreEdit(store, text, before, after, refresh, changed_only=True, refresh_keys=refresh_keys))
         return result
     before = store.snapshot()
     result = edit()
     after = store.snapshot()
     if after != before:
-        stack.push(StoreEdit(store, text, before, after, refresh))
+        stack.push(StoreEdit(store, text, before, after, refresh, refresh_keys=refresh_keys))
     return result

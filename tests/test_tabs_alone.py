@@ -339,7 +339,7 @@ def test_lostfound_edits_alone_delete_and_undo_restore_the_store(qtbot, lostfoun
     edits.message.connect(notes.append)
     edits.reload.connect(lambda: reloads.append(session.reload()))
     gone = []
-    edits.gone.connect(lambda ids: (gone.append(ids), session.refresh(ids)))
+    edits.changed.connect(lambda ids: (gone.append(ids), session.refresh(ids)))
     before = session.store.snapshot()
     first = session.posts[0].id
     edits.delete(session.posts[0])
@@ -347,6 +347,10 @@ def test_lostfound_edits_alone_delete_and_undo_restore_the_store(qtbot, lostfoun
     assert session.store.count() == 17 and len(session.posts) == 17 and "Undo" in notes[-1]
     edits.undo_delete()
     assert session.store.snapshot() == before and len(session.posts) == 18 and notes[-1].startswith("Undone")
+    assert gone == [[first], [first]] and reloads == []  # the undo read that post again, not every post
+    assert [p.id for p in session.posts] == [p.id for p in session.store.list()]  # in its place again
+    edits.undo_stack.redo()
+    assert gone[-1] == [first] and first not in [p.id for p in session.posts] and reloads == []
 
 
 def test_lostfound_posts_panel_follows_an_edit_an_add_and_a_delete_without_reading_every_post(

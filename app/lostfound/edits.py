@@ -2,7 +2,7 @@
 
 ``PostEdits`` asks and records; it says what happened (``message``), which post changed
 (``edited``: the page reads that post again, selects it and, for a new or edited post, embeds
-it), which were deleted (``gone``) and when an undo changed the store (``reload``).
+it), and which posts a delete, an undo or a redo changed (``changed``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ class PostEdits(QObject):
     message = Signal(str)  # for the page's note
     failed = Signal(str)  # a post not saved, and why
     edited = Signal(int, bool)  # the post to select; whether its text or photo changed (embed it)
-    reload = Signal()  # the store changed under the view (an undo or redo)
-    gone = Signal(list)  # these posts were deleted: the page reads them (and only them) again
+    reload = Signal()  # the store changed under the view: every post to be read again
+    changed = Signal(list)  # these posts changed (a delete, an undo or redo): the page reads them, and only them, again
 
     def __init__(self, session: LostFoundSession, undo_stack, parent: QWidget) -> None:
         super().__init__(parent)
@@ -49,10 +49,11 @@ class PostEdits(QObject):
                         store.remove_photo(pid)
 
                 text = f"Edited post #{pid}"
-                record(self.undo_stack, store, text, change, self.after_undo)
+                record(self.undo_stack, store, text, change, self.after_undo, self._undone)
             else:
                 pid = record(self.undo_stack, store, "Added a post",
-                             lambda: store.add(Post(**values), photo=dialog.photo.path).id, self.after_undo)
+                             lambda: store.add(Post(**values), photo=dialog.photo.path).id, self.after_undo,
+                             self._undone)
                 text = f"Added post #{pid}"
                 self.undo_stack.command(self.undo_stack.count() - 1).setText(text)
             self.message.emit(f"{text}. Edit → Undo (Ctrl+Z) takes it back.")
@@ -69,7 +70,7 @@ class PostEdits(QObject):
 
         store, said = self.session.store, status_label(status)  # 'Returned (반환됨)', as the detail reads
         record(self.undo_stack, store, f"Post #{post_id}: status {said}",
-               lambda: store.update(post_id, status=status), self.after_undo)
+               lambda: store.update(post_id, status=status), self.after_undo, self._undone)
         self.message.emit(f"Post #{post_id} is now '{said}'. Edit → Undo (Ctrl+Z) takes it back.")
         self.edited.emit(post_id, False)
 
@@ -79,9 +80,10 @@ class PostEdits(QObject):
         from app.undo import record
 
         store = self.session.store
-        record(self.undo_stack, store, f"Deleted post #{post.id}", lambda: store.delete(post.id), self.after_undo)
+        record(self.undo_stack, store, f"Deleted post #{post.id}", lambda: store.delete(post.id), self.after_undo,
+               self._undone)
         self.message.emit(f"Post #{post.id} deleted. Edit → Undo (Ctrl+Z) brings it back.")
-        self.gone.emit([post.id])
+        self.changed.emit([post.id])
 
     def undo_delete(self) -> None:
         """The last edit (a delete, an edit, an add) undone: Edit → Undo does the same."""
@@ -97,3 +99,7 @@ class PostEdits(QObject):
 
     def after_undo(self) -> None:
         self.reload.emit()  # the page keeps the selected post selected, and re-embeds what changed
+
+    def _undone(self, keys: dict) -> None:
+        """An undo or redo wrote these rows ({"posts": [(id,), …]}): those posts are read again."""
+        self.changed.emit([key[0] for key in keys.get("posts", ())])

@@ -44,7 +44,7 @@ class LostFoundPage(WorkspacePage):
         self.edits.failed.connect(self._save_failed)
         self.edits.edited.connect(self._edited)
         self.edits.reload.connect(lambda: self.reload_posts())
-        self.edits.gone.connect(self.reload_posts)
+        self.edits.changed.connect(self.reload_posts)
         self.files = PostFiles(self.session, context.jobs, lambda: self.matches_panel.settings(), self)
         self.files.message.connect(lambda text: self.note.setText(text))
         self.files.imported.connect(self._imported)
