@@ -207,6 +207,7 @@ class PostsPanel(QWidget):
             return
         fresh = next((p for p in changed if p.id == selected.id), None)
         if selected.id in gone or not self.select_post(selected.id):
+            self.table.clearSelection()  # as after a reload: the view had moved it to the next row
             self.selected.emit(None)  # it is gone (deleted, or filtered out)
         elif fresh is not None:
             self.selected.emit(fresh)  # its row changed in place: the selection did not
