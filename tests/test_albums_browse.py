@@ -76,6 +76,7 @@ def big(tmp_path, qtbot):
     qtbot.addWidget(panel)
     panel.selected.connect(session.select)
     session.changed.connect(panel.fill)
+    session.results_changed.connect(panel.show_results)  # as the page does
     panel.resize(280, 600)
     panel.show()
     panel.fill()
@@ -132,12 +133,18 @@ def test_the_scrubber_jumps_to_the_month_s_first_event_and_shows_it(big, qtbot):
 
 def test_clearing_a_word_search_goes_back_to_the_event_shown_before(big, qtbot):
     panel, session = big
-    before = panel.keys()[1234]
+    before, keys_before = panel.keys()[1234], panel.keys()
     panel.list.setCurrentRow(1234)
     assert session.current == before
     hits = [(p.path, 0.5) for p in session.store.photos(panel.keys()[7])]
+    fills = []
+    panel.model.modelReset.connect(lambda: fills.append(1))
     session.show_results(("beach", hits, "words"))
-    assert panel.current_key() == SIMILAR
+    assert panel.current_key() == SIMILAR and panel.keys()[:3001] == keys_before  # the events not read again
+    assert panel.list.currentItem().text() == f"Words: beach\n{len(hits)} photo" + ("s" if len(hits) > 1 else "")
+    session.show_results(("sea", hits * 2, "words"))  # another search: its row in place of the last one's
+    assert panel.keys().count(SIMILAR) == 1 and panel.list.currentItem().text().startswith("Words: sea\n")
+    assert fills == []
     assert session.clear_search()
     assert SIMILAR not in panel.keys() and panel.current_key() == before and session.current == before
 

@@ -58,6 +58,17 @@ class EventListModel(QAbstractListModel):
         self.requested = set()
         self.endResetModel()
 
+    def put_row(self, row: Row) -> None:
+        """``row`` in place of the row with its key, else added at the end (the other rows kept)."""
+        at = next((i for i in range(len(self.rows) - 1, -1, -1) if self.rows[i].key == row.key), None)
+        if at is None:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows))
+            self.rows.append(row)
+            self.endInsertRows()
+        else:
+            self.rows[at] = row
+            self.dataChanged.emit(self.index(at), self.index(at))
+
     def keys(self) -> list:
         return [r.key for r in self.rows]
 

@@ -137,12 +137,7 @@ class EventsPanel(QWidget):
                 rows.append(Row(key, f"{label}\n{photos_text(n)}", tooltip="",
                                 colour="#5a6a7a" if key != ERRORS else "#b0413e"))
         if self.session.similar is not None:
-            source, hits, kind = self.session.similar
-            title = {"words": f"Words: {source}", "duplicates": "Duplicates & bursts"}.get(
-                kind, f"Similar to {Path(source).name}")
-            rows.append(Row(SIMILAR, f"{title}\n{photos_text(len(hits))}",
-                            tooltip=f"The photos matching “{source}”" if kind == "words"
-                            else f"The photos nearest {source} across the album"))
+            rows.append(self._results_row())
         self._filling = True
         try:
             self.model.set_rows(rows)
@@ -153,6 +148,25 @@ class EventsPanel(QWidget):
         self._fill_timeline()
         self._mark_month()
         self.scroll_to_current()  # the last event too, not cut off at the bottom
+
+    def _results_row(self) -> Row:
+        source, hits, kind = self.session.similar
+        title = {"words": f"Words: {source}", "duplicates": "Duplicates & bursts"}.get(
+            kind, f"Similar to {Path(source).name}")
+        return Row(SIMILAR, f"{title}\n{photos_text(len(hits))}",
+                   tooltip=f"The photos matching “{source}”" if kind == "words"
+                   else f"The photos nearest {source} across the album")
+
+    def show_results(self) -> None:
+        """A search's results came: their row put in (or in place of the last results'), and
+        selected; the events are not read again (the whole list took 60-160 ms at 100,000)."""
+        self._filling = True
+        try:
+            self.model.put_row(self._results_row())
+            self.list.setCurrentRow(self.keys().index(SIMILAR))
+        finally:
+            self._filling = False
+        self.scroll_to_current()
 
     def _fill_timeline(self) -> None:
         """The scrubber's months, counted again only when the photos or their times changed (an

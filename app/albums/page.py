@@ -161,6 +161,7 @@ class AlbumsPage(WorkspacePage):
         session, bar, events, group = self.session, self.toolbar, self.events_panel, self.group
         edits, work = self.edits, self.album_jobs
         session.changed.connect(self.reload)
+        session.results_changed.connect(self._results_changed)
         session.current_changed.connect(self._remember_shown)
         session.message.connect(self.note.setText)
         work.details.connect(self.note.setToolTip)
@@ -226,6 +227,10 @@ class AlbumsPage(WorkspacePage):
         self.body.setCurrentWidget(self.empty if empty else self.split)
         if empty:
             self.note.setText("")  # the empty panel says what to do
+
+    def _results_changed(self) -> None:
+        self.events_panel.show_results()
+        self.session.select(SIMILAR)  # the group view shows them
 
     def _remember_shown(self, key) -> None:
         if key not in (None, SIMILAR):

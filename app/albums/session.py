@@ -42,6 +42,7 @@ def default_tuning() -> dict:
 
 class AlbumSession(QObject):
     changed = Signal()  # the album changed (an edit, a job, an undo): the views read it again
+    results_changed = Signal()  # a search's results came: their row and their group, the album unchanged
     current_changed = Signal(object)  # the group shown: an event id, UNSORTED / UNSURE / ERRORS / SIMILAR, None
     message = Signal(str)  # for the page's note
 
@@ -82,7 +83,7 @@ class AlbumSession(QObject):
         if self.current != SIMILAR:
             self.before_results = self.current  # shown again when the search is cleared
         self.current = SIMILAR
-        self.reload()
+        self.results_changed.emit()  # the events are not read again (the album did not change)
 
     def clear_search(self) -> bool:
         """The search box was emptied: its "Words: …" (and a "Similar to …") group goes; False
