@@ -366,8 +366,11 @@ def test_search_by_words_shows_matching_photos_as_a_group(page, qtbot):
     assert [s.split("\n")[1].split("_")[0] for s in shown[:2]] == ["shoes", "shoes"]
     assert "For “신발”:" in page.note.text() and "more alike than 99 % of unrelated pairs" in page.note.text()
     assert "Also searched" not in page.note.text()  # names no kind
-    finish_job(qtbot, page.search_words("할로윈", k=3))  # names one: what its photos show is searched too
+    page.word_search.setText("할로윈")  # as the user types it (the screenshots showed the last words)
+    finish_job(qtbot, page.search_words(page.word_search.text(), k=3))  # names one: what its photos show too
     assert "Also searched for what Halloween photos show: jack-o'-lantern, pumpkin" in page.note.text()
+    qtbot.waitUntil(lambda: not page.loader._pending, timeout=10_000)  # the tiles drawn, not blank
+    qtbot.wait(100)
     save_screenshot(page.window(), "albums-words-widened")
     assert page.search_words("  ") is None and "Type a word" in page.note.text()
     save_screenshot(page.window(), "albums-words")
