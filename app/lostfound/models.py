@@ -1,6 +1,8 @@
 """The posts table's item model and filter, and how scores and breakdowns read as text."""
 from __future__ import annotations
 
+import bisect
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
@@ -39,7 +41,6 @@ class PostsModel(QAbstractTableModel):
         self.kind = ""
         self.text = ""
         self._rows_by_image: dict[str, list[int]] = {}
-        self._row_of: dict[int, int] = {}  # post id → its row
         self.loader = loader
         loader.ready.connect(self._thumb_ready)
 
@@ -71,7 +72,6 @@ class PostsModel(QAbstractTableModel):
         self.endResetModel()
 
     def _index_rows(self) -> None:
-        self._row_of = {post.id: row for row, post in enumerate(self.posts)}
         self._rows_by_image = {}
         for row, post in enumerate(self.posts):
             if post.image:
@@ -83,7 +83,7 @@ class PostsModel(QAbstractTableModel):
         highest id) is a row added at the end; else every row is filtered again (``_apply``)."""
         needle = self.text.lower()
         for post in changed:
-            row, keep = self._row_of.get(post.id), self._accepts(post, needle)
+            row, keep = self.row_of(post.id), self._accepts(post, needle)
             if row is not None and keep:
                 old, self.posts[row] = self.posts[row], post
                 if old.image != post.image:
@@ -96,14 +96,13 @@ class PostsModel(QAbstractTableModel):
                 row = len(self.posts)
                 self.beginInsertRows(QModelIndex(), row, row)
                 self.posts.append(post)
-                self._row_of[post.id] = row
                 if post.image:
                     self._rows_by_image.setdefault(post.image, []).append(row)
                 self.endInsertRows()
             elif row is not None or keep:  # the filter's answer changed, or a post placed between rows
                 self._apply()
                 return
-        for row in sorted((self._row_of[pid] for pid in gone if pid in self._row_of), reverse=True):
+        for row in sorted((r for r in map(self.row_of, gone) if r is not None), reverse=True):
             self.beginRemoveRows(QModelIndex(), row, row)
             del self.posts[row]
             self.endRemoveRows()
@@ -111,7 +110,9 @@ class PostsModel(QAbstractTableModel):
             self._index_rows()
 
     def row_of(self, post_id: int) -> int | None:
-        return self._row_of.get(post_id)
+        """The row of that post, found by its id (the rows are in id order, as the store lists them)."""
+        row = bisect.bisect_left(self.posts, post_id, key=lambda p: p.id)
+        return row if row < len(self.posts) and self.posts[row].id == post_id else None
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.posts)
