@@ -291,3 +291,19 @@ def test_the_scrubber_s_months_are_counted_on_a_worker_and_follow_photos_added_e
     assert "gone" in caplog.text
     loader.stop()
     session.close()
+
+
+def test_the_months_are_read_without_making_a_store_where_there_is_none(tmp_path):
+    """The worker's count opens the album read-only: a store moved away meanwhile is an error for
+    the panel to fall back on, not an empty database made at its path."""
+    import sqlite3
+
+    from core.albums.timeline import timeline, timeline_at
+
+    store = _library(tmp_path / "my album #1.sqlite", 30)  # a name a URI must quote
+    assert timeline_at(store.path) == timeline(store)
+    store.close()
+    gone = tmp_path / "moved.sqlite"
+    with pytest.raises(sqlite3.OperationalError):
+        timeline_at(gone)
+    assert not gone.exists()

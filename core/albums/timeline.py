@@ -92,11 +92,13 @@ def timeline(store) -> Timeline:
 
 
 def timeline_at(path) -> Timeline:
-    """``timeline`` of the album store at ``path``, on a connection of its own (a worker thread's:
-    SQLite connections are not shared between threads), closed after."""
+    """``timeline`` of the album store at ``path``, on a read-only connection of its own (a worker
+    thread's: SQLite connections are not shared between threads), closed after. Read-only: a store
+    moved or deleted meanwhile is an error, not a new empty file made in its place."""
     import sqlite3
+    from pathlib import Path
 
-    con = sqlite3.connect(str(path), timeout=30.0)
+    con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=30.0)
     try:
         return _months(con)
     finally:
