@@ -5,7 +5,8 @@ Run: QT_QPA_PLATFORM=offscreen python bench/lostfound_reload.py [--posts 100000]
 A fresh data folder with ``--posts`` posts (written straight into a real ``PostStore``), the
 window opened on Lost & Found, then ``page.reload_posts()`` timed ``--repeat`` times with the
 event loop run after each (median and max), and a profile of one more (PROFILE=1); then an edit of
-one post shown by reading every post again against reading that post alone, interleaved A B.
+one post shown by reading every post again against reading that post alone, and an import of 100
+posts shown by reading every post again against reading the posts it added, each interleaved A B.
 """
 
 from __future__ import annotations
@@ -72,6 +73,30 @@ def main() -> int:
             assert shown.description == f"edited {i} {side}", shown
     (a, ta), (b, tb) = sides.items()
     print(f"an edit of one post shown, medians of {args.repeat} interleaved: {a} {1000 * statistics.median(ta):.0f} ms, "
+          f"{b} {1000 * statistics.median(tb):.1f} ms (x{statistics.median(ta) / statistics.median(tb):.0f})")
+    # an import of 100 posts (the file read on a connection of its own, as the import job does, off the
+    # clock), shown by reading every post again (A, as before) or the posts it added (B), interleaved
+    import app.lostfound.page as page_module
+    from core.lostfound.store import PostStore as Store
+
+    sides = {"read every post": [], "read the 100 added": []}
+    for i in range(args.repeat):
+        for side, ways in sides.items():
+            csv = Path(tempfile.mkdtemp()) / "posts.csv"
+            csv.write_text("kind,description,category\n" + "".join(
+                f"found,imported {i} {side} {j} 검정 지갑,wallet\n" for j in range(100)), encoding="utf-8")
+            importer = Store(page.store.path)
+            report = importer.import_file(csv)
+            importer.close()
+            page_module.IMPORT_READ_ALONE = -1 if side == "read every post" else 2000
+            t = time.perf_counter()
+            page._imported(report)
+            app.processEvents()
+            ways.append(time.perf_counter() - t)
+            shown = page.posts_panel.posts_model.posts[-100:]
+            assert [p.id for p in shown] == report.added and len(report.added) == 100, side
+    (a, ta), (b, tb) = sides.items()
+    print(f"an import of 100 posts shown, medians of {args.repeat} interleaved: {a} {1000 * statistics.median(ta):.0f} ms, "
           f"{b} {1000 * statistics.median(tb):.1f} ms (x{statistics.median(ta) / statistics.median(tb):.0f})")
     if os.environ.get("PROFILE"):
         import cProfile
