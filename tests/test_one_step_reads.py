@@ -69,6 +69,9 @@ def test_album_groups_events_by_date_photos_at_and_is_empty_read_the_store_exact
             first, last, n = store.con.execute(
                 "SELECT MIN(taken_at), MAX(taken_at), COUNT(*) FROM photos WHERE event_id = ?", (e,)).fetchone()
             assert (spans[e].first, spans[e].last, spans[e].count) == (first, last, n)  # exact floats
+        some_events = [events[2], events[0], 10 ** 9]  # a few events' rows (a rename), one gone
+        assert events_by_date(store, some_events) == [s for s in events_by_date(store) if s.id in some_events]
+        assert events_by_date(store, []) == []
         some = paths[10:40] + ["/not/in/the/album.jpg"]
         at = store.photos_at(some)
         assert set(at) == set(paths[10:40]) and all(at[p].id == ids[p] for p in at)

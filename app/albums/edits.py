@@ -39,12 +39,18 @@ class AlbumEdits(QObject):
     def store(self):
         return self.session.store
 
-    def edit(self, text: str, change, reload: bool = True):
-        """Run a store edit as one undoable step (Edit → Undo, Ctrl+Z), show it, say what was done."""
+    def edit(self, text: str, change, reload: bool = True, events: list[int] | None = None):
+        """Run a store edit as one undoable step (Edit → Undo, Ctrl+Z), show it, say what was done.
+        ``events``: the edit changes these events' own rows alone (a name, a note): only they are
+        read again, now and at its undo and redo (renaming one read the whole events list: ~50 ms
+        of SQL at 100,000 photos, 2,262 events)."""
         from app.undo import record
 
-        result = record(self.undo_stack, self.store, text, change, self.session.reload)
-        if reload:
+        result = record(self.undo_stack, self.store, text, change, self.session.reload,
+                        refresh_keys=self.session.rows_written)
+        if events is not None:
+            self.session.events_edited.emit(events)
+        elif reload:
             self.session.reload()
         self.session.say(f"{text}. Edit → Undo (Ctrl+Z) takes it back.")
         return result
@@ -69,7 +75,7 @@ class AlbumEdits(QObject):
         new = new.strip()
         if isinstance(key, int) and new and new != self.store.event(key).name:
             old = self.store.event(key).name
-            self.edit(f"Renamed '{old}' to '{new}'", lambda: self.store.rename_event(key, new))
+            self.edit(f"Renamed '{old}' to '{new}'", lambda: self.store.rename_event(key, new), events=[key])
 
     def rename_dialog(self, key) -> None:
         if isinstance(key, int):
@@ -79,7 +85,7 @@ class AlbumEdits(QObject):
 
     def set_event_note(self, key, text: str) -> None:
         if isinstance(key, int) and self.store.event(key).note != text:
-            self.edit("Saved the event's note", lambda: self.store.set_event_note(key, text), reload=False)
+            self.edit("Saved the event's note", lambda: self.store.set_event_note(key, text), events=[key])
 
     def merge(self, ids: list[int]) -> None:
         ids = [i for i in ids if isinstance(i, int)]

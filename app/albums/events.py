@@ -149,6 +149,20 @@ class EventsPanel(QWidget):
         self._mark_month()
         self.scroll_to_current()  # the last event too, not cut off at the bottom
 
+    def update_events(self, ids: list) -> None:
+        """These events' rows read again (a rename, a note: the photos did not move, so neither did
+        their place by date); the other rows kept."""
+        fresh = {s.id: s for s in events_by_date(self.session.store, [i for i in ids if isinstance(i, int)])}
+        if not fresh:
+            return
+        self.spans = [fresh.get(s.id, s) for s in self.spans]
+        self._filling = True
+        try:
+            for span in fresh.values():
+                self.model.put_row(Row(span.id, partial(_text, span), span.cover))
+        finally:
+            self._filling = False
+
     def _results_row(self) -> Row:
         source, hits, kind = self.session.similar
         title = {"words": f"Words: {source}", "duplicates": "Duplicates & bursts"}.get(

@@ -162,6 +162,7 @@ class AlbumsPage(WorkspacePage):
         edits, work = self.edits, self.album_jobs
         session.changed.connect(self.reload)
         session.results_changed.connect(self._results_changed)
+        session.events_edited.connect(self._events_edited)
         session.current_changed.connect(self._remember_shown)
         session.message.connect(self.note.setText)
         work.details.connect(self.note.setToolTip)
@@ -227,6 +228,13 @@ class AlbumsPage(WorkspacePage):
         self.body.setCurrentWidget(self.empty if empty else self.split)
         if empty:
             self.note.setText("")  # the empty panel says what to do
+
+    def _events_edited(self, ids: list) -> None:
+        """Events renamed or their notes edited (or such an edit undone): their rows, and the group
+        shown again when it is one of them; the other rows stay."""
+        self.events_panel.update_events(ids)
+        if self.session.current in ids:
+            self.session.select(self.session.current)
 
     def _results_changed(self) -> None:
         self.events_panel.show_results()

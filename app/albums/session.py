@@ -43,6 +43,7 @@ def default_tuning() -> dict:
 class AlbumSession(QObject):
     changed = Signal()  # the album changed (an edit, a job, an undo): the views read it again
     results_changed = Signal()  # a search's results came: their row and their group, the album unchanged
+    events_edited = Signal(list)  # these events' names or notes changed, no photo moved: their rows read again
     current_changed = Signal(object)  # the group shown: an event id, UNSORTED / UNSURE / ERRORS / SIMILAR, None
     message = Signal(str)  # for the page's note
 
@@ -68,6 +69,14 @@ class AlbumSession(QObject):
     def reload(self) -> None:
         """The store changed: every view reads it again (the group shown stays shown)."""
         self.changed.emit()
+
+    def rows_written(self, keys: dict) -> None:
+        """An undo or redo wrote these rows ({table: [key]}): events alone are read again by their
+        rows, anything else by a reload of every view."""
+        if set(keys) <= {"events"}:
+            self.events_edited.emit([key[0] for key in keys.get("events", ())])
+        else:
+            self.reload()
 
     def select(self, key) -> None:
         """Show another group (the events list's choice, or an edit's result)."""
