@@ -135,7 +135,9 @@ def install_gui_thread_gc(window) -> None:
     from app.collector import GuiThreadCollector
     from core.warmup import collect_on_gui_thread_only
 
-    window.garbage_collector = GuiThreadCollector(interval=1.0)
+    jobs = window.context.jobs if hasattr(window, "context") else None  # the young wait while a job runs
+    window.garbage_collector = GuiThreadCollector(
+        interval=1.0, busy=(lambda: bool(jobs.running())) if jobs is not None else None)
     collect_on_gui_thread_only()  # a warm-up that ends later must not turn automatic collection on again
 
 

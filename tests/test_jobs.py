@@ -219,6 +219,29 @@ def test_a_pause_that_ends_after_the_window_takes_over_collection_leaves_it_off(
         gc.unfreeze()
 
 
+def test_the_window_s_collector_knows_when_a_job_runs(window, qtbot, monkeypatch):
+    """``install_gui_thread_gc`` on the real window: its collector's ``busy`` is the job queue's."""
+    import threading
+
+    from app.main import install_gui_thread_gc
+    from core import warmup
+    from core.jobs import Lane
+
+    monkeypatch.setattr(warmup, "_gc_gui_only", False)  # restored after: other tests expect it on
+    go = threading.Event()
+    try:
+        install_gui_thread_gc(window)
+        busy = window.garbage_collector.busy
+        assert busy is not None and not busy()
+        job = window.context.jobs.submit(lambda progress, cancelled: go.wait(10), "wait", Lane.IO)
+        qtbot.waitUntil(busy, timeout=5000)
+        go.set()
+        qtbot.waitUntil(lambda: job.state.done and not busy(), timeout=5000)
+    finally:
+        go.set()
+        window.garbage_collector.timer.stop()  # the window fixture's collector goes on, and ends it
+
+
 def test_a_job_that_fills_the_disk_says_which_file_and_what_to_do(runner, tmp_path):
     """A full disk in the middle of a job: the message names the file and says to free space
     (it said "OSError: [Errno 28] …" or "OperationalError: database or disk is full")."""
@@ -345,6 +368,50 @@ def test_an_interactive_job_on_the_batch_jobs_own_resource_waits_for_its_end(run
     proceed.set()
     assert batch.wait(5) and same.wait(5) and other.wait(5)
     assert order == ["batch 0", "batch 1", "logo query", "batch 2", "search album"]
+
+
+def test_the_gui_thread_collector_leaves_young_objects_for_after_a_running_job(qtbot, monkeypatch):
+    """While a job runs the young generations wait (a worker's rows walked once a second held the
+    GUI thread 70-120 ms beside a 100,000-photo check); after it, or past DEFER_MOST young objects,
+    they are collected."""
+    import gc
+    import weakref
+
+    import app.collector as collector_module
+    from app.collector import GuiThreadCollector
+
+    class Node:
+        pass
+
+    def a_cycle_past_the_threshold():
+        node = Node()
+        node.me = node
+        gone = weakref.ref(node)
+        del node
+        for _ in range(2 * gc.get_threshold()[0]):  # past the threshold whatever the count was
+            cycle = []
+            cycle.append(cycle)
+        return gone
+
+    was = gc.isenabled()
+    running = [True]
+    collector = GuiThreadCollector(interval=60, busy=lambda: running[0])
+    try:
+        gone = a_cycle_past_the_threshold()
+        collector.check()
+        assert gone() is not None and collector.deferred == 1  # a job runs: left for after it
+        running[0] = False
+        collector.check()
+        assert gone() is None and collector.deferred == 1  # the job ended: collected
+        running[0] = True
+        monkeypatch.setattr(collector_module, "DEFER_MOST", gc.get_threshold()[0] + 5)
+        gone = a_cycle_past_the_threshold()
+        collector.check()
+        assert gone() is None and collector.deferred == 1  # too many young objects to wait longer
+    finally:
+        collector.timer.stop()
+        if was:
+            gc.enable()
 
 
 def test_the_gui_thread_collector_collects_cycles_on_its_timer_with_automatic_collection_off(qtbot, monkeypatch):
