@@ -307,3 +307,52 @@ def test_the_months_are_read_without_making_a_store_where_there_is_none(tmp_path
     with pytest.raises(sqlite3.OperationalError):
         timeline_at(gone)
     assert not gone.exists()
+
+
+def test_a_reload_that_changed_nothing_leaves_the_list_and_the_grid_where_the_user_scrolled(big, qtbot):
+    """A background check ends, an edit elsewhere: the album is read again. The events list stayed
+    put only if nothing changed (it was reset and scrolled back to the selected event), and the grid
+    went back to its first photo (lost in 8,000 unsorted photos); now neither moves, nothing is reset,
+    and a real change still shows."""
+    from app.jobs import JobQueue
+    from core.jobs import JobRunner
+
+    panel, session = big
+    paths = [f"/lib/loose-{i:04d}.jpg" for i in range(2000)]
+    session.store.add_photos(paths)  # 2,000 unsorted photos: a grid to scroll
+    jobs = JobQueue(JobRunner())
+    try:
+        _reload_keeps_the_place(panel, session, jobs, qtbot)
+    finally:
+        jobs.shutdown()
+
+
+def _reload_keeps_the_place(panel, session, jobs, qtbot) -> None:
+    from app.albums.group import GroupView
+
+    store = session.store
+    view = GroupView(session, jobs, panel.loader)
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    session.changed.connect(lambda: session.select(panel.current_key()))  # as the page's reload does
+    session.reload()
+    assert panel.select_key(UNSORTED) and len(view.grid_model.photos) == 2000
+    resets = []
+    panel.model.modelAboutToBeReset.connect(lambda: resets.append("list"))
+    view.grid_model.modelAboutToBeReset.connect(lambda: resets.append("grid"))
+    rows, grid = panel.list.verticalScrollBar(), view.grid.verticalScrollBar()
+    rows.setValue(rows.maximum() // 3)
+    qtbot.waitUntil(lambda: grid.maximum() > 1000, timeout=5000)  # laid out (in batches)
+    grid.setValue(grid.maximum() // 2)
+    at = (rows.value(), grid.value())
+    assert at[0] > 0 and at[1] > 0
+    session.reload()  # what the end of a check that found nothing does
+    qtbot.wait(50)
+    assert resets == [] and (rows.value(), grid.value()) == at
+    assert panel.current_key() == UNSORTED and view.grid_model.photos and len(view.grid_model.photos) == 2000
+    store.add_photos(["/lib/loose-9999.jpg"])  # a real change: shown
+    session.reload()
+    assert len(view.grid_model.photos) == 2001 and "Unsorted\n2,001 photos" in [
+        panel.list.item(r).text() for r in range(panel.list.count())]
+    assert rows.value() == at[0]  # the same group selected: the list stays where it was

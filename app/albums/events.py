@@ -69,6 +69,7 @@ class EventsPanel(QWidget):
         self._tiles: dict = {}
         self._filling = False
         self.spans: list = []  # core.albums.timeline.EventSpan of the events listed, by date
+        self._others: list = []  # the rows after the events (Unsorted…, a search's results) as last filled
         self._timeline_key = None
         self.model = EventListModel(loader, self._tile, self._tooltip, lambda ids: self.session.store.paths_of(ids),
                                     self)
@@ -124,30 +125,41 @@ class EventsPanel(QWidget):
     def fill(self) -> None:
         """The store's events by date and groups, and a search's results; the session's current
         group selected again (the first event when only Unsorted was listed before). Emits nothing:
-        the caller shows the group that is selected now."""
+        the caller shows the group that is selected now. The list stays where the user scrolled it
+        while the same group stays selected (a check, an edit elsewhere); rows that did not change
+        are not put in again (a check that found nothing new: no reset of 2,262 rows)."""
         store, current = self.session.store, self.session.current
         if self.model.rowCount() <= 1:  # only Unsorted before: open the first event
             current = None
-        self.spans = events_by_date(store)
-        rows = [Row(s.id, partial(_text, s), s.cover) for s in self.spans]
+        spans = events_by_date(store)
+        others = []
         counts = store.group_counts()
         for key, label in ((UNSORTED, "Unsorted"), (UNSURE, "Unsure"), (ERRORS, "Could not read")):
             n = counts[key]
             if n or key == UNSORTED:
-                rows.append(Row(key, f"{label}\n{photos_text(n)}", tooltip="",
-                                colour="#5a6a7a" if key != ERRORS else "#b0413e"))
+                others.append(Row(key, f"{label}\n{photos_text(n)}", tooltip="",
+                                  colour="#5a6a7a" if key != ERRORS else "#b0413e"))
         if self.session.similar is not None:
-            rows.append(self._results_row())
+            others.append(self._results_row())
+        stays = current is not None and current == self.current_key()
+        if stays and (spans, others) == (self.spans, self._others):
+            self._fill_timeline()
+            return  # nothing changed: the rows, the selection and the scroll stay
+        self.spans, self._others = spans, others
+        scrolled = self.list.verticalScrollBar().value()
         self._filling = True
         try:
-            self.model.set_rows(rows)
+            self.model.set_rows([Row(s.id, partial(_text, s), s.cover) for s in spans] + others)
             keys = self.keys()
             self.list.setCurrentRow(keys.index(current) if current in keys else 0)
         finally:
             self._filling = False
         self._fill_timeline()
         self._mark_month()
-        self.scroll_to_current()  # the last event too, not cut off at the bottom
+        if stays:
+            self.list.verticalScrollBar().setValue(scrolled)
+        else:
+            self.scroll_to_current()  # the last event too, not cut off at the bottom
 
     def update_events(self, ids: list) -> None:
         """These events' rows read again (a rename, a note: the photos did not move, so neither did

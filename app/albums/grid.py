@@ -63,15 +63,21 @@ class PhotoGridModel(QAbstractListModel):
         return out
 
     def set_photos(self, photos: list[Photo], scores: dict[int, float] | None = None,
-                   labels: dict[int, str] | None = None) -> None:
+                   labels: dict[int, str] | None = None) -> bool:
         """``scores``: photo id → similarity, shown before the name (the Similar view);
-        ``labels``: photo id → a word shown before it instead ("keep #1", the Duplicates view)."""
+        ``labels``: photo id → a word shown before it instead ("keep #1", the Duplicates view).
+        The same photos again (a check that changed nothing, an edit elsewhere): nothing is reset, so
+        the grid stays where the user scrolled it (it went back to the top: lost in 8,000 photos)
+        and its selection stays. Returns whether the rows were put in again."""
+        if (photos, scores or {}, labels or {}) == (self.photos, self.scores, self.labels):
+            return False
         self.beginResetModel()
         self.photos = photos
         self.scores = scores or {}
         self.labels = labels or {}
         self._rows = {p.path: i for i, p in enumerate(photos)}
         self.endResetModel()
+        return True
 
     def rowCount(self, parent=QModelIndex()) -> int:  # Qt API
         return 0 if parent.isValid() else len(self.photos)

@@ -1,9 +1,8 @@
 """The Albums group view (right): the group's name, note and caption, its representatives, the
 photo grid, the selected photo's note and "why here", and the viewer on the photos shown.
 
-It shows the session's current group (``show_group``) and asks for every change by a signal
-(the edits do them): a rename, a note, a split, examples, a move, a removal.
-"""
+It shows the session's current group (``show_group``) and asks for every change by a signal (the
+edits do them): a rename, a note, a split, examples, a move, a removal."""
 
 from __future__ import annotations
 
@@ -222,7 +221,9 @@ class GroupView(QWidget):
             self.event_note.setText("")
         for w in (self.name_edit, self.event_note, self.split_button, self.example_button):
             w.setEnabled(is_event or (w is self.split_button and not session.duplicates_shown()))
-        self.grid_model.set_photos(photos, scores, labels=labels)
+        if not self.grid_model.set_photos(photos, scores, labels=labels):  # the same photos: the grid,
+            self._photo_selected()  # its place and its selection stay; the selected photo's note and why again
+            return
         for row, photo in enumerate(self.grid_model.photos if keep else []):
             if photo.id in keep:
                 self.grid.selectionModel().select(self.grid_model.index(row), QItemSelectionModel.SelectionFlag.Select)
