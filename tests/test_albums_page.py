@@ -281,6 +281,24 @@ def test_a_rename_and_its_undo_read_that_event_row_alone(page, qtbot, folder):
     assert [page.events.item(r).text() for r in range(page.events.count()) if r != row] == others
 
 
+def test_an_edit_made_while_a_check_finds_nothing_new_can_still_be_undone(page, qtbot, folder):
+    """The check at each start takes a while at 100,000 photos; a rename made meanwhile stays
+    undoable when the check found nothing new (its end cleared the undo stack whatever it found); a
+    check that groups again still clears it (the edits would be undone over another grouping)."""
+    window = page.window()
+    finish_job(qtbot, page.add_paths([str(folder)]))
+    event = page.store.events()[0]
+    page.edits.rename(event.id, "Picnic")
+    report, group, _ = finish_job(qtbot, page.album_jobs.index_existing())
+    assert report.new == 0 and group is None
+    assert window.undo_action.isEnabled() and "Renamed" in page.undo_stack.undoText()
+    window.undo_action.trigger()
+    assert page.store.event(event.id).name == event.name
+    window.redo_action.trigger()
+    finish_job(qtbot, page.album_jobs.regroup())
+    assert not page.undo_stack.canUndo()
+
+
 def test_export_copies_one_folder_per_event_with_json_and_csv(page, qtbot, folder, tmp_path):
     page.min_size.setValue(3)
     finish_job(qtbot, page.add_paths([str(folder)]))

@@ -195,7 +195,10 @@ class AlbumJobs(QObject):
         report, group, models = result
         session = self.session
         session.last_report = report
-        self.undo_stack.clear()  # the grouping changed under the edits: they can no longer be undone one by one
+        if group is not None or report is None or report.new or report.computed or report.captioned or report.gone:
+            self.undo_stack.clear()  # the grouping changed under the edits: they can no longer be undone one by one
+        # else a check that found nothing new (a file unreadable as before is no change): an edit made
+        # while it ran can still be undone
         parts = []
         if report is not None:
             parts.append(report.summary() + ".")

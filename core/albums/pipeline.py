@@ -149,6 +149,7 @@ class IndexReport:
     computed: int = 0
     reused: int = 0
     captioned: int = 0
+    gone: int = 0  # photos whose files are no longer there (among ``errors``)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message) per file
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not read at all: FIFOs, loops, …
     dates_unknown: list[tuple[str, str]] = field(default_factory=list)  # (path, why) an EXIF time not believed
@@ -312,6 +313,7 @@ class Album:
                            mirror=self.models.mirror, batch_size=16, with_tags=with_tags)
         report.computed, report.reused = res.computed, res.reused
         report.errors = list(res.errors) + [(p, "the file does not exist (moved or deleted?)") for p in gone]
+        report.gone = len(gone)
         report.skipped = skipped
         tags = ([tuple(_short(t) for t, _ in row[:3]) for row in image.label_names(res.tags)]
                 if with_tags and res.tags is not None else [() for _ in res.paths])
