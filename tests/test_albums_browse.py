@@ -343,7 +343,12 @@ def _reload_keeps_the_place(panel, session, jobs, qtbot) -> None:
     view.grid_model.modelAboutToBeReset.connect(lambda: resets.append("grid"))
     rows, grid = panel.list.verticalScrollBar(), view.grid.verticalScrollBar()
     rows.setValue(rows.maximum() // 3)
-    qtbot.waitUntil(lambda: grid.maximum() > 1000, timeout=5000)  # laid out (in batches)
+    def laid_out():  # in batches: the range stopped changing
+        laid = []
+        qtbot.waitUntil(lambda: laid.append(grid.maximum()) or laid[-10:] == [laid[-1]] * 10 and laid[-1] > 10_000,
+                        timeout=5000)
+
+    laid_out()
     grid.setValue(grid.maximum() // 2)
     at = (rows.value(), grid.value())
     assert at[0] > 0 and at[1] > 0
@@ -351,8 +356,19 @@ def _reload_keeps_the_place(panel, session, jobs, qtbot) -> None:
     qtbot.wait(50)
     assert resets == [] and (rows.value(), grid.value()) == at
     assert panel.current_key() == UNSORTED and view.grid_model.photos and len(view.grid_model.photos) == 2000
-    store.add_photos(["/lib/loose-9999.jpg"])  # a real change: shown
+    # a photo dragged out of the group onto an event: its row alone goes, and the grid, laid out
+    # again in batches, comes back to where it was (it went back towards its first photo)
+    moved = view.grid_model.photos[5]
+    store.move_photos([moved.id], store.events()[0].id)
     session.reload()
-    assert len(view.grid_model.photos) == 2001 and "Unsorted\n2,001 photos" in [
+    assert len(view.grid_model.photos) == 1999 and moved not in view.grid_model.photos
+    assert "grid" not in resets
+    laid_out()
+    qtbot.waitUntil(lambda: grid.value() == at[1], timeout=3000)
+    store.add_photos(["/lib/loose-9999.jpg"])  # a new photo: shown, the grid where it was
+    session.reload()
+    assert len(view.grid_model.photos) == 2000 and "Unsorted\n2,000 photos" in [
         panel.list.item(r).text() for r in range(panel.list.count())]
+    laid_out()
+    qtbot.waitUntil(lambda: grid.value() == at[1], timeout=3000)
     assert rows.value() == at[0]  # the same group selected: the list stays where it was

@@ -4,9 +4,18 @@
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QRect, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QItemSelectionModel,
+    QMimeData,
+    QModelIndex,
+    QRect,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
+    QListView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -71,6 +80,14 @@ class PhotoGridModel(QAbstractListModel):
         and its selection stays. Returns whether the rows were put in again."""
         if (photos, scores or {}, labels or {}) == (self.photos, self.scores, self.labels):
             return False
+        gone = self._gone(photos) if (scores or {}, labels or {}) == (self.scores, self.labels) else None
+        if gone:  # photos moved out of the group: only their rows go, the grid keeps its place
+            for first, last in reversed(_runs(gone)):
+                self.beginRemoveRows(QModelIndex(), first, last)
+                del self.photos[first:last + 1]
+                self.endRemoveRows()
+            self._rows = {p.path: i for i, p in enumerate(self.photos)}
+            return True
         self.beginResetModel()
         self.photos = photos
         self.scores = scores or {}
@@ -78,6 +95,19 @@ class PhotoGridModel(QAbstractListModel):
         self._rows = {p.path: i for i, p in enumerate(photos)}
         self.endResetModel()
         return True
+
+    def _gone(self, photos: list[Photo]) -> list[int] | None:
+        """The rows to remove when ``photos`` are the photos shown less some, the others as they
+        were and in their order; else None."""
+        if len(photos) >= len(self.photos):
+            return None
+        gone, j = [], 0
+        for i, p in enumerate(self.photos):
+            if j < len(photos) and photos[j] == p:
+                j += 1
+            else:
+                gone.append(i)
+        return gone if j == len(photos) else None
 
     def rowCount(self, parent=QModelIndex()) -> int:  # Qt API
         return 0 if parent.isValid() else len(self.photos)
@@ -149,3 +179,47 @@ class GridCaptions(QStyledItemDelegate):
             lines = option.text.replace("\n", LINE).split(LINE)  # Qt's displayText made "\n" U+2028
             option.text = LINE.join(option.fontMetrics.elidedText(line, Qt.TextElideMode.ElideMiddle, room)
                                     for line in lines)
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows as (first, last) runs of consecutive rows."""
+    runs: list[tuple[int, int]] = []
+    for r in rows:
+        if runs and r == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs
+
+
+def hold_scroll(grid: QListView, value: int) -> None:
+    """The grid back at ``value`` once its layout has come that far again: after a change it lays
+    its photos out anew in batches, so the scroll bar's range drops and grows back, and the view
+    went back towards its first photo (a photo dragged out of 8,000 unsorted: row 4,032 → 188)."""
+    bar = grid.verticalScrollBar()
+    waiting = getattr(grid, "_held", None)
+    if waiting is not None:  # a newer change: the older wait ends
+        bar.rangeChanged.disconnect(waiting)
+        grid._held = None
+    if value <= 0:
+        return
+    dropped = [False]
+
+    def changed(_low: int, high: int) -> None:
+        if high < value:
+            dropped[0] = True
+        elif dropped[0]:
+            bar.rangeChanged.disconnect(changed)
+            grid._held = None
+            bar.setValue(value)
+
+    grid._held = changed
+    bar.rangeChanged.connect(changed)
+
+
+def select_ids(grid: QListView, ids: set[int]) -> None:
+    """The grid's photos with these ids selected (the same group shown again)."""
+    model, selection = grid.model(), grid.selectionModel()
+    for row, photo in enumerate(model.photos if ids else []):
+        if photo.id in ids:
+            selection.select(model.index(row), QItemSelectionModel.SelectionFlag.Select)

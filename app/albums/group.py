@@ -1,14 +1,13 @@
 """The Albums group view (right): the group's name, note and caption, its representatives, the
-photo grid, the selected photo's note and "why here", and the viewer on the photos shown.
-
-It shows the session's current group (``show_group``) and asks for every change by a signal (the
-edits do them): a rename, a note, a split, examples, a move, a removal."""
+photo grid, the selected photo's note and "why here", and the viewer on the photos shown. It shows
+the session's current group (``show_group``) and asks for every change by a signal (the edits do
+them): a rename, a note, a split, examples, a move, a removal."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,7 +31,9 @@ from app.albums.grid import (
     UNSURE,
     GridCaptions,
     PhotoGridModel,
+    hold_scroll,
     photos_text,
+    select_ids,
 )
 from app.albums.looking import group_texts
 from app.albums.session import AlbumSession, explain_text
@@ -164,15 +165,15 @@ class GroupView(QWidget):
     def _fill(self) -> None:
         session, store = self.session, self.session.store
         key = session.current
-        # the same group shown again (a regroup or an edit finished): its photos stay selected
-        keep = {p.id for p in self.selected_photos()} if key == self._shown_key else set()
+        again = key == self._shown_key  # shown again (a regroup or an edit finished): its photos stay selected
+        keep = {p.id for p in self.selected_photos()} if again else set()
+        scrolled = self.grid.verticalScrollBar().value() if again else 0
         self._shown_key = key
         self._forget_photo_text()
         self.compare_button.setVisible(session.duplicates_shown())
         self._reps_waiting.clear()
         while self.reps.count():
-            w = self.reps.takeAt(0).widget()
-            if w:
+            if w := self.reps.takeAt(0).widget():
                 w.hide()  # gone now, not at the next turn of the event loop
                 w.deleteLater()
         is_event = isinstance(key, int)
@@ -224,9 +225,8 @@ class GroupView(QWidget):
         if not self.grid_model.set_photos(photos, scores, labels=labels):  # the same photos: the grid,
             self._photo_selected()  # its place and its selection stay; the selected photo's note and why again
             return
-        for row, photo in enumerate(self.grid_model.photos if keep else []):
-            if photo.id in keep:
-                self.grid.selectionModel().select(self.grid_model.index(row), QItemSelectionModel.SelectionFlag.Select)
+        hold_scroll(self.grid, scrolled)  # the same group changed (photos moved out): it stays where it was
+        select_ids(self.grid, keep)
 
     def _rep_label(self, photo: Photo) -> QLabel:
         """A photo of the strip above the grid (an event's representatives, Find similar's "This
