@@ -188,6 +188,10 @@ def test_an_import_reads_the_posts_it_added_alone_and_a_large_one_reads_them_all
     model = page.posts_panel.posts_model
     assert model.rowCount() == 5 and [p.id for p in model.posts][-2:] == added
     assert [p.id for p in page.session.posts] == [p.id for p in page.store.list()]
+    page.posts_panel.search.setText("초록 지갑")  # a filter typed after sees the posts added in place
+    assert [p.id for p in model.posts] == added[1:]
+    page.posts_panel.search.clear()
+    assert model.rowCount() == 5
 
     monkeypatch.setattr(page_module, "IMPORT_READ_ALONE", 1)
     imported(csv("third.csv", "grey wallet", "검은 지갑"))
