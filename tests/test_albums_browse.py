@@ -372,3 +372,11 @@ def _reload_keeps_the_place(panel, session, jobs, qtbot) -> None:
     laid_out()
     qtbot.waitUntil(lambda: grid.value() == at[1], timeout=3000)
     assert rows.value() == at[0]  # the same group selected: the list stays where it was
+    assert getattr(view.grid, "_held", None) is None  # the wait ended with the layout
+    # at the end of the grid, the photos below moved out: it stops where the layout ends, and does
+    # not wait on (a later resize scrolled it back to where it had been)
+    grid.setValue(grid.maximum())
+    store.move_photos([p.id for p in view.grid_model.photos[-1000:]], store.events()[0].id)
+    session.reload()
+    laid_out()
+    assert len(view.grid_model.photos) == 1000 and getattr(view.grid, "_held", None) is None

@@ -203,15 +203,17 @@ def hold_scroll(grid: QListView, value: int) -> None:
         grid._held = None
     if value <= 0:
         return
-    dropped = [False]
+    dropped, model = [False], grid.model()
 
     def changed(_low: int, high: int) -> None:
-        if high < value:
-            dropped[0] = True
-        elif dropped[0]:
-            bar.rangeChanged.disconnect(changed)
+        dropped[0] = dropped[0] or high < value
+        n = model.rowCount()
+        laid_out = n == 0 or grid.visualRect(model.index(n - 1, 0)).isValid()  # the last photo placed
+        if (dropped[0] and high >= value) or laid_out:  # back that far, or as far as it goes: the wait
+            bar.rangeChanged.disconnect(changed)  # ends (a later resize must not scroll it back)
             grid._held = None
-            bar.setValue(value)
+            if high >= value:
+                bar.setValue(value)
 
     grid._held = changed
     bar.rangeChanged.connect(changed)
