@@ -178,7 +178,7 @@ def test_an_import_reads_the_posts_it_added_alone_and_a_large_one_reads_them_all
 
     imported(csv("first.csv", "검정 지갑", "brown wallet", "파란 지갑"))
     whole, few = [], []
-    page.session.posts_changed.connect(whole.append)
+    page.session.posts_changed.connect(lambda: whole.append(page.session.posts))
     page.session.posts_updated.connect(lambda changed, gone: few.append([p.id for p in changed]))
     before = page.session.posts
     imported(csv("second.csv", "red wallet", "초록 지갑"))

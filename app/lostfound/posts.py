@@ -106,9 +106,9 @@ class PostsPanel(QWidget):
         self.split.setStretchFactor(0, 3)
         self.split.setStretchFactor(1, 1)
         layout.addWidget(self.split)
-        # the session's own list, never the signal's copy of it: a post added or changed later
-        # (``refresh``, in place) is in it, so a filter typed after sees it
-        session.posts_changed.connect(lambda _posts: self._show_posts(session.posts))
+        # the session's own list: a post added or changed later (``refresh``, in place) is in it,
+        # so a filter typed after sees it
+        session.posts_changed.connect(lambda: self._show_posts(session.posts))
         session.posts_updated.connect(self._update_posts)
         self._show_posts(session.posts)  # what the session holds already
 
